@@ -1,0 +1,140 @@
+# Makefile - every entry point of the course. See README.md.
+#
+#   make course   build, run every chapter at full size, draw every figure, build the book
+#   make check    the whole test suite (+ a --quick run of every chapter)
+#   make NN / run-NN / step-NN / plots / book / bench / sanitize / clean / deps
+
+BUILD    ?= build
+CC       ?= gcc
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -march=native
+BASEFLAGS = -std=gnu11 $(WARN) -fopenmp -Ilib $(CFLAGS)
+LDLIBS   := -lz -lm
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+# Debian packages, installed by `make deps` (as root) when missing.
+DEPS_CHECK  := libcriterion-dev zlib1g-dev pkg-config fortunes dataset-fashion-mnist
+DEPS_COURSE := gnuplot-nox graphviz pandoc
+DEPS_BENCH  := libopenblas-dev
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_HDR   := $(wildcard lib/*.h)
+CHAPTERS  := $(sort $(patsubst chapters/%/,%,$(wildcard chapters/[0-9][0-9]-*/)))
+NUMS      := $(foreach c,$(CHAPTERS),$(firstword $(subst -, ,$(c))))
+# model files: every .c of a chapter except its notebook (chapter.c); a
+# chapter links its own files and the model files of earlier chapters.
+MODEL_SRC := $(sort $(filter-out %/chapter.c,$(wildcard chapters/*/*.c)))
+TEST_SRC  := $(sort $(wildcard tests/*.c))
+
+.PHONY: all check course deps deps-course deps-bench plots book bench sanitize clean \
+        $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit
+
+all: $(addprefix $(BUILD)/bin/,$(NUMS))
+
+# ---- the library, in two builds ------------------------------------------
+$(BUILD)/float/%.o: %.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -c $< -o $@
+
+$(BUILD)/double/%.o: %.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -c $< -o $@
+
+$(BUILD)/san/%.o: %.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE -c $< -o $@
+
+$(BUILD)/float/libgen.a: $(LIB_SRC:%.c=$(BUILD)/float/%.o)
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/double/libgen.a: $(LIB_SRC:%.c=$(BUILD)/double/%.o)
+	@rm -f $@; ar rcs $@ $^
+
+# ---- chapters: build/bin/NN ----------------------------------------------
+chapter_dir = $(filter $(1)-%,$(CHAPTERS))
+chapter_src = $(wildcard chapters/$(call chapter_dir,$(1))/*.c) \
+              $(foreach c,$(CHAPTERS),$(if $(filter 1,$(shell expr "$(firstword $(subst -, ,$(c)))" \< "$(1)")),,$(filter chapters/$(c)/%,$(MODEL_SRC))))
+
+define CHAPTER_RULES
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/float/%.o,$(call chapter_src,$(1))) $(BUILD)/float/libgen.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASEFLAGS) $$^ $$(LDLIBS) -o $$@
+$(1) run-$(1): $(BUILD)/bin/$(1)
+	$(BUILD)/bin/$(1) --out $(BUILD)/run/$(call chapter_dir,$(1))
+step-$(1): $(BUILD)/bin/$(1)
+	$(BUILD)/bin/$(1) --step --out $(BUILD)/run/$(call chapter_dir,$(1))
+endef
+$(foreach n,$(NUMS),$(eval $(call CHAPTER_RULES,$(n))))
+
+$(BUILD)/float/chapters/%.o: chapters/%.c $(LIB_HDR) $(wildcard chapters/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -c $< -o $@
+$(BUILD)/double/chapters/%.o: chapters/%.c $(LIB_HDR) $(wildcard chapters/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -c $< -o $@
+
+# ---- tests: one Criterion binary, double build -----------------------------
+$(BUILD)/test/tests: $(TEST_SRC:%.c=$(BUILD)/double/%.o) $(MODEL_SRC:%.c=$(BUILD)/double/%.o) $(BUILD)/double/libgen.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
+
+$(BUILD)/double/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h) $(wildcard chapters/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
+
+$(BUILD)/san/tests: $(TEST_SRC:%.c=$(BUILD)/san/%.o) $(MODEL_SRC:%.c=$(BUILD)/san/%.o) $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
+$(BUILD)/san/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
+
+unit: $(BUILD)/test/tests
+	$(BUILD)/test/tests --jobs 2
+
+# every chapter once at tiny sizes: the smoke test
+quick: all
+	@for n in $(NUMS); do echo "== quick run of chapter $$n"; \
+	  $(BUILD)/bin/$$n --quick --out $(BUILD)/quick/$$n > $(BUILD)/quick-$$n.log 2>&1 \
+	  || { cat $(BUILD)/quick-$$n.log; echo "chapter $$n --quick failed"; exit 1; }; done
+
+check: deps
+	$(MAKE) unit
+	$(MAKE) quick
+	@if [ -f $(BUILD)/book/index.html ]; then $(MAKE) check-book; fi
+
+sanitize: deps $(BUILD)/san/tests
+	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/san/tests --jobs 2
+
+# ---- the course ------------------------------------------------------------
+course: deps deps-course all
+	@for n in $(NUMS); do $(MAKE) --no-print-directory run-$$n || exit 1; done
+	$(MAKE) plots
+	$(MAKE) book
+
+# ---- benchmarks --------------------------------------------------------------
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+$(BUILD)/bench/%: bench/%.c $(BUILD)/float/libgen.a $(patsubst %.c,$(BUILD)/float/%.o,$(MODEL_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $^ -lopenblas $(LDLIBS) -o $@
+bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+	@for b in $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%); do $$b || exit 1; done
+
+# ---- packages -----------------------------------------------------------------
+define INSTALL
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null || exit 1; \
+	  else echo "missing Debian packages; run: sudo apt-get install$$missing" >&2; exit 1; fi; fi
+endef
+deps:
+	$(call INSTALL,$(DEPS_CHECK))
+deps-course:
+	$(call INSTALL,$(DEPS_COURSE))
+deps-bench:
+	$(call INSTALL,$(DEPS_BENCH))
+
+clean:
+	rm -rf $(BUILD)
+
+-include plots/plots.mk book/book.mk

@@ -1,0 +1,39 @@
+/* gemm.h - the library's matrix multiply: C = op(A) @ op(B), row-major.
+ *
+ * Teaches: the one routine every layer spends its time in (linear layers,
+ * attention, convolution via im2col), and the interface BLAS gives it:
+ * sizes, leading dimensions (row strides), transpose flags, accumulate.
+ * Leaves out: alpha/beta scaling (accumulate is beta = 1, otherwise beta = 0,
+ * alpha is always 1) and complex numbers.
+ *
+ * Dimension key:  M = rows of C,  N = columns of C,  K = the summed dimension.
+ *
+ * Results are deterministic: each element of C is computed by one thread,
+ * summing over K in a fixed order, so 1 and 2 threads give the same bits.
+ * gemm is safe to call from inside an OpenMP parallel region (it then runs
+ * serially on the calling thread).
+ */
+#ifndef GEMM_H
+#define GEMM_H
+
+#include "real.h"
+
+/* C[M,N] = (accumulate ? C : 0) + op(A)[M,K] @ op(B)[K,N], all row-major.
+ * op(A) = A     (A stored M x K, row stride lda >= K) when ta == 0
+ *       = A^T   (A stored K x M, row stride lda >= M) when ta == 1
+ * op(B) = B     (B stored K x N, ldb >= N) when tb == 0
+ *       = B^T   (B stored N x K, ldb >= K) when tb == 1
+ * C stored M x N, ldc >= N. K == 0 is allowed (C = 0 or unchanged). */
+void gemm(int M, int N, int K, const real *A, int lda, int ta,
+          const real *B, int ldb, int tb, real *C, int ldc, int accumulate);
+
+/* The same over `batch` independent problems, A/B/C advanced by strideA/strideB/strideC
+ * elements per problem (strideB may be 0: one B shared by all). Parallel over the batch when
+ * the batch is large and the matrices small (attention: batch 128 of 64x16 by 16x64). */
+void gemm_batched(int batch, int M, int N, int K, const real *A, int lda, long strideA, int ta,
+                  const real *B, int ldb, long strideB, int tb, real *C, int ldc, long strideC, int accumulate);
+
+/* The plain triple loop, for tests and the benchmark's "naive" column. */
+void gemm_naive(int M, int N, int K, const real *A, int lda, int ta, const real *B, int ldb, int tb, real *C, int ldc, int accumulate);
+
+#endif

@@ -1,0 +1,248 @@
+/* tape.c - the tape, its arena, parameter sets, and the op table.
+ *
+ * Teaches: what "reverse mode" means in code. Every op appends one node to
+ * the tape as it runs, so the tape is in topological order (inputs before
+ * outputs). backward() seeds d loss / d loss = 1 and calls each node's
+ * backward in reverse order: by the time a node runs, every consumer of its
+ * output has already added its share to out->grad. That is also why grads
+ * accumulate with += : a tensor used twice (a + a) gets two contributions.
+ * Leaves out: freeing nodes early, graph pruning, double backward.
+ */
+#include "tensor.h"
+
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---------------------------------------------------------------------------
+ * The op table: one row per op, generated from OP_LIST.
+ * ------------------------------------------------------------------------- */
+#define X(ENUM, name) void fwd_##name(Tensor *out); void bwd_##name(Tensor *out);
+OP_LIST(X)
+#undef X
+
+/* Leaves have neither forward nor backward. */
+void fwd_leaf(Tensor *out) { (void)out; }
+void bwd_leaf(Tensor *out) { (void)out; }
+
+const OpInfo OPS[OP_COUNT] = {
+#define X(ENUM, name) [OP_##ENUM] = {#name, fwd_##name, bwd_##name},
+    OP_LIST(X)
+#undef X
+};
+
+/* ---------------------------------------------------------------------------
+ * Shapes.
+ * ------------------------------------------------------------------------- */
+int shape_equal(const Tensor *a, const Tensor *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return 1;
+}
+
+char *shape_str(const Tensor *t, char *buf, size_t len) {
+    size_t k = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < t->ndim && k < len; i++)
+        k += (size_t)snprintf(buf + k, len - k, i ? ", %d" : "%d", t->shape[i]);
+    if (k < len) snprintf(buf + k, len - k, "]");
+    return buf;
+}
+
+static long set_shape(Tensor *t, int ndim, const int *shape) {
+    if (ndim < 1 || ndim > MAX_DIMS)
+        fail(EXIT_SOFTWARE, "tensor", "use 1 to 4 dimensions", "%d dimensions", ndim);
+    t->ndim = ndim;
+    t->size = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 1) fail(EXIT_SOFTWARE, "tensor", "every dimension must be >= 1", "dimension %d is %d", i, shape[i]);
+        t->shape[i] = shape[i];
+        t->size *= shape[i];
+    }
+    for (int i = ndim; i < MAX_DIMS; i++) t->shape[i] = 1;
+    return t->size;
+}
+
+/* ---------------------------------------------------------------------------
+ * Parameter sets: declare, then allocate one block.
+ * ------------------------------------------------------------------------- */
+ParamSet *params_new(void) { return xcalloc(1, sizeof(ParamSet)); }
+
+Tensor *params_add(ParamSet *ps, const char *name, int ndim, const int *shape) {
+    if (ps->data) fail(EXIT_SOFTWARE, name, "declare every parameter before params_alloc", "parameter set already allocated");
+    if (params_get(ps, name)) fail(EXIT_SOFTWARE, name, "give each parameter a unique name", "duplicate parameter name");
+    if (ps->n == ps->cap) {
+        ps->cap = ps->cap ? 2 * ps->cap : 16;
+        ps->t = xrealloc(ps->t, (size_t)ps->cap * sizeof(Tensor *));
+    }
+    Tensor *t = xcalloc(1, sizeof(Tensor));
+    set_shape(t, ndim, shape);
+    t->op = OP_LEAF;
+    t->name = name;
+    t->id = ps->n;
+    ps->t[ps->n++] = t;
+    ps->size += t->size;
+    return t;
+}
+
+void params_alloc(ParamSet *ps) {
+    ps->data = xcalloc((size_t)ps->size, sizeof(real));
+    ps->grad = xcalloc((size_t)ps->size, sizeof(real));
+    long off = 0;
+    for (int i = 0; i < ps->n; i++) {
+        ps->t[i]->data = ps->data + off;
+        ps->t[i]->grad = ps->grad + off;
+        off += ps->t[i]->size;
+    }
+}
+
+Tensor *params_get(const ParamSet *ps, const char *name) {
+    for (int i = 0; i < ps->n; i++)
+        if (strcmp(ps->t[i]->name, name) == 0) return ps->t[i];
+    return NULL;
+}
+
+void params_zero_grad(ParamSet *ps) { memset(ps->grad, 0, (size_t)ps->size * sizeof(real)); }
+
+void params_free(ParamSet *ps) {
+    if (!ps) return;
+    for (int i = 0; i < ps->n; i++) xfree(ps->t[i]);
+    xfree(ps->t);
+    xfree(ps->data);
+    xfree(ps->grad);
+    xfree(ps);
+}
+
+/* ---------------------------------------------------------------------------
+ * The arena: a list of big chunks, bump-allocated, rewound by tape_reset.
+ * The first step grows it; every later step reuses the same memory.
+ * ------------------------------------------------------------------------- */
+#define ARENA_ALIGN 64
+#define CHUNK_MIN ((size_t)1 << 22) /* 4 MiB */
+
+typedef struct Chunk {
+    struct Chunk *next;
+    size_t cap, used;
+    unsigned char *mem;   /* ARENA_ALIGN-aligned start of the usable bytes */
+} Chunk;
+
+struct Tape {
+    Chunk *first, *cur;   /* chunks in allocation order; cur is being filled */
+    Tensor **nodes;       /* the tape, in creation order */
+    int n, cap;
+};
+
+Tape *tape_new(void) { return xcalloc(1, sizeof(Tape)); }
+
+static Chunk *chunk_new(size_t cap) {
+    Chunk *c = xmalloc(sizeof(Chunk) + cap + ARENA_ALIGN);
+    uintptr_t p = (uintptr_t)(c + 1);
+    c->mem = (unsigned char *)((p + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN);
+    c->next = NULL;
+    c->cap = cap;
+    c->used = 0;
+    return c;
+}
+
+static void *arena_get(Tape *T, size_t bytes) {
+    bytes = (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    if (!T->first) T->first = T->cur = chunk_new(bytes > CHUNK_MIN ? bytes : CHUNK_MIN);
+    while (T->cur->used + bytes > T->cur->cap) {
+        if (!T->cur->next) /* grow: only ever happens while the arena is new */
+            T->cur->next = chunk_new(bytes > CHUNK_MIN ? bytes : CHUNK_MIN);
+        T->cur = T->cur->next;
+        T->cur->used = 0;
+    }
+    void *p = T->cur->mem + T->cur->used;
+    T->cur->used += bytes;
+    memset(p, 0, bytes);
+    return p;
+}
+
+real *tape_alloc(Tape *T, long n) { return arena_get(T, (size_t)n * sizeof(real)); }
+
+size_t tape_bytes(const Tape *T) {
+    size_t b = 0;
+    for (const Chunk *c = T->first; c; c = c->next) b += c->cap;
+    return b;
+}
+
+void tape_reset(Tape *T) {
+    T->n = 0;
+    T->cur = T->first;
+    if (T->cur) T->cur->used = 0;
+}
+
+void tape_free(Tape *T) {
+    if (!T) return;
+    for (Chunk *c = T->first, *next; c; c = next) {
+        next = c->next;
+        xfree(c);
+    }
+    xfree(T->nodes);
+    xfree(T);
+}
+
+int tape_len(const Tape *T) { return T->n; }
+Tensor *tape_node_at(const Tape *T, int i) { return T->nodes[i]; }
+
+/* ---------------------------------------------------------------------------
+ * Nodes.
+ * ------------------------------------------------------------------------- */
+static Tensor *push(Tape *T, OpKind op, int ndim, const int *shape) {
+    Tensor *t = arena_get(T, sizeof(Tensor));
+    set_shape(t, ndim, shape);
+    t->op = op;
+    if (T->n == T->cap) {
+        T->cap = T->cap ? 2 * T->cap : 256;
+        T->nodes = xrealloc(T->nodes, (size_t)T->cap * sizeof(Tensor *));
+    }
+    t->id = T->n;
+    T->nodes[T->n++] = t;
+    return t;
+}
+
+Tensor *tape_input(Tape *T, int ndim, const int *shape, int requires_grad) {
+    Tensor *t = push(T, OP_LEAF, ndim, shape);
+    t->data = tape_alloc(T, t->size);
+    if (requires_grad) t->grad = tape_alloc(T, t->size);
+    return t;
+}
+
+Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape, Tensor *a, Tensor *b, Tensor *c) {
+    Tensor *t = push(T, op, ndim, shape);
+    t->in[0] = a;
+    t->in[1] = b;
+    t->in[2] = c;
+    /* reshape is a view: it shares its input's numbers (but has its own grad) */
+    t->data = op == OP_RESHAPE ? a->data : tape_alloc(T, t->size);
+    if ((a && a->grad) || (b && b->grad) || (c && c->grad)) t->grad = tape_alloc(T, t->size);
+    return t;
+}
+
+/* ---------------------------------------------------------------------------
+ * Backward and replay.
+ * ------------------------------------------------------------------------- */
+void backward(Tape *T, Tensor *loss) {
+    if (loss->size != 1)
+        fail(EXIT_SOFTWARE, "backward", "reduce the loss to a scalar (t_sum / t_mean)",
+             "the loss has %ld elements", loss->size);
+    if (!loss->grad) fail(EXIT_SOFTWARE, "backward", "the loss must depend on a parameter", "no gradient flows to the loss");
+    for (int i = 0; i < T->n; i++)
+        if (T->nodes[i]->grad) memset(T->nodes[i]->grad, 0, (size_t)T->nodes[i]->size * sizeof(real));
+    loss->grad[0] = 1;
+    for (int i = loss->id; i >= 0; i--) {
+        Tensor *t = T->nodes[i];
+        if (t->grad && t->op != OP_LEAF) OPS[t->op].backward(t);
+    }
+}
+
+void tape_replay(Tape *T) {
+    for (int i = 0; i < T->n; i++) {
+        Tensor *t = T->nodes[i];
+        if (t->op == OP_RESHAPE) t->data = t->in[0]->data;
+        OPS[t->op].forward(t);
+    }
+}

@@ -1,0 +1,52 @@
+/* check_util.h - what every gradient-check test shares.
+ *
+ * The recipe: random inputs away from kinks, a loss L = sum(y * W) with a
+ * fixed random W (so every output entry matters, each with its own weight),
+ * then gradcheck() with h = 1e-5 in double. Bound: relative error 1e-6
+ * (see GC_FLOOR in gradcheck.h for why that is safe and still tight: a wrong
+ * backward is off by O(1), a right one by ~1e-9).
+ */
+#ifndef CHECK_UTIL_H
+#define CHECK_UTIL_H
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "gradcheck.h"
+#include "rng.h"
+#include "tensor.h"
+
+#define GC_H 1e-5
+#define GC_TOL 1e-6
+
+/* A leaf with entries uniform in [lo, hi]. */
+static inline Tensor *rand_leaf(Tape *T, Rng *r, int ndim, const int *shape, double lo, double hi, int grad) {
+    Tensor *t = tape_input(T, ndim, shape, grad);
+    rng_fill_uniform(r, t->data, t->size, lo, hi);
+    return t;
+}
+
+/* Push entries of t at least `gap` away from `kink` (ReLU at 0, ...), so a
+ * step of h never crosses a point where the derivative jumps. */
+static inline void avoid_kink(Tensor *t, double kink, double gap) {
+    for (long i = 0; i < t->size; i++)
+        if (fabs(t->data[i] - kink) < gap) t->data[i] = (real)(kink + (t->data[i] < kink ? -gap : gap));
+}
+
+/* L = sum(y * W), W uniform in [-1, 1], fixed. */
+static inline Tensor *weighted_sum(Tape *T, Rng *r, Tensor *y) {
+    Tensor *w = rand_leaf(T, r, y->ndim, y->shape, -1, 1, 0);
+    return t_sum(T, t_mul(T, y, w));
+}
+
+/* Assert every listed gradient matches its central difference. */
+static inline void expect_grads(Tape *T, Tensor *loss, Tensor **wrt, int n, const char *label) {
+    GradCheck g = gradcheck(T, loss, wrt, n, GC_H, 0);
+    cr_assert(g.checked > 0, "%s: nothing was checked", label);
+    cr_assert(g.max_rel <= GC_TOL,
+              "%s: worst relative error %.3e > %.0e at input %d, entry %ld (analytic %.12g, numeric %.12g)", label,
+              g.max_rel, GC_TOL, g.worst_tensor, g.worst_index, g.analytic, g.numeric);
+}
+
+#endif

@@ -1,0 +1,119 @@
+"""gan_images.py - reference fixture for chapter 03 (the image GAN).
+
+Writes tests/reference/gan_images.txt: the chapter's convolutional generator
+and discriminator (same layer types, kernels, strides and paddings as
+DESIGN.md, fewer channels), their outputs on fixed inputs, L_D and the
+non-saturating L_G, and each loss's gradient with respect to every parameter
+of the network it trains. All in float64.
+
+    G: z[N,zdim] -> fc -> ReLU -> view [N,c1,7,7]
+       -> deconv1 ConvTranspose2d(c1->c2, k4, s2, p1) -> ReLU     [N,c2,14,14]
+       -> deconv2 ConvTranspose2d(c2->1,  k4, s2, p1) -> tanh     [N,1,28,28]
+    D: x[N,1,28,28] -> conv1 Conv2d(1->d1, k3, s2, p1) -> LeakyReLU(0.2) [N,d1,14,14]
+       -> conv2 Conv2d(d1->d2, k3, s2, p1) -> LeakyReLU(0.2)              [N,d2,7,7]
+       -> flatten [N, d2*7*7] (index c*49 + h*7 + w) -> fc -> logit [N,1]
+
+Run: /usr/bin/python3 tests/reference/gan_images.py   (needs python3-torch)
+"""
+import sys
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from fixio import header, here, write_fixture
+
+torch.set_default_dtype(torch.float64)
+torch.manual_seed(0)
+
+ZDIM, C1, C2, D1, D2, N = 8, 4, 3, 2, 3, 2
+B_STD = 0.2  # biases: non-zero, so a missing or misplaced bias shows
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(ZDIM, C1 * 7 * 7)
+        self.deconv1 = nn.ConvTranspose2d(C1, C2, 4, stride=2, padding=1)
+        self.deconv2 = nn.ConvTranspose2d(C2, 1, 4, stride=2, padding=1)
+
+    def forward(self, z):
+        h = F.relu(self.fc(z)).view(-1, C1, 7, 7)
+        h = F.relu(self.deconv1(h))
+        return torch.tanh(self.deconv2(h))
+
+
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, D1, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(D1, D2, 3, stride=2, padding=1)
+        self.fc = nn.Linear(D2 * 7 * 7, 1)
+
+    def forward(self, x):
+        h = F.leaky_relu(self.conv1(x), 0.2)
+        h = F.leaky_relu(self.conv2(h), 0.2)
+        return self.fc(h.flatten(1))
+
+
+class GAN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.G = Generator()
+        self.D = Discriminator()
+
+
+# Weight std = gain / sqrt(inputs that reach one output), so activations stay
+# O(1) through every layer. A stride-2, k4, p1 transposed conv sends each
+# output pixel 2x2 taps from each input channel: fan-in = C_in * 4.
+FAN_IN = {"G.fc": ZDIM, "G.deconv1": C1 * 4, "G.deconv2": C2 * 4,
+          "D.conv1": 1 * 9, "D.conv2": D1 * 9, "D.fc": D2 * 49}
+GAIN = 1.0
+
+model = GAN()
+with torch.no_grad():
+    for name, p in model.named_parameters():   # fixed order: G then D, as declared
+        layer = name.rsplit(".", 1)[0]
+        std = GAIN / math.sqrt(FAN_IN[layer]) if name.endswith("weight") else B_STD
+        p.normal_(0.0, std)
+
+z = torch.randn(N, ZDIM)
+x = torch.rand(N, 1, 28, 28) * 2 - 1           # "images" in [-1, 1]
+
+G, D = model.G, model.D
+ones, zeros = torch.ones(N, 1), torch.zeros(N, 1)
+
+fake = G(z)
+d_real = D(x)
+d_fake = D(fake)
+
+# L_D = mean BCE(D(x), 1) + mean BCE(D(G(z).detach()), 0); trains D only.
+loss_d = (F.binary_cross_entropy_with_logits(D(x), ones)
+          + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+# L_G non-saturating = mean BCE(D(G(z)), 1); trains G only.
+loss_g = F.binary_cross_entropy_with_logits(d_fake, ones)
+
+D_params = list(D.named_parameters())
+G_params = list(G.named_parameters())
+grad_d = torch.autograd.grad(loss_d, [p for _, p in D_params])
+grad_g = torch.autograd.grad(loss_g, [p for _, p in G_params])
+
+# the generator should not be saturated: most tanh outputs well inside (-1, 1)
+assert (fake.abs() < 0.99).double().mean() > 0.8, "tanh saturated; lower GAIN"
+
+out = []
+out += [(n, p) for n, p in model.state_dict().items()]
+out += [("z", z), ("x", x), ("fake", fake), ("d_real", d_real), ("d_fake", d_fake),
+        ("loss_d", loss_d), ("loss_g", loss_g)]
+out += [("grad.D." + n, g) for (n, _), g in zip(D_params, grad_d)]
+out += [("gradg.G." + n, g) for (n, _), g in zip(G_params, grad_g)]
+
+write_fixture(here("gan_images.txt"),
+              header("gan_images.py",
+                     "zdim %d, c1 %d, c2 %d, d1 %d, d2 %d, batch N %d; weights N(0, %g/sqrt(fan_in)), "
+                     "biases N(0,%g)" % (ZDIM, C1, C2, D1, D2, N, GAIN, B_STD)),
+              out)
