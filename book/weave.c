@@ -1,0 +1,900 @@
+/* weave: turns one chapter's literate C sources into Markdown for the book.
+ *
+ * What it does (the convention is in notes/conventions.md, "Literate source"):
+ *   - reads chapters/NN-slug/chapter.c, then the other .c files of that
+ *     directory in file-name order (.h files are not woven);
+ *   - a block comment that opens with a line that is exactly "/\*md" and
+ *     closes with a line that is exactly "*\/" is raw Markdown prose;
+ *   - everything between prose blocks is C code, written as a ```c block
+ *     (runs of blank lines only are dropped);
+ *   - a cell is "static void cell_<slug>(void)" at column 0; its body ends at
+ *     the first following line that is exactly "}". Right after it the weaver
+ *     inserts what the cell printed in the last run
+ *     (RUN/cells/<slug>.txt) and the figures it declared (RUN/cells/<slug>.figs,
+ *     one "<figure-name>\t<caption>" per line, drawn as FIG/<figure-name>.svg).
+ *   - the page title is the first Markdown heading of chapter.c's first prose
+ *     block (it becomes the page title and is removed from the body).
+ *
+ * Nothing is pasted by hand: a missing output or figure is an error that names
+ * the file, and the weaver writes nothing. All the errors are reported, not
+ * just the first.
+ *
+ * Text from a run is cleaned defensively: escape sequences and control codes
+ * are removed, a line rewritten with \r keeps only what a terminal would show
+ * last, tabs become spaces (stops every 8 columns), invalid UTF-8 becomes
+ * U+FFFD. Pandoc needs valid UTF-8, and a byte-level GPT may print anything.
+ *
+ * Usage: weave [--run DIR] [--fig DIR] [--figurl URL] [-o OUT.md] CHAPTER_DIR
+ *        weave --title CHAPTER_DIR        print the chapter title and exit
+ * Defaults: --run build/run/<basename of CHAPTER_DIR>, --fig build/fig,
+ *           --figurl fig (the figures' URL prefix as seen from the page).
+ *
+ * Leaves out: any Markdown processing of its own (pandoc does that), and
+ * any C parsing beyond the line patterns above.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---------------------------------------------------------------- buffers */
+
+typedef struct {
+    char *p;    /* [cap] bytes, p[n] == '\0' */
+    size_t n, cap;
+} Buf;
+
+static void die_oom(void)
+{
+    fprintf(stderr, "weave: out of memory\n");
+    exit(2);
+}
+
+static void buf_grow(Buf *b, size_t extra)
+{
+    if (b->n + extra + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->n + extra + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) die_oom();
+    b->p = p;
+    b->cap = cap;
+}
+
+static void buf_addn(Buf *b, const char *s, size_t n)
+{
+    buf_grow(b, n);
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void buf_add(Buf *b, const char *s) { buf_addn(b, s, strlen(s)); }
+
+static void buf_addc(Buf *b, char c) { buf_addn(b, &c, 1); }
+
+static void buf_printf(Buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    buf_grow(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)n;
+}
+
+static void buf_free(Buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+/* ----------------------------------------------------------------- errors */
+
+static int n_errors;
+
+static void error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("weave: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    n_errors++;
+}
+
+static void warning(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("weave: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int dir_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Reads a whole file; returns 0 if it cannot be opened. */
+static int read_file(const char *path, Buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char chunk[65536];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) buf_addn(out, chunk, k);
+    fclose(f);
+    if (!out->p) buf_add(out, "");
+    return 1;
+}
+
+/* --------------------------------------------------------------- cleaning */
+
+/* Length of a valid UTF-8 sequence at s (n bytes left), 0 if invalid.
+ * Rejects overlong forms, surrogates and code points above U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n, unsigned *cp)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80) { *cp = c; return 1; }
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; min = 0x80; *cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; min = 0x800; *cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; min = 0x10000; *cp = c & 0x07; }
+    else return 0;
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        *cp = (*cp << 6) | (s[i] & 0x3F);
+    }
+    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+/* Stage 1: valid UTF-8 only; escape sequences (CSI, OSC, two-byte ESC) and
+ * control codes other than \n, \r and \t removed, C1 controls too. */
+static void strip_controls(const char *in, size_t n, Buf *out)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c == 0x1B) {                      /* ESC */
+            i++;
+            if (i >= n) break;
+            if (s[i] == '[') {                /* CSI: params, intermediates, final */
+                i++;
+                while (i < n && s[i] >= 0x20 && s[i] <= 0x3F) i++;
+                if (i < n && s[i] >= 0x40 && s[i] <= 0x7E) i++;
+            } else if (s[i] == ']' || s[i] == 'P' || s[i] == '_' || s[i] == '^') {
+                i++;                          /* OSC/DCS/APC/PM: up to BEL or ESC \ */
+                while (i < n && s[i] != 0x07 && !(s[i] == 0x1B && i + 1 < n && s[i + 1] == '\\'))
+                    i++;
+                if (i < n) i += (s[i] == 0x07) ? 1 : 2;
+            } else {
+                i++;                          /* ESC + one byte */
+            }
+            continue;
+        }
+        if (c == '\n' || c == '\r' || c == '\t') { buf_addc(out, (char)c); i++; continue; }
+        if (c < 0x20 || c == 0x7F) { i++; continue; }
+        unsigned cp;
+        size_t len = utf8_len(s + i, n - i, &cp);
+        if (len == 0) { buf_add(out, "\xEF\xBF\xBD"); i++; continue; }
+        if (cp >= 0x80 && cp <= 0x9F) { i += len; continue; }
+        buf_addn(out, in + i, len);
+        i += len;
+    }
+}
+
+/* Stage 2, one line (no \n): keep the last \r-segment that is not blank,
+ * expand tabs, drop trailing blanks. */
+static void clean_line(const char *line, size_t n, Buf *out)
+{
+    size_t start = 0, end = n;
+    size_t seg_start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || line[i] == '\r') {
+            int blank = 1;
+            for (size_t j = seg_start; j < i; j++)
+                if (line[j] != ' ' && line[j] != '\t') { blank = 0; break; }
+            if (!blank) { start = seg_start; end = i; }
+            seg_start = i + 1;
+        }
+    }
+    if (start == 0 && end == n) {              /* no non-blank segment found, or no \r */
+        int has_cr = memchr(line, '\r', n) != NULL;
+        if (has_cr) { start = end = 0; }
+    }
+    size_t col = 0, keep = out->n;
+    for (size_t i = start; i < end; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c == '\t') {
+            do { buf_addc(out, ' '); col++; } while (col % 8);
+            continue;
+        }
+        buf_addc(out, (char)c);
+        if ((c & 0xC0) != 0x80) col++;         /* count code points, not bytes */
+        if (c != ' ') keep = out->n;
+    }
+    out->n = keep;                             /* trailing blanks dropped */
+    out->p[out->n] = '\0';
+}
+
+/* The whole cleaning: text from any source -> clean lines, each ending in \n. */
+static void clean_text(const char *in, size_t n, Buf *out)
+{
+    Buf s1 = {0};
+    strip_controls(in, n, &s1);
+    buf_add(&s1, "");
+    size_t i = 0;
+    while (i < s1.n) {
+        const char *nl = memchr(s1.p + i, '\n', s1.n - i);
+        size_t len = nl ? (size_t)(nl - (s1.p + i)) : s1.n - i;
+        clean_line(s1.p + i, len, out);
+        buf_addc(out, '\n');
+        i += len + 1;
+    }
+    buf_free(&s1);
+    if (!out->p) buf_add(out, "");
+}
+
+/* ------------------------------------------------------------- Markdown */
+
+/* A fence longer than any run of backticks in the text. */
+static int fence_len(const char *s, size_t n)
+{
+    int best = 0, run = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '`') { if (++run > best) best = run; }
+        else run = 0;
+    }
+    return best >= 3 ? best + 1 : 3;
+}
+
+static void add_fence(Buf *out, int len)
+{
+    for (int i = 0; i < len; i++) buf_addc(out, '`');
+}
+
+/* Drops leading and trailing blank lines of a block; returns 0 if nothing is left. */
+static int trim_block(const char *s, size_t n, size_t *a, size_t *b)
+{
+    size_t i = 0, first = n, last_end = 0;
+    while (i < n) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        size_t len = nl ? (size_t)(nl - (s + i)) : n - i;
+        int blank = 1;
+        for (size_t j = 0; j < len; j++)
+            if (s[i + j] != ' ' && s[i + j] != '\t') { blank = 0; break; }
+        if (!blank) {
+            if (first == n) first = i;
+            last_end = i + len;
+        }
+        i += len + 1;
+    }
+    if (first == n) return 0;
+    *a = first;
+    *b = last_end;
+    return 1;
+}
+
+static void emit_code(Buf *out, const char *lang, const char *cls, const Buf *code)
+{
+    size_t a, b;
+    if (!code->p || !trim_block(code->p, code->n, &a, &b)) return;
+    int f = fence_len(code->p + a, b - a);
+    add_fence(out, f);
+    if (cls) buf_printf(out, " {.%s .%s}\n", lang, cls);
+    else buf_printf(out, " %s\n", lang);
+    buf_addn(out, code->p + a, b - a);
+    buf_addc(out, '\n');
+    add_fence(out, f);
+    buf_add(out, "\n\n");
+}
+
+/* ------------------------------------------------------------- the weave */
+
+typedef struct {
+    const char *chapter_dir;   /* chapters/NN-slug */
+    const char *run_dir;       /* build/run/NN-slug */
+    const char *fig_dir;       /* build/fig */
+    const char *fig_url;       /* "fig": URL prefix of figures in the page */
+    char nn[3];                /* "NN" */
+    Buf cells_list;            /* run_dir/cells.list, may be empty */
+    char **woven;              /* slugs seen in the sources */
+    size_t n_woven;
+    char title[1024];          /* from chapter.c's first heading */
+    int title_only;            /* --title: no outputs, no figure checks */
+} Weave;
+
+static int line_is(const char *line, size_t n, const char *want)
+{
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t')) n--;
+    return n == strlen(want) && memcmp(line, want, n) == 0;
+}
+
+static int is_slug_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* "static void cell_<slug>(void)" at column 0, a definition (not a
+ * declaration ending in ';'). Writes the slug. */
+static int is_cell_def(const char *line, size_t n, char *slug, size_t slug_cap)
+{
+    static const char head[] = "static void cell_";
+    size_t h = sizeof head - 1;
+    if (n <= h || memcmp(line, head, h) != 0) return 0;
+    size_t i = h, k = 0;
+    while (i < n && is_slug_char(line[i]) && line[i] != '-') {
+        if (k + 1 < slug_cap) slug[k++] = line[i];
+        i++;
+    }
+    slug[k] = '\0';
+    if (k == 0) return 0;
+    while (i < n && line[i] == ' ') i++;
+    if (i + 6 <= n && memcmp(line + i, "(void)", 6) == 0) i += 6;
+    else if (i + 2 <= n && memcmp(line + i, "()", 2) == 0) i += 2;
+    else return 0;
+    while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+    return i == n || line[i] == '{' || line[i] == '/';
+}
+
+/* The title line of cell `slug` in cells.list ("<index>\t<slug>\t<title>"). */
+static int cell_title(const Weave *w, const char *slug, char *idx, size_t icap, char *title, size_t tcap)
+{
+    const char *p = w->cells_list.p;
+    if (!p) return 0;
+    size_t sl = strlen(slug);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        const char *t1 = memchr(p, '\t', len);
+        if (t1) {
+            const char *s = t1 + 1;
+            const char *t2 = memchr(s, '\t', len - (size_t)(s - p));
+            size_t slen = t2 ? (size_t)(t2 - s) : len - (size_t)(s - p);
+            int same = slen == sl && memcmp(s, slug, sl) == 0;
+            if (!same && slen == sl) {         /* cell_a_b may be recorded as a-b */
+                same = 1;
+                for (size_t j = 0; j < sl; j++) {
+                    char a = s[j] == '-' ? '_' : s[j], b = slug[j] == '-' ? '_' : slug[j];
+                    if (a != b) { same = 0; break; }
+                }
+            }
+            if (same) {
+                snprintf(idx, icap, "%.*s", (int)(t1 - p), p);
+                if (t2) snprintf(title, tcap, "%.*s", (int)(len - (size_t)(t2 + 1 - p)), t2 + 1);
+                else title[0] = '\0';
+                return 1;
+            }
+        }
+        if (!nl) break;
+        p = nl + 1;
+    }
+    return 0;
+}
+
+/* Path of the recorded file for `slug` with extension `ext`; tries the slug as
+ * written and with '_' turned into '-'. Returns 1 if found. */
+static int cell_file(const Weave *w, const char *slug, const char *ext, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/cells/%s.%s", w->run_dir, slug, ext);
+    if (file_exists(path)) return 1;
+    char alt[256];
+    snprintf(alt, sizeof alt, "%s", slug);
+    for (char *c = alt; *c; c++) if (*c == '_') *c = '-';
+    char p2[4096];
+    snprintf(p2, sizeof p2, "%s/cells/%s.%s", w->run_dir, alt, ext);
+    if (file_exists(p2)) { snprintf(path, cap, "%s", p2); return 1; }
+    snprintf(path, cap, "%s/cells/%s.%s", w->run_dir, slug, ext);
+    return 0;
+}
+
+static int valid_fig_name(const char *s)
+{
+    if (!*s || *s == '.') return 0;
+    for (; *s; s++)
+        if (!is_slug_char(*s) && *s != '.') return 0;
+    return 1;
+}
+
+static void emit_figure(Weave *w, Buf *out, const char *name, const char *caption, const char *where)
+{
+    if (!valid_fig_name(name)) {
+        error("%s: figure name '%s' is not a plain file name (letters, digits, '-', '_', '.')", where, name);
+        return;
+    }
+    char svg[4096];
+    snprintf(svg, sizeof svg, "%s/%s.svg", w->fig_dir, name);
+    if (!file_exists(svg)) {
+        error("%s: figure '%s' was not drawn: %s is missing. Draw it with 'make plots' "
+              "(from plots/%s.gp, or from a %s/%s.dot written by the run).",
+              where, name, svg, name, w->run_dir, name);
+        return;
+    }
+    buf_printf(out, "![%s](%s/%s.svg){#fig-%s}\n\n", *caption ? caption : name, w->fig_url, name, name);
+}
+
+/* What cell `slug` printed and drew, right after its closing brace. */
+static void emit_cell_output(Weave *w, Buf *out, const char *slug, const char *src, int line_no)
+{
+    char where[4200], path[4096], idx[64] = "", title[1024] = "";
+    if (w->title_only) return;
+    snprintf(where, sizeof where, "%s:%d: cell '%s'", src, line_no, slug);
+
+    char **v = realloc(w->woven, (w->n_woven + 1) * sizeof *v);
+    if (!v) die_oom();
+    w->woven = v;
+    w->woven[w->n_woven] = strdup(slug);
+    if (!w->woven[w->n_woven]) die_oom();
+    w->n_woven++;
+
+    if (!cell_file(w, slug, "txt", path, sizeof path)) {
+        error("%s has no recorded output: %s is missing. Run the chapter first "
+              "('make run-%s', or 'make course').", where, path, w->nn);
+        return;
+    }
+    Buf raw = {0}, txt = {0};
+    if (!read_file(path, &raw)) {
+        error("%s: cannot read %s: %s", where, path, strerror(errno));
+        return;
+    }
+    clean_text(raw.p, raw.n, &txt);
+    cell_title(w, slug, idx, sizeof idx, title, sizeof title);
+    size_t a, b;
+    int has_text = trim_block(txt.p, txt.n, &a, &b);
+    buf_printf(out, "::: {.cell-output data-cell=\"%s\"}\n", slug);
+    Buf label = {0};
+    if (*idx) buf_printf(&label, "Output of cell %s, *%s*", idx, slug);
+    else buf_printf(&label, "Output of cell *%s*", slug);
+    if (*title) {
+        Buf t = {0};
+        clean_text(title, strlen(title), &t);
+        while (t.n && t.p[t.n - 1] == '\n') t.p[--t.n] = '\0';
+        buf_printf(&label, ": %s", t.p);
+        buf_free(&t);
+    }
+    buf_printf(out, "[%s]{.cell-label}\n\n", label.p);
+    buf_free(&label);
+    if (has_text) {
+        Buf body = {0};
+        buf_addn(&body, txt.p + a, b - a);
+        emit_code(out, "text", "output", &body);
+        buf_free(&body);
+    } else {
+        buf_add(out, "[(this cell printed nothing)]{.no-output}\n\n");
+    }
+    buf_free(&raw);
+    buf_free(&txt);
+
+    if (cell_file(w, slug, "figs", path, sizeof path)) {
+        Buf figs_raw = {0}, figs = {0};
+        if (!read_file(path, &figs_raw)) {
+            error("%s: cannot read %s: %s", where, path, strerror(errno));
+        } else {
+            strip_controls(figs_raw.p, figs_raw.n, &figs);
+            buf_add(&figs, "");
+            char *save = NULL;
+            int k = 0;
+            for (char *ln = strtok_r(figs.p, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+                k++;
+                size_t L = strlen(ln);
+                while (L && (ln[L - 1] == '\r' || ln[L - 1] == ' ')) ln[--L] = '\0';
+                if (!L || ln[0] == '#') continue;
+                char *tab = strchr(ln, '\t');
+                const char *cap = "";
+                if (tab) { *tab = '\0'; cap = tab + 1; }
+                char fw[8448];
+                snprintf(fw, sizeof fw, "%s (%s line %d)", where, path, k);
+                emit_figure(w, out, ln, cap, fw);
+            }
+        }
+        buf_free(&figs_raw);
+        buf_free(&figs);
+    }
+    buf_add(out, ":::\n\n");
+}
+
+/* Images the prose itself references as (fig/NAME): they must exist too. */
+static void check_prose_figures(Weave *w, const Buf *prose, const char *src, int line_no)
+{
+    char pat[300];
+    if (w->title_only) return;
+    snprintf(pat, sizeof pat, "](%s/", w->fig_url);
+    const char *p = prose->p;
+    while (p && (p = strstr(p, pat)) != NULL) {
+        p += strlen(pat);
+        size_t len = strcspn(p, ") \n\"");
+        char name[1024], path[4096];
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        snprintf(path, sizeof path, "%s/%s", w->fig_dir, name);
+        if (!file_exists(path))
+            error("%s:%d: the prose shows %s/%s, but %s is missing. Draw it with 'make plots'.",
+                  src, line_no, w->fig_url, name, path);
+    }
+}
+
+static void emit_prose(Weave *w, Buf *out, Buf *prose, int want_title, const char *src, int line_no)
+{
+    if (want_title && !w->title[0]) {
+        /* The first heading line becomes the title and leaves the body. */
+        size_t i = 0;
+        while (i < prose->n) {
+            char *ln = prose->p + i;
+            char *nl = memchr(ln, '\n', prose->n - i);
+            size_t len = nl ? (size_t)(nl - ln) : prose->n - i;
+            if (len > 0 && ln[0] == '#') {
+                size_t a = 0, b = len;
+                while (a < len && ln[a] == '#') a++;
+                while (a < len && ln[a] == ' ') a++;
+                while (b > a && (ln[b - 1] == ' ' || ln[b - 1] == '#')) b--;
+                /* strip a trailing {#id .class} attribute block */
+                if (b > a && ln[b - 1] == '}') {
+                    size_t o = b;
+                    while (o > a && ln[o - 1] != '{') o--;
+                    if (o > a) { b = o - 1; while (b > a && ln[b - 1] == ' ') b--; }
+                }
+                snprintf(w->title, sizeof w->title, "%.*s", (int)(b - a), ln + a);
+                size_t cut = nl ? len + 1 : len;
+                memmove(ln, ln + cut, prose->n - i - cut);
+                prose->n -= cut;
+                prose->p[prose->n] = '\0';
+                break;
+            }
+            i += len + 1;
+        }
+    }
+    check_prose_figures(w, prose, src, line_no);
+    size_t a, b;
+    if (!trim_block(prose->p, prose->n, &a, &b)) return;
+    buf_addn(out, prose->p + a, b - a);
+    buf_add(out, "\n\n");
+}
+
+/* One source file into `out`. `first` is chapter.c, whose first prose block
+ * gives the title. */
+static void weave_file(Weave *w, Buf *out, const char *path, const char *shown, int first)
+{
+    Buf raw = {0}, src = {0};
+    if (!read_file(path, &raw)) {
+        error("cannot read %s: %s", path, strerror(errno));
+        return;
+    }
+    clean_text(raw.p, raw.n, &src);
+    buf_free(&raw);
+
+    buf_printf(out, "::: {.source-file}\nSource: `%s`\n:::\n\n", shown);
+
+    enum { CODE, PROSE } state = CODE;
+    Buf code = {0}, prose = {0};
+    int in_cell = 0, cell_line = 0, prose_line = 0, seen_prose = 0, line_no = 0;
+    char slug[200] = "";
+    size_t i = 0;
+    while (i < src.n) {
+        char *ln = src.p + i;
+        char *nl = memchr(ln, '\n', src.n - i);
+        size_t len = nl ? (size_t)(nl - ln) : src.n - i;
+        i += len + 1;
+        line_no++;
+        if (state == PROSE) {
+            if (line_is(ln, len, "*/")) {
+                emit_prose(w, out, &prose, first && !seen_prose, shown, prose_line);
+                seen_prose = 1;
+                buf_free(&prose);
+                state = CODE;
+            } else {
+                buf_addn(&prose, ln, len);
+                buf_addc(&prose, '\n');
+            }
+            continue;
+        }
+        if (line_is(ln, len, "/*md")) {
+            emit_code(out, "c", NULL, &code);
+            buf_free(&code);
+            state = PROSE;
+            prose_line = line_no;
+            buf_add(&prose, "");
+            continue;
+        }
+        buf_addn(&code, ln, len);
+        buf_addc(&code, '\n');
+        char s[200];
+        if (!in_cell && is_cell_def(ln, len, s, sizeof s)) {
+            in_cell = 1;
+            cell_line = line_no;
+            snprintf(slug, sizeof slug, "%s", s);
+        } else if (in_cell && line_is(ln, len, "}")) {
+            emit_code(out, "c", NULL, &code);
+            buf_free(&code);
+            emit_cell_output(w, out, slug, shown, cell_line);
+            in_cell = 0;
+        }
+    }
+    if (state == PROSE)
+        error("%s:%d: prose block '/*md' is never closed by a line that is exactly '*/'", shown, prose_line);
+    if (in_cell)
+        error("%s:%d: cell '%s' has no closing line that is exactly '}'", shown, cell_line, slug);
+    emit_code(out, "c", NULL, &code);
+    buf_free(&code);
+    buf_free(&prose);
+    buf_free(&src);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The other .c files of the chapter, sorted by name. */
+static size_t list_sources(const char *dir, char ***names)
+{
+    DIR *d = opendir(dir);
+    *names = NULL;
+    if (!d) return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t L = strlen(e->d_name);
+        if (L < 3 || strcmp(e->d_name + L - 2, ".c") != 0 || strcmp(e->d_name, "chapter.c") == 0) continue;
+        if (e->d_name[0] == '.') continue;
+        char **v = realloc(*names, (n + 1) * sizeof *v);
+        if (!v) die_oom();
+        *names = v;
+        (*names)[n] = strdup(e->d_name);
+        if (!(*names)[n]) die_oom();
+        n++;
+    }
+    closedir(d);
+    qsort(*names, n, sizeof **names, cmp_str);
+    return n;
+}
+
+static void yaml_single_quoted(Buf *out, const char *s)
+{
+    buf_addc(out, '\'');
+    for (; *s; s++) {
+        if (*s == '\'') buf_addc(out, '\'');
+        buf_addc(out, *s);
+    }
+    buf_addc(out, '\'');
+}
+
+static void emit_metrics(Weave *w, Buf *out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.tsv", w->run_dir);
+    Buf raw = {0}, rows = {0}, r2 = {0};
+    if (!read_file(path, &raw)) return;
+    /* Fields are tab separated: strip control codes but keep the tabs. */
+    char *save2 = NULL;
+    strip_controls(raw.p, raw.n, &r2);
+    buf_add(&r2, "");
+    for (char *ln = strtok_r(r2.p, "\n", &save2); ln; ln = strtok_r(NULL, "\n", &save2)) {
+        if (!*ln || ln[0] == '#') continue;
+        char *f[3] = {ln, "", ""};
+        char *tab = strchr(ln, '\t');
+        if (tab) { *tab = '\0'; f[1] = tab + 1; tab = strchr(f[1], '\t'); }
+        if (tab) { *tab = '\0'; f[2] = tab + 1; }
+        buf_add(&rows, "|");
+        for (int k = 0; k < 3; k++) {
+            buf_add(&rows, " ");
+            for (char *c = f[k]; *c; c++) {
+                if (*c == '\r' || *c == '\t') continue;
+                if (*c == '|' || *c == '*' || *c == '_' || *c == '`' || *c == '$' || *c == '\\') buf_addc(&rows, '\\');
+                buf_addc(&rows, *c);
+            }
+            buf_add(&rows, " |");
+        }
+        buf_add(&rows, "\n");
+    }
+    if (rows.n) {
+        buf_add(out, "## Headline figures of the last run {#headline-figures .unnumbered}\n\n");
+        buf_printf(out, "From `%s/metrics.tsv`.\n\n", w->run_dir);
+        buf_add(out, "| figure | value | unit |\n|:---|---:|:---|\n");
+        buf_addn(out, rows.p, rows.n);
+        buf_add(out, "\n");
+    }
+    buf_free(&raw);
+    buf_free(&rows);
+    buf_free(&r2);
+}
+
+/* The whole chapter. Returns the number of errors; `out` holds the Markdown. */
+static int weave_chapter(Weave *w, Buf *out)
+{
+    int before = n_errors;
+    const char *base = strrchr(w->chapter_dir, '/');
+    base = base ? base + 1 : w->chapter_dir;
+    if (!dir_exists(w->chapter_dir)) {
+        error("chapter directory %s does not exist", w->chapter_dir);
+        return n_errors - before;
+    }
+    snprintf(w->nn, sizeof w->nn, "%.2s", base);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/chapter.c", w->chapter_dir);
+    if (!file_exists(path)) {
+        error("%s has no chapter.c (the chapter's notebook)", w->chapter_dir);
+        return n_errors - before;
+    }
+    if (w->run_dir && !dir_exists(w->run_dir)) {
+        error("chapter %s has no run output: %s is missing. Run it first ('make run-%s', or 'make course').",
+              base, w->run_dir, w->nn);
+        return n_errors - before;
+    }
+    if (w->run_dir) {
+        char cl[4096];
+        snprintf(cl, sizeof cl, "%s/cells.list", w->run_dir);
+        if (!read_file(cl, &w->cells_list))
+            warning("%s is missing; cell numbers and titles are left out", cl);
+    }
+
+    Buf body = {0};
+    weave_file(w, &body, path, path, 1);
+    char **names;
+    size_t n = list_sources(w->chapter_dir, &names);
+    for (size_t k = 0; k < n; k++) {
+        char p2[4096];
+        snprintf(p2, sizeof p2, "%s/%s", w->chapter_dir, names[k]);
+        weave_file(w, &body, p2, p2, 0);
+        free(names[k]);
+    }
+    free(names);
+    if (!w->title[0])
+        error("%s: the first prose block has no Markdown heading; the chapter title comes from it", path);
+
+    if (w->run_dir) emit_metrics(w, &body);
+
+    /* Cells the run recorded that no source defines: say so. */
+    if (w->cells_list.p) {
+        char *copy = strdup(w->cells_list.p), *save = NULL;
+        if (!copy) die_oom();
+        for (char *ln = strtok_r(copy, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+            char *s = strchr(ln, '\t');
+            if (!s) continue;
+            s++;
+            char *e = strchr(s, '\t');
+            if (e) *e = '\0';
+            int found = 0;
+            for (size_t k = 0; k < w->n_woven && !found; k++) {
+                const char *a = w->woven[k];
+                found = strlen(a) == strlen(s);
+                for (size_t j = 0; found && a[j]; j++)
+                    found = (a[j] == '-' ? '_' : a[j]) == (s[j] == '-' ? '_' : s[j]);
+            }
+            if (!found) warning("cell '%s' is in %s/cells.list but no source defines static void cell_%s(void)", s, w->run_dir, s);
+        }
+        free(copy);
+    }
+
+    buf_add(out, "---\ntitle: ");
+    yaml_single_quoted(out, w->title);
+    buf_printf(out, "\nchapter: '%s'\n---\n\n", w->nn);
+    buf_addn(out, body.p ? body.p : "", body.n);
+    buf_free(&body);
+    return n_errors - before;
+}
+
+static void weave_free(Weave *w)
+{
+    buf_free(&w->cells_list);
+    for (size_t k = 0; k < w->n_woven; k++) free(w->woven[k]);
+    free(w->woven);
+    w->woven = NULL;
+    w->n_woven = 0;
+}
+
+/* ------------------------------------------------------------------- main */
+
+#ifndef WEAVE_NO_MAIN
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: weave [--run DIR] [--fig DIR] [--figurl URL] [-o OUT.md] CHAPTER_DIR\n"
+            "       weave --title CHAPTER_DIR\n"
+            "Weaves chapters/NN-slug/*.c, the run's cell outputs and figures into Markdown.\n"
+            "  --run DIR     the chapter's run directory (default build/run/<basename of CHAPTER_DIR>)\n"
+            "  --fig DIR     where the rendered figures are (default build/fig)\n"
+            "  --figurl URL  figure URL prefix in the page (default fig)\n"
+            "  -o OUT.md     write here (default standard output); nothing is written on error\n"
+            "  --title       print the chapter title (first heading of chapter.c) and exit\n");
+}
+
+int main(int argc, char **argv)
+{
+    Weave w = {0};
+    const char *out_path = NULL;
+    int title_only = 0;
+    w.fig_dir = "build/fig";
+    w.fig_url = "fig";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (!strcmp(a, "--run") && has_val) w.run_dir = argv[++i];
+        else if (!strcmp(a, "--fig") && has_val) w.fig_dir = argv[++i];
+        else if (!strcmp(a, "--figurl") && has_val) w.fig_url = argv[++i];
+        else if (!strcmp(a, "-o") && has_val) out_path = argv[++i];
+        else if (!strcmp(a, "--title")) title_only = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        else if (a[0] == '-' || w.chapter_dir) {
+            fprintf(stderr, "weave: bad argument '%s'\n", a);
+            usage(stderr);
+            return 64;
+        } else w.chapter_dir = a;
+    }
+    if (!w.chapter_dir) {
+        fprintf(stderr, "weave: which chapter? give its directory, e.g. chapters/01-autodiff\n");
+        usage(stderr);
+        return 64;
+    }
+    /* strip trailing slashes so the basename is the slug */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", w.chapter_dir);
+    for (size_t L = strlen(dir); L > 1 && dir[L - 1] == '/'; L--) dir[L - 1] = '\0';
+    w.chapter_dir = dir;
+
+    char run_default[4200];
+    if (title_only) {
+        w.run_dir = NULL;
+        w.title_only = 1;
+    } else if (!w.run_dir) {
+        const char *base = strrchr(dir, '/');
+        snprintf(run_default, sizeof run_default, "build/run/%s", base ? base + 1 : dir);
+        w.run_dir = run_default;
+    }
+
+    Buf out = {0};
+    if (title_only) {
+        /* only the title matters: errors about figures do not */
+        weave_chapter(&w, &out);
+        if (!w.title[0]) return 1;
+        printf("%s\n", w.title);
+        return 0;
+    }
+    int errs = weave_chapter(&w, &out);
+    weave_free(&w);
+    if (errs) {
+        fprintf(stderr, "weave: %d error%s in %s; no Markdown written\n", errs, errs == 1 ? "" : "s", dir);
+        buf_free(&out);
+        return 1;
+    }
+    if (out_path) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
+        FILE *f = fopen(tmp, "wb");
+        if (!f || fwrite(out.p, 1, out.n, f) != out.n || fclose(f) != 0) {
+            fprintf(stderr, "weave: cannot write %s: %s\n", tmp, strerror(errno));
+            return 1;
+        }
+        if (rename(tmp, out_path) != 0) {
+            fprintf(stderr, "weave: cannot rename %s to %s: %s\n", tmp, out_path, strerror(errno));
+            return 1;
+        }
+    } else {
+        fwrite(out.p, 1, out.n, stdout);
+    }
+    buf_free(&out);
+    return 0;
+}
+#endif
