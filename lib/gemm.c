@@ -74,7 +74,7 @@ static void check_args(const char *who, int M, int N, int K, const real *A, int 
         gemm_fail(who, msg);
     }
     int a_width = ta ? M : K, b_width = tb ? K : N;
-    if (lda < (a_width > 1 ? a_width : 1) || ldb < (b_width > 1 ? b_width : 1) || ldc < (N > 1 ? N : 1)) {
+    if (lda < a_width || ldb < b_width || ldc < N) {
         snprintf(msg, sizeof msg,
                  "leading dimension too small: lda=%d (needs >= %d), ldb=%d (needs >= %d), ldc=%d (needs >= %d); "
                  "a row stride must be at least the stored row width",
@@ -98,17 +98,22 @@ static void pack_A(int mc, int kc, const real *A, int lda, int ta, int i0, int p
         int mr = mc - r < MR ? mc - r : MR;
         if (ta) { /* op(A)[i][k] = A[k][i]: each k is a contiguous run of mr values */
             const real *src = A + (size_t)p0 * lda + i0 + r;
-            for (int k = 0; k < kc; k++, src += lda, dst += MR) {
-                for (int i = 0; i < mr; i++) dst[i] = src[i];
-                for (int i = mr; i < MR; i++) dst[i] = 0;
+            if (mr == MR) {
+                for (int k = 0; k < kc; k++, src += lda, dst += MR) memcpy(dst, src, MR * sizeof(real));
+            } else {
+                for (int k = 0; k < kc; k++, src += lda, dst += MR) {
+                    for (int i = 0; i < mr; i++) dst[i] = src[i];
+                    for (int i = mr; i < MR; i++) dst[i] = 0;
+                }
             }
-        } else { /* op(A)[i][k] = A[i][k]: read mr rows side by side */
-            const real *row[MR];
-            for (int i = 0; i < mr; i++) row[i] = A + (size_t)(i0 + r + i) * lda + p0;
-            for (int k = 0; k < kc; k++, dst += MR) {
-                for (int i = 0; i < mr; i++) dst[i] = row[i][k];
-                for (int i = mr; i < MR; i++) dst[i] = 0;
+        } else { /* op(A)[i][k] = A[i][k]: read each row along k, write it down a column of the panel */
+            for (int i = 0; i < mr; i++) {
+                const real *src = A + (size_t)(i0 + r + i) * lda + p0;
+                for (int k = 0; k < kc; k++) dst[(size_t)k * MR + i] = src[k];
             }
+            for (int i = mr; i < MR; i++)
+                for (int k = 0; k < kc; k++) dst[(size_t)k * MR + i] = 0;
+            dst += (size_t)kc * MR;
         }
     }
 }
@@ -121,18 +126,14 @@ static void pack_A(int mc, int kc, const real *A, int lda, int ta, int i0, int p
 static void pack_B(int kc, int nc, const real *B, int ldb, int tb, int p0, int j0, real *restrict dst) {
     for (int s = 0; s < nc; s += NR) {
         int nr = nc - s < NR ? nc - s : NR;
-        if (tb) { /* op(B)[k][j] = B[j][k]: read nr rows of B side by side */
-            const real *row[NR];
-            for (int j = 0; j < nr; j++) row[j] = B + (size_t)(j0 + s + j) * ldb + p0;
-            if (nr == NR) {
-                for (int k = 0; k < kc; k++, dst += NR)
-                    for (int j = 0; j < NR; j++) dst[j] = row[j][k];
-            } else {
-                for (int k = 0; k < kc; k++, dst += NR) {
-                    for (int j = 0; j < nr; j++) dst[j] = row[j][k];
-                    for (int j = nr; j < NR; j++) dst[j] = 0;
-                }
+        if (tb) { /* op(B)[k][j] = B[j][k]: read each row of B along k, write it down a column of the panel */
+            for (int j = 0; j < nr; j++) {
+                const real *src = B + (size_t)(j0 + s + j) * ldb + p0;
+                for (int k = 0; k < kc; k++) dst[(size_t)k * NR + j] = src[k];
             }
+            for (int j = nr; j < NR; j++)
+                for (int k = 0; k < kc; k++) dst[(size_t)k * NR + j] = 0;
+            dst += (size_t)kc * NR;
         } else { /* op(B)[k][j] = B[k][j]: each k is a contiguous run of nr values */
             const real *src = B + (size_t)p0 * ldb + j0 + s;
             if (nr == NR) {
