@@ -80,7 +80,8 @@ Tensor *params_add(ParamSet *ps, const char *name, int ndim, const int *shape) {
     Tensor *t = xcalloc(1, sizeof(Tensor));
     set_shape(t, ndim, shape);
     t->op = OP_LEAF;
-    t->name = name;
+    size_t len = strlen(name) + 1; /* the set owns a copy of the name */
+    t->name = memcpy(xmalloc(len), name, len);
     t->id = ps->n;
     ps->t[ps->n++] = t;
     ps->size += t->size;
@@ -108,7 +109,10 @@ void params_zero_grad(ParamSet *ps) { memset(ps->grad, 0, (size_t)ps->size * siz
 
 void params_free(ParamSet *ps) {
     if (!ps) return;
-    for (int i = 0; i < ps->n; i++) xfree(ps->t[i]);
+    for (int i = 0; i < ps->n; i++) {
+        xfree((char *)ps->t[i]->name);
+        xfree(ps->t[i]);
+    }
     xfree(ps->t);
     xfree(ps->data);
     xfree(ps->grad);

@@ -115,7 +115,8 @@ typedef struct {
 } ParamSet;
 
 ParamSet *params_new(void);
-/* Declare a parameter; its data/grad point into the block after params_alloc. */
+/* Declare a parameter (the set keeps a copy of the name); its data/grad
+ * point into the block after params_alloc. */
 Tensor *params_add(ParamSet *ps, const char *name, int ndim, const int *shape);
 /* Allocate the block (zero-filled). Call once, after the last params_add. */
 void params_alloc(ParamSet *ps);

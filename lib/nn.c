@@ -1,0 +1,47 @@
+/* nn.c - Linear, LayerNorm and Embedding modules; see nn.h. */
+#include "nn.h"
+
+#include <stdio.h>
+
+static const char *joined(char *buf, size_t len, const char *prefix, const char *leaf) {
+    snprintf(buf, len, "%s.%s", prefix, leaf);
+    return buf;
+}
+
+Linear linear_new(ParamSet *ps, const char *prefix, int in, int out, int bias) {
+    char name[128];
+    Linear l = {.in = in, .out = out};
+    l.w = params_add(ps, joined(name, sizeof name, prefix, "weight"), 2, SHAPE(out, in));
+    l.b = bias ? params_add(ps, joined(name, sizeof name, prefix, "bias"), 1, SHAPE(out)) : NULL;
+    return l;
+}
+
+Tensor *linear(Tape *T, const Linear *l, Tensor *x) {
+    Tensor *y = t_matmul(T, x, l->w, 0, 1); /* [..., in] @ [out, in]^T */
+    return l->b ? t_add(T, y, l->b) : y;    /* + b, broadcast over rows */
+}
+
+LayerNorm layernorm_new(ParamSet *ps, const char *prefix, int C) {
+    char name[128];
+    LayerNorm ln = {.eps = (real)1e-5};
+    ln.g = params_add(ps, joined(name, sizeof name, prefix, "weight"), 1, SHAPE(C));
+    ln.b = params_add(ps, joined(name, sizeof name, prefix, "bias"), 1, SHAPE(C));
+    return ln;
+}
+
+void layernorm_reset(LayerNorm *ln) {
+    for (long i = 0; i < ln->g->size; i++) ln->g->data[i] = 1;
+    for (long i = 0; i < ln->b->size; i++) ln->b->data[i] = 0;
+}
+
+Tensor *layernorm(Tape *T, const LayerNorm *ln, Tensor *x) { return t_layernorm(T, x, ln->g, ln->b, ln->eps); }
+
+Embedding embedding_new(ParamSet *ps, const char *prefix, int V, int C) {
+    char name[128];
+    Embedding e = {.w = params_add(ps, joined(name, sizeof name, prefix, "weight"), 2, SHAPE(V, C))};
+    return e;
+}
+
+Tensor *embedding(Tape *T, const Embedding *e, const int *ids, int ndim, const int *shape) {
+    return t_embedding(T, e->w, ids, ndim, shape);
+}

@@ -1,0 +1,43 @@
+/* nn.h - the three modules every model here is built from.
+ *
+ * Teaches: a "layer" is only a named bundle of parameters plus a function
+ * that strings ops together on the tape; no classes needed. Linear weights
+ * use PyTorch's layout [out, in], so the reference fixtures load as they are.
+ * Leaves out: initialisation (see init.h: the chapter chooses), dropout.
+ */
+#ifndef NN_H
+#define NN_H
+
+#include "tensor.h"
+
+/* y = x W^T + b.  W [out, in], b [out] (or NULL). x [..., in] -> y [..., out]. */
+typedef struct {
+    Tensor *w, *b;
+    int in, out;
+} Linear;
+
+/* Declares "<prefix>.weight" and (if bias) "<prefix>.bias" in ps. */
+Linear linear_new(ParamSet *ps, const char *prefix, int in, int out, int bias);
+Tensor *linear(Tape *T, const Linear *l, Tensor *x);
+
+/* Layer normalisation over the last axis with gain and bias [C], eps 1e-5. */
+typedef struct {
+    Tensor *g, *b;
+    real eps;
+} LayerNorm;
+
+/* Declares "<prefix>.weight" (set to 1 by layernorm_reset) and "<prefix>.bias". */
+LayerNorm layernorm_new(ParamSet *ps, const char *prefix, int C);
+void layernorm_reset(LayerNorm *ln); /* g = 1, b = 0; call after params_alloc */
+Tensor *layernorm(Tape *T, const LayerNorm *ln, Tensor *x);
+
+/* A lookup table [V, C]: row i is the vector of id i. */
+typedef struct {
+    Tensor *w;
+} Embedding;
+
+Embedding embedding_new(ParamSet *ps, const char *prefix, int V, int C);
+/* ids[n] -> [shape..., C], n = prod(shape). */
+Tensor *embedding(Tape *T, const Embedding *e, const int *ids, int ndim, const int *shape);
+
+#endif

@@ -1,0 +1,215 @@
+/* notebook.c - the cell runner, its records, and progress lines; see notebook.h. */
+#include "notebook.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dot.h"
+#include "util.h"
+
+/* ---------------------------------------------------------------------------
+ * The runtime's state: one notebook per process.
+ * ------------------------------------------------------------------------- */
+static struct {
+    const Chapter *ch;
+    int quick, step, list, upto;
+    uint64_t seed;
+    char out[2048];
+    const char *data;
+    FILE *record;       /* cells/<slug>.txt of the running cell */
+    FILE *figs;         /* cells/<slug>.figs of the running cell */
+    const Cell *cell;
+    char path[4096];
+} nb;
+
+int nb_quick(void) { return nb.quick; }
+uint64_t nb_seed(void) { return nb.seed; }
+const char *nb_out(void) { return nb.out; }
+const char *nb_data(void) { return nb.data; }
+int nb_recording(void) { return !isatty(STDOUT_FILENO); }
+
+void nb_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    if (nb.record) {
+        va_start(ap, fmt);
+        vfprintf(nb.record, fmt, ap);
+        va_end(ap);
+    }
+}
+
+const char *nb_path(const char *name) {
+    snprintf(nb.path, sizeof nb.path, "%s/%s", nb.out, name);
+    return nb.path;
+}
+
+FILE *nb_open(const char *name) { return xfopen(nb_path(name), "w", "check that --out names a writable directory"); }
+
+void nb_figure(const char *name, const char *caption) {
+    if (nb.figs) fprintf(nb.figs, "%s\t%s\n", name, caption);
+}
+
+void nb_graph(const char *name, const char *caption, Tape *T, Tensor *loss) {
+    char file[256];
+    snprintf(file, sizeof file, "%s.dot", name);
+    FILE *f = nb_open(file);
+    dot_write(f, T, loss, caption);
+    fclose(f);
+    nb_figure(name, caption);
+}
+
+void nb_metric(const char *name, double value, const char *unit) {
+    FILE *f = xfopen(nb_path("metrics.tsv"), "a", "check that --out names a writable directory");
+    fprintf(f, "%s\t%.6g\t%s\n", name, value, unit);
+    fclose(f);
+    nb_printf("  %-34s %12.6g %s\n", name, value, unit);
+}
+
+/* ---------------------------------------------------------------------------
+ * Progress lines.
+ * ------------------------------------------------------------------------- */
+void progress_start(Progress *p, const char *label, long total) {
+    p->label = label;
+    p->total = total;
+    p->next_mark = (total + 9) / 10;
+    p->t0 = now_seconds();
+    p->last_draw = 0;
+}
+
+void progress_update(Progress *p, long step, double loss) {
+    double t = now_seconds(), el = t - p->t0, rate = step / (el > 1e-9 ? el : 1e-9);
+    double left = (p->total - step) / rate;
+    if (!nb_recording() && (t - p->last_draw > 0.1 || step == p->total)) {
+        /* the live line: terminal only, never in the record */
+        printf("\r  %s %ld/%ld  loss %.4f  %.1f steps/s  %d:%02d left ", p->label, step, p->total, loss, rate,
+               (int)left / 60, (int)left % 60);
+        fflush(stdout);
+        p->last_draw = t;
+    }
+    if (step >= p->next_mark || step == p->total) {
+        if (!nb_recording()) printf("\r\033[K"); /* clear the live line */
+        nb_printf("  %s %6ld/%ld  loss %.4f\n", p->label, step, p->total, loss);
+        p->next_mark += (p->total + 9) / 10;
+    }
+}
+
+void progress_end(Progress *p) {
+    double el = now_seconds() - p->t0;
+    /* speed goes to the terminal only: the record must not change run to run */
+    if (!nb_recording()) printf("\r\033[K");
+    printf("  (%s: %ld steps in %.1f s, %.1f steps/s)\n", p->label, p->total, el, p->total / (el > 1e-9 ? el : 1e-9));
+}
+
+/* ---------------------------------------------------------------------------
+ * The command line.
+ * ------------------------------------------------------------------------- */
+static void usage(FILE *f, const char *prog) {
+    fprintf(f,
+            "usage: %s [--step] [--list] [--cell N] [--quick] [--seed N] [--out DIR] [--data DIR] [--help]\n"
+            "  %s: %s\n"
+            "  --step      pause after each cell until Enter (q then Enter quits)\n"
+            "  --list      list the cells and exit\n"
+            "  --cell N    run cells 1..N only\n"
+            "  --quick     tiny sizes, for a smoke test\n"
+            "  --seed N    seed of every random draw (default 0)\n"
+            "  --out DIR   run directory for outputs (default build/run/%s)\n"
+            "  --data DIR  where the data set lives (default: the Debian package's directory)\n",
+            prog, nb.ch->id, nb.ch->title, nb.ch->id);
+}
+
+static void bad_usage(const char *prog, const char *fmt, const char *arg) {
+    fprintf(stderr, "error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    usage(stderr, prog);
+    exit(EXIT_USAGE);
+}
+
+static long parse_number(const char *prog, const char *flag, const char *s, long lo, long hi) {
+    char *end;
+    if (!s) bad_usage(prog, "%s needs a value", flag);
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s wants a whole number in %ld..%ld, not '%%s'", flag, lo, hi);
+        bad_usage(prog, msg, s);
+    }
+    return v;
+}
+
+static void parse_args(int argc, char **argv) {
+    const char *prog = argv[0];
+    snprintf(nb.out, sizeof nb.out, "build/run/%s", nb.ch->id);
+    nb.upto = nb.ch->ncells;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--step")) nb.step = 1;
+        else if (!strcmp(a, "--list")) nb.list = 1;
+        else if (!strcmp(a, "--quick")) nb.quick = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout, prog);
+            exit(0);
+        } else if (!strcmp(a, "--cell")) nb.upto = (int)parse_number(prog, a, i + 1 < argc ? argv[++i] : NULL, 1, nb.ch->ncells);
+        else if (!strcmp(a, "--seed")) nb.seed = (uint64_t)parse_number(prog, a, i + 1 < argc ? argv[++i] : NULL, 0, 2147483647L);
+        else if (!strcmp(a, "--out") || !strcmp(a, "--data")) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') bad_usage(prog, "%s needs a directory", a);
+            if (!strcmp(a, "--out")) snprintf(nb.out, sizeof nb.out, "%s", argv[++i]);
+            else nb.data = argv[++i];
+        } else bad_usage(prog, "unknown flag '%s'", a);
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Running the cells.
+ * ------------------------------------------------------------------------- */
+static FILE *open_record(const char *slug, const char *ext) {
+    char name[256];
+    snprintf(name, sizeof name, "cells/%s.%s", slug, ext);
+    return nb_open(name);
+}
+
+int notebook_main(int argc, char **argv, const Chapter *ch) {
+    nb.ch = ch;
+    parse_args(argc, argv);
+    if (nb.list) {
+        for (int i = 0; i < ch->ncells; i++) printf("%2d  %-22s %s\n", i + 1, ch->cells[i].slug, ch->cells[i].title);
+        return 0;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/cells", nb.out);
+    make_dirs(dir);
+    FILE *m = nb_open("metrics.tsv"); /* start this run's metrics afresh */
+    fclose(m);
+    FILE *list = nb_open("cells.list");
+    for (int i = 0; i < ch->ncells; i++) fprintf(list, "%d\t%s\t%s\n", i + 1, ch->cells[i].slug, ch->cells[i].title);
+    fclose(list);
+    printf("# %s: %s%s (seed %llu, output in %s)\n", ch->id, ch->title, nb.quick ? " [quick]" : "",
+           (unsigned long long)nb.seed, nb.out);
+    double t_all = now_seconds();
+    for (int i = 0; i < nb.upto; i++) {
+        const Cell *c = &ch->cells[i];
+        printf("\n## [%d/%d] %s\n", i + 1, ch->ncells, c->title);
+        nb.cell = c;
+        nb.record = open_record(c->slug, "txt");
+        nb.figs = open_record(c->slug, "figs");
+        double t0 = now_seconds();
+        c->run();
+        fclose(nb.record);
+        fclose(nb.figs);
+        nb.record = nb.figs = NULL;
+        printf("  (cell %d took %.2f s)\n", i + 1, now_seconds() - t0);
+        if (nb.step && i + 1 < nb.upto) {
+            printf("-- press Enter for cell %d (%s), or q then Enter to stop: ", i + 2, ch->cells[i + 1].title);
+            fflush(stdout);
+            char line[64];
+            if (!fgets(line, sizeof line, stdin) || line[0] == 'q') break;
+        }
+    }
+    printf("\n# done in %.1f s\n", now_seconds() - t_all);
+    return 0;
+}

@@ -1,0 +1,78 @@
+/* notebook.h - a chapter is a list of named cells, run like a notebook.
+ *
+ * Teaches: how to make a long C program explorable. A chapter declares its
+ * cells in order; the runtime gives every chapter the same command line:
+ *   --step       pause after each cell until Enter (q quits)
+ *   --list       list the cells and exit
+ *   --cell N     run cells 1..N only (later cells build on earlier ones)
+ *   --quick      tiny sizes, for smoke tests
+ *   --seed N     the seed of every random draw (default 0)
+ *   --out DIR    the run directory (default build/run/<chapter id>)
+ *   --data DIR   where the data set lives (default: the Debian package)
+ *   --help
+ * and records, under the run directory, what each cell printed
+ * (cells/<slug>.txt), the figures it declared (cells/<slug>.figs), and the
+ * chapter's headline numbers (metrics.tsv: name, value, unit). The book is
+ * woven from these records, so it always shows what the code really did.
+ * Leaves out: re-running a single cell out of order (cells share state).
+ */
+#ifndef NOTEBOOK_H
+#define NOTEBOOK_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tensor.h"
+
+typedef struct {
+    const char *slug;   /* file-name-safe id: the cell's function is cell_<slug> */
+    const char *title;
+    void (*run)(void);
+} Cell;
+
+#define CELL(slug, title) {#slug, title, cell_##slug}
+
+typedef struct {
+    const char *id;     /* "01-autodiff": the chapter directory's name */
+    const char *title;
+    const Cell *cells;
+    int ncells;
+} Chapter;
+
+/* Parse the flags, run the cells, return the exit status (call from main). */
+int notebook_main(int argc, char **argv, const Chapter *ch);
+
+/* ---- inside a cell ------------------------------------------------------- */
+/* printf to the terminal and to the cell's record. */
+__attribute__((format(printf, 1, 2))) void nb_printf(const char *fmt, ...);
+int nb_quick(void);              /* --quick given? */
+uint64_t nb_seed(void);          /* --seed, default 0 */
+const char *nb_out(void);        /* the run directory */
+const char *nb_data(void);       /* --data DIR, or NULL for the default */
+int nb_recording(void);          /* is stdout not a terminal? (plain progress lines) */
+/* Path of a file in the run directory (static buffer: copy it to keep it). */
+const char *nb_path(const char *name);
+/* Create <out>/<name> for writing figure data. */
+FILE *nb_open(const char *name);
+/* Declare that this cell drew figure <name> (rendered from plots/<name>.gp
+ * or from <out>/<name>.dot) with this caption. */
+void nb_figure(const char *name, const char *caption);
+/* Write the computation graph of loss as <out>/<name>.dot and declare it. */
+void nb_graph(const char *name, const char *caption, Tape *T, Tensor *loss);
+/* Record a headline number in metrics.tsv (and print it). */
+void nb_metric(const char *name, double value, const char *unit);
+
+/* ---- progress of long loops ------------------------------------------------ */
+/* On a terminal: one live line (step/total, loss, steps/s, time left) that is
+ * not recorded. Always: a plain recorded line at every tenth of the run. */
+typedef struct {
+    const char *label;
+    long total, next_mark;
+    double t0, last_draw;
+} Progress;
+
+void progress_start(Progress *p, const char *label, long total);
+void progress_update(Progress *p, long step, double loss); /* step in 1..total */
+void progress_end(Progress *p);
+
+#endif
