@@ -102,6 +102,45 @@ G_params = list(G.named_parameters())
 grad_d = torch.autograd.grad(loss_d, [p for _, p in D_params])
 grad_g = torch.autograd.grad(loss_g, [p for _, p in G_params])
 
+# self-check: the index formulas README.md states for the two conv layers
+# reproduce torch's layers (explicit loops, so the layouts are pinned down).
+def conv2d_loops(x, w, b, s, p):      # w [O,C,k,k]
+    n_, c_, hi, wi = x.shape
+    o_, _, k_, _ = w.shape
+    ho, wo = (hi + 2 * p - k_) // s + 1, (wi + 2 * p - k_) // s + 1
+    y = b.view(1, o_, 1, 1).repeat(n_, 1, ho, wo)
+    for oy in range(ho):
+        for ox in range(wo):
+            for ky in range(k_):
+                for kx in range(k_):
+                    iy, ix = oy * s - p + ky, ox * s - p + kx
+                    if 0 <= iy < hi and 0 <= ix < wi:
+                        y[:, :, oy, ox] += x[:, :, iy, ix] @ w[:, :, ky, kx].t()
+    return y
+
+
+def conv_transpose2d_loops(x, w, b, s, p):   # w [C_in,C_out,k,k]
+    n_, c_, hi, wi = x.shape
+    _, o_, k_, _ = w.shape
+    ho, wo = (hi - 1) * s - 2 * p + k_, (wi - 1) * s - 2 * p + k_
+    y = b.view(1, o_, 1, 1).repeat(n_, 1, ho, wo)
+    for iy in range(hi):
+        for ix in range(wi):
+            for ky in range(k_):
+                for kx in range(k_):
+                    oy, ox = iy * s - p + ky, ix * s - p + kx
+                    if 0 <= oy < ho and 0 <= ox < wo:
+                        y[:, :, oy, ox] += x[:, :, iy, ix] @ w[:, :, ky, kx]
+    return y
+
+
+with torch.no_grad():
+    h0 = F.relu(G.fc(z)).view(-1, C1, 7, 7)
+    assert torch.allclose(conv_transpose2d_loops(h0, G.deconv1.weight, G.deconv1.bias, 2, 1),
+                          G.deconv1(h0), rtol=1e-12, atol=1e-14)
+    assert torch.allclose(conv2d_loops(x, D.conv1.weight, D.conv1.bias, 2, 1),
+                          D.conv1(x), rtol=1e-12, atol=1e-14)
+
 # the generator should not be saturated: most tanh outputs well inside (-1, 1)
 assert (fake.abs() < 0.99).double().mean() > 0.8, "tanh saturated; lower GAIN"
 

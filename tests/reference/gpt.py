@@ -140,6 +140,33 @@ for t in range(STEPS):
     losses.append(l_t.detach())
     norms.append(n_t.detach())
 assert losses[0].item() == loss.item()
+
+# self-check: the same 5 steps written out with the formulas of README.md
+# (clip, then AdamW with decoupled decay) land on torch's weights.
+with torch.no_grad():
+    ref = GPT()
+    ref.load_state_dict(dict(init_state))
+    rp = [p for _, p in ref.named_parameters()]
+    m = [torch.zeros_like(p) for p in rp]
+    v = [torch.zeros_like(p) for p in rp]
+    for t in range(STEPS):
+        lr_t = LR * min(1.0, (t + 1) / WARMUP)
+        with torch.enable_grad():
+            gs = torch.autograd.grad(ref(idx, targets)[1], rp)
+        norm = torch.sqrt(sum((g * g).sum() for g in gs))
+        assert torch.allclose(norm, norms[t], rtol=1e-12, atol=0)
+        scale = min(1.0, CLIP / (norm.item() + 1e-6))
+        for p, g, mi, vi in zip(rp, gs, m, v):
+            g = g * scale
+            if p.dim() == 2:
+                p.mul_(1 - lr_t * WD)
+            mi.mul_(BETAS[0]).add_((1 - BETAS[0]) * g)
+            vi.mul_(BETAS[1]).add_((1 - BETAS[1]) * g * g)
+            mhat = mi / (1 - BETAS[0] ** (t + 1))
+            denom = vi.sqrt() / math.sqrt(1 - BETAS[1] ** (t + 1)) + EPS
+            p.sub_(lr_t * mhat / denom)
+    for (n, a), b in zip(model.named_parameters(), rp):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-13), n
 assert min(n.item() for n in norms) > CLIP, "clipping should engage at every step"
 
 out = []
