@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* ---------------------------------------------------------------- buffers */
@@ -790,7 +791,11 @@ static int weave_chapter(Weave *w, Buf *out)
 
     buf_add(out, "---\ntitle: ");
     yaml_single_quoted(out, w->title);
-    buf_printf(out, "\nchapter: '%s'\n---\n\n", w->nn);
+    buf_printf(out, "\nchapter: '%s'\n", w->nn);
+    /* "Chapter N" above the title, unless the title says it already */
+    if (strncasecmp(w->title, "chapter", 7) != 0 && w->nn[0] >= '0' && w->nn[0] <= '9')
+        buf_printf(out, "chapter-label: 'Chapter %d'\n", atoi(w->nn));
+    buf_add(out, "---\n\n");
     buf_addn(out, body.p ? body.p : "", body.n);
     buf_free(&body);
     return n_errors - before;

@@ -1,0 +1,135 @@
+#!/bin/sh
+# book/build.sh: builds the book under $BOOK_OUT from the chapters' last runs.
+# Called by `make book` (book/book.mk), which passes the paths below.
+#
+#   1. weaves every chapters/NN-slug/ into $BOOK_OUT/md/NN-slug.md
+#      (book/weave.c: prose, code, each cell's recorded output and figures);
+#   2. checks that every figure the front matter and appendices show exists;
+#   3. if anything is missing, names all of it and fails, building nothing;
+#   4. pandoc renders index.html (front matter + table of contents), one page
+#      per chapter and per appendix, prev/next links, MathML, highlighted C;
+#   5. copies the SVG figures to $BOOK_OUT/fig/ and book/style.css beside the pages.
+#
+# Leaves out: running the chapters or drawing the figures (make course / make plots).
+set -eu
+
+: "${CHAPTERS:=chapters}"        # chapters/NN-slug/
+: "${RUN_DIR:=build/run}"        # build/run/NN-slug/
+: "${FIG_DIR:=build/fig}"        # build/fig/<figure>.svg
+: "${BOOK_OUT:=build/book}"      # the built book
+: "${WEAVE:=build/bin/weave}"
+: "${BOOK_SRC:=book}"            # this directory
+: "${PANDOC:=pandoc}"
+
+BOOK_TITLE="Generative models from scratch, in C"
+
+command -v "$PANDOC" >/dev/null 2>&1 || {
+    echo "make book: pandoc is missing: apt-get install pandoc" >&2; exit 1; }
+[ -x "$WEAVE" ] || { echo "make book: $WEAVE is missing: build it with 'make $WEAVE'" >&2; exit 1; }
+
+md="$BOOK_OUT/md"
+mkdir -p "$md" "$BOOK_OUT/fig"
+errors="$BOOK_OUT/.errors"
+: > "$errors"
+
+# ------------------------------------------------------------ the pages, in order
+# Each line of $pages: <html name>\t<markdown file>\t<title>
+pages="$BOOK_OUT/.pages"
+: > "$pages"
+
+n_chapters=0
+for dir in "$CHAPTERS"/[0-9][0-9]-*/; do
+    [ -d "$dir" ] || continue
+    dir=${dir%/}
+    slug=$(basename "$dir")
+    if [ ! -f "$dir/chapter.c" ]; then
+        echo "$dir has no chapter.c" >> "$errors"; continue
+    fi
+    if "$WEAVE" --run "$RUN_DIR/$slug" --fig "$FIG_DIR" --figurl fig -o "$md/$slug.md" "$dir" 2> "$md/$slug.err"; then
+        cat "$md/$slug.err" >&2
+        title=$("$WEAVE" --title "$dir")
+        printf '%s.html\t%s\t%s\n' "$slug" "$md/$slug.md" "$title" >> "$pages"
+        n_chapters=$((n_chapters + 1))
+    else
+        grep -v '^weave: warning' "$md/$slug.err" | sed 's/^weave: error: //' >> "$errors" || true
+        grep '^weave: warning' "$md/$slug.err" >&2 || true
+    fi
+    rm -f "$md/$slug.err"
+done
+
+for app in "$BOOK_SRC"/appendix-*.md; do
+    [ -f "$app" ] || continue
+    name=$(basename "$app" .md)
+    title=$(sed -n "s/^title: *['\"]\{0,1\}\(.*[^'\"]\)['\"]\{0,1\} *$/\1/p" "$app" | head -n 1)
+    printf '%s.html\t%s\t%s\n' "$name" "$app" "$title" >> "$pages"
+done
+
+# Figures shown by the hand-written pages must exist too.
+for src in "$BOOK_SRC/index.md" "$BOOK_SRC"/appendix-*.md; do
+    [ -f "$src" ] || continue
+    grep -o '](fig/[^) ]*' "$src" | sed 's/^](fig\///' | while read -r f; do
+        [ -f "$FIG_DIR/$f" ] || echo "$src shows fig/$f, but $FIG_DIR/$f is missing. Draw it with 'make plots'." >> "$errors"
+    done
+done
+
+if [ -s "$errors" ]; then
+    {
+        echo "make book: cannot build the book; missing or wrong:"
+        sed 's/^/  - /' "$errors"
+        echo "Run the chapters and draw their figures first ('make course', or 'make run-NN' then 'make plots')."
+    } >&2
+    exit 1
+fi
+[ "$n_chapters" -gt 0 ] || echo "make book: warning: no chapter in $CHAPTERS/ yet; building front matter and appendices only" >&2
+
+# -------------------------------------------------------------- the index page
+# book/index.md with its '<!-- contents -->' line replaced by the table of contents.
+toc="$BOOK_OUT/.toc.md"
+{
+    while IFS="$(printf '\t')" read -r html src title; do
+        case "$html" in
+            [0-9][0-9]-*) nn=${html%%-*}; echo "$((1$nn - 100)). [$title]($html)" ;;
+        esac
+    done < "$pages"
+    echo
+    echo "Appendices:"
+    echo
+    while IFS="$(printf '\t')" read -r html src title; do
+        case "$html" in appendix-*) echo "- [$title]($html)" ;; esac
+    done < "$pages"
+} > "$toc"
+index_md="$md/index.md"
+awk -v toc="$toc" '
+    /^<!-- contents -->$/ { while ((getline line < toc) > 0) print line; next }
+    { print }' "$BOOK_SRC/index.md" > "$index_md"
+{ printf 'index.html\t%s\t%s\n' "$index_md" "$BOOK_TITLE"; cat "$pages"; } > "$pages.all"
+
+# ----------------------------------------------------------------- pandoc
+cp "$BOOK_SRC/style.css" "$BOOK_OUT/style.css"
+rm -f "$BOOK_OUT"/fig/*.svg
+for f in "$FIG_DIR"/*.svg; do [ -f "$f" ] && cp "$f" "$BOOK_OUT/fig/"; done
+
+esc() { printf '%s' "$1" | sed 's/\$//g; s/\\//g; s/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'; }
+total=$(wc -l < "$pages.all")
+i=0
+prev_html=""; prev_title=""
+while IFS="$(printf '\t')" read -r html src title; do
+    i=$((i + 1))
+    next=$(sed -n "$((i + 1))p" "$pages.all")
+    next_html=$(printf '%s' "$next" | cut -f1)
+    next_title=$(printf '%s' "$next" | cut -f3)
+    set -- --from markdown+smart --to html5 --standalone --mathml \
+        --template "$BOOK_SRC/template.html" --highlight-style pygments \
+        --metadata book-title="$BOOK_TITLE" --section-divs \
+        --output "$BOOK_OUT/$html"
+    [ "$html" = index.html ] || set -- "$@" --toc --toc-depth 2
+    [ -n "$prev_html" ] && set -- "$@" -V prev-href="$prev_html" -V prev-title="$(esc "$prev_title")"
+    [ -n "$next_html" ] && set -- "$@" -V next-href="$next_html" -V next-title="$(esc "$next_title")"
+    [ "$html" = index.html ] && set -- "$@" -V is-index=true
+    "$PANDOC" "$@" "$src" || { echo "make book: pandoc failed on $src" >&2; exit 1; }
+    prev_html=$html; prev_title=$title
+done < "$pages.all"
+
+rm -f "$errors" "$toc" "$pages"
+mv "$pages.all" "$BOOK_OUT/pages.tsv"
+echo "book: $total pages ($n_chapters chapters) in $BOOK_OUT/; open $BOOK_OUT/index.html"
