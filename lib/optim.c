@@ -1,0 +1,161 @@
+/* optim.c - SGD with momentum, Adam, AdamW, gradient clipping; see optim.h.
+ *
+ * Teaches: an optimizer is a few lines per number once the parameters are
+ * one flat block. Each rule below is written out as PyTorch documents it.
+ * The arithmetic of a step is done in double and rounded to `real` when
+ * stored, so the float build loses nothing but the final rounding.
+ * Leaves out: anything beyond the three rules (see optim.h).
+ */
+#include "optim.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef enum { OPT_SGD, OPT_ADAM, OPT_ADAMW } OptKind;
+
+struct Optimizer {
+    OptKind kind;
+    ParamSet *ps;      /* borrowed: the parameters this optimizer updates */
+    double lr;
+    double momentum;   /* SGD */
+    double beta1, beta2, eps, weight_decay;  /* Adam, AdamW */
+    long t;            /* steps taken: Adam's bias correction needs it */
+    real *m;           /* [ps->size]: SGD velocity, or Adam's first moment */
+    real *v;           /* [ps->size]: Adam's second moment; NULL for SGD */
+};
+
+/* Element loops above this size are shared between threads. */
+#define OMP_MIN 32768
+
+/* ---- Construction ----------------------------------------------------------- */
+
+static Optimizer *optim_alloc(ParamSet *ps, OptKind kind, double lr, int two_moments) {
+    if (!ps || !ps->data || !ps->grad)
+        fail(EXIT_SOFTWARE, "optimizer", "call params_alloc before creating the optimizer",
+             "parameter set is not allocated");
+    if (!(lr >= 0) || !isfinite(lr))
+        fail(EXIT_SOFTWARE, "optimizer", "pass a finite learning rate >= 0", "bad learning rate %g", lr);
+    Optimizer *o = xcalloc(1, sizeof(Optimizer));
+    o->kind = kind;
+    o->ps = ps;
+    o->lr = lr;
+    o->m = xcalloc((size_t)ps->size, sizeof(real));
+    o->v = two_moments ? xcalloc((size_t)ps->size, sizeof(real)) : NULL;
+    return o;
+}
+
+Optimizer *sgd_new(ParamSet *ps, double lr, double momentum) {
+    if (!(momentum >= 0 && momentum < 1))
+        fail(EXIT_SOFTWARE, "sgd", "momentum must be in [0, 1)", "bad momentum %g", momentum);
+    Optimizer *o = optim_alloc(ps, OPT_SGD, lr, 0);
+    o->momentum = momentum;
+    return o;
+}
+
+static void check_betas(const char *who, double beta1, double beta2, double eps) {
+    if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
+        fail(EXIT_SOFTWARE, who, "betas must be in [0, 1), e.g. (0.9, 0.999)", "bad betas (%g, %g)", beta1,
+             beta2);
+    if (!(eps > 0)) fail(EXIT_SOFTWARE, who, "eps must be > 0, e.g. 1e-8", "bad eps %g", eps);
+}
+
+Optimizer *adam_new(ParamSet *ps, double lr, double beta1, double beta2, double eps) {
+    check_betas("adam", beta1, beta2, eps);
+    Optimizer *o = optim_alloc(ps, OPT_ADAM, lr, 1);
+    o->beta1 = beta1;
+    o->beta2 = beta2;
+    o->eps = eps;
+    return o;
+}
+
+Optimizer *adamw_new(ParamSet *ps, double lr, double beta1, double beta2, double eps, double weight_decay) {
+    check_betas("adamw", beta1, beta2, eps);
+    if (!(weight_decay >= 0))
+        fail(EXIT_SOFTWARE, "adamw", "weight decay must be >= 0, e.g. 0.1", "bad weight decay %g", weight_decay);
+    Optimizer *o = optim_alloc(ps, OPT_ADAMW, lr, 1);
+    o->beta1 = beta1;
+    o->beta2 = beta2;
+    o->eps = eps;
+    o->weight_decay = weight_decay;
+    return o;
+}
+
+void optim_set_lr(Optimizer *o, double lr) {
+    if (!(lr >= 0) || !isfinite(lr))
+        fail(EXIT_SOFTWARE, "optimizer", "pass a finite learning rate >= 0", "bad learning rate %g", lr);
+    o->lr = lr;
+}
+
+double optim_lr(const Optimizer *o) { return o->lr; }
+
+void optim_free(Optimizer *o) {
+    if (!o) return;
+    xfree(o->m);
+    xfree(o->v);
+    xfree(o);
+}
+
+/* ---- The update rules ---------------------------------------------------------- */
+
+/* SGD with momentum over n numbers: w [n], g [n], vel [n]. */
+static void sgd_update(real *w, const real *g, real *vel, long n, double lr, double mu) {
+#pragma omp parallel for if (n > OMP_MIN) schedule(static)
+    for (long i = 0; i < n; i++) {
+        double v = mu * vel[i] + g[i];
+        vel[i] = (real)v;
+        w[i] = (real)(w[i] - lr * v);
+    }
+}
+
+/* Adam over n numbers: w, g, m, v [n]. step = lr / (1 - b1^t) and
+ * sqrt_bc2 = sqrt(1 - b2^t) are the bias corrections; decay = lr * wd is
+ * AdamW's decoupled decay (0 for Adam and for undecayed tensors). */
+static void adam_update(real *w, const real *g, real *m, real *v, long n, double b1, double b2, double eps,
+                        double step, double sqrt_bc2, double decay) {
+#pragma omp parallel for if (n > OMP_MIN) schedule(static)
+    for (long i = 0; i < n; i++) {
+        double gi = g[i];
+        double mi = b1 * m[i] + (1 - b1) * gi;
+        double vi = b2 * v[i] + (1 - b2) * gi * gi;
+        m[i] = (real)mi;
+        v[i] = (real)vi;
+        double wi = w[i];
+        wi -= decay * wi;                             /* AdamW: decay first */
+        wi -= step * mi / (sqrt(vi) / sqrt_bc2 + eps);  /* then Adam */
+        w[i] = (real)wi;
+    }
+}
+
+void optim_step(Optimizer *o) {
+    ParamSet *ps = o->ps;
+    o->t++;
+    if (o->kind == OPT_SGD) {
+        sgd_update(ps->data, ps->grad, o->m, ps->size, o->lr, o->momentum);
+        return;
+    }
+    double step = o->lr / (1 - pow(o->beta1, (double)o->t));
+    double sqrt_bc2 = sqrt(1 - pow(o->beta2, (double)o->t));
+    for (int k = 0; k < ps->n; k++) {
+        const Tensor *p = ps->t[k];
+        long off = (long)(p->data - ps->data);  /* its place in the block */
+        double decay = (o->kind == OPT_ADAMW && p->ndim >= 2) ? o->lr * o->weight_decay : 0.0;
+        adam_update(p->data, p->grad, o->m + off, o->v + off, p->size, o->beta1, o->beta2, o->eps, step,
+                    sqrt_bc2, decay);
+    }
+}
+
+/* ---- Gradient clipping ----------------------------------------------------------- */
+
+double clip_grad_norm(ParamSet *ps, double max_norm) {
+    /* One thread, one order: the same grads give the same norm to the bit. */
+    double ss = 0;
+    for (long i = 0; i < ps->size; i++) ss += (double)ps->grad[i] * ps->grad[i];
+    double norm = sqrt(ss);
+    if (norm > max_norm) {
+        double scale = max_norm / (norm + 1e-6);
+        for (long i = 0; i < ps->size; i++) ps->grad[i] = (real)(ps->grad[i] * scale);
+    }
+    return norm;
+}
