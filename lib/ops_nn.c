@@ -1,18 +1,382 @@
-/* ops_nn.c - PLACEHOLDER being written; every function fails loudly until then. */
+/* ops_nn.c - the neural-network ops: softmax, log-softmax, layernorm,
+ * embedding, and the pieces of causal self-attention.
+ *
+ * Teaches: the numerically stable forms (subtract the row max before exp,
+ * so e^x never overflows and a masked -inf entry becomes exactly 0), the
+ * closed-form backward of each op (written above it), and layernorm as two
+ * plain kernels in the manner of llm.c, which a reader can lift out whole.
+ * Attention is not one op here: it is built from split_heads, matmul,
+ * causal_mask, softmax and merge_heads, so every step has its own gradient
+ * check.
+ * Leaves out: fused attention (flash attention), dropout, masks other than
+ * causal, softmax along any axis but the last.
+ *
+ * Dimension key: R = rows (the product of all dims but the last),
+ * C = the last dim (width), N = rows of layernorm, V = vocabulary,
+ * B = batch, T = context, H = heads, hd = head width (C / H), P = parts of
+ * a fused projection (3 for q, k, v).
+ *
+ * Threads: every op loops over rows with OpenMP when the input is large;
+ * each output element is computed by one thread in a fixed order, and the
+ * sums across rows (layernorm's dgain/dbias, embedding's scatter) run
+ * serially, so results are bit-identical for any number of threads.
+ */
 #include "tensor.h"
+
+#include <tgmath.h>
+#include <string.h>
+
 #include "util.h"
 
-void fwd_softmax(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "softmax", "not written yet", "op missing"); }
-void bwd_softmax(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "softmax", "not written yet", "op missing"); }
-void fwd_log_softmax(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "log_softmax", "not written yet", "op missing"); }
-void bwd_log_softmax(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "log_softmax", "not written yet", "op missing"); }
-void fwd_layernorm(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "layernorm", "not written yet", "op missing"); }
-void bwd_layernorm(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "layernorm", "not written yet", "op missing"); }
-void fwd_embedding(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "embedding", "not written yet", "op missing"); }
-void bwd_embedding(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "embedding", "not written yet", "op missing"); }
-void fwd_causal_mask(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "causal_mask", "not written yet", "op missing"); }
-void bwd_causal_mask(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "causal_mask", "not written yet", "op missing"); }
-void fwd_split_heads(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "split_heads", "not written yet", "op missing"); }
-void bwd_split_heads(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "split_heads", "not written yet", "op missing"); }
-void fwd_merge_heads(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "merge_heads", "not written yet", "op missing"); }
-void bwd_merge_heads(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "merge_heads", "not written yet", "op missing"); }
+/* Below this many elements a loop runs on one thread (spawning costs more). */
+#define PAR_MIN (1L << 15)
+
+static int last_dim(const Tensor *t) { return t->shape[t->ndim - 1]; }
+
+/* ===========================================================================
+ * Softmax and log-softmax along the last axis.
+ * ======================================================================== */
+
+/* y = e^(x - m) / sum e^(x - m), m = the row max. A row of -inf except one
+ * entry (a masked attention row) gives exactly 1 there and 0 elsewhere. */
+void fwd_softmax(Tensor *out) {
+    const real *x = out->in[0]->data; /* [R, C] */
+    real *y = out->data;              /* [R, C] */
+    long C = last_dim(out), R = out->size / C;
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < R; r++) {
+        const real *xr = x + r * C;
+        real *yr = y + r * C;
+        real m = -INFINITY, s = 0;
+        for (long j = 0; j < C; j++) m = xr[j] > m ? xr[j] : m;
+        for (long j = 0; j < C; j++) s += yr[j] = exp(xr[j] - m);
+        for (long j = 0; j < C; j++) yr[j] /= s;
+    }
+}
+
+/* dx = y ⊙ (dy − Σ_j dy_j y_j), per row. */
+void bwd_softmax(Tensor *out) {
+    Tensor *a = out->in[0];
+    if (!a->grad) return;
+    const real *y = out->data, *dy = out->grad; /* [R, C] */
+    real *dx = a->grad;                         /* [R, C] */
+    long C = last_dim(out), R = out->size / C;
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < R; r++) {
+        const real *yr = y + r * C, *dyr = dy + r * C;
+        real dot = 0;
+        for (long j = 0; j < C; j++) dot += dyr[j] * yr[j];
+        for (long j = 0; j < C; j++) dx[r * C + j] += yr[j] * (dyr[j] - dot);
+    }
+}
+
+Tensor *t_softmax(Tape *T, Tensor *a) {
+    Tensor *out = tape_node(T, OP_SOFTMAX, a->ndim, a->shape, a, NULL, NULL);
+    fwd_softmax(out);
+    return out;
+}
+
+/* y = x − m − log Σ e^(x − m): finite for any finite logits, however large. */
+void fwd_log_softmax(Tensor *out) {
+    const real *x = out->in[0]->data; /* [R, C] */
+    real *y = out->data;              /* [R, C] */
+    long C = last_dim(out), R = out->size / C;
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < R; r++) {
+        const real *xr = x + r * C;
+        real m = -INFINITY, s = 0;
+        for (long j = 0; j < C; j++) m = xr[j] > m ? xr[j] : m;
+        for (long j = 0; j < C; j++) s += exp(xr[j] - m);
+        real lse = m + log(s);
+        for (long j = 0; j < C; j++) y[r * C + j] = xr[j] - lse;
+    }
+}
+
+/* dx = dy − softmax(x) Σ_j dy_j, and softmax(x) = e^y. */
+void bwd_log_softmax(Tensor *out) {
+    Tensor *a = out->in[0];
+    if (!a->grad) return;
+    const real *y = out->data, *dy = out->grad; /* [R, C] */
+    real *dx = a->grad;                         /* [R, C] */
+    long C = last_dim(out), R = out->size / C;
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < R; r++) {
+        const real *yr = y + r * C, *dyr = dy + r * C;
+        real s = 0;
+        for (long j = 0; j < C; j++) s += dyr[j];
+        for (long j = 0; j < C; j++) dx[r * C + j] += dyr[j] - exp(yr[j]) * s;
+    }
+}
+
+Tensor *t_log_softmax(Tape *T, Tensor *a) {
+    Tensor *out = tape_node(T, OP_LOG_SOFTMAX, a->ndim, a->shape, a, NULL, NULL);
+    fwd_log_softmax(out);
+    return out;
+}
+
+/* ===========================================================================
+ * Layernorm over the last axis (as PyTorch: biased variance, eps inside the
+ * square root). Two kernels in the manner of llm.c, then the op around them.
+ * ======================================================================== */
+
+/* out  [N, C]  (x - mean) * rstd * weight + bias
+ * mean [N]     saved for backward
+ * rstd [N]     1 / sqrt(var + eps), saved for backward
+ * inp  [N, C], weight [C], bias [C] */
+static void layernorm_forward(real *out, real *mean, real *rstd, const real *inp, const real *weight,
+                              const real *bias, int N, int C, real eps) {
+#pragma omp parallel for if ((long)N * C > PAR_MIN)
+    for (int n = 0; n < N; n++) {
+        const real *x = inp + (long)n * C;
+        real m = 0, v = 0;
+        for (int i = 0; i < C; i++) m += x[i];
+        m /= C;
+        for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
+        v /= C;
+        real s = 1 / sqrt(v + eps);
+        real *o = out + (long)n * C;
+        for (int i = 0; i < C; i++) o[i] = (x[i] - m) * s * weight[i] + bias[i];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+/* With xhat = (x - mean) rstd and y = xhat ⊙ w + b, per row:
+ *   dbias   += dy                     dweight += dy ⊙ xhat
+ *   dinp    += rstd (dy⊙w − mean(dy⊙w) − xhat ⊙ mean(dy⊙w⊙xhat))
+ * dinp [N, C], dweight [C], dbias [C]: accumulated into (+=); any may be NULL.
+ * dout [N, C], inp [N, C], weight [C], mean [N], rstd [N].
+ * dinp is parallel over rows; dweight and dbias sum over rows, so that loop
+ * runs serially, in row order (deterministic). */
+static void layernorm_backward(real *dinp, real *dweight, real *dbias, const real *dout, const real *inp,
+                               const real *weight, const real *mean, const real *rstd, int N, int C) {
+    if (dinp) {
+#pragma omp parallel for if ((long)N * C > PAR_MIN)
+        for (int n = 0; n < N; n++) {
+            const real *x = inp + (long)n * C, *dy = dout + (long)n * C;
+            real m = mean[n], s = rstd[n], g_mean = 0, gx_mean = 0;
+            for (int i = 0; i < C; i++) {
+                real g = dy[i] * weight[i];
+                g_mean += g;
+                gx_mean += g * (x[i] - m) * s;
+            }
+            g_mean /= C;
+            gx_mean /= C;
+            real *dx = dinp + (long)n * C;
+            for (int i = 0; i < C; i++) dx[i] += s * (dy[i] * weight[i] - g_mean - (x[i] - m) * s * gx_mean);
+        }
+    }
+    if (dweight || dbias) {
+        for (int n = 0; n < N; n++) {
+            const real *x = inp + (long)n * C, *dy = dout + (long)n * C;
+            real m = mean[n], s = rstd[n];
+            if (dbias)
+                for (int i = 0; i < C; i++) dbias[i] += dy[i];
+            if (dweight)
+                for (int i = 0; i < C; i++) dweight[i] += dy[i] * (x[i] - m) * s;
+        }
+    }
+}
+
+/* in = (x, g, b); fp[0] = eps; aux = mean [N] then rstd [N]. */
+void fwd_layernorm(Tensor *out) {
+    Tensor *x = out->in[0], *g = out->in[1], *b = out->in[2];
+    int C = last_dim(x), N = (int)(x->size / C);
+    layernorm_forward(out->data, out->aux, out->aux + N, x->data, g->data, b->data, N, C, out->fp[0]);
+}
+
+void bwd_layernorm(Tensor *out) {
+    Tensor *x = out->in[0], *g = out->in[1], *b = out->in[2];
+    int C = last_dim(x), N = (int)(x->size / C);
+    layernorm_backward(x->grad, g->grad, b->grad, out->grad, x->data, g->data, out->aux, out->aux + N, N, C);
+}
+
+Tensor *t_layernorm(Tape *T, Tensor *x, Tensor *g, Tensor *b, real eps) {
+    char sx[64], sg[64], sb[64];
+    if (!g || !b)
+        fail(EXIT_SOFTWARE, "t_layernorm", "pass a gain and a bias of shape [C] (ones and zeros for none)",
+             "gain or bias is NULL");
+    int C = last_dim(x);
+    if (g->size != C || last_dim(g) != C || b->size != C || last_dim(b) != C)
+        fail(EXIT_SOFTWARE, "t_layernorm", "gain and bias must have shape [C], C = the last dim of x",
+             "shapes x %s, gain %s and bias %s do not match", shape_str(x, sx, sizeof sx),
+             shape_str(g, sg, sizeof sg), shape_str(b, sb, sizeof sb));
+    if (!(eps > 0))
+        fail(EXIT_SOFTWARE, "t_layernorm", "use a small positive eps (1e-5)", "eps is %g", (double)eps);
+    Tensor *out = tape_node(T, OP_LAYERNORM, x->ndim, x->shape, x, g, b);
+    out->fp[0] = eps;
+    out->aux = tape_alloc(T, 2 * (x->size / C));
+    fwd_layernorm(out);
+    return out;
+}
+
+/* ===========================================================================
+ * Embedding: out[n, :] = table[ids[n], :].
+ * ======================================================================== */
+
+/* ids [n] (borrowed, checked by the constructor), table [V, C], out [n, C] */
+void fwd_embedding(Tensor *out) {
+    const Tensor *tab = out->in[0];
+    long C = tab->shape[1], n = out->size / C;
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long i = 0; i < n; i++) memcpy(out->data + i * C, tab->data + (long)out->ids[i] * C, (size_t)C * sizeof(real));
+}
+
+/* dtable[ids[n], :] += dout[n, :]. An id seen twice gets both rows, so the
+ * scatter runs serially, in position order (no race, same sum every run). */
+void bwd_embedding(Tensor *out) {
+    Tensor *tab = out->in[0];
+    if (!tab->grad) return;
+    long C = tab->shape[1], n = out->size / C;
+    for (long i = 0; i < n; i++) {
+        real *dt = tab->grad + (long)out->ids[i] * C;
+        const real *dy = out->grad + i * C;
+        for (long j = 0; j < C; j++) dt[j] += dy[j];
+    }
+}
+
+Tensor *t_embedding(Tape *T, Tensor *table, const int *ids, int ndim, const int *shape) {
+    char st[64];
+    if (table->ndim != 2)
+        fail(EXIT_SOFTWARE, "t_embedding", "the table must be [V, C]", "table has shape %s",
+             shape_str(table, st, sizeof st));
+    if (ndim < 1 || ndim > MAX_DIMS - 1)
+        fail(EXIT_SOFTWARE, "t_embedding", "give the ids 1 to 3 dims (the output adds C)", "ids have %d dims", ndim);
+    if (!ids) fail(EXIT_SOFTWARE, "t_embedding", "pass the token ids", "ids is NULL");
+    int oshape[MAX_DIMS];
+    long n = 1;
+    for (int i = 0; i < ndim; i++) {
+        oshape[i] = shape[i];
+        n *= shape[i];
+    }
+    oshape[ndim] = table->shape[1];
+    int V = table->shape[0];
+    for (long i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= V)
+            fail(EXIT_SOFTWARE, "t_embedding", "every id must be in [0, V): check the tokenizer and the vocabulary size",
+                 "id %d at position %ld is out of range for a table of %d rows", ids[i], i, V);
+    Tensor *out = tape_node(T, OP_EMBEDDING, ndim + 1, oshape, table, NULL, NULL);
+    out->ids = ids;
+    fwd_embedding(out);
+    return out;
+}
+
+/* ===========================================================================
+ * Causal mask: scores[..., i, j] = -inf where key j > query i.
+ * ======================================================================== */
+
+/* scores [M, T, T] (M = the product of the leading dims), out [M, T, T] */
+void fwd_causal_mask(Tensor *out) {
+    const real *x = out->in[0]->data;
+    long Tn = last_dim(out), R = out->size / Tn; /* R rows; row r is query i = r % T */
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < R; r++) {
+        long i = r % Tn;
+        for (long j = 0; j < Tn; j++) out->data[r * Tn + j] = j > i ? -INFINITY : x[r * Tn + j];
+    }
+}
+
+/* dx = dy where j <= i, 0 where masked (the output does not depend on x there). */
+void bwd_causal_mask(Tensor *out) {
+    Tensor *a = out->in[0];
+    if (!a->grad) return;
+    long Tn = last_dim(out), R = out->size / Tn;
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < R; r++)
+        for (long j = 0; j <= r % Tn; j++) a->grad[r * Tn + j] += out->grad[r * Tn + j];
+}
+
+Tensor *t_causal_mask(Tape *T, Tensor *scores) {
+    char s[64];
+    if (scores->ndim < 2 || scores->shape[scores->ndim - 2] != last_dim(scores))
+        fail(EXIT_SOFTWARE, "t_causal_mask", "pass attention scores [..., T, T] (queries x keys)",
+             "shape %s is not square in its last two dims", shape_str(scores, s, sizeof s));
+    Tensor *out = tape_node(T, OP_CAUSAL_MASK, scores->ndim, scores->shape, scores, NULL, NULL);
+    fwd_causal_mask(out);
+    return out;
+}
+
+/* ===========================================================================
+ * Heads: split part p of a fused projection into H heads, and merge back.
+ *   split: out[b, h, t, d] = x[b, t, p*C + h*hd + d]
+ *   merge: out[b, t, h*hd + d] = x[b, h, t, d]
+ * Both are permutations of entries, so each backward is the same copy
+ * reversed (with +=); no two outputs share an input entry, so any split of
+ * the loop over threads is race-free.
+ * ======================================================================== */
+
+/* x [B, T, P*C], out [B, H, T, hd]; ip = (p, P, H) */
+void fwd_split_heads(Tensor *out) {
+    const Tensor *x = out->in[0];
+    int B = out->shape[0], H = out->shape[1], Tn = out->shape[2], hd = out->shape[3];
+    long W = x->shape[2], off = (long)out->ip[0] * H * hd; /* W = P*C; part p starts at p*C */
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < (long)B * H * Tn; r++) { /* r = (b, h, t) */
+        long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
+        memcpy(out->data + r * hd, x->data + (b * Tn + t) * W + off + h * hd, (size_t)hd * sizeof(real));
+    }
+}
+
+void bwd_split_heads(Tensor *out) {
+    Tensor *x = out->in[0];
+    if (!x->grad) return;
+    int B = out->shape[0], H = out->shape[1], Tn = out->shape[2], hd = out->shape[3];
+    long W = x->shape[2], off = (long)out->ip[0] * H * hd;
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < (long)B * H * Tn; r++) {
+        long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
+        real *dx = x->grad + (b * Tn + t) * W + off + h * hd;
+        const real *dy = out->grad + r * hd;
+        for (int d = 0; d < hd; d++) dx[d] += dy[d];
+    }
+}
+
+Tensor *t_split_heads(Tape *T, Tensor *x, int part, int nparts, int H) {
+    char s[64];
+    if (x->ndim != 3 || nparts < 1 || H < 1 || x->shape[2] % nparts != 0 || x->shape[2] / nparts % H != 0)
+        fail(EXIT_SOFTWARE, "t_split_heads", "x must be [B, T, P*C] with C divisible by the number of heads",
+             "shape %s cannot be split into %d parts of %d heads", shape_str(x, s, sizeof s), nparts, H);
+    if (part < 0 || part >= nparts)
+        fail(EXIT_SOFTWARE, "t_split_heads", "part must be in [0, nparts)", "part %d of %d", part, nparts);
+    int C = x->shape[2] / nparts;
+    Tensor *out = tape_node(T, OP_SPLIT_HEADS, 4, SHAPE(x->shape[0], H, x->shape[1], C / H), x, NULL, NULL);
+    out->ip[0] = part;
+    out->ip[1] = nparts;
+    out->ip[2] = H;
+    fwd_split_heads(out);
+    return out;
+}
+
+/* x [B, H, T, hd], out [B, T, H*hd] */
+void fwd_merge_heads(Tensor *out) {
+    const Tensor *x = out->in[0];
+    int B = x->shape[0], H = x->shape[1], Tn = x->shape[2], hd = x->shape[3];
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < (long)B * H * Tn; r++) {
+        long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
+        memcpy(out->data + (b * Tn + t) * H * hd + h * hd, x->data + r * hd, (size_t)hd * sizeof(real));
+    }
+}
+
+void bwd_merge_heads(Tensor *out) {
+    Tensor *x = out->in[0];
+    if (!x->grad) return;
+    int B = x->shape[0], H = x->shape[1], Tn = x->shape[2], hd = x->shape[3];
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < (long)B * H * Tn; r++) {
+        long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
+        const real *dy = out->grad + (b * Tn + t) * H * hd + h * hd;
+        for (int d = 0; d < hd; d++) x->grad[r * hd + d] += dy[d];
+    }
+}
+
+Tensor *t_merge_heads(Tape *T, Tensor *x) {
+    char s[64];
+    if (x->ndim != 4)
+        fail(EXIT_SOFTWARE, "t_merge_heads", "x must be [B, H, T, hd] (the output of attention per head)",
+             "shape %s", shape_str(x, s, sizeof s));
+    Tensor *out = tape_node(T, OP_MERGE_HEADS, 3, SHAPE(x->shape[0], x->shape[2], x->shape[1] * x->shape[3]), x,
+                            NULL, NULL);
+    fwd_merge_heads(out);
+    return out;
+}
