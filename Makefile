@@ -52,7 +52,7 @@ $(BUILD)/double/libgen.a: $(LIB_SRC:%.c=$(BUILD)/double/%.o)
 # ---- chapters: build/bin/NN ----------------------------------------------
 chapter_dir = $(filter $(1)-%,$(CHAPTERS))
 chapter_src = $(wildcard chapters/$(call chapter_dir,$(1))/*.c) \
-              $(foreach c,$(CHAPTERS),$(if $(filter 1,$(shell expr "$(firstword $(subst -, ,$(c)))" \< "$(1)")),,$(filter chapters/$(c)/%,$(MODEL_SRC))))
+              $(foreach c,$(CHAPTERS),$(if $(filter 1,$(shell expr "$(firstword $(subst -, ,$(c)))" \< "$(1)")),$(filter chapters/$(c)/%,$(MODEL_SRC))))
 
 define CHAPTER_RULES
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/float/%.o,$(call chapter_src,$(1))) $(BUILD)/float/libgen.a

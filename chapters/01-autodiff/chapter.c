@@ -1,0 +1,363 @@
+/* chapters/01-autodiff/chapter.c - Chapter 1: automatic differentiation.
+ *
+ * Teaches: what a gradient is in code; the tape; why gradients accumulate;
+ * why the tape runs backwards; how to prove a backward pass right with finite
+ * differences, and how small the step h may be in float and in double.
+ * Leaves out: the models (chapters 2-6), higher-order derivatives.
+ * Run: make run-01, or build/bin/01 --step to go cell by cell.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "gradcheck.h"
+#include "init.h"
+#include "nn.h"
+#include "notebook.h"
+#include "rng.h"
+#include "tensor.h"
+
+/*md
+# Automatic differentiation
+
+Every model in this course learns the same way: compute a loss $L$, compute
+$\partial L / \partial \theta$ for every parameter $\theta$, take a step
+downhill. This chapter builds the machine that computes those derivatives,
+*reverse-mode automatic differentiation*, and the test that proves it right,
+the *gradient check*. Everything later stands on these two pieces.
+*/
+
+/*md
+## A derivative by hand
+
+Take $f(a, b) = \tanh(ab + b)$ at $a = 0.5$, $b = -1.5$. With $u = ab + b$,
+the chain rule gives
+
+$$\frac{\partial f}{\partial a} = (1 - \tanh^2 u)\, b, \qquad
+  \frac{\partial f}{\partial b} = (1 - \tanh^2 u)\,(a + 1).$$
+
+We compute both by hand first, to have numbers to compare the machine with.
+*/
+static const double A0 = 0.5, B0 = -1.5;
+static double hand_da, hand_db;
+
+static void cell_by_hand(void) {
+    double u = A0 * B0 + B0, f = tanh(u), dtanh = 1 - f * f;
+    hand_da = dtanh * B0;
+    hand_db = dtanh * (A0 + 1);
+    nb_printf("u = ab + b      = %.6f\n", u);
+    nb_printf("f = tanh(u)     = %.6f\n", f);
+    nb_printf("df/da = (1 - f^2) b       = %.6f\n", hand_da);
+    nb_printf("df/db = (1 - f^2) (a + 1) = %.6f\n", hand_db);
+}
+
+/*md
+## The same on the tape
+
+Each op, as it runs, appends one node to the *tape*: its output, its inputs
+and which op made it. Because a node can only be made after its inputs, the
+tape is in topological order. `backward()` sets $\partial L/\partial L = 1$ on
+the last node and walks the tape in reverse: each node hands its gradient to
+its inputs through the chain rule (the op's `backward` in the op table). We
+print the tape, run backward, and compare with the hand-computed values.
+*/
+static void print_tape(Tape *T) {
+    char shp[64];
+    for (int i = 0; i < tape_len(T); i++) {
+        Tensor *t = tape_node_at(T, i);
+        nb_printf("  node %d: %-10s %-6s value % .6f", i, OPS[t->op].name, shape_str(t, shp, sizeof shp),
+                  (double)t->data[0]);
+        for (int k = 0; k < 3 && t->in[k]; k++) nb_printf("%s%d", k ? ", " : "   inputs: ", t->in[k]->id);
+        nb_printf("\n");
+    }
+}
+
+static void cell_on_tape(void) {
+    Tape *T = tape_new();
+    Tensor *a = tape_input(T, 1, SHAPE(1), 1), *b = tape_input(T, 1, SHAPE(1), 1);
+    a->data[0] = (real)A0;
+    b->data[0] = (real)B0;
+    Tensor *f = t_tanh(T, t_add(T, t_mul(T, a, b), b));
+    print_tape(T);
+    backward(T, f);
+    nb_printf("tape:    df/da = % .6f   df/db = % .6f\n", (double)a->grad[0], (double)b->grad[0]);
+    nb_printf("by hand: df/da = % .6f   df/db = % .6f\n", hand_da, hand_db);
+    nb_printf("b is used twice (in ab and in + b): its gradient is the sum of both paths.\n");
+    tape_free(T);
+}
+
+/*md
+## Why gradients accumulate
+
+In $y = a + a$ the input $a$ feeds the same op twice, and $\partial y/\partial a = 2$.
+The add's backward visits its two input slots one after the other; if it
+*assigned* `a->grad = dy` the second visit would overwrite the first and we
+would get 1. So every backward *adds*: `dinp += ...`, and `backward()` zeroes
+the gradients once, before the walk. For the same reason a node's backward
+may only run after *all* its consumers have run: the reverse of a
+topological order guarantees that, and the tape is one.
+*/
+static void cell_used_twice(void) {
+    Tape *T = tape_new();
+    Tensor *a = tape_input(T, 1, SHAPE(1), 1);
+    a->data[0] = 3;
+    Tensor *y = t_add(T, a, a);
+    backward(T, y);
+    nb_printf("y = a + a at a = 3: y = %g, dy/da = %g (assigning instead of adding would give 1)\n",
+              (double)y->data[0], (double)a->grad[0]);
+    Tensor *z = t_mul(T, t_mul(T, a, a), a);
+    backward(T, z);
+    nb_printf("z = a * a * a:      z = %g, dz/da = %g (= 3 a^2 = 27)\n", (double)z->data[0], (double)a->grad[0]);
+    tape_free(T);
+}
+
+/*md
+## Backward through a tiny MLP
+
+A two-layer perceptron $\hat y = W_2\,\mathrm{relu}(W_1 x + b_1) + b_2$ with a
+mean-squared-error loss. The parameters live in a `ParamSet` (one block of
+numbers); the per-step nodes live in the tape's arena. We check the gradient
+of every parameter against central differences (next section explains the
+check); in this float build a relative error around $10^{-3}$ is what
+round-off allows, the double build in the tests reaches $10^{-9}$.
+*/
+enum { MLP_N = 4, MLP_D = 3, MLP_H = 5, MLP_O = 2 };
+
+typedef struct {
+    ParamSet *ps;
+    Linear fc1, fc2;
+} Mlp;
+
+static Mlp mlp_new(Rng *r) {
+    Mlp m = {.ps = params_new()};
+    m.fc1 = linear_new(m.ps, "fc1", MLP_D, MLP_H, 1);
+    m.fc2 = linear_new(m.ps, "fc2", MLP_H, MLP_O, 1);
+    params_alloc(m.ps);
+    for (int i = 0; i < m.ps->n; i++) init_uniform_bound(m.ps->t[i], r, 1.0);
+    return m;
+}
+
+/* x [N, D], y [N, O] -> scalar mse */
+static Tensor *mlp_loss(Tape *T, const Mlp *m, Tensor *x, Tensor *y) {
+    Tensor *h = t_relu(T, linear(T, &m->fc1, x));
+    return t_mse(T, linear(T, &m->fc2, h), y);
+}
+
+static Tape *mlp_tape;
+static Tensor *mlp_loss_node;
+static Mlp mlp;
+
+static void cell_mlp(void) {
+    Rng r;
+    rng_seed(&r, nb_seed());
+    mlp = mlp_new(&r);
+    mlp_tape = tape_new();
+    Tensor *x = tape_input(mlp_tape, 2, SHAPE(MLP_N, MLP_D), 0), *y = tape_input(mlp_tape, 2, SHAPE(MLP_N, MLP_O), 0);
+    rng_fill_normal(&r, x->data, x->size, 0, 1);
+    rng_fill_normal(&r, y->data, y->size, 0, 1);
+    mlp_loss_node = mlp_loss(mlp_tape, &mlp, x, y);
+    nb_printf("loss = %.6f, %d nodes on the tape, %ld parameters\n", (double)mlp_loss_node->data[0],
+              tape_len(mlp_tape), mlp.ps->size);
+    GradCheck g = gradcheck(mlp_tape, mlp_loss_node, mlp.ps->t, mlp.ps->n, 1e-2, 0);
+    gradcheck_print(stdout, "mlp, every parameter", &g, mlp.ps->t);
+    nb_printf("worst relative error over all %ld parameters: %.2e\n", g.checked, g.max_rel);
+}
+
+/*md
+## A gradient check of every op
+
+The op table (`OPS` in `lib/tape.c`) lists every op once; we walk it and check
+each op on a small random input. The checker perturbs one input entry by
+$\pm h$, *replays* the tape (re-running each op's forward from the table) and
+compares $(L(x+h) - L(x-h))/2h$ with what backward computed. The loss is
+$L = \sum_i w_i y_i$ with fixed random $w$, so every output entry counts.
+In float we use $h = 10^{-2}$; look for errors of order $10^{-4}$ to $10^{-3}$.
+A wrong backward gives errors of order 1. The test suite runs the same check
+in double with the bound $10^{-6}$.
+*/
+static Tensor *leaf(Tape *T, Rng *r, int ndim, const int *shape, double lo, double hi) {
+    Tensor *t = tape_input(T, ndim, shape, 1);
+    rng_fill_uniform(r, t->data, t->size, lo, hi);
+    return t;
+}
+
+static int example_ids[12] = {0, 2, 1, 4, 3, 3, 0, 1, 2, 4, 1, 0};
+
+/* A small expression around one op; its differentiable leaves go to wrt[]. */
+static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
+    Tensor *a = leaf(T, r, 2, SHAPE(3, 4), 0.5, 1.5), *b = leaf(T, r, 2, SHAPE(3, 4), 0.5, 1.5);
+    Tensor *row = leaf(T, r, 1, SHAPE(4), -1, 1), *s = leaf(T, r, 2, SHAPE(3, 4), -2, 2);
+    *n = 1;
+    wrt[0] = a;
+    switch (op) {
+    case OP_ADD: wrt[(*n)++] = row; return t_add(T, a, row);
+    case OP_SUB: wrt[(*n)++] = b; return t_sub(T, a, b);
+    case OP_MUL: wrt[(*n)++] = b; return t_mul(T, a, b);
+    case OP_DIV: wrt[(*n)++] = b; return t_div(T, a, b);
+    case OP_ADD_SCALAR: return t_add_scalar(T, a, 2);
+    case OP_MUL_SCALAR: return t_mul_scalar(T, a, -3);
+    case OP_NEG: return t_neg(T, a);
+    case OP_RELU: wrt[0] = s; return t_relu(T, s);
+    case OP_LEAKY_RELU: wrt[0] = s; return t_leaky_relu(T, s, 0.2f);
+    case OP_SIGMOID: wrt[0] = s; return t_sigmoid(T, s);
+    case OP_TANH: wrt[0] = s; return t_tanh(T, s);
+    case OP_GELU: wrt[0] = s; return t_gelu(T, s);
+    case OP_EXP: return t_exp(T, a);
+    case OP_LOG: return t_log(T, a);
+    case OP_RESHAPE: return t_reshape(T, a, 2, SHAPE(2, 6));
+    case OP_TRANSPOSE: return t_transpose(T, a);
+    case OP_SUM: return t_sum(T, a);
+    case OP_MEAN: return t_mean(T, a);
+    case OP_SUM_LAST: return t_sum_last(T, a);
+    case OP_MEAN_LAST: return t_mean_last(T, a);
+    case OP_MATMUL: wrt[(*n)++] = b; return t_matmul(T, a, b, 0, 1);
+    case OP_SOFTMAX: wrt[0] = s; return t_softmax(T, s);
+    case OP_LOG_SOFTMAX: wrt[0] = s; return t_log_softmax(T, s);
+    case OP_LAYERNORM: {
+        Tensor *bias = leaf(T, r, 1, SHAPE(4), -1, 1);
+        wrt[0] = s;
+        wrt[(*n)++] = row;
+        wrt[(*n)++] = bias;
+        return t_layernorm(T, s, row, bias, 1e-5f);
+    }
+    case OP_EMBEDDING: {
+        Tensor *table = leaf(T, r, 2, SHAPE(5, 3), -1, 1);
+        wrt[0] = table;
+        return t_embedding(T, table, example_ids, 2, SHAPE(2, 6));
+    }
+    case OP_CAUSAL_MASK: {
+        Tensor *sc = leaf(T, r, 3, SHAPE(2, 4, 4), -1, 1);
+        wrt[0] = sc;
+        return t_softmax(T, t_causal_mask(T, sc));
+    }
+    case OP_SPLIT_HEADS: {
+        Tensor *x = leaf(T, r, 3, SHAPE(2, 3, 12), -1, 1);
+        wrt[0] = x;
+        return t_split_heads(T, x, 1, 3, 2);
+    }
+    case OP_MERGE_HEADS: {
+        Tensor *x = leaf(T, r, 4, SHAPE(2, 2, 3, 2), -1, 1);
+        wrt[0] = x;
+        return t_merge_heads(T, x);
+    }
+    case OP_CROSS_ENTROPY: wrt[0] = s; return t_cross_entropy(T, s, example_ids);
+    case OP_BCE_WITH_LOGITS: {
+        Tensor *y = tape_input(T, 2, SHAPE(3, 4), 0);
+        rng_fill_uniform(r, y->data, y->size, 0, 1);
+        wrt[0] = s;
+        return t_bce_with_logits(T, s, y);
+    }
+    case OP_MSE: wrt[(*n)++] = b; return t_mse(T, a, b);
+    case OP_GAUSSIAN_KL: wrt[0] = s; wrt[(*n)++] = b; return t_gaussian_kl(T, s, b);
+    case OP_CONV2D: case OP_CONV_TRANSPOSE2D: {
+        Tensor *x = leaf(T, r, 4, SHAPE(2, 2, 5, 4), -1, 1), *w = leaf(T, r, 4, SHAPE(3, 2, 3, 3), -1, 1);
+        Tensor *bias = leaf(T, r, 1, SHAPE(op == OP_CONV2D ? 3 : 2), -1, 1);
+        if (op == OP_CONV_TRANSPOSE2D) { /* x [2, 3, 5, 4], w [3 in, 2 out, 3, 3] */
+            x = leaf(T, r, 4, SHAPE(2, 3, 5, 4), -1, 1);
+        }
+        wrt[0] = x;
+        wrt[(*n)++] = w;
+        wrt[(*n)++] = bias;
+        return op == OP_CONV2D ? t_conv2d(T, x, w, bias, 2, 1) : t_conv_transpose2d(T, x, w, bias, 2, 1);
+    }
+    case OP_LEAF: case OP_COUNT: break;
+    }
+    return NULL;
+}
+
+static void cell_every_op(void) {
+    Rng r;
+    rng_seed(&r, nb_seed() + 1);
+    Tape *T = tape_new();
+    double worst = 0;
+    nb_printf("%-18s %8s %12s\n", "op", "entries", "worst rel.");
+    for (int op = OP_LEAF + 1; op < OP_COUNT; op++) {
+        tape_reset(T);
+        Tensor *wrt[4];
+        int n;
+        Tensor *y = op_example(T, &r, (OpKind)op, wrt, &n);
+        Tensor *w = tape_input(T, y->ndim, y->shape, 0);
+        rng_fill_uniform(&r, w->data, w->size, -1, 1);
+        Tensor *loss = t_sum(T, t_mul(T, y, w));
+        GradCheck g = gradcheck(T, loss, wrt, n, 1e-2, 0);
+        nb_printf("%-18s %8ld %12.2e\n", OPS[op].name, g.checked, g.max_rel);
+        if (g.max_rel > worst) worst = g.max_rel;
+    }
+    nb_metric("worst relative error, float, h=1e-2", worst, "");
+    tape_free(T);
+}
+
+/*md
+## How small should $h$ be?
+
+The central difference has two errors that pull in opposite directions.
+*Truncation*: the Taylor series gives $\frac{f(x+h)-f(x-h)}{2h} = f'(x) + \frac{h^2}{6} f'''(x) + \dots$,
+so the error shrinks like $h^2$. *Round-off*: $f(x\pm h)$ are each off by
+about $\epsilon |f|$ (machine epsilon $\epsilon$: $1.2\times10^{-7}$ in float,
+$2.2\times10^{-16}$ in double), and dividing by $2h$ blows that up like
+$\epsilon/h$. The total is smallest near $h \approx \epsilon^{1/3}$: about
+$5\times10^{-3}$ in float, $6\times10^{-6}$ in double. We measure it on
+$f(x) = \tanh(x)\,e^{x}$ at $x = 0.7$. On a log-log plot, look for the V:
+slope 2 on the right (truncation), slope −1 on the left (round-off), and the
+double curve's floor about eight orders of magnitude below the float one.
+That is why the tests check gradients in double.
+*/
+static float ff(float x) { return tanhf(x) * expf(x); }
+static double fd(double x) { return tanh(x) * exp(x); }
+
+static void cell_step_size(void) {
+    const double x = 0.7, exact = (1 - tanh(x) * tanh(x)) * exp(x) + tanh(x) * exp(x);
+    FILE *f = nb_open("fd-error.tsv");
+    fprintf(f, "# h\tfloat_error\tdouble_error\n");
+    double best_f = 1, best_d = 1, h_f = 0, h_d = 0;
+    nb_printf("%10s %14s %14s\n", "h", "float error", "double error");
+    for (int k = 0; k <= 48; k++) {
+        double h = pow(10.0, -k / 4.0);
+        volatile float xf = (float)x, hf = (float)h; /* volatile: keep the float arithmetic in float */
+        float num_f = (ff(xf + hf) - ff(xf - hf)) / (2 * hf); /* 0 once x + h == x in float */
+        double num_d = (fd(x + h) - fd(x - h)) / (2 * h);
+        double ef = fabs(num_f - exact), ed = fabs(num_d - exact);
+        if (ef == 0) ef = 1e-17; /* exact by luck: keep it on the log plot */
+        if (ed == 0) ed = 1e-17;
+        fprintf(f, "%.6e\t%.6e\t%.6e\n", h, ef, ed);
+        if (k % 4 == 0) nb_printf("%10.0e %14.3e %14.3e\n", h, ef, ed);
+        if (ef < best_f) best_f = ef, h_f = h;
+        if (ed < best_d) best_d = ed, h_d = h;
+    }
+    fclose(f);
+    nb_metric("best h in float", h_f, "");
+    nb_metric("smallest error in float", best_f, "");
+    nb_metric("best h in double", h_d, "");
+    nb_metric("smallest error in double", best_d, "");
+    nb_figure("01-fd-error", "Error of the central difference against the step h, in float and in double");
+}
+
+/*md
+## The graph of a loss
+
+The tape is a graph, and we can draw it: `dot_write` walks back from the loss
+and writes each node (op name and output shape; parameters by name) as
+Graphviz. This is the MLP's loss from above. Later chapters draw their models
+the same way, from the real tape, so the picture cannot drift from the code.
+*/
+static void cell_graph(void) {
+    nb_graph("01-mlp-graph", "The computation graph of the tiny MLP's loss, drawn from the tape", mlp_tape,
+             mlp_loss_node);
+    nb_printf("wrote %s.dot: %d tape nodes plus %d parameters\n", "01-mlp-graph", tape_len(mlp_tape), mlp.ps->n);
+    tape_free(mlp_tape);
+    params_free(mlp.ps);
+}
+
+static const Cell CELLS[] = {
+    CELL(by_hand, "A derivative by hand"),
+    CELL(on_tape, "The same on the tape"),
+    CELL(used_twice, "Why gradients accumulate"),
+    CELL(mlp, "Backward through a tiny MLP"),
+    CELL(every_op, "A gradient check of every op"),
+    CELL(step_size, "How small should h be?"),
+    CELL(graph, "The graph of a loss"),
+};
+
+int main(int argc, char **argv) {
+    Chapter ch = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0]};
+    return notebook_main(argc, argv, &ch);
+}

@@ -1,0 +1,176 @@
+/* tests/test_tape.c - the tape, the arena, determinism, DOT export, the runtime's flags.
+ *
+ * Proves: gradients accumulate (a + a); backward runs in reverse order
+ * through a chain; a training loop allocates nothing after its first step;
+ * the same seed gives bit-identical training, a different seed does not;
+ * the DOT export names every op; bad notebook flags exit 64.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "dot.h"
+#include "init.h"
+#include "nn.h"
+#include "notebook.h"
+#include "optim.h"
+#include "util.h"
+
+Test(tape, input_used_twice_gets_both_contributions) {
+    Tape *T = tape_new();
+    Tensor *a = tape_input(T, 1, SHAPE(3), 1);
+    for (int i = 0; i < 3; i++) a->data[i] = (real)(i + 1);
+    Tensor *y = t_sum(T, t_add(T, a, a));
+    backward(T, y);
+    for (int i = 0; i < 3; i++) cr_assert_eq(a->grad[i], 2, "d(a+a)/da[%d] = %g, want 2", i, (double)a->grad[i]);
+    tape_free(T);
+}
+
+Test(tape, backward_twice_gives_the_same_input_grads) {
+    /* backward zeroes the tape's grads first, so a second call must not double them */
+    Tape *T = tape_new();
+    Tensor *a = tape_input(T, 1, SHAPE(2), 1);
+    a->data[0] = 2;
+    a->data[1] = -1;
+    Tensor *y = t_sum(T, t_mul(T, a, a));
+    backward(T, y);
+    backward(T, y);
+    cr_assert_eq(a->grad[0], 4);
+    cr_assert_eq(a->grad[1], -2);
+    tape_free(T);
+}
+
+Test(tape, reshape_is_a_view_of_its_input) {
+    Tape *T = tape_new();
+    Tensor *a = tape_input(T, 2, SHAPE(2, 3), 1);
+    Tensor *r = t_reshape(T, a, 1, SHAPE(6));
+    cr_assert_eq(r->data, a->data, "reshape must share its input's numbers");
+    tape_free(T);
+}
+
+/* ---- a small MLP trained with Adam: the arena and determinism ---------------- */
+typedef struct {
+    ParamSet *ps;
+    Linear fc1, fc2;
+} Mlp;
+
+static Mlp mlp_make(uint64_t seed) {
+    Rng r;
+    rng_seed(&r, seed);
+    Mlp m = {.ps = params_new()};
+    m.fc1 = linear_new(m.ps, "fc1", 8, 32, 1);
+    m.fc2 = linear_new(m.ps, "fc2", 32, 1, 1);
+    params_alloc(m.ps);
+    init_kaiming_normal(m.fc1.w, &r);
+    init_kaiming_normal(m.fc2.w, &r);
+    return m;
+}
+
+/* Train for `steps` steps on random regression data; losses[] gets each step's
+ * loss; allocs_after_first (if not NULL) the mallocs made after step 1. */
+static void mlp_train(uint64_t seed, int steps, double *losses, long *allocs_after_first) {
+    Mlp m = mlp_make(seed);
+    Optimizer *opt = adam_new(m.ps, 1e-2, 0.9, 0.999, 1e-8);
+    Tape *T = tape_new();
+    Rng r;
+    rng_seed(&r, seed + 100);
+    long after_first = 0;
+    for (int s = 0; s < steps; s++) {
+        tape_reset(T);
+        Tensor *x = tape_input(T, 2, SHAPE(16, 8), 0), *y = tape_input(T, 2, SHAPE(16, 1), 0);
+        rng_fill_normal(&r, x->data, x->size, 0, 1);
+        for (int i = 0; i < 16; i++) y->data[i] = x->data[i * 8] * x->data[i * 8 + 1];
+        Tensor *loss = t_mse(T, linear(T, &m.fc2, t_relu(T, linear(T, &m.fc1, x))), y);
+        params_zero_grad(m.ps);
+        backward(T, loss);
+        optim_step(opt);
+        losses[s] = (double)loss->data[0];
+        if (s == 0) after_first = alloc_count();
+    }
+    if (allocs_after_first) *allocs_after_first = alloc_count() - after_first;
+    tape_free(T);
+    optim_free(opt);
+    params_free(m.ps);
+}
+
+Test(arena, training_allocates_nothing_after_step_one) {
+    double losses[100];
+    long extra = -1;
+    mlp_train(1, 100, losses, &extra);
+    cr_assert_eq(extra, 0, "steps 2..100 made %ld allocations; the arena should have made them all in step 1", extra);
+    cr_assert(losses[99] < losses[0], "the MLP did not learn: loss %g -> %g", losses[0], losses[99]);
+}
+
+Test(determinism, same_seed_gives_identical_losses) {
+    double a[30], b[30];
+    mlp_train(7, 30, a, NULL);
+    mlp_train(7, 30, b, NULL);
+    for (int i = 0; i < 30; i++)
+        cr_assert(memcmp(&a[i], &b[i], sizeof a[i]) == 0, "step %d: %.17g vs %.17g", i, a[i], b[i]);
+}
+
+Test(determinism, different_seed_gives_different_losses) {
+    double a[5], b[5];
+    mlp_train(7, 5, a, NULL);
+    mlp_train(8, 5, b, NULL);
+    int differ = 0;
+    for (int i = 0; i < 5; i++) differ += a[i] != b[i];
+    cr_assert_eq(differ, 5, "only %d of 5 losses differ between seeds 7 and 8", differ);
+}
+
+/* ---- DOT export ------------------------------------------------------------------ */
+Test(dot, graph_names_every_op_and_parameter) {
+    Mlp m = mlp_make(3);
+    Tape *T = tape_new();
+    Tensor *x = tape_input(T, 2, SHAPE(4, 8), 0), *y = tape_input(T, 2, SHAPE(4, 1), 0);
+    Tensor *loss = t_mse(T, linear(T, &m.fc2, t_tanh(T, linear(T, &m.fc1, x))), y);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    dot_write(f, T, loss, "test");
+    fclose(f);
+    const char *want[] = {"digraph", "matmul", "tanh", "mse", "fc1.weight", "fc2.bias", "[4, 32]"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(buf, want[i]), "the DOT output lacks \"%s\":\n%s", want[i], buf);
+    free(buf);
+    tape_free(T);
+    params_free(m.ps);
+}
+
+/* ---- the notebook runtime's command line --------------------------------------- */
+static int ran;
+static void cell_one(void) { ran++; }
+static const Cell CELLS[] = {CELL(one, "one"), CELL(one, "two")};
+static const Chapter CH = {"99-test", "test chapter", CELLS, 2};
+
+static int run_nb(int argc, char **argv) {
+    cr_redirect_stderr();
+    cr_redirect_stdout();
+    return notebook_main(argc, argv, &CH);
+}
+
+Test(notebook, unknown_flag_exits_64, .exit_code = EXIT_USAGE) {
+    char *argv[] = {"nb", "--bogus", NULL};
+    run_nb(2, argv);
+}
+
+Test(notebook, cell_out_of_range_exits_64, .exit_code = EXIT_USAGE) {
+    char *argv[] = {"nb", "--cell", "3", NULL};
+    run_nb(3, argv);
+}
+
+Test(notebook, seed_without_value_exits_64, .exit_code = EXIT_USAGE) {
+    char *argv[] = {"nb", "--seed", NULL};
+    run_nb(2, argv);
+}
+
+Test(notebook, cell_n_runs_only_the_first_n) {
+    char *argv[] = {"nb", "--cell", "1", "--out", "build/test-tmp/nb", NULL};
+    ran = 0;
+    cr_assert_eq(run_nb(5, argv), 0);
+    cr_assert_eq(ran, 1, "--cell 1 ran %d cells", ran);
+    FILE *f = fopen("build/test-tmp/nb/cells.list", "r");
+    cr_assert(f, "the runtime did not write cells.list");
+    fclose(f);
+}
