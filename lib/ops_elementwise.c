@@ -1,32 +1,201 @@
-/* ops_elementwise.c - PLACEHOLDER being written; every function fails loudly until then. */
+/* ops_elementwise.c - ops that act on each number on its own.
+ *
+ * Teaches: the simplest backward passes. For y = f(x) elementwise, the chain
+ * rule is one product per element: dx_i += dy_i * f'(x_i). For z = a OP b it
+ * is two: da += dz * dz/da and db += dz * dz/db. When b is a row vector added
+ * to every row of a (a bias), each b_c was used once per row, so its gradient
+ * is the sum of dz over the rows: broadcasting in forward is a sum in
+ * backward. Every backward adds (+=) and skips inputs without a grad; a
+ * tensor used twice (a * a) receives both contributions, one from each slot.
+ * Some derivatives are cheapest from the output y (sigmoid: y(1-y), tanh:
+ * 1-y^2, exp: y), so backward reads out->data as well as the inputs.
+ * Leaves out: general broadcasting, in-place ops, fused kernels.
+ *
+ * Dimension key: n = number of elements; for the binary ops a is [..., C]
+ * viewed as R rows of C, and b is either the same shape (b_stride = C) or
+ * one row [C] / [1, C] shared by every row (b_stride = 0, out->ip[0] = 1).
+ */
+#include <tgmath.h> /* exp, tanh, log of `real`: the float versions in the float build */
+
 #include "tensor.h"
 #include "util.h"
 
-void fwd_add(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "add", "not written yet", "op missing"); }
-void bwd_add(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "add", "not written yet", "op missing"); }
-void fwd_sub(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "sub", "not written yet", "op missing"); }
-void bwd_sub(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "sub", "not written yet", "op missing"); }
-void fwd_mul(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "mul", "not written yet", "op missing"); }
-void bwd_mul(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "mul", "not written yet", "op missing"); }
-void fwd_div(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "div", "not written yet", "op missing"); }
-void bwd_div(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "div", "not written yet", "op missing"); }
-void fwd_add_scalar(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "add_scalar", "not written yet", "op missing"); }
-void bwd_add_scalar(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "add_scalar", "not written yet", "op missing"); }
-void fwd_mul_scalar(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "mul_scalar", "not written yet", "op missing"); }
-void bwd_mul_scalar(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "mul_scalar", "not written yet", "op missing"); }
-void fwd_neg(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "neg", "not written yet", "op missing"); }
-void bwd_neg(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "neg", "not written yet", "op missing"); }
-void fwd_relu(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "relu", "not written yet", "op missing"); }
-void bwd_relu(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "relu", "not written yet", "op missing"); }
-void fwd_leaky_relu(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "leaky_relu", "not written yet", "op missing"); }
-void bwd_leaky_relu(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "leaky_relu", "not written yet", "op missing"); }
-void fwd_sigmoid(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "sigmoid", "not written yet", "op missing"); }
-void bwd_sigmoid(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "sigmoid", "not written yet", "op missing"); }
-void fwd_tanh(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "tanh", "not written yet", "op missing"); }
-void bwd_tanh(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "tanh", "not written yet", "op missing"); }
-void fwd_gelu(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "gelu", "not written yet", "op missing"); }
-void bwd_gelu(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "gelu", "not written yet", "op missing"); }
-void fwd_exp(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "exp", "not written yet", "op missing"); }
-void bwd_exp(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "exp", "not written yet", "op missing"); }
-void fwd_log(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "log", "not written yet", "op missing"); }
-void bwd_log(Tensor *out) { (void)out; fail(EXIT_SOFTWARE, "log", "not written yet", "op missing"); }
+/* Loops over more elements than this run on all OpenMP threads; each
+ * element is computed by one thread, so the result never depends on how
+ * many there are. */
+#define PAR_MIN (1L << 15)
+
+/* ===========================================================================
+ * Binary ops: add, sub, mul, div, with a row vector b broadcast over rows.
+ * =========================================================================== */
+
+/* The layout every binary op's loops share: R rows of C, and where row r of
+ * b starts (r * b_stride: 0 when b is one row shared by all). */
+typedef struct {
+    const real *a, *b; /* a [R, C], b [R, C] or [C] */
+    real *ga, *gb;     /* their grads (NULL if none) */
+    long R, C, b_stride;
+} Pair;
+
+static Pair pair(const Tensor *out) {
+    const Tensor *a = out->in[0], *b = out->in[1];
+    Pair p = {a->data, b->data, a->grad, b->grad, 0, a->shape[a->ndim - 1], 0};
+    p.R = a->size / p.C;
+    p.b_stride = out->ip[0] ? 0 : p.C;
+    return p;
+}
+
+/* Check shapes and make the node: b has a's shape, or is [C] / [1, C]. */
+static Tensor *binary(Tape *T, OpKind op, const char *name, Tensor *a, Tensor *b) {
+    char sa[64], sb[64];
+    if (!a || !b) fail(EXIT_SOFTWARE, name, "pass two tensors", "an input is NULL");
+    int C = a->shape[a->ndim - 1];
+    int row = b->size == C && (b->ndim == 1 || (b->ndim == 2 && b->shape[0] == 1));
+    int same = shape_equal(a, b);
+    if (!same && !row)
+        fail(EXIT_SOFTWARE, name, "b must have a's shape, or be a row [C] or [1, C] where C is a's last dim",
+             "shapes %s and %s do not match", shape_str(a, sa, sizeof sa), shape_str(b, sb, sizeof sb));
+    Tensor *out = tape_node(T, op, a->ndim, a->shape, a, b, NULL);
+    out->ip[0] = !same; /* 1: b is broadcast over the rows of a */
+    OPS[op].forward(out);
+    return out;
+}
+
+Tensor *t_add(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_ADD, "t_add", a, b); }
+Tensor *t_sub(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_SUB, "t_sub", a, b); }
+Tensor *t_mul(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_MUL, "t_mul", a, b); }
+Tensor *t_div(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_DIV, "t_div", a, b); }
+
+/* Every binary op is the same three loops around its own f and two partial
+ * derivatives, written with x = a[r, c] and y = b[r * b_stride + c]:
+ *   forward   z[r, c]  = f(x, y)
+ *   backward  da[r, c] += dz[r, c] * df/dx
+ *             db[r, c] += dz[r, c] * df/dy          (b of a's shape)
+ *             db[c]    += sum over r of the same    (broadcast b: one column
+ *                          per thread, rows summed in order: fixed bits) */
+#define BINARY(name, F, DFDX, DFDY)                                             \
+    void fwd_##name(Tensor *out) {                                              \
+        Pair p = pair(out);                                                     \
+        long n = out->size;                                                     \
+        _Pragma("omp parallel for if (n > PAR_MIN)")                            \
+        for (long r = 0; r < p.R; r++)                                          \
+            for (long c = 0; c < p.C; c++) {                                    \
+                real x = p.a[r * p.C + c], y = p.b[r * p.b_stride + c];         \
+                out->data[r * p.C + c] = (F);                                   \
+            }                                                                   \
+    }                                                                           \
+    void bwd_##name(Tensor *out) {                                              \
+        Pair p = pair(out);                                                     \
+        const real *dz = out->grad; /* [R, C] */                                \
+        long n = out->size;                                                     \
+        if (p.ga) {                                                             \
+            _Pragma("omp parallel for if (n > PAR_MIN)")                        \
+            for (long r = 0; r < p.R; r++)                                      \
+                for (long c = 0; c < p.C; c++) {                                \
+                    real x = p.a[r * p.C + c], y = p.b[r * p.b_stride + c];     \
+                    (void)x, (void)y;                                           \
+                    p.ga[r * p.C + c] += dz[r * p.C + c] * (DFDX);              \
+                }                                                               \
+        }                                                                       \
+        if (p.gb && p.b_stride) {                                               \
+            _Pragma("omp parallel for if (n > PAR_MIN)")                        \
+            for (long i = 0; i < n; i++) {                                      \
+                real x = p.a[i], y = p.b[i];                                    \
+                (void)x, (void)y;                                               \
+                p.gb[i] += dz[i] * (DFDY);                                      \
+            }                                                                   \
+        }                                                                       \
+        if (p.gb && !p.b_stride) {                                              \
+            _Pragma("omp parallel for if (n > PAR_MIN)")                        \
+            for (long c = 0; c < p.C; c++) {                                    \
+                real sum = 0;                                                   \
+                for (long r = 0; r < p.R; r++) {                                \
+                    real x = p.a[r * p.C + c], y = p.b[c];                      \
+                    (void)x, (void)y;                                           \
+                    sum += dz[r * p.C + c] * (DFDY);                            \
+                }                                                               \
+                p.gb[c] += sum;                                                 \
+            }                                                                   \
+        }                                                                       \
+    }
+
+/*     op   z = f(x, y)  df/dx   df/dy        */
+BINARY(add, x + y,       1,      1)
+BINARY(sub, x - y,       1,      -1)
+BINARY(mul, x * y,       y,      x)
+BINARY(div, x / y,       1 / y,  -x / (y * y))
+
+/* ===========================================================================
+ * Unary ops: y = f(x), dx += dy * f'(x).
+ * Each is two lines below: f, then f' written with x = a[i], y = out[i] and
+ * s = out->fp[0] (the scalar or slope).
+ * =========================================================================== */
+
+static Tensor *unary(Tape *T, OpKind op, const char *name, Tensor *a, real s) {
+    if (!a) fail(EXIT_SOFTWARE, name, "pass a tensor", "the input is NULL");
+    Tensor *out = tape_node(T, op, a->ndim, a->shape, a, NULL, NULL);
+    out->fp[0] = s;
+    OPS[op].forward(out);
+    return out;
+}
+
+/* GELU, tanh approximation (GPT-2):
+ *   gelu(x) = x/2 (1 + tanh(u)),  u = k (x + 0.044715 x^3),  k = sqrt(2/pi)
+ *   gelu'(x) = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) k (1 + 3 * 0.044715 x^2) */
+#define GELU_K ((real)0.7978845608028654) /* sqrt(2 / pi) */
+#define GELU_C ((real)0.044715)
+
+static inline real gelu(real x) { return (real)0.5 * x * (1 + tanh(GELU_K * (x + GELU_C * x * x * x))); }
+static inline real gelu_grad(real x) {
+    real t = tanh(GELU_K * (x + GELU_C * x * x * x));
+    return (real)0.5 * (1 + t) + (real)0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
+}
+
+#define UNARY(name, F, DF)                                                       \
+    void fwd_##name(Tensor *out) {                                               \
+        const real *a = out->in[0]->data; /* [n] */                              \
+        real s = out->fp[0];                                                     \
+        long n = out->size;                                                      \
+        (void)s;                                                                 \
+        _Pragma("omp parallel for if (n > PAR_MIN)")                             \
+        for (long i = 0; i < n; i++) {                                           \
+            real x = a[i];                                                       \
+            out->data[i] = (F);                                                  \
+        }                                                                        \
+    }                                                                            \
+    void bwd_##name(Tensor *out) {                                               \
+        Tensor *in = out->in[0];                                                 \
+        if (!in->grad) return;                                                   \
+        real s = out->fp[0];                                                     \
+        long n = out->size;                                                      \
+        (void)s;                                                                 \
+        _Pragma("omp parallel for if (n > PAR_MIN)")                             \
+        for (long i = 0; i < n; i++) {                                           \
+            real x = in->data[i], y = out->data[i];                              \
+            (void)x, (void)y;                                                    \
+            in->grad[i] += out->grad[i] * (DF);                                  \
+        }                                                                        \
+    }
+
+/*    op          f(x)                          f'(x), from x, y = f(x), s     */
+UNARY(add_scalar, x + s,                        1)
+UNARY(mul_scalar, x * s,                        s)
+UNARY(neg,        -x,                           -1)
+UNARY(relu,       x > 0 ? x : 0,                x > 0 ? 1 : 0)
+UNARY(leaky_relu, x > 0 ? x : s * x,            x > 0 ? 1 : s)
+UNARY(sigmoid,    1 / (1 + exp(-x)),            y * (1 - y))
+UNARY(tanh,       tanh(x),                      1 - y * y)
+UNARY(gelu,       gelu(x),                      gelu_grad(x))
+UNARY(exp,        exp(x),                       y)
+UNARY(log,        log(x),                       1 / x) /* x <= 0 is the caller's bug */
+
+Tensor *t_add_scalar(Tape *T, Tensor *a, real s) { return unary(T, OP_ADD_SCALAR, "t_add_scalar", a, s); }
+Tensor *t_mul_scalar(Tape *T, Tensor *a, real s) { return unary(T, OP_MUL_SCALAR, "t_mul_scalar", a, s); }
+Tensor *t_neg(Tape *T, Tensor *a) { return unary(T, OP_NEG, "t_neg", a, 0); }
+Tensor *t_relu(Tape *T, Tensor *a) { return unary(T, OP_RELU, "t_relu", a, 0); }
+Tensor *t_leaky_relu(Tape *T, Tensor *a, real slope) { return unary(T, OP_LEAKY_RELU, "t_leaky_relu", a, slope); }
+Tensor *t_sigmoid(Tape *T, Tensor *a) { return unary(T, OP_SIGMOID, "t_sigmoid", a, 0); }
+Tensor *t_tanh(Tape *T, Tensor *a) { return unary(T, OP_TANH, "t_tanh", a, 0); }
+Tensor *t_gelu(Tape *T, Tensor *a) { return unary(T, OP_GELU, "t_gelu", a, 0); }
+Tensor *t_exp(Tape *T, Tensor *a) { return unary(T, OP_EXP, "t_exp", a, 0); }
+Tensor *t_log(Tape *T, Tensor *a) { return unary(T, OP_LOG, "t_log", a, 0); }
