@@ -109,7 +109,6 @@ static Tensor *reduce_all(Tape *T, OpKind op, Tensor *a) {
     need(a, OPS[op].name);
     Tensor *out = tape_node(T, op, 1, SHAPE(1), a, NULL, NULL);
     out->aux = tape_alloc(T, (a->size + BLOCK - 1) / BLOCK); /* one partial sum per block */
-    out->fp[0] = op == OP_MEAN ? (real)1 / (real)a->size : 1; /* scale: 1 or 1/n */
     OPS[op].forward(out);
     return out;
 }
@@ -117,7 +116,11 @@ static Tensor *reduce_all(Tape *T, OpKind op, Tensor *a) {
 Tensor *t_sum(Tape *T, Tensor *a) { return reduce_all(T, OP_SUM, a); }
 Tensor *t_mean(Tape *T, Tensor *a) { return reduce_all(T, OP_MEAN, a); }
 
-/* out = scale * sum(a): blocks of BLOCK summed in parallel into aux, then
+/* What a sum is divided by: 1, or the count for a mean (a division, not a
+ * product with 1/n, so the mean of 1..n is exact where the sum is). */
+static real divisor(const Tensor *out, long n) { return out->op == OP_MEAN || out->op == OP_MEAN_LAST ? (real)n : 1; }
+
+/* out = sum(a) / divisor: blocks of BLOCK summed in parallel into aux, then
  * aux summed in order. */
 static void fwd_reduce_all(Tensor *out) {
     const Tensor *a = out->in[0];
@@ -131,14 +134,14 @@ static void fwd_reduce_all(Tensor *out) {
     }
     real s = 0;
     for (long k = 0; k < nb; k++) s += out->aux[k];
-    out->data[0] = out->fp[0] * s;
+    out->data[0] = s / divisor(out, a->size);
 }
 
-/* da_i += scale * dout: every element moved the sum by the same amount. */
+/* da_i += dout / divisor: every element moved the sum by the same amount. */
 static void bwd_reduce_all(Tensor *out) {
     Tensor *a = out->in[0];
     if (!a->grad) return;
-    real g = out->fp[0] * out->grad[0];
+    real g = out->grad[0] / divisor(out, a->size);
 #pragma omp parallel for if (a->size > PAR_MIN)
     for (long i = 0; i < a->size; i++) a->grad[i] += g;
 }
@@ -154,11 +157,9 @@ void bwd_mean(Tensor *out) { bwd_reduce_all(out); }
 
 static Tensor *reduce_last(Tape *T, OpKind op, Tensor *a) {
     need(a, OPS[op].name);
-    int C = a->shape[a->ndim - 1];
     /* [..., C] -> [...]; a vector [C] -> [1] */
     Tensor *out = a->ndim == 1 ? tape_node(T, op, 1, SHAPE(1), a, NULL, NULL)
                                : tape_node(T, op, a->ndim - 1, a->shape, a, NULL, NULL);
-    out->fp[0] = op == OP_MEAN_LAST ? (real)1 / (real)C : 1; /* scale: 1 or 1/C */
     OPS[op].forward(out);
     return out;
 }
@@ -173,17 +174,19 @@ static void fwd_reduce_last(Tensor *out) {
     for (long r = 0; r < R; r++) {
         real s = 0;
         for (long c = 0; c < C; c++) s += a->data[r * C + c];
-        out->data[r] = out->fp[0] * s;
+        out->data[r] = s / divisor(out, C);
     }
 }
 
-static void bwd_reduce_last(Tensor *out) { /* da[r, c] += scale * dout[r] */
+static void bwd_reduce_last(Tensor *out) { /* da[r, c] += dout[r] / divisor */
     Tensor *a = out->in[0];
     if (!a->grad) return;
     long C = a->shape[a->ndim - 1], R = a->size / C;
 #pragma omp parallel for if (a->size > PAR_MIN)
-    for (long r = 0; r < R; r++)
-        for (long c = 0; c < C; c++) a->grad[r * C + c] += out->fp[0] * out->grad[r];
+    for (long r = 0; r < R; r++) {
+        real g = out->grad[r] / divisor(out, C);
+        for (long c = 0; c < C; c++) a->grad[r * C + c] += g;
+    }
 }
 
 void fwd_sum_last(Tensor *out) { fwd_reduce_last(out); }
