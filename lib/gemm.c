@@ -34,30 +34,41 @@
 
 /* ---------------------------------------------------------------- parameters */
 
-/* One vector = 64 bytes (an AVX-512 register): 16 floats or 8 doubles.
- * GCC vector extensions: `vec` arithmetic compiles to zmm instructions with
- * -march=native on an AVX-512 machine, to pairs of ymm or xmm otherwise. */
-typedef real vec __attribute__((vector_size(64)));
-/* The same type without the 64-byte alignment promise, for loads and stores
+/* One vector = 32 bytes (an AVX2 ymm register): 8 floats or 4 doubles.
+ * GCC vector extensions: `vec` arithmetic compiles to ymm FMA instructions
+ * with -march=native. Why not 64-byte AVX-512 vectors? On this machine (AMD
+ * Zen 4) they run as two 256-bit halves, so they are not faster, and
+ * valgrind 3.19 cannot execute AVX-512 instructions at all. The pragma below
+ * keeps this file free of them even when -march=native offers them. */
+#pragma GCC target("no-avx512f")
+typedef real vec __attribute__((vector_size(32)));
+/* The same type without the 32-byte alignment promise, for loads and stores
  * into C, whose rows start anywhere. */
-typedef real vec_u __attribute__((vector_size(64), aligned(sizeof(real))));
+typedef real vec_u __attribute__((vector_size(32), aligned(sizeof(real))));
 
-#define VL ((int)(64 / sizeof(real))) /* reals per vector */
+#define VL ((int)(32 / sizeof(real))) /* reals per vector */
 #define NV 2                          /* vectors per micro-tile row */
-#define NR (NV * VL)                  /* micro-tile width: 32 floats / 16 doubles */
-#define MR 12                         /* micro-tile height: MR*NV = 24 accumulators of 32 registers */
+#define NR (NV * VL)                  /* micro-tile width: 16 floats / 8 doubles */
+#define MR 6                          /* micro-tile height: MR*NV = 12 accumulators of 16 registers */
 
-#define KC 256 /* K slice: one packed B micro-panel is KC x NR (32 KB float) */
+/* Each may be overridden with -D when tuning for another machine. */
+#ifndef KC
+#define KC 256 /* K slice: one packed B micro-panel is KC x NR (16 KB float): L1 */
+#endif
+#ifndef MC
 #define MC 144 /* rows of the packed A block (multiple of MR), MC x KC = 144 KB float: L2 */
+#endif
+#ifndef NC
 #define NC 512 /* columns of the packed B block (multiple of NR), KC x NC = 512 KB float */
+#endif
 
 /* Below this many multiply-adds (M*N*K) one thread is faster than waking two. */
 #define PARALLEL_MIN_FMAS (48.0 * 48 * 48)
 
 /* The packing buffers: one pair per thread, allocated once with the thread
  * (thread-local storage), aligned so the kernel's vector loads are aligned. */
-static _Thread_local real packA[MC * KC] __attribute__((aligned(64))); /* MC/MR panels, each KC x MR */
-static _Thread_local real packB[KC * NC] __attribute__((aligned(64))); /* NC/NR panels, each KC x NR */
+static _Thread_local real packA[MC * KC] __attribute__((aligned(32))); /* MC/MR panels, each KC x MR */
+static _Thread_local real packB[KC * NC] __attribute__((aligned(32))); /* NC/NR panels, each KC x NR */
 
 /* --------------------------------------------------------------- bad input */
 
@@ -164,6 +175,7 @@ static inline void micro_kernel(int kc, const real *restrict a, const real *rest
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) acc[i][v] = (vec){0};
 
+#pragma GCC unroll 4
     for (int k = 0; k < kc; k++, a += MR, b += NR) {
         vec bv[NV];
 #pragma GCC unroll 4
@@ -185,7 +197,7 @@ static inline void micro_kernel(int kc, const real *restrict a, const real *rest
                 *p = add ? *p + acc[i][v] : acc[i][v];
             }
     } else { /* edge tile: spill the registers, copy the valid part */
-        real tile[MR][NR] __attribute__((aligned(64)));
+        real tile[MR][NR] __attribute__((aligned(32)));
         for (int i = 0; i < MR; i++)
             for (int v = 0; v < NV; v++) *(vec *)&tile[i][v * VL] = acc[i][v];
         for (int i = 0; i < mr; i++)
