@@ -1,0 +1,404 @@
+/* gpt.c - the GPT of chapters 5 and 6: parameters, forward pass on the
+ * tape, loss, and sampling with a key/value cache.
+ *
+ * Teaches: a GPT-2-style transformer is a short list of library ops. The
+ * forward pass below is the whole model: token + position embeddings, L
+ * pre-LayerNorm blocks (causal self-attention, then an MLP, each added to
+ * the residual stream), a final LayerNorm and the output head, which is the
+ * token embedding matrix used a second time (tied). Sampling runs the same
+ * arithmetic in plain C for one new token at a time, keeping every earlier
+ * position's keys and values, so no position is computed twice.
+ * Leaves out: dropout, weight sharing beyond the tied head, mixed precision,
+ * fused attention kernels, beam search.
+ *
+ * Dimension key: B = batch, T = positions (<= ctx), V = vocabulary,
+ * C = width, H = heads, hd = C / H, L = layers, n = cached positions.
+ */
+#include "gpt.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "init.h"
+#include "util.h"
+
+/*md
+## The model's parameters
+
+One `ParamSet` holds every number. The names are nanoGPT's (`h.0.attn.c_attn.weight`),
+so the PyTorch reference fixture and our checkpoints load by name. The init
+is GPT-2's: every weight matrix (embeddings included) $\mathcal N(0, 0.02^2)$,
+biases zero, LayerNorm gains one.
+*/
+Gpt *gpt_new(GptConfig cfg) {
+    if (cfg.V < 1 || cfg.ctx < 1 || cfg.L < 1 || cfg.H < 1 || cfg.C < 1 || cfg.C % cfg.H != 0)
+        fail(EXIT_SOFTWARE, "gpt_new", "use sizes >= 1 and a width divisible by the number of heads",
+             "bad config V=%d ctx=%d L=%d H=%d C=%d", cfg.V, cfg.ctx, cfg.L, cfg.H, cfg.C);
+    Gpt *g = xcalloc(1, sizeof(Gpt));
+    g->cfg = cfg;
+    g->ps = params_new();
+    int C = cfg.C;
+    g->wte = embedding_new(g->ps, "wte", cfg.V, C);
+    g->wpe = embedding_new(g->ps, "wpe", cfg.ctx, C);
+    g->h = xcalloc((size_t)cfg.L, sizeof(GptBlock));
+    char p[64];
+    for (int l = 0; l < cfg.L; l++) {
+        GptBlock *b = &g->h[l];
+        snprintf(p, sizeof p, "h.%d.ln_1", l);
+        b->ln_1 = layernorm_new(g->ps, p, C);
+        snprintf(p, sizeof p, "h.%d.attn.c_attn", l);
+        b->c_attn = linear_new(g->ps, p, C, 3 * C, 1);
+        snprintf(p, sizeof p, "h.%d.attn.c_proj", l);
+        b->attn_proj = linear_new(g->ps, p, C, C, 1);
+        snprintf(p, sizeof p, "h.%d.ln_2", l);
+        b->ln_2 = layernorm_new(g->ps, p, C);
+        snprintf(p, sizeof p, "h.%d.mlp.c_fc", l);
+        b->c_fc = linear_new(g->ps, p, C, 4 * C, 1);
+        snprintf(p, sizeof p, "h.%d.mlp.c_proj", l);
+        b->mlp_proj = linear_new(g->ps, p, 4 * C, C, 1);
+    }
+    g->ln_f = layernorm_new(g->ps, "ln_f", C);
+    params_alloc(g->ps);
+    return g;
+}
+
+void gpt_init(Gpt *g, Rng *r) {
+    for (int i = 0; i < g->ps->n; i++) {
+        Tensor *t = g->ps->t[i];
+        if (t->ndim == 2) init_normal(t, r, 0.02);
+        else init_const(t, 0);
+    }
+    for (int l = 0; l < g->cfg.L; l++) {
+        layernorm_reset(&g->h[l].ln_1);
+        layernorm_reset(&g->h[l].ln_2);
+    }
+    layernorm_reset(&g->ln_f);
+}
+
+void gpt_free(Gpt *g) {
+    if (!g) return;
+    params_free(g->ps);
+    xfree(g->h);
+    xfree(g->pos);
+    xfree(g);
+}
+
+/*md
+## The forward pass
+
+Read it next to the shapes: the residual stream $x$ is $[B, T, C]$ from the
+embeddings to the final LayerNorm. Each block adds two things to it:
+
+- attention: $\mathrm{LN}_1(x)$ projected to $q, k, v$ (one $C \to 3C$
+  linear), split into $H$ heads of width $h_d$; scores $q k^\top / \sqrt{h_d}$
+  $[B, H, T, T]$; positions $j > i$ masked to $-\infty$ so position $i$ sees
+  only its past; softmax over $j$; the weighted sum of values; heads merged
+  back side by side and projected $C \to C$;
+- the MLP: $\mathrm{LN}_2(x)$, $C \to 4C$, GELU, $4C \to C$.
+
+The logits are $\mathrm{LN}_f(x)\, W_{te}^\top$: the score of byte $v$ is
+the dot product of the final state with $v$'s own embedding.
+*/
+Tensor *gpt_forward(Tape *Tp, Gpt *g, const int *idx, int B, int T, Tensor **att) {
+    const GptConfig *c = &g->cfg;
+    if (B < 1 || T < 1 || T > c->ctx)
+        fail(EXIT_SOFTWARE, "gpt_forward", "pass 1 <= T <= the context length, B >= 1",
+             "B = %d, T = %d, context %d", B, T, c->ctx);
+    long n = (long)B * T;
+    if (n > g->pos_cap) { /* grows once, at the largest batch; then reused */
+        xfree(g->pos);
+        g->pos = xmalloc((size_t)n * sizeof(int));
+        g->pos_cap = n;
+    }
+    for (long i = 0; i < n; i++) g->pos[i] = (int)(i % T); /* [B*T] */
+    int H = c->H, hd = c->C / H;
+    real scale = (real)(1.0 / sqrt((double)hd));
+
+    Tensor *x = t_add(Tp, embedding(Tp, &g->wte, idx, 2, SHAPE(B, T)),    /* [B, T, C] */
+                      embedding(Tp, &g->wpe, g->pos, 2, SHAPE(B, T)));
+    for (int l = 0; l < c->L; l++) {
+        const GptBlock *b = &g->h[l];
+        Tensor *qkv = linear(Tp, &b->c_attn, layernorm(Tp, &b->ln_1, x));  /* [B, T, 3C] */
+        Tensor *q = t_split_heads(Tp, qkv, 0, 3, H);                       /* [B, H, T, hd] */
+        Tensor *k = t_split_heads(Tp, qkv, 1, 3, H);
+        Tensor *v = t_split_heads(Tp, qkv, 2, 3, H);
+        Tensor *s = t_mul_scalar(Tp, t_matmul(Tp, q, k, 0, 1), scale);     /* [B, H, T, T] */
+        Tensor *p = t_softmax(Tp, t_causal_mask(Tp, s));                   /* [B, H, T, T] */
+        if (att) att[l] = p;
+        Tensor *y = t_merge_heads(Tp, t_matmul(Tp, p, v, 0, 0));           /* [B, T, C] */
+        x = t_add(Tp, x, linear(Tp, &b->attn_proj, y));
+        Tensor *h = t_gelu(Tp, linear(Tp, &b->c_fc, layernorm(Tp, &b->ln_2, x))); /* [B, T, 4C] */
+        x = t_add(Tp, x, linear(Tp, &b->mlp_proj, h));                     /* [B, T, C] */
+    }
+    x = layernorm(Tp, &g->ln_f, x);
+    return t_matmul(Tp, x, g->wte.w, 0, 1); /* [B, T, V]: the tied head */
+}
+
+Tensor *gpt_loss(Tape *Tp, Gpt *g, const int *idx, const int *targets, int B, int T, Tensor **logits) {
+    Tensor *lg = gpt_forward(Tp, g, idx, B, T, NULL);
+    if (logits) *logits = lg;
+    return t_cross_entropy(Tp, lg, targets);
+}
+
+char *gpt_config_str(const GptConfig *cfg, char *buf, size_t len) {
+    snprintf(buf, len, "gpt V=%d ctx=%d L=%d H=%d C=%d", cfg->V, cfg->ctx, cfg->L, cfg->H, cfg->C);
+    return buf;
+}
+
+int gpt_config_parse(const char *text, GptConfig *cfg) {
+    GptConfig c;
+    if (sscanf(text, "gpt V=%d ctx=%d L=%d H=%d C=%d", &c.V, &c.ctx, &c.L, &c.H, &c.C) != 5) return 0;
+    if (c.V < 1 || c.V > 256 || c.ctx < 1 || c.L < 1 || c.H < 1 || c.C < 1 || c.C % c.H) return 0;
+    *cfg = c;
+    return 1;
+}
+
+void gpt_save(const char *path, const Gpt *g, const unsigned char *vocab) {
+    char meta[128 + 2 * 256 + 1];
+    gpt_config_str(&g->cfg, meta, sizeof meta);
+    size_t k = strlen(meta);
+    k += (size_t)snprintf(meta + k, sizeof meta - k, " vocab=");
+    for (int i = 0; i < g->cfg.V; i++) k += (size_t)snprintf(meta + k, sizeof meta - k, "%02x", vocab[i]);
+    checkpoint_save(path, g->ps, meta);
+}
+
+Gpt *gpt_load(const char *path, unsigned char *vocab, const char *hint) {
+    char meta[1024];
+    checkpoint_meta(path, meta, sizeof meta, hint);
+    GptConfig cfg;
+    const char *hex = strstr(meta, " vocab=");
+    if (!gpt_config_parse(meta, &cfg) || !hex || strlen(hex + 7) != 2 * (size_t)cfg.V)
+        fail(EXIT_DATA, path, hint, "not a GPT checkpoint: its meta line is \"%.80s\"", meta);
+    for (int i = 0; i < cfg.V; i++) {
+        unsigned b;
+        if (sscanf(hex + 7 + 2 * i, "%2x", &b) != 1)
+            fail(EXIT_DATA, path, hint, "the vocabulary in the meta line is damaged at byte %d", i);
+        vocab[i] = (unsigned char)b;
+    }
+    Gpt *g = gpt_new(cfg);
+    checkpoint_load(path, g->ps, hint);
+    return g;
+}
+
+/*md
+## Sampling
+
+To draw the next byte we divide the logits by a *temperature* $\tau$ (below 1
+sharpens the distribution, above 1 flattens it), optionally keep only the
+$k$ largest (top-$k$: the long tail of unlikely bytes never gets picked),
+and draw from the softmax of what is left.
+*/
+int gpt_sample_logits(const real *logits, int V, double temperature, int top_k, Rng *r) {
+    double thresh = -INFINITY; /* keep logits >= thresh */
+    if (top_k > 0 && top_k < V) { /* thresh = the k-th largest: the smallest with fewer than k above it */
+        thresh = INFINITY;
+        for (int i = 0; i < V; i++) {
+            int above = 0;
+            for (int j = 0; j < V; j++) above += logits[j] > logits[i];
+            if (above < top_k && logits[i] < thresh) thresh = logits[i];
+        }
+    }
+    double m = -INFINITY, s = 0;
+    for (int i = 0; i < V; i++)
+        if (logits[i] >= thresh && logits[i] > m) m = logits[i];
+    for (int i = 0; i < V; i++)
+        if (logits[i] >= thresh) s += exp((logits[i] - m) / temperature);
+    double u = rng_uniform(r) * s, acc = 0;
+    int last = 0;
+    for (int i = 0; i < V; i++) {
+        if (logits[i] < thresh) continue;
+        acc += exp((logits[i] - m) / temperature);
+        last = i;
+        if (u < acc) return i;
+    }
+    return last; /* u == s up to rounding */
+}
+
+/*md
+### The key/value cache
+
+In a causal model, position $i$'s keys and values depend only on bytes
+$0..i$, so they never change once computed. Generating byte $n+1$ needs the
+new position's query against the keys of all earlier positions, and their
+values: we keep them, per layer, in `k` and `v` $[L, \text{ctx}, C]$. One
+step then runs a single position through the layers: a few matrix-vector
+products and an attention over the $n$ cached positions. The code below is
+the same arithmetic as `gpt_forward`, one row at a time, without the tape.
+*/
+GptCache *gpt_cache_new(const Gpt *g) {
+    const GptConfig *c = &g->cfg;
+    GptCache *k = xcalloc(1, sizeof(GptCache));
+    k->g = g;
+    long kv = (long)c->L * c->ctx * c->C;
+    k->k = xcalloc((size_t)kv, sizeof(real));
+    k->v = xcalloc((size_t)kv, sizeof(real));
+    k->x = xcalloc((size_t)c->C, sizeof(real));
+    k->xn = xcalloc((size_t)c->C, sizeof(real));
+    k->qkv = xcalloc((size_t)3 * c->C, sizeof(real));
+    k->att = xcalloc((size_t)c->ctx, sizeof(real));
+    k->y = xcalloc((size_t)c->C, sizeof(real));
+    k->hid = xcalloc((size_t)4 * c->C, sizeof(real));
+    k->logits = xcalloc((size_t)c->V, sizeof(real));
+    return k;
+}
+
+void gpt_cache_free(GptCache *c) {
+    if (!c) return;
+    real *bufs[] = {c->k, c->v, c->x, c->xn, c->qkv, c->att, c->y, c->hid, c->logits};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) xfree(bufs[i]);
+    xfree(c);
+}
+
+void gpt_cache_clear(GptCache *c) { c->n = 0; }
+
+/* out [C] = layernorm of x [C] with gain w [C], bias b [C] (as t_layernorm) */
+static void ln_row(real *out, const real *x, const LayerNorm *ln, int C) {
+    real m = 0, v = 0;
+    for (int i = 0; i < C; i++) m += x[i];
+    m /= C;
+    for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
+    v /= C;
+    real s = (real)(1 / sqrt((double)(v + ln->eps)));
+    for (int i = 0; i < C; i++) out[i] = (x[i] - m) * s * ln->g->data[i] + ln->b->data[i];
+}
+
+/* out [l->out] (+)= W x + b, W [out, in] */
+static void linear_row(real *out, const Linear *l, const real *x, int accumulate) {
+    for (int o = 0; o < l->out; o++) {
+        const real *w = l->w->data + (long)o * l->in;
+        real s = l->b ? l->b->data[o] : 0;
+        for (int i = 0; i < l->in; i++) s += w[i] * x[i];
+        out[o] = accumulate ? out[o] + s : s;
+    }
+}
+
+static real gelu_scalar(real x) {
+    return (real)0.5 * x * (1 + (real)tanh((double)((real)0.7978845608028654 * (x + (real)0.044715 * x * x * x))));
+}
+
+const real *gpt_cache_step(GptCache *c, int token) {
+    const Gpt *g = c->g;
+    const GptConfig *cf = &g->cfg;
+    int C = cf->C, H = cf->H, hd = C / H, n = c->n;
+    if (n >= cf->ctx)
+        fail(EXIT_SOFTWARE, "gpt_cache_step", "clear the cache (or slide the window) before it overflows",
+             "the cache already holds %d positions, the context is %d", n, cf->ctx);
+    if (token < 0 || token >= cf->V)
+        fail(EXIT_SOFTWARE, "gpt_cache_step", "pass a token id in [0, V)", "token %d, V = %d", token, cf->V);
+    real scale = (real)(1.0 / sqrt((double)hd));
+    real *x = c->x; /* [C]: this position's residual stream */
+    for (int i = 0; i < C; i++) x[i] = g->wte.w->data[(long)token * C + i] + g->wpe.w->data[(long)n * C + i];
+    for (int l = 0; l < cf->L; l++) {
+        const GptBlock *b = &g->h[l];
+        real *K = c->k + (long)l * cf->ctx * C, *Vv = c->v + (long)l * cf->ctx * C; /* [ctx, C] */
+        ln_row(c->xn, x, &b->ln_1, C);
+        linear_row(c->qkv, &b->c_attn, c->xn, 0);          /* [3C]: q, k, v */
+        memcpy(K + (long)n * C, c->qkv + C, (size_t)C * sizeof(real));
+        memcpy(Vv + (long)n * C, c->qkv + 2 * C, (size_t)C * sizeof(real));
+        for (int h = 0; h < H; h++) {
+            const real *q = c->qkv + h * hd;                /* [hd] */
+            real m = -INFINITY, s = 0;
+            for (int j = 0; j <= n; j++) {                  /* scores against positions 0..n */
+                real d = 0;
+                for (int e = 0; e < hd; e++) d += q[e] * K[(long)j * C + h * hd + e];
+                c->att[j] = d * scale;
+                if (c->att[j] > m) m = c->att[j];
+            }
+            for (int j = 0; j <= n; j++) s += c->att[j] = (real)exp((double)(c->att[j] - m));
+            real *y = c->y + h * hd;                        /* [hd] */
+            for (int e = 0; e < hd; e++) y[e] = 0;
+            for (int j = 0; j <= n; j++) {
+                real p = c->att[j] / s;
+                for (int e = 0; e < hd; e++) y[e] += p * Vv[(long)j * C + h * hd + e];
+            }
+        }
+        linear_row(x, &b->attn_proj, c->y, 1);              /* x += proj(y) */
+        ln_row(c->xn, x, &b->ln_2, C);
+        linear_row(c->hid, &b->c_fc, c->xn, 0);             /* [4C] */
+        for (int i = 0; i < 4 * C; i++) c->hid[i] = gelu_scalar(c->hid[i]);
+        linear_row(x, &b->mlp_proj, c->hid, 1);             /* x += mlp */
+    }
+    ln_row(c->xn, x, &g->ln_f, C);
+    for (int v = 0; v < cf->V; v++) { /* tied head: logits[v] = wte[v] . xn */
+        const real *w = g->wte.w->data + (long)v * C;
+        real s = 0;
+        for (int i = 0; i < C; i++) s += w[i] * c->xn[i];
+        c->logits[v] = s;
+    }
+    c->n = n + 1;
+    return c->logits;
+}
+
+/*md
+### Generating past the context
+
+The model has learned position embeddings for positions $0..\text{ctx}-1$ only.
+When the window is full we keep its last $\text{ctx}/2$ bytes and go on from
+those. Every kept byte now sits at a new position, so its cached keys and
+values are stale and the cache is refilled from them: a cost of ctx/2 steps
+once every ctx/2 new bytes, instead of a whole forward pass for every byte.
+*/
+
+/* The window [*s, len) of hist that the next prediction sees: cut to the
+ * last ctx/2 tokens when it no longer fits. Returns 1 if it was cut. */
+static int slide(int *s, int len, int ctx) {
+    if (len - *s <= ctx) return 0;
+    *s = len - (ctx / 2 > 0 ? ctx / 2 : 1);
+    return 1;
+}
+
+static void check_prompt(const Gpt *g, const int *prompt, int np, int n_new) {
+    if (np < 1 || n_new < 0)
+        fail(EXIT_SOFTWARE, "gpt_generate", "give a prompt of at least one token", "np = %d, n_new = %d", np, n_new);
+    for (int i = 0; i < np; i++)
+        if (prompt[i] < 0 || prompt[i] >= g->cfg.V)
+            fail(EXIT_DATA, "gpt_generate", "encode the prompt with the model's vocabulary",
+                 "prompt token %d at position %d is outside [0, %d)", prompt[i], i, g->cfg.V);
+}
+
+void gpt_generate(const Gpt *g, const int *prompt, int np, int *out, int n_new, double temperature, int top_k,
+                  Rng *r) {
+    check_prompt(g, prompt, np, n_new);
+    int ctx = g->cfg.ctx, len = np, s = 0;
+    int *hist = xmalloc((size_t)(np + n_new) * sizeof(int)); /* every token so far */
+    memcpy(hist, prompt, (size_t)np * sizeof(int));
+    GptCache *c = gpt_cache_new(g);
+    slide(&s, len, ctx);
+    const real *logits = NULL;
+    for (int i = s; i < len; i++) logits = gpt_cache_step(c, hist[i]); /* the prompt */
+    for (int t = 0; t < n_new; t++) {
+        int next = gpt_sample_logits(logits, g->cfg.V, temperature, top_k, r);
+        out[t] = hist[len++] = next;
+        if (t == n_new - 1) break;
+        if (slide(&s, len, ctx)) { /* refill from the kept window */
+            gpt_cache_clear(c);
+            for (int i = s; i < len; i++) logits = gpt_cache_step(c, hist[i]);
+        } else {
+            logits = gpt_cache_step(c, next);
+        }
+    }
+    gpt_cache_free(c);
+    xfree(hist);
+}
+
+void gpt_generate_nocache(Gpt *g, const int *prompt, int np, int *out, int n_new, double temperature, int top_k,
+                          Rng *r) {
+    check_prompt(g, prompt, np, n_new);
+    int ctx = g->cfg.ctx, V = g->cfg.V, len = np, s = 0;
+    int *hist = xmalloc((size_t)(np + n_new) * sizeof(int));
+    memcpy(hist, prompt, (size_t)np * sizeof(int));
+    Tape *Tp = tape_new();
+    for (int t = 0; t < n_new; t++) {
+        slide(&s, len, ctx);
+        tape_reset(Tp);
+        int T = len - s;
+        Tensor *logits = gpt_forward(Tp, g, hist + s, 1, T, NULL); /* [1, T, V] */
+        int next = gpt_sample_logits(logits->data + (long)(T - 1) * V, V, temperature, top_k, r);
+        out[t] = hist[len++] = next;
+    }
+    tape_free(Tp);
+    xfree(hist);
+}
