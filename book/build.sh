@@ -109,8 +109,11 @@ cp "$BOOK_SRC/style.css" "$BOOK_OUT/style.css"
 rm -f "$BOOK_OUT"/fig/*.svg
 for f in "$FIG_DIR"/*.svg; do [ -f "$f" ] && cp "$f" "$BOOK_OUT/fig/"; done
 
+math_failed=0
 esc() { printf '%s' "$1" | sed 's/\$//g; s/\\//g; s/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'; }
 total=$(wc -l < "$pages.all")
+BOOK_PAGES=$(cut -f1 "$pages.all" | tr '\n' ' ')
+export BOOK_PAGES
 i=0
 prev_html=""; prev_title=""
 while IFS="$(printf '\t')" read -r html src title; do
@@ -126,10 +129,21 @@ while IFS="$(printf '\t')" read -r html src title; do
     [ -n "$prev_html" ] && set -- "$@" -V prev-href="$prev_html" -V prev-title="$(esc "$prev_title")"
     [ -n "$next_html" ] && set -- "$@" -V next-href="$next_html" -V next-title="$(esc "$next_title")"
     [ "$html" = index.html ] && set -- "$@" -V is-index=true
-    "$PANDOC" "$@" "$src" || { echo "make book: pandoc failed on $src" >&2; exit 1; }
+    case "$html" in [0-9][0-9]-*) ;; *) set -- "$@" --lua-filter "$BOOK_SRC/links.lua" ;; esac
+    if ! "$PANDOC" "$@" "$src" 2> "$BOOK_OUT/.pandoc.err"; then
+        cat "$BOOK_OUT/.pandoc.err" >&2; echo "make book: pandoc failed on $src" >&2; exit 1
+    fi
+    grep -v '^\[WARNING\] Could not convert TeX math' "$BOOK_OUT/.pandoc.err" >&2 || true
+    if grep -q 'Could not convert TeX math' "$BOOK_OUT/.pandoc.err"; then
+        echo "make book: $src has math that pandoc cannot turn into MathML:" >&2
+        grep -A3 'Could not convert TeX math' "$BOOK_OUT/.pandoc.err" | sed 's/^/  /' >&2
+        echo "  (texmath does not know every LaTeX command: rewrite it, e.g. \\left( \\right) for \\Bigl( \\Bigr))" >&2
+        math_failed=1
+    fi
     prev_html=$html; prev_title=$title
 done < "$pages.all"
 
-rm -f "$errors" "$toc" "$pages"
+rm -f "$errors" "$toc" "$pages" "$BOOK_OUT/.pandoc.err"
+[ "$math_failed" = 0 ] || { echo "make book: failed: math that does not render (see above)" >&2; exit 1; }
 mv "$pages.all" "$BOOK_OUT/pages.tsv"
 echo "book: $total pages ($n_chapters chapters) in $BOOK_OUT/; open $BOOK_OUT/index.html"

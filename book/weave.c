@@ -466,7 +466,7 @@ static void emit_cell_output(Weave *w, Buf *out, const char *slug, const char *s
     cell_title(w, slug, idx, sizeof idx, title, sizeof title);
     size_t a, b;
     int has_text = trim_block(txt.p, txt.n, &a, &b);
-    buf_printf(out, "::: {.cell-output data-cell=\"%s\"}\n", slug);
+    buf_printf(out, "::: {#cell-%s .cell-output data-cell=\"%s\"}\n", slug, slug);
     Buf label = {0};
     if (*idx) buf_printf(&label, "Output of cell %s, *%s*", idx, slug);
     else buf_printf(&label, "Output of cell *%s*", slug);
