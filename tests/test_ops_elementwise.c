@@ -4,11 +4,13 @@
  * (relative error <= 1e-6 in double, see check_util.h for why that bound is
  * safe and tight) on a vector, a non-square matrix, a 3-D and a 4-D tensor;
  * the binary ops also with b broadcast as [C] and [1, C] and with one tensor
- * in both slots (a + a); the parallel loops (> 2^15 elements) likewise, on
- * sampled entries. And what a gradient check cannot see (a forward that is
- * wrong but consistent with its backward): GELU at known points, the other
- * unary ops against libm, a broadcast row landing on every row. Bad shapes
- * exit 70 with a message naming both shapes.
+ * in both slots (a + a); every input also feeds a later consumer, so a
+ * backward that assigns instead of adding fails; the parallel loops (more
+ * than 2^15 elements) likewise, on sampled entries. And what a gradient
+ * check cannot see (a forward that is wrong but consistent with its
+ * backward): GELU at known points, the other unary ops against libm, a
+ * broadcast row landing on every row. Bad shapes exit 70 with a message
+ * naming both shapes.
  * Leaves out: float-build accuracy (the chapters' own tests cover it).
  */
 #include <setjmp.h>
@@ -24,6 +26,17 @@ typedef struct {
 /* a vector, a batch of non-square rows, 3-D, 4-D */
 static const Shape SHAPES[] = {{1, {7}}, {2, {4, 3}}, {3, {2, 3, 5}}, {4, {2, 1, 3, 2}}};
 #define NSHAPES (int)(sizeof SHAPES / sizeof SHAPES[0])
+
+/* loss + sum(x * W') for each x: every input also feeds a consumer made
+ * after the op, whose share reaches x->grad first in backward. A backward
+ * that assigns (=) instead of adding (+=) overwrites it and fails the check. */
+static Tensor *also_used_later(Tape *T, Rng *r, Tensor *loss, Tensor **xs, int n) {
+    for (int i = 0; i < n; i++) {
+        Tensor *more = weighted_sum(T, r, xs[i]);
+        loss = t_add(T, loss, more);
+    }
+    return loss;
+}
 
 typedef Tensor *(*BinaryOp)(Tape *, Tensor *, Tensor *);
 typedef Tensor *(*UnaryOp)(Tape *, Tensor *);
@@ -43,13 +56,13 @@ static void check_binary(BinaryOp op, const char *name, double alo, double ahi, 
             tape_reset(T);
             Tensor *a = rand_leaf(T, &r, sh->ndim, sh->dims, alo, ahi, 1);
             Tensor *b = rand_leaf(T, &r, bshapes[j].ndim, bshapes[j].dims, blo, bhi, 1);
-            Tensor *loss = weighted_sum(T, &r, op(T, a, b));
+            Tensor *loss = also_used_later(T, &r, weighted_sum(T, &r, op(T, a, b)), (Tensor *[]){a, b}, 2);
             snprintf(label, sizeof label, "%s %s by %s", name, shape_str(a, s, sizeof s), shape_str(b, s2, sizeof s2));
             expect_grads(T, loss, (Tensor *[]){a, b}, 2, label);
         }
         tape_reset(T); /* the same tensor in both slots: both contributions */
         Tensor *a = rand_leaf(T, &r, sh->ndim, sh->dims, blo, bhi, 1);
-        Tensor *loss = weighted_sum(T, &r, op(T, a, a));
+        Tensor *loss = also_used_later(T, &r, weighted_sum(T, &r, op(T, a, a)), (Tensor *[]){a}, 1);
         snprintf(label, sizeof label, "%s of %s with itself", name, shape_str(a, s, sizeof s));
         expect_grads(T, loss, (Tensor *[]){a}, 1, label);
     }
@@ -67,7 +80,7 @@ static void check_unary(UnaryOp op, const char *name, double lo, double hi, int 
         tape_reset(T);
         Tensor *a = rand_leaf(T, &r, SHAPES[k].ndim, SHAPES[k].dims, lo, hi, 1);
         if (has_kink) avoid_kink(a, kink, 0.01);
-        Tensor *loss = weighted_sum(T, &r, op(T, a));
+        Tensor *loss = also_used_later(T, &r, weighted_sum(T, &r, op(T, a)), (Tensor *[]){a}, 1);
         snprintf(label, sizeof label, "%s %s", name, shape_str(a, s, sizeof s));
         expect_grads(T, loss, (Tensor *[]){a}, 1, label);
     }

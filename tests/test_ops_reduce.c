@@ -3,11 +3,12 @@
  * Proves: each op's backward matches central differences (relative error
  * <= 1e-6 in double; see check_util.h) on a vector, a non-square matrix,
  * 3-D and 4-D tensors; reshape also on a parameter (data outside the arena)
- * that feeds two consumers, directly and through the view. And what a
- * gradient check cannot see: the view shares its input's numbers, transpose
- * puts entry [b, i, j] at [b, j, i], sums of known vectors are exact, the
- * whole-tensor sum gives the same bits on 1 and 2 threads. Bad shapes exit
- * 70 with a message.
+ * that feeds two consumers, directly and through the view; every input
+ * also feeds a later consumer, so a backward that assigns instead of adding
+ * fails. And what a gradient check cannot see: the view shares its input's
+ * numbers, transpose puts entry [b, i, j] at [b, j, i], sums of known
+ * vectors are exact, the whole-tensor sum gives the same bits on 1 and 2
+ * threads. Bad shapes exit 70 with a message.
  */
 #include <omp.h>
 #include <setjmp.h>
@@ -23,6 +24,17 @@ typedef struct {
 static const Shape SHAPES[] = {{1, {7}}, {2, {4, 3}}, {3, {2, 3, 5}}, {4, {2, 2, 3, 2}}};
 #define NSHAPES (int)(sizeof SHAPES / sizeof SHAPES[0])
 
+/* loss + sum(x * W') for each x: every input also feeds a consumer made
+ * after the op, whose share reaches x->grad first in backward. A backward
+ * that assigns (=) instead of adding (+=) overwrites it and fails the check. */
+static Tensor *also_used_later(Tape *T, Rng *r, Tensor *loss, Tensor **xs, int n) {
+    for (int i = 0; i < n; i++) {
+        Tensor *more = weighted_sum(T, r, xs[i]);
+        loss = t_add(T, loss, more);
+    }
+    return loss;
+}
+
 typedef Tensor *(*UnaryOp)(Tape *, Tensor *);
 
 /* Check op(a) on every shape with at least min_ndim dims. */
@@ -35,7 +47,7 @@ static void check_shapes(UnaryOp op, const char *name, int min_ndim) {
         if (SHAPES[k].ndim < min_ndim) continue;
         tape_reset(T);
         Tensor *a = rand_leaf(T, &r, SHAPES[k].ndim, SHAPES[k].dims, -1, 1, 1);
-        Tensor *loss = weighted_sum(T, &r, op(T, a));
+        Tensor *loss = also_used_later(T, &r, weighted_sum(T, &r, op(T, a)), (Tensor *[]){a}, 1);
         snprintf(label, sizeof label, "%s %s", name, shape_str(a, s, sizeof s));
         expect_grads(T, loss, (Tensor *[]){a}, 1, label);
     }
