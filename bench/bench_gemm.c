@@ -103,6 +103,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
         return 1;
     }
+    FILE *la = fopen("/proc/loadavg", "r"); /* other programs on the cores make 2-thread numbers meaningless */
+    char load[64] = "?";
+    if (la) {
+        if (!fgets(load, sizeof load, la)) strcpy(load, "?\n");
+        fclose(la);
+    }
     int reps = quick ? 3 : 9;
     double min_sec = quick ? 0.005 : 0.02;
 
@@ -161,6 +167,7 @@ int main(int argc, char **argv) {
     }
 
     printf("gemm benchmark, float, GFLOP/s (median of %d), ours vs OpenBLAS sgemm, threads 1 and %d\n", reps, max_threads);
+    printf("load average before the run (should be well below 1): %s", load);
     printf("%-20s %4s %4s %4s %2s | %7s | %7s %7s | %7s %7s | %5s %5s | %9s\n", "shape", "M", "N", "K", "op",
            "naive", "ours1", "ours2", "blas1", "blas2", "r1", "r2", "rel.err");
     double worst = 1e9;
