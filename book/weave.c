@@ -81,8 +81,9 @@ static void buf_addc(Buf *b, char c) { buf_addn(b, &c, 1); }
 static void buf_printf(Buf *b, const char *fmt, ...)
 {
     va_list ap;
+    char probe[1];
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(probe, sizeof probe, fmt, ap);   /* the length it needs */
     va_end(ap);
     if (n < 0) return;
     buf_grow(b, (size_t)n);
@@ -873,6 +874,8 @@ int main(int argc, char **argv)
     if (title_only) {
         /* only the title matters: errors about figures do not */
         weave_chapter(&w, &out);
+        weave_free(&w);
+        buf_free(&out);
         if (!w.title[0]) return 1;
         printf("%s\n", w.title);
         return 0;
