@@ -43,7 +43,7 @@ for dir in "$CHAPTERS"/[0-9][0-9]-*/; do
     dir=${dir%/}
     slug=$(basename "$dir")
     if [ ! -f "$dir/chapter.c" ]; then
-        echo "$dir has no chapter.c" >> "$errors"; continue
+        echo "make book: warning: $dir has no chapter.c yet; left out of the book" >&2; continue
     fi
     if "$WEAVE" --run "$RUN_DIR/$slug" --fig "$FIG_DIR" --figurl fig -o "$md/$slug.md" "$dir" 2> "$md/$slug.err"; then
         cat "$md/$slug.err" >&2
@@ -51,7 +51,7 @@ for dir in "$CHAPTERS"/[0-9][0-9]-*/; do
         printf '%s.html\t%s\t%s\n' "$slug" "$md/$slug.md" "$title" >> "$pages"
         n_chapters=$((n_chapters + 1))
     else
-        grep -v '^weave: warning' "$md/$slug.err" | sed 's/^weave: error: //' >> "$errors" || true
+        grep -v -e '^weave: warning' -e '^weave: [0-9]* errors* in ' "$md/$slug.err" | sed 's/^weave: error: //' >> "$errors" || true
         grep '^weave: warning' "$md/$slug.err" >&2 || true
     fi
     rm -f "$md/$slug.err"

@@ -453,17 +453,15 @@ static void emit_cell_output(Weave *w, Buf *out, const char *slug, const char *s
     if (!w->woven[w->n_woven]) die_oom();
     w->n_woven++;
 
+    Buf raw = {0}, txt = {0};
     if (!cell_file(w, slug, "txt", path, sizeof path)) {
         error("%s has no recorded output: %s is missing. Run the chapter first "
               "('make run-%s', or 'make course').", where, path, w->nn);
-        return;
-    }
-    Buf raw = {0}, txt = {0};
-    if (!read_file(path, &raw)) {
+    } else if (!read_file(path, &raw)) {
         error("%s: cannot read %s: %s", where, path, strerror(errno));
-        return;
     }
-    clean_text(raw.p, raw.n, &txt);
+    /* on error, go on: the figures are checked too, so every problem is named */
+    clean_text(raw.p ? raw.p : "", raw.n, &txt);
     cell_title(w, slug, idx, sizeof idx, title, sizeof title);
     size_t a, b;
     int has_text = trim_block(txt.p, txt.n, &a, &b);
