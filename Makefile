@@ -81,7 +81,7 @@ $(BUILD)/double/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h) $(wildcard
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
 
-$(BUILD)/san/tests: $(TEST_SRC:%.c=$(BUILD)/san/%.o) $(MODEL_SRC:%.c=$(BUILD)/san/%.o) $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+$(BUILD)/san/run-tests: $(TEST_SRC:%.c=$(BUILD)/san/%.o) $(MODEL_SRC:%.c=$(BUILD)/san/%.o) $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
 $(BUILD)/san/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h)
@@ -102,8 +102,8 @@ check: deps
 	$(MAKE) quick
 	@if [ -f $(BUILD)/book/index.html ]; then $(MAKE) check-book; fi
 
-sanitize: deps $(BUILD)/san/tests
-	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/san/tests --jobs 2
+sanitize: deps $(BUILD)/san/run-tests
+	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/san/run-tests --jobs 2
 
 # ---- the course ------------------------------------------------------------
 course: deps deps-course all
