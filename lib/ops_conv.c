@@ -211,7 +211,9 @@ static void conv_transpose2d_forward(real *out, real *xt, real *col, const real 
     to_channel_major(xt, inp, N, C, (long)H * W);
     gemm(KK, NP, C, weight, KK, 1, xt, NP, 0, col, NP, 0); /* col = W^T @ x */
     const long P = (long)Ho * Wo;
-    for (int n = 0; n < N; n++) /* out = bias, then col2im adds the windows */
+    /* out = bias, then col2im adds the windows */
+#pragma omp parallel for collapse(2) schedule(static) if ((long)N * O * P > PAR_MIN)
+    for (int n = 0; n < N; n++)
         for (int o = 0; o < O; o++) {
             real *plane = out + ((long)n * O + o) * P, b = bias ? bias[o] : 0;
             for (long p = 0; p < P; p++) plane[p] = b;
