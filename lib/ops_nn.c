@@ -38,7 +38,9 @@ static int last_dim(const Tensor *t) { return t->shape[t->ndim - 1]; }
  * ======================================================================== */
 
 /* y = e^(x - m) / sum e^(x - m), m = the row max. A row of -inf except one
- * entry (a masked attention row) gives exactly 1 there and 0 elsewhere. */
+ * entry (a masked attention row) gives exactly 1 there and 0 elsewhere.
+ * A row of only -inf has no softmax (NaN); the causal mask never makes one,
+ * since it keeps the diagonal. */
 void fwd_softmax(Tensor *out) {
     const real *x = out->in[0]->data; /* [R, C] */
     real *y = out->data;              /* [R, C] */
