@@ -1,0 +1,570 @@
+/* chapters/05-gpt-cross-entropy/chapter.c - Chapter 5: a small GPT,
+ * pre-trained with cross-entropy on the bytes of the fortunes corpus.
+ *
+ * Teaches: what a GPT's training objective really is (the categorical
+ * cross-entropy of the next byte, not the binary cross-entropy the article
+ * writes), a baseline to beat (a counting bigram model), the transformer
+ * piece by piece with its shapes, pre-training with AdamW, sampling with
+ * temperature and top-k from a key/value cache, and a checkpoint for
+ * chapter 6. The model itself is in gpt.c, after this file.
+ * Leaves out: sub-word tokenizers (bytes are the tokens), dropout, learning
+ * rate decay, mixed precision, multi-GPU anything.
+ * Run: make run-05 (about 10 minutes on 2 cores), or build/bin/05 --step.
+ *
+ * Dimension key: B = batch, T = context (positions), V = vocabulary (the
+ * bytes present), C = width, H = heads, hd = C/H, L = layers.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "data.h"
+#include "gpt.h"
+#include "notebook.h"
+#include "optim.h"
+#include "rng.h"
+#include "tensor.h"
+#include "util.h"
+
+/*md
+# A GPT, trained with cross-entropy
+
+A GPT (Radford et al., 2018, "Improving Language Understanding by Generative
+Pre-Training") is a stack of causal self-attention blocks trained to predict
+the next token of a text from the tokens before it. Ours reads *bytes*: the
+vocabulary is every byte value that occurs in the corpus, so there is no
+tokenizer to explain and every string can be encoded. The model is the
+reference GPT of this course: 4 layers, 4 heads, width 128, context 64,
+about 0.8 million parameters, trained on 2.3 MB of fortune-cookie text.
+*/
+
+/* ---- the chapter's state, shared by the cells ---- */
+static Text *corpus;
+static int V;                   /* vocabulary size */
+static unsigned char vocab[256];/* [V] the byte of each id */
+static int id_of[256];          /* the id of each byte, -1 if absent */
+static int *tok;                /* [ntok] the corpus as ids */
+static long ntok, ntrain;       /* train = tok[0, ntrain), val = tok[ntrain, ntok) */
+static GptConfig cfg;
+static int batch, steps, eval_every, eval_batches;
+static Gpt *gpt;
+static double uniform_loss, bigram_loss;
+
+/*md
+## The corpus and its bytes
+
+Every plain file of Debian's `fortunes` package except `songs-poems` (kept
+back for fine-tuning in chapter 6), concatenated in file-name order. Each
+byte becomes an id: the vocabulary is the set of byte values present,
+sorted, so id $i$ is the $i$-th smallest byte. The first 90 % is the
+training split, the last 10 % the validation split; because the files are
+concatenated in order, the validation text is mostly from files the model
+never trains on (`work`, `zippy`, and the end of `wisdom`): a harder and more
+honest test than a random split.
+*/
+static void cell_corpus(void) {
+    static const char *const exclude[] = {"songs-poems", NULL};
+    corpus = corpus_load(nb_data(), exclude, NULL);
+    long count[256] = {0};
+    for (long i = 0; i < corpus->n; i++) count[corpus->bytes[i]]++;
+    V = 0;
+    for (int b = 0; b < 256; b++) {
+        id_of[b] = count[b] ? V : -1;
+        if (count[b]) vocab[V++] = (unsigned char)b;
+    }
+    ntok = corpus->n;
+    tok = xmalloc((size_t)ntok * sizeof(int));
+    for (long i = 0; i < ntok; i++) tok[i] = id_of[corpus->bytes[i]];
+    ntrain = ntok * 9 / 10;
+    nb_printf("corpus: %ld bytes, vocabulary V = %d distinct bytes\n", ntok, V);
+    nb_printf("train: %ld bytes, val: %ld bytes\n", ntrain, ntok - ntrain);
+    int ascii = 0;
+    for (int i = 0; i < V; i++) ascii += vocab[i] < 128;
+    nb_printf("%d of the %d bytes are ASCII; the others are pieces of UTF-8 or Latin-1 characters\n", ascii, V);
+    nb_printf("the first 240 bytes (fortunes are separated by a line holding %%):\n");
+    nb_printf("----\n%.240s\n----\n", (const char *)corpus->bytes);
+    nb_metric("corpus bytes", (double)ntok, "bytes");
+    nb_metric("vocabulary", V, "bytes");
+}
+
+/*md
+## The objective
+
+The article writes the GPT loss as a binary cross-entropy,
+$-\sum_i [y_i \log p_i + (1 - y_i)\log(1 - p_i)]$, summed over the
+vocabulary. That is the loss of $V$ independent yes/no questions ("is the
+next byte an `a`? a `b`? ..."), the right loss for multi-label outputs. A
+language model answers one question with $V$ possible answers: its output is
+one probability distribution $p = \mathrm{softmax}(z)$ over the vocabulary,
+and the probability it gives a text is the product of the probabilities of
+each actual next byte. So it is trained by maximum likelihood, minimising the
+*categorical* cross-entropy, the negative log-likelihood of the next byte:
+$$\mathcal L = -\frac{1}{N}\sum_{t} \log p(x_t \mid x_{<t}),$$
+in nats per byte. Only $p$ of the byte that occurred matters. Below, two
+predictions give the true byte the same probability 0.5 but spread the other
+half differently: the likelihood (and the categorical loss) cannot tell them
+apart, the binary form can, and its gradient with respect to the logits is
+not the clean $p - y$ of the categorical loss.
+*/
+/* logits z [5] and target 0: the categorical and the article's binary loss,
+ * and each one's gradient with respect to z, from the tape. */
+static void two_losses(const char *label, const real *z) {
+    static const int target[1] = {0};
+    Tape *T = tape_new();
+    Tensor *zc = tape_input(T, 2, SHAPE(1, 5), 1), *zb = tape_input(T, 2, SHAPE(1, 5), 1);
+    Tensor *y = tape_input(T, 2, SHAPE(1, 5), 0);
+    memcpy(zc->data, z, 5 * sizeof(real));
+    memcpy(zb->data, z, 5 * sizeof(real));
+    y->data[0] = 1; /* one-hot target */
+    Tensor *ce = t_cross_entropy(T, zc, target);
+    backward(T, ce);
+    /* -sum_i [y log p + (1 - y) log(1 - p)], p = softmax(z) */
+    Tensor *p = t_softmax(T, zb);
+    Tensor *one_minus_y = t_add_scalar(T, t_neg(T, y), 1), *one_minus_p = t_add_scalar(T, t_neg(T, p), 1);
+    Tensor *bce = t_neg(T, t_sum(T, t_add(T, t_mul(T, y, t_log(T, p)), t_mul(T, one_minus_y, t_log(T, one_minus_p)))));
+    backward(T, bce);
+    nb_printf("%s p = [", label);
+    for (int i = 0; i < 5; i++) nb_printf("%s%.3f", i ? " " : "", (double)p->data[i]);
+    nb_printf("]\n    categorical  -log p_0 = %.4f   dL/dz = [", (double)ce->data[0]);
+    for (int i = 0; i < 5; i++) nb_printf("%s% .3f", i ? " " : "", (double)zc->grad[i]);
+    nb_printf("]  (= p - y)\n    binary (article)    = %.4f   dL/dz = [", (double)bce->data[0]);
+    for (int i = 0; i < 5; i++) nb_printf("%s% .3f", i ? " " : "", (double)zb->grad[i]);
+    nb_printf("]\n");
+    tape_free(T);
+}
+
+static void cell_objective(void) {
+    /* both put p_0 = 0.5 on the true byte; A spreads the rest evenly, B on one byte */
+    real za[5] = {(real)log(2.0), 0, 0, 0, 0}; /* p = [0.5, .125, .125, .125, .125] */
+    real zb[5] = {0, 0, -30, -30, -30};       /* p ~ [0.5, 0.5, 0, 0, 0] */
+    two_losses("A:", za);
+    two_losses("B:", zb);
+    nb_printf("Same likelihood of the text, same categorical loss; the binary form ranks them differently.\n");
+    uniform_loss = log((double)V);
+    nb_printf("\nA model that knows nothing gives every byte 1/V: loss ln V = ln %d = %.4f nats per byte.\n", V,
+              uniform_loss);
+    nb_printf("A perfect model of an unpredictable text still pays its entropy; the gap between the two is\n"
+              "what training can win. (1 nat = 1.443 bits.)\n");
+    nb_metric("uniform loss ln V", uniform_loss, "nats/byte");
+}
+
+/*md
+## A baseline: the bigram model
+
+Before a transformer, the simplest model that uses context: count, in the
+training split, how often byte $b$ follows byte $a$, and predict
+$p(b \mid a) = (n_{ab} + \alpha) / (n_a + \alpha V)$. The pseudo-count
+$\alpha$ keeps unseen pairs from getting probability 0 (an infinite loss).
+Its validation loss is the line the GPT has to get below: anything a model
+learns beyond it comes from looking further back than one byte.
+*/
+static void cell_bigram(void) {
+    long *n = xcalloc((size_t)V * V, sizeof(long)), *row = xcalloc((size_t)V, sizeof(long));
+    for (long i = 0; i + 1 < ntrain; i++) n[(long)tok[i] * V + tok[i + 1]]++, row[tok[i]]++;
+    const double alphas[] = {1, 0.1, 0.01};
+    nb_printf("%8s %14s %14s\n", "alpha", "train loss", "val loss");
+    bigram_loss = INFINITY;
+    for (int a = 0; a < 3; a++) {
+        double al = alphas[a], loss[2] = {0, 0};
+        long from[2] = {0, ntrain}, to[2] = {ntrain, ntok};
+        for (int s = 0; s < 2; s++) {
+            for (long i = from[s]; i + 1 < to[s]; i++) {
+                long c = n[(long)tok[i] * V + tok[i + 1]];
+                loss[s] -= log((c + al) / (row[tok[i]] + al * V));
+            }
+            loss[s] /= (double)(to[s] - from[s] - 1);
+        }
+        nb_printf("%8g %14.4f %14.4f\n", al, loss[0], loss[1]);
+        if (loss[1] < bigram_loss) bigram_loss = loss[1];
+    }
+    nb_printf("the best, %.4f nats per byte, is the baseline (generous: alpha picked on val)\n", bigram_loss);
+    nb_metric("bigram val loss", bigram_loss, "nats/byte");
+    xfree(n);
+    xfree(row);
+}
+
+/*md
+## The model, piece by piece
+
+We build the model (`gpt_new`, `gpt_init` in gpt.c) and run it once on a
+short prompt, then walk the tape that the forward pass recorded: every op
+with its output shape, for the embeddings, the first block and the head (the
+other blocks repeat the first). Look for: the two embeddings added into the
+residual stream $[B, T, C]$; the fused $q,k,v$ projection $[B, T, 3C]$ split
+into heads $[B, H, T, h_d]$; the scores $[B, H, T, T]$, scaled, masked and
+softmaxed; the MLP widening to $4C$; and the last `matmul` with `wte.weight`,
+the tied head, giving $[B, T, V]$ logits.
+
+Then the causal mask at work, in layer 0, head 0. Row $i$ is the query at
+position $i$, column $j$ a key; entries $j > i$ are set to $-\infty$ before
+the softmax, so they get weight exactly 0 and no position sees its future.
+At initialisation all scores are near 0, so each row spreads its weight
+evenly over the past: $1/(i+1)$.
+
+Then the parameter count. Per block: the $q,k,v$ and output projections
+$4C^2 + 4C$, the MLP $8C^2 + 5C$, two LayerNorms $4C$: $12C^2 + 13C$. Plus
+the embeddings $(V + T)C$ and the final LayerNorm $2C$; the head adds
+nothing, it is `wte`.
+
+Last, the whole model as a graph, drawn from the tape of a tiny
+configuration (1 layer, 2 heads, width 8, context 4) so that it fits on a
+page. Every box is an op that really ran, with its output shape.
+*/
+static const char *PROMPT = "The cat sat on the mat.";
+
+static void print_node(const Tensor *t) {
+    char s[64];
+    nb_printf("  %-13s %-16s <-", OPS[t->op].name, shape_str(t, s, sizeof s));
+    for (int k = 0; k < 3 && t->in[k]; k++) {
+        const Tensor *a = t->in[k];
+        if (a->name) nb_printf(" %s", a->name);
+        else nb_printf(" #%d", a->id);
+    }
+    nb_printf("   #%d\n", t->id);
+}
+
+/* A prompt string -> ids (bytes missing from the vocabulary are skipped). */
+static int encode(const char *s, int *ids, int max) {
+    int n = 0;
+    for (; *s && n < max; s++)
+        if (id_of[(unsigned char)*s] >= 0) ids[n++] = id_of[(unsigned char)*s];
+    return n;
+}
+
+/* A byte for display: space and newline made visible. */
+static const char *show_byte(unsigned char b) {
+    static char buf[8];
+    if (b == ' ') return "\xe2\x90\xa3";  /* ␣ */
+    if (b == '\n') return "\xe2\x86\xb5"; /* ↵ */
+    if (b == '\t') return "\xe2\x87\xa5"; /* ⇥ */
+    if (b < 32 || b >= 127) {
+        snprintf(buf, sizeof buf, "x%02x", b);
+        return buf;
+    }
+    buf[0] = (char)b, buf[1] = 0;
+    return buf;
+}
+
+/* s right-aligned in w columns (a UTF-8 character is one column). */
+static void print_label(const char *s, int w) {
+    int cols = 0;
+    for (const char *c = s; *c; c++) cols += ((unsigned char)*c & 0xc0) != 0x80;
+    nb_printf("%*s%s", w > cols ? w - cols : 0, "", s);
+}
+
+static void cell_model(void) {
+    if (nb_quick()) cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
+    else cfg = (GptConfig){.V = V, .ctx = 64, .L = 4, .H = 4, .C = 128};
+    Rng r;
+    rng_seed(&r, nb_seed());
+    gpt = gpt_new(cfg);
+    gpt_init(gpt, &r);
+    int ids[64], n = encode(PROMPT, ids, cfg.ctx < 64 ? cfg.ctx : 64);
+    Tape *T = tape_new();
+    Tensor *att[8];
+    Tensor *logits = gpt_forward(T, gpt, ids, 1, n, att);
+    nb_printf("config: V %d, context %d, layers %d, heads %d, width %d (head width %d)\n", cfg.V, cfg.ctx, cfg.L,
+              cfg.H, cfg.C, cfg.C / cfg.H);
+    nb_printf("prompt \"%s\": B = 1, T = %d\n", PROMPT, n);
+    /* the tape: the embeddings (3 nodes), L blocks of equal length, ln_f and the head (2 nodes) */
+    int len = tape_len(T), per_block = (len - 3 - 2) / cfg.L;
+    for (int i = 0; i < len; i++) {
+        if (i == 3) nb_printf(" block 0:\n");
+        if (i == 3 + per_block) nb_printf(" ... blocks 1..%d repeat these %d ops ...\n head:\n", cfg.L - 1, per_block);
+        if (i >= 3 + per_block && i < len - 2) continue;
+        print_node(tape_node_at(T, i));
+    }
+    double lo = INFINITY, hi = -INFINITY; /* at init the logits are all near 0: every byte ~ 1/V */
+    for (long i = 0; i < logits->size; i++) lo = fmin(lo, logits->data[i]), hi = fmax(hi, logits->data[i]);
+    nb_printf("logits [1, %d, %d], all in [%.3f, %.3f] at init: every byte gets about 1/V\n", n, V, lo, hi);
+
+    /* the causal mask at work: one head's weights */
+    int show = n < 8 ? n : 8;
+    nb_printf("\nlayer 0, head 0, first %d positions (rows: query byte, columns: key byte):\n      ", show);
+    for (int j = 0; j < show; j++) print_label(show_byte((unsigned char)PROMPT[j]), 6);
+    nb_printf("\n");
+    for (int i = 0; i < show; i++) {
+        print_label(show_byte((unsigned char)PROMPT[i]), 6);
+        for (int j = 0; j < show; j++) nb_printf("%6.3f", (double)att[0]->data[(long)i * n + j]);
+        nb_printf("\n");
+    }
+
+    /* the parameter count, by formula and as the ParamSet counts it */
+    long emb = (long)(cfg.V + cfg.ctx) * cfg.C, blk = 12L * cfg.C * cfg.C + 13L * cfg.C;
+    nb_printf("\nparameters: embeddings %ld + %d blocks x %ld + final LayerNorm %d = %ld (ParamSet holds %ld)\n", emb,
+              cfg.L, blk, 2 * cfg.C, emb + cfg.L * blk + 2 * cfg.C, gpt->ps->size);
+    nb_metric("parameters", (double)gpt->ps->size, "");
+    tape_free(T);
+
+    /* the graph of a tiny configuration's loss */
+    Gpt *tiny = gpt_new((GptConfig){.V = 5, .ctx = 4, .L = 1, .H = 2, .C = 8});
+    gpt_init(tiny, &r);
+    static const int tin[4] = {0, 1, 2, 3}, tout[4] = {1, 2, 3, 4};
+    Tape *T2 = tape_new();
+    Tensor *loss = gpt_loss(T2, tiny, tin, tout, 1, 4, NULL);
+    nb_graph("05-gpt-graph", "The computation graph of a 1-layer GPT's loss (width 8, 2 heads, context 4), from the tape",
+             T2, loss);
+    nb_printf("graph of a tiny GPT's loss: %d tape nodes, %d parameter tensors\n", tape_len(T2), tiny->ps->n);
+    tape_free(T2);
+    gpt_free(tiny);
+}
+
+/*md
+## Pre-training
+
+The reference recipe: batches of $B = 32$ windows of $T = 64$ bytes at
+random offsets in the training split, targets the same windows shifted by
+one byte (so one window gives 64 predictions, each from its own prefix);
+AdamW (learning rate $10^{-3}$, betas 0.9 and 0.99, weight decay 0.1 on the
+weight matrices only), the rate warmed up linearly over the first 100 steps,
+gradients clipped to global norm 1. Each step resets the tape and reuses its
+memory, so after the first step the loop allocates nothing.
+
+We evaluate every few hundred steps on fixed windows spread evenly over each
+split. Watch the validation loss cross the bigram line early (the model has
+learned byte pairs), then keep falling as attention learns to use longer
+contexts: words, spelling, the `%` between fortunes.
+*/
+/* Mean loss over nb batches of windows at evenly spaced offsets in tok[from, to). */
+static double eval_loss(Tape *T, long from, long to, int nb, int *x, int *y) {
+    int Tn = cfg.ctx;
+    long nwin = (long)nb * batch, span = to - from - Tn - 1;
+    double sum = 0;
+    for (int b = 0; b < nb; b++) {
+        for (int i = 0; i < batch; i++) {
+            long o = from + (span * (b * batch + i)) / nwin;
+            memcpy(x + (long)i * Tn, tok + o, (size_t)Tn * sizeof(int));
+            memcpy(y + (long)i * Tn, tok + o + 1, (size_t)Tn * sizeof(int));
+        }
+        tape_reset(T);
+        sum += gpt_loss(T, gpt, x, y, batch, Tn, NULL)->data[0];
+    }
+    return sum / nb;
+}
+
+static double step_ms;
+
+static void cell_train(void) {
+    batch = nb_quick() ? 8 : 32;
+    steps = nb_quick() ? 30 : 2000;
+    eval_every = nb_quick() ? 10 : 100;
+    eval_batches = nb_quick() ? 1 : 8;
+    int Tn = cfg.ctx;
+    int *x = xmalloc((size_t)batch * Tn * sizeof(int)), *y = xmalloc((size_t)batch * Tn * sizeof(int));
+    Rng r;
+    rng_seed(&r, nb_seed() + 1);
+    Optimizer *o = adamw_new(gpt->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
+    Tape *T = tape_new();
+    FILE *f = nb_open("loss.tsv");
+    fprintf(f, "# step\ttrain_loss\tval_loss\tbigram_val\tuniform\n");
+    nb_printf("%d steps of batch %d x %d bytes, evaluated every %d steps on %d x %d windows per split\n", steps, batch,
+              Tn, eval_every, eval_batches, batch);
+    Progress p;
+    progress_start(&p, "pre-training", steps);
+    double t_train = 0, last_val = 0, last_train = 0;
+    for (int s = 0; s <= steps; s++) {
+        if (s % eval_every == 0 || s == steps) {
+            last_train = eval_loss(T, 0, ntrain, eval_batches, x, y);
+            last_val = eval_loss(T, ntrain, ntok, eval_batches, x, y);
+            fprintf(f, "%d\t%.5f\t%.5f\t%.5f\t%.5f\n", s, last_train, last_val, bigram_loss, uniform_loss);
+            fflush(f);
+            if (s % (steps / 10 > 0 ? steps / 10 : 1) == 0 || s == steps)
+                nb_printf("step %5d  train %.4f  val %.4f nats/byte\n", s, last_train, last_val);
+        }
+        if (s == steps) break;
+        double t0 = now_seconds();
+        for (int i = 0; i < batch; i++) { /* a random window and its shift by one */
+            long off = (long)(rng_uniform(&r) * (double)(ntrain - Tn - 1));
+            memcpy(x + (long)i * Tn, tok + off, (size_t)Tn * sizeof(int));
+            memcpy(y + (long)i * Tn, tok + off + 1, (size_t)Tn * sizeof(int));
+        }
+        optim_set_lr(o, 1e-3 * fmin(1.0, (s + 1) / 100.0));
+        tape_reset(T);
+        Tensor *loss = gpt_loss(T, gpt, x, y, batch, Tn, NULL);
+        params_zero_grad(gpt->ps);
+        backward(T, loss);
+        clip_grad_norm(gpt->ps, 1.0);
+        optim_step(o);
+        t_train += now_seconds() - t0;
+        progress_update(&p, s + 1, loss->data[0]);
+    }
+    progress_end(&p);
+    fclose(f);
+    step_ms = 1e3 * t_train / steps;
+    nb_printf("%.1f ms per step, %.0f tokens/s; arena %.0f MB, reused every step\n", step_ms,
+              batch * Tn / (step_ms / 1e3), tape_bytes(T) / 1e6);
+    nb_printf("val loss %.4f nats/byte (%.3f bits) against bigram %.4f and uniform %.4f\n", last_val,
+              last_val / log(2.0), bigram_loss, uniform_loss);
+    nb_metric("steps", steps, "");
+    nb_metric("train loss", last_train, "nats/byte");
+    nb_metric("val loss", last_val, "nats/byte");
+    nb_metric("time per step", step_ms, "ms");
+    nb_figure("05-loss", "Train and validation loss of the GPT (nats per byte), with the bigram and uniform baselines");
+    optim_free(o);
+    tape_free(T);
+    xfree(x);
+    xfree(y);
+}
+
+/*md
+## What attention learned
+
+The trained model's attention weights on a prompt, one map per head of the
+first layer: row $i$ is the query at byte $i$, column $j$ the key at byte $j$;
+above the diagonal is empty (the mask). Heads specialise. Look for a head
+that puts its weight on the byte just before (the previous-character head a
+bigram would need), heads that look back to the start of the word or to the
+last space, and a head that spreads wide.
+*/
+static const char *ATT_PROMPT = "Whenever you find yourself on the side of the majority, pause.";
+
+enum { ATT_LAYER = 0 }; /* the layer the figure shows */
+
+static void cell_attention(void) {
+    int ids[128], n = encode(ATT_PROMPT, ids, cfg.ctx);
+    Tape *T = tape_new();
+    Tensor *att[8];
+    gpt_forward(T, gpt, ids, 1, n, att);
+    /* the figure's layer: one block per head, separated by two blank lines (gnuplot's `index`) */
+    FILE *f = nb_open("attention.tsv");
+    fprintf(f, "# query\tkey\tweight (layer %d; block h = head h)\n", ATT_LAYER);
+    for (int h = 0; h < cfg.H; h++) {
+        if (h) fprintf(f, "\n\n");
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                fprintf(f, "%d\t%d\t%.5f\n", i, j, j <= i ? (double)att[ATT_LAYER]->data[((long)h * n + i) * n + j] : 0.0);
+    }
+    fclose(f);
+    f = nb_open("attention-bytes.tsv");
+    fprintf(f, "# position\tbyte\n");
+    for (int i = 0; i < n; i++) fprintf(f, "%d\t%s\n", i, show_byte(vocab[ids[i]]));
+    fclose(f);
+    nb_printf("prompt: \"%.*s\" (%d bytes)\n", n, ATT_PROMPT, n);
+    nb_printf("per head: the mean distance back to the most attended key, and the share of queries\n"
+              "whose top key is the byte just before\n");
+    for (int l = 0; l < cfg.L; l++) {
+        nb_printf("layer %d:", l);
+        for (int h = 0; h < cfg.H; h++) {
+            double dist = 0;
+            int prev = 0;
+            for (int i = 1; i < n; i++) {
+                const real *row = att[l]->data + ((long)h * n + i) * n;
+                int best = 0;
+                for (int j = 1; j <= i; j++)
+                    if (row[j] > row[best]) best = j;
+                dist += i - best;
+                prev += best == i - 1;
+            }
+            nb_printf("  h%d: %4.1f back, %3.0f%% prev", h, dist / (n - 1), 100.0 * prev / (n - 1));
+        }
+        nb_printf("\n");
+    }
+    nb_figure("05-attention", "Attention weights of each head of layer 0 on a prompt (rows: query byte, columns: key byte)");
+    tape_free(T);
+}
+
+/*md
+## Sampling
+
+To write, the model predicts a distribution for the next byte, we draw one,
+append it and repeat. The *temperature* $\tau$ divides the logits first:
+$\tau < 1$ sharpens the distribution toward the likeliest bytes (safer,
+more repetitive text), $\tau > 1$ flattens it (more surprising, more
+misspelt). *Top-k* keeps only the $k$ likeliest bytes. Each sample starts
+from `%\n`, the line that separates fortunes, so the model begins a new one;
+we stop at the next separator.
+
+Generating byte $n$ would cost a forward pass over the whole window if done
+naively. `gpt_generate` keeps every layer's keys and values for the
+positions already seen (the *KV cache*, in gpt.c) and runs one position per
+new byte. The timing at the end compares it with recomputing every step.
+*/
+static void print_sample(const int *out, int n) {
+    nb_printf("%%\n");
+    for (int i = 0; i < n; i++) {
+        if (vocab[out[i]] == '%' && i > 0 && vocab[out[i - 1]] == '\n') break; /* the next separator */
+        nb_printf("%c", vocab[out[i]]);
+    }
+    nb_printf("\n");
+}
+
+static void cell_sample(void) {
+    int prompt[2], np = encode("%\n", prompt, 2), nnew = nb_quick() ? 60 : 400;
+    int *out = xmalloc((size_t)nnew * sizeof(int));
+    struct { double temp; int top_k; } modes[] = {{0.6, 0}, {1.0, 0}, {1.0, 10}};
+    Rng r;
+    rng_seed(&r, nb_seed() + 2);
+    for (int m = 0; m < 3; m++) {
+        nb_printf("\n=== temperature %.1f, %s ===\n", modes[m].temp, modes[m].top_k ? "top-k 10" : "no top-k");
+        for (int k = 0; k < 2; k++) {
+            gpt_generate(gpt, prompt, np, out, nnew, modes[m].temp, modes[m].top_k, &r);
+            print_sample(out, nnew);
+        }
+    }
+    /* the cache against recomputation, same seed: same bytes, different cost */
+    int nt = nb_quick() ? 32 : 256;
+    int *a = xmalloc((size_t)nt * sizeof(int)), *b = xmalloc((size_t)nt * sizeof(int));
+    Rng r1, r2;
+    rng_seed(&r1, 7);
+    rng_seed(&r2, 7);
+    double t0 = now_seconds();
+    gpt_generate(gpt, prompt, np, a, nt, 1.0, 0, &r1);
+    double t1 = now_seconds();
+    gpt_generate_nocache(gpt, prompt, np, b, nt, 1.0, 0, &r2);
+    double t2 = now_seconds();
+    int same = memcmp(a, b, (size_t)nt * sizeof(int)) == 0;
+    nb_printf("\n%d bytes: with the KV cache %.0f bytes/s, recomputing the window %.0f bytes/s; %s\n", nt,
+              nt / (t1 - t0), nt / (t2 - t1), same ? "the same bytes" : "DIFFERENT bytes (float rounding)");
+    nb_metric("sampling with KV cache", nt / (t1 - t0), "bytes/s");
+    nb_metric("sampling without cache", nt / (t2 - t1), "bytes/s");
+    xfree(a);
+    xfree(b);
+    xfree(out);
+}
+
+/*md
+## A checkpoint for chapter 6
+
+The parameters go to a checkpoint file (lib/checkpoint.h: magic number,
+version, names, shapes, a checksum). Its meta line carries the configuration
+and the vocabulary, so chapter 6 can rebuild exactly this model and encode
+its new corpus with the same byte ids. We reload it and check the numbers.
+*/
+static void cell_checkpoint(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s", nb_path("gpt.ckpt"));
+    gpt_save(path, gpt, vocab);
+    unsigned char v2[256];
+    Gpt *back = gpt_load(path, v2, "run `make run-05`");
+    int same = back->ps->size == gpt->ps->size &&
+               memcmp(back->ps->data, gpt->ps->data, (size_t)gpt->ps->size * sizeof(real)) == 0 &&
+               memcmp(v2, vocab, (size_t)V) == 0;
+    FILE *fp = xfopen(path, "rb", "");
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    fclose(fp);
+    nb_printf("wrote %s (%.1f MB, %d tensors); reloaded: %s\n", path, size / 1e6, gpt->ps->n,
+              same ? "identical parameters and vocabulary" : "MISMATCH");
+    gpt_free(back);
+    gpt_free(gpt);
+    xfree(tok);
+    text_free(corpus);
+}
+
+static const Cell CELLS[] = {
+    CELL(corpus, "The corpus and its bytes"),
+    CELL(objective, "The objective"),
+    CELL(bigram, "A baseline: the bigram model"),
+    CELL(model, "The model, piece by piece"),
+    CELL(train, "Pre-training"),
+    CELL(attention, "What attention learned"),
+    CELL(sample, "Sampling"),
+    CELL(checkpoint, "A checkpoint for chapter 6"),
+};
+
+int main(int argc, char **argv) {
+    Chapter ch = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy", CELLS, sizeof CELLS / sizeof CELLS[0]};
+    return notebook_main(argc, argv, &ch);
+}
