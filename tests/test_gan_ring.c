@@ -1,0 +1,307 @@
+/* test_gan_ring.c - the ring GAN of chapter 2 (chapters/02-gan-loss/ring.c).
+ *
+ * Proves:
+ *   - backward is right: L_D w.r.t. every D parameter (plain and packed D),
+ *     and L_G, non-saturating and saturating, w.r.t. every G parameter
+ *     (through D), match central differences (double, h = 1e-5, relative
+ *     error bound 1e-6, see check_util.h);
+ *   - forward is the intended model: G(z), D(x), D(G(z)), L_D, both L_G and
+ *     every gradient match the PyTorch fixture tests/reference/gan_ring.txt;
+ *   - the metrics count as DESIGN.md says: all samples on one centre is 1
+ *     mode, exactly 25 per centre is 8 modes (24 is none), points 0.061 from
+ *     a centre are not high quality (0.059 are), and real ring data scores
+ *     the 1 - e^{-4.5} = 98.9 % a 2-D Gaussian puts within 3 sigma;
+ *   - training is deterministic: one seed gives the same losses bit for bit;
+ *   - a batch that does not split into packs is a clear error.
+ * Tolerance of the reference check: 1e-8, relative to the largest entry of
+ * each tensor. The fixture is float64 and this is the double build, so only
+ * summation orders differ (~1e-15 relative per op, a few ops deep); a
+ * missing bias, a swapped layout or a sum where a mean belongs is off by far
+ * more than 1e-3.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../chapters/02-gan-loss/ring.h"
+#include "check_util.h"
+#include "fixture.h"
+#include "init.h"
+#include "util.h"
+
+#define REF_TOL 1e-8
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* A small model with weights U(-1, 1) and biases U(-0.5, 0.5): every ReLU
+ * sees O(1) inputs, so most units are active and every path is exercised. */
+static RingGan small_model(int zdim, int hidden, int pack, uint64_t seed) {
+    RingGan m = ring_new(zdim, hidden, pack);
+    Rng r;
+    rng_seed(&r, seed);
+    ParamSet *sets[2] = {m.g, m.d};
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < sets[s]->n; i++)
+            init_uniform_bound(sets[s]->t[i], &r, sets[s]->t[i]->ndim == 2 ? 1.0 : 0.5);
+    return m;
+}
+
+/* Also demands a non-zero gradient in every tensor: the checker replays the
+ * tape, so a path cut by a copy (a wrong "detach") gives 0 analytically AND
+ * numerically and would pass the comparison alone. */
+static void expect_gradcheck(Tape *T, Tensor *loss, ParamSet *ps, const char *label) {
+    GradCheck c = gradcheck(T, loss, ps->t, ps->n, GC_H, 0);
+    for (int i = 0; i < ps->n; i++) {
+        double big = 0;
+        for (long j = 0; j < ps->t[i]->size; j++) big = fmax(big, fabs((double)ps->t[i]->grad[j]));
+        cr_assert(big > 1e-6, "%s: the gradient of %s is zero everywhere (is the path cut?)", label, ps->t[i]->name);
+    }
+    cr_assert(c.checked == ps->size, "%s: checked %ld of %ld entries", label, c.checked, ps->size);
+    cr_assert(c.max_rel <= GC_TOL, "%s: worst relative error %.3e > %.0e in %s[%ld] (analytic %.12g, numeric %.12g)",
+              label, c.max_rel, GC_TOL, ps->t[c.worst_tensor]->name, c.worst_index, c.analytic, c.numeric);
+}
+
+/* max |a - b| / max |b|, and where. */
+static double rel_diff(const real *a, const double *b, long n, long *at) {
+    double worst = 0, scale = 1e-300;
+    for (long i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
+    *at = 0;
+    for (long i = 0; i < n; i++)
+        if (fabs((double)a[i] - b[i]) > worst) worst = fabs((double)a[i] - b[i]), *at = i;
+    return worst / scale;
+}
+
+static void expect_ref(const char *what, const real *got, long n, const FixTensor *want) {
+    long at;
+    cr_assert_eq(n, want->size, "%s: C has %ld numbers, fixture %ld", what, n, want->size);
+    double d = rel_diff(got, want->data, want->size, &at);
+    cr_assert(d <= REF_TOL, "%s: relative difference %.3e > %.0e at [%ld] (C %.17g, PyTorch %.17g)", what, d,
+              REF_TOL, at, (double)got[at], want->data[at]);
+}
+
+static void copy_in(Tensor *t, const FixTensor *f) {
+    cr_assert_eq(t->ndim, f->ndim, "%s: fixture has %d dims, model %d", f->name, f->ndim, t->ndim);
+    for (int d = 0; d < t->ndim; d++)
+        cr_assert_eq(t->shape[d], f->shape[d], "%s: dim %d is %d in the fixture, %d in the model", f->name, d,
+                     f->shape[d], t->shape[d]);
+    for (long j = 0; j < t->size; j++) t->data[j] = (real)f->data[j];
+}
+
+/* Compare every gradient of ps with the fixture's "<prefix><name>". */
+static void expect_grads_ref(const Fixture *f, const ParamSet *ps, const char *prefix) {
+    char name[160];
+    for (int i = 0; i < ps->n; i++) {
+        snprintf(name, sizeof name, "%s%s", prefix, ps->t[i]->name);
+        expect_ref(name, ps->t[i]->grad, ps->t[i]->size, fixture_get(f, name));
+    }
+}
+
+/* ---- gradient checks ------------------------------------------------------------ */
+
+/* L_D on a real batch x and a detached fake batch: gradient w.r.t. D. */
+static void check_loss_d(int pack) {
+    enum { Z = 3, H = 6, N = 8 };
+    RingGan m = small_model(Z, H, pack, 5);
+    Rng r;
+    rng_seed(&r, 6);
+    Tape *T = tape_new();
+    Tensor *x = tape_input(T, 2, SHAPE(N, 2), 0), *fake = rand_leaf(T, &r, 2, SHAPE(N, 2), -2, 2, 0);
+    ring_sample(&r, x->data, N, NULL);
+    Tensor *loss = ring_loss_d(T, ring_discriminator(T, &m, x), ring_discriminator(T, &m, fake));
+    expect_gradcheck(T, loss, m.d, pack == 1 ? "L_D w.r.t. D" : "L_D w.r.t. packed D");
+    tape_free(T);
+    ring_free(&m);
+}
+
+Test(gan_ring, loss_d_gradient_matches_central_differences_for_every_d_parameter) { check_loss_d(1); }
+
+Test(gan_ring, loss_d_gradient_matches_central_differences_with_packed_d) { check_loss_d(2); }
+
+/* L_G through D into G: gradient w.r.t. G (D held fixed, but on the tape). */
+static void check_loss_g(int saturating, int pack) {
+    enum { Z = 3, H = 6, N = 8 };
+    RingGan m = small_model(Z, H, pack, 7);
+    Rng r;
+    rng_seed(&r, 8);
+    Tape *T = tape_new();
+    Tensor *z = tape_input(T, 2, SHAPE(N, Z), 0);
+    rng_fill_normal(&r, z->data, z->size, 0, 1);
+    Tensor *loss = ring_loss_g(T, ring_discriminator(T, &m, ring_generator(T, &m, z)), saturating);
+    expect_gradcheck(T, loss, m.g, saturating ? "saturating L_G w.r.t. G" : "non-saturating L_G w.r.t. G");
+    tape_free(T);
+    ring_free(&m);
+}
+
+Test(gan_ring, nonsaturating_loss_g_gradient_matches_central_differences_for_every_g_parameter) {
+    check_loss_g(0, 1);
+}
+
+Test(gan_ring, saturating_loss_g_gradient_matches_central_differences_for_every_g_parameter) {
+    check_loss_g(1, 1);
+}
+
+Test(gan_ring, loss_g_gradient_matches_central_differences_through_packed_d) { check_loss_g(0, 2); }
+
+/* ---- reference check ----------------------------------------------------------------- */
+
+Test(gan_ring, outputs_losses_and_every_gradient_match_pytorch) {
+    Fixture *f = fixture_load(FIXTURE_DIR "/gan_ring.txt");
+    enum { Z = 4, H = 8, N = 6 }; /* the fixture's sizes */
+    RingGan m = ring_new(Z, H, 1);
+    ParamSet *sets[2] = {m.g, m.d};
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < sets[s]->n; i++) copy_in(sets[s]->t[i], fixture_get(f, sets[s]->t[i]->name));
+    Tape *T = tape_new();
+    Tensor *z = tape_input(T, 2, SHAPE(N, Z), 0), *x = tape_input(T, 2, SHAPE(N, 2), 0);
+    copy_in(z, fixture_get(f, "z"));
+    copy_in(x, fixture_get(f, "x"));
+    /* the D step: G(z) detached = copied onto the tape without a gradient */
+    Tensor *fake = ring_generator(T, &m, z);
+    Tensor *fake_det = tape_input(T, 2, SHAPE(N, 2), 0);
+    memcpy(fake_det->data, fake->data, sizeof(real) * N * 2);
+    Tensor *d_real = ring_discriminator(T, &m, x);
+    Tensor *loss_d = ring_loss_d(T, d_real, ring_discriminator(T, &m, fake_det));
+    /* the G step: through D */
+    Tensor *d_fake = ring_discriminator(T, &m, fake);
+    Tensor *loss_g = ring_loss_g(T, d_fake, 0), *loss_g_sat = ring_loss_g(T, d_fake, 1);
+    expect_ref("fake", fake->data, fake->size, fixture_get(f, "fake"));
+    expect_ref("d_real", d_real->data, d_real->size, fixture_get(f, "d_real"));
+    expect_ref("d_fake", d_fake->data, d_fake->size, fixture_get(f, "d_fake"));
+    expect_ref("loss_d", loss_d->data, 1, fixture_get(f, "loss_d"));
+    expect_ref("loss_g", loss_g->data, 1, fixture_get(f, "loss_g"));
+    expect_ref("loss_g_sat", loss_g_sat->data, 1, fixture_get(f, "loss_g_sat"));
+    params_zero_grad(m.g);
+    params_zero_grad(m.d);
+    backward(T, loss_d);
+    expect_grads_ref(f, m.d, "grad.");
+    for (int i = 0; i < m.g->size; i++) /* detached: L_D reaches no G parameter */
+        cr_assert(m.g->grad[i] == 0, "L_D leaked into G: grad %.3g at %d", (double)m.g->grad[i], i);
+    params_zero_grad(m.g);
+    backward(T, loss_g);
+    expect_grads_ref(f, m.g, "gradg.");
+    params_zero_grad(m.g);
+    backward(T, loss_g_sat);
+    expect_grads_ref(f, m.g, "gradgsat.");
+    tape_free(T);
+    ring_free(&m);
+    fixture_free(f);
+}
+
+/* ---- the metrics ---------------------------------------------------------------------- */
+
+/* n points at distance dist from centre k (k = -1: spread over all
+ * centres in turn), at varied angles around it. */
+static void around(real *x, int n, int k, double dist) {
+    for (int i = 0; i < n; i++) {
+        double cx, cy, a = 2.399963 * i; /* golden angle: directions all around */
+        ring_centre(k < 0 ? i % RING_MODES : k, &cx, &cy);
+        x[2 * i] = (real)(cx + dist * cos(a));
+        x[2 * i + 1] = (real)(cy + dist * sin(a));
+    }
+}
+
+Test(gan_ring, metrics_count_one_mode_when_every_sample_sits_on_one_centre) {
+    static real x[RING_EVAL_N * 2];
+    around(x, RING_EVAL_N, 3, 0.01);
+    RingMetrics m = ring_metrics(x, RING_EVAL_N);
+    cr_assert(m.modes == 1, "modes %d, want 1", m.modes);
+    cr_assert(m.hq == 100, "high quality %.2f %%, want 100", m.hq);
+    cr_assert(m.count[3] == RING_EVAL_N, "centre 3 has %d samples, want %d", m.count[3], RING_EVAL_N);
+}
+
+Test(gan_ring, metrics_need_exactly_25_high_quality_samples_per_mode) {
+    real x[RING_MODES * 25 * 2];
+    around(x, RING_MODES * 25, -1, 0.03);
+    RingMetrics m = ring_metrics(x, RING_MODES * 25);
+    cr_assert(m.modes == 8, "25 per centre: modes %d, want 8", m.modes);
+    m = ring_metrics(x, RING_MODES * 24); /* 24 per centre: 1 short everywhere */
+    cr_assert(m.modes == 0, "24 per centre: modes %d, want 0", m.modes);
+}
+
+Test(gan_ring, metrics_put_the_high_quality_edge_at_three_sigma) {
+    real x[400 * 2];
+    around(x, 400, -1, 0.061);
+    RingMetrics m = ring_metrics(x, 400);
+    cr_assert(m.hq == 0 && m.modes == 0, "0.061 away: high quality %.2f %%, modes %d; want 0, 0", m.hq, m.modes);
+    around(x, 400, -1, 0.059);
+    m = ring_metrics(x, 400);
+    cr_assert(m.hq == 100 && m.modes == 8, "0.059 away: high quality %.2f %%, modes %d; want 100, 8", m.hq,
+              m.modes);
+    x[0] = x[1] = 0; /* the origin is 2 from every centre */
+    m = ring_metrics(x, 1);
+    cr_assert(m.hq == 0, "the origin counted as high quality");
+}
+
+Test(gan_ring, real_ring_data_scores_what_a_gaussian_puts_within_three_sigma) {
+    /* P(|e| <= 3 sigma) for a 2-D Gaussian is 1 - e^{-9/2} = 98.89 %. With
+     * 2,500 samples its standard error is 0.21 %; allow 1 % (almost 5 s.e.). */
+    static real x[RING_EVAL_N * 2];
+    Rng r;
+    rng_seed(&r, 42);
+    ring_sample(&r, x, RING_EVAL_N, NULL);
+    RingMetrics m = ring_metrics(x, RING_EVAL_N);
+    double want = 100 * (1 - exp(-4.5));
+    cr_assert(m.modes == 8, "real data covers %d modes, want 8", m.modes);
+    cr_assert(fabs(m.hq - want) <= 1.0, "real data: %.2f %% high quality, want %.2f +- 1", m.hq, want);
+}
+
+/* ---- training ----------------------------------------------------------------------------- */
+
+static RingConfig tiny_config(uint64_t seed) {
+    RingConfig c = ring_config_default();
+    c.hidden = 16, c.batch = 32, c.seed = seed;
+    return c;
+}
+
+Test(gan_ring, one_seed_gives_the_same_training_losses_bit_for_bit) {
+    enum { STEPS = 5 };
+    RingStepStats a[STEPS], b[STEPS], c[STEPS];
+    RingConfig ca = tiny_config(3), cc = tiny_config(4);
+    RingTrainer t1, t2, t3;
+    ring_trainer_init(&t1, &ca);
+    ring_trainer_init(&t2, &ca);
+    ring_trainer_init(&t3, &cc);
+    for (int s = 0; s < STEPS; s++) a[s] = ring_trainer_step(&t1);
+    for (int s = 0; s < STEPS; s++) b[s] = ring_trainer_step(&t2);
+    for (int s = 0; s < STEPS; s++) c[s] = ring_trainer_step(&t3);
+    for (int s = 0; s < STEPS; s++) {
+        cr_assert(a[s].loss_d == b[s].loss_d && a[s].loss_g == b[s].loss_g && a[s].d_real == b[s].d_real &&
+                      a[s].d_fake == b[s].d_fake,
+                  "step %d: L_D %.17g vs %.17g, L_G %.17g vs %.17g", s + 1, a[s].loss_d, b[s].loss_d, a[s].loss_g,
+                  b[s].loss_g);
+    }
+    cr_assert(memcmp(t1.m.g->data, t2.m.g->data, sizeof(real) * t1.m.g->size) == 0, "G's weights differ");
+    cr_assert(memcmp(t1.m.d->data, t2.m.d->data, sizeof(real) * t1.m.d->size) == 0, "D's weights differ");
+    cr_assert(a[STEPS - 1].loss_d != c[STEPS - 1].loss_d, "another seed gave the same losses: is the seed used?");
+    ring_trainer_free(&t1);
+    ring_trainer_free(&t2);
+    ring_trainer_free(&t3);
+}
+
+/* ---- bad input -------------------------------------------------------------------------------- */
+
+static jmp_buf jb;
+static int got_code;
+static char got_msg[512];
+static void catch_fail(int code, const char *msg) {
+    got_code = code;
+    snprintf(got_msg, sizeof got_msg, "%s", msg);
+    longjmp(jb, 1);
+}
+
+Test(gan_ring, a_batch_that_does_not_split_into_packs_is_a_clear_error) {
+    RingConfig c = ring_config_default();
+    c.batch = 255, c.pack = 2;
+    RingTrainer t;
+    set_fail_handler(catch_fail);
+    if (setjmp(jb) == 0) {
+        ring_trainer_init(&t, &c);
+        set_fail_handler(NULL);
+        cr_assert_fail("batch 255 with packs of 2 was accepted");
+    }
+    set_fail_handler(NULL);
+    cr_assert(got_code == EXIT_USAGE, "exit code %d, want %d", got_code, EXIT_USAGE);
+    cr_assert(strstr(got_msg, "multiple of the packing"), "message does not say what to do: %s", got_msg);
+}
