@@ -92,7 +92,7 @@ $(BUILD)/san/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
 
 unit: $(BUILD)/test/tests
-	$(BUILD)/test/tests --jobs 2
+	OMP_WAIT_POLICY=passive $(BUILD)/test/tests --jobs 2
 
 # every chapter once at tiny sizes: the smoke test
 quick: all

@@ -26,6 +26,7 @@
  *   MC, KC, NC  cache blocks: packed A block MC x KC, packed B block KC x NC
  */
 #include "gemm.h"
+#include "util.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -72,9 +73,9 @@ static _Thread_local real packB[KC * NC] __attribute__((aligned(32))); /* NC/NR 
 
 /* --------------------------------------------------------------- bad input */
 
+/* A bad size or stride is a bug in the calling op: the one error path. */
 static void gemm_fail(const char *who, const char *what) {
-    fprintf(stderr, "%s: %s\n", who, what);
-    exit(1);
+    fail(EXIT_SOFTWARE, who, "the calling op passed a wrong size or stride: a bug to fix there", "%s", what);
 }
 
 static void check_args(const char *who, int M, int N, int K, const real *A, int lda, int ta,

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "util.h"
 
 /* valgrind 3.19 cannot execute AVX-512 instructions, which -march=native may
  * emit for this file's own loops; keep them out so the test runs under it. */
@@ -254,12 +255,12 @@ Test(gemm, calls_from_inside_a_parallel_region_are_correct) {
 
 /* -------------------------------------------------------------- bad input */
 
-Test(gemm, negative_size_exits_with_a_message, .exit_code = 1) {
+Test(gemm, negative_size_exits_with_a_message, .exit_code = EXIT_SOFTWARE) {
     real x[4] = {0};
     gemm(-1, 2, 2, x, 2, 0, x, 2, 0, x, 2, 0);
 }
 
-Test(gemm, too_small_leading_dimension_exits_with_a_message, .exit_code = 1) {
+Test(gemm, too_small_leading_dimension_exits_with_a_message, .exit_code = EXIT_SOFTWARE) {
     real x[16] = {0};
     gemm(2, 4, 3, x, 2 /* < K = 3 */, 0, x, 4, 0, x, 4, 0);
 }
