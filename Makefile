@@ -127,7 +127,7 @@ course: deps deps-course all
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 $(BUILD)/bench/%: bench/%.c $(BUILD)/float/libgen.a $(patsubst %.c,$(BUILD)/float/%.o,$(MODEL_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $^ -lopenblas $(LDLIBS) -o $@
+	$(CC) $(BASEFLAGS) $(filter-out %.a,$^) $(filter %.a,$^) -lopenblas $(LDLIBS) -o $@
 bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 	@for b in $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%); do $$b || exit 1; done
 
