@@ -99,6 +99,12 @@ quick: all
 	@for n in $(NUMS); do echo "== quick run of chapter $$n"; \
 	  $(BUILD)/bin/$$n --quick --out $(BUILD)/quick/$$n > $(BUILD)/quick-$$n.log 2>&1 \
 	  || { cat $(BUILD)/quick-$$n.log; echo "chapter $$n --quick failed"; exit 1; }; done
+	@echo "== --step pauses after a cell: answering q stops chapter 01 after cell 1"
+	@rm -rf $(BUILD)/quick/step && printf 'q\n' | $(BUILD)/bin/01 --step --quick --out $(BUILD)/quick/step > /dev/null
+	@test -f $(BUILD)/quick/step/cells/by_hand.txt && test ! -f $(BUILD)/quick/step/cells/on_tape.txt \
+	  || { echo "--step did not stop after cell 1"; exit 1; }
+	@echo "== a bad flag exits 64"
+	@$(BUILD)/bin/01 --no-such-flag 2>/dev/null; test $$? = 64 || { echo "a bad flag did not exit 64"; exit 1; }
 
 check: deps
 	$(MAKE) unit
