@@ -26,6 +26,7 @@
 #include "../chapters/05-gpt-cross-entropy/gpt.h"
 #include "check_util.h"
 #include "checkpoint.h"
+#include "data.h"
 #include "fixture.h"
 #include "optim.h"
 #include "util.h"
@@ -312,4 +313,14 @@ Test(gpt, a_checkpoint_round_trip_gives_the_same_model_and_vocabulary) {
     gpt_free(h);
     gpt_free(g);
     fixture_free(f);
+}
+
+Test(gpt, a_missing_corpus_names_the_directory_and_what_to_install) {
+    /* chapter 5 loads every file but songs-poems, chapter 6 songs-poems alone */
+    static const char *const not_poems[] = {"songs-poems", NULL};
+    EXPECT_FAIL(corpus_load("build/no-such-fortunes", not_poems, NULL), EXIT_NOINPUT, "build/no-such-fortunes",
+                "fortunes");
+    make_dirs("build/test-tmp/empty-fortunes");
+    EXPECT_FAIL(corpus_load("build/test-tmp/empty-fortunes", NULL, "songs-poems"), EXIT_NOINPUT, "songs-poems",
+                "hint:");
 }
