@@ -9,7 +9,7 @@
  * carrying no gradient; parameter grads accumulate (+=); one and two threads
  * give identical bits; the reference GAN layers have the documented shapes;
  * bad shapes stop with EXIT_SOFTWARE.
- * Leaves out: speed (measured separately; see the report in the commit log).
+ * Leaves out: speed (timed outside the test suite).
  *
  * Built in the double build (-DREAL_DOUBLE).
  * Tolerances:
