@@ -1,0 +1,638 @@
+/* chapters/03-gan-images/chapter.c - Chapter 3: a GAN that draws clothing.
+ *
+ * Teaches: the article's image GAN (its section 5), what is broken in it and
+ * why, and the corrected model trained for real: a convolutional generator
+ * and discriminator (DESIGN.md's reference image GAN) on the 60,000
+ * Fashion-MNIST training images, its losses and D's verdicts over training,
+ * samples from a fixed noise batch as training goes, and a checkpoint of the
+ * generator that loads back bit for bit.
+ * Leaves out: batch normalisation, evaluation metrics such as FID (they need
+ * a trained classifier), conditional generation.
+ * Run: make run-03 (about 10 minutes on 2 cores), build/bin/03 --quick
+ * (seconds), build/bin/03 --step to go cell by cell.
+ *
+ * Dimension key: N = batch (64), Z = latent width (100), PIX = 784 pixels of
+ * a 28x28 image, GRID = 8 (an 8x8 grid of images).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "dcgan.h"
+#include "notebook.h"
+#include "rng.h"
+#include "tensor.h"
+#include "util.h"
+
+/*md
+# A GAN on images: the article's project, corrected
+
+The article ends with a project: a GAN, in Keras, that "generates handwritten
+digits". Its code does not run. This chapter lists what is wrong with it,
+fixes each fault, and trains the corrected model, a small DCGAN (Radford,
+Metz and Chintala, 2015), on Fashion-MNIST: 28×28 grey images of clothing,
+a harder and more interesting set than digits, with the same format.
+Everything runs on the library of chapter 1, with its two new ops,
+`conv2d` and `conv_transpose2d`.
+*/
+
+enum { N = 64, GRID = 8, NSNAP = 6 };
+
+/* Chapter state, shared by the cells in order. */
+static ImageSet *train;          /* the training images, [n, 784] bytes */
+static int n_train;              /* how many of them we use (all, or a few hundred with --quick) */
+static DcganTrainer *tr;         /* G, D, their optimizers and tapes */
+static real zfix[GRID * GRID * 100]; /* [64, Z] the fixed noise batch the sample grids are drawn from */
+
+/* Pixels: byte 0..255 -> [-1, 1], the range of G's tanh output. */
+static void to_pixels(real *dst, const unsigned char *src, long n) {
+    for (long i = 0; i < n; i++) dst[i] = (real)(src[i] / 127.5 - 1.0);
+}
+
+/* One 8x8 grid of 28x28 images as a gnuplot matrix block: 242 x 242 values,
+ * tiles separated by 2 pixels of value 1 (white). imgs [64, 784] in [-1, 1]. */
+enum { GAP = 2, SIDE = GRID * DCGAN_IMG + (GRID + 1) * GAP };
+static void write_grid(FILE *f, const real *imgs) {
+    for (int y = 0; y < SIDE; y++) {
+        int ty = (y - GAP) / (DCGAN_IMG + GAP), py = (y - GAP) % (DCGAN_IMG + GAP);
+        for (int x = 0; x < SIDE; x++) {
+            int tx = (x - GAP) / (DCGAN_IMG + GAP), px = (x - GAP) % (DCGAN_IMG + GAP);
+            double v = 1;
+            if (y >= GAP && x >= GAP && py < DCGAN_IMG && px < DCGAN_IMG)
+                v = imgs[(long)(ty * GRID + tx) * DCGAN_PIX + py * DCGAN_IMG + px];
+            fprintf(f, "%s%.3f", x ? "\t" : "", v);
+        }
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\n\n"); /* two blank lines: the next block is gnuplot's next index */
+}
+
+/*md
+## 1. The article's code, and what is broken
+
+Here is the article's code (abridged as in the errata appendix; Python with
+Keras):
+
+```python
+generator = Sequential()
+generator.add(Dense(1024, input_dim=100, activation='relu'))
+generator.add(Conv2DTranspose(1, (4, 4), strides=(2, 2), padding='same',
+                              activation='tanh'))
+discriminator = Sequential()
+discriminator.add(Conv2D(32, (3, 3), strides=(2, 2), padding='same',
+                         input_shape=(28, 28, 1)))
+discriminator.add(LeakyReLU(0.2))
+discriminator.add(Conv2D(64, (3, 3), strides=(2, 2), padding='same'))
+discriminator.add(LeakyReLU(0.2))
+discriminator.add(Flatten())
+discriminator.add(Dense(1, activation='sigmoid'))
+discriminator.compile(loss='binary_crossentropy', optimizer='adam')
+for epoch in range(epochs):
+    for _ in range(1000):
+        noise = np.random.normal(0, 1, (32, 100))
+        fake_images = generator.predict(noise)
+        real_images = x_train[:32]
+        discriminator.train_on_batch(real_images, np.ones((32, 1)))
+        discriminator.train_on_batch(fake_images, np.zeros((32, 1)))
+    gan.train_on_batch(noise, np.ones((32, 1)))
+```
+
+What is broken, each with its fix:
+
+1. **`Dense(1024)` feeds `Conv2DTranspose` directly.** A dense layer outputs a
+   vector per image, shape (32, 1024); a transposed convolution needs an image,
+   (32, height, width, channels). There is no `Reshape`, so the model cannot be
+   built. *Fix:* reshape the dense output into feature maps.
+2. **One stride-2 transposed convolution cannot reach 28×28.** It doubles the
+   side, so it needs a 14×14 input; 1,024 = 2¹⁰ reshapes only into squares
+   whose side is a power of two (1, 2, 4, 8, 16, 32), never 14 (196 does not
+   divide 1,024), nor 7 for two such layers (49 does not divide it). *Fix:* a
+   dense layer of 128·7·7 = 6,272 units, reshaped to 128 maps of 7×7, then two
+   transposed convolutions, 7 → 14 → 28.
+3. **`np` and `x_train` are never defined** (no `import numpy as np`, no data
+   loading). *Fix:* load the data set and scale its pixels to [−1, 1], the
+   range of G's tanh (cell 2).
+4. **1,000 discriminator steps per generator step, always on the same 32
+   images `x_train[:32]`.** D trains against a generator that never moves,
+   on 32 real images it sees 2,000 times in a row; the measurement below shows
+   what that does. *Fix:* one D step, then one G step, each on a fresh batch
+   of a shuffled pass over all 60,000 images.
+5. **A sigmoid output trained with `binary_crossentropy` on probabilities.**
+   Computed from $p = \sigma(\ell)$, the loss $-\log(1 - p)$ is $\log 0 = \infty$
+   as soon as $p$ rounds to 1 (for $\ell > 16.6$ in float). Keras guards the
+   probability form by clipping $p$ to $[10^{-7}, 1 - 10^{-7}]$, which caps
+   the loss at 16.1 nats and zeroes its gradient beyond the clip (recent
+   versions quietly recover the logit from the sigmoid instead). *Fix:* D
+   outputs the logit $\ell$ and the loss is computed from it in the stable
+   form $\max(\ell, 0) - y\ell + \log(1 + e^{-|\ell|})$, exact for every $\ell$.
+
+The code below checks faults 1, 2 and 5 with this course's library, then
+measures fault 4.
+*/
+static jmp_buf caught;
+static char caught_msg[1024];
+
+static void catch_fail(int code, const char *message) {
+    (void)code;
+    snprintf(caught_msg, sizeof caught_msg, "%s", message);
+    longjmp(caught, 1);
+}
+
+static void cell_article(void) {
+    /* Fault 1: a [32, 1024] vector into a transposed convolution. */
+    Tape *T = tape_new();
+    Tensor *dense = tape_input(T, 2, SHAPE(32, 1024), 0);          /* the Dense layer's output */
+    Tensor *w = tape_input(T, 4, SHAPE(1024, 1, 4, 4), 0);         /* a kernel for it, if it were one */
+    nb_printf("fault 1: Dense(1024) gives [32, 1024]; the transposed convolution says:\n");
+    set_fail_handler(catch_fail);
+    if (!setjmp(caught)) {
+        t_conv_transpose2d(T, dense, w, NULL, 2, 1);
+        nb_printf("  (it ran?!)\n");
+    } else {
+        for (char *line = strtok(caught_msg, "\n"); line; line = strtok(NULL, "\n")) nb_printf("  %s\n", line);
+    }
+    set_fail_handler(NULL);
+    tape_free(T);
+
+    /* Fault 2: every square feature map a reshape of 1024 units can give. */
+    nb_printf("\nfault 2: reshapes of 1024 units into side x side x channels, then ConvT(k4, s2, p1):\n");
+    nb_printf("  %6s %9s %15s %17s\n", "side", "channels", "after 1 ConvT", "after 2 ConvT");
+    for (int s = 1; s <= 32; s++)
+        if (1024 % (s * s) == 0) nb_printf("  %6d %9d %10dx%-4d %12dx%-4d\n", s, 1024 / (s * s), 2 * s, 2 * s, 4 * s, 4 * s);
+    nb_printf("  28x28 needs side 14 (1024 / 196 = %.2f) or side 7 (1024 / 49 = %.2f): not whole numbers.\n",
+              1024 / 196.0, 1024 / 49.0);
+
+    /* Fault 5: D's loss on a fake it calls real (label 0, logit l). */
+    nb_printf("\nfault 5: -log(1 - sigmoid(l)), D's loss on a fake with logit l, in float:\n");
+    nb_printf("  %6s %14s %16s %16s %14s\n", "l", "sigmoid(l)", "from p", "p clipped", "from logit");
+    const float ls[] = {2, 8, 16, 17, 20, 40, 90};
+    for (int i = 0; i < 7; i++) {
+        volatile float l = ls[i], p = 1.0f / (1.0f + expf(-l));
+        float naive = -logf(1.0f - p);
+        float pc = fminf(fmaxf(p, 1e-7f), 1.0f - 1e-7f), clipped = -logf(1.0f - pc);
+        float stable = fmaxf(l, 0) + log1pf(expf(-fabsf(l))); /* softplus(l), label 0 */
+        nb_printf("  %6.0f %14.9f %16.6g %16.6g %14.6g\n", (double)l, (double)p, (double)naive, (double)clipped,
+                  (double)stable);
+    }
+    nb_printf("  from p: infinite once sigmoid(l) rounds to 1; clipped: stuck at 16.1 nats, gradient 0;\n"
+              "  from the logit: exact (about l for large l), gradient sigmoid(l) - y.\n");
+}
+
+/*md
+### Fault 4, measured
+
+We run the article's inner loop as it is written, 1,000 discriminator steps
+against a generator that does not move, every real batch the same 32 images,
+with the article's discriminator (logit output and the stable loss, so only
+the schedule is the article's). Then we ask D about images it has not seen:
+another 1,000 training images. If D had learned "clothing is real", it would
+call them real; if it has memorised its 32 images, it calls them fake. And
+we measure the generator's gradient $\partial L_G / \partial \theta_G$, before
+and after, to see what G's one step out of every 1,001 would learn from.
+*/
+static double mean_sigmoid_of(const Tensor *l) {
+    double s = 0;
+    for (long i = 0; i < l->size; i++) s += 1.0 / (1.0 + exp(-(double)l->data[i]));
+    return s / (double)l->size;
+}
+
+/* D's mean verdict sigmoid(D(x)) on n images x [n, 784], in batches of 100. */
+static double verdict(Tape *T, const DcganD *d, const real *x, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i += 100) {
+        int b = n - i < 100 ? n - i : 100;
+        tape_reset(T);
+        Tensor *xt = tape_input(T, 4, SHAPE(b, 1, 28, 28), 0);
+        memcpy(xt->data, x + (long)i * DCGAN_PIX, (size_t)b * DCGAN_PIX * sizeof(real));
+        s += mean_sigmoid_of(dcgan_discriminate(T, d, xt)) * b;
+    }
+    return s / n;
+}
+
+/* |dL_G/dtheta_G| for one batch of 32 fakes, and D's mean verdict on them. */
+static double g_grad_norm(Tape *T, const DcganG *g, const DcganD *d, Rng *r, double *d_fake) {
+    tape_reset(T);
+    Tensor *z = tape_input(T, 2, SHAPE(32, g->cfg.zdim), 0);
+    rng_fill_normal(r, z->data, z->size, 0, 1);
+    Tensor *lf = dcgan_discriminate(T, d, dcgan_generate(T, g, z));
+    *d_fake = mean_sigmoid_of(lf);
+    params_zero_grad(g->ps);
+    backward(T, dcgan_loss_g(T, lf));
+    double s = 0;
+    for (long i = 0; i < g->ps->size; i++) s += (double)g->ps->grad[i] * g->ps->grad[i];
+    return sqrt(s);
+}
+
+static void cell_article_schedule(void) {
+    ImageSet *s = fashion_load(nb_data(), "train");
+    const int steps = nb_quick() ? 20 : 1000, held = nb_quick() ? 200 : 1000;
+    Rng r;
+    rng_seed(&r, nb_seed() * 1000 + 4);
+    DcganConfig cfg = dcgan_reference();
+    DcganG *g = dcgan_g_new(cfg);
+    DcganD *d = dcgan_d_new(cfg);
+    dcgan_g_init(g, &r);
+    dcgan_d_init(d, &r);
+    Optimizer *opt = adam_new(d->ps, 2e-4, 0.5, 0.999, 1e-8);
+    real *x32 = xmalloc(32 * DCGAN_PIX * sizeof(real));            /* [32, 784] x_train[:32] */
+    real *other = xmalloc((size_t)held * DCGAN_PIX * sizeof(real)); /* [held, 784] images 32.. */
+    to_pixels(x32, s->pixels, 32L * DCGAN_PIX);
+    to_pixels(other, s->pixels + 32L * DCGAN_PIX, (long)held * DCGAN_PIX);
+    Tape *T = tape_new(), *TG = tape_new();
+    double df0, gn0 = g_grad_norm(TG, g, d, &r, &df0);
+    double dx0 = verdict(T, d, x32, 32), do0 = verdict(T, d, other, held);
+    Progress p;
+    progress_start(&p, "D steps on x_train[:32]", steps);
+    double ld = 0;
+    for (int k = 1; k <= steps; k++) {
+        tape_reset(TG);
+        Tensor *z = tape_input(TG, 2, SHAPE(32, cfg.zdim), 0); /* fresh noise, a fixed G */
+        rng_fill_normal(&r, z->data, z->size, 0, 1);
+        Tensor *fake = dcgan_generate(TG, g, z);
+        tape_reset(T);
+        Tensor *xr = tape_input(T, 4, SHAPE(32, 1, 28, 28), 0), *xf = tape_input(T, 4, SHAPE(32, 1, 28, 28), 0);
+        memcpy(xr->data, x32, 32 * DCGAN_PIX * sizeof(real));
+        memcpy(xf->data, fake->data, 32 * DCGAN_PIX * sizeof(real));
+        Tensor *loss = dcgan_loss_d(T, dcgan_discriminate(T, d, xr), dcgan_discriminate(T, d, xf));
+        params_zero_grad(d->ps);
+        backward(T, loss);
+        optim_step(opt);
+        ld = loss->data[0];
+        progress_update(&p, k, ld);
+    }
+    progress_end(&p);
+    double df1, gn1 = g_grad_norm(TG, g, d, &r, &df1);
+    double dx1 = verdict(T, d, x32, 32), do1 = verdict(T, d, other, held);
+    nb_printf("after %d D steps (L_D = %.4g nats):\n", steps, ld);
+    nb_printf("  %-44s %10s %10s\n", "", "before", "after");
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(x) on the 32 images x_train[:32]", dx0, dx1);
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(x) on 1000 other training images", do0, do1);
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(G(z)) on fresh fakes", df0, df1);
+    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (non-saturating L_G)", gn0, gn1);
+    nb_metric("article schedule: D(x) on its 32 images", dx1, "");
+    nb_metric("article schedule: D(x) on other real images", do1, "");
+    nb_metric("article schedule: D(G(z))", df1, "");
+    tape_free(T);
+    tape_free(TG);
+    xfree(x32);
+    xfree(other);
+    optim_free(opt);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+    imageset_free(s);
+}
+
+/*md
+## 2. The data
+
+Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017): 60,000 training images of
+28×28 grey pixels in ten classes of clothing, in the same IDX format as
+MNIST. `fashion_load` reads them from Debian's `dataset-fashion-mnist`
+package (or `--data DIR`). The pixels are bytes, 0 = background; we scale
+them to $[-1, 1]$ as we make each batch, so that real images and G's tanh
+outputs live in the same range. Below: the class counts, and 64 random
+training images.
+*/
+static void cell_data(void) {
+    train = fashion_load(nb_data(), "train");
+    n_train = nb_quick() ? 512 : train->n;
+    nb_printf("%d training images of %dx%d pixels%s\n", train->n, train->rows, train->cols,
+              nb_quick() ? " (--quick: the first 512 used)" : "");
+    if (train->rows != DCGAN_IMG || train->cols != DCGAN_IMG)
+        fail(EXIT_DATA, "Fashion-MNIST", "pass --data DIR with the 28x28 Fashion-MNIST files",
+             "images are %dx%d, the model needs 28x28", train->rows, train->cols);
+    long count[10] = {0}, sum = 0;
+    for (int i = 0; i < n_train; i++) count[train->labels[i]]++;
+    for (long i = 0; i < (long)n_train * DCGAN_PIX; i++) sum += train->pixels[i];
+    for (int c = 0; c < 10; c++) nb_printf("  %d %-12s %6ld\n", c, FASHION_CLASSES[c], count[c]);
+    double mean = (double)sum / ((double)n_train * DCGAN_PIX);
+    nb_printf("mean pixel %.1f of 255, i.e. %.3f in [-1, 1]: most of an image is background\n", mean,
+              mean / 127.5 - 1);
+    Rng r;
+    rng_seed(&r, nb_seed() * 1000 + 1);
+    real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
+    for (int i = 0; i < GRID * GRID; i++)
+        to_pixels(grid + (long)i * DCGAN_PIX, train->pixels + (long)rng_int(&r, n_train) * DCGAN_PIX, DCGAN_PIX);
+    FILE *f = nb_open("real-grid.tsv");
+    fprintf(f, "# 8x8 grid of random training images, %d x %d values in [-1, 1], 1 between tiles\n", SIDE, SIDE);
+    write_grid(f, grid);
+    fclose(f);
+    xfree(grid);
+    nb_figure("03-real", "64 random Fashion-MNIST training images, the data G must learn to imitate");
+}
+
+/*md
+## 3. The corrected model
+
+G maps a noise vector $z \sim \mathcal N(0, I_{100})$ to an image; D maps an
+image to one logit. These are DESIGN.md's reference sizes (the model code and
+its forward passes are in `dcgan.c`, after this notebook). The table traces a
+batch through both networks layer by layer, with each layer's parameter
+count. G is much bigger than D: almost all of G's weights sit in the first
+linear layer (100 × 6,272) and the first transposed convolution
+(128 × 64 × 4 × 4). The initialisation is PyTorch's default for each layer
+type, $U(\pm 1/\sqrt{\text{fan\_in}})$ for weights and biases.
+*/
+static void print_layer(const char *name, const char *op, const Tensor *out, const Tensor *w, const Tensor *b) {
+    char shp[64];
+    long np = (w ? w->size : 0) + (b ? b->size : 0);
+    nb_printf("  %-10s %-28s %-16s %9ld\n", name, op, shape_str(out, shp, sizeof shp), np);
+}
+
+static void cell_model(void) {
+    DcganConfig cfg = dcgan_reference();
+    DcganG *g = dcgan_g_new(cfg);
+    DcganD *d = dcgan_d_new(cfg);
+    Rng r;
+    rng_seed(&r, nb_seed() * 1000 + 2);
+    dcgan_g_init(g, &r);
+    dcgan_d_init(d, &r);
+
+    /* a batch of 2 through both, on the tape: the shapes are the real ones */
+    Tape *T = tape_new();
+    Tensor *z = tape_input(T, 2, SHAPE(2, cfg.zdim), 0);
+    rng_fill_normal(&r, z->data, z->size, 0, 1);
+    Tensor *fake = dcgan_generate(T, g, z);
+    Tensor *logit = dcgan_discriminate(T, d, fake);
+    Tensor *loss = dcgan_loss_g(T, logit);
+    /* walk the tape and name the layers' outputs */
+    Tensor *nodes[32];
+    int n = 0;
+    for (int i = 0; i < tape_len(T) && n < 32; i++) {
+        Tensor *t = tape_node_at(T, i);
+        if (t->op == OP_LEAF) continue;
+        nodes[n++] = t;
+    }
+    /* G: matmul, add, relu, reshape, convT, relu, convT, tanh;
+     * D: conv, leaky, conv, leaky, reshape, matmul, add; then the loss */
+    static const OpKind want[] = {OP_MATMUL, OP_ADD, OP_RELU, OP_RESHAPE, OP_CONV_TRANSPOSE2D, OP_RELU,
+                                  OP_CONV_TRANSPOSE2D, OP_TANH, OP_CONV2D, OP_LEAKY_RELU, OP_CONV2D,
+                                  OP_LEAKY_RELU, OP_RESHAPE, OP_MATMUL, OP_ADD, OP_BCE_WITH_LOGITS};
+    for (int i = 0; i < 16; i++)
+        if (i >= n || nodes[i]->op != want[i])
+            fail(EXIT_SOFTWARE, "chapter 3, cell model", "update the layer table to the model in dcgan.c",
+                 "tape node %d is not %s", i, OPS[want[i]].name);
+    nb_printf("  %-10s %-28s %-16s %9s\n", "layer", "op", "output (N = 2)", "params");
+    print_layer("input", "z ~ N(0, I)", z, NULL, NULL);
+    print_layer("G.fc", "Linear(100 -> 6272) + ReLU", nodes[2], g->fc.w, g->fc.b);
+    print_layer("", "view", nodes[3], NULL, NULL);
+    print_layer("G.deconv1", "ConvT(128->64,k4,s2,p1)+ReLU", nodes[5], g->deconv1.w, g->deconv1.b);
+    print_layer("G.deconv2", "ConvT(64->1,k4,s2,p1)+tanh", nodes[7], g->deconv2.w, g->deconv2.b);
+    print_layer("D.conv1", "Conv(1->32,k3,s2,p1)+LReLU", nodes[9], d->conv1.w, d->conv1.b);
+    print_layer("D.conv2", "Conv(32->64,k3,s2,p1)+LReLU", nodes[11], d->conv2.w, d->conv2.b);
+    print_layer("", "flatten", nodes[12], NULL, NULL);
+    print_layer("D.fc", "Linear(3136 -> 1): logit", nodes[14], d->fc.w, d->fc.b);
+    nb_printf("G: %ld parameters, D: %ld parameters\n", g->ps->size, d->ps->size);
+    nb_metric("G parameters", (double)g->ps->size, "");
+    nb_metric("D parameters", (double)d->ps->size, "");
+    double lo = 1, hi = -1;
+    for (long i = 0; i < fake->size; i++) lo = fmin(lo, fake->data[i]), hi = fmax(hi, fake->data[i]);
+    nb_printf("at init: G's pixels in [%.3f, %.3f]; D's logits %.4f, %.4f; L_G = %.4f nats (log 2 = 0.6931)\n",
+              lo, hi, (double)logit->data[0], (double)logit->data[1], (double)loss->data[0]);
+    nb_graph("03-graph", "The computation graph of L_G at a batch of 2: G (noise to image), then D (image to logit), "
+                         "then the non-saturating loss",
+             T, loss);
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+}
+
+/*md
+## 4. Training
+
+One iteration is one D step, then one G step (`dcgan_step` in `dcgan.c`),
+each on the same fresh batch: 64 real images, the next 64 of a shuffled
+pass over the training set (reshuffled each epoch; the last 32 images of a
+pass, which do not fill a batch, are skipped), and 64 fakes from fresh noise.
+Adam, learning rate $2 \times 10^{-4}$, betas $(0.5, 0.999)$, for both.
+
+The run length is fixed, not measured, so that one seed gives one result on
+any machine: 7 epochs, 6,559 iterations. The first iterations are timed and
+the cell prints the projected run time. What to look for in the log: $L_D$
+starts near $2 \log 2 = 1.39$ (D guessing) and $L_G$ near $\log 2 = 0.69$;
+neither goes to 0, because each network's progress is the other's loss. Every
+so often we draw G's samples for one fixed batch of 64 noise vectors, so the
+grids show the same 64 "seeds" growing into clothes.
+*/
+static int n_steps, n_logs, log_every;
+static int snap_step[NSNAP];
+static real *snaps;           /* [NSNAP, 64, 784] G(zfix) at snap_step[] */
+static double *log_rows;      /* [n_logs, 5]: step, L_D, L_G, D(x), D(G(z)), each a window mean */
+static double ms_per_step;
+
+static void cell_train(void) {
+    const int per_epoch = n_train / N, epochs = nb_quick() ? 1 : 7;
+    n_steps = nb_quick() ? 20 : epochs * per_epoch;
+    log_every = n_steps >= 200 ? n_steps / 200 : 1;
+    n_logs = n_steps / log_every;
+    const double frac[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
+    for (int k = 0; k < NSNAP; k++) snap_step[k] = (int)lround(frac[k] * n_steps);
+    snaps = xmalloc((size_t)NSNAP * GRID * GRID * DCGAN_PIX * sizeof(real));
+    log_rows = xcalloc((size_t)n_logs * 5, sizeof(double));
+
+    Rng r_init, r_noise, r_data;
+    rng_seed(&r_init, nb_seed() * 1000 + 2); /* the same networks as cell 3 printed */
+    rng_seed(&r_data, nb_seed() * 1000 + 3);
+    rng_seed(&r_noise, nb_seed() * 1000 + 5);
+    DcganConfig cfg = dcgan_reference();
+    DcganG *g = dcgan_g_new(cfg);
+    DcganD *d = dcgan_d_new(cfg);
+    dcgan_g_init(g, &r_init);
+    dcgan_d_init(d, &r_init);
+    tr = dcgan_trainer_new(g, d, N);
+    rng_fill_normal(&r_noise, zfix, GRID * GRID * cfg.zdim, 0, 1);
+
+    int *perm = xmalloc((size_t)n_train * sizeof(int));
+    for (int i = 0; i < n_train; i++) perm[i] = i;
+    real *x = xmalloc(N * DCGAN_PIX * sizeof(real)); /* [N, 784] one real batch */
+    Tape *ts = tape_new();                           /* sampling */
+    int snap = 0, pos = per_epoch * N;                /* pos: next index into perm */
+    double acc[4] = {0}, t0 = now_seconds(), t_probe = 0;
+    const int probe = nb_quick() ? 5 : 20;
+    nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", n_train, n_steps, N, per_epoch);
+    Progress p;
+    progress_start(&p, "iterations", n_steps);
+    for (int step = 0; step <= n_steps; step++) {
+        if (snap < NSNAP && step == snap_step[snap]) {
+            double ts0 = now_seconds();
+            dcgan_sample(ts, g, zfix, GRID * GRID, snaps + (long)snap++ * GRID * GRID * DCGAN_PIX);
+            t0 += now_seconds() - ts0; /* sampling is not training time */
+        }
+        if (step == n_steps) break;
+        if (pos + N > per_epoch * N) { /* a new epoch: reshuffle */
+            rng_shuffle(&r_data, perm, n_train);
+            pos = 0;
+        }
+        for (int i = 0; i < N; i++) to_pixels(x + (long)i * DCGAN_PIX, train->pixels + (long)perm[pos + i] * DCGAN_PIX, DCGAN_PIX);
+        pos += N;
+        DcganStats st = dcgan_step(tr, x, &r_noise);
+        acc[0] += st.loss_d, acc[1] += st.loss_g, acc[2] += st.d_real, acc[3] += st.d_fake;
+        if ((step + 1) % log_every == 0) {
+            double *row = log_rows + (long)((step + 1) / log_every - 1) * 5;
+            row[0] = step + 1;
+            for (int k = 0; k < 4; k++) row[k + 1] = acc[k] / log_every, acc[k] = 0;
+        }
+        if (step + 1 == probe) {
+            t_probe = (now_seconds() - t0) / probe;
+            nb_printf("first %d iterations: %.1f ms each -> about %.1f minutes for all %d\n", probe, 1e3 * t_probe,
+                      t_probe * n_steps / 60, n_steps);
+        }
+        progress_update(&p, step + 1, st.loss_d);
+    }
+    progress_end(&p);
+    double secs = now_seconds() - t0;
+    ms_per_step = 1e3 * secs / n_steps;
+    nb_printf("trained %d iterations in %.1f s\n", n_steps, secs);
+    nb_metric("ms per iteration (batch 64, one D + one G step)", ms_per_step, "ms");
+    nb_metric("training time", secs, "s");
+    const double *last = log_rows + (long)(n_logs - 1) * 5;
+    nb_metric("final L_D", last[1], "nats");
+    nb_metric("final L_G", last[2], "nats");
+    nb_metric("final mean D(x)", last[3], "");
+    nb_metric("final mean D(G(z))", last[4], "");
+    nb_printf("(\"final\": the mean over the last %d iterations)\n", log_every);
+    tape_free(ts);
+    xfree(x);
+    xfree(perm);
+}
+
+/*md
+## 5. What training shows
+
+The figures below are drawn from the logs of cell 4 (each point a mean over a
+window of iterations, so the curves show trends, not single noisy batches).
+
+- **Samples over training**: the same 64 noise vectors at six points. At
+  step 0, G's output is faint noise around 0 (grey); within a few hundred
+  steps, blobs with the silhouette of a garment; later, distinct classes
+  (shirts, trousers, shoes, bags) with some texture.
+- **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero: each
+  is low only while its network is winning. Look for them to settle rather
+  than diverge: $L_D$ exploding to 0 with $L_G$ climbing would mean D has won
+  and G's samples have stopped improving.
+- **D's verdicts**: mean $D(x)$ on real and $D(G(z))$ on fake batches. At the
+  game's equilibrium both would be $1/2$; in practice D stays ahead, with
+  $D(x)$ above $D(G(z))$.
+- **Real beside generated**: the final grid next to a grid of training images.
+*/
+static void cell_figures(void) {
+    FILE *f = nb_open("samples.tsv");
+    fprintf(f, "# %d blocks (gnuplot index 0..%d): G(zfix) for the same 64 noise vectors at the steps of "
+               "samples-steps.tsv; %d x %d values each\n", NSNAP, NSNAP - 1, SIDE, SIDE);
+    for (int k = 0; k < NSNAP; k++) write_grid(f, snaps + (long)k * GRID * GRID * DCGAN_PIX);
+    fclose(f);
+    f = nb_open("samples-steps.tsv");
+    fprintf(f, "# block\tstep\n");
+    for (int k = 0; k < NSNAP; k++) fprintf(f, "%d\t%d\n", k, snap_step[k]);
+    fclose(f);
+    nb_figure("03-samples", "G's samples for one fixed batch of 64 noise vectors, at six points of training");
+
+    f = nb_open("train-log.tsv");
+    fprintf(f, "# step\tL_D\tL_G\tD_x\tD_Gz   (means over the %d iterations up to step)\n", log_every);
+    for (int i = 0; i < n_logs; i++) {
+        const double *row = log_rows + (long)i * 5;
+        fprintf(f, "%.0f\t%.6f\t%.6f\t%.6f\t%.6f\n", row[0], row[1], row[2], row[3], row[4]);
+    }
+    fclose(f);
+    nb_figure("03-losses", "L_D and L_G over training, in nats (window means)");
+    nb_figure("03-verdicts", "D's mean verdict on real images, D(x), and on G's samples, D(G(z))");
+
+    nb_printf("%8s %8s %8s %8s %8s\n", "step", "L_D", "L_G", "D(x)", "D(G(z))");
+    for (int k = 1; k < NSNAP; k++) {
+        int i = snap_step[k] / log_every - 1;
+        if (i < 0) i = 0;
+        if (i >= n_logs) i = n_logs - 1;
+        const double *row = log_rows + (long)i * 5;
+        nb_printf("%8.0f %8.4f %8.4f %8.4f %8.4f\n", row[0], row[1], row[2], row[3], row[4]);
+    }
+
+    Rng r;
+    rng_seed(&r, nb_seed() * 1000 + 6);
+    real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
+    for (int i = 0; i < GRID * GRID; i++)
+        to_pixels(grid + (long)i * DCGAN_PIX, train->pixels + (long)rng_int(&r, n_train) * DCGAN_PIX, DCGAN_PIX);
+    f = nb_open("real-vs-fake.tsv");
+    fprintf(f, "# block 0: 64 random training images; block 1: G's samples after training (%d x %d each)\n", SIDE,
+            SIDE);
+    write_grid(f, grid);
+    write_grid(f, snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX);
+    fclose(f);
+    xfree(grid);
+    nb_figure("03-real-vs-fake", "Left: 64 training images. Right: 64 samples of the trained generator");
+}
+
+/*md
+## 6. Saving the generator, and loading it back
+
+To use the generator later we only need G's numbers. `dcgan_g_save` writes
+them with the checkpoint format of `lib/checkpoint.h` (names, shapes, the
+numbers, a checksum) and a meta line with G's sizes. A fresh program would
+call `dcgan_g_load`, which builds a G of the sizes in the meta line and fills
+it. We do exactly that, sample the fixed noise batch with the loaded model,
+and compare with the samples of the model in memory: they must be equal bit
+for bit, since the same numbers go through the same arithmetic.
+*/
+static void cell_checkpoint(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s", nb_path("generator.ckpt"));
+    dcgan_g_save(path, tr->g);
+    FILE *f = xfopen(path, "rb", "run cell 6 of chapter 3 to write it");
+    fseek(f, 0, SEEK_END);
+    long bytes = ftell(f);
+    fclose(f);
+    nb_printf("saved %s: %ld bytes for %ld parameters (%s)\n", "generator.ckpt", bytes, tr->g->ps->size, REAL_NAME);
+
+    DcganG *g2 = dcgan_g_load(path, "run build/bin/03 (cell 6 writes the checkpoint)");
+    Tape *T = tape_new();
+    const long n = (long)GRID * GRID * DCGAN_PIX;
+    real *a = xmalloc((size_t)n * sizeof(real)), *b = xmalloc((size_t)n * sizeof(real)); /* [64, 784] each */
+    dcgan_sample(T, tr->g, zfix, GRID * GRID, a);
+    dcgan_sample(T, g2, zfix, GRID * GRID, b);
+    double worst = 0;
+    for (long i = 0; i < n; i++) worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
+    nb_printf("loaded into a fresh model (G zdim=%d c1=%d c2=%d); 64 samples from the fixed noise:\n", g2->cfg.zdim,
+              g2->cfg.c1, g2->cfg.c2);
+    nb_printf("  largest |loaded - in memory| over %ld pixels: %g (%s)\n", n, worst,
+              worst == 0 ? "identical, bit for bit" : "DIFFERENT");
+    nb_metric("checkpoint round trip, max pixel difference", worst, "");
+
+    /* the first loaded sample, in characters: dark to bright */
+    const char *shade = " .:-=+*#%@";
+    nb_printf("the loaded model's first sample:\n");
+    for (int y = 0; y < DCGAN_IMG; y += 2) {
+        nb_printf("  ");
+        for (int x = 0; x < DCGAN_IMG; x++) {
+            double v = 0.5 * (b[y * DCGAN_IMG + x] + b[(y + 1) * DCGAN_IMG + x]); /* two rows per line */
+            int k = (int)((v + 1) / 2 * 9.999);
+            nb_printf("%c", shade[k < 0 ? 0 : k > 9 ? 9 : k]);
+        }
+        nb_printf("\n");
+    }
+    xfree(a);
+    xfree(b);
+    tape_free(T);
+    dcgan_g_free(g2);
+    dcgan_trainer_free(tr);
+    imageset_free(train);
+    xfree(snaps);
+    xfree(log_rows);
+}
+
+static const Cell CELLS[] = {
+    CELL(article, "The article's code, and what is broken"),
+    CELL(article_schedule, "Fault 4, measured: 1,000 D steps on 32 images"),
+    CELL(data, "The data"),
+    CELL(model, "The corrected model"),
+    CELL(train, "Training"),
+    CELL(figures, "What training shows"),
+    CELL(checkpoint, "Saving the generator, and loading it back"),
+};
+
+int main(int argc, char **argv) {
+    Chapter ch = {"03-gan-images", "A GAN on images: the article's project, corrected", CELLS,
+                  sizeof CELLS / sizeof CELLS[0]};
+    return notebook_main(argc, argv, &ch);
+}

@@ -1,0 +1,336 @@
+/* test_gan_images.c - the image GAN of chapter 3 (chapters/03-gan-images/dcgan.c).
+ *
+ * Proves:
+ *   - backward is right: L_D's gradient w.r.t. every D parameter and L_G's
+ *     gradient w.r.t. every G parameter match central differences (double,
+ *     h = 1e-5, bound 1e-6 relative; sampled entries of the big tensors);
+ *   - forward is the intended model: G(z), D(x), D(G(z)), L_D, L_G and every
+ *     gradient match the PyTorch fixture tests/reference/gan_images.txt;
+ *   - the generator's checkpoint round trip is exact (every number, and the
+ *     samples), and a foreign or missing checkpoint is a clear error;
+ *   - a training step is deterministic and allocates nothing after the first.
+ * Tolerance of the reference check: 1e-8, relative to the largest entry of
+ * each tensor. The fixture is float64 and this is the double build, so the
+ * only differences are summation orders (~1e-15 relative per op, a dozen ops
+ * deep); a wrong layout (a flipped kernel, a transposed ConvT weight, a
+ * reshape in the wrong order), a missing bias or a different loss reduction
+ * is off by 1e-2 or more.
+ * Sizes are the fixture's: Z 8, c1 4, c2 3, d1 2, d2 3, batch 2.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../chapters/03-gan-images/dcgan.h"
+#include "check_util.h"
+#include "checkpoint.h"
+#include "fixture.h"
+#include "util.h"
+
+#define REF_TOL 1e-8
+#define BATCH 2
+
+static const DcganConfig TINY = {.zdim = 8, .c1 = 4, .c2 = 3, .d1 = 2, .d2 = 3};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* max |a - b| / max |b|, and where. */
+static double rel_diff(const real *a, const double *b, long n, long *at) {
+    double worst = 0, scale = 1e-300;
+    for (long i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
+    *at = 0;
+    for (long i = 0; i < n; i++)
+        if (fabs((double)a[i] - b[i]) > worst) worst = fabs((double)a[i] - b[i]), *at = i;
+    return worst / scale;
+}
+
+static void expect_ref(const char *what, const Tensor *t, const FixTensor *want) {
+    cr_assert_eq(t->size, want->size, "%s: C has %ld numbers, PyTorch %ld", what, t->size, want->size);
+    long at;
+    double d = rel_diff(t->data, want->data, want->size, &at);
+    cr_assert(d <= REF_TOL, "%s: relative difference %.3e > %.0e at [%ld] (C %.17g, PyTorch %.17g)", what, d, REF_TOL,
+              at, (double)t->data[at], want->data[at]);
+}
+
+static void expect_ref_grad(const char *what, const Tensor *t, const FixTensor *want) {
+    long at;
+    double d = rel_diff(t->grad, want->data, want->size, &at);
+    cr_assert(d <= REF_TOL, "%s: relative difference %.3e > %.0e at [%ld] (C %.17g, PyTorch %.17g)", what, d, REF_TOL,
+              at, (double)t->grad[at], want->data[at]);
+}
+
+/* Copy every parameter of ps from the fixture, by name. */
+static void load_by_name(ParamSet *ps, const Fixture *f) {
+    for (int i = 0; i < ps->n; i++) {
+        Tensor *t = ps->t[i];
+        const FixTensor *w = fixture_get(f, t->name);
+        cr_assert_eq(w->ndim, t->ndim, "%s: fixture has %d dims, model %d", t->name, w->ndim, t->ndim);
+        for (int k = 0; k < t->ndim; k++)
+            cr_assert_eq(w->shape[k], t->shape[k], "%s: dim %d is %d in the fixture, %d in the model", t->name, k,
+                         w->shape[k], t->shape[k]);
+        for (long j = 0; j < t->size; j++) t->data[j] = (real)w->data[j];
+    }
+}
+
+static Tensor *input_from(Tape *T, const FixTensor *v) {
+    Tensor *t = tape_input(T, v->ndim, v->shape, 0);
+    for (long i = 0; i < t->size; i++) t->data[i] = (real)v->data[i];
+    return t;
+}
+
+/* The fixture's init, so that every path carries an O(1e-2) gradient:
+ * weights N(0, 1/sqrt(inputs reaching one output)), biases N(0, 0.2). */
+static void fixture_like_init(ParamSet *ps, Rng *r) {
+    for (int i = 0; i + 1 < ps->n; i += 2) {
+        Tensor *w = ps->t[i];
+        long fan = w->ndim == 2 ? w->shape[1]
+                   : strstr(w->name, "deconv") ? (long)w->shape[0] * 4 /* ConvT k4 s2: 2x2 taps per input channel */
+                                               : (long)w->shape[1] * w->shape[2] * w->shape[3];
+        rng_fill_normal(r, w->data, w->size, 0, 1.0 / sqrt((double)fan));
+        rng_fill_normal(r, ps->t[i + 1]->data, ps->t[i + 1]->size, 0, 0.2);
+    }
+}
+
+static void expect_gradcheck(Tape *T, Tensor *loss, ParamSet *ps, long max_entries) {
+    GradCheck c = gradcheck(T, loss, ps->t, ps->n, GC_H, max_entries);
+    cr_assert(c.checked >= ps->n, "only %ld entries checked", c.checked);
+    cr_assert(c.max_rel <= GC_TOL, "worst relative error %.3e > %.0e in %s[%ld] (analytic %.12g, numeric %.12g)",
+              c.max_rel, GC_TOL, ps->t[c.worst_tensor]->name, c.worst_index, c.analytic, c.numeric);
+}
+
+/* ---- gradient checks ------------------------------------------------------ */
+
+Test(gan_images, loss_d_gradient_matches_central_differences_for_every_d_parameter) {
+    Rng r;
+    rng_seed(&r, 31);
+    DcganG *g = dcgan_g_new(TINY);
+    DcganD *d = dcgan_d_new(TINY);
+    fixture_like_init(g->ps, &r);
+    fixture_like_init(d->ps, &r);
+    Tape *T = tape_new();
+    Tensor *z = rand_leaf(T, &r, 2, SHAPE(BATCH, TINY.zdim), -2, 2, 0);
+    Tensor *fake = dcgan_generate(T, g, z);
+    Tensor *xf = tape_input(T, 4, SHAPE(BATCH, 1, 28, 28), 0); /* G(z), detached */
+    memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
+    Tensor *x = rand_leaf(T, &r, 4, SHAPE(BATCH, 1, 28, 28), -1, 1, 0);
+    Tensor *loss = dcgan_loss_d(T, dcgan_discriminate(T, d, x), dcgan_discriminate(T, d, xf));
+    expect_gradcheck(T, loss, d->ps, 40);
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+}
+
+Test(gan_images, loss_g_gradient_matches_central_differences_for_every_g_parameter) {
+    Rng r;
+    rng_seed(&r, 32);
+    DcganG *g = dcgan_g_new(TINY);
+    DcganD *d = dcgan_d_new(TINY);
+    fixture_like_init(g->ps, &r);
+    fixture_like_init(d->ps, &r);
+    Tape *T = tape_new();
+    Tensor *z = rand_leaf(T, &r, 2, SHAPE(BATCH, TINY.zdim), -2, 2, 0);
+    Tensor *loss = dcgan_loss_g(T, dcgan_discriminate(T, d, dcgan_generate(T, g, z)));
+    expect_gradcheck(T, loss, g->ps, 40);
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+}
+
+/* ---- reference check ---------------------------------------------------------- */
+
+Test(gan_images, outputs_losses_and_every_gradient_match_pytorch) {
+    Fixture *f = fixture_load(FIXTURE_DIR "/gan_images.txt");
+    DcganG *g = dcgan_g_new(TINY);
+    DcganD *d = dcgan_d_new(TINY);
+    load_by_name(g->ps, f);
+    load_by_name(d->ps, f);
+    cr_assert_eq(g->ps->n + d->ps->n, 12, "the model has %d parameter tensors, the fixture 12", g->ps->n + d->ps->n);
+
+    /* D's loss, on a detached copy of G(z), as in training */
+    Tape *T = tape_new();
+    Tensor *z = input_from(T, fixture_get(f, "z")), *x = input_from(T, fixture_get(f, "x"));
+    Tensor *fake = dcgan_generate(T, g, z);
+    expect_ref("fake", fake, fixture_get(f, "fake"));
+    Tensor *xf = tape_input(T, 4, fake->shape, 0);
+    memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
+    Tensor *d_real = dcgan_discriminate(T, d, x), *d_fake = dcgan_discriminate(T, d, xf);
+    expect_ref("d_real", d_real, fixture_get(f, "d_real"));
+    expect_ref("d_fake", d_fake, fixture_get(f, "d_fake"));
+    Tensor *loss_d = dcgan_loss_d(T, d_real, d_fake);
+    expect_ref("loss_d", loss_d, fixture_get(f, "loss_d"));
+    params_zero_grad(d->ps);
+    backward(T, loss_d);
+    char name[128];
+    for (int i = 0; i < d->ps->n; i++) {
+        snprintf(name, sizeof name, "grad.%s", d->ps->t[i]->name);
+        expect_ref_grad(name, d->ps->t[i], fixture_get(f, name));
+    }
+
+    /* G's loss, through D */
+    Tensor *loss_g = dcgan_loss_g(T, dcgan_discriminate(T, d, fake));
+    expect_ref("loss_g", loss_g, fixture_get(f, "loss_g"));
+    params_zero_grad(g->ps);
+    backward(T, loss_g);
+    for (int i = 0; i < g->ps->n; i++) {
+        snprintf(name, sizeof name, "gradg.%s", g->ps->t[i]->name);
+        expect_ref_grad(name, g->ps->t[i], fixture_get(f, name));
+    }
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+    fixture_free(f);
+}
+
+/* ---- the checkpoint ------------------------------------------------------------ */
+
+Test(gan_images, generator_checkpoint_round_trip_is_exact) {
+    Rng r;
+    rng_seed(&r, 7);
+    DcganConfig cfg = {.zdim = 5, .c1 = 3, .c2 = 2, .d1 = 1, .d2 = 1};
+    DcganG *g = dcgan_g_new(cfg);
+    dcgan_g_init(g, &r);
+    make_dirs("build/test-tmp");
+    dcgan_g_save("build/test-tmp/gan-images-g.ckpt", g);
+    DcganG *h = dcgan_g_load("build/test-tmp/gan-images-g.ckpt", "the test writes it");
+    cr_assert(h->cfg.zdim == 5 && h->cfg.c1 == 3 && h->cfg.c2 == 2, "sizes from the meta line: %d %d %d", h->cfg.zdim,
+              h->cfg.c1, h->cfg.c2);
+    cr_assert_eq(h->ps->n, g->ps->n, "%d tensors loaded, %d saved", h->ps->n, g->ps->n);
+    for (int i = 0; i < g->ps->n; i++) {
+        cr_assert_str_eq(h->ps->t[i]->name, g->ps->t[i]->name);
+        for (long j = 0; j < g->ps->t[i]->size; j++)
+            cr_assert(h->ps->t[i]->data[j] == g->ps->t[i]->data[j], "%s[%ld]: loaded %.17g, saved %.17g",
+                      g->ps->t[i]->name, j, (double)h->ps->t[i]->data[j], (double)g->ps->t[i]->data[j]);
+    }
+    real z[3 * 5], a[3 * DCGAN_PIX], b[3 * DCGAN_PIX];
+    rng_fill_normal(&r, z, 15, 0, 1);
+    Tape *T = tape_new();
+    dcgan_sample(T, g, z, 3, a);
+    dcgan_sample(T, h, z, 3, b);
+    cr_assert(memcmp(a, b, sizeof a) == 0, "samples of the loaded generator differ from the saved one's");
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_g_free(h);
+}
+
+static jmp_buf fail_jmp;
+static int fail_code;
+static char fail_msg[2048];
+static void catch_fail(int code, const char *msg) {
+    fail_code = code;
+    snprintf(fail_msg, sizeof fail_msg, "%s", msg);
+    longjmp(fail_jmp, 1);
+}
+
+/* Run stmt with fail() caught: it must fail with `code`, and the message must
+ * contain each of the two needles. */
+#define EXPECT_FAIL(stmt, code, needle1, needle2)                                                         \
+    do {                                                                                                  \
+        fail_code = 0;                                                                                    \
+        set_fail_handler(catch_fail);                                                                     \
+        if (!setjmp(fail_jmp)) {                                                                          \
+            stmt;                                                                                         \
+            set_fail_handler(NULL);                                                                       \
+            cr_assert_fail("%s did not fail", #stmt);                                                     \
+        }                                                                                                 \
+        set_fail_handler(NULL);                                                                           \
+        cr_assert_eq(fail_code, code, "%s: exit code %d, want %d (%s)", #stmt, fail_code, code, fail_msg); \
+        cr_assert(strstr(fail_msg, needle1) && strstr(fail_msg, needle2),                                 \
+                  "%s: message lacks \"%s\" or \"%s\": %s", #stmt, needle1, needle2, fail_msg);            \
+    } while (0)
+
+Test(gan_images, a_missing_generator_checkpoint_names_the_file_and_the_command) {
+    EXPECT_FAIL(dcgan_g_load("build/no-such-dir/generator.ckpt", "run `make run-03` first"), EXIT_NOINPUT,
+                "build/no-such-dir/generator.ckpt", "make run-03");
+}
+
+Test(gan_images, a_checkpoint_of_another_model_is_refused_by_its_meta_line) {
+    make_dirs("build/test-tmp");
+    DcganD *d = dcgan_d_new(TINY);
+    checkpoint_save("build/test-tmp/gan-images-d.ckpt", d->ps, "dcgan-D d1=2 d2=3");
+    dcgan_d_free(d);
+    EXPECT_FAIL(dcgan_g_load("build/test-tmp/gan-images-d.ckpt", "run `make run-03`"), EXIT_DATA,
+                "not a chapter-3 generator", "make run-03");
+}
+
+/* ---- the training step -------------------------------------------------------------- */
+
+static DcganTrainer *tiny_trainer(uint64_t seed) {
+    Rng r;
+    rng_seed(&r, seed);
+    DcganG *g = dcgan_g_new(TINY);
+    DcganD *d = dcgan_d_new(TINY);
+    dcgan_g_init(g, &r);
+    dcgan_d_init(d, &r);
+    return dcgan_trainer_new(g, d, 4);
+}
+
+Test(gan_images, training_steps_are_deterministic_and_allocate_nothing_after_the_first) {
+    DcganTrainer *a = tiny_trainer(3), *b = tiny_trainer(3);
+    real x[4 * DCGAN_PIX];
+    Rng rx, ra, rb;
+    rng_seed(&rx, 9);
+    rng_seed(&ra, 10);
+    rng_seed(&rb, 10);
+    rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
+    long after_first = 0;
+    for (int t = 0; t < 4; t++) {
+        DcganStats sa = dcgan_step(a, x, &ra);
+        DcganStats sb = dcgan_step(b, x, &rb);
+        cr_assert(sa.loss_d == sb.loss_d && sa.loss_g == sb.loss_g, "step %d: losses differ between equal runs", t);
+        cr_assert(sa.loss_d > 0 && sa.d_real > 0 && sa.d_real < 1 && sa.d_fake > 0 && sa.d_fake < 1,
+                  "step %d: L_D %g, D(x) %g, D(G(z)) %g out of range", t, sa.loss_d, sa.d_real, sa.d_fake);
+        if (t == 0) after_first = alloc_count();
+    }
+    cr_assert(memcmp(a->g->ps->data, b->g->ps->data, (size_t)a->g->ps->size * sizeof(real)) == 0, "G differs");
+    cr_assert(memcmp(a->d->ps->data, b->d->ps->data, (size_t)a->d->ps->size * sizeof(real)) == 0, "D differs");
+    cr_assert_eq(alloc_count(), after_first, "steps 2-4 made %ld allocations", alloc_count() - after_first);
+    dcgan_trainer_free(a);
+    dcgan_trainer_free(b);
+}
+
+Test(gan_images, d_step_moves_only_d_and_g_step_moves_only_g) {
+    /* One step changes both networks. Replaying its two halves by hand:
+     * D's half must leave G's numbers as they were (the fake is detached),
+     * and the result of the whole step must equal D-then-G done separately. */
+    DcganTrainer *a = tiny_trainer(4), *b = tiny_trainer(4);
+    real x[4 * DCGAN_PIX];
+    Rng rx, ra, rb;
+    rng_seed(&rx, 1);
+    rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
+    rng_seed(&ra, 2);
+    rng_seed(&rb, 2);
+    dcgan_step(a, x, &ra);
+
+    /* by hand, on b */
+    real *g0 = xmalloc((size_t)b->g->ps->size * sizeof(real));
+    memcpy(g0, b->g->ps->data, (size_t)b->g->ps->size * sizeof(real));
+    Tape *T = tape_new();
+    Tensor *z = tape_input(T, 2, SHAPE(4, TINY.zdim), 0);
+    rng_fill_normal(&rb, z->data, z->size, 0, 1);
+    Tensor *fake = dcgan_generate(T, b->g, z);
+    Tensor *xr = tape_input(T, 4, SHAPE(4, 1, 28, 28), 0), *xf = tape_input(T, 4, SHAPE(4, 1, 28, 28), 0);
+    memcpy(xr->data, x, sizeof x);
+    memcpy(xf->data, fake->data, sizeof x);
+    Tensor *ld = dcgan_loss_d(T, dcgan_discriminate(T, b->d, xr), dcgan_discriminate(T, b->d, xf));
+    params_zero_grad(b->d->ps);
+    params_zero_grad(b->g->ps);
+    backward(T, ld);
+    for (long i = 0; i < b->g->ps->size; i++)
+        cr_assert(b->g->ps->grad[i] == 0, "L_D reached G's parameter %ld (grad %g)", i, (double)b->g->ps->grad[i]);
+    optim_step(b->opt_d);
+    cr_assert(memcmp(g0, b->g->ps->data, (size_t)b->g->ps->size * sizeof(real)) == 0, "D's step changed G");
+    cr_assert(memcmp(a->d->ps->data, b->d->ps->data, (size_t)a->d->ps->size * sizeof(real)) == 0,
+              "D after the step differs from D after its own update");
+    Tensor *lg = dcgan_loss_g(T, dcgan_discriminate(T, b->d, fake));
+    params_zero_grad(b->g->ps);
+    backward(T, lg);
+    optim_step(b->opt_g);
+    cr_assert(memcmp(a->g->ps->data, b->g->ps->data, (size_t)a->g->ps->size * sizeof(real)) == 0,
+              "G after the step differs from G after L_G through the updated D");
+    xfree(g0);
+    tape_free(T);
+    dcgan_trainer_free(a);
+    dcgan_trainer_free(b);
+}
