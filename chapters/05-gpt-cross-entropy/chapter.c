@@ -60,9 +60,9 @@ back for fine-tuning in chapter 6), concatenated in file-name order. Each
 byte becomes an id: the vocabulary is the set of byte values present,
 sorted, so id $i$ is the $i$-th smallest byte. The first 90 % is the
 training split, the last 10 % the validation split; because the files are
-concatenated in order, the validation text is mostly from files the model
-never trains on (`work`, `zippy`, and the end of `wisdom`): a harder and more
-honest test than a random split.
+concatenated in order, the validation text comes from files the model never
+trains on (the end of `tao`, then `translate-me`, `wisdom`, `work` and
+`zippy`): a harder and more honest test than a random split.
 */
 static void cell_corpus(void) {
     static const char *const exclude[] = {"songs-poems", NULL};

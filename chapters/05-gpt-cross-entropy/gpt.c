@@ -117,8 +117,9 @@ Tensor *gpt_forward(Tape *Tp, Gpt *g, const int *idx, int B, int T, Tensor **att
     int H = c->H, hd = c->C / H;
     real scale = (real)(1.0 / sqrt((double)hd));
 
-    Tensor *x = t_add(Tp, embedding(Tp, &g->wte, idx, 2, SHAPE(B, T)),    /* [B, T, C] */
-                      embedding(Tp, &g->wpe, g->pos, 2, SHAPE(B, T)));
+    Tensor *tok_emb = embedding(Tp, &g->wte, idx, 2, SHAPE(B, T));      /* [B, T, C] */
+    Tensor *pos_emb = embedding(Tp, &g->wpe, g->pos, 2, SHAPE(B, T));   /* [B, T, C] */
+    Tensor *x = t_add(Tp, tok_emb, pos_emb);                            /* the residual stream */
     for (int l = 0; l < c->L; l++) {
         const GptBlock *b = &g->h[l];
         Tensor *qkv = linear(Tp, &b->c_attn, layernorm(Tp, &b->ln_1, x));  /* [B, T, 3C] */
