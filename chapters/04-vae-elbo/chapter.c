@@ -493,24 +493,29 @@ static void cell_train(void) {
     write_grid("prior-samples.tsv", samp, 8, 8, 0.35);
     nb_figure("04-prior-samples", "64 images decoded from z ~ N(0, I) (20-D latent; Bernoulli means shown)");
 
-    /* interpolation between the codes of two test images (a sneaker and a bag),
-     * with the two images themselves at the ends */
-    static real ends[2 * D], code[2 * 20], lv2[2 * 20], path[12 * 20], row[12 * D];
-    int pair[2] = {idx[7], idx[8]}; /* the first sneaker and the first bag */
-    load_pixels(test_set, pair, 2, ends);
-    vae_encode(&vae20, &sc, ends, 2, code, lv2);
-    for (int i = 0; i < 10; i++)
-        for (int j = 0; j < 20; j++) {
-            double t = i / 9.0;
-            path[i * 20 + j] = (real)((1 - t) * code[j] + t * code[20 + j]);
-        }
-    vae_decode(&vae20, &sc, path, 10, row + D);
-    for (long i = D; i < 11L * D; i++) row[i] = sigmoid(row[i]);
-    memcpy(row, ends, sizeof(real) * D);
-    memcpy(row + 11L * D, ends + D, sizeof(real) * D);
-    write_grid("interpolation.tsv", row, 1, 12, 0.35);
-    nb_printf("interpolation: test image %d (%s) to test image %d (%s), 10 steps in the 20-D code space\n", pair[0],
-              FASHION_CLASSES[7], pair[1], FASHION_CLASSES[8]);
+    /* interpolation between the mean codes of two test images, twice (a
+     * T-shirt to a trouser, a sneaker to a bag), the images themselves at the ends */
+    static real ends[2 * D], code[2 * 20], lv2[2 * 20], path[10 * 20], strip[24 * D];
+    const int pairs[2][2] = {{0, 1}, {7, 8}}; /* classes; the first test image of each */
+    for (int q = 0; q < 2; q++) {
+        int pair[2] = {idx[pairs[q][0]], idx[pairs[q][1]]};
+        real *row = strip + (long)q * 12 * D;
+        load_pixels(test_set, pair, 2, ends);
+        vae_encode(&vae20, &sc, ends, 2, code, lv2);
+        for (int i = 0; i < 10; i++)
+            for (int j = 0; j < 20; j++) {
+                double t = i / 9.0;
+                path[i * 20 + j] = (real)((1 - t) * code[j] + t * code[20 + j]);
+            }
+        vae_decode(&vae20, &sc, path, 10, row + D);
+        for (long i = D; i < 11L * D; i++) row[i] = sigmoid(row[i]);
+        memcpy(row, ends, sizeof(real) * D);
+        memcpy(row + 11L * D, ends + D, sizeof(real) * D);
+        nb_printf("interpolation %d: test image %d (%s) to test image %d (%s), 10 points on the line between "
+                  "their mean codes\n",
+                  q + 1, pair[0], FASHION_CLASSES[pairs[q][0]], pair[1], FASHION_CLASSES[pairs[q][1]]);
+    }
+    write_grid("interpolation.tsv", strip, 2, 12, 0.35);
     nb_figure("04-interpolation",
               "Decoding the straight line between the mean codes of two test images (the images themselves at the ends)");
     vae_scratch_free(&sc);
