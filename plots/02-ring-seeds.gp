@@ -1,0 +1,31 @@
+# 02-ring-seeds: G's samples after training for five seeds, three variants.
+# Data: ring-seeds.tsv (variant, seed index, x, y, seed), ring-real.tsv (x, y),
+# from chapter 2, cell "pacgan".
+load 'plots/style.gp'
+array seeds[5]
+do for [s=0:4] {
+  stats data('ring-seeds.tsv') using ($1==0 && $2==s ? $5 : NaN) nooutput
+  seeds[s+1] = int(STATS_max)
+}
+set multiplot layout 4,5 margins 0.2,0.8,0.02,0.94 spacing 0.008,0.012
+set size ratio -1
+set xrange [-2.7:2.7]
+set yrange [-2.7:2.7]
+unset xtics
+unset ytics
+unset grid
+unset key
+set offsets 0,0,0,0
+set border 15 linecolor rgb '#aaaaaa'
+array names[4] = ['non-saturating', 'saturating', 'ns, annealed', 'PacGAN, annealed']
+do for [v=0:3] {
+  do for [s=0:4] {
+    if (v == 0) {
+      set title sprintf('seed %d', seeds[s+1]) font ',11' offset 0,-0.4
+    } else { unset title }
+    if (s == 0) { set ylabel names[v+1] font ',10' offset -0.5,0 } else { unset ylabel }
+    plot data('ring-real.tsv') using 1:2 with points pointtype 7 pointsize 0.2 linecolor rgb '#cccccc', \
+         data('ring-seeds.tsv') using ($1==v && $2==s ? $3 : NaN):4 with points pointtype 7 pointsize 0.2 linecolor rgb '#0072B2'
+  }
+}
+unset multiplot
