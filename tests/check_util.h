@@ -5,6 +5,9 @@
  * then gradcheck() with h = 1e-5 in double. Bound: relative error 1e-6
  * (see GC_FLOOR in gradcheck.h for why that is safe and still tight: a wrong
  * backward is off by O(1), a right one by ~1e-9).
+ * Also here: also_used_later() (every input feeds a second consumer, so a
+ * backward that assigns instead of adding fails), a Shape value for tables
+ * of cases, and shape_label() to name a case in a failure message.
  */
 #ifndef CHECK_UTIL_H
 #define CHECK_UTIL_H
@@ -19,6 +22,18 @@
 
 #define GC_H 1e-5
 #define GC_TOL 1e-6
+
+/* A shape as a value, for tables of test cases: {ndim, {d0, d1, ...}}. */
+typedef struct {
+    int ndim, shape[MAX_DIMS];
+} Shape;
+
+/* "op [d0, d1, ...]" in buf: names a case in a failure message. */
+static inline char *shape_label(char *buf, size_t n, const char *op, const Tensor *t) {
+    char s[64];
+    snprintf(buf, n, "%s %s", op, shape_str(t, s, sizeof s));
+    return buf;
+}
 
 /* A leaf with entries uniform in [lo, hi]. */
 static inline Tensor *rand_leaf(Tape *T, Rng *r, int ndim, const int *shape, double lo, double hi, int grad) {
@@ -38,6 +53,17 @@ static inline void avoid_kink(Tensor *t, double kink, double gap) {
 static inline Tensor *weighted_sum(Tape *T, Rng *r, Tensor *y) {
     Tensor *w = rand_leaf(T, r, y->ndim, y->shape, -1, 1, 0);
     return t_sum(T, t_mul(T, y, w));
+}
+
+/* loss + sum(x * W') for each x: every input also feeds a consumer made
+ * after the op, whose share reaches x->grad first in backward. A backward
+ * that assigns (=) instead of adding (+=) overwrites it and fails the check. */
+static inline Tensor *also_used_later(Tape *T, Rng *r, Tensor *loss, Tensor **xs, int n) {
+    for (int i = 0; i < n; i++) {
+        Tensor *more = weighted_sum(T, r, xs[i]);
+        loss = t_add(T, loss, more);
+    }
+    return loss;
 }
 
 /* Assert every listed gradient matches its central difference. */

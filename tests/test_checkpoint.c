@@ -16,16 +16,15 @@
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "catch_fail.h"
 #include "checkpoint.h"
 #include "rng.h"
-#include "util.h"
 
 #define HINT "run `make 05` to train the model and write it"
 #define META "mlp in=4 hidden=3 test"
@@ -87,52 +86,24 @@ static unsigned char *good_file(const char *path, size_t *n) {
     return read_all(path, n);
 }
 
-/* Catch fail(): record the code and message, jump back into the test. */
-static jmp_buf jb;
-static int got_code;
-static char got_msg[1024];
-static void catch_fail(int code, const char *msg) {
-    got_code = code;
-    snprintf(got_msg, sizeof got_msg, "%s", msg);
-    longjmp(jb, 1);
-}
-
-/* 1 if checkpoint_load failed (code and message in got_*), 0 if it returned. */
+/* 1 if checkpoint_load failed (code and message in caught_*), 0 if it returned. */
 static int load_fails(const char *path, ParamSet *ps) {
-    got_code = 0;
-    got_msg[0] = '\0';
-    set_fail_handler(catch_fail);
-    if (setjmp(jb) == 0) {
-        checkpoint_load(path, ps, HINT);
-        set_fail_handler(NULL);
-        return 0;
-    }
-    set_fail_handler(NULL);
-    return 1;
+    CATCH_FAIL(checkpoint_load(path, ps, HINT));
+    return caught_failed;
 }
 
 static int meta_fails(const char *path) {
     char buf[128];
-    got_code = 0;
-    got_msg[0] = '\0';
-    set_fail_handler(catch_fail);
-    if (setjmp(jb) == 0) {
-        checkpoint_meta(path, buf, sizeof buf, HINT);
-        set_fail_handler(NULL);
-        return 0;
-    }
-    set_fail_handler(NULL);
-    return 1;
+    CATCH_FAIL(checkpoint_meta(path, buf, sizeof buf, HINT));
+    return caught_failed;
 }
 
 /* Loading `path` into a fresh model must fail with `code`, a message naming
  * the file and containing `cause`; `label` says which case this is. */
 static void expect_load_error(const char *label, const char *path, ParamSet *ps, int code, const char *cause) {
     ParamSet *own = ps ? NULL : model(NULL, 0);
-    cr_assert(load_fails(path, ps ? ps : own), "%s: the load succeeded", label);
-    cr_assert(got_code == code, "%s: exit code %d, want %d; message: %s", label, got_code, code, got_msg);
-    cr_assert(strstr(got_msg, path), "%s: message does not name the file: %s", label, got_msg);
-    cr_assert(strstr(got_msg, cause), "%s: message lacks \"%s\": %s", label, cause, got_msg);
+    load_fails(path, ps ? ps : own);
+    expect_caught(label, code, (const char *const[]){path, cause, NULL});
     if (own) params_free(own);
 }
 
@@ -144,7 +115,7 @@ Test(checkpoint, round_trip_is_bit_exact_with_meta) {
     ParamSet *a = model(NULL, 0), *b = model(NULL, 0);
     fill(a, 1);
     checkpoint_save(path, a, META);
-    cr_assert(!load_fails(path, b), "load failed: %s", got_msg);
+    cr_assert(!load_fails(path, b), "load failed: %s", caught_msg);
     for (long i = 0; i < a->size; i++)
         cr_assert(memcmp(&a->data[i], &b->data[i], sizeof(real)) == 0, "entry %ld: saved %.17g, loaded %.17g", i,
                   (double)a->data[i], (double)b->data[i]);
@@ -223,7 +194,7 @@ Test(checkpoint, float32_file_loads_into_double_build) {
     ParamSet *ps = params_new();
     Tensor *w = params_add(ps, "w", 1, SHAPE(3));
     params_alloc(ps);
-    cr_assert(!load_fails(path, ps), "float32 file refused: %s", got_msg);
+    cr_assert(!load_fails(path, ps), "float32 file refused: %s", caught_msg);
     for (int i = 0; i < 3; i++)
         cr_assert(w->data[i] == (real)v[i], "entry %d: %.17g, want %.17g", i, (double)w->data[i], (double)v[i]);
     params_free(ps);
@@ -245,7 +216,7 @@ Test(checkpoint, file_cut_at_any_byte_is_truncated) {
         char label[64];
         snprintf(label, sizeof label, "cut at byte %zu of %zu", k, n);
         expect_load_error(label, cut, NULL, EXIT_DATA, "truncated");
-        cr_assert(meta_fails(cut) && got_code == EXIT_DATA, "%s: checkpoint_meta did not fail", label);
+        cr_assert(meta_fails(cut) && caught_code == EXIT_DATA, "%s: checkpoint_meta did not fail", label);
     }
     /* the message says where: a cut inside the meta length field */
     write_all(cut, b, 18);
@@ -262,7 +233,7 @@ Test(checkpoint, flipped_data_byte_is_damaged) {
     b[n - 8 - 5] ^= 0x10; /* inside conv.weight's last number */
     write_all(path, b, n);
     expect_load_error("flipped data byte", path, NULL, EXIT_DATA, "damaged: checksum mismatch");
-    cr_assert(meta_fails(path) && strstr(got_msg, "checksum"), "checkpoint_meta missed the damage: %s", got_msg);
+    cr_assert(meta_fails(path) && strstr(caught_msg, "checksum"), "checkpoint_meta missed the damage: %s", caught_msg);
     free(b);
     remove(path);
 }
@@ -350,7 +321,7 @@ Test(checkpoint, missing_file_is_noinput_with_the_hint) {
     const char *path = "/tmp/test_ckpt_no_such_file.bin";
     remove(path);
     expect_load_error("missing file", path, NULL, EXIT_NOINPUT, HINT);
-    cr_assert(meta_fails(path) && got_code == EXIT_NOINPUT, "checkpoint_meta: code %d, want %d", got_code,
+    cr_assert(meta_fails(path) && caught_code == EXIT_NOINPUT, "checkpoint_meta: code %d, want %d", caught_code,
               EXIT_NOINPUT);
 }
 
@@ -375,15 +346,6 @@ Test(checkpoint, failed_load_leaves_the_model_untouched) {
 Test(checkpoint, unwritable_path_is_an_io_error) {
     const char *path = "/tmp/test_ckpt_no_such_dir/x/model.bin";
     ParamSet *ps = model(NULL, 0);
-    got_code = 0;
-    set_fail_handler(catch_fail);
-    if (setjmp(jb) == 0) {
-        checkpoint_save(path, ps, META);
-        set_fail_handler(NULL);
-        cr_assert_fail("saving into a missing directory succeeded");
-    }
-    set_fail_handler(NULL);
-    cr_assert(got_code == EXIT_IOERR, "exit code %d, want %d: %s", got_code, EXIT_IOERR, got_msg);
-    cr_assert(strstr(got_msg, path), "message does not name the file: %s", got_msg);
+    EXPECT_FAIL(checkpoint_save(path, ps, META), EXIT_IOERR, path);
     params_free(ps);
 }

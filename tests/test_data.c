@@ -16,7 +16,6 @@
 #define _GNU_SOURCE /* nftw, mkdtemp, setenv, symlink */
 #include <criterion/criterion.h>
 #include <ftw.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +23,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "catch_fail.h"
 #include "data.h"
-#include "util.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 #define FORTUNES "/usr/share/games/fortunes"
@@ -114,35 +113,6 @@ static void expect_tiny(const ImageSet *s, const char *how) {
     for (int i = 0; i < TN; i++)
         cr_assert(s->labels[i] == TLABELS[i], "%s: label %d is %d, want %d", how, i, s->labels[i], TLABELS[i]);
 }
-
-/* ---- Catching fail() ------------------------------------------------------- */
-
-static jmp_buf fail_jump;
-static int fail_code;
-static char fail_msg[1024];
-
-static void catch_fail(int code, const char *message) {
-    fail_code = code;
-    snprintf(fail_msg, sizeof fail_msg, "%s", message);
-    longjmp(fail_jump, 1);
-}
-
-/* `call` must fail() with `code` and a message containing `file` and `needle`. */
-#define EXPECT_FAIL(call, code, file, needle)                                                                  \
-    do {                                                                                                       \
-        set_fail_handler(catch_fail);                                                                          \
-        if (setjmp(fail_jump) == 0) {                                                                          \
-            call;                                                                                              \
-            set_fail_handler(NULL);                                                                            \
-            cr_assert_fail("%s returned instead of failing", #call);                                           \
-        }                                                                                                      \
-        set_fail_handler(NULL);                                                                                \
-        cr_assert(fail_code == (code), "%s: exit code %d, want %d; message:\n%s", #call, fail_code, (code),    \
-                  fail_msg);                                                                                   \
-        cr_assert(strstr(fail_msg, file), "%s: the message does not name %s:\n%s", #call, file, fail_msg);     \
-        cr_assert(strstr(fail_msg, needle), "%s: the message lacks \"%s\":\n%s", #call, needle, fail_msg);    \
-        cr_assert(strstr(fail_msg, "hint: "), "%s: the message gives no hint:\n%s", #call, fail_msg);          \
-    } while (0)
 
 TestSuite(data, .init = make_tmp, .fini = remove_tmp);
 
@@ -295,7 +265,7 @@ Test(data, image_and_label_counts_that_differ_are_a_data_error) {
     write_tiny("ok", 1, &ip, &lp);
     const char *two = write_file("two-labels.gz", b, label_bytes(b, 0x801, 2, 2), 1);
     EXPECT_FAIL(idx_load(ip, two), EXIT_DATA, two, "holds 2 labels");
-    cr_assert(strstr(fail_msg, ip), "the message should name the image file too:\n%s", fail_msg);
+    cr_assert(strstr(caught_msg, ip), "the message should name the image file too:\n%s", caught_msg);
 }
 
 Test(data, label_above_9_is_a_data_error) {

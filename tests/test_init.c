@@ -13,12 +13,11 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "catch_fail.h"
 #include "init.h"
-#include "util.h"
 
 #define N_OUT 400
 #define N_IN 250 /* a Linear weight [400, 250]: 100,000 numbers */
@@ -86,27 +85,11 @@ Test(init, fan_of_conv_includes_the_kernel) {
     expect_fan(4, SHAPE(128, 64, 4, 4), 64 * 16, 128 * 16); /* ConvT(128 -> 64, k4): [C, O, k, k], PyTorch's formula */
 }
 
-static jmp_buf jb;
-static int got_code;
-static char got_msg[1024];
-static void catch_fail(int code, const char *msg) {
-    got_code = code;
-    snprintf(got_msg, sizeof got_msg, "%s", msg);
-    longjmp(jb, 1);
-}
-
 Test(init, fan_of_a_bias_is_refused) {
     Tensor *b;
     ParamSet *ps = one_param(&b, 1, SHAPE(10));
     long fi, fo;
-    set_fail_handler(catch_fail);
-    if (setjmp(jb) == 0) {
-        init_fan(b, &fi, &fo);
-        cr_assert_fail("init_fan accepted a 1-D tensor");
-    }
-    set_fail_handler(NULL);
-    cr_assert(got_code == EXIT_SOFTWARE, "exit code %d, want %d", got_code, EXIT_SOFTWARE);
-    cr_assert(strstr(got_msg, "init_uniform_bound"), "message does not say what to do: %s", got_msg);
+    EXPECT_FAIL(init_fan(b, &fi, &fo), EXIT_SOFTWARE, "init_uniform_bound");
     params_free(ps);
 }
 

@@ -22,12 +22,11 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <omp.h>
-#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catch_fail.h"
 #include "check_util.h"
-#include "util.h"
 
 #define VTOL 1e-12
 
@@ -349,29 +348,6 @@ Test(conv, reference_gan_layers_have_documented_shapes) {
 
 /* ---- Bad shapes --------------------------------------------------------------- */
 
-static jmp_buf fail_jump;
-static int fail_code;
-static char fail_msg[1024];
-
-static void catch_fail(int code, const char *message) {
-    fail_code = code;
-    snprintf(fail_msg, sizeof fail_msg, "%s", message);
-    longjmp(fail_jump, 1);
-}
-
-/* Expect `call` to fail with EXIT_SOFTWARE and a message containing `needle`. */
-#define EXPECT_FAIL(call, needle)                                                                          \
-    do {                                                                                                   \
-        set_fail_handler(catch_fail);                                                                      \
-        if (setjmp(fail_jump) == 0) {                                                                      \
-            call;                                                                                          \
-            cr_assert_fail("%s did not fail", #call);                                                      \
-        }                                                                                                  \
-        set_fail_handler(NULL);                                                                            \
-        cr_assert(fail_code == EXIT_SOFTWARE, "%s: exit code %d, want %d", #call, fail_code, EXIT_SOFTWARE); \
-        cr_assert(strstr(fail_msg, needle), "%s: message lacks \"%s\":\n%s", #call, needle, fail_msg);     \
-    } while (0)
-
 Test(conv, bad_shapes_stop_with_a_message) {
     Tape *T = tape_new();
     Tensor *x = tape_input(T, 4, SHAPE(2, 3, 5, 5), 0);
@@ -380,11 +356,11 @@ Test(conv, bad_shapes_stop_with_a_message) {
     Tensor *b_bad = tape_input(T, 1, SHAPE(5), 0);             /* 5 biases for 4 outputs */
     Tensor *w_big = tape_input(T, 4, SHAPE(4, 3, 7, 7), 0);    /* larger than the padded input */
     Tensor *x3 = tape_input(T, 3, SHAPE(3, 5, 5), 0);
-    EXPECT_FAIL(t_conv2d(T, x, w_bad_c, NULL, 1, 0), "does not fit");
-    EXPECT_FAIL(t_conv2d(T, x, w, b_bad, 1, 0), "bias");
-    EXPECT_FAIL(t_conv2d(T, x, w_big, NULL, 1, 0), "output would be");
-    EXPECT_FAIL(t_conv2d(T, x, w, NULL, 0, 0), "stride 0");
-    EXPECT_FAIL(t_conv2d(T, x3, w, NULL, 1, 0), "[N, C, H, W]");
-    EXPECT_FAIL(t_conv_transpose2d(T, x, w, NULL, 1, 0), "does not fit"); /* wants w [3, O, k, k] */
+    EXPECT_FAIL(t_conv2d(T, x, w_bad_c, NULL, 1, 0), EXIT_SOFTWARE, "does not fit");
+    EXPECT_FAIL(t_conv2d(T, x, w, b_bad, 1, 0), EXIT_SOFTWARE, "bias");
+    EXPECT_FAIL(t_conv2d(T, x, w_big, NULL, 1, 0), EXIT_SOFTWARE, "output would be");
+    EXPECT_FAIL(t_conv2d(T, x, w, NULL, 0, 0), EXIT_SOFTWARE, "stride 0");
+    EXPECT_FAIL(t_conv2d(T, x3, w, NULL, 1, 0), EXIT_SOFTWARE, "[N, C, H, W]");
+    EXPECT_FAIL(t_conv_transpose2d(T, x, w, NULL, 1, 0), EXIT_SOFTWARE, "does not fit"); /* wants w [3, O, k, k] */
     tape_free(T);
 }

@@ -13,28 +13,16 @@
  * Leaves out: matmul and the elementwise ops (their own test files).
  */
 #include <omp.h>
-#include <setjmp.h>
 #include <string.h>
 
+#include "catch_fail.h"
 #include "check_util.h"
-#include "util.h"
 
 /* ---- Helpers ------------------------------------------------------------- */
-
-typedef struct {
-    int ndim;
-    int shape[MAX_DIMS];
-} Shape;
 
 /* batch > 1, 3-D and 4-D, non-square, and a single row */
 static const Shape SHAPES[] = {{2, {3, 5}}, {3, {2, 3, 7}}, {4, {2, 2, 3, 4}}, {2, {1, 6}}};
 #define NSHAPES (int)(sizeof SHAPES / sizeof SHAPES[0])
-
-static char *label(char *buf, size_t n, const char *op, const Tensor *t) {
-    char s[64];
-    snprintf(buf, n, "%s %s", op, shape_str(t, s, sizeof s));
-    return buf;
-}
 
 typedef Tensor *(*Unary)(Tape *, Tensor *);
 
@@ -46,33 +34,9 @@ static void check_unary(const char *op, Unary f, const Shape *s, uint64_t seed) 
     Tensor *x = rand_leaf(T, &r, s->ndim, s->shape, -3, 3, 1);
     Tensor *loss = weighted_sum(T, &r, f(T, x));
     char buf[128];
-    expect_grads(T, loss, &x, 1, label(buf, sizeof buf, op, x));
+    expect_grads(T, loss, &x, 1, shape_label(buf, sizeof buf, op, x));
     tape_free(T);
 }
-
-/* Catch fail() instead of exiting, to check the code and the message. */
-static jmp_buf fail_jmp;
-static int fail_code;
-static char fail_msg[1024];
-static void catch_fail(int code, const char *msg) {
-    fail_code = code;
-    snprintf(fail_msg, sizeof fail_msg, "%s", msg);
-    longjmp(fail_jmp, 1);
-}
-#define EXPECT_FAIL(stmt, needle)                                                                   \
-    do {                                                                                            \
-        fail_code = 0;                                                                              \
-        set_fail_handler(catch_fail);                                                               \
-        if (!setjmp(fail_jmp)) {                                                                    \
-            stmt;                                                                                   \
-            set_fail_handler(NULL);                                                                 \
-            cr_assert_fail("%s did not fail", #stmt);                                               \
-        }                                                                                           \
-        set_fail_handler(NULL);                                                                     \
-        cr_assert_eq(fail_code, EXIT_SOFTWARE, "%s: exit code %d, want %d", #stmt, fail_code, EXIT_SOFTWARE); \
-        cr_assert(strstr(fail_msg, needle) && strstr(fail_msg, "hint:"),                            \
-                  "%s: message lacks \"%s\" or a hint:\n%s", #stmt, needle, fail_msg);              \
-    } while (0)
 
 /* ---- Gradient checks ----------------------------------------------------- */
 
@@ -97,7 +61,7 @@ Test(nn, layernorm_grad_wrt_x_gain_and_bias_matches_finite_differences) {
         Tensor *loss = weighted_sum(T, &r, t_layernorm(T, x, g, b, 1e-5));
         Tensor *wrt[] = {x, g, b};
         char buf[128];
-        expect_grads(T, loss, wrt, 3, label(buf, sizeof buf, "layernorm", x));
+        expect_grads(T, loss, wrt, 3, shape_label(buf, sizeof buf, "layernorm", x));
         tape_free(T);
     }
 }
@@ -119,7 +83,7 @@ Test(nn, embedding_grad_scatters_repeated_ids_and_matches_finite_differences) {
         cr_assert_eq(y->ndim, s->ndim + 1);
         Tensor *loss = weighted_sum(T, &r, y);
         char buf[128];
-        expect_grads(T, loss, &table, 1, label(buf, sizeof buf, "embedding", y));
+        expect_grads(T, loss, &table, 1, shape_label(buf, sizeof buf, "embedding", y));
         tape_free(T);
     }
 }
@@ -162,7 +126,7 @@ Test(nn, split_heads_grad_matches_finite_differences_for_every_part) {
             Tensor *y = t_split_heads(T, x, p, cases[i].P, cases[i].H);
             Tensor *loss = weighted_sum(T, &r, y);
             char buf[128];
-            expect_grads(T, loss, &x, 1, label(buf, sizeof buf, "split_heads", y));
+            expect_grads(T, loss, &x, 1, shape_label(buf, sizeof buf, "split_heads", y));
             tape_free(T);
         }
 }
@@ -190,7 +154,7 @@ Test(nn, causal_attention_chain_grad_matches_finite_differences) {
         cr_assert(y->ndim == 3 && y->shape[0] == B && y->shape[1] == Tn && y->shape[2] == C);
         Tensor *loss = weighted_sum(T, &r, y);
         char buf[128];
-        expect_grads(T, loss, &x, 1, label(buf, sizeof buf, "attention", x));
+        expect_grads(T, loss, &x, 1, shape_label(buf, sizeof buf, "attention", x));
         tape_free(T);
     }
 }
@@ -372,14 +336,14 @@ Test(nn, out_of_range_ids_and_bad_shapes_fail_with_a_clear_message) {
     Tape *T = tape_new();
     Tensor *table = tape_input(T, 2, SHAPE(5, 3), 1);
     int bad_hi[3] = {0, 5, 1}, bad_lo[2] = {-1, 0};
-    EXPECT_FAIL(t_embedding(T, table, bad_hi, 1, SHAPE(3)), "id 5 at position 1");
-    EXPECT_FAIL(t_embedding(T, table, bad_lo, 1, SHAPE(2)), "id -1 at position 0");
+    EXPECT_FAIL(t_embedding(T, table, bad_hi, 1, SHAPE(3)), EXIT_SOFTWARE, "id 5 at position 1");
+    EXPECT_FAIL(t_embedding(T, table, bad_lo, 1, SHAPE(2)), EXIT_SOFTWARE, "id -1 at position 0");
     Tensor *x = tape_input(T, 2, SHAPE(4, 6), 1), *g = tape_input(T, 1, SHAPE(5), 1), *b = tape_input(T, 1, SHAPE(6), 1);
-    EXPECT_FAIL(t_layernorm(T, x, g, b, 1e-5), "[4, 6]");
-    EXPECT_FAIL(t_causal_mask(T, x), "[4, 6]");
+    EXPECT_FAIL(t_layernorm(T, x, g, b, 1e-5), EXIT_SOFTWARE, "[4, 6]");
+    EXPECT_FAIL(t_causal_mask(T, x), EXIT_SOFTWARE, "[4, 6]");
     Tensor *f = tape_input(T, 3, SHAPE(2, 3, 12), 1);
-    EXPECT_FAIL(t_split_heads(T, f, 0, 3, 3), "[2, 3, 12]"); /* C = 4 is not divisible by 3 heads */
-    EXPECT_FAIL(t_split_heads(T, f, 3, 3, 2), "part 3 of 3");
-    EXPECT_FAIL(t_merge_heads(T, f), "[2, 3, 12]");
+    EXPECT_FAIL(t_split_heads(T, f, 0, 3, 3), EXIT_SOFTWARE, "[2, 3, 12]"); /* C = 4 is not divisible by 3 heads */
+    EXPECT_FAIL(t_split_heads(T, f, 3, 3, 2), EXIT_SOFTWARE, "part 3 of 3");
+    EXPECT_FAIL(t_merge_heads(T, f), EXIT_SOFTWARE, "[2, 3, 12]");
     tape_free(T);
 }
