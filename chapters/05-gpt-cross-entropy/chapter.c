@@ -497,7 +497,7 @@ static void cell_sample(void) {
     Rng r;
     rng_seed(&r, nb_seed() + 2);
     for (int m = 0; m < 3; m++) {
-        nb_printf("\n=== temperature %.1f, %s ===\n", modes[m].temp, modes[m].top_k ? "top-k 10" : "no top-k");
+        nb_printf("%s=== temperature %.1f, %s ===\n", m ? "\n" : "", modes[m].temp, modes[m].top_k ? "top-k 10" : "no top-k");
         for (int k = 0; k < 2; k++) {
             gpt_generate(gpt, prompt, np, out, nnew, modes[m].temp, modes[m].top_k, &r);
             print_sample(out, nnew);

@@ -309,7 +309,7 @@ static void cell_samples(void) {
         Rng r;
         rng_seed(&r, nb_seed() + 30);
         gpt_generate(models[m].g, prompt, np, out, nnew, 0.8, 0, &r);
-        nb_printf("\n=== %s ===\n%s", models[m].name, text);
+        nb_printf("%s=== %s ===\n%s", m ? "\n" : "", models[m].name, text);
         for (int i = 0; i < nnew; i++) {
             if (vocab[out[i]] == '%' && i > 0 && vocab[out[i - 1]] == '\n') break; /* end of the fortune */
             nb_printf("%c", vocab[out[i]]);
