@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../chapters/04-vae-elbo/vae.h"
 #include "optim.h"
@@ -22,6 +23,15 @@
 #include "util.h"
 
 enum { N = 128, D = 784, H = 400, Z = 20, STEPS_PER_EPOCH = 469 };
+
+/* CPU seconds used by the whole process (every thread). On a busy machine
+ * the wall-clock median is inflated by time spent descheduled; with one
+ * thread, CPU time per step is what the step costs on an idle machine. */
+static double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -44,8 +54,9 @@ int main(int argc, char **argv) {
     rng_fill_uniform(&r, x, (long)N * D, 0, 1);
     Optimizer *o = adam_new(m.ps, 1e-3, 0.9, 0.999, 1e-8);
     Tape *T = tape_new();
-    double fwd[64], bwd[64], opt[64], tot[64], loss = 0;
+    double fwd[64], bwd[64], opt[64], tot[64], loss = 0, cpu0 = 0;
     for (int s = 0; s < warm + reps; s++) {
+        if (s == warm) cpu0 = cpu_seconds();
         double t0 = now_seconds();
         tape_reset(T);
         Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0), *eps = tape_input(T, 2, SHAPE(N, Z), 0);
@@ -64,6 +75,7 @@ int main(int argc, char **argv) {
             fwd[k] = 1e3 * (t1 - t0), bwd[k] = 1e3 * (t2 - t1), opt[k] = 1e3 * (t3 - t2), tot[k] = 1e3 * (t3 - t0);
         }
     }
+    double cpu_ms = 1e3 * (cpu_seconds() - cpu0) / reps;
     double ms = median(tot, reps);
     printf("VAE training step, float, batch %d, D %d, H %d, Z %d (%ld parameters), median of %d\n", N, D, H, Z,
            m.ps->size, reps);
@@ -71,6 +83,8 @@ int main(int argc, char **argv) {
            median(bwd, reps), median(opt, reps));
     printf("  step         %7.2f ms   -> %.2f s per epoch of %d steps   (PyTorch, 2 threads: 2.6 s per epoch)\n",
            ms, ms * STEPS_PER_EPOCH / 1e3, STEPS_PER_EPOCH);
+    printf("  CPU time     %7.2f ms per step, all threads together (load average matters: see bench/README.md)\n",
+           cpu_ms);
     printf("  arena %.1f MB, last loss %.2f nats/image\n", tape_bytes(T) / 1e6, loss);
 
     /* Where the time goes: re-run each tape node's forward, then each one's
