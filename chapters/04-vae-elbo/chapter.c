@@ -157,17 +157,15 @@ near $784 \ln 2 = 543.4$ nats and the KL near 0.
 */
 static void cell_elbo(void) {
     enum { N = 64 };
-    static real x[N * D], eps_buf[N * 20];
     int idx[N];
     for (int i = 0; i < N; i++) idx[i] = i;
-    load_pixels(test_set, idx, N, x);
     Tape *T = tape_new();
-    Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0), *eps = tape_input(T, 2, SHAPE(N, vae20.Z), 0);
-    memcpy(xt->data, x, sizeof x);
+    Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0);         /* [N, D] */
+    Tensor *eps = tape_input(T, 2, SHAPE(N, vae20.Z), 0);  /* [N, Z] */
+    load_pixels(test_set, idx, N, xt->data);
     Rng r;
     rng_seed(&r, nb_seed() + 2);
-    rng_fill_normal(&r, eps_buf, N * vae20.Z, 0, 1);
-    memcpy(eps->data, eps_buf, sizeof(real) * N * vae20.Z);
+    rng_fill_normal(&r, eps->data, eps->size, 0, 1);
     VaeOut o = vae_forward(T, &vae20, xt, eps);
     /* the article's L_D = log sigmoid(logit), averaged over pixels and images,
      * with the decoder's output bias shifted by s */
@@ -272,15 +270,14 @@ static double grad_norm(const Tensor *t) {
 
 static void cell_reparam(void) {
     enum { N = 16 };
-    static real x[N * D];
     int idx[N];
     for (int i = 0; i < N; i++) idx[i] = i;
-    load_pixels(test_set, idx, N, x);
     Rng r;
     rng_seed(&r, nb_seed() + 4);
     Tape *T = tape_new();
-    Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0), *eps = tape_input(T, 2, SHAPE(N, vae20.Z), 0);
-    memcpy(xt->data, x, sizeof x);
+    Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0);         /* [N, D] */
+    Tensor *eps = tape_input(T, 2, SHAPE(N, vae20.Z), 0);  /* [N, Z] */
+    load_pixels(test_set, idx, N, xt->data);
     rng_fill_normal(&r, eps->data, eps->size, 0, 1);
 
     /* (a) z drawn: a leaf with the same numbers as mu + sigma eps */
