@@ -41,7 +41,7 @@ Everything runs on the library of chapter 1, with its two new ops,
 
 enum { N = 64, GRID = 8, NSNAP = 6 };
 #ifndef CH3_EPOCHS
-#define CH3_EPOCHS 7 /* the full run's length; a shorter trial build: -DCH3_EPOCHS=2 */
+#define CH3_EPOCHS 6 /* the full run's length; a shorter trial build: -DCH3_EPOCHS=2 */
 #endif
 
 /* Chapter state, shared by the cells in order. */
@@ -440,7 +440,7 @@ pass, which do not fill a batch, are skipped), and 64 fakes from fresh noise.
 Adam, learning rate $2 \times 10^{-4}$, betas $(0.5, 0.999)$, for both.
 
 The run length is fixed, not measured, so that one seed gives one result on
-any machine: 7 epochs, 6,559 iterations. The first iterations are timed and
+any machine: 6 epochs, 5,622 iterations. The first iterations are timed and
 the cell prints the projected run time. What to look for in the log: $L_D$
 starts near $2 \log 2 = 1.39$ (D guessing) and $L_G$ near $\log 2 = 0.69$;
 neither goes to 0, because each network's progress is the other's loss. Every
@@ -536,16 +536,22 @@ The figures below are drawn from the logs of cell 4 (each point a mean over a
 window of iterations, so the curves show trends, not single noisy batches).
 
 - **Samples over training**: the same 64 noise vectors at six points. At
-  step 0, G's output is faint noise around 0 (grey); within a few hundred
-  steps, blobs with the silhouette of a garment; later, distinct classes
-  (shirts, trousers, shoes, bags) with some texture.
-- **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero: each
-  is low only while its network is winning. Look for them to settle rather
-  than diverge: $L_D$ exploding to 0 with $L_G$ climbing would mean D has won
-  and G's samples have stopped improving.
+  step 0, G's output is noise with a fine checkerboard texture, the mark of
+  untrained stride-2 transposed convolutions (neighbouring output pixels
+  receive different kernel taps). Within about a hundred iterations, a dark
+  background with a bright blob in the middle, the same for every vector; by
+  the end of the first epoch, distinct silhouettes (tops, trousers, shoes,
+  bags), which sharpen and gain texture as training goes on. Traces of the
+  checkerboard remain.
+- **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero:
+  each is low only while its network is winning. Expect an unsettled first
+  few hundred iterations, then both settle near their starting values
+  ($2 \log 2$ and $\log 2$), with D slowly pulling ahead ($L_D$ drifting down,
+  $L_G$ up). $L_D$ collapsing to 0 with $L_G$ climbing would mean D had won
+  and G's samples had stopped improving.
 - **D's verdicts**: mean $D(x)$ on real and $D(G(z))$ on fake batches. At the
-  game's equilibrium both would be $1/2$; in practice D stays ahead, with
-  $D(x)$ above $D(G(z))$.
+  game's equilibrium both would be $1/2$; in practice D stays a little ahead,
+  $D(x)$ above 1/2 and $D(G(z))$ below.
 - **Real beside generated**: the final grid next to a grid of training images.
 */
 static void cell_figures(void) {
