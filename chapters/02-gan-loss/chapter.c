@@ -531,8 +531,11 @@ machine: non-saturating 3 to 8 modes (mean 6.6), 63 to 93 % high quality
 (mean 76 %); saturating 8 modes on every seed, 70 to 89 % (mean 82 %).
 
 What the full run (5,000 steps) shows. The non-saturating loss covers all 8
-modes on only 2 seeds of 5 and drops modes on the others (a 0 or a
-single-digit count in a row), a mean of 6.8 modes as in PyTorch; its samples
+modes on only 2 seeds of 5, a mean of 6.8 modes as in PyTorch. The misses
+are of three kinds: a mode dropped outright (seed 2, centre 4: 1 sample), a
+mode just under the 25-sample bar (seed 0, centre 2: 23), and, on seed 4,
+samples smeared all along the circle, so that only 4 centres collect 25
+sharp ones (see the last figure of the chapter). Its samples
 are less sharp than PyTorch's (61.5 % against 76 %), because at 5,000 steps
 with a constant learning rate they still jitter around the modes (the next
 cell shows it). The saturating loss does *not* collapse here: it covers all
@@ -607,9 +610,10 @@ the optimiser only (same model, same loss, same steps), so we measure it on
 its own first, on the non-saturating GAN.
 
 In the full run it lifts the seeds that cover the ring to 88-93 % high
-quality, but it does not bring back lost modes: a seed that had dropped
-modes by the time the decay starts keeps them dropped (seed 4 ends with 5
-modes at 22 %). Sharpness and coverage are different problems.
+quality, but it does not repair coverage: seed 2 keeps its missing centre
+(6 samples), and seed 4, still smeared along the whole circle when the decay
+starts, ends with 5 modes at 22 %. Sharpness and coverage are different
+problems.
 */
 static void cell_anneal(void) {
     for (int s = 0; s < NSEEDS; s++)
@@ -643,9 +647,9 @@ In the full run packing meets the coverage target: 8 of 8 modes on all 5
 seeds, seed 4 included, with the counts spread evenly over the centres. It
 misses the sharpness target: 87.2 % on average (82 to 89 %), below 90 %, and
 on the seeds where the unpacked annealed GAN also covers every mode, the
-packed one is 2 to 5 points less sharp. A $D$ that judges pairs sees each
-point less precisely; PacGAN reaches its 95.6 % with larger networks and
-longer training than this chapter's 5,000 steps.
+packed one is 2 to 5 points less sharp: a $D$ that judges pairs has to
+place each point with a first layer that also compares it with its partner.
+Within this chapter's 5,000 steps packing buys coverage, not sharpness.
 */
 static void cell_pacgan(void) {
     for (int s = 0; s < NSEEDS; s++)
