@@ -96,7 +96,7 @@ Tensor *t_cross_entropy(Tape *T, Tensor *logits, const int *targets) {
  * BCE with logits, summed over each row's entries, mean over N = shape[0]:
  *   per entry  ℓ(l, y) = max(l, 0) − l y + log(1 + e^−|l|)
  * (= −y log σ(l) − (1−y) log(1 − σ(l)), without ever forming σ or e^+big).
- * aux = the per-row sums [N].
+ * aux = the per-row sums [N], then e^−|l| per entry [N·K] for backward.
  * ======================================================================== */
 
 /* logits l [N, K], targets y [N, K] */
@@ -106,9 +106,9 @@ void fwd_bce_with_logits(Tensor *out) {
 #pragma omp parallel for if (l->size > PAR_MIN)
     for (long n = 0; n < N; n++) {
         const real *ln = l->data + n * K, *yn = y->data + n * K;
-        real s = 0;
-        for (long k = 0; k < K; k++)
-            s += (ln[k] > 0 ? ln[k] : 0) - ln[k] * yn[k] + log1p(exp(-fabs(ln[k])));
+        real *en = out->aux + N + n * K, s = 0;
+        for (long k = 0; k < K; k++) en[k] = exp(-fabs(ln[k]));
+        for (long k = 0; k < K; k++) s += (ln[k] > 0 ? ln[k] : 0) - ln[k] * yn[k] + log1p(en[k]);
         out->aux[n] = s;
     }
     out->data[0] = sum_rows(out->aux, N) / (real)N;
@@ -119,10 +119,11 @@ void bwd_bce_with_logits(Tensor *out) {
     Tensor *l = out->in[0], *y = out->in[1];
     long N = l->shape[0];
     real gN = out->grad[0] / (real)N;
+    const real *e_abs = out->aux + N; /* e^−|l|, saved by the forward */
     if (l->grad) {
 #pragma omp parallel for if (l->size > PAR_MIN)
         for (long i = 0; i < l->size; i++) {
-            real e = exp(-fabs(l->data[i]));
+            real e = e_abs[i];
             real sig = l->data[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
             l->grad[i] += gN * (sig - y->data[i]);
         }
@@ -133,7 +134,7 @@ void bwd_bce_with_logits(Tensor *out) {
 
 Tensor *t_bce_with_logits(Tape *T, Tensor *logits, Tensor *targets) {
     need_same_shape("t_bce_with_logits", logits, targets, "targets must have the logits' shape (one per logit)");
-    Tensor *out = scalar_node(T, OP_BCE_WITH_LOGITS, logits, targets, logits->shape[0]);
+    Tensor *out = scalar_node(T, OP_BCE_WITH_LOGITS, logits, targets, logits->shape[0] + logits->size);
     fwd_bce_with_logits(out);
     return out;
 }

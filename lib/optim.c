@@ -8,7 +8,7 @@
  */
 #include "optim.h"
 
-#include <math.h>
+#include <tgmath.h>
 #include <string.h>
 
 #include "util.h"
@@ -112,19 +112,18 @@ static void sgd_update(real *w, const real *g, real *vel, long n, double lr, dou
 /* Adam over n numbers: w, g, m, v [n]. step = lr / (1 - b1^t) and
  * sqrt_bc2 = sqrt(1 - b2^t) are the bias corrections; decay = lr * wd is
  * AdamW's decoupled decay (0 for Adam and for undecayed tensors). */
-static void adam_update(real *w, const real *g, real *m, real *v, long n, double b1, double b2, double eps,
-                        double step, double sqrt_bc2, double decay) {
-#pragma omp parallel for if (n > OMP_MIN) schedule(static)
+/* In `real` arithmetic, so the float build's loop is a vector loop (sqrt and
+ * divide included): the update is memory-bound, and a scalar double loop
+ * cost 5 ns per parameter. keep = 1 - lr*wd is AdamW's decoupled decay. */
+static void adam_update(real *restrict w, const real *restrict g, real *restrict m, real *restrict v, long n, real b1,
+                        real b2, real eps, real step, real inv_sqrt_bc2, real keep) {
+#pragma omp parallel for simd if (n > OMP_MIN) schedule(static)
     for (long i = 0; i < n; i++) {
-        double gi = g[i];
-        double mi = b1 * m[i] + (1 - b1) * gi;
-        double vi = b2 * v[i] + (1 - b2) * gi * gi;
-        m[i] = (real)mi;
-        v[i] = (real)vi;
-        double wi = w[i];
-        wi -= decay * wi;                             /* AdamW: decay first */
-        wi -= step * mi / (sqrt(vi) / sqrt_bc2 + eps);  /* then Adam */
-        w[i] = (real)wi;
+        real mi = b1 * m[i] + (1 - b1) * g[i];
+        real vi = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] * keep - step * mi / (sqrt(vi) * inv_sqrt_bc2 + eps); /* decay first, then Adam */
     }
 }
 
@@ -135,14 +134,14 @@ void optim_step(Optimizer *o) {
         sgd_update(ps->data, ps->grad, o->m, ps->size, o->lr, o->momentum);
         return;
     }
-    double step = o->lr / (1 - pow(o->beta1, (double)o->t));
-    double sqrt_bc2 = sqrt(1 - pow(o->beta2, (double)o->t));
+    real step = (real)(o->lr / (1 - pow(o->beta1, (double)o->t)));
+    real inv_sqrt_bc2 = (real)(1 / sqrt(1 - pow(o->beta2, (double)o->t)));
     for (int k = 0; k < ps->n; k++) {
         const Tensor *p = ps->t[k];
         long off = (long)(p->data - ps->data);  /* its place in the block */
         double decay = (o->kind == OPT_ADAMW && p->ndim >= 2) ? o->lr * o->weight_decay : 0.0;
-        adam_update(p->data, p->grad, o->m + off, o->v + off, p->size, o->beta1, o->beta2, o->eps, step,
-                    sqrt_bc2, decay);
+        adam_update(p->data, p->grad, o->m + off, o->v + off, p->size, (real)o->beta1, (real)o->beta2, (real)o->eps,
+                    step, inv_sqrt_bc2, (real)(1 - decay));
     }
 }
 
