@@ -2,7 +2,7 @@
 # Data: ring-curves.tsv (step, ns_LD, ns_LG, ns_Dx, ns_DGz, sat_LD, sat_LG, sat_Dx, sat_DGz),
 # from chapter 2, cell "train".
 load 'plots/style.gp'
-set multiplot layout 1,2 margins 0.11,0.98,0.13,0.9 spacing 0.08,0
+set multiplot layout 1,2 margins 0.11,0.98,0.16,0.9 spacing 0.08,0
 set xlabel 'step (thousands)'
 set ylabel 'mean σ(D)  (probability "real")'
 set yrange [0:1]

@@ -2,7 +2,7 @@
 # Data: ring-heat-ns.tsv / ring-heat-sat.tsv (x, y, sigmoid D; gnuplot grid),
 # ring-real.tsv (x, y: real points, black), ring-samples.tsv (variant, snapshot, step, x, y), from chapter 2, cell "train".
 load 'plots/style.gp'
-set multiplot layout 1,2 margins 0.07,0.87,0.14,0.92 spacing 0.07,0
+set multiplot layout 1,2 margins 0.07,0.84,0.14,0.92 spacing 0.07,0
 set size ratio -1
 set xrange [-3:3]
 set yrange [-3:3]

@@ -7,7 +7,7 @@ do for [s=0:3] {
   stats data('ring-steps.tsv') using ($1==s ? $2 : NaN) nooutput
   steps[s+1] = int(STATS_max)
 }
-set multiplot layout 2,4 margins 0.08,0.99,0.06,0.93 spacing 0.015,0.07
+set multiplot layout 2,4 margins 0.08,0.99,0.09,0.93 spacing 0.015,0.08
 set size ratio -1
 set xrange [-2.7:2.7]
 set yrange [-2.7:2.7]

@@ -25,7 +25,7 @@ do for [v=0:3] {
     } else { unset title }
     if (s == 0) { set ylabel names[v+1] font ',10' offset -0.5,0 } else { unset ylabel }
     plot data('ring-real.tsv') using 1:2 with points pointtype 7 pointsize 0.2 linecolor rgb '#cccccc', \
-         data('ring-seeds.tsv') using ($1==v && $2==s ? $3 : NaN):4 with points pointtype 7 pointsize 0.2 linecolor rgb '#0072B2'
+         data('ring-seeds.tsv') using ($1==v && $2==s ? $3 : NaN):4 with points pointtype 7 pointsize 0.3 linecolor rgb "#0072B2"
   }
 }
 unset multiplot
