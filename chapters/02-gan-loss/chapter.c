@@ -406,7 +406,7 @@ between them (a continuous $G$ has to carry some mass across the gaps).
 where no sample ever was, and gives its highest scores in small patches at
 the modes, where real and generated points overlap and it can no longer
 tell them apart. *Curves*: the non-saturating run swings hard for its first
-1,000 steps (G's samples sweep across the plane as one arc) and then settles;
+1,000 steps (at step 500 its samples are still one arc) and then settles;
 after that, in both runs, $L_D$ climbs towards $\log 4$ and the mean of
 $D(x)$ and $D(G(z))$ close in on $\tfrac12$ from both sides: neither network
 wins outright, which is what the equilibrium of the game looks like.
