@@ -117,7 +117,7 @@ What is broken, each with its fix:
    transposed convolutions, 7 → 14 → 28.
 3. **`np` and `x_train` are never defined** (no `import numpy as np`, no data
    loading). *Fix:* load the data set and scale its pixels to [−1, 1], the
-   range of G's tanh (cell 2).
+   range of G's tanh (section 2).
 4. **1,000 discriminator steps per generator step, always on the same 32
    images `x_train[:32]`.** D trains against a generator that never moves,
    on 32 real images it sees 2,000 times in a row; the measurement below shows
@@ -464,7 +464,7 @@ static void cell_train(void) {
     log_rows = xcalloc((size_t)n_logs * 5, sizeof(double));
 
     Rng r_init, r_noise, r_data;
-    rng_seed(&r_init, nb_seed() * 1000 + 2); /* the same networks as cell 3 printed */
+    rng_seed(&r_init, nb_seed() * 1000 + 2); /* the same networks as section 3 printed */
     rng_seed(&r_data, nb_seed() * 1000 + 3);
     rng_seed(&r_noise, nb_seed() * 1000 + 5);
     DcganConfig cfg = dcgan_reference();
@@ -532,7 +532,7 @@ static void cell_train(void) {
 /*md
 ## 5. What training shows
 
-The figures below are drawn from the logs of cell 4 (each point a mean over a
+The figures below are drawn from the training log (each point a mean over a
 window of iterations, so the curves show trends, not single noisy batches).
 
 - **Samples over training**: the same 64 noise vectors at six points. At
@@ -615,13 +615,13 @@ static void cell_checkpoint(void) {
     char path[4096];
     snprintf(path, sizeof path, "%s", nb_path("generator.ckpt"));
     dcgan_g_save(path, tr->g);
-    FILE *f = xfopen(path, "rb", "run cell 6 of chapter 3 to write it");
+    FILE *f = xfopen(path, "rb", "run build/bin/03: its last cell writes it");
     fseek(f, 0, SEEK_END);
     long bytes = ftell(f);
     fclose(f);
     nb_printf("saved %s: %ld bytes for %ld parameters (%s)\n", "generator.ckpt", bytes, tr->g->ps->size, REAL_NAME);
 
-    DcganG *g2 = dcgan_g_load(path, "run build/bin/03 (cell 6 writes the checkpoint)");
+    DcganG *g2 = dcgan_g_load(path, "run build/bin/03: its last cell writes it");
     Tape *T = tape_new();
     const long n = (long)GRID * GRID * DCGAN_PIX;
     real *a = xmalloc((size_t)n * sizeof(real)), *b = xmalloc((size_t)n * sizeof(real)); /* [64, 784] each */
