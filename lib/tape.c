@@ -136,6 +136,7 @@ struct Tape {
     Chunk *first, *cur;   /* chunks in allocation order; cur is being filled */
     Tensor **nodes;       /* the tape, in creation order */
     int n, cap;
+    int grads_dirty;      /* has backward written grads since tape_reset? */
 };
 
 Tape *tape_new(void) { return xcalloc(1, sizeof(Tape)); }
@@ -175,6 +176,7 @@ size_t tape_bytes(const Tape *T) {
 
 void tape_reset(Tape *T) {
     T->n = 0;
+    T->grads_dirty = 0;
     T->cur = T->first;
     if (T->cur) T->cur->used = 0;
 }
@@ -234,8 +236,12 @@ void backward(Tape *T, Tensor *loss) {
         fail(EXIT_SOFTWARE, "backward", "reduce the loss to a scalar (t_sum / t_mean)",
              "the loss has %ld elements", loss->size);
     if (!loss->grad) fail(EXIT_SOFTWARE, "backward", "the loss must depend on a parameter", "no gradient flows to the loss");
-    for (int i = 0; i < T->n; i++)
-        if (T->nodes[i]->grad) memset(T->nodes[i]->grad, 0, (size_t)T->nodes[i]->size * sizeof(real));
+    /* grads come zeroed from the arena; only a second backward on the same
+     * tape (the gradient checker, a test) must clear the first one's */
+    if (T->grads_dirty)
+        for (int i = 0; i < T->n; i++)
+            if (T->nodes[i]->grad) memset(T->nodes[i]->grad, 0, (size_t)T->nodes[i]->size * sizeof(real));
+    T->grads_dirty = 1;
     loss->grad[0] = 1;
     for (int i = loss->id; i >= 0; i--) {
         Tensor *t = T->nodes[i];
