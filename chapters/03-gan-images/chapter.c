@@ -8,7 +8,8 @@
  * generator that loads back bit for bit.
  * Leaves out: batch normalisation, evaluation metrics such as FID (they need
  * a trained classifier), conditional generation.
- * Run: make run-03 (about 10 minutes on 2 cores), build/bin/03 --quick
+ * Run: make run-03 (15 minutes measured on a busy 2-core machine; less when
+ * it is idle), build/bin/03 --quick
  * (seconds), build/bin/03 --step to go cell by cell.
  *
  * Dimension key: N = batch (64), Z = latent width (100), PIX = 784 pixels of
@@ -538,17 +539,18 @@ window of iterations, so the curves show trends, not single noisy batches).
 - **Samples over training**: the same 64 noise vectors at six points. At
   step 0, G's output is noise with a fine checkerboard texture, the mark of
   untrained stride-2 transposed convolutions (neighbouring output pixels
-  receive different kernel taps). Within about a hundred iterations, a dark
-  background with a bright blob in the middle, the same for every vector; by
-  the end of the first epoch, distinct silhouettes (tops, trousers, shoes,
-  bags), which sharpen and gain texture as training goes on. Traces of the
-  checkerboard remain.
+  receive different kernel taps). After a few hundred iterations, a bright
+  garment-sized blob on a dark background, nearly the same for every vector;
+  after one or two epochs, blurred silhouettes that differ from vector to
+  vector; by the end, recognisable tops, pullovers, trousers, bags and shoes
+  with some texture, rough at the edges. Traces of the checkerboard remain.
 - **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero:
   each is low only while its network is winning. Expect an unsettled first
-  few hundred iterations, then both settle near their starting values
-  ($2 \log 2$ and $\log 2$), with D slowly pulling ahead ($L_D$ drifting down,
-  $L_G$ up). $L_D$ collapsing to 0 with $L_G$ climbing would mean D had won
-  and G's samples had stopped improving.
+  few hundred iterations; then both stay within a few tenths of a nat of
+  their starting values ($2 \log 2$ and $\log 2$), with D a little ahead and
+  the lead drifting as one network and then the other improves. $L_D$
+  collapsing to 0 with $L_G$ climbing would mean D had won and G's samples
+  had stopped improving; that does not happen here.
 - **D's verdicts**: mean $D(x)$ on real and $D(G(z))$ on fake batches. At the
   game's equilibrium both would be $1/2$; in practice D stays a little ahead,
   $D(x)$ above 1/2 and $D(G(z))$ below.
