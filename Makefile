@@ -30,7 +30,7 @@ NUMS      := $(foreach c,$(CHAPTERS),$(firstword $(subst -, ,$(c))))
 MODEL_SRC := $(sort $(filter-out %/chapter.c,$(wildcard chapters/*/*.c)))
 TEST_SRC  := $(sort $(wildcard tests/*.c))
 
-.PHONY: all check course valgrind deps deps-course deps-bench plots book bench sanitize clean \
+.PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench plots book bench sanitize clean \
         $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit
 
 all: $(addprefix $(BUILD)/bin/,$(NUMS))
@@ -91,6 +91,12 @@ $(BUILD)/san/run-tests: $(TEST_SRC:%.c=$(BUILD)/san/%.o) $(MODEL_SRC:%.c=$(BUILD
 $(BUILD)/san/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
+
+# chapter 1's table of every op's gradient check, from the double build
+$(BUILD)/bin/01-double: $(BUILD)/double/chapters/01-autodiff/chapter.o $(BUILD)/double/libgen.a
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $^ $(LDLIBS) -o $@
+gradcheck-table: $(BUILD)/bin/01-double
+	$(BUILD)/bin/01-double --cell 5 --out $(BUILD)/run-double/01-autodiff | sed -n '/every op/,/worst relative/p'
 
 unit: $(BUILD)/test/tests
 	OMP_WAIT_POLICY=passive $(BUILD)/test/tests --jobs 2

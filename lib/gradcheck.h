@@ -23,8 +23,10 @@
  * bound. In float (h = 1e-2) round-off is ~1e-4, so the floor is 1e-2. */
 #ifdef REAL_DOUBLE
 #define GC_FLOOR 1e-4
+#define GC_STEP 1e-5 /* the step h that suits this build: about eps^(1/3) */
 #else
 #define GC_FLOOR 1e-2
+#define GC_STEP 1e-2
 #endif
 
 typedef struct {
