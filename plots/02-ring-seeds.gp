@@ -1,4 +1,5 @@
-# 02-ring-seeds: G's samples after training for five seeds, three variants.
+# 02-ring-seeds: G's samples after training for five seeds, three variants
+# (non-saturating, saturating, PacGAN with an annealed learning rate).
 # Data: ring-seeds.tsv (variant, seed index, x, y, seed), ring-real.tsv (x, y),
 # from chapter 2, cell "pacgan".
 load 'plots/style.gp'
@@ -7,7 +8,7 @@ do for [s=0:4] {
   stats data('ring-seeds.tsv') using ($1==0 && $2==s ? $5 : NaN) nooutput
   seeds[s+1] = int(STATS_max)
 }
-set multiplot layout 4,5 margins 0.2,0.8,0.02,0.94 spacing 0.008,0.012
+set multiplot layout 3,5 margins 0.2,0.8,0.02,0.92 spacing 0.008,0.012
 set size ratio -1
 set xrange [-2.7:2.7]
 set yrange [-2.7:2.7]
@@ -17,8 +18,8 @@ unset grid
 unset key
 set offsets 0,0,0,0
 set border 15 linecolor rgb '#aaaaaa'
-array names[4] = ['non-saturating', 'saturating', 'ns, annealed', 'PacGAN, annealed']
-do for [v=0:3] {
+array names[3] = ['non-saturating', 'saturating', 'PacGAN, annealed']
+do for [v=0:2] {
   do for [s=0:4] {
     if (v == 0) {
       set title sprintf('seed %d', seeds[s+1]) font ',11' offset 0,-0.4

@@ -43,8 +43,9 @@ toy problem for mode collapse: a ring of 8 Gaussians in the plane.
 
 /* ---- settings ---------------------------------------------------------------- */
 enum {
-    STEPS = 5000,       /* training steps (one D step + one G step each) */
+    STEPS = 10000,      /* training steps (one D step + one G step each) */
     QUICK_STEPS = 40,   /* --quick */
+    NCHECK = 4,         /* the metrics are measured every STEPS / NCHECK steps */
     NSEEDS = 5,         /* seeds per variant in the tables */
     PACK = 2,           /* PacGAN's packing degree for the remedy */
     NSNAP = 4,          /* sample snapshots per figure run */
@@ -289,6 +290,7 @@ typedef struct {
     int figures;             /* keep the trace, snapshots and heat map */
     double anneal;           /* from this fraction of the steps on, lr falls linearly to 0; 1 = constant */
     RingMetrics met;         /* on RING_EVAL_N samples after training */
+    RingMetrics check[NCHECK]; /* the same, at steps/NCHECK, 2 steps/NCHECK, ..., steps (= met) */
     double last_loss_d;      /* L_D of the last step (nats) */
     real *eval;              /* [RING_EVAL_N, 2] those samples */
     RingStepStats *trace;    /* [steps] if figures */
@@ -301,6 +303,17 @@ static void snapshot(const RingGan *m, real *out) {
     Rng zr;
     rng_seed(&zr, 20140610); /* the same z at every snapshot: watch the same points move */
     ring_generate(m, &zr, out, SNAP_N);
+}
+
+/* The metrics of G now, on RING_EVAL_N samples from fresh z (a generator of
+ * their own, apart from training's; the same z at every check), kept in
+ * r->eval. */
+static void evaluate(const RingGan *m, Run *r, RingMetrics *out) {
+    Rng er;
+    rng_seed(&er, r->cfg.seed + 1000003);
+    if (!r->eval) r->eval = xmalloc(sizeof(real) * RING_EVAL_N * 2);
+    ring_generate(m, &er, r->eval, RING_EVAL_N);
+    *out = ring_metrics(r->eval, RING_EVAL_N);
 }
 
 static void run_train(Run *r) {
@@ -324,6 +337,8 @@ static void run_train(Run *r) {
         RingStepStats st = ring_trainer_step(&tr);
         if (r->figures) r->trace[s] = st;
         r->last_loss_d = st.loss_d;
+        if ((s + 1) % (r->steps / NCHECK) == 0 && (s + 1) / (r->steps / NCHECK) <= NCHECK)
+            evaluate(&tr.m, r, &r->check[(s + 1) / (r->steps / NCHECK) - 1]);
     }
     if (r->figures) {
         snapshot(&tr.m, r->snap + (size_t)(NSNAP - 1) * SNAP_N * 2);
@@ -339,11 +354,7 @@ static void run_train(Run *r) {
             xfree(pts);
         }
     }
-    Rng er;
-    rng_seed(&er, r->cfg.seed + 1000003); /* evaluation noise, apart from training's */
-    r->eval = xmalloc(sizeof(real) * RING_EVAL_N * 2);
-    ring_generate(&tr.m, &er, r->eval, RING_EVAL_N);
-    r->met = ring_metrics(r->eval, RING_EVAL_N);
+    r->met = r->check[NCHECK - 1];
     ring_trainer_free(&tr);
 }
 
@@ -381,9 +392,9 @@ static void run_all(Run *runs, int n, const char *label) {
            omp_get_max_threads(), 1e3 * t * omp_get_max_threads() / (double)steps);
 }
 
-enum { NS, SAT, NS_ANNEAL, PAC_ANNEAL, NVARIANT };
-static const char *VARIANT[NVARIANT] = {"non-saturating", "saturating", "ns, annealed", "PacGAN, annealed"};
-#define ANNEAL 0.6 /* the annealed runs decay lr over the last 40 % of the steps */
+enum { NS, SAT, PAC_ANNEAL, NVARIANT };
+static const char *VARIANT[NVARIANT] = {"non-saturating", "saturating", "PacGAN, annealed"};
+#define ANNEAL 0.6 /* the remedy decays lr over the last 40 % of its steps */
 
 /*md
 ## The ring
@@ -569,10 +580,24 @@ static void table(int v, int record) {
     nb_metric(name, hq / NSEEDS, "%");
 }
 
+/* High-quality % (and modes) of each seed of variant v at each check. */
+static void print_checks(int v) {
+    int every = seed_run[v][0].steps / NCHECK;
+    nb_printf("%-17s %5s", "variant", "seed");
+    for (int c = 0; c < NCHECK; c++) nb_printf("   step %6d", (c + 1) * every);
+    nb_printf("   (high-quality %%, modes)\n");
+    for (int s = 0; s < NSEEDS; s++) {
+        nb_printf("%-17s %5llu", VARIANT[v], (unsigned long long)seed_run[v][s].cfg.seed);
+        for (int c = 0; c < NCHECK; c++)
+            nb_printf("   %6.1f %%, %d", seed_run[v][s].check[c].hq, seed_run[v][s].check[c].modes);
+        nb_printf("\n");
+    }
+}
+
 /* The final samples of every seed run, for the seeds figure. */
 static void write_seed_samples(void) {
     FILE *f = nb_open("ring-seeds.tsv");
-    fprintf(f, "# variant (0 non-saturating, 1 saturating, 2 ns annealed, 3 PacGAN annealed)\tseed index\tx\ty\tseed\n");
+    fprintf(f, "# variant (0 non-saturating, 1 saturating, 2 PacGAN annealed)\tseed index\tx\ty\tseed\n");
     for (int v = 0; v < NVARIANT; v++)
         for (int s = 0; s < NSEEDS; s++)
             for (int i = 0; i < SNAP_N; i++)
@@ -596,35 +621,8 @@ static void cell_seeds(void) {
     }
     print_metrics_head();
     for (int v = 0; v < 2; v++) table(v, 1);
-}
-
-/*md
-## Sharper samples: anneal the learning rate
-
-The tables show two different failures. Some runs *drop modes* (zeros in a
-row of counts); others cover all 8 but score a low high-quality %: their
-samples sit near the modes but jitter. Part of that jitter is the optimiser:
-with a constant learning rate, Adam moves every weight by up to about
-$10^{-3}$ per step, for ever, and G's outputs move with them, while a mode is
-only 0.02 wide. Annealing the learning rate, linearly from $10^{-3}$ to 0
-over the last 40 % of the steps, lets the game settle. It is a change of
-the optimiser only (same model, same loss, same steps), so we measure it on
-its own first, on the non-saturating GAN.
-
-In the full run it lifts the seeds that cover the ring to 88-93 % high
-quality, but it does not repair coverage: seed 2 keeps its missing centre
-(6 samples), and seed 4, still smeared along the whole circle when the decay
-starts, ends with 5 modes at 22 %. Sharpness and coverage are different
-problems.
-*/
-static void cell_anneal(void) {
-    for (int s = 0; s < NSEEDS; s++)
-        seed_run[NS_ANNEAL][s] =
-            (Run){.cfg = config(0, 1, nb_seed() + (uint64_t)s), .steps = n_steps(), .anneal = ANNEAL};
-    run_all(seed_run[NS_ANNEAL], NSEEDS, "annealed runs");
-    print_metrics_head();
-    table(NS, 0);
-    table(NS_ANNEAL, 1);
+    nb_printf("\nthe same runs measured along the way:\n");
+    for (int v = 0; v < 2; v++) print_checks(v);
 }
 
 /*md
@@ -657,15 +655,18 @@ static void cell_pacgan(void) {
     for (int s = 0; s < NSEEDS; s++)
         seed_run[PAC_ANNEAL][s] =
             (Run){.cfg = config(0, PACK, nb_seed() + (uint64_t)s), .steps = n_steps(), .anneal = ANNEAL};
-    nb_printf("D: %d -> %d -> %d -> 1 on packs of %d points; G, the loss and the annealing unchanged\n", 2 * PACK,
-              seed_run[PAC_ANNEAL][0].cfg.hidden, seed_run[PAC_ANNEAL][0].cfg.hidden, PACK);
+    nb_printf("D: %d -> %d -> %d -> 1 on packs of %d points; G and the loss unchanged; %d steps, lr %g until step "
+              "%d, then falling linearly to 0\n",
+              2 * PACK, seed_run[PAC_ANNEAL][0].cfg.hidden, seed_run[PAC_ANNEAL][0].cfg.hidden, PACK, n_steps(),
+              seed_run[PAC_ANNEAL][0].cfg.lr, (int)(ANNEAL * n_steps()));
     run_all(seed_run[PAC_ANNEAL], NSEEDS, "PacGAN runs");
     print_metrics_head();
     for (int v = 0; v < NVARIANT; v++) table(v, v == PAC_ANNEAL);
+    nb_printf("\nmeasured along the way (the learning rate decays from step %d on):\n", (int)(ANNEAL * n_steps()));
+    print_checks(PAC_ANNEAL);
     write_seed_samples();
     nb_figure("02-ring-seeds", "Samples after training for each of five seeds, one row per variant: non-saturating, "
-                               "saturating, non-saturating with an annealed learning rate, and PacGAN (packs of 2) "
-                               "with the same annealing");
+                               "saturating, and PacGAN (packs of 2) with an annealed learning rate");
     for (int v = 0; v < NVARIANT; v++)
         for (int s = 0; s < NSEEDS; s++) run_free(&seed_run[v][s]);
 }
@@ -677,7 +678,6 @@ static const Cell CELLS[] = {
     CELL(train, "The ring: both losses, one seed"),
     CELL(metrics, "How many modes, how sharp"),
     CELL(seeds, "Five seeds"),
-    CELL(anneal, "Sharper samples: anneal the learning rate"),
     CELL(pacgan, "A remedy for mode collapse: packing"),
 };
 
