@@ -4,7 +4,7 @@
 load 'plots/style.gp'
 set xlabel 'training step'
 set ylabel 'loss (nats per byte)'
-set key top right
+set key right center
 set yrange [0:*]
 plot data('loss.tsv') using 1:2 with linespoints ls 1 title 'train', \
      ''               using 1:3 with linespoints ls 2 title 'validation', \
