@@ -1,0 +1,165 @@
+/* bench_dcgan.c - one iteration of chapter 3's image GAN, timed.
+ *
+ * Teaches: what a convolutional GAN iteration costs and where the time goes.
+ * The iteration is the one chapter 3 runs (dcgan_step): z ~ N(0, I), G(z),
+ * D step (L_D on real and detached fake, backward, Adam), G step through D
+ * (L_G, backward, Adam), at DESIGN.md's reference sizes (G: Linear(100 ->
+ * 6272), ConvT 128 -> 64 -> 1; D: Conv 1 -> 32 -> 64, Linear(3136 -> 1)),
+ * batch 64. We warm up, then report the median wall-clock time of several
+ * iterations at the default thread count (the chapter's setting) and at 1
+ * thread, and the CPU time per iteration (all threads together: on a busy
+ * machine the wall clock counts time spent descheduled, CPU time does not).
+ * PyTorch on this machine (2 threads) takes 61 ms per iteration (the issue's
+ * measurement). Then a breakdown in thread CPU time at 1 thread: each tape
+ * op's forward and backward (replayed) and the two Adam updates.
+ * Leaves out: data loading and shuffling (random pixels in [-1, 1] stand in
+ * for a batch of Fashion-MNIST; the chapter reads from memory, so it is cheap).
+ *
+ * Run: make bench (or build/bench/bench_dcgan [--quick])
+ */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../chapters/03-gan-images/dcgan.h"
+#include "optim.h"
+#include "tensor.h"
+#include "util.h"
+
+enum { BATCH = 64, MAXREPS = 101 };
+
+/* CPU seconds used by the whole process (every thread); see bench_vae.c. */
+static double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* CPU seconds of the calling thread (the breakdown runs on one thread). */
+static double thread_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The 1-minute load average, or -1 if /proc is not there. */
+static double load_average(void) {
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+/* Median wall-clock ms of one iteration at `threads` threads; CPU ms per
+ * iteration (all threads) into *cpu_ms. x [BATCH, 784]. */
+static double time_steps(DcganTrainer *tr, const real *x, Rng *r, int threads, int warm, int reps, double *cpu_ms) {
+    static double t[MAXREPS];
+    omp_set_num_threads(threads);
+    for (int s = 0; s < warm; s++) dcgan_step(tr, x, r);
+    double c0 = cpu_seconds();
+    for (int s = 0; s < reps; s++) {
+        double t0 = now_seconds();
+        dcgan_step(tr, x, r);
+        t[s] = 1e3 * (now_seconds() - t0);
+    }
+    *cpu_ms = 1e3 * (cpu_seconds() - c0) / reps;
+    return median(t, reps);
+}
+
+/* Replays every node of T (forward in order, backward in reverse), adding
+ * seconds per op kind into f_op, b_op and node counts into count. */
+static void replay(Tape *T, double *f_op, double *b_op, int *count) {
+    for (int i = 0; i < tape_len(T); i++) {
+        Tensor *t = tape_node_at(T, i);
+        if (t->op == OP_LEAF) continue;
+        double t0 = thread_seconds();
+        OPS[t->op].forward(t);
+        f_op[t->op] += thread_seconds() - t0;
+        count[t->op]++;
+    }
+    for (int i = tape_len(T) - 1; i >= 0; i--) {
+        Tensor *t = tape_node_at(T, i);
+        if (t->op == OP_LEAF || !t->grad) continue;
+        double t0 = thread_seconds();
+        OPS[t->op].backward(t);
+        b_op[t->op] += thread_seconds() - t0;
+    }
+}
+
+int main(int argc, char **argv) {
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int warm = quick ? 2 : 10, reps = quick ? 5 : 41;
+    int threads = omp_get_max_threads();
+    double load0 = load_average();
+    DcganConfig cfg = dcgan_reference();
+    Rng r;
+    rng_seed(&r, 0);
+    DcganG *g = dcgan_g_new(cfg);
+    DcganD *d = dcgan_d_new(cfg);
+    dcgan_g_init(g, &r);
+    dcgan_d_init(d, &r);
+    long n_g = g->ps->size, n_d = d->ps->size;
+    DcganTrainer *tr = dcgan_trainer_new(g, d, BATCH);
+    real *x = xmalloc(sizeof(real) * BATCH * DCGAN_PIX); /* [BATCH, 784] */
+    rng_fill_uniform(&r, x, (long)BATCH * DCGAN_PIX, -1, 1);
+
+    printf("image GAN iteration (D step + G step, dcgan_step), float, batch %d, Z %d, G %d->%d->%d->1 (%ld params), "
+           "D 1->%d->%d->1 (%ld params), median of %d\n",
+           BATCH, cfg.zdim, cfg.zdim, cfg.c1, cfg.c2, n_g, cfg.d1, cfg.d2, n_d, reps);
+    double cpun, cpu1;
+    double msn = time_steps(tr, x, &r, threads, warm, reps, &cpun);
+    double ms1 = time_steps(tr, x, &r, 1, warm, reps, &cpu1);
+    double load1 = load_average();
+    printf("  %d threads  %7.2f ms   (CPU %.2f ms, all threads)   <- the chapter's setting; PyTorch, 2 threads: 61 ms\n",
+           threads, msn, cpun);
+    printf("  1 thread   %7.2f ms   (CPU %.2f ms)\n", ms1, cpu1);
+    printf("  load average (1 min) %.2f before, %.2f after, on %d cores%s\n", load0, load1, omp_get_num_procs(),
+           load0 > 0.5 || load1 > 1.5 ? ": the machine was busy; trust the CPU times more than the wall clock,\n"
+                                                "  and set OMP_WAIT_POLICY=passive (bench/README.md)"
+                                              : "");
+    printf("  arenas: G's tape %.1f MB, D's tape %.1f MB\n", tape_bytes(tr->tg) / 1e6, tape_bytes(tr->td) / 1e6);
+
+    /* ---- where the time goes (1 thread) ---- */
+    omp_set_num_threads(1);
+    int n = quick ? 2 : 10;
+    double t_adam = 0, f_op[OP_COUNT] = {0}, b_op[OP_COUNT] = {0};
+    int count[OP_COUNT] = {0};
+    for (int rep = 0; rep < n; rep++) {
+        double t0 = thread_seconds();
+        optim_step(tr->opt_d);
+        optim_step(tr->opt_g);
+        t_adam += thread_seconds() - t0;
+        dcgan_step(tr, x, &r); /* fresh tapes to replay */
+        replay(tr->td, f_op, b_op, count);
+        replay(tr->tg, f_op, b_op, count);
+    }
+    double all = t_adam;
+    for (int k = 0; k < OP_COUNT; k++) all += f_op[k] + b_op[k];
+    printf("  breakdown, 1 thread, CPU time (mean ms per iteration; share of the sum):\n");
+    printf("    %-22s %7.3f ms  %5.1f %%\n", "Adam, G and D", 1e3 * t_adam / n, 100 * t_adam / all);
+    printf("    %-16s %5s %9s %9s\n", "op", "nodes", "forward", "backward");
+    for (int k = 1; k < OP_COUNT; k++)
+        if (count[k])
+            printf("    %-16s x%-4d %6.3f ms %6.3f ms  %5.1f %%\n", OPS[k].name, count[k] / n, 1e3 * f_op[k] / n,
+                   1e3 * b_op[k] / n, 100 * (f_op[k] + b_op[k]) / all);
+    printf("    %-22s %7.3f ms (the step's own median above also holds tape and zeroing overheads)\n", "sum",
+           1e3 * all / n);
+    xfree(x);
+    dcgan_trainer_free(tr);
+    return 0;
+}
