@@ -151,29 +151,35 @@ static inline real gelu_grad(real x) {
     return (real)0.5 * (1 + t) + (real)0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
 }
 
+/* Local restrict pointers: input and output are distinct buffers, and
+ * saying so lets the compiler vectorise without run-time overlap checks. */
 #define UNARY(name, F, DF)                                                       \
     void fwd_##name(Tensor *out) {                                               \
-        const real *a = out->in[0]->data; /* [n] */                              \
+        const real *restrict a = out->in[0]->data; /* [n] */                     \
+        real *restrict z = out->data;              /* [n] */                     \
         real s = out->fp[0];                                                     \
         long n = out->size;                                                      \
         (void)s;                                                                 \
-        _Pragma("omp parallel for if (n > PAR_MIN)")                             \
+        _Pragma("omp parallel for simd if (n > PAR_MIN)")                        \
         for (long i = 0; i < n; i++) {                                           \
             real x = a[i];                                                       \
-            out->data[i] = (F);                                                  \
+            z[i] = (F);                                                          \
         }                                                                        \
     }                                                                            \
     void bwd_##name(Tensor *out) {                                               \
         Tensor *in = out->in[0];                                                 \
         if (!in->grad) return;                                                   \
+        const real *restrict a = in->data, *restrict z = out->data;  /* [n] */   \
+        const real *restrict dz = out->grad;                         /* [n] */   \
+        real *restrict da = in->grad;                                /* [n] */   \
         real s = out->fp[0];                                                     \
         long n = out->size;                                                      \
         (void)s;                                                                 \
-        _Pragma("omp parallel for if (n > PAR_MIN)")                             \
+        _Pragma("omp parallel for simd if (n > PAR_MIN)")                        \
         for (long i = 0; i < n; i++) {                                           \
-            real x = in->data[i], y = out->data[i];                              \
+            real x = a[i], y = z[i];                                             \
             (void)x, (void)y;                                                    \
-            in->grad[i] += out->grad[i] * (DF);                                  \
+            da[i] += dz[i] * (DF);                                               \
         }                                                                        \
     }
 
