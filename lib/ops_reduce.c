@@ -53,8 +53,11 @@ void fwd_reshape(Tensor *out) { (void)out; /* out->data is in[0]->data */ }
 void bwd_reshape(Tensor *out) {
     Tensor *a = out->in[0];
     if (!a->grad) return;
-#pragma omp parallel for if (out->size > PAR_MIN)
-    for (long i = 0; i < out->size; i++) a->grad[i] += out->grad[i];
+    const real *restrict dz = out->grad; /* [n] */
+    real *restrict da = a->grad;         /* [n], its own buffer: only data is shared */
+    long n = out->size;
+#pragma omp parallel for simd if (n > PAR_MIN)
+    for (long i = 0; i < n; i++) da[i] += dz[i];
 }
 
 /* ===========================================================================
