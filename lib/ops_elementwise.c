@@ -19,6 +19,7 @@
 
 #include "tensor.h"
 #include "util.h"
+#include "vmath.h"
 
 /* Loops over more elements than this run on all OpenMP threads; each
  * element is computed by one thread, so the result never depends on how
@@ -71,22 +72,31 @@ Tensor *t_div(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_DIV, "t_div",
  *   forward   z[r, c]  = f(x, y)
  *   backward  da[r, c] += dz[r, c] * df/dx
  *             db[r, c] += dz[r, c] * df/dy          (b of a's shape)
- *             db[c]    += sum over r of the same    (broadcast b: one column
- *                          per thread, rows summed in order: fixed bits) */
+ *             db[c]    += sum over r of the same    (broadcast b)
+ * The broadcast sum walks the rows in order for each column (fixed bits for
+ * any thread count), a block of BCOLS columns per thread, reading each row's
+ * block contiguously. a and b may be one tensor (x * x), so only the output
+ * and dz are declared restrict. */
+#define BCOLS 64
 #define BINARY(name, F, DFDX, DFDY)                                             \
     void fwd_##name(Tensor *out) {                                              \
         Pair p = pair(out);                                                     \
+        real *restrict z = out->data; /* [R, C] */                              \
         long n = out->size;                                                     \
         _Pragma("omp parallel for if (n > PAR_MIN)")                            \
-        for (long r = 0; r < p.R; r++)                                          \
+        for (long r = 0; r < p.R; r++) {                                        \
+            const real *ar = p.a + r * p.C, *br = p.b + r * p.b_stride;         \
+            real *zr = z + r * p.C;                                             \
+            _Pragma("omp simd")                                                 \
             for (long c = 0; c < p.C; c++) {                                    \
-                real x = p.a[r * p.C + c], y = p.b[r * p.b_stride + c];         \
-                out->data[r * p.C + c] = (F);                                   \
+                real x = ar[c], y = br[c];                                      \
+                zr[c] = (F);                                                    \
             }                                                                   \
+        }                                                                       \
     }                                                                           \
     void bwd_##name(Tensor *out) {                                              \
         Pair p = pair(out);                                                     \
-        const real *dz = out->grad; /* [R, C] */                                \
+        const real *restrict dz = out->grad; /* [R, C] */                       \
         long n = out->size;                                                     \
         if (p.ga) {                                                             \
             _Pragma("omp parallel for if (n > PAR_MIN)")                        \
@@ -107,14 +117,16 @@ Tensor *t_div(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_DIV, "t_div",
         }                                                                       \
         if (p.gb && !p.b_stride) {                                              \
             _Pragma("omp parallel for if (n > PAR_MIN)")                        \
-            for (long c = 0; c < p.C; c++) {                                    \
-                real sum = 0;                                                   \
-                for (long r = 0; r < p.R; r++) {                                \
-                    real x = p.a[r * p.C + c], y = p.b[c];                      \
-                    (void)x, (void)y;                                           \
-                    sum += dz[r * p.C + c] * (DFDY);                            \
-                }                                                               \
-                p.gb[c] += sum;                                                 \
+            for (long c0 = 0; c0 < p.C; c0 += BCOLS) {                          \
+                long w = p.C - c0 < BCOLS ? p.C - c0 : BCOLS;                   \
+                real sum[BCOLS] = {0};                                          \
+                for (long r = 0; r < p.R; r++)                                  \
+                    for (long j = 0; j < w; j++) {                              \
+                        real x = p.a[r * p.C + c0 + j], y = p.b[c0 + j];        \
+                        (void)x, (void)y;                                       \
+                        sum[j] += dz[r * p.C + c0 + j] * (DFDY);                \
+                    }                                                           \
+                for (long j = 0; j < w; j++) p.gb[c0 + j] += sum[j];            \
             }                                                                   \
         }                                                                       \
     }
@@ -140,15 +152,18 @@ static Tensor *unary(Tape *T, OpKind op, const char *name, Tensor *a, real s) {
 }
 
 /* GELU, tanh approximation (GPT-2):
- *   gelu(x) = x/2 (1 + tanh(u)),  u = k (x + 0.044715 x^3),  k = sqrt(2/pi)
- *   gelu'(x) = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) k (1 + 3 * 0.044715 x^2) */
+ *   gelu(x) = x/2 (1 + tanh(u)),  u = k (x + 0.044715 x^3),  k = sqrt(2/pi).
+ * Since (1 + tanh u)/2 = sigmoid(2u) = s, this is x s with one exp, and
+ *   gelu'(x) = s + x * 2 s (1 - s) * k (1 + 3 * 0.044715 x^2)
+ * (d/du of (1 + tanh u)/2 is (1 - tanh^2 u)/2 = 2 s (1 - s)). */
 #define GELU_K ((real)0.7978845608028654) /* sqrt(2 / pi) */
 #define GELU_C ((real)0.044715)
 
-static inline real gelu(real x) { return (real)0.5 * x * (1 + tanh(GELU_K * (x + GELU_C * x * x * x))); }
+static inline real gelu_s(real x) { return 1 / (1 + vexp(-2 * GELU_K * (x + GELU_C * x * x * x))); }
+static inline real gelu(real x) { return x * gelu_s(x); }
 static inline real gelu_grad(real x) {
-    real t = tanh(GELU_K * (x + GELU_C * x * x * x));
-    return (real)0.5 * (1 + t) + (real)0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
+    real s = gelu_s(x);
+    return s + x * 2 * s * (1 - s) * GELU_K * (1 + 3 * GELU_C * x * x);
 }
 
 /* Local restrict pointers: input and output are distinct buffers, and
@@ -189,7 +204,7 @@ UNARY(mul_scalar, x * s,                        s)
 UNARY(neg,        -x,                           -1)
 UNARY(relu,       x > 0 ? x : 0,                x > 0 ? 1 : 0)
 UNARY(leaky_relu, x > 0 ? x : s * x,            x > 0 ? 1 : s)
-UNARY(sigmoid,    1 / (1 + exp(-x)),            y * (1 - y))
+UNARY(sigmoid,    1 / (1 + vexp(-x)),           y * (1 - y))
 UNARY(tanh,       tanh(x),                      1 - y * y)
 UNARY(gelu,       gelu(x),                      gelu_grad(x))
 UNARY(exp,        exp(x),                       y)

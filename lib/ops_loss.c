@@ -18,6 +18,7 @@
 #include <tgmath.h>
 
 #include "util.h"
+#include "vmath.h"
 
 #define PAR_MIN (1L << 15) /* below this many elements, one thread */
 
@@ -74,7 +75,7 @@ void bwd_cross_entropy(Tensor *out) {
     for (long r = 0; r < R; r++) {
         const real *xr = x->data + r * V;
         real *dx = x->grad + r * V;
-        for (long j = 0; j < V; j++) dx[j] += gR * exp(xr[j] - lse[r]);
+        for (long j = 0; j < V; j++) dx[j] += gR * vexp(xr[j] - lse[r]);
         dx[out->ids[r]] -= gR;
     }
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "vmath.h"
 
 /* Below this many elements a loop runs on one thread (spawning costs more). */
 #define PAR_MIN (1L << 15)
@@ -51,7 +52,8 @@ void fwd_softmax(Tensor *out) {
         real *yr = y + r * C;
         real m = -INFINITY, s = 0;
         for (long j = 0; j < C; j++) m = xr[j] > m ? xr[j] : m;
-        for (long j = 0; j < C; j++) s += yr[j] = exp(xr[j] - m);
+        for (long j = 0; j < C; j++) yr[j] = vexp(xr[j] - m); /* a vector loop */
+        for (long j = 0; j < C; j++) s += yr[j];
         for (long j = 0; j < C; j++) yr[j] /= s;
     }
 }
