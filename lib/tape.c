@@ -151,7 +151,7 @@ static Chunk *chunk_new(size_t cap) {
     return c;
 }
 
-static void *arena_get(Tape *T, size_t bytes) {
+static void *arena_get(Tape *T, size_t bytes, int zero) {
     bytes = (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
     if (!T->first) T->first = T->cur = chunk_new(bytes > CHUNK_MIN ? bytes : CHUNK_MIN);
     while (T->cur->used + bytes > T->cur->cap) {
@@ -162,11 +162,11 @@ static void *arena_get(Tape *T, size_t bytes) {
     }
     void *p = T->cur->mem + T->cur->used;
     T->cur->used += bytes;
-    memset(p, 0, bytes);
+    if (zero) memset(p, 0, bytes);
     return p;
 }
 
-real *tape_alloc(Tape *T, long n) { return arena_get(T, (size_t)n * sizeof(real)); }
+real *tape_alloc(Tape *T, long n) { return arena_get(T, (size_t)n * sizeof(real), 1); }
 
 size_t tape_bytes(const Tape *T) {
     size_t b = 0;
@@ -198,7 +198,7 @@ Tensor *tape_node_at(const Tape *T, int i) { return T->nodes[i]; }
  * Nodes.
  * ------------------------------------------------------------------------- */
 static Tensor *push(Tape *T, OpKind op, int ndim, const int *shape) {
-    Tensor *t = arena_get(T, sizeof(Tensor));
+    Tensor *t = arena_get(T, sizeof(Tensor), 1);
     set_shape(t, ndim, shape);
     t->op = op;
     if (T->n == T->cap) {
@@ -222,8 +222,11 @@ Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape, Tensor *a, Ten
     t->in[0] = a;
     t->in[1] = b;
     t->in[2] = c;
-    /* reshape is a view: it shares its input's numbers (but has its own grad) */
-    t->data = op == OP_RESHAPE ? a->data : tape_alloc(T, t->size);
+    /* reshape is a view: it shares its input's numbers (but has its own grad).
+     * Other outputs are not zeroed: every forward writes all of its output
+     * (the gradient checks prove it, since they replay each forward over its
+     * old values), and zeroing hundreds of MB per step is not free. */
+    t->data = op == OP_RESHAPE ? a->data : arena_get(T, (size_t)t->size * sizeof(real), 0);
     if ((a && a->grad) || (b && b->grad) || (c && c->grad)) t->grad = tape_alloc(T, t->size);
     return t;
 }
