@@ -8,7 +8,7 @@ do for [s=0:4] {
   stats data('ring-seeds.tsv') using ($1==0 && $2==s ? $5 : NaN) nooutput
   seeds[s+1] = int(STATS_max)
 }
-set multiplot layout 3,5 margins 0.2,0.8,0.02,0.92 spacing 0.008,0.012
+set multiplot layout 3,5 margins 0.1,0.9,0.02,0.93 spacing 0.008,0.012
 set size ratio -1
 set xrange [-2.7:2.7]
 set yrange [-2.7:2.7]

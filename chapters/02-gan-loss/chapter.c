@@ -558,7 +558,9 @@ What the full run (10,000 steps) shows. The non-saturating loss covers all
 8 modes on 3 seeds of 5, a mean of 6.6 modes, as in PyTorch (6.6). Its
 misses are modes dropped for good: seed 0 has no high-quality sample at
 centres 1 and 7 at any check, and seed 4 covers only 2 or 3 centres at
-every check (see the last figure of the chapter). Its mean high quality is 83.8 %
+every check: in the last figure of the chapter the grey real points show
+through at its empty centres, and its blue strays along the arcs are the
+7 % of its samples that are not high quality. Its mean high quality is 83.8 %
 (PyTorch 76 %). The saturating loss covers all 8 modes on 4 seeds of 5
 (mean 7.6; PyTorch 8 on every seed) at 81.5 % (PyTorch 82 %). Its fifth
 seed, seed 3, is caught mid-swing: it had all 8 modes at 89 % at step 7,500,
