@@ -240,7 +240,7 @@ static void clean_line(const char *line, size_t n, Buf *out)
         if (c != ' ') keep = out->n;
     }
     out->n = keep;                             /* trailing blanks dropped */
-    out->p[out->n] = '\0';
+    if (out->p) out->p[out->n] = '\0'; /* a blank first line leaves the buffer unallocated */
 }
 
 /* The whole cleaning: text from any source -> clean lines, each ending in \n. */

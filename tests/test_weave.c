@@ -128,6 +128,14 @@ Test(weave_clean, escape_sequences_are_removed)
     free(s);
 }
 
+Test(weave_clean, output_that_starts_with_a_blank_line_is_kept)
+{
+    /* chapter 5's first cell once printed "\n..." and the weaver crashed */
+    char *s = clean("\n  a\n");
+    cr_assert_str_eq(s, "\n  a\n", "got '%s'", s);
+    free(s);
+}
+
 Test(weave_clean, carriage_return_keeps_what_a_terminal_shows_last)
 {
     char *s = clean("step 1/3\rstep 2/3\r\x1b[2Kstep 3/3 done\r\nnext\n");
