@@ -82,7 +82,7 @@ $(BUILD)/test/tests: $(TEST_SRC:%.c=$(BUILD)/double/%.o) $(MODEL_SRC:%.c=$(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
 
-$(BUILD)/double/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h) $(wildcard chapters/*/*.h)
+$(BUILD)/double/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h) $(wildcard chapters/*/*.h) book/weave.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
 
