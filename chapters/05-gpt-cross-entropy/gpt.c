@@ -266,12 +266,20 @@ static void ln_row(real *out, const real *x, const LayerNorm *ln, int C) {
     for (int i = 0; i < C; i++) out[i] = (x[i] - m) * s * ln->g->data[i] + ln->b->data[i];
 }
 
+/* a [n] . b [n]. The simd reduction lets the compiler keep several partial
+ * sums in vector lanes (a fixed order, so the same bits every run): without
+ * it a float sum is one long serial chain and the cache gains little. */
+static real dot(const real *a, const real *b, int n) {
+    real s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
 /* out [l->out] (+)= W x + b, W [out, in] */
 static void linear_row(real *out, const Linear *l, const real *x, int accumulate) {
     for (int o = 0; o < l->out; o++) {
-        const real *w = l->w->data + (long)o * l->in;
-        real s = l->b ? l->b->data[o] : 0;
-        for (int i = 0; i < l->in; i++) s += w[i] * x[i];
+        real s = (l->b ? l->b->data[o] : 0) + dot(l->w->data + (long)o * l->in, x, l->in);
         out[o] = accumulate ? out[o] + s : s;
     }
 }
@@ -303,9 +311,7 @@ const real *gpt_cache_step(GptCache *c, int token) {
             const real *q = c->qkv + h * hd;                /* [hd] */
             real m = -INFINITY, s = 0;
             for (int j = 0; j <= n; j++) {                  /* scores against positions 0..n */
-                real d = 0;
-                for (int e = 0; e < hd; e++) d += q[e] * K[(long)j * C + h * hd + e];
-                c->att[j] = d * scale;
+                c->att[j] = dot(q, K + (long)j * C + h * hd, hd) * scale;
                 if (c->att[j] > m) m = c->att[j];
             }
             for (int j = 0; j <= n; j++) s += c->att[j] = (real)exp((double)(c->att[j] - m));
@@ -313,7 +319,9 @@ const real *gpt_cache_step(GptCache *c, int token) {
             for (int e = 0; e < hd; e++) y[e] = 0;
             for (int j = 0; j <= n; j++) {
                 real p = c->att[j] / s;
-                for (int e = 0; e < hd; e++) y[e] += p * Vv[(long)j * C + h * hd + e];
+                const real *vj = Vv + (long)j * C + h * hd;
+#pragma omp simd
+                for (int e = 0; e < hd; e++) y[e] += p * vj[e];
             }
         }
         linear_row(x, &b->attn_proj, c->y, 1);              /* x += proj(y) */
@@ -323,12 +331,7 @@ const real *gpt_cache_step(GptCache *c, int token) {
         linear_row(x, &b->mlp_proj, c->hid, 1);             /* x += mlp */
     }
     ln_row(c->xn, x, &g->ln_f, C);
-    for (int v = 0; v < cf->V; v++) { /* tied head: logits[v] = wte[v] . xn */
-        const real *w = g->wte.w->data + (long)v * C;
-        real s = 0;
-        for (int i = 0; i < C; i++) s += w[i] * c->xn[i];
-        c->logits[v] = s;
-    }
+    for (int v = 0; v < cf->V; v++) c->logits[v] = dot(g->wte.w->data + (long)v * C, c->xn, C); /* tied head */
     c->n = n + 1;
     return c->logits;
 }
