@@ -7,7 +7,8 @@
  * backward is off by O(1), a right one by ~1e-9).
  * Also here: also_used_later() (every input feeds a second consumer, so a
  * backward that assigns instead of adding fails), a Shape value for tables
- * of cases, and shape_label() to name a case in a failure message.
+ * of cases, shape_label() to name a case in a failure message, and
+ * expect_params_gradcheck() for a gradcheck over a whole model's ParamSet.
  */
 #ifndef CHECK_UTIL_H
 #define CHECK_UTIL_H
@@ -73,6 +74,13 @@ static inline void expect_grads(Tape *T, Tensor *loss, Tensor **wrt, int n, cons
     cr_assert(g.max_rel <= GC_TOL,
               "%s: worst relative error %.3e > %.0e at input %d, entry %ld (analytic %.12g, numeric %.12g)", label,
               g.max_rel, GC_TOL, g.worst_tensor, g.worst_index, g.analytic, g.numeric);
+}
+
+/* Assert c, a gradcheck over every tensor of ps, stays within GC_TOL; on
+ * failure name the worst parameter tensor and entry. */
+static inline void expect_params_gradcheck(const GradCheck *c, const ParamSet *ps, const char *label) {
+    cr_assert(c->max_rel <= GC_TOL, "%s: worst relative error %.3e > %.0e in %s[%ld] (analytic %.12g, numeric %.12g)",
+              label, c->max_rel, GC_TOL, ps->t[c->worst_tensor]->name, c->worst_index, c->analytic, c->numeric);
 }
 
 #endif

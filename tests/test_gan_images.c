@@ -19,14 +19,15 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../chapters/03-gan-images/dcgan.h"
+#include "catch_fail.h"
 #include "check_util.h"
 #include "checkpoint.h"
 #include "fixture.h"
+#include "fixture_params.h"
 #include "util.h"
 
 #define REF_TOL 1e-8
@@ -36,42 +37,9 @@ static const DcganConfig TINY = {.zdim = 8, .c1 = 4, .c2 = 3, .d1 = 2, .d2 = 3};
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* max |a - b| / max |b|, and where. */
-static double rel_diff(const real *a, const double *b, long n, long *at) {
-    double worst = 0, scale = 1e-300;
-    for (long i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
-    *at = 0;
-    for (long i = 0; i < n; i++)
-        if (fabs((double)a[i] - b[i]) > worst) worst = fabs((double)a[i] - b[i]), *at = i;
-    return worst / scale;
-}
-
+/* A tensor against the fixture's, within REF_TOL (see above). */
 static void expect_ref(const char *what, const Tensor *t, const FixTensor *want) {
-    cr_assert_eq(t->size, want->size, "%s: C has %ld numbers, PyTorch %ld", what, t->size, want->size);
-    long at;
-    double d = rel_diff(t->data, want->data, want->size, &at);
-    cr_assert(d <= REF_TOL, "%s: relative difference %.3e > %.0e at [%ld] (C %.17g, PyTorch %.17g)", what, d, REF_TOL,
-              at, (double)t->data[at], want->data[at]);
-}
-
-static void expect_ref_grad(const char *what, const Tensor *t, const FixTensor *want) {
-    long at;
-    double d = rel_diff(t->grad, want->data, want->size, &at);
-    cr_assert(d <= REF_TOL, "%s: relative difference %.3e > %.0e at [%ld] (C %.17g, PyTorch %.17g)", what, d, REF_TOL,
-              at, (double)t->grad[at], want->data[at]);
-}
-
-/* Copy every parameter of ps from the fixture, by name. */
-static void load_by_name(ParamSet *ps, const Fixture *f) {
-    for (int i = 0; i < ps->n; i++) {
-        Tensor *t = ps->t[i];
-        const FixTensor *w = fixture_get(f, t->name);
-        cr_assert_eq(w->ndim, t->ndim, "%s: fixture has %d dims, model %d", t->name, w->ndim, t->ndim);
-        for (int k = 0; k < t->ndim; k++)
-            cr_assert_eq(w->shape[k], t->shape[k], "%s: dim %d is %d in the fixture, %d in the model", t->name, k,
-                         w->shape[k], t->shape[k]);
-        for (long j = 0; j < t->size; j++) t->data[j] = (real)w->data[j];
-    }
+    expect_fixture_close(what, t->data, t->size, want, REF_TOL);
 }
 
 static Tensor *input_from(Tape *T, const FixTensor *v) {
@@ -93,22 +61,29 @@ static void fixture_like_init(ParamSet *ps, Rng *r) {
     }
 }
 
-static void expect_gradcheck(Tape *T, Tensor *loss, ParamSet *ps, long max_entries) {
+/* A TINY G and D, seeded with `seed` and fixture_like_init'ed in that
+ * order; *r goes on from there. */
+static void fixture_like_pair(uint64_t seed, Rng *r, DcganG **g, DcganD **d) {
+    rng_seed(r, seed);
+    *g = dcgan_g_new(TINY);
+    *d = dcgan_d_new(TINY);
+    fixture_like_init((*g)->ps, r);
+    fixture_like_init((*d)->ps, r);
+}
+
+static void expect_gradcheck(Tape *T, Tensor *loss, ParamSet *ps, long max_entries, const char *label) {
     GradCheck c = gradcheck(T, loss, ps->t, ps->n, GC_H, max_entries);
-    cr_assert(c.checked >= ps->n, "only %ld entries checked", c.checked);
-    cr_assert(c.max_rel <= GC_TOL, "worst relative error %.3e > %.0e in %s[%ld] (analytic %.12g, numeric %.12g)",
-              c.max_rel, GC_TOL, ps->t[c.worst_tensor]->name, c.worst_index, c.analytic, c.numeric);
+    cr_assert(c.checked >= ps->n, "%s: only %ld entries checked", label, c.checked);
+    expect_params_gradcheck(&c, ps, label);
 }
 
 /* ---- gradient checks ------------------------------------------------------ */
 
 Test(gan_images, loss_d_gradient_matches_central_differences_for_every_d_parameter) {
     Rng r;
-    rng_seed(&r, 31);
-    DcganG *g = dcgan_g_new(TINY);
-    DcganD *d = dcgan_d_new(TINY);
-    fixture_like_init(g->ps, &r);
-    fixture_like_init(d->ps, &r);
+    DcganG *g;
+    DcganD *d;
+    fixture_like_pair(31, &r, &g, &d);
     Tape *T = tape_new();
     Tensor *z = rand_leaf(T, &r, 2, SHAPE(BATCH, TINY.zdim), -2, 2, 0);
     Tensor *fake = dcgan_generate(T, g, z);
@@ -116,7 +91,7 @@ Test(gan_images, loss_d_gradient_matches_central_differences_for_every_d_paramet
     memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
     Tensor *x = rand_leaf(T, &r, 4, SHAPE(BATCH, 1, 28, 28), -1, 1, 0);
     Tensor *loss = dcgan_loss_d(T, dcgan_discriminate(T, d, x), dcgan_discriminate(T, d, xf));
-    expect_gradcheck(T, loss, d->ps, 40);
+    expect_gradcheck(T, loss, d->ps, 40, "L_D w.r.t. D");
     tape_free(T);
     dcgan_g_free(g);
     dcgan_d_free(d);
@@ -124,15 +99,13 @@ Test(gan_images, loss_d_gradient_matches_central_differences_for_every_d_paramet
 
 Test(gan_images, loss_g_gradient_matches_central_differences_for_every_g_parameter) {
     Rng r;
-    rng_seed(&r, 32);
-    DcganG *g = dcgan_g_new(TINY);
-    DcganD *d = dcgan_d_new(TINY);
-    fixture_like_init(g->ps, &r);
-    fixture_like_init(d->ps, &r);
+    DcganG *g;
+    DcganD *d;
+    fixture_like_pair(32, &r, &g, &d);
     Tape *T = tape_new();
     Tensor *z = rand_leaf(T, &r, 2, SHAPE(BATCH, TINY.zdim), -2, 2, 0);
     Tensor *loss = dcgan_loss_g(T, dcgan_discriminate(T, d, dcgan_generate(T, g, z)));
-    expect_gradcheck(T, loss, g->ps, 40);
+    expect_gradcheck(T, loss, g->ps, 40, "L_G w.r.t. G");
     tape_free(T);
     dcgan_g_free(g);
     dcgan_d_free(d);
@@ -144,8 +117,8 @@ Test(gan_images, outputs_losses_and_every_gradient_match_pytorch) {
     Fixture *f = fixture_load(FIXTURE_DIR "/gan_images.txt");
     DcganG *g = dcgan_g_new(TINY);
     DcganD *d = dcgan_d_new(TINY);
-    load_by_name(g->ps, f);
-    load_by_name(d->ps, f);
+    params_from_fixture(g->ps, f, copy_fixture_same_shape);
+    params_from_fixture(d->ps, f, copy_fixture_same_shape);
     cr_assert_eq(g->ps->n + d->ps->n, 12, "the model has %d parameter tensors, the fixture 12", g->ps->n + d->ps->n);
 
     /* D's loss, on a detached copy of G(z), as in training */
@@ -162,21 +135,14 @@ Test(gan_images, outputs_losses_and_every_gradient_match_pytorch) {
     expect_ref("loss_d", loss_d, fixture_get(f, "loss_d"));
     params_zero_grad(d->ps);
     backward(T, loss_d);
-    char name[128];
-    for (int i = 0; i < d->ps->n; i++) {
-        snprintf(name, sizeof name, "grad.%s", d->ps->t[i]->name);
-        expect_ref_grad(name, d->ps->t[i], fixture_get(f, name));
-    }
+    expect_grads_match_fixture(f, d->ps, "grad.", REF_TOL);
 
     /* G's loss, through D */
     Tensor *loss_g = dcgan_loss_g(T, dcgan_discriminate(T, d, fake));
     expect_ref("loss_g", loss_g, fixture_get(f, "loss_g"));
     params_zero_grad(g->ps);
     backward(T, loss_g);
-    for (int i = 0; i < g->ps->n; i++) {
-        snprintf(name, sizeof name, "gradg.%s", g->ps->t[i]->name);
-        expect_ref_grad(name, g->ps->t[i], fixture_get(f, name));
-    }
+    expect_grads_match_fixture(f, g->ps, "gradg.", REF_TOL);
     tape_free(T);
     dcgan_g_free(g);
     dcgan_d_free(d);
@@ -213,32 +179,6 @@ Test(gan_images, generator_checkpoint_round_trip_is_exact) {
     dcgan_g_free(g);
     dcgan_g_free(h);
 }
-
-static jmp_buf fail_jmp;
-static int fail_code;
-static char fail_msg[2048];
-static void catch_fail(int code, const char *msg) {
-    fail_code = code;
-    snprintf(fail_msg, sizeof fail_msg, "%s", msg);
-    longjmp(fail_jmp, 1);
-}
-
-/* Run stmt with fail() caught: it must fail with `code`, and the message must
- * contain each of the two needles. */
-#define EXPECT_FAIL(stmt, code, needle1, needle2)                                                         \
-    do {                                                                                                  \
-        fail_code = 0;                                                                                    \
-        set_fail_handler(catch_fail);                                                                     \
-        if (!setjmp(fail_jmp)) {                                                                          \
-            stmt;                                                                                         \
-            set_fail_handler(NULL);                                                                       \
-            cr_assert_fail("%s did not fail", #stmt);                                                     \
-        }                                                                                                 \
-        set_fail_handler(NULL);                                                                           \
-        cr_assert_eq(fail_code, code, "%s: exit code %d, want %d (%s)", #stmt, fail_code, code, fail_msg); \
-        cr_assert(strstr(fail_msg, needle1) && strstr(fail_msg, needle2),                                 \
-                  "%s: message lacks \"%s\" or \"%s\": %s", #stmt, needle1, needle2, fail_msg);            \
-    } while (0)
 
 Test(gan_images, a_missing_generator_checkpoint_names_the_file_and_the_command) {
     EXPECT_FAIL(dcgan_g_load("build/no-such-dir/generator.ckpt", "run `make run-03` first"), EXIT_NOINPUT,

@@ -21,13 +21,14 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../chapters/02-gan-loss/ring.h"
+#include "catch_fail.h"
 #include "check_util.h"
 #include "fixture.h"
+#include "fixture_params.h"
 #include "init.h"
 #include "util.h"
 
@@ -59,43 +60,12 @@ static void expect_gradcheck(Tape *T, Tensor *loss, ParamSet *ps, const char *la
         cr_assert(big > 1e-6, "%s: the gradient of %s is zero everywhere (is the path cut?)", label, ps->t[i]->name);
     }
     cr_assert(c.checked == ps->size, "%s: checked %ld of %ld entries", label, c.checked, ps->size);
-    cr_assert(c.max_rel <= GC_TOL, "%s: worst relative error %.3e > %.0e in %s[%ld] (analytic %.12g, numeric %.12g)",
-              label, c.max_rel, GC_TOL, ps->t[c.worst_tensor]->name, c.worst_index, c.analytic, c.numeric);
+    expect_params_gradcheck(&c, ps, label);
 }
 
-/* max |a - b| / max |b|, and where. */
-static double rel_diff(const real *a, const double *b, long n, long *at) {
-    double worst = 0, scale = 1e-300;
-    for (long i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
-    *at = 0;
-    for (long i = 0; i < n; i++)
-        if (fabs((double)a[i] - b[i]) > worst) worst = fabs((double)a[i] - b[i]), *at = i;
-    return worst / scale;
-}
-
+/* got [n] against the fixture's tensor, within REF_TOL (see above). */
 static void expect_ref(const char *what, const real *got, long n, const FixTensor *want) {
-    long at;
-    cr_assert_eq(n, want->size, "%s: C has %ld numbers, fixture %ld", what, n, want->size);
-    double d = rel_diff(got, want->data, want->size, &at);
-    cr_assert(d <= REF_TOL, "%s: relative difference %.3e > %.0e at [%ld] (C %.17g, PyTorch %.17g)", what, d,
-              REF_TOL, at, (double)got[at], want->data[at]);
-}
-
-static void copy_in(Tensor *t, const FixTensor *f) {
-    cr_assert_eq(t->ndim, f->ndim, "%s: fixture has %d dims, model %d", f->name, f->ndim, t->ndim);
-    for (int d = 0; d < t->ndim; d++)
-        cr_assert_eq(t->shape[d], f->shape[d], "%s: dim %d is %d in the fixture, %d in the model", f->name, d,
-                     f->shape[d], t->shape[d]);
-    for (long j = 0; j < t->size; j++) t->data[j] = (real)f->data[j];
-}
-
-/* Compare every gradient of ps with the fixture's "<prefix><name>". */
-static void expect_grads_ref(const Fixture *f, const ParamSet *ps, const char *prefix) {
-    char name[160];
-    for (int i = 0; i < ps->n; i++) {
-        snprintf(name, sizeof name, "%s%s", prefix, ps->t[i]->name);
-        expect_ref(name, ps->t[i]->grad, ps->t[i]->size, fixture_get(f, name));
-    }
+    expect_fixture_close(what, got, n, want, REF_TOL);
 }
 
 /* ---- gradient checks ------------------------------------------------------------ */
@@ -150,13 +120,12 @@ Test(gan_ring, outputs_losses_and_every_gradient_match_pytorch) {
     Fixture *f = fixture_load(FIXTURE_DIR "/gan_ring.txt");
     enum { Z = 4, H = 8, N = 6 }; /* the fixture's sizes */
     RingGan m = ring_new(Z, H, 1);
-    ParamSet *sets[2] = {m.g, m.d};
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < sets[s]->n; i++) copy_in(sets[s]->t[i], fixture_get(f, sets[s]->t[i]->name));
+    params_from_fixture(m.g, f, copy_fixture_same_shape);
+    params_from_fixture(m.d, f, copy_fixture_same_shape);
     Tape *T = tape_new();
     Tensor *z = tape_input(T, 2, SHAPE(N, Z), 0), *x = tape_input(T, 2, SHAPE(N, 2), 0);
-    copy_in(z, fixture_get(f, "z"));
-    copy_in(x, fixture_get(f, "x"));
+    copy_fixture_same_shape(z, fixture_get(f, "z"));
+    copy_fixture_same_shape(x, fixture_get(f, "x"));
     /* the D step: G(z) detached = copied onto the tape without a gradient */
     Tensor *fake = ring_generator(T, &m, z);
     Tensor *fake_det = tape_input(T, 2, SHAPE(N, 2), 0);
@@ -175,15 +144,15 @@ Test(gan_ring, outputs_losses_and_every_gradient_match_pytorch) {
     params_zero_grad(m.g);
     params_zero_grad(m.d);
     backward(T, loss_d);
-    expect_grads_ref(f, m.d, "grad.");
+    expect_grads_match_fixture(f, m.d, "grad.", REF_TOL);
     for (int i = 0; i < m.g->size; i++) /* detached: L_D reaches no G parameter */
         cr_assert(m.g->grad[i] == 0, "L_D leaked into G: grad %.3g at %d", (double)m.g->grad[i], i);
     params_zero_grad(m.g);
     backward(T, loss_g);
-    expect_grads_ref(f, m.g, "gradg.");
+    expect_grads_match_fixture(f, m.g, "gradg.", REF_TOL);
     params_zero_grad(m.g);
     backward(T, loss_g_sat);
-    expect_grads_ref(f, m.g, "gradgsat.");
+    expect_grads_match_fixture(f, m.g, "gradgsat.", REF_TOL);
     tape_free(T);
     ring_free(&m);
     fixture_free(f);
@@ -282,26 +251,9 @@ Test(gan_ring, one_seed_gives_the_same_training_losses_bit_for_bit) {
 
 /* ---- bad input -------------------------------------------------------------------------------- */
 
-static jmp_buf jb;
-static int got_code;
-static char got_msg[512];
-static void catch_fail(int code, const char *msg) {
-    got_code = code;
-    snprintf(got_msg, sizeof got_msg, "%s", msg);
-    longjmp(jb, 1);
-}
-
 Test(gan_ring, a_batch_that_does_not_split_into_packs_is_a_clear_error) {
     RingConfig c = ring_config_default();
     c.batch = 255, c.pack = 2;
     RingTrainer t;
-    set_fail_handler(catch_fail);
-    if (setjmp(jb) == 0) {
-        ring_trainer_init(&t, &c);
-        set_fail_handler(NULL);
-        cr_assert_fail("batch 255 with packs of 2 was accepted");
-    }
-    set_fail_handler(NULL);
-    cr_assert(got_code == EXIT_USAGE, "exit code %d, want %d", got_code, EXIT_USAGE);
-    cr_assert(strstr(got_msg, "multiple of the packing"), "message does not say what to do: %s", got_msg);
+    EXPECT_FAIL(ring_trainer_init(&t, &c), EXIT_USAGE, "multiple of the packing");
 }

@@ -19,15 +19,16 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../chapters/05-gpt-cross-entropy/gpt.h"
+#include "catch_fail.h"
 #include "check_util.h"
 #include "checkpoint.h"
 #include "data.h"
 #include "fixture.h"
+#include "fixture_params.h"
 #include "optim.h"
 #include "util.h"
 
@@ -35,37 +36,49 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* max |a - b| / max |b|, and where. */
-static double rel_diff(const real *a, const double *b, long n, long *at) {
-    double worst = 0, scale = 1e-300;
-    for (long i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
-    *at = 0;
-    for (long i = 0; i < n; i++)
-        if (fabs((double)a[i] - b[i]) > worst) worst = fabs((double)a[i] - b[i]), *at = i;
-    return worst / scale;
-}
-
+/* a [want->size] against the fixture's tensor, within REF_TOL (see above). */
 static void expect_ref(const char *what, const real *a, const FixTensor *want) {
-    long at;
-    double d = rel_diff(a, want->data, want->size, &at);
-    cr_assert(d <= REF_TOL, "%s: relative difference %.3e > %.0e at [%ld] (C %.17g, PyTorch %.17g)", what, d,
-              REF_TOL, at, (double)a[at], want->data[at]);
+    expect_fixture_close(what, a, want->size, want, REF_TOL);
 }
 
-/* The fixture's model: V 11, ctx 8, L 2, H 2, C 16, weights copied by name. */
-static Gpt *fixture_model(const Fixture *f) {
-    Gpt *g = gpt_new((GptConfig){.V = 11, .ctx = 8, .L = 2, .H = 2, .C = 16});
-    for (int i = 0; i < g->ps->n; i++) {
-        Tensor *t = g->ps->t[i];
-        const FixTensor *w = fixture_get(f, t->name);
-        cr_assert_eq(w->size, t->size, "%s: fixture has %ld numbers, model %ld", t->name, w->size, t->size);
-        for (long j = 0; j < t->size; j++) t->data[j] = (real)w->data[j];
-    }
-    return g;
-}
+/* The fixture's model (V 11, ctx 8, L 2, H 2, C 16, weights copied by name)
+ * and its batch of 2 x 8 token ids and targets. */
+typedef struct {
+    Fixture *f;
+    Gpt *g;
+    int idx[16], tgt[16];
+} GptFixture;
 
 static void ids_of(const FixTensor *t, int *out) {
     for (long i = 0; i < t->size; i++) out[i] = (int)t->data[i];
+}
+
+static GptFixture fixture_open(void) {
+    GptFixture x;
+    x.f = fixture_load(FIXTURE_DIR "/gpt.txt");
+    x.g = gpt_new((GptConfig){.V = 11, .ctx = 8, .L = 2, .H = 2, .C = 16});
+    params_from_fixture(x.g->ps, x.f, copy_fixture);
+    ids_of(fixture_get(x.f, "idx"), x.idx);
+    ids_of(fixture_get(x.f, "targets"), x.tgt);
+    return x;
+}
+
+static void fixture_close(GptFixture *x) {
+    gpt_free(x->g);
+    fixture_free(x->f);
+}
+
+/* One training step on the fixture's batch, as chapter 5 takes it: the
+ * loss on a fresh tape, backward, clipping at norm 1, optimizer step.
+ * Returns the loss node; the gradient norm before clipping into *norm. */
+static Tensor *train_step(Tape *T, GptFixture *x, Optimizer *o, double *norm) {
+    tape_reset(T);
+    Tensor *loss = gpt_loss(T, x->g, x->idx, x->tgt, 2, 8, NULL);
+    params_zero_grad(x->g->ps);
+    backward(T, loss);
+    *norm = clip_grad_norm(x->g->ps, 1.0);
+    optim_step(o);
+    return loss;
 }
 
 /* ---- gradient check ------------------------------------------------------ */
@@ -90,8 +103,7 @@ Test(gpt, loss_gradient_matches_central_differences_for_every_parameter) {
     Tensor *loss = gpt_loss(T, g, idx, tgt, B, TT, NULL);
     GradCheck c = gradcheck(T, loss, g->ps->t, g->ps->n, GC_H, 24);
     cr_assert(c.checked >= 24 * 10, "only %ld entries checked", c.checked);
-    cr_assert(c.max_rel <= GC_TOL, "worst relative error %.3e > %.0e in %s[%ld] (analytic %.12g, numeric %.12g)",
-              c.max_rel, GC_TOL, g->ps->t[c.worst_tensor]->name, c.worst_index, c.analytic, c.numeric);
+    expect_params_gradcheck(&c, g->ps, "loss w.r.t. every parameter");
     tape_free(T);
     gpt_free(g);
 }
@@ -99,96 +111,66 @@ Test(gpt, loss_gradient_matches_central_differences_for_every_parameter) {
 /* ---- reference check -------------------------------------------------------- */
 
 Test(gpt, logits_loss_and_every_gradient_match_pytorch) {
-    Fixture *f = fixture_load(FIXTURE_DIR "/gpt.txt");
-    Gpt *g = fixture_model(f);
-    int idx[16], tgt[16];
-    ids_of(fixture_get(f, "idx"), idx);
-    ids_of(fixture_get(f, "targets"), tgt);
+    GptFixture x = fixture_open();
     Tape *T = tape_new();
     Tensor *logits;
-    Tensor *loss = gpt_loss(T, g, idx, tgt, 2, 8, &logits);
-    expect_ref("logits", logits->data, fixture_get(f, "logits"));
-    expect_ref("loss", loss->data, fixture_get(f, "loss"));
-    params_zero_grad(g->ps);
+    Tensor *loss = gpt_loss(T, x.g, x.idx, x.tgt, 2, 8, &logits);
+    expect_ref("logits", logits->data, fixture_get(x.f, "logits"));
+    expect_ref("loss", loss->data, fixture_get(x.f, "loss"));
+    params_zero_grad(x.g->ps);
     backward(T, loss);
-    char name[128];
-    for (int i = 0; i < g->ps->n; i++) {
-        snprintf(name, sizeof name, "grad.%s", g->ps->t[i]->name);
-        expect_ref(name, g->ps->t[i]->grad, fixture_get(f, name));
-    }
+    expect_grads_match_fixture(x.f, x.g->ps, "grad.", REF_TOL);
     tape_free(T);
-    gpt_free(g);
-    fixture_free(f);
+    fixture_close(&x);
 }
 
 Test(gpt, five_adamw_steps_match_pytorch_losses_and_grad_norms) {
-    Fixture *f = fixture_load(FIXTURE_DIR "/gpt.txt");
-    Gpt *g = fixture_model(f);
-    int idx[16], tgt[16];
-    ids_of(fixture_get(f, "idx"), idx);
-    ids_of(fixture_get(f, "targets"), tgt);
-    Optimizer *o = adamw_new(g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
+    GptFixture x = fixture_open();
+    Optimizer *o = adamw_new(x.g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
     Tape *T = tape_new();
     real losses[5], norms[5];
     for (int t = 0; t < 5; t++) { /* the README's schedule: warm-up over 100 steps, clip at 1 */
         optim_set_lr(o, 1e-3 * fmin(1.0, (t + 1) / 100.0));
-        tape_reset(T);
-        Tensor *loss = gpt_loss(T, g, idx, tgt, 2, 8, NULL);
-        params_zero_grad(g->ps);
-        backward(T, loss);
-        losses[t] = loss->data[0];
-        norms[t] = (real)clip_grad_norm(g->ps, 1.0);
-        optim_step(o);
+        double norm;
+        losses[t] = train_step(T, &x, o, &norm)->data[0];
+        norms[t] = (real)norm;
     }
-    expect_ref("adamw_losses", losses, fixture_get(f, "adamw_losses"));
-    expect_ref("grad_norm", norms, fixture_get(f, "grad_norm"));
+    expect_ref("adamw_losses", losses, fixture_get(x.f, "adamw_losses"));
+    expect_ref("grad_norm", norms, fixture_get(x.f, "grad_norm"));
     optim_free(o);
     tape_free(T);
-    gpt_free(g);
-    fixture_free(f);
+    fixture_close(&x);
 }
 
 Test(gpt, training_step_allocates_nothing_after_the_first) {
-    Fixture *f = fixture_load(FIXTURE_DIR "/gpt.txt");
-    Gpt *g = fixture_model(f);
-    int idx[16], tgt[16];
-    ids_of(fixture_get(f, "idx"), idx);
-    ids_of(fixture_get(f, "targets"), tgt);
-    Optimizer *o = adamw_new(g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
+    GptFixture x = fixture_open();
+    Optimizer *o = adamw_new(x.g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
     Tape *T = tape_new();
     long after_first = 0;
     size_t bytes_first = 0;
     for (int t = 0; t < 4; t++) {
-        tape_reset(T);
-        Tensor *loss = gpt_loss(T, g, idx, tgt, 2, 8, NULL);
-        params_zero_grad(g->ps);
-        backward(T, loss);
-        clip_grad_norm(g->ps, 1.0);
-        optim_step(o);
+        double norm;
+        train_step(T, &x, o, &norm);
         if (t == 0) after_first = alloc_count(), bytes_first = tape_bytes(T);
     }
     cr_assert_eq(alloc_count(), after_first, "steps 2-4 made %ld allocations", alloc_count() - after_first);
     cr_assert_eq(tape_bytes(T), bytes_first, "the arena grew after step 1");
     optim_free(o);
     tape_free(T);
-    gpt_free(g);
-    fixture_free(f);
+    fixture_close(&x);
 }
 
 /* ---- the key/value cache ------------------------------------------------------ */
 
 Test(gpt, kv_cache_logits_match_the_full_forward_at_every_position) {
-    Fixture *f = fixture_load(FIXTURE_DIR "/gpt.txt");
-    Gpt *g = fixture_model(f);
-    int idx[16];
-    ids_of(fixture_get(f, "idx"), idx);
+    GptFixture x = fixture_open();
     Tape *T = tape_new();
-    Tensor *logits = gpt_forward(T, g, idx, 1, 8, NULL); /* [1, 8, 11] */
-    GptCache *c = gpt_cache_new(g);
+    Tensor *logits = gpt_forward(T, x.g, x.idx, 1, 8, NULL); /* [1, 8, 11] */
+    GptCache *c = gpt_cache_new(x.g);
     double worst = 0;
     int at = 0;
     for (int t = 0; t < 8; t++) {
-        const real *l = gpt_cache_step(c, idx[t]);
+        const real *l = gpt_cache_step(c, x.idx[t]);
         for (int v = 0; v < 11; v++) {
             double d = fabs((double)l[v] - (double)logits->data[t * 11 + v]);
             if (d > worst) worst = d, at = t;
@@ -198,16 +180,15 @@ Test(gpt, kv_cache_logits_match_the_full_forward_at_every_position) {
     cr_assert(worst <= 1e-10, "cached logits differ by %.3e at position %d", worst, at);
     gpt_cache_free(c);
     tape_free(T);
-    gpt_free(g);
-    fixture_free(f);
+    fixture_close(&x);
 }
 
 Test(gpt, sampling_with_the_kv_cache_gives_the_same_bytes_as_full_recompute) {
     /* 60 new tokens with context 8: the window slides (and the cache is
      * refilled) many times. Both generators draw one uniform per token from
      * the same seed, so equal logits give equal tokens. */
-    Fixture *f = fixture_load(FIXTURE_DIR "/gpt.txt");
-    Gpt *g = fixture_model(f);
+    GptFixture x = fixture_open();
+    Gpt *g = x.g;
     int prompt[3] = {1, 4, 2};
     struct { double temp; int top_k; } modes[] = {{1.0, 0}, {0.7, 4}, {1.5, 1}};
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
@@ -234,8 +215,7 @@ Test(gpt, sampling_with_the_kv_cache_gives_the_same_bytes_as_full_recompute) {
     gpt_generate(g, longp, 20, a, 10, 1.0, 0, &r1);
     gpt_generate_nocache(g, longp, 20, b, 10, 1.0, 0, &r2);
     cr_assert(memcmp(a, b, sizeof a) == 0, "long prompt: cached and recomputed samples differ");
-    gpt_free(g);
-    fixture_free(f);
+    fixture_close(&x);
 }
 
 Test(gpt, top_k_keeps_the_k_largest_logits_and_a_low_temperature_sharpens) {
@@ -256,32 +236,6 @@ Test(gpt, top_k_keeps_the_k_largest_logits_and_a_low_temperature_sharpens) {
 
 /* ---- bad input ------------------------------------------------------------- */
 
-static jmp_buf fail_jmp;
-static int fail_code;
-static char fail_msg[2048];
-static void catch_fail(int code, const char *msg) {
-    fail_code = code;
-    snprintf(fail_msg, sizeof fail_msg, "%s", msg);
-    longjmp(fail_jmp, 1);
-}
-
-/* Run stmt with fail() caught: it must fail with `code`, and the message must
- * contain each of the two needles. */
-#define EXPECT_FAIL(stmt, code, needle1, needle2)                                                         \
-    do {                                                                                                  \
-        fail_code = 0;                                                                                    \
-        set_fail_handler(catch_fail);                                                                     \
-        if (!setjmp(fail_jmp)) {                                                                          \
-            stmt;                                                                                         \
-            set_fail_handler(NULL);                                                                       \
-            cr_assert_fail("%s did not fail", #stmt);                                                     \
-        }                                                                                                 \
-        set_fail_handler(NULL);                                                                           \
-        cr_assert_eq(fail_code, code, "%s: exit code %d, want %d (%s)", #stmt, fail_code, code, fail_msg); \
-        cr_assert(strstr(fail_msg, needle1) && strstr(fail_msg, needle2),                                 \
-                  "%s: message lacks \"%s\" or \"%s\": %s", #stmt, needle1, needle2, fail_msg);            \
-    } while (0)
-
 Test(gpt, a_missing_checkpoint_names_the_file_and_the_command_that_makes_it) {
     unsigned char vocab[256];
     EXPECT_FAIL(gpt_load("build/no-such-dir/gpt.ckpt", vocab, "run `make run-05` first"), EXIT_NOINPUT,
@@ -301,8 +255,8 @@ Test(gpt, a_checkpoint_of_another_model_is_refused_by_its_meta_line) {
 }
 
 Test(gpt, a_checkpoint_round_trip_gives_the_same_model_and_vocabulary) {
-    Fixture *f = fixture_load(FIXTURE_DIR "/gpt.txt");
-    Gpt *g = fixture_model(f);
+    GptFixture x = fixture_open();
+    Gpt *g = x.g;
     unsigned char vocab[11] = {'\n', ' ', '!', 'a', 'b', 'c', 'd', 'e', 0xc3, 0xa9, '~'}, back[256];
     make_dirs("build/test-tmp");
     gpt_save("build/test-tmp/gpt.ckpt", g, vocab);
@@ -311,8 +265,7 @@ Test(gpt, a_checkpoint_round_trip_gives_the_same_model_and_vocabulary) {
     cr_assert(memcmp(back, vocab, sizeof vocab) == 0, "vocabulary changed in the round trip");
     cr_assert(memcmp(h->ps->data, g->ps->data, (size_t)g->ps->size * sizeof(real)) == 0, "weights changed");
     gpt_free(h);
-    gpt_free(g);
-    fixture_free(f);
+    fixture_close(&x);
 }
 
 Test(gpt, a_missing_corpus_names_the_directory_and_what_to_install) {

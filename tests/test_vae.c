@@ -25,32 +25,15 @@
 #include "../chapters/04-vae-elbo/vae.h"
 #include "check_util.h"
 #include "fixture.h"
+#include "fixture_params.h"
 
 #define REF_TOL 1e-8
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* max |a - b| / max |b|, and where. */
-static double rel_diff(const real *a, const double *b, long n, long *at) {
-    double worst = 0, scale = 1e-300;
-    for (long i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
-    *at = 0;
-    for (long i = 0; i < n; i++)
-        if (fabs((double)a[i] - b[i]) > worst) worst = fabs((double)a[i] - b[i]), *at = i;
-    return worst / scale;
-}
-
+/* A tensor against the fixture's, within REF_TOL (see above). */
 static void expect_ref(const char *what, const Tensor *t, const FixTensor *want) {
-    long at;
-    cr_assert_eq(t->size, want->size, "%s: C has %ld numbers, fixture %ld", what, t->size, want->size);
-    double d = rel_diff(t->data, want->data, want->size, &at);
-    cr_assert(d <= REF_TOL, "%s: relative difference %.3e > %.0e at [%ld] (C %.17g, PyTorch %.17g)", what, d,
-              REF_TOL, at, (double)t->data[at], want->data[at]);
-}
-
-static void copy_in(Tensor *t, const FixTensor *f) {
-    cr_assert_eq(t->size, f->size, "%s: fixture has %ld numbers, model %ld", f->name, f->size, t->size);
-    for (long j = 0; j < t->size; j++) t->data[j] = (real)f->data[j];
+    expect_fixture_close(what, t->data, t->size, want, REF_TOL);
 }
 
 /* ---- gradient check ------------------------------------------------------ */
@@ -71,8 +54,7 @@ Test(vae, neg_elbo_gradient_matches_central_differences_for_every_parameter) {
     VaeOut o = vae_forward(T, &m, x, eps);
     GradCheck c = gradcheck(T, o.loss, m.ps->t, m.ps->n, GC_H, 40);
     cr_assert(c.checked >= 150, "only %ld entries checked (all of each small tensor, 40 of a big one)", c.checked);
-    cr_assert(c.max_rel <= GC_TOL, "worst relative error %.3e > %.0e in %s[%ld] (analytic %.12g, numeric %.12g)",
-              c.max_rel, GC_TOL, m.ps->t[c.worst_tensor]->name, c.worst_index, c.analytic, c.numeric);
+    expect_params_gradcheck(&c, m.ps, "-ELBO w.r.t. every parameter");
     tape_free(T);
     vae_free(&m);
 }
@@ -82,11 +64,11 @@ Test(vae, neg_elbo_gradient_matches_central_differences_for_every_parameter) {
 Test(vae, outputs_terms_loss_and_every_gradient_match_pytorch) {
     Fixture *f = fixture_load(FIXTURE_DIR "/vae.txt");
     Vae m = vae_new(12, 7, 3); /* the fixture's D, H, Z; batch N 4 */
-    for (int i = 0; i < m.ps->n; i++) copy_in(m.ps->t[i], fixture_get(f, m.ps->t[i]->name));
+    params_from_fixture(m.ps, f, copy_fixture);
     Tape *T = tape_new();
     Tensor *x = tape_input(T, 2, SHAPE(4, 12), 0), *eps = tape_input(T, 2, SHAPE(4, 3), 0);
-    copy_in(x, fixture_get(f, "x"));
-    copy_in(eps, fixture_get(f, "eps"));
+    copy_fixture(x, fixture_get(f, "x"));
+    copy_fixture(eps, fixture_get(f, "eps"));
     VaeOut o = vae_forward(T, &m, x, eps);
     expect_ref("mu", o.mu, fixture_get(f, "mu"));
     expect_ref("logvar", o.logvar, fixture_get(f, "logvar"));
@@ -97,13 +79,7 @@ Test(vae, outputs_terms_loss_and_every_gradient_match_pytorch) {
     expect_ref("loss", o.loss, fixture_get(f, "loss"));
     params_zero_grad(m.ps);
     backward(T, o.loss);
-    char name[128];
-    for (int i = 0; i < m.ps->n; i++) {
-        Tensor g = *m.ps->t[i];
-        g.data = g.grad; /* compare the gradient buffer */
-        snprintf(name, sizeof name, "grad.%s", m.ps->t[i]->name);
-        expect_ref(name, &g, fixture_get(f, name));
-    }
+    expect_grads_match_fixture(f, m.ps, "grad.", REF_TOL);
     tape_free(T);
     vae_free(&m);
     fixture_free(f);
