@@ -37,6 +37,7 @@
 
 #include "../chapters/03-gan-images/dcgan.h"
 #include "fixture.h"
+#include "fixture_params.h"
 
 #define FORMULA_TOL 1e-14
 #define REF_TOL 1e-8
@@ -71,18 +72,6 @@ static void formula_fill(const Formula *F, int p, real *v, long n) {
 static void expect_close(const char *what, double got, double want, double scale, double tol) {
     double d = fabs(got - want) / fmax(scale, 1e-300);
     cr_assert(d <= tol, "%s: relative difference %.3e > %.0e (C %.17g, PyTorch %.17g)", what, d, tol, got, want);
-}
-
-/* Whole small tensor (logits, losses): relative to its largest entry. */
-static void expect_all(const char *what, const real *v, long n, const FixTensor *want) {
-    cr_assert_eq(n, want->size, "%s: C has %ld numbers, PyTorch %ld", what, n, want->size);
-    double scale = 0;
-    for (long i = 0; i < n; i++) scale = fmax(scale, fabs(want->data[i]));
-    for (long i = 0; i < n; i++) {
-        char label[128];
-        snprintf(label, sizeof label, "%s[%ld]", what, i);
-        expect_close(label, (double)v[i], want->data[i], scale, REF_TOL);
-    }
 }
 
 /* v [n] against sample.<name> at idx.<name>, relative to the largest sampled
@@ -134,6 +123,16 @@ static int fill_params(ParamSet *ps, const Formula *F, const Fixture *f, int p0)
     return p0 + ps->n;
 }
 
+/* Every gradient of ps against the fixture's samples and stats of
+ * "<prefix><name>", within REF_TOL. */
+static void expect_grad_samples(const Fixture *f, const ParamSet *ps, const char *prefix) {
+    char name[160];
+    for (int i = 0; i < ps->n; i++) {
+        snprintf(name, sizeof name, "%s%s", prefix, ps->t[i]->name);
+        expect_samples(f, name, ps->t[i]->grad, ps->t[i]->size, REF_TOL);
+    }
+}
+
 /* ---- the check ------------------------------------------------------------------ */
 
 Test(gan_images_full, real_size_model_matches_pytorch_outputs_losses_and_gradients) {
@@ -162,27 +161,20 @@ Test(gan_images_full, real_size_model_matches_pytorch_outputs_losses_and_gradien
     Tensor *xf = tape_input(T, 4, fake->shape, 0);
     memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
     Tensor *l_real = dcgan_discriminate(T, d, x), *l_fake = dcgan_discriminate(T, d, xf); /* [N, 1] */
-    expect_all("d_real", l_real->data, l_real->size, fixture_get(f, "d_real"));
-    expect_all("d_fake", l_fake->data, l_fake->size, fixture_get(f, "d_fake"));
+    expect_fixture_close("d_real", l_real->data, l_real->size, fixture_get(f, "d_real"), REF_TOL);
+    expect_fixture_close("d_fake", l_fake->data, l_fake->size, fixture_get(f, "d_fake"), REF_TOL);
     Tensor *loss_d = dcgan_loss_d(T, l_real, l_fake);
-    expect_all("loss_d", loss_d->data, 1, fixture_get(f, "loss_d"));
+    expect_fixture_close("loss_d", loss_d->data, 1, fixture_get(f, "loss_d"), REF_TOL);
     params_zero_grad(d->ps);
     backward(T, loss_d);
-    char name[160];
-    for (int i = 0; i < d->ps->n; i++) {
-        snprintf(name, sizeof name, "grad.%s", d->ps->t[i]->name);
-        expect_samples(f, name, d->ps->t[i]->grad, d->ps->t[i]->size, REF_TOL);
-    }
+    expect_grad_samples(f, d->ps, "grad.");
 
     /* G's non-saturating loss, through D */
     Tensor *loss_g = dcgan_loss_g(T, dcgan_discriminate(T, d, fake));
-    expect_all("loss_g", loss_g->data, 1, fixture_get(f, "loss_g"));
+    expect_fixture_close("loss_g", loss_g->data, 1, fixture_get(f, "loss_g"), REF_TOL);
     params_zero_grad(g->ps);
     backward(T, loss_g);
-    for (int i = 0; i < g->ps->n; i++) {
-        snprintf(name, sizeof name, "gradg.%s", g->ps->t[i]->name);
-        expect_samples(f, name, g->ps->t[i]->grad, g->ps->t[i]->size, REF_TOL);
-    }
+    expect_grad_samples(f, g->ps, "gradg.");
     tape_free(T);
     dcgan_g_free(g);
     dcgan_d_free(d);
