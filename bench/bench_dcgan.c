@@ -19,86 +19,28 @@
  */
 #include <omp.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../chapters/03-gan-images/dcgan.h"
+#include "bench_util.h"
 #include "optim.h"
 #include "tensor.h"
 #include "util.h"
 
-enum { BATCH = 64, MAXREPS = 101 };
+enum { BATCH = 64 };
 
-/* CPU seconds used by the whole process (every thread); see bench_vae.c. */
-static double cpu_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
+/* What one timed iteration needs: the trainer, a batch x [BATCH, 784], the
+ * noise generator. */
+typedef struct {
+    DcganTrainer *tr;
+    const real *x;
+    Rng *r;
+} Step;
 
-/* CPU seconds of the calling thread (the breakdown runs on one thread). */
-static double thread_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* The 1-minute load average, or -1 if /proc is not there. */
-static double load_average(void) {
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1) l = -1;
-        fclose(f);
-    }
-    return l;
-}
-
-/* Median wall-clock ms of one iteration at `threads` threads; CPU ms per
- * iteration (all threads) into *cpu_ms. x [BATCH, 784]. */
-static double time_steps(DcganTrainer *tr, const real *x, Rng *r, int threads, int warm, int reps, double *cpu_ms) {
-    static double t[MAXREPS];
-    omp_set_num_threads(threads);
-    for (int s = 0; s < warm; s++) dcgan_step(tr, x, r);
-    double c0 = cpu_seconds();
-    for (int s = 0; s < reps; s++) {
-        double t0 = now_seconds();
-        dcgan_step(tr, x, r);
-        t[s] = 1e3 * (now_seconds() - t0);
-    }
-    *cpu_ms = 1e3 * (cpu_seconds() - c0) / reps;
-    return median(t, reps);
-}
-
-/* Replays every node of T (forward in order, backward in reverse), adding
- * seconds per op kind into f_op, b_op and node counts into count. */
-static void replay(Tape *T, double *f_op, double *b_op, int *count) {
-    for (int i = 0; i < tape_len(T); i++) {
-        Tensor *t = tape_node_at(T, i);
-        if (t->op == OP_LEAF) continue;
-        double t0 = thread_seconds();
-        OPS[t->op].forward(t);
-        f_op[t->op] += thread_seconds() - t0;
-        count[t->op]++;
-    }
-    for (int i = tape_len(T) - 1; i >= 0; i--) {
-        Tensor *t = tape_node_at(T, i);
-        if (t->op == OP_LEAF || !t->grad) continue;
-        double t0 = thread_seconds();
-        OPS[t->op].backward(t);
-        b_op[t->op] += thread_seconds() - t0;
-    }
+/* One timed iteration, for time_steps (bench_util.h). */
+static void step(void *ctx) {
+    Step *s = ctx;
+    dcgan_step(s->tr, s->x, s->r);
 }
 
 int main(int argc, char **argv) {
@@ -122,8 +64,9 @@ int main(int argc, char **argv) {
            "D 1->%d->%d->1 (%ld params), median of %d\n",
            BATCH, cfg.zdim, cfg.zdim, cfg.c1, cfg.c2, n_g, cfg.d1, cfg.d2, n_d, reps);
     double cpun, cpu1;
-    double msn = time_steps(tr, x, &r, threads, warm, reps, &cpun);
-    double ms1 = time_steps(tr, x, &r, 1, warm, reps, &cpu1);
+    Step st = {tr, x, &r};
+    double msn = time_steps(step, &st, threads, warm, reps, &cpun);
+    double ms1 = time_steps(step, &st, 1, warm, reps, &cpu1);
     double load1 = load_average();
     printf("  %d threads  %7.2f ms   (CPU %.2f ms, all threads)   <- the chapter's setting; PyTorch, 2 threads: 61 ms\n",
            threads, msn, cpun);
@@ -145,18 +88,14 @@ int main(int argc, char **argv) {
         optim_step(tr->opt_g);
         t_adam += thread_seconds() - t0;
         dcgan_step(tr, x, &r); /* fresh tapes to replay */
-        replay(tr->td, f_op, b_op, count);
-        replay(tr->tg, f_op, b_op, count);
+        replay(tr->td, thread_seconds, f_op, b_op, count);
+        replay(tr->tg, thread_seconds, f_op, b_op, count);
     }
-    double all = t_adam;
-    for (int k = 0; k < OP_COUNT; k++) all += f_op[k] + b_op[k];
+    double all = t_adam + ops_total(f_op, b_op);
     printf("  breakdown, 1 thread, CPU time (mean ms per iteration; share of the sum):\n");
     printf("    %-22s %7.3f ms  %5.1f %%\n", "Adam, G and D", 1e3 * t_adam / n, 100 * t_adam / all);
     printf("    %-16s %5s %9s %9s\n", "op", "nodes", "forward", "backward");
-    for (int k = 1; k < OP_COUNT; k++)
-        if (count[k])
-            printf("    %-16s x%-4d %6.3f ms %6.3f ms  %5.1f %%\n", OPS[k].name, count[k] / n, 1e3 * f_op[k] / n,
-                   1e3 * b_op[k] / n, 100 * (f_op[k] + b_op[k]) / all);
+    print_ops(f_op, b_op, count, n, all, 16, 4, 6, 3);
     printf("    %-22s %7.3f ms (the step's own median above also holds tape and zeroing overheads)\n", "sum",
            1e3 * all / n);
     xfree(x);

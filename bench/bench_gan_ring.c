@@ -17,81 +17,20 @@
  */
 #include <omp.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../chapters/02-gan-loss/ring.h"
+#include "bench_util.h"
 #include "optim.h"
 #include "tensor.h"
 #include "util.h"
 
-/* CPU seconds used by the whole process (every thread); see bench_vae.c. */
-static double cpu_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-enum { MAXREPS = 401 };
-
-/* Median wall-clock ms of one iteration at `threads` threads; CPU ms per
- * iteration (all threads) into *cpu_ms. */
-static double time_steps(RingTrainer *tr, int threads, int warm, int reps, double *cpu_ms) {
-    static double t[MAXREPS];
-    omp_set_num_threads(threads);
-    for (int s = 0; s < warm; s++) ring_trainer_step(tr);
-    double c0 = cpu_seconds();
-    for (int s = 0; s < reps; s++) {
-        double t0 = now_seconds();
-        ring_trainer_step(tr);
-        t[s] = 1e3 * (now_seconds() - t0);
-    }
-    *cpu_ms = 1e3 * (cpu_seconds() - c0) / reps;
-    return median(t, reps);
-}
-
-/* CPU seconds of the calling thread: the breakdown runs on one thread, and
- * this clock does not count time spent descheduled by other programs. */
-static double thread_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-/* Replays every node of T (forward in order, backward in reverse), adding
- * seconds per op kind into f_op, b_op and node counts into count. */
-static void replay(Tape *T, double *f_op, double *b_op, int *count) {
-    for (int i = 0; i < tape_len(T); i++) {
-        Tensor *t = tape_node_at(T, i);
-        if (t->op == OP_LEAF) continue;
-        double t0 = thread_seconds();
-        OPS[t->op].forward(t);
-        f_op[t->op] += thread_seconds() - t0;
-        count[t->op]++;
-    }
-    for (int i = tape_len(T) - 1; i >= 0; i--) {
-        Tensor *t = tape_node_at(T, i);
-        if (t->op == OP_LEAF || !t->grad) continue;
-        double t0 = thread_seconds();
-        OPS[t->op].backward(t);
-        b_op[t->op] += thread_seconds() - t0;
-    }
-}
+/* One timed iteration, for time_steps (bench_util.h). */
+static void step(void *tr) { ring_trainer_step(tr); }
 
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    int warm = quick ? 5 : 100, reps = quick ? 21 : MAXREPS;
+    int warm = quick ? 5 : 100, reps = quick ? 21 : BENCH_MAX_REPS;
     int threads = omp_get_max_threads();
     RingConfig c = ring_config_default();
     RingTrainer tr;
@@ -99,8 +38,8 @@ int main(int argc, char **argv) {
     printf("ring GAN iteration (D step + G step), float, batch %d, G %d->%d->%d->2, D 2->%d->%d->1, median of %d\n",
            c.batch, c.zdim, c.hidden, c.hidden, c.hidden, c.hidden, reps);
     double cpu1, cpun;
-    double ms1 = time_steps(&tr, 1, warm, reps, &cpu1);
-    double msn = time_steps(&tr, threads, warm, reps, &cpun);
+    double ms1 = time_steps(step, &tr, 1, warm, reps, &cpu1);
+    double msn = time_steps(step, &tr, threads, warm, reps, &cpun);
     printf("  1 thread   %6.3f ms   (CPU %.3f ms)   <- how the chapter runs: one seed per core\n", ms1, cpu1);
     printf("  %d threads  %6.3f ms   (CPU %.3f ms, all threads)   PyTorch, 2 threads: 2.1 ms\n", threads, msn, cpun);
 
@@ -120,20 +59,15 @@ int main(int argc, char **argv) {
         double t2 = thread_seconds();
         t_data += t1 - t0, t_adam += t2 - t1;
         ring_trainer_step(&tr); /* fresh tapes to replay */
-        replay(tr.td, f_op, b_op, count);
-        replay(tr.tg, f_op, b_op, count);
+        replay(tr.td, thread_seconds, f_op, b_op, count);
+        replay(tr.tg, thread_seconds, f_op, b_op, count);
     }
-    double ops = 0;
-    for (int k = 0; k < OP_COUNT; k++) ops += f_op[k] + b_op[k];
-    double all = ops + t_data + t_adam;
+    double all = ops_total(f_op, b_op) + t_data + t_adam;
     printf("  breakdown, 1 thread, CPU time (mean ms per iteration; share of the sum):\n");
     printf("    %-22s %7.3f ms  %5.1f %%\n", "data draws (x, z)", 1e3 * t_data / n, 100 * t_data / all);
     printf("    %-22s %7.3f ms  %5.1f %%\n", "Adam, G and D", 1e3 * t_adam / n, 100 * t_adam / all);
     printf("    %-16s %5s %9s %9s\n", "op", "nodes", "forward", "backward");
-    for (int k = 1; k < OP_COUNT; k++)
-        if (count[k])
-            printf("    %-16s x%-4d %6.3f ms %6.3f ms  %5.1f %%\n", OPS[k].name, count[k] / n, 1e3 * f_op[k] / n,
-                   1e3 * b_op[k] / n, 100 * (f_op[k] + b_op[k]) / all);
+    print_ops(f_op, b_op, count, n, all, 16, 4, 6, 3);
     printf("    %-22s %7.3f ms (the step's own median above also holds tape and zeroing overheads)\n", "sum",
            1e3 * all / n);
     xfree(x);

@@ -12,26 +12,15 @@
  * Run: make bench (or build/bench/bench_gpt [--quick])
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../chapters/05-gpt-cross-entropy/gpt.h"
+#include "bench_util.h"
 #include "optim.h"
 #include "tensor.h"
 #include "util.h"
 
 enum { B = 32, CTX = 64, V = 96 };
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -46,6 +35,7 @@ int main(int argc, char **argv) {
     Tape *T = tape_new();
     double fwd[64], bwd[64], opt[64], tot[64], loss = 0, cpu0 = 0;
     for (int s = 0; s < warm + reps; s++) {
+        if (s == warm) cpu0 = cpu_seconds();
         double t0 = now_seconds();
         tape_reset(T);
         Tensor *l = gpt_loss(T, g, idx, tgt, B, CTX, NULL);
@@ -57,13 +47,12 @@ int main(int argc, char **argv) {
         optim_step(o);
         double t3 = now_seconds();
         loss = l->data[0];
-        if (s == warm - 1) cpu0 = (double)clock() / CLOCKS_PER_SEC;
         if (s >= warm) {
             int k = s - warm;
             fwd[k] = 1e3 * (t1 - t0), bwd[k] = 1e3 * (t2 - t1), opt[k] = 1e3 * (t3 - t2), tot[k] = 1e3 * (t3 - t0);
         }
     }
-    double cpu_ms = 1e3 * ((double)clock() / CLOCKS_PER_SEC - cpu0) / reps; /* all threads */
+    double cpu_ms = 1e3 * (cpu_seconds() - cpu0) / reps; /* all threads */
     double ms = median(tot, reps);
     printf("GPT training step, float, batch %d x context %d, L 4, H 4, C 128, V %d (%ld parameters), median of %d\n",
            B, CTX, V, g->ps->size, reps);
@@ -79,30 +68,9 @@ int main(int argc, char **argv) {
      * backward (in reverse order, as backward() does), timing them by op. */
     double f_op[OP_COUNT] = {0}, b_op[OP_COUNT] = {0};
     int count[OP_COUNT] = {0};
-    for (int i = 0; i < tape_len(T); i++) count[tape_node_at(T, i)->op]++;
-    for (int rep = 0; rep < reps; rep++) {
-        for (int i = 0; i < tape_len(T); i++) {
-            Tensor *t = tape_node_at(T, i);
-            if (t->op == OP_LEAF) continue;
-            double t0 = now_seconds();
-            OPS[t->op].forward(t);
-            f_op[t->op] += now_seconds() - t0;
-        }
-        for (int i = tape_len(T) - 1; i >= 0; i--) {
-            Tensor *t = tape_node_at(T, i);
-            if (t->op == OP_LEAF || !t->grad) continue;
-            double t0 = now_seconds();
-            OPS[t->op].backward(t);
-            b_op[t->op] += now_seconds() - t0;
-        }
-    }
-    double all = 0;
-    for (int k = 0; k < OP_COUNT; k++) all += f_op[k] + b_op[k];
+    for (int rep = 0; rep < reps; rep++) replay(T, now_seconds, f_op, b_op, count);
     printf("  by op (mean per step; forward, backward, share of the ops' total):\n");
-    for (int k = 1; k < OP_COUNT; k++)
-        if (count[k])
-            printf("    %-14s x%-3d %7.2f ms %7.2f ms  %5.1f %%\n", OPS[k].name, count[k], 1e3 * f_op[k] / reps,
-                   1e3 * b_op[k] / reps, 100 * (f_op[k] + b_op[k]) / all);
+    print_ops(f_op, b_op, count, reps, ops_total(f_op, b_op), 14, 3, 7, 2);
     tape_free(T);
     optim_free(o);
     gpt_free(g);

@@ -13,35 +13,15 @@
  * Run: make bench (or build/bench/bench_vae [--quick])
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../chapters/04-vae-elbo/vae.h"
+#include "bench_util.h"
 #include "optim.h"
 #include "tensor.h"
 #include "util.h"
 
 enum { N = 128, D = 784, H = 400, Z = 20, STEPS_PER_EPOCH = 469 };
-
-/* CPU seconds used by the whole process (every thread). On a busy machine
- * the wall-clock median is inflated by time spent descheduled; with one
- * thread, CPU time per step is what the step costs on an idle machine. */
-static double cpu_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -91,30 +71,9 @@ int main(int argc, char **argv) {
      * backward (in reverse order, as backward() does), timing them by op. */
     double f_op[OP_COUNT] = {0}, b_op[OP_COUNT] = {0};
     int count[OP_COUNT] = {0};
-    for (int i = 0; i < tape_len(T); i++) count[tape_node_at(T, i)->op]++;
-    for (int rep = 0; rep < reps; rep++) {
-        for (int i = 0; i < tape_len(T); i++) {
-            Tensor *t = tape_node_at(T, i);
-            if (t->op == OP_LEAF) continue;
-            double t0 = now_seconds();
-            OPS[t->op].forward(t);
-            f_op[t->op] += now_seconds() - t0;
-        }
-        for (int i = tape_len(T) - 1; i >= 0; i--) {
-            Tensor *t = tape_node_at(T, i);
-            if (t->op == OP_LEAF || !t->grad) continue;
-            double t0 = now_seconds();
-            OPS[t->op].backward(t);
-            b_op[t->op] += now_seconds() - t0;
-        }
-    }
-    double all = 0;
-    for (int k = 0; k < OP_COUNT; k++) all += f_op[k] + b_op[k];
+    for (int rep = 0; rep < reps; rep++) replay(T, now_seconds, f_op, b_op, count);
     printf("  by op (mean per step; forward, backward, share of the ops' total):\n");
-    for (int k = 1; k < OP_COUNT; k++)
-        if (count[k])
-            printf("    %-16s x%-3d %7.3f ms %7.3f ms  %5.1f %%\n", OPS[k].name, count[k], 1e3 * f_op[k] / reps,
-                   1e3 * b_op[k] / reps, 100 * (f_op[k] + b_op[k]) / all);
+    print_ops(f_op, b_op, count, reps, ops_total(f_op, b_op), 16, 3, 7, 3);
     tape_free(T);
     optim_free(o);
     vae_free(&m);

@@ -1,0 +1,134 @@
+/* bench_util.h - what the model benchmarks share: clocks, the median, the
+ * load average, and a per-op profile of a recorded tape.
+ *
+ * Teaches: three clocks answer three questions. Wall time (now_seconds in
+ * lib/util.h) is what a user waits; on a busy machine it counts time spent
+ * descheduled. Process CPU time (cpu_seconds) sums every thread's work:
+ * with one thread it is what the step costs on an idle machine. Thread CPU
+ * time (thread_seconds) is the calling thread's work alone, the honest clock
+ * for a one-thread breakdown. The median of repeated timings, not the mean,
+ * so one descheduled repetition does not move the answer.
+ * The profile replays a tape node by node (forward in order, backward in
+ * reverse, as backward() does) and adds the time per op kind.
+ * Leaves out: the steps being timed (each bench's own main).
+ *
+ * Each bench is its own program: everything here is static.
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tensor.h"
+#include "util.h"
+
+/* ---- clocks -------------------------------------------------------------- */
+
+/* CPU seconds used by the whole process (every thread). On a busy machine
+ * the wall-clock median is inflated by time spent descheduled; with one
+ * thread, CPU time per step is what the step costs on an idle machine. */
+static inline double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* CPU seconds of the calling thread: a one-thread breakdown uses it, and it
+ * does not count time spent descheduled by other programs. */
+static inline double thread_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* The 1-minute load average, or -1 if /proc is not there. */
+static inline double load_average(void) {
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+/* ---- the median ------------------------------------------------------------ */
+
+static inline int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v [n]; sorts v. */
+static inline double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+enum { BENCH_MAX_REPS = 401 };
+
+/* Median wall-clock ms of one step(ctx) at `threads` threads, after `warm`
+ * untimed steps; CPU ms per step (all threads) into *cpu_ms.
+ * reps <= BENCH_MAX_REPS. */
+static inline double time_steps(void (*step)(void *), void *ctx, int threads, int warm, int reps, double *cpu_ms) {
+    static double t[BENCH_MAX_REPS];
+    if (reps < 1 || reps > BENCH_MAX_REPS)
+        fail(EXIT_SOFTWARE, "time_steps", "raise BENCH_MAX_REPS in bench/bench_util.h", "%d repetitions, at most %d",
+             reps, BENCH_MAX_REPS);
+    omp_set_num_threads(threads);
+    for (int s = 0; s < warm; s++) step(ctx);
+    double c0 = cpu_seconds();
+    for (int s = 0; s < reps; s++) {
+        double t0 = now_seconds();
+        step(ctx);
+        t[s] = 1e3 * (now_seconds() - t0);
+    }
+    *cpu_ms = 1e3 * (cpu_seconds() - c0) / reps;
+    return median(t, reps);
+}
+
+/* ---- where the time goes: per-op profile ------------------------------------ */
+
+/* Replays every node of T (forward in order, backward in reverse), adding
+ * seconds by `timer` per op kind into f_op, b_op [OP_COUNT] and node counts
+ * into count [OP_COUNT]. */
+static inline void replay(Tape *T, double (*timer)(void), double *f_op, double *b_op, int *count) {
+    for (int i = 0; i < tape_len(T); i++) {
+        Tensor *t = tape_node_at(T, i);
+        if (t->op == OP_LEAF) continue;
+        double t0 = timer();
+        OPS[t->op].forward(t);
+        f_op[t->op] += timer() - t0;
+        count[t->op]++;
+    }
+    for (int i = tape_len(T) - 1; i >= 0; i--) {
+        Tensor *t = tape_node_at(T, i);
+        if (t->op == OP_LEAF || !t->grad) continue;
+        double t0 = timer();
+        OPS[t->op].backward(t);
+        b_op[t->op] += timer() - t0;
+    }
+}
+
+/* Seconds of f_op and b_op together, every op kind. */
+static inline double ops_total(const double *f_op, const double *b_op) {
+    double all = 0;
+    for (int k = 0; k < OP_COUNT; k++) all += f_op[k] + b_op[k];
+    return all;
+}
+
+/* One line per op kind seen in n replays: name, nodes per replay, mean ms
+ * forward and backward, share of `all` seconds. name_w, count_w, ms_w and
+ * ms_prec set the column widths and the ms decimals. */
+static inline void print_ops(const double *f_op, const double *b_op, const int *count, int n, double all,
+                             int name_w, int count_w, int ms_w, int ms_prec) {
+    for (int k = 1; k < OP_COUNT; k++)
+        if (count[k])
+            printf("    %-*s x%-*d %*.*f ms %*.*f ms  %5.1f %%\n", name_w, OPS[k].name, count_w, count[k] / n, ms_w,
+                   ms_prec, 1e3 * f_op[k] / n, ms_w, ms_prec, 1e3 * b_op[k] / n, 100 * (f_op[k] + b_op[k]) / all);
+}
+
+#endif
