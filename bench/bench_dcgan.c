@@ -94,10 +94,7 @@ int main(int argc, char **argv) {
     double all = t_adam + ops_total(f_op, b_op);
     printf("  breakdown, 1 thread, CPU time (mean ms per iteration; share of the sum):\n");
     printf("    %-22s %7.3f ms  %5.1f %%\n", "Adam, G and D", 1e3 * t_adam / n, 100 * t_adam / all);
-    printf("    %-16s %5s %9s %9s\n", "op", "nodes", "forward", "backward");
-    print_ops(f_op, b_op, count, n, all, 16, 4, 6, 3);
-    printf("    %-22s %7.3f ms (the step's own median above also holds tape and zeroing overheads)\n", "sum",
-           1e3 * all / n);
+    print_op_breakdown(f_op, b_op, count, n, all);
     xfree(x);
     dcgan_trainer_free(tr);
     return 0;

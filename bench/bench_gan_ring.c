@@ -66,10 +66,7 @@ int main(int argc, char **argv) {
     printf("  breakdown, 1 thread, CPU time (mean ms per iteration; share of the sum):\n");
     printf("    %-22s %7.3f ms  %5.1f %%\n", "data draws (x, z)", 1e3 * t_data / n, 100 * t_data / all);
     printf("    %-22s %7.3f ms  %5.1f %%\n", "Adam, G and D", 1e3 * t_adam / n, 100 * t_adam / all);
-    printf("    %-16s %5s %9s %9s\n", "op", "nodes", "forward", "backward");
-    print_ops(f_op, b_op, count, n, all, 16, 4, 6, 3);
-    printf("    %-22s %7.3f ms (the step's own median above also holds tape and zeroing overheads)\n", "sum",
-           1e3 * all / n);
+    print_op_breakdown(f_op, b_op, count, n, all);
     xfree(x);
     xfree(z);
     ring_trainer_free(&tr);

@@ -1,5 +1,7 @@
-/* bench_util.h - what the model benchmarks share: clocks, the median, the
- * load average, and a per-op profile of a recorded tape.
+/* bench_util.h - what the model benchmarks (bench_gpt, bench_vae,
+ * bench_dcgan, bench_gan_ring) share: clocks, the median, the load average,
+ * time_steps (median ms of repeated steps at a thread count), and a per-op
+ * profile of a recorded tape with the tables that print it.
  *
  * Teaches: three clocks answer three questions. Wall time (now_seconds in
  * lib/util.h) is what a user waits; on a busy machine it counts time spent
@@ -129,6 +131,25 @@ static inline void print_ops(const double *f_op, const double *b_op, const int *
         if (count[k])
             printf("    %-*s x%-*d %*.*f ms %*.*f ms  %5.1f %%\n", name_w, OPS[k].name, count_w, count[k] / n, ms_w,
                    ms_prec, 1e3 * f_op[k] / n, ms_w, ms_prec, 1e3 * b_op[k] / n, 100 * (f_op[k] + b_op[k]) / all);
+}
+
+/* The profile of a step already on T: replay it reps times by the wall
+ * clock and print a line per op kind (columns as print_ops). */
+static inline void print_profile(Tape *T, int reps, int name_w, int count_w, int ms_w, int ms_prec) {
+    double f_op[OP_COUNT] = {0}, b_op[OP_COUNT] = {0};
+    int count[OP_COUNT] = {0};
+    for (int rep = 0; rep < reps; rep++) replay(T, now_seconds, f_op, b_op, count);
+    printf("  by op (mean per step; forward, backward, share of the ops' total):\n");
+    print_ops(f_op, b_op, count, reps, ops_total(f_op, b_op), name_w, count_w, ms_w, ms_prec);
+}
+
+/* The op rows of a one-thread breakdown over n iterations, under a header,
+ * and the closing "sum" line; `all` is every second the breakdown counted. */
+static inline void print_op_breakdown(const double *f_op, const double *b_op, const int *count, int n, double all) {
+    printf("    %-16s %5s %9s %9s\n", "op", "nodes", "forward", "backward");
+    print_ops(f_op, b_op, count, n, all, 16, 4, 6, 3);
+    printf("    %-22s %7.3f ms (the step's own median above also holds tape and zeroing overheads)\n", "sum",
+           1e3 * all / n);
 }
 
 #endif

@@ -69,11 +69,7 @@ int main(int argc, char **argv) {
 
     /* Where the time goes: re-run each tape node's forward, then each one's
      * backward (in reverse order, as backward() does), timing them by op. */
-    double f_op[OP_COUNT] = {0}, b_op[OP_COUNT] = {0};
-    int count[OP_COUNT] = {0};
-    for (int rep = 0; rep < reps; rep++) replay(T, now_seconds, f_op, b_op, count);
-    printf("  by op (mean per step; forward, backward, share of the ops' total):\n");
-    print_ops(f_op, b_op, count, reps, ops_total(f_op, b_op), 16, 3, 7, 3);
+    print_profile(T, reps, 16, 3, 7, 3);
     tape_free(T);
     optim_free(o);
     vae_free(&m);
