@@ -53,7 +53,7 @@ static void ids_of(const FixTensor *t, int *out) {
     for (long i = 0; i < t->size; i++) out[i] = (int)t->data[i];
 }
 
-static GptFixture fixture_open(void) {
+static GptFixture gpt_fixture_open(void) {
     GptFixture x;
     x.f = fixture_load(FIXTURE_DIR "/gpt.txt");
     x.g = gpt_new((GptConfig){.V = 11, .ctx = 8, .L = 2, .H = 2, .C = 16});
@@ -63,7 +63,7 @@ static GptFixture fixture_open(void) {
     return x;
 }
 
-static void fixture_close(GptFixture *x) {
+static void gpt_fixture_close(GptFixture *x) {
     gpt_free(x->g);
     fixture_free(x->f);
 }
@@ -111,7 +111,7 @@ Test(gpt, loss_gradient_matches_central_differences_for_every_parameter) {
 /* ---- reference check -------------------------------------------------------- */
 
 Test(gpt, logits_loss_and_every_gradient_match_pytorch) {
-    GptFixture x = fixture_open();
+    GptFixture x = gpt_fixture_open();
     Tape *T = tape_new();
     Tensor *logits;
     Tensor *loss = gpt_loss(T, x.g, x.idx, x.tgt, 2, 8, &logits);
@@ -121,11 +121,11 @@ Test(gpt, logits_loss_and_every_gradient_match_pytorch) {
     backward(T, loss);
     expect_grads_match_fixture(x.f, x.g->ps, "grad.", REF_TOL);
     tape_free(T);
-    fixture_close(&x);
+    gpt_fixture_close(&x);
 }
 
 Test(gpt, five_adamw_steps_match_pytorch_losses_and_grad_norms) {
-    GptFixture x = fixture_open();
+    GptFixture x = gpt_fixture_open();
     Optimizer *o = adamw_new(x.g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
     Tape *T = tape_new();
     real losses[5], norms[5];
@@ -139,11 +139,11 @@ Test(gpt, five_adamw_steps_match_pytorch_losses_and_grad_norms) {
     expect_ref("grad_norm", norms, fixture_get(x.f, "grad_norm"));
     optim_free(o);
     tape_free(T);
-    fixture_close(&x);
+    gpt_fixture_close(&x);
 }
 
 Test(gpt, training_step_allocates_nothing_after_the_first) {
-    GptFixture x = fixture_open();
+    GptFixture x = gpt_fixture_open();
     Optimizer *o = adamw_new(x.g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
     Tape *T = tape_new();
     long after_first = 0;
@@ -157,13 +157,13 @@ Test(gpt, training_step_allocates_nothing_after_the_first) {
     cr_assert_eq(tape_bytes(T), bytes_first, "the arena grew after step 1");
     optim_free(o);
     tape_free(T);
-    fixture_close(&x);
+    gpt_fixture_close(&x);
 }
 
 /* ---- the key/value cache ------------------------------------------------------ */
 
 Test(gpt, kv_cache_logits_match_the_full_forward_at_every_position) {
-    GptFixture x = fixture_open();
+    GptFixture x = gpt_fixture_open();
     Tape *T = tape_new();
     Tensor *logits = gpt_forward(T, x.g, x.idx, 1, 8, NULL); /* [1, 8, 11] */
     GptCache *c = gpt_cache_new(x.g);
@@ -180,14 +180,14 @@ Test(gpt, kv_cache_logits_match_the_full_forward_at_every_position) {
     cr_assert(worst <= 1e-10, "cached logits differ by %.3e at position %d", worst, at);
     gpt_cache_free(c);
     tape_free(T);
-    fixture_close(&x);
+    gpt_fixture_close(&x);
 }
 
 Test(gpt, sampling_with_the_kv_cache_gives_the_same_bytes_as_full_recompute) {
     /* 60 new tokens with context 8: the window slides (and the cache is
      * refilled) many times. Both generators draw one uniform per token from
      * the same seed, so equal logits give equal tokens. */
-    GptFixture x = fixture_open();
+    GptFixture x = gpt_fixture_open();
     Gpt *g = x.g;
     int prompt[3] = {1, 4, 2};
     struct { double temp; int top_k; } modes[] = {{1.0, 0}, {0.7, 4}, {1.5, 1}};
@@ -215,7 +215,7 @@ Test(gpt, sampling_with_the_kv_cache_gives_the_same_bytes_as_full_recompute) {
     gpt_generate(g, longp, 20, a, 10, 1.0, 0, &r1);
     gpt_generate_nocache(g, longp, 20, b, 10, 1.0, 0, &r2);
     cr_assert(memcmp(a, b, sizeof a) == 0, "long prompt: cached and recomputed samples differ");
-    fixture_close(&x);
+    gpt_fixture_close(&x);
 }
 
 Test(gpt, top_k_keeps_the_k_largest_logits_and_a_low_temperature_sharpens) {
@@ -255,7 +255,7 @@ Test(gpt, a_checkpoint_of_another_model_is_refused_by_its_meta_line) {
 }
 
 Test(gpt, a_checkpoint_round_trip_gives_the_same_model_and_vocabulary) {
-    GptFixture x = fixture_open();
+    GptFixture x = gpt_fixture_open();
     Gpt *g = x.g;
     unsigned char vocab[11] = {'\n', ' ', '!', 'a', 'b', 'c', 'd', 'e', 0xc3, 0xa9, '~'}, back[256];
     make_dirs("build/test-tmp");
@@ -265,7 +265,7 @@ Test(gpt, a_checkpoint_round_trip_gives_the_same_model_and_vocabulary) {
     cr_assert(memcmp(back, vocab, sizeof vocab) == 0, "vocabulary changed in the round trip");
     cr_assert(memcmp(h->ps->data, g->ps->data, (size_t)g->ps->size * sizeof(real)) == 0, "weights changed");
     gpt_free(h);
-    fixture_close(&x);
+    gpt_fixture_close(&x);
 }
 
 Test(gpt, a_missing_corpus_names_the_directory_and_what_to_install) {
