@@ -5,7 +5,7 @@
 load 'plots/style.gp'
 set xlabel 'iteration (one D step + one G step, batch 64)'
 set ylabel 'loss (nats)'
-set key top right
+set key bottom right
 set yrange [0:*]
 plot data('train-log.tsv') using 1:2 with lines ls 1 title 'L_D (discriminator)', \
      ''                    using 1:3 with lines ls 2 title 'L_G (generator, non-saturating)', \
