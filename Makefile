@@ -124,7 +124,8 @@ sanitize: deps $(BUILD)/san/run-tests
 
 # valgrind cannot run AVX-512, so this build targets AVX2 (x86-64-v3); each
 # chapter's --quick run must be free of memory errors and leaks.
-VG := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet
+VG := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+      --show-leak-kinds=definite,indirect --quiet
 valgrind: deps
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/vg CFLAGS="-O1 -g -march=x86-64-v3" all
 	@for n in $(NUMS); do echo "== valgrind: chapter $$n --quick"; \
@@ -139,9 +140,9 @@ course: deps deps-course all
 
 # ---- benchmarks --------------------------------------------------------------
 BENCH_SRC := $(sort $(wildcard bench/*.c))
-$(BUILD)/bench/%: bench/%.c $(BUILD)/float/libgen.a $(patsubst %.c,$(BUILD)/float/%.o,$(MODEL_SRC))
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/float/libgen.a $(patsubst %.c,$(BUILD)/float/%.o,$(MODEL_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(filter-out %.a,$^) $(filter %.a,$^) -lopenblas $(LDLIBS) -o $@
+	$(CC) $(BASEFLAGS) $(filter %.c %.o,$^) $(filter %.a,$^) -lopenblas $(LDLIBS) -o $@
 bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 	@for b in $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%); do $$b || exit 1; done
 
