@@ -24,9 +24,9 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 import math
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+from dcgan_ref import GAN
 from fixio import header, here, write_fixture
 
 torch.set_default_dtype(torch.float64)
@@ -63,40 +63,7 @@ def formula(p, size, scale):
     return torch.tensor(vals, dtype=torch.float64)
 
 
-class Generator(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(ZDIM, C1 * 7 * 7)
-        self.deconv1 = nn.ConvTranspose2d(C1, C2, 4, stride=2, padding=1)
-        self.deconv2 = nn.ConvTranspose2d(C2, 1, 4, stride=2, padding=1)
-
-    def forward(self, z):
-        h = F.relu(self.fc(z)).view(-1, C1, 7, 7)
-        h = F.relu(self.deconv1(h))
-        return torch.tanh(self.deconv2(h))
-
-
-class Discriminator(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, D1, 3, stride=2, padding=1)
-        self.conv2 = nn.Conv2d(D1, D2, 3, stride=2, padding=1)
-        self.fc = nn.Linear(D2 * 7 * 7, 1)
-
-    def forward(self, x):
-        h = F.leaky_relu(self.conv1(x), 0.2)
-        h = F.leaky_relu(self.conv2(h), 0.2)
-        return self.fc(h.flatten(1))
-
-
-class GAN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.G = Generator()
-        self.D = Discriminator()
-
-
-model = GAN()
+model = GAN(ZDIM, C1, C2, D1, D2)
 names = list(model.state_dict().keys())
 assert len(names) == 12
 scales = []
