@@ -39,3 +39,25 @@ class GAN(nn.Module):
         super().__init__()
         self.G = Generator(zdim, c1, c2)
         self.D = Discriminator(d1, d2)
+
+
+def losses_and_grads(model, z, x):
+    """The chapter's two losses on one batch, and each one's gradients:
+    L_D = mean BCE(D(x), 1) + mean BCE(D(G(z).detach()), 0), w.r.t. D only;
+    L_G = mean BCE(D(G(z)), 1) (non-saturating), w.r.t. G only.
+    Returns a dict of the tensors both fixture scripts write."""
+    G, D = model.G, model.D
+    n = z.shape[0]
+    ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
+    fake = G(z)
+    d_real = D(x)
+    d_fake = D(fake)
+    loss_d = (F.binary_cross_entropy_with_logits(d_real, ones)
+              + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+    loss_g = F.binary_cross_entropy_with_logits(d_fake, ones)
+    D_params = list(D.named_parameters())
+    G_params = list(G.named_parameters())
+    grad_d = torch.autograd.grad(loss_d, [p for _, p in D_params], retain_graph=True)
+    grad_g = torch.autograd.grad(loss_g, [p for _, p in G_params])
+    return dict(fake=fake, d_real=d_real, d_fake=d_fake, loss_d=loss_d, loss_g=loss_g,
+                D_params=D_params, G_params=G_params, grad_d=grad_d, grad_g=grad_g)

@@ -24,7 +24,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from dcgan_ref import GAN
+from dcgan_ref import GAN, losses_and_grads
 from fixio import header, here, write_fixture
 
 torch.set_default_dtype(torch.float64)
@@ -52,22 +52,9 @@ z = torch.randn(N, ZDIM)
 x = torch.rand(N, 1, 28, 28) * 2 - 1           # "images" in [-1, 1]
 
 G, D = model.G, model.D
-ones, zeros = torch.ones(N, 1), torch.zeros(N, 1)
-
-fake = G(z)
-d_real = D(x)
-d_fake = D(fake)
-
-# L_D = mean BCE(D(x), 1) + mean BCE(D(G(z).detach()), 0); trains D only.
-loss_d = (F.binary_cross_entropy_with_logits(D(x), ones)
-          + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
-# L_G non-saturating = mean BCE(D(G(z)), 1); trains G only.
-loss_g = F.binary_cross_entropy_with_logits(d_fake, ones)
-
-D_params = list(D.named_parameters())
-G_params = list(G.named_parameters())
-grad_d = torch.autograd.grad(loss_d, [p for _, p in D_params])
-grad_g = torch.autograd.grad(loss_g, [p for _, p in G_params])
+r = losses_and_grads(model, z, x)
+fake, d_real, d_fake, loss_d, loss_g = r["fake"], r["d_real"], r["d_fake"], r["loss_d"], r["loss_g"]
+D_params, G_params, grad_d, grad_g = r["D_params"], r["G_params"], r["grad_d"], r["grad_g"]
 
 # self-check: the index formulas README.md states for the two conv layers
 # reproduce torch's layers (explicit loops, so the layouts are pinned down).
