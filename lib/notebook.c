@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "dot.h"
@@ -43,7 +44,10 @@ void nb_printf(const char *fmt, ...) {
 }
 
 const char *nb_path(const char *name) {
-    snprintf(nb.path, sizeof nb.path, "%s/%s", nb.out, name);
+    int n = snprintf(nb.path, sizeof nb.path, "%s/%s", nb.out, name);
+    if (n < 0 || (size_t)n >= sizeof nb.path)
+        fail(EXIT_USAGE, "--out", "pass a shorter --out directory",
+             "the path %s/%s is too long to hold", nb.out, name);
     return nb.path;
 }
 
@@ -62,11 +66,43 @@ void nb_graph(const char *name, const char *caption, Tape *T, Tensor *loss) {
     nb_figure(name, caption);
 }
 
-void nb_metric(const char *name, double value, const char *unit) {
-    FILE *f = xfopen(nb_path("metrics.tsv"), "a", "check that --out names a writable directory");
-    fprintf(f, "%s\t%.6g\t%s\n", name, value, unit);
+/* One row name<TAB>value<TAB>unit appended to a run file. Values are
+ * written with 17 significant digits, so a placeholder's format rounds the
+ * same number the cell printed. */
+static void append_row(const char *file, const char *name, const char *value, const char *unit) {
+    if (strpbrk(name, "\t\n{}:") || strpbrk(value, "\t\n") || strpbrk(unit, "\t\n"))
+        fail(EXIT_SOFTWARE, name, "name values with words and spaces only",
+             "a recorded value's name may not hold a tab, newline, brace or colon");
+    FILE *f = xfopen(nb_path(file), "a", "check that --out names a writable directory");
+    fprintf(f, "%s\t%s\t%s\n", name, value, unit);
     fclose(f);
+}
+
+void nb_value(const char *name, double value, const char *unit) {
+    char v[64];
+    snprintf(v, sizeof v, "%.17g", value);
+    append_row("metrics.tsv", name, v, unit);
+}
+
+void nb_metric(const char *name, double value, const char *unit) {
+    nb_value(name, value, unit);
     nb_printf("  %-34s %12.6g %s\n", name, value, unit);
+}
+
+void nb_text(const char *name, const char *fmt, ...) {
+    char v[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v, sizeof v, fmt, ap);
+    va_end(ap);
+    append_row("metrics.tsv", name, v, "text");
+}
+
+void nb_timing(const char *name, double value, const char *unit) {
+    char v[64];
+    snprintf(v, sizeof v, "%.6g", value);
+    append_row("timing.tsv", name, v, unit);
+    printf("  %-34s %12.6g %s  (this machine; not recorded)\n", name, value, unit);
 }
 
 /* ---------------------------------------------------------------------------
@@ -157,8 +193,11 @@ static void parse_args(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) nb.seed = (uint64_t)parse_number(prog, a, i + 1 < argc ? argv[++i] : NULL, 0, 2147483647L);
         else if (!strcmp(a, "--out") || !strcmp(a, "--data")) {
             if (i + 1 >= argc || argv[i + 1][0] == '\0') bad_usage(prog, "%s needs a directory", a);
-            if (!strcmp(a, "--out")) snprintf(nb.out, sizeof nb.out, "%s", argv[++i]);
-            else nb.data = argv[++i];
+            if (!strcmp(a, "--out")) {
+                /* room for the longest file name a chapter writes under it */
+                if (strlen(argv[i + 1]) + 256 >= sizeof nb.out) bad_usage(prog, "--out '%.80s...' is too long; pass a shorter path", argv[i + 1]);
+                snprintf(nb.out, sizeof nb.out, "%s", argv[++i]);
+            } else nb.data = argv[++i];
         } else bad_usage(prog, "unknown flag '%s'", a);
     }
 }
@@ -183,8 +222,8 @@ int notebook_main(int argc, char **argv, const Chapter *ch) {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/cells", nb.out);
     make_dirs(dir);
-    FILE *m = nb_open("metrics.tsv"); /* start this run's metrics afresh */
-    fclose(m);
+    fclose(nb_open("metrics.tsv")); /* start this run's record afresh */
+    fclose(nb_open("timing.tsv"));
     FILE *list = nb_open("cells.list");
     for (int i = 0; i < ch->ncells; i++) fprintf(list, "%d\t%s\t%s\n", i + 1, ch->cells[i].slug, ch->cells[i].title);
     fclose(list);
@@ -210,6 +249,12 @@ int notebook_main(int argc, char **argv, const Chapter *ch) {
             if (!fgets(line, sizeof line, stdin) || line[0] == 'q') break;
         }
     }
-    printf("\n# done in %.1f s\n", now_seconds() - t_all);
+    double wall = now_seconds() - t_all;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("\n");
+    nb_timing("wall time of the run", wall, "s");
+    nb_timing("peak memory (max RSS)", ru.ru_maxrss / 1024.0, "MB");
+    printf("# done in %.1f s\n", wall);
     return 0;
 }

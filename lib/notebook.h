@@ -13,7 +13,11 @@
  * and records, under the run directory, what each cell printed
  * (cells/<slug>.txt), the figures it declared (cells/<slug>.figs), and the
  * chapter's headline numbers (metrics.tsv: name, value, unit). The book is
- * woven from these records, so it always shows what the code really did.
+ * woven from these records, so it always shows what the code really did:
+ * prose names a recorded value as {{name:.3f}} and the weaver fills it in.
+ * The record is byte-identical for one seed at any thread count; what
+ * depends on the machine (times, speeds, memory) goes to timing.tsv instead,
+ * which the book labels as the machine that built it.
  * Leaves out: re-running a single cell out of order (cells share state).
  */
 #ifndef NOTEBOOK_H
@@ -61,6 +65,13 @@ void nb_figure(const char *name, const char *caption);
 void nb_graph(const char *name, const char *caption, Tape *T, Tensor *loss);
 /* Record a headline number in metrics.tsv (and print it). */
 void nb_metric(const char *name, double value, const char *unit);
+/* Record a number in metrics.tsv for the prose to cite, without printing it. */
+void nb_value(const char *name, double value, const char *unit);
+/* Record a short text (a seed, a list of modes) in metrics.tsv for the prose. */
+__attribute__((format(printf, 2, 3))) void nb_text(const char *name, const char *fmt, ...);
+/* Record a machine-dependent figure (ms per step, tokens/s, MB) in
+ * timing.tsv and print it to the terminal only: never into the record. */
+void nb_timing(const char *name, double value, const char *unit);
 
 /* ---- progress of long loops ------------------------------------------------ */
 /* On a terminal: one live line (step/total, loss, steps/s, time left) that is
