@@ -1,7 +1,10 @@
 /* nn.c - Linear, LayerNorm and Embedding modules; see nn.h. */
 #include "nn.h"
 
+#include <math.h>
 #include <stdio.h>
+
+#include "init.h"
 
 static const char *joined(char *buf, size_t len, const char *prefix, const char *leaf) {
     snprintf(buf, len, "%s.%s", prefix, leaf);
@@ -44,4 +47,22 @@ Embedding embedding_new(ParamSet *ps, const char *prefix, int V, int C) {
 
 Tensor *embedding(Tape *T, const Embedding *e, const int *ids, int ndim, const int *shape) {
     return t_embedding(T, e->w, ids, ndim, shape);
+}
+
+void linear_init_pytorch(Linear *l, Rng *r) {
+    double bound = 1.0 / sqrt((double)l->in);
+    init_uniform_bound(l->w, r, bound);
+    if (l->b) init_uniform_bound(l->b, r, bound);
+}
+
+Tensor *const_column(Tape *T, int n, real value) {
+    Tensor *t = tape_input(T, 2, SHAPE(n, 1), 0);
+    for (int i = 0; i < n; i++) t->data[i] = value;
+    return t;
+}
+
+double mean_sigmoid(const Tensor *logits) {
+    double s = 0;
+    for (long i = 0; i < logits->size; i++) s += 1 / (1 + exp(-(double)logits->data[i]));
+    return s / (double)logits->size;
 }

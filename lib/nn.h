@@ -8,6 +8,7 @@
 #ifndef NN_H
 #define NN_H
 
+#include "rng.h"
 #include "tensor.h"
 
 /* y = x W^T + b.  W [out, in], b [out] (or NULL). x [..., in] -> y [..., out]. */
@@ -19,6 +20,10 @@ typedef struct {
 /* Declares "<prefix>.weight" and (if bias) "<prefix>.bias" in ps. */
 Linear linear_new(ParamSet *ps, const char *prefix, int in, int out, int bias);
 Tensor *linear(Tape *T, const Linear *l, Tensor *x);
+
+/* PyTorch's nn.Linear.reset_parameters: kaiming_uniform(a = sqrt 5) on the
+ * weight is U(-1/sqrt(in), 1/sqrt(in)); the bias uses the same bound. */
+void linear_init_pytorch(Linear *l, Rng *r);
 
 /* Layer normalisation over the last axis with gain and bias [C], eps 1e-5. */
 typedef struct {
@@ -39,5 +44,11 @@ typedef struct {
 Embedding embedding_new(ParamSet *ps, const char *prefix, int V, int C);
 /* ids[n] -> [shape..., C], n = prod(shape). */
 Tensor *embedding(Tape *T, const Embedding *e, const int *ids, int ndim, const int *shape);
+
+/* A constant [n, 1] tensor on the tape (no grad): GAN labels 1 or 0. */
+Tensor *const_column(Tape *T, int n, real value);
+
+/* The mean of sigmoid(logit) over a tensor of logits: D's average verdict. */
+double mean_sigmoid(const Tensor *logits);
 
 #endif

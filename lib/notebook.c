@@ -53,6 +53,14 @@ const char *nb_path(const char *name) {
 
 FILE *nb_open(const char *name) { return xfopen(nb_path(name), "w", "check that --out names a writable directory"); }
 
+void nb_write_matrix(const char *name, const char *header, int rows, int cols, const real *m) {
+    FILE *f = nb_open(name);
+    if (header) fprintf(f, "# %s\n", header);
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) fprintf(f, "%.6g%c", (double)m[(long)i * cols + j], j + 1 < cols ? '\t' : '\n');
+    fclose(f);
+}
+
 void nb_figure(const char *name, const char *caption) {
     if (nb.figs) fprintf(nb.figs, "%s\t%s\n", name, caption);
 }
@@ -70,9 +78,9 @@ void nb_graph(const char *name, const char *caption, Tape *T, Tensor *loss) {
  * written with 17 significant digits, so a placeholder's format rounds the
  * same number the cell printed. */
 static void append_row(const char *file, const char *name, const char *value, const char *unit) {
-    if (strpbrk(name, "\t\n{}:") || strpbrk(value, "\t\n") || strpbrk(unit, "\t\n"))
+    if (strpbrk(name, "\t\n{}") || strpbrk(value, "\t\n") || strpbrk(unit, "\t\n"))
         fail(EXIT_SOFTWARE, name, "name values with words and spaces only",
-             "a recorded value's name may not hold a tab, newline, brace or colon");
+             "a recorded value's name may not hold a tab, newline or brace");
     FILE *f = xfopen(nb_path(file), "a", "check that --out names a writable directory");
     fprintf(f, "%s\t%s\t%s\n", name, value, unit);
     fclose(f);
@@ -249,6 +257,7 @@ int notebook_main(int argc, char **argv, const Chapter *ch) {
             if (!fgets(line, sizeof line, stdin) || line[0] == 'q') break;
         }
     }
+    if (ch->teardown) ch->teardown();
     double wall = now_seconds() - t_all;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

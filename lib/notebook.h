@@ -41,6 +41,7 @@ typedef struct {
     const char *title;
     const Cell *cells;
     int ncells;
+    void (*teardown)(void); /* frees the chapter's state after the last cell run (or NULL) */
 } Chapter;
 
 /* Parse the flags, run the cells, return the exit status (call from main). */
@@ -58,6 +59,9 @@ int nb_recording(void);          /* is stdout not a terminal? (plain progress li
 const char *nb_path(const char *name);
 /* Create <out>/<name> for writing figure data. */
 FILE *nb_open(const char *name);
+/* Write a rows x cols matrix as <out>/<name>: one row per line, values
+ * tab-separated with %.6g, after a '# header' line when header is not NULL. */
+void nb_write_matrix(const char *name, const char *header, int rows, int cols, const real *m);
 /* Declare that this cell drew figure <name> (rendered from plots/<name>.gp
  * or from <out>/<name>.dot) with this caption. */
 void nb_figure(const char *name, const char *caption);

@@ -16,6 +16,14 @@ void rng_seed(Rng *r, uint64_t seed) {
     r->spare = 0;
 }
 
+void rng_stream(Rng *r, uint64_t seed, const char *name) {
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bit */
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) h = (h ^ *c) * 0x100000001b3ULL;
+    uint64_t x = seed;
+    uint64_t mixed = splitmix64(&x) ^ h; /* the seed's own splitmix draw, then the name */
+    rng_seed(r, mixed);
+}
+
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t rng_u64(Rng *r) {

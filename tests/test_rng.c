@@ -132,3 +132,26 @@ Test(rng, shuffle_is_a_permutation) {
     rng_shuffle(&r, b, M);
     cr_assert(memcmp(a, b, sizeof b) == 0, "seed 14 twice gave different permutations");
 }
+
+/* Named streams: the first draws of every (seed, name) pair for seeds 0..15
+ * and six names are pairwise distinct (a shared stream would repeat a first
+ * draw exactly); and one (seed, name) pair always gives the same stream. */
+Test(rng, named_streams_are_distinct_for_nearby_seeds_and_names) {
+    static const char *const names[] = {"init", "data", "noise", "ring/init", "ring/data", "gpt/batches"};
+    enum { SEEDS = 16, NAMES = 6 };
+    uint64_t first[SEEDS * NAMES];
+    for (int s = 0; s < SEEDS; s++)
+        for (int k = 0; k < NAMES; k++) {
+            Rng r;
+            rng_stream(&r, (uint64_t)s, names[k]);
+            first[s * NAMES + k] = rng_u64(&r);
+        }
+    for (int i = 0; i < SEEDS * NAMES; i++)
+        for (int j = i + 1; j < SEEDS * NAMES; j++)
+            cr_assert(first[i] != first[j], "(seed %d, '%s') and (seed %d, '%s') share a stream", i / NAMES,
+                      names[i % NAMES], j / NAMES, names[j % NAMES]);
+    Rng a, b;
+    rng_stream(&a, 7, "data");
+    rng_stream(&b, 7, "data");
+    for (int i = 0; i < 100; i++) cr_assert(rng_u64(&a) == rng_u64(&b), "draw %d of one named stream differs", i);
+}

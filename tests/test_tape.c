@@ -142,7 +142,7 @@ Test(dot, graph_names_every_op_and_parameter) {
 static int ran;
 static void cell_one(void) { ran++; }
 static const Cell CELLS[] = {CELL(one, "one"), CELL(one, "two")};
-static const Chapter CH = {"99-test", "test chapter", CELLS, 2};
+static const Chapter CH = {"99-test", "test chapter", CELLS, 2, NULL};
 
 static int run_nb(int argc, char **argv) {
     cr_redirect_stderr();

@@ -359,6 +359,6 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0]};
+    Chapter ch = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0], NULL};
     return notebook_main(argc, argv, &ch);
 }

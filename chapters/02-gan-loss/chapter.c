@@ -720,6 +720,6 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"02-gan-loss", "The GAN and its losses", CELLS, sizeof CELLS / sizeof CELLS[0]};
+    Chapter ch = {"02-gan-loss", "The GAN and its losses", CELLS, sizeof CELLS / sizeof CELLS[0], NULL};
     return notebook_main(argc, argv, &ch);
 }

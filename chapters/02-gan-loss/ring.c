@@ -176,12 +176,6 @@ void ring_trainer_init(RingTrainer *tr, const RingConfig *cfg) {
     tr->tg = tape_new();
 }
 
-static double mean_sigmoid(const Tensor *l) {
-    double s = 0;
-    for (long i = 0; i < l->size; i++) s += 1 / (1 + exp(-(double)l->data[i]));
-    return s / (double)l->size;
-}
-
 /*md
 ### One training step
 

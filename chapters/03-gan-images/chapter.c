@@ -682,6 +682,6 @@ static const Cell CELLS[] = {
 
 int main(int argc, char **argv) {
     Chapter ch = {"03-gan-images", "A GAN on images: the article's project, corrected", CELLS,
-                  sizeof CELLS / sizeof CELLS[0]};
+                  sizeof CELLS / sizeof CELLS[0], NULL};
     return notebook_main(argc, argv, &ch);
 }

@@ -188,12 +188,6 @@ void dcgan_trainer_free(DcganTrainer *tr) {
     xfree(tr);
 }
 
-static double mean_sigmoid(const Tensor *l) {
-    double s = 0;
-    for (long i = 0; i < l->size; i++) s += 1.0 / (1.0 + exp(-(double)l->data[i]));
-    return s / (double)l->size;
-}
-
 DcganStats dcgan_step(DcganTrainer *tr, const real *x, Rng *r) {
     const int N = tr->batch, Z = tr->g->cfg.zdim;
     const int img[4] = {N, 1, DCGAN_IMG, DCGAN_IMG};

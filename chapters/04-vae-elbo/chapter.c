@@ -686,6 +686,6 @@ static const Cell CELLS[] = {
 
 int main(int argc, char **argv) {
     Chapter ch = {"04-vae-elbo", "The VAE: the evidence lower bound done right", CELLS,
-                  sizeof CELLS / sizeof CELLS[0]};
+                  sizeof CELLS / sizeof CELLS[0], NULL};
     return notebook_main(argc, argv, &ch);
 }

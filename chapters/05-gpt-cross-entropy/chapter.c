@@ -569,6 +569,6 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy", CELLS, sizeof CELLS / sizeof CELLS[0]};
+    Chapter ch = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy", CELLS, sizeof CELLS / sizeof CELLS[0], NULL};
     return notebook_main(argc, argv, &ch);
 }

@@ -337,6 +337,6 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"06-gpt-finetune", "Fine-tuning the GPT", CELLS, sizeof CELLS / sizeof CELLS[0]};
+    Chapter ch = {"06-gpt-finetune", "Fine-tuning the GPT", CELLS, sizeof CELLS / sizeof CELLS[0], NULL};
     return notebook_main(argc, argv, &ch);
 }
