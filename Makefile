@@ -26,10 +26,20 @@ LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_HDR   := $(wildcard lib/*.h)
 CHAPTERS  := $(sort $(patsubst chapters/%/chapter.c,%,$(wildcard chapters/[0-9][0-9]-*/chapter.c)))
 NUMS      := $(foreach c,$(CHAPTERS),$(firstword $(subst -, ,$(c))))
-# model files: every .c of a chapter except its notebook (chapter.c); a
-# chapter links its own files and the model files of earlier chapters.
+# model files: every .c of a chapter except its notebook (chapter.c). A
+# chapter links its own files and the model files of the chapters it names
+# in its `deps` file (one directory name per line), and sees their headers
+# through -I; nothing else.
 MODEL_SRC := $(sort $(filter-out %/chapter.c,$(wildcard chapters/*/*.c)))
+CHAPTER_HDR := $(wildcard chapters/*/*.h)
 TEST_SRC  := $(sort $(wildcard tests/*.c))
+# what a test object may include: the library, the test helpers, every
+# model's header and the weaver (test_weave.c includes book/weave.c)
+TEST_DEPS := $(LIB_HDR) $(wildcard tests/*.h) $(CHAPTER_HDR) book/weave.c
+# deps of the chapter directory $(1) (chapters/NN-name), and their -I flags
+dir_deps   = $(strip $(shell cat $(1)/deps 2>/dev/null))
+dir_inc    = $(foreach d,$(call dir_deps,$(1)),-Ichapters/$(d))
+model_objs = $(foreach d,$(1),$(patsubst %.c,$(BUILD)/$(2)/%.o,$(filter chapters/$(d)/%,$(MODEL_SRC))))
 
 .PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench plots book bench sanitize clean \
         $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit
@@ -56,11 +66,11 @@ $(BUILD)/double/libgen.a: $(LIB_SRC:%.c=$(BUILD)/double/%.o)
 
 # ---- chapters: build/bin/NN ----------------------------------------------
 chapter_dir = $(filter $(1)-%,$(CHAPTERS))
-chapter_src = $(wildcard chapters/$(call chapter_dir,$(1))/*.c) \
-              $(foreach c,$(CHAPTERS),$(if $(filter 1,$(shell expr "$(firstword $(subst -, ,$(c)))" \< "$(1)")),$(filter chapters/$(c)/%,$(MODEL_SRC))))
+chapter_src = $(wildcard chapters/$(call chapter_dir,$(1))/*.c)
 
 define CHAPTER_RULES
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/float/%.o,$(call chapter_src,$(1))) $(BUILD)/float/libgen.a
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/float/%.o,$(call chapter_src,$(1))) \
+                   $(call model_objs,$(call dir_deps,chapters/$(call chapter_dir,$(1))),float) $(BUILD)/float/libgen.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASEFLAGS) $$^ $$(LDLIBS) -o $$@
 $(1) run-$(1): $(BUILD)/bin/$(1)
@@ -70,26 +80,29 @@ step-$(1): $(BUILD)/bin/$(1)
 endef
 $(foreach n,$(NUMS),$(eval $(call CHAPTER_RULES,$(n))))
 
-$(BUILD)/float/chapters/%.o: chapters/%.c $(LIB_HDR) $(wildcard chapters/*/*.h)
+$(BUILD)/float/chapters/%.o: chapters/%.c $(LIB_HDR) $(CHAPTER_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -c $< -o $@
-$(BUILD)/double/chapters/%.o: chapters/%.c $(LIB_HDR) $(wildcard chapters/*/*.h)
+	$(CC) $(BASEFLAGS) $(call dir_inc,$(<D)) -c $< -o $@
+$(BUILD)/double/chapters/%.o: chapters/%.c $(LIB_HDR) $(CHAPTER_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -c $< -o $@
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $(call dir_inc,$(<D)) -c $< -o $@
+$(BUILD)/san/chapters/%.o: chapters/%.c $(LIB_HDR) $(CHAPTER_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE $(call dir_inc,$(<D)) -c $< -o $@
 
 # ---- tests: one Criterion binary, double build -----------------------------
 $(BUILD)/test/tests: $(TEST_SRC:%.c=$(BUILD)/double/%.o) $(MODEL_SRC:%.c=$(BUILD)/double/%.o) $(BUILD)/double/libgen.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
 
-$(BUILD)/double/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h) $(wildcard chapters/*/*.h) book/weave.c
+$(BUILD)/double/tests/%.o: tests/%.c $(TEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
 
 $(BUILD)/san/run-tests: $(TEST_SRC:%.c=$(BUILD)/san/%.o) $(MODEL_SRC:%.c=$(BUILD)/san/%.o) $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
-$(BUILD)/san/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h)
+$(BUILD)/san/tests/%.o: tests/%.c $(TEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
 
@@ -102,11 +115,20 @@ gradcheck-table: $(BUILD)/bin/01-double
 unit: $(BUILD)/test/tests
 	OMP_WAIT_POLICY=passive $(BUILD)/test/tests --jobs 2
 
-# every chapter once at tiny sizes: the smoke test
+# every chapter at tiny sizes: the smoke test. Each runs twice, with 2
+# threads and with 1: the two records (cell outputs, metrics.tsv, figure
+# data; everything but timing.tsv) must be byte-identical.
 quick: all
-	@for n in $(NUMS); do echo "== quick run of chapter $$n"; \
-	  $(BUILD)/bin/$$n --quick --out $(BUILD)/quick/$$n > $(BUILD)/quick-$$n.log 2>&1 \
-	  || { cat $(BUILD)/quick-$$n.log; echo "chapter $$n --quick failed"; exit 1; }; done
+	@for n in $(NUMS); do echo "== quick run of chapter $$n (2 threads, then 1: the records must match)"; \
+	  rm -rf $(BUILD)/quick/$$n $(BUILD)/quick-1t/$$n; \
+	  OMP_NUM_THREADS=2 $(BUILD)/bin/$$n --quick --out $(BUILD)/quick/$$n > $(BUILD)/quick-$$n.log 2>&1 \
+	  || { cat $(BUILD)/quick-$$n.log; echo "chapter $$n --quick failed"; exit 1; }; \
+	  OMP_NUM_THREADS=1 $(BUILD)/bin/$$n --quick --out $(BUILD)/quick-1t/$$n > $(BUILD)/quick-1t-$$n.log 2>&1 \
+	  || { cat $(BUILD)/quick-1t-$$n.log; echo "chapter $$n --quick (1 thread) failed"; exit 1; }; \
+	  diff -r -x timing.tsv $(BUILD)/quick/$$n $(BUILD)/quick-1t/$$n > $(BUILD)/quick-$$n.diff \
+	  || { head -n 40 $(BUILD)/quick-$$n.diff; echo "chapter $$n: two runs with one seed wrote different records" \
+	       "(above; full diff in $(BUILD)/quick-$$n.diff). Machine-dependent figures belong in nb_timing."; exit 1; }; \
+	done
 	@echo "== --step pauses after a cell: answering q stops chapter 01 after cell 1"
 	@rm -rf $(BUILD)/quick/step && printf 'q\n' | $(BUILD)/bin/01 --step --quick --out $(BUILD)/quick/step > /dev/null
 	@test -f $(BUILD)/quick/step/cells/by_hand.txt && test ! -f $(BUILD)/quick/step/cells/on_tape.txt \
@@ -139,10 +161,16 @@ course: deps deps-course all
 	$(MAKE) book
 
 # ---- benchmarks --------------------------------------------------------------
+# a bench links the model files of the chapters bench/deps names for it
+# (lines "bench_gpt 05-gpt-cross-entropy"), nothing else.
 BENCH_SRC := $(sort $(wildcard bench/*.c))
-$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/float/libgen.a $(patsubst %.c,$(BUILD)/float/%.o,$(MODEL_SRC))
-	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(filter %.c %.o,$^) $(filter %.a,$^) -lopenblas $(LDLIBS) -o $@
+bench_deps = $(shell awk '$$1 == "$(1)" { $$1 = ""; print }' bench/deps 2>/dev/null)
+define BENCH_RULE
+$(BUILD)/bench/$(1): bench/$(1).c $(wildcard bench/*.h) $(BUILD)/float/libgen.a $(call model_objs,$(call bench_deps,$(1)),float)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASEFLAGS) $$(foreach d,$(call bench_deps,$(1)),-Ichapters/$$(d)) $$(filter %.c %.o,$$^) $$(filter %.a,$$^) -lopenblas $$(LDLIBS) -o $$@
+endef
+$(foreach b,$(BENCH_SRC:bench/%.c=%),$(eval $(call BENCH_RULE,$(b))))
 bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 	@for b in $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%); do $$b || exit 1; done
 

@@ -29,7 +29,7 @@ weave: $(WEAVE)
 
 $(WEAVE): book/weave.c
 	@mkdir -p $(@D)
-	$(CC) $(WEAVE_CFLAGS) -o $@ book/weave.c
+	$(CC) $(WEAVE_CFLAGS) -o $@ book/weave.c -lm
 
 book: plots $(WEAVE)
 	@CHAPTERS='$(CHAPTERS_DIR)' RUN_DIR='$(RUN_DIR)' FIG_DIR='$(FIG_DIR)' \
@@ -43,7 +43,7 @@ book-shots:
 
 $(BUILD)/bin/test_weave: tests/test_weave.c book/weave.c
 	@mkdir -p $(@D)
-	$(CC) $(WEAVE_CFLAGS) -o $@ tests/test_weave.c -lcriterion
+	$(CC) $(WEAVE_CFLAGS) -o $@ tests/test_weave.c -lcriterion -lm
 
 check-weave: $(BUILD)/bin/test_weave
 	$(BUILD)/bin/test_weave

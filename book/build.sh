@@ -57,12 +57,20 @@ for dir in "$CHAPTERS"/[0-9][0-9]-*/; do
     rm -f "$md/$slug.err"
 done
 
+# The hand-written pages: their {{NN/name:FMT}} placeholders filled from the runs.
+fill_page() { # $1 page.md, $2 filled copy
+    "$WEAVE" --page "$1" --runs "$RUN_DIR" -o "$2" 2> "$2.err" ||
+        sed -e '/^weave: [0-9]* errors* in /d' -e 's/^weave: error: //' "$2.err" >> "$errors"
+    rm -f "$2.err"
+}
 for app in "$BOOK_SRC"/appendix-*.md; do
     [ -f "$app" ] || continue
     name=$(basename "$app" .md)
     title=$(sed -n "s/^title: *['\"]\{0,1\}\(.*[^'\"]\)['\"]\{0,1\} *$/\1/p" "$app" | head -n 1)
-    printf '%s.html\t%s\t%s\n' "$name" "$app" "$title" >> "$pages"
+    fill_page "$app" "$md/$name.md"
+    printf '%s.html\t%s\t%s\n' "$name" "$md/$name.md" "$title" >> "$pages"
 done
+fill_page "$BOOK_SRC/index.md" "$md/index.filled.md"
 
 # Figures shown by the hand-written pages must exist too.
 for src in "$BOOK_SRC/index.md" "$BOOK_SRC"/appendix-*.md; do
@@ -101,7 +109,7 @@ toc="$BOOK_OUT/.toc.md"
 index_md="$md/index.md"
 awk -v toc="$toc" '
     /^<!-- contents -->$/ { while ((getline line < toc) > 0) print line; next }
-    { print }' "$BOOK_SRC/index.md" > "$index_md"
+    { print }' "$md/index.filled.md" > "$index_md"
 { printf 'index.html\t%s\t%s\n' "$index_md" "$BOOK_TITLE"; cat "$pages"; } > "$pages.all"
 
 # ----------------------------------------------------------------- pandoc

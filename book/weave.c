@@ -19,6 +19,24 @@
  * the file, and the weaver writes nothing. All the errors are reported, not
  * just the first.
  *
+ * Figures in prose come from the run, by name. A placeholder
+ *     {{name}}  {{name:FMT}}  {{NN/name:FMT}}
+ * is replaced by the value the run recorded under that name (metrics.tsv:
+ * nb_metric, nb_value, nb_text), formatted with printf's %FMT (FMT is one
+ * conversion without the '%': .1f, .3g, .2e, .0f; a leading ' groups
+ * thousands with commas: '.0f gives 10,000). NN/ reads chapter NN's record.
+ * A name found only in timing.tsv (what depends on the machine) is filled in
+ * with a mark that links to the chapter's "on the machine that built this
+ * book" table. A name with no value is an error that names it.
+ * The same filling works on the hand-written pages (--page).
+ *
+ * Constants in prose: a decimal figure (a number with a decimal point, an
+ * exponent, or a following %) outside math ($...$), code (`...`), link
+ * targets and placeholders is reported by --check-prose: in prose it is
+ * either a run figure (make it a placeholder) or a constant of the model or
+ * method (write it as math, $0.02$, or code). make check runs it on every
+ * chapter.
+ *
  * Text from a run is cleaned defensively: escape sequences and control codes
  * are removed, a line rewritten with \r keeps only what a terminal would show
  * last, tabs become spaces (stops every 8 columns), invalid UTF-8 becomes
@@ -26,6 +44,8 @@
  *
  * Usage: weave [--run DIR] [--fig DIR] [--figurl URL] [-o OUT.md] CHAPTER_DIR
  *        weave --title CHAPTER_DIR        print the chapter title and exit
+ *        weave --check-prose CHAPTER_DIR  list the decimal figures typed in prose
+ *        weave --page PAGE.md --runs DIR [-o OUT.md]  fill a hand-written page
  * Defaults: --run build/run/<basename of CHAPTER_DIR>, --fig build/fig,
  *           --figurl fig (the figures' URL prefix as seen from the page).
  *
@@ -35,6 +55,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,12 +161,15 @@ static int dir_exists(const char *path)
 /* Reads a whole file; returns 0 if it cannot be opened. */
 static int read_file(const char *path, Buf *out)
 {
+    if (!file_exists(path)) { errno = ENOENT; return 0; } /* not a directory or a FIFO */
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     char chunk[65536];
     size_t k;
     while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) buf_addn(out, chunk, k);
+    int bad = ferror(f);
     fclose(f);
+    if (bad) return 0;
     if (!out->p) buf_add(out, "");
     return 1;
 }
@@ -315,6 +339,222 @@ static void emit_code(Buf *out, const char *lang, const char *cls, const Buf *co
     buf_add(out, "\n\n");
 }
 
+/* ------------------------------------------------------- run figures */
+
+/* The value recorded under `name` in DIR/FILE (rows name\tvalue\tunit).
+ * Returns a malloc'd value and sets *unit (malloc'd), or NULL. */
+static char *record_lookup(const char *dir, const char *file, const char *name, char **unit)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    Buf raw = {0};
+    if (!read_file(path, &raw)) return NULL;
+    char *found = NULL, *save = NULL;
+    for (char *ln = strtok_r(raw.p, "\n", &save); ln && !found; ln = strtok_r(NULL, "\n", &save)) {
+        char *t1 = strchr(ln, '\t');
+        if (!t1 || (size_t)(t1 - ln) != strlen(name) || memcmp(ln, name, strlen(name)) != 0) continue;
+        char *v = t1 + 1, *t2 = strchr(v, '\t');
+        if (t2) *t2 = '\0';
+        found = strdup(v);
+        *unit = strdup(t2 ? t2 + 1 : "");
+        if (!found || !*unit) die_oom();
+    }
+    buf_free(&raw);
+    return found;
+}
+
+/* The run directory of chapter NN beside `run_dir` (RUNS/NN-slug). */
+static int sibling_run(const char *runs, const char *nn, char *out, size_t cap)
+{
+    DIR *d = opendir(runs);
+    if (!d) return 0;
+    struct dirent *e;
+    int ok = 0;
+    while (!ok && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, nn, 2) == 0 && e->d_name[2] == '-') {
+            snprintf(out, cap, "%s/%s", runs, e->d_name);
+            ok = dir_exists(out);
+        }
+    closedir(d);
+    return ok;
+}
+
+/* Is fmt one printf conversion for a number ("'.1f", ".3g", "d")? */
+static int valid_format(const char *f)
+{
+    if (*f == '\'') f++;
+    while (*f && strchr("-+ #0", *f)) f++;
+    while (*f >= '0' && *f <= '9') f++;
+    if (*f == '.') { f++; if (!(*f >= '0' && *f <= '9')) return 0; while (*f >= '0' && *f <= '9') f++; }
+    return *f && strchr("fFeEgGd", *f) && f[1] == '\0';
+}
+
+/* value formatted by fmt (valid_format), into out. */
+static void format_value(double v, const char *fmt, Buf *out)
+{
+    int group = *fmt == '\'';
+    if (group) fmt++;
+    char spec[64], num[512];
+    size_t L = strlen(fmt);
+    if (fmt[L - 1] == 'd') {
+        snprintf(spec, sizeof spec, "%%%.*slld", (int)(L - 1), fmt);
+        snprintf(num, sizeof num, spec, (long long)llround(v));
+    } else {
+        snprintf(spec, sizeof spec, "%%%s", fmt);
+        snprintf(num, sizeof num, spec, v);
+    }
+    if (!group) { buf_add(out, num); return; }
+    /* thousands separators in the integer part: 12345.6 -> 12,345.6 */
+    const char *p = num;
+    while (*p && !(*p >= '0' && *p <= '9')) buf_addc(out, *p++);
+    size_t digits = strspn(p, "0123456789");
+    for (size_t i = 0; i < digits; i++) {
+        buf_addc(out, p[i]);
+        if ((digits - 1 - i) % 3 == 0 && i + 1 < digits) buf_addc(out, ',');
+    }
+    buf_add(out, p + digits);
+}
+
+/* Replace every {{...}} in text by its recorded value. run_dir is the
+ * page's own chapter run (NULL for a hand-written page), runs the directory
+ * holding every chapter's run, page_of(NN) the chapter's page for the
+ * timing mark. Errors name src:line and the placeholder. */
+static void fill_placeholders(const char *text, Buf *out, const char *run_dir, const char *runs,
+                              const char *src, int line0)
+{
+    const char *p = text;
+    int line = line0;
+    while (*p) {
+        const char *open = strstr(p, "{{");
+        if (!open) { buf_add(out, p); break; }
+        for (const char *q = p; q < open; q++) line += *q == '\n';
+        buf_addn(out, p, (size_t)(open - p));
+        const char *close = strstr(open + 2, "}}");
+        const char *nl = strchr(open + 2, '\n');
+        if (!close || (nl && nl < close)) {
+            error("%s:%d: a placeholder '{{' is not closed by '}}' on the same line", src, line);
+            buf_add(out, "{{");
+            p = open + 2;
+            continue;
+        }
+        char spec[512], orig[512];
+        snprintf(spec, sizeof spec, "%.*s", (int)(close - open - 2), open + 2);
+        snprintf(orig, sizeof orig, "%s", spec);
+        p = close + 2;
+        /* [NN/]name[:FMT] */
+        char *name = spec, *fmt = NULL, *colon = strrchr(spec, ':');
+        if (colon && valid_format(colon + 1)) { *colon = '\0'; fmt = colon + 1; }
+        char dir[4200] = "", nn[3] = "";
+        if (name[0] >= '0' && name[0] <= '9' && name[1] >= '0' && name[1] <= '9' && name[2] == '/') {
+            snprintf(nn, sizeof nn, "%.2s", name);
+            name += 3;
+            if (!runs || !sibling_run(runs, nn, dir, sizeof dir)) {
+                error("%s:%d: {{%s/%s}} needs chapter %s's run, but %s/%s-*/ does not exist. "
+                      "Run chapter %s first ('make run-%s').", src, line, nn, name, nn, runs ? runs : "?", nn, nn, nn);
+                continue;
+            }
+        } else if (run_dir) {
+            snprintf(dir, sizeof dir, "%s", run_dir);
+        } else {
+            error("%s:%d: {{%s}} on a page without a chapter: write {{NN/%s}}", src, line, name, name);
+            continue;
+        }
+        char *unit = NULL;
+        int timing = 0;
+        char *v = record_lookup(dir, "metrics.tsv", name, &unit);
+        if (!v && (v = record_lookup(dir, "timing.tsv", name, &unit)) != NULL) timing = 1;
+        if (!v) {
+            error("%s:%d: {{%s}}: the run recorded no value named '%s' (%s/metrics.tsv, timing.tsv). "
+                  "Record it in the chapter with nb_metric/nb_value/nb_text, or fix the name.",
+                  src, line, orig, name, dir);
+            continue;
+        }
+        if (strcmp(unit, "text") == 0) {
+            if (fmt) error("%s:%d: {{%s}}: '%s' is a text, it takes no format", src, line, orig, name);
+            Buf t = {0};
+            clean_text(v, strlen(v), &t);
+            while (t.n && t.p[t.n - 1] == '\n') t.p[--t.n] = '\0';
+            buf_add(out, t.p);
+            buf_free(&t);
+        } else {
+            char *end;
+            double x = strtod(v, &end);
+            if (end == v) error("%s:%d: {{%s}}: the recorded value '%s' is not a number", src, line, orig, v);
+            else format_value(x, fmt ? fmt : ".6g", out);
+            if (timing) {
+                /* a machine's figure, not the run's: mark it and link to the table */
+                const char *base = strrchr(dir, '/');
+                base = base ? base + 1 : dir;
+                if (run_dir && !nn[0]) buf_add(out, "[^†^](#machine-timings)");
+                else buf_printf(out, "[^†^](%s.html#machine-timings)", base);
+            }
+        }
+        free(v);
+        free(unit);
+    }
+}
+
+/* ----------------------------------------------- decimal figures in prose */
+
+/* Report every decimal figure in prose text that is not in math, code, a
+ * link target or a placeholder: a number with a decimal point ("93.0"), an
+ * exponent ("1e-3") or a following percent sign ("12 %"). Returns the count;
+ * each is reported as src:line. Writers mark a constant of the model or the
+ * method by writing it as math ($0.02$) or code (`1e-3`); a run's figure is
+ * a placeholder. */
+static int check_prose_figures_typed(const char *text, const char *src, int line0)
+{
+    int found = 0, line = line0;
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (c == '\n') { line++; continue; }
+        if (c == '\\' && i + 1 < n) { i++; continue; }                /* \$ is a dollar */
+        const char *skip_to = NULL;
+        if (c == '$') skip_to = (i + 1 < n && text[i + 1] == '$') ? "$$" : "$";
+        else if (c == '`') skip_to = "`";
+        else if (c == '{' && i + 1 < n && text[i + 1] == '{') skip_to = "}}";
+        else if (c == ']' && i + 1 < n && text[i + 1] == '(') skip_to = ")";
+        if (skip_to) {
+            size_t from = c == ']' ? i + 2 : i + strlen(skip_to);
+            const char *e = from <= n ? strstr(text + from, skip_to) : NULL;
+            size_t to = e ? (size_t)(e - text) + strlen(skip_to) : n; /* just after the closer */
+            for (size_t k = i; k < to; k++) line += text[k] == '\n';
+            i = to - 1;
+            continue;
+        }
+        if (!(c >= '0' && c <= '9')) continue;
+        /* a digit inside a word (GPT-2, float32, x_1) or after § is not a figure */
+        char prev = i ? text[i - 1] : ' ';
+        int in_word = (prev >= 'a' && prev <= 'z') || (prev >= 'A' && prev <= 'Z') || prev == '_' ||
+                      (i >= 2 && (unsigned char)text[i - 2] == 0xC2 && (unsigned char)prev == 0xA7);
+        size_t j = i;
+        int decimal = 0;
+        while (j < n && ((text[j] >= '0' && text[j] <= '9') ||
+                         ((text[j] == '.' || text[j] == ',') && j + 1 < n && text[j + 1] >= '0' && text[j + 1] <= '9'))) {
+            if (text[j] == '.') decimal = 1;
+            j++;
+        }
+        size_t k = j;
+        if (k < n && (text[k] == 'e' || text[k] == 'E')) {
+            size_t e = k + 1;
+            if (e < n && (text[e] == '-' || text[e] == '+')) e++;
+            if (e < n && text[e] >= '0' && text[e] <= '9') { decimal = 1; k = e; while (k < n && text[k] >= '0' && text[k] <= '9') k++; }
+        }
+        size_t pct = k;
+        while (pct < n && text[pct] == ' ') pct++;
+        if (pct < n && text[pct] == '%') decimal = 1, k = pct + 1;
+        if (decimal && !in_word) {
+            fprintf(stderr, "%s:%d: '%.*s' is a figure typed in prose: a run's figure is a placeholder "
+                    "{{name:FMT}}; a constant of the model or method is math ($...$) or code\n",
+                    src, line, (int)(k - i), text + i);
+            found++;
+        }
+        i = k - 1;
+    }
+    return found;
+}
+
 /* ------------------------------------------------------------- the weave */
 
 typedef struct {
@@ -328,6 +568,9 @@ typedef struct {
     size_t n_woven;
     char title[1024];          /* from chapter.c's first heading */
     int title_only;            /* --title: no outputs, no figure checks */
+    int check_prose;           /* --check-prose: only report typed figures */
+    int typed_figures;         /* how many --check-prose found */
+    char runs[4200];           /* the directory of every chapter's run */
 } Weave;
 
 static int line_is(const char *line, size_t n, const char *want)
@@ -363,8 +606,9 @@ static int is_cell_def(const char *line, size_t n, char *slug, size_t slug_cap)
     return i == n || line[i] == '{' || line[i] == '/';
 }
 
-/* The title line of cell `slug` in cells.list ("<index>\t<slug>\t<title>"). */
-static int cell_title(const Weave *w, const char *slug, char *idx, size_t icap, char *title, size_t tcap)
+/* The title line of cell `slug` in cells.list ("<index>\t<slug>\t<title>"):
+ * its index and title, cleaned like any text from a run (any length). */
+static int cell_title(const Weave *w, const char *slug, Buf *idx, Buf *title)
 {
     const char *p = w->cells_list.p;
     if (!p) return 0;
@@ -386,9 +630,10 @@ static int cell_title(const Weave *w, const char *slug, char *idx, size_t icap, 
                 }
             }
             if (same) {
-                snprintf(idx, icap, "%.*s", (int)(t1 - p), p);
-                if (t2) snprintf(title, tcap, "%.*s", (int)(len - (size_t)(t2 + 1 - p)), t2 + 1);
-                else title[0] = '\0';
+                clean_text(p, (size_t)(t1 - p), idx);
+                if (t2) clean_text(t2 + 1, len - (size_t)(t2 + 1 - p), title);
+                while (idx->n && idx->p[idx->n - 1] == '\n') idx->p[--idx->n] = '\0';
+                while (title->n && title->p[title->n - 1] == '\n') title->p[--title->n] = '\0';
                 return 1;
             }
         }
@@ -442,7 +687,8 @@ static void emit_figure(Weave *w, Buf *out, const char *name, const char *captio
 /* What cell `slug` printed and drew, right after its closing brace. */
 static void emit_cell_output(Weave *w, Buf *out, const char *slug, const char *src, int line_no)
 {
-    char where[4200], path[4096], idx[64] = "", title[1024] = "";
+    char where[4200], path[4096];
+    Buf idx = {0}, title = {0};
     if (w->title_only) return;
     snprintf(where, sizeof where, "%s:%d: cell '%s'", src, line_no, slug);
 
@@ -462,22 +708,18 @@ static void emit_cell_output(Weave *w, Buf *out, const char *slug, const char *s
     }
     /* on error, go on: the figures are checked too, so every problem is named */
     clean_text(raw.p ? raw.p : "", raw.n, &txt);
-    cell_title(w, slug, idx, sizeof idx, title, sizeof title);
+    cell_title(w, slug, &idx, &title);
     size_t a, b;
     int has_text = trim_block(txt.p, txt.n, &a, &b);
     buf_printf(out, "::: {#cell-%s .cell-output data-cell=\"%s\"}\n", slug, slug);
     Buf label = {0};
-    if (*idx) buf_printf(&label, "Output of cell %s, *%s*", idx, slug);
+    if (idx.n) buf_printf(&label, "Output of cell %s, *%s*", idx.p, slug);
     else buf_printf(&label, "Output of cell *%s*", slug);
-    if (*title) {
-        Buf t = {0};
-        clean_text(title, strlen(title), &t);
-        while (t.n && t.p[t.n - 1] == '\n') t.p[--t.n] = '\0';
-        buf_printf(&label, ": %s", t.p);
-        buf_free(&t);
-    }
+    if (title.n) buf_printf(&label, ": %s", title.p);
     buf_printf(out, "[%s]{.cell-label}\n\n", label.p);
     buf_free(&label);
+    buf_free(&idx);
+    buf_free(&title);
     if (has_text) {
         Buf body = {0};
         buf_addn(&body, txt.p + a, b - a);
@@ -566,10 +808,22 @@ static void emit_prose(Weave *w, Buf *out, Buf *prose, int want_title, const cha
             i += len + 1;
         }
     }
+    if (w->check_prose) {
+        w->typed_figures += check_prose_figures_typed(prose->p, src, line_no + 1);
+        return;
+    }
     check_prose_figures(w, prose, src, line_no);
     size_t a, b;
     if (!trim_block(prose->p, prose->n, &a, &b)) return;
-    buf_addn(out, prose->p + a, b - a);
+    if (w->title_only) return;
+    Buf block = {0}, filled = {0};
+    buf_addn(&block, prose->p + a, b - a);
+    int first_line = line_no + 1;
+    for (size_t k = 0; k < a; k++) first_line += prose->p[k] == '\n';
+    fill_placeholders(block.p, &filled, w->run_dir, w->runs, src, first_line);
+    if (filled.n) buf_addn(out, filled.p, filled.n);
+    buf_free(&block);
+    buf_free(&filled);
     buf_add(out, "\n\n");
 }
 
@@ -659,6 +913,12 @@ static size_t list_sources(const char *dir, char ***names)
         size_t L = strlen(e->d_name);
         if (L < 3 || strcmp(e->d_name + L - 2, ".c") != 0 || strcmp(e->d_name, "chapter.c") == 0) continue;
         if (e->d_name[0] == '.') continue;
+        char full[4200];
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        if (!file_exists(full)) {           /* a directory or a FIFO named *.c */
+            warning("%s is not a regular file; not woven", full);
+            continue;
+        }
         char **v = realloc(*names, (n + 1) * sizeof *v);
         if (!v) die_oom();
         *names = v;
@@ -667,7 +927,7 @@ static size_t list_sources(const char *dir, char ***names)
         n++;
     }
     closedir(d);
-    qsort(*names, n, sizeof **names, cmp_str);
+    if (n > 1) qsort(*names, n, sizeof **names, cmp_str);
     return n;
 }
 
@@ -681,10 +941,11 @@ static void yaml_single_quoted(Buf *out, const char *s)
     buf_addc(out, '\'');
 }
 
-static void emit_metrics(Weave *w, Buf *out)
+/* A run file of rows name\tvalue\tunit as a table under `heading`. */
+static void emit_table(Weave *w, Buf *out, const char *file, const char *heading, const char *intro)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/metrics.tsv", w->run_dir);
+    snprintf(path, sizeof path, "%s/%s", w->run_dir, file);
     Buf raw = {0}, rows = {0}, r2 = {0};
     if (!read_file(path, &raw)) return;
     /* Fields are tab separated: strip control codes but keep the tabs. */
@@ -710,8 +971,7 @@ static void emit_metrics(Weave *w, Buf *out)
         buf_add(&rows, "\n");
     }
     if (rows.n) {
-        buf_add(out, "## Headline figures of the last run {#headline-figures .unnumbered}\n\n");
-        buf_printf(out, "From `%s/metrics.tsv`.\n\n", w->run_dir);
+        buf_printf(out, "%s\n\n%s (`%s`).\n\n", heading, intro, path);
         buf_add(out, "| figure | value | unit |\n|:---|---:|:---|\n");
         buf_addn(out, rows.p, rows.n);
         buf_add(out, "\n");
@@ -743,6 +1003,13 @@ static int weave_chapter(Weave *w, Buf *out)
               base, w->run_dir, w->nn);
         return n_errors - before;
     }
+    if (w->run_dir && !w->runs[0]) {
+        /* the other chapters' runs sit beside this one */
+        snprintf(w->runs, sizeof w->runs, "%s", w->run_dir);
+        char *slash = strrchr(w->runs, '/');
+        if (slash) *slash = '\0';
+        else snprintf(w->runs, sizeof w->runs, ".");
+    }
     if (w->run_dir) {
         char cl[4096];
         snprintf(cl, sizeof cl, "%s/cells.list", w->run_dir);
@@ -764,7 +1031,14 @@ static int weave_chapter(Weave *w, Buf *out)
     if (!w->title[0])
         error("%s: the first prose block has no Markdown heading; the chapter title comes from it", path);
 
-    if (w->run_dir) emit_metrics(w, &body);
+    if (w->run_dir) {
+        emit_table(w, &body, "metrics.tsv", "## Figures of this run {#headline-figures .unnumbered}",
+                   "What the run recorded; the same for every run with this seed, on any machine");
+        emit_table(w, &body, "timing.tsv",
+                   "## Timings on the machine that built this book {#machine-timings .unnumbered}",
+                   "Times, speeds and memory depend on the machine and its load; a figure marked † "
+                   "in the text comes from here");
+    }
 
     /* Cells the run recorded that no source defines: say so. */
     if (w->cells_list.p) {
@@ -812,6 +1086,46 @@ static void weave_free(Weave *w)
 /* ------------------------------------------------------------------- main */
 
 #ifndef WEAVE_NO_MAIN
+/* Write buf to path through a temporary file, or to stdout if path is NULL. */
+static int write_output(const char *out_path, const Buf *out)
+{
+    if (!out_path) {
+        if (out->n) fwrite(out->p, 1, out->n, stdout);
+        return 0;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f || (out->n && fwrite(out->p, 1, out->n, f) != out->n) || fclose(f) != 0) {
+        fprintf(stderr, "weave: cannot write %s: %s\n", tmp, strerror(errno));
+        return 1;
+    }
+    if (rename(tmp, out_path) != 0) {
+        fprintf(stderr, "weave: cannot rename %s to %s: %s\n", tmp, out_path, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* A hand-written page (index, appendix): its placeholders filled from the
+ * chapters' runs under `runs`. Nothing is written on error. */
+static int fill_page(const char *page, const char *runs, const char *out_path)
+{
+    Buf raw = {0}, out = {0};
+    if (!read_file(page, &raw)) {
+        fprintf(stderr, "weave: cannot read %s: %s\n", page, strerror(errno));
+        return 1;
+    }
+    int before = n_errors;
+    fill_placeholders(raw.p, &out, NULL, runs, page, 1);
+    buf_free(&raw);
+    int errs = n_errors - before, rc = 1;
+    if (errs) fprintf(stderr, "weave: %d error%s in %s; nothing written\n", errs, errs == 1 ? "" : "s", page);
+    else rc = write_output(out_path, &out);
+    buf_free(&out);
+    return rc;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -822,7 +1136,10 @@ static void usage(FILE *f)
             "  --fig DIR     where the rendered figures are (default build/fig)\n"
             "  --figurl URL  figure URL prefix in the page (default fig)\n"
             "  -o OUT.md     write here (default standard output); nothing is written on error\n"
-            "  --title       print the chapter title (first heading of chapter.c) and exit\n");
+            "  --title       print the chapter title (first heading of chapter.c) and exit\n"
+            "  --check-prose list every decimal figure typed in the prose (exit 1 if any)\n"
+            "  --page P.md   fill the placeholders of a hand-written page (with --runs DIR,\n"
+            "                default build/run) and write it to -o (or standard output)\n");
 }
 
 int main(int argc, char **argv)
@@ -830,6 +1147,7 @@ int main(int argc, char **argv)
     Weave w = {0};
     const char *out_path = NULL;
     int title_only = 0;
+    const char *page = NULL, *runs = NULL;
     w.fig_dir = "build/fig";
     w.fig_url = "fig";
     for (int i = 1; i < argc; i++) {
@@ -840,6 +1158,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--figurl") && has_val) w.fig_url = argv[++i];
         else if (!strcmp(a, "-o") && has_val) out_path = argv[++i];
         else if (!strcmp(a, "--title")) title_only = 1;
+        else if (!strcmp(a, "--check-prose")) w.check_prose = 1;
+        else if (!strcmp(a, "--page") && has_val) page = argv[++i];
+        else if (!strcmp(a, "--runs") && has_val) runs = argv[++i];
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (a[0] == '-' || w.chapter_dir) {
             fprintf(stderr, "weave: bad argument '%s'\n", a);
@@ -847,6 +1168,7 @@ int main(int argc, char **argv)
             return 64;
         } else w.chapter_dir = a;
     }
+    if (page) return fill_page(page, runs ? runs : "build/run", out_path);
     if (!w.chapter_dir) {
         fprintf(stderr, "weave: which chapter? give its directory, e.g. chapters/01-autodiff\n");
         usage(stderr);
@@ -869,6 +1191,17 @@ int main(int argc, char **argv)
     }
 
     Buf out = {0};
+    if (w.check_prose) {
+        w.run_dir = NULL;
+        w.title_only = 1;
+        weave_chapter(&w, &out);
+        weave_free(&w);
+        buf_free(&out);
+        if (w.typed_figures)
+            fprintf(stderr, "weave: %d figure%s typed in the prose of %s\n", w.typed_figures,
+                    w.typed_figures == 1 ? "" : "s", dir);
+        return w.typed_figures ? 1 : 0;
+    }
     if (title_only) {
         /* only the title matters: errors about figures do not */
         weave_chapter(&w, &out);
@@ -885,22 +1218,8 @@ int main(int argc, char **argv)
         buf_free(&out);
         return 1;
     }
-    if (out_path) {
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
-        FILE *f = fopen(tmp, "wb");
-        if (!f || fwrite(out.p, 1, out.n, f) != out.n || fclose(f) != 0) {
-            fprintf(stderr, "weave: cannot write %s: %s\n", tmp, strerror(errno));
-            return 1;
-        }
-        if (rename(tmp, out_path) != 0) {
-            fprintf(stderr, "weave: cannot rename %s to %s: %s\n", tmp, out_path, strerror(errno));
-            return 1;
-        }
-    } else {
-        fwrite(out.p, 1, out.n, stdout);
-    }
+    int rc = write_output(out_path, &out);
     buf_free(&out);
-    return 0;
+    return rc;
 }
 #endif

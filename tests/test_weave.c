@@ -261,3 +261,137 @@ Test(weave_chapter, missing_figure_is_an_error_naming_the_figure)
     buf_free(&out);
     remove_tree(root);
 }
+
+/* ------------------------------------------------- figures from the run */
+
+/* Fill `text` against the fake chapter's record (run/07-demo): metrics.tsv
+ * holds loss 0.5; we add a count, a text and a timing. stderr captured. */
+static int fill_fake(const char *root, const char *text, Buf *out, char *err, size_t cap)
+{
+    char rdir[512], runs[512], path[600];
+    snprintf(rdir, sizeof rdir, "%s/run/07-demo", root);
+    snprintf(runs, sizeof runs, "%s/run", root);
+    write_file(rdir, "metrics.tsv",
+               "loss\t0.49999999999999994\tnats\nsteps\t12345\tsteps\nworst seed\tseed 3\ttext\n"
+               "1-D: gap\t0.125\tnats\n");
+    write_file(rdir, "timing.tsv", "ms per step\t1.875\tms\n");
+    snprintf(path, sizeof path, "%s/stderr.txt", root);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(path, "w+");
+    cr_assert(f && saved >= 0);
+    dup2(fileno(f), 2);
+    int before = n_errors;
+    fill_placeholders(text, out, rdir, runs, "test.c", 1);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(f);
+    size_t n = fread(err, 1, cap - 1, f);
+    err[n] = '\0';
+    fclose(f);
+    return n_errors - before;
+}
+
+Test(weave_figures, placeholders_are_filled_from_the_record_with_their_format)
+{
+    char *root = make_fake(1, 1), err[4096];
+    Buf out = {0};
+    int errs = fill_fake(root,
+                         "loss {{loss:.3f}}, {{steps:'.0f}} steps ({{steps:.2e}}), {{worst seed}}; "
+                         "gap {{1-D: gap:.2f}}; {{07/loss:.1f}}; {{ms per step:.1f}} ms",
+                         &out, err, sizeof err);
+    cr_assert_eq(errs, 0, "unexpected errors:\n%s", err);
+    const char *want = "loss 0.500, 12,345 steps (1.23e+04), seed 3; gap 0.12; 0.5; "
+                       "1.9[^†^](#machine-timings) ms";
+    cr_assert_str_eq(out.p, want, "filled:\n%s\nwanted:\n%s", out.p, want);
+    buf_free(&out);
+    remove_tree(root);
+}
+
+Test(weave_figures, a_missing_value_is_an_error_that_names_it)
+{
+    char *root = make_fake(1, 1), err[4096];
+    Buf out = {0};
+    int errs = fill_fake(root, "line one\nthe {{best loss:.2f}} and {{09/x}}", &out, err, sizeof err);
+    cr_assert_eq(errs, 2, "expected 2 errors, got %d:\n%s", errs, err);
+    cr_assert(strstr(err, "test.c:2: {{best loss:.2f}}: the run recorded no value named 'best loss'"),
+              "stderr does not name the missing value and its line:\n%s", err);
+    cr_assert(strstr(err, "needs chapter 09's run"), "stderr does not name the missing chapter run:\n%s", err);
+    buf_free(&out);
+    remove_tree(root);
+}
+
+Test(weave_figures, a_grouped_format_groups_every_three_digits)
+{
+    Buf a = {0}, b = {0}, c = {0};
+    format_value(1234567.25, "'.1f", &a);
+    format_value(-999, "'.0f", &b);
+    format_value(1000, "'d", &c);
+    cr_assert_str_eq(a.p, "1,234,567.2");
+    cr_assert_str_eq(b.p, "-999");
+    cr_assert_str_eq(c.p, "1,000");
+    buf_free(&a);
+    buf_free(&b);
+    buf_free(&c);
+}
+
+/* stderr of check_prose_figures_typed on text, and its count. */
+static int typed(const char *text, char *err, size_t cap)
+{
+    char path[] = "/tmp/test_weave_typed.XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    int n = check_prose_figures_typed(text, "c.c", 1);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    lseek(fd, 0, SEEK_SET);
+    ssize_t k = read(fd, err, cap - 1);
+    err[k > 0 ? k : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return n;
+}
+
+Test(weave_figures, typed_decimal_figures_in_prose_are_found_and_marked_constants_are_not)
+{
+    char err[8192];
+    int n = typed("High quality 93.0 % after 1e-3 steps;\nloss 2.25 nats, 40% more.", err, sizeof err);
+    cr_assert_eq(n, 4, "expected 4 typed figures, found %d:\n%s", n, err);
+    cr_assert(strstr(err, "c.c:1: '93.0 %'") && strstr(err, "c.c:1: '1e-3'") && strstr(err, "c.c:2: '2.25'") &&
+                  strstr(err, "c.c:2: '40%'"),
+              "not every figure is named with its line:\n%s", err);
+    n = typed("Constants: $\\sigma = 0.02$, $$x = 1.5$$, `lr = 1e-3`, {{loss:.3f}}, GPT-2, float32, "
+              "\\S and §3.1, [paper](https://arxiv.org/abs/1406.2661), 784 pixels, 10,000 steps, 2014.",
+              err, sizeof err);
+    cr_assert_eq(n, 0, "constants were flagged:\n%s", err);
+}
+
+/* The specification itself: every chapter's prose holds no typed figure. */
+Test(weave_figures, no_chapter_prose_types_a_run_figure_by_hand)
+{
+    DIR *d = opendir("chapters");
+    cr_assert(d, "run the tests from the repository root (chapters/ not found)");
+    struct dirent *e;
+    int total = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (!(e->d_name[0] >= '0' && e->d_name[0] <= '9')) continue;
+        char dir[600];
+        snprintf(dir, sizeof dir, "chapters/%s", e->d_name);
+        Weave w = {0};
+        Buf out = {0};
+        w.chapter_dir = dir;
+        w.check_prose = w.title_only = 1;
+        weave_chapter(&w, &out);
+        total += w.typed_figures;
+        weave_free(&w);
+        buf_free(&out);
+    }
+    closedir(d);
+    cr_assert_eq(total, 0, "%d figures typed in chapter prose (listed above on stderr): make each a "
+                           "placeholder or mark it as a constant", total);
+}

@@ -19,7 +19,7 @@
 
 #include "checkpoint.h"
 #include "data.h"
-#include "../05-gpt-cross-entropy/gpt.h"
+#include "gpt.h"
 #include "notebook.h"
 #include "optim.h"
 #include "rng.h"
