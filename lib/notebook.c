@@ -254,7 +254,13 @@ int notebook_main(int argc, char **argv, const Chapter *ch) {
             printf("-- press Enter for cell %d (%s), or q then Enter to stop: ", i + 2, ch->cells[i + 1].title);
             fflush(stdout);
             char line[64];
-            if (!fgets(line, sizeof line, stdin) || line[0] == 'q') break;
+            if (!fgets(line, sizeof line, stdin)) {
+                /* no one is there to press Enter: say why the run stops here */
+                fprintf(stderr, "\n--step: standard input ended, so the run stops after cell %d of %d "
+                                "(run without --step to run every cell)\n", i + 1, nb.upto);
+                break;
+            }
+            if (line[0] == 'q') break;
         }
     }
     if (ch->teardown) ch->teardown();

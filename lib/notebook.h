@@ -2,7 +2,8 @@
  *
  * Teaches: how to make a long C program explorable. A chapter declares its
  * cells in order; the runtime gives every chapter the same command line:
- *   --step       pause after each cell until Enter (q quits)
+ *   --step       pause after each cell until Enter (q quits; so does the end of stdin,
+ *                with a note on stderr)
  *   --list       list the cells and exit
  *   --cell N     run cells 1..N only (later cells build on earlier ones)
  *   --quick      tiny sizes, for smoke tests

@@ -1,6 +1,6 @@
 # plots/plots.mk: every figure of the course, included by the top-level Makefile.
 #
-#   make plots   renders each figure whose data exists, into $(FIG_DIR):
+#   make plots   runs plots/plots.sh, which renders each figure whose data exists, into $(FIG_DIR):
 #     - plots/NN-name.gp for which a run directory $(RUN_DIR)/NN-*/ exists
 #       -> NN-name.svg (the book) and NN-name.png (a quick look), with
 #       gnuplot -e "datadir='...'; outfile='...'; fmt='svg|png'" (see style.gp);
@@ -21,37 +21,9 @@ FIG_DIR     ?= $(BUILD)/fig
 GNUPLOT     ?= gnuplot
 DOT         ?= dot
 FLOWCHARTS  := gan vae gpt
-FLOWCHART_DIR ?= plots
 PLOTS_DEPS  := gnuplot-nox graphviz
 
 .PHONY: plots
 plots:
-	@command -v $(GNUPLOT) >/dev/null || { echo "plots: gnuplot is missing: apt-get install gnuplot-nox" >&2; exit 1; }
-	@command -v $(DOT) >/dev/null || { echo "plots: dot is missing: apt-get install graphviz" >&2; exit 1; }
-	@mkdir -p $(FIG_DIR); fail=0; drawn=0; \
-	stale() { [ ! -f "$$1" ] || [ -n "$$(find $$2 -newer "$$1" -print 2>/dev/null | head -n 1)" ]; }; \
-	for gp in $(PLOTS_DIR)/[0-9][0-9]-*.gp; do \
-	  [ -f "$$gp" ] || continue; \
-	  name=$$(basename "$$gp" .gp); nn=$${name%%-*}; \
-	  run=$$(ls -d $(RUN_DIR)/$$nn-*/ 2>/dev/null | head -n 1); run=$${run%/}; \
-	  if [ -z "$$run" ]; then echo "plots: $$name waits for its run ($(RUN_DIR)/$$nn-*/ does not exist yet)"; continue; fi; \
-	  for fmt in svg png; do \
-	    out=$(FIG_DIR)/$$name.$$fmt; \
-	    stale "$$out" "$$gp $(PLOTS_DIR)/style.gp $$run" || continue; \
-	    if $(GNUPLOT) -e "datadir='$$run'; outfile='$$out'; fmt='$$fmt'" "$$gp"; then drawn=$$((drawn+1)); \
-	    else echo "plots: gnuplot failed on $$gp (datadir $$run, $$fmt)" >&2; rm -f "$$out"; fail=1; fi; \
-	  done; \
-	done; \
-	for src in $(RUN_DIR)/*/*.dot $(foreach f,$(FLOWCHARTS),$(FLOWCHART_DIR)/$(f).dot); do \
-	  [ -f "$$src" ] || continue; \
-	  name=$$(basename "$$src" .dot); \
-	  for fmt in svg png; do \
-	    out=$(FIG_DIR)/$$name.$$fmt; \
-	    stale "$$out" "$$src" || continue; \
-	    if [ $$fmt = png ]; then extra=-Gdpi=144; else extra=; fi; \
-	    if $(DOT) -T$$fmt $$extra -o "$$out" "$$src"; then drawn=$$((drawn+1)); \
-	    else echo "plots: dot failed on $$src ($$fmt)" >&2; rm -f "$$out"; fail=1; fi; \
-	  done; \
-	done; \
-	echo "plots: $$drawn file(s) drawn into $(FIG_DIR)"; \
-	exit $$fail
+	@PLOTS_DIR='$(PLOTS_DIR)' RUN_DIR='$(RUN_DIR)' FIG_DIR='$(FIG_DIR)' GNUPLOT='$(GNUPLOT)' DOT='$(DOT)' \
+	 FLOWCHARTS='$(FLOWCHARTS)' sh $(PLOTS_DIR)/plots.sh
