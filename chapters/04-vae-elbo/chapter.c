@@ -87,9 +87,6 @@ static void cell_latent_model(void) {
     VaeConfig cfg = vae_config_default();
     cfg.name = "vae-z20";
     st.vae20 = vae_trainer_new(&cfg, nb_seed());
-    Rng r; /* PHASE1: the old stream */
-    rng_seed(&r, nb_seed());
-    vae_init(&st.vae20->model, &r);
     const Vae *m = &st.vae20->model;
     nb_printf("the model: encoder %d -> %d (ReLU) -> mu, log sigma^2 in R^%d; decoder %d -> %d (ReLU) -> %d logits\n",
               m->D, m->H, m->Z, m->Z, m->H, m->D);
@@ -139,7 +136,7 @@ static void cell_elbo(void) {
     Tensor *eps = tape_input(T, 2, SHAPE(N, m->Z), 0);  /* [N, Z] */
     vae_pixels(st.data.test, NULL, N, xt->data);
     Rng r;
-    rng_seed(&r, nb_seed() + 2);
+    rng_stream(&r, nb_seed(), "vae-elbo/elbo-eps");
     rng_fill_normal(&r, eps->data, eps->size, 0, 1);
     VaeOut o = vae_forward(T, m, xt, eps);
     /* the article's L_D = log sigmoid(logit), averaged over pixels and images,
@@ -183,7 +180,7 @@ the sampled estimate adds noise to every gradient.
 static void cell_kl(void) {
     const int M = nb_quick() ? 20000 : 200000;
     Rng r;
-    rng_seed(&r, nb_seed() + 3);
+    rng_stream(&r, nb_seed(), "vae-elbo/kl-monte-carlo");
     nb_printf("%-40s %10s %22s\n", "q", "closed form", "Monte Carlo (M draws)");
     for (int c = 0; c < 4; c++) {
         int Z = c < 3 ? 2 : 20;
@@ -237,7 +234,7 @@ static void cell_reparam(void) {
     enum { N = 16 };
     Vae *m = &st.vae20->model;
     Rng r;
-    rng_seed(&r, nb_seed() + 4);
+    rng_stream(&r, nb_seed(), "vae-elbo/reparam");
     Tape *T = tape_new();
     Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0);      /* [N, D] */
     Tensor *eps = tape_input(T, 2, SHAPE(N, m->Z), 0);  /* [N, Z] */
@@ -302,7 +299,6 @@ static void cell_train(void) {
     VaeEpoch log[EPOCHS];
     int epochs = nb_quick() ? 2 : EPOCHS;
     VaeTrainer *t = st.vae20;
-    rng_seed(&t->data, nb_seed() + 5); /* PHASE1 */
     vae_train_epochs(t, st.data.train, st.data.n_train, st.data.test, st.data.n_test, epochs, "vae20-epochs.tsv", log);
     const VaeEvalStats *e = &log[epochs - 1].test;
     nb_metric("test -ELBO, Z = 20 (PyTorch: 244.0)", e->neg_elbo, "nats/image");
@@ -315,7 +311,9 @@ static void cell_train(void) {
     vae_write_reconstructions(&t->model, st.data.test, idx, 2, "reconstructions.tsv");
     nb_figure("04-reconstructions",
               "Test images (rows 1 and 3, two of each class) and their reconstructions from the mean code (rows 2 and 4)");
-    vae_write_prior_samples(&t->model, &t->data /* PHASE1 */, 8, "prior-samples.tsv");
+    Rng r;
+    rng_stream(&r, nb_seed(), "vae-elbo/prior-samples");
+    vae_write_prior_samples(&t->model, &r, 8, "prior-samples.tsv");
     nb_figure("04-prior-samples", "64 images decoded from z ~ N(0, I) (20-D latent; Bernoulli means shown)");
 
     /* the first test image of a T-shirt and a trouser, of a sneaker and a bag */
@@ -351,7 +349,7 @@ with $K$; the prior-sampling estimate far below both.
 */
 static void cell_iw(void) {
     Rng r;
-    rng_seed(&r, nb_seed() + 6);
+    rng_stream(&r, nb_seed(), "vae-elbo/iw");
     VaeIw e = vae_iw_estimate(&st.vae20->model, st.data.test, st.data.n_iw, IW_K, &r);
     nb_printf("on the first %d test images, nats per image (higher is better):\n", st.data.n_iw);
     nb_printf("  ELBO (recon over %d draws of q, KL closed form)   %9.2f\n", IW_K, e.elbo);
@@ -384,8 +382,6 @@ static void cell_latent2d(void) {
     VaeConfig cfg = vae_config_default();
     cfg.name = "vae-z2", cfg.Z = 2;
     VaeTrainer *t = st.vae2 = vae_trainer_new(&cfg, nb_seed());
-    rng_seed(&t->data, nb_seed() + 7); /* PHASE1 */
-    vae_init(&t->model, &t->data);
     vae_train_epochs(t, st.data.train, st.data.n_train, st.data.test, st.data.n_test, epochs, "vae2-epochs.tsv", log);
     nb_metric("test -ELBO, Z = 2 (PyTorch: 265.1)", log[epochs - 1].test.neg_elbo, "nats/image");
 

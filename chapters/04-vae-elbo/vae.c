@@ -292,7 +292,7 @@ VaeStepStats vae_trainer_step(VaeTrainer *t, const ImageSet *train, int n) {
     Tensor *x = tape_input(T, 2, SHAPE(b, m->D), 0);      /* [b, D] */
     Tensor *eps = tape_input(T, 2, SHAPE(b, m->Z), 0);    /* [b, Z] */
     vae_pixels(train, t->order + t->cursor, b, x->data);
-    rng_fill_normal(&t->data, eps->data, eps->size, 0, 1);
+    rng_fill_normal(&t->noise, eps->data, eps->size, 0, 1);
     VaeOut o = vae_forward(T, m, x, eps);
     params_zero_grad(m->ps);
     backward(T, o.loss);
@@ -311,7 +311,7 @@ VaeEvalStats vae_trainer_eval(VaeTrainer *t, const ImageSet *set, int n) {
         fail(EXIT_SOFTWARE, "vae_trainer_eval", "pass 1 <= n <= the set's images", "n %d, the set holds %d",
              n, set->n);
     Rng r;
-    rng_seed(&r, t->seed + 1000);
+    stream(&r, t, "eval");
     real *x = xmalloc(sizeof(real) * CH * m->D), *logits = xmalloc(sizeof(real) * CH * m->D);
     real *mu = xmalloc(sizeof(real) * CH * m->Z), *lv = xmalloc(sizeof(real) * CH * m->Z);
     real *z = xmalloc(sizeof(real) * CH * m->Z);
