@@ -187,50 +187,43 @@ void vae_pixels(const ImageSet *s, const int *idx, int n, real *x) {
     }
 }
 
-/* The first use whose count exceeds what the set holds (NULL if none), in
- * *need. */
-static const char *shortfall(const ImageSet *s, int n_uses, const int *counts, const char *const *uses,
-                             int *need) {
-    for (int i = 0; i < n_uses; i++)
-        if (counts[i] > s->n) return *need = counts[i], uses[i];
-    return NULL;
+/* how many images each use takes: with --quick, and at full size (0 = all) */
+enum { QUICK_TRAIN = 2048, QUICK_TEST = 500, QUICK_IW = 50, FULL_IW = 1000 };
+
+/* If cause is still empty and the files of `split` hold fewer than count
+ * images, say so in cause. */
+static void need(char *cause, const ImageSet *s, const char *split, int count, const char *use) {
+    const char *kind = strcmp(split, "train") == 0 ? "training" : "test";
+    if (!cause[0] && count > s->n)
+        snprintf(cause, 256, "%s needs %d %s images, the %s files hold %d", use, count, kind, split, s->n);
 }
 
 VaeData vae_data_load(const char *dir, int quick) {
     VaeData d = {fashion_load(dir, "train"), fashion_load(dir, "t10k"), 0, 0, 0};
-    d.n_train = quick ? 2048 : d.train->n;
-    d.n_test = quick ? 500 : d.test->n;
-    d.n_iw = quick ? 50 : 1000;
-    const char *hint = quick ? "pass --data DIR with the full Fashion-MNIST set (60,000 training and 10,000 "
-                               "test images)"
-                             : "pass --data DIR with the full Fashion-MNIST set (60,000 training and 10,000 "
-                               "test images), or run with --quick on a smaller one";
-    char cause[512] = "";
-    const ImageSet *bad = NULL;
-    int need = 0;
-    const char *train_use[] = {quick ? "training with --quick" : "training"};
-    const char *test_use[] = {"evaluation", "the importance-weighted estimate (cell 6)",
-                              "the first test images of cells 2 and 4"};
-    const int train_n[] = {d.n_train}, test_n[] = {d.n_test, d.n_iw, VAE_FIRST_TEST};
-    const char *use;
+    d.n_train = quick ? QUICK_TRAIN : d.train->n;
+    d.n_test = quick ? QUICK_TEST : d.test->n;
+    d.n_iw = quick ? QUICK_IW : FULL_IW;
+    char cause[256] = "";
     if (d.train->rows != 28 || d.train->cols != 28 || d.test->rows != 28 || d.test->cols != 28)
         snprintf(cause, sizeof cause, "images are %d x %d (training) and %d x %d (test), the VAE needs 28 x 28",
                  d.train->rows, d.train->cols, d.test->rows, d.test->cols);
-    else if ((use = shortfall(bad = d.train, 1, train_n, train_use, &need)) ||
-             (use = shortfall(bad = d.test, 3, test_n, test_use, &need)))
-        snprintf(cause, sizeof cause, "%s needs %d %s images, the %s files hold %d", use, need,
-                 bad == d.train ? "training" : "test", bad == d.train ? "train" : "t10k", bad->n);
-    else {
-        int got[10] = {0};
-        for (int i = 0; i < d.n_test; i++) got[d.test->labels[i]]++;
-        for (int c = 0; c < 10 && !cause[0]; c++)
-            if (got[c] < 2)
-                snprintf(cause, sizeof cause,
-                         "the figures of cell 5 need 2 test images of each class among the %d used; "
-                         "class %d (%s) has %d",
-                         d.n_test, c, FASHION_CLASSES[c], got[c]);
-    }
+    need(cause, d.train, "train", d.n_train, quick ? "training with --quick" : "training");
+    need(cause, d.test, "t10k", d.n_test, "evaluation");
+    need(cause, d.test, "t10k", d.n_iw, "the importance-weighted estimate (cell 6)");
+    need(cause, d.test, "t10k", VAE_FIRST_TEST, "the first test images of cells 2 and 4");
+    int got[10] = {0};
+    for (int i = 0; i < d.n_test && !cause[0]; i++) got[d.test->labels[i]]++;
+    for (int c = 0; c < 10 && !cause[0]; c++)
+        if (got[c] < 2)
+            snprintf(cause, sizeof cause,
+                     "the figures of cell 5 need 2 test images of each class among the %d used; class %d (%s) "
+                     "has %d", d.n_test, c, FASHION_CLASSES[c], got[c]);
     if (cause[0]) {
+        char hint[256], more[96] = "";
+        if (!quick) snprintf(more, sizeof more, ", or add --quick (it needs %d and %d)", QUICK_TRAIN, QUICK_TEST);
+        snprintf(hint, sizeof hint,
+                 "pass --data DIR with the full Fashion-MNIST set (60,000 training and 10,000 test images)%s",
+                 more);
         vae_data_free(&d); /* before fail(), so a test that catches it leaks nothing */
         fail(EXIT_DATA, "Fashion-MNIST", hint, "%s", cause);
     }
