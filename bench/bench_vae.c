@@ -27,11 +27,15 @@ int main(int argc, char **argv) {
     VaeConfig cfg = vae_config_default();
     VaeTrainer *t = vae_trainer_new(&cfg, 0);
     /* IMAGES random images: whole batches only, the chapter's step size */
-    ImageSet set = {.n = IMAGES, .rows = 28, .cols = 28, .pixels = xmalloc((size_t)IMAGES * 784),
+    ImageSet set = {.n = IMAGES,
+                    .rows = 28,
+                    .cols = 28,
+                    .pixels = xmalloc((size_t)IMAGES * 784),
                     .labels = xcalloc(IMAGES, 1)};
     Rng r;
     rng_stream(&r, 0, "bench/pixels");
-    for (long i = 0; i < (long)IMAGES * 784; i++) set.pixels[i] = (unsigned char)rng_int(&r, 256);
+    for (long i = 0; i < (long)IMAGES * 784; i++)
+        set.pixels[i] = (unsigned char)rng_int(&r, 256);
     double tot[64], loss = 0, cpu0 = 0;
     for (int s = 0; s < warm + reps; s++) {
         if (s == warm) cpu0 = cpu_seconds();
@@ -41,13 +45,16 @@ int main(int argc, char **argv) {
     }
     double cpu_ms = 1e3 * (cpu_seconds() - cpu0) / reps;
     double ms = median(tot, reps);
-    printf("VAE training step (vae_trainer_step), float, batch %d, D %d, H %d, Z %d (%ld parameters), median of %d\n",
+    printf("VAE training step (vae_trainer_step), float, batch %d, D %d, H %d, Z %d "
+           "(%ld parameters), median of %d\n",
            cfg.batch, cfg.D, cfg.H, cfg.Z, t->model.ps->size, reps);
-    printf("  step         %7.2f ms   -> %.2f s per epoch of %d steps\n", ms, ms * STEPS_PER_EPOCH / 1e3,
-           STEPS_PER_EPOCH);
-    printf("  CPU time     %7.2f ms per step, all threads together (load average matters: see bench/README.md)\n",
+    printf("  step         %7.2f ms   -> %.2f s per epoch of %d steps\n", ms,
+           ms * STEPS_PER_EPOCH / 1e3, STEPS_PER_EPOCH);
+    printf("  CPU time     %7.2f ms per step, all threads together (load average "
+           "matters: see bench/README.md)\n",
            cpu_ms);
-    printf("  arena %.1f MB, last loss %.2f nats/image\n", tape_bytes(t->tape) / 1e6, loss);
+    printf("  arena %.1f MB, last loss %.2f nats/image\n", tape_bytes(t->tape) / 1e6,
+           loss);
 
     /* Where the time goes: re-run each node of the last step's tape forward,
      * then each one's backward (in reverse order, as backward() does), timing

@@ -9,6 +9,9 @@
  * Leaves out: convolutional VAEs, beta-VAE and KL annealing, discrete
  * latents, flows in the posterior.
  * Run: make run-04, or build/bin/04 --step to go cell by cell.
+ * The model, its trainer, the estimates and the figure data live in vae.c;
+ * the cells call them. State between cells: the struct st, freed by
+ * teardown (which copes with --cell N having run only some cells).
  *
  * Dimension key: N images per batch (128), D = 784 pixels, H = 400 hidden,
  * Z latent width (20, then 2), K importance samples per image (100).
@@ -41,8 +44,8 @@ how tight the bound is.
 enum { D = 784, EPOCHS = 10, IW_K = 100 };
 
 static struct {
-    VaeData data;               /* the images, and how many each use takes */
-    VaeTrainer *vae20, *vae2;   /* the 20-D model and the 2-D one */
+    VaeData data;             /* the images, and how many each use takes */
+    VaeTrainer *vae20, *vae2; /* the 20-D model and the 2-D one */
 } st;
 
 static void teardown(void) {
@@ -77,24 +80,31 @@ proposes the few $z$ that explain $x$. This cell loads the data and builds
 the model that will provide it.
 */
 static void cell_latent_model(void) {
-    st.data = vae_data_load(nb_data(), nb_quick()); /* checks every count the cells read */
-    const ImageSet *train = st.data.train, *test = st.data.test;
-    nb_printf("Fashion-MNIST: %d training and %d test images of %d x %d pixels (using %d and %d)\n", train->n,
-              test->n, train->rows, train->cols, st.data.n_train, st.data.n_test);
+    st.data = vae_data_load(nb_data(), nb_quick()); /* checks what every cell reads */
+    const VaeData *d = &st.data;
+    nb_printf("Fashion-MNIST: %d training and %d test images of %d x %d pixels"
+              " (using %d and %d)\n",
+              d->train->n, d->test->n, d->train->rows, d->train->cols, d->n_train,
+              d->n_test);
     double mean = 0;
-    for (long i = 0; i < (long)st.data.n_train * D; i++) mean += train->pixels[i] / 255.0;
-    nb_printf("mean pixel intensity (training set): %.4f\n", mean / ((double)st.data.n_train * D));
+    for (long i = 0; i < (long)d->n_train * D; i++) mean += d->train->pixels[i] / 255.0;
+    nb_printf("mean pixel intensity (training set): %.4f\n",
+              mean / ((double)d->n_train * D));
     VaeConfig cfg = vae_config_default();
     cfg.name = "vae-z20";
     st.vae20 = vae_trainer_new(&cfg, nb_seed());
     const Vae *m = &st.vae20->model;
-    nb_printf("the model: encoder %d -> %d (ReLU) -> mu, log sigma^2 in R^%d; decoder %d -> %d (ReLU) -> %d logits\n",
+    nb_printf("the model: encoder %d -> %d (ReLU) -> mu, log sigma^2 in R^%d;"
+              " decoder %d -> %d (ReLU) -> %d logits\n",
               m->D, m->H, m->Z, m->Z, m->H, m->D);
     for (int i = 0; i < m->ps->n; i++) {
         char shp[64];
-        nb_printf("  %-12s %s\n", m->ps->t[i]->name, shape_str(m->ps->t[i], shp, sizeof shp));
+        nb_printf("  %-12s %s\n", m->ps->t[i]->name,
+                  shape_str(m->ps->t[i], shp, sizeof shp));
     }
-    nb_printf("%ld parameters, PyTorch's default init U(-1/sqrt(fan_in), 1/sqrt(fan_in))\n", m->ps->size);
+    nb_printf(
+        "%ld parameters, PyTorch's default init U(-1/sqrt(fan_in), 1/sqrt(fan_in))\n",
+        m->ps->size);
 }
 
 /*md
@@ -150,8 +160,8 @@ static void cell_elbo(void) {
     enum { N = VAE_FIRST_TEST };
     const Vae *m = &st.vae20->model;
     Tape *T = tape_new();
-    Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0);      /* [N, D] */
-    Tensor *eps = tape_input(T, 2, SHAPE(N, m->Z), 0);  /* [N, Z] */
+    Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0);     /* [N, D] */
+    Tensor *eps = tape_input(T, 2, SHAPE(N, m->Z), 0); /* [N, Z] */
     vae_pixels(st.data.test, NULL, N, xt->data);
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/elbo-eps");
@@ -159,7 +169,9 @@ static void cell_elbo(void) {
     VaeOut o = vae_forward(T, m, xt, eps);
     /* the article's L_D = log sigmoid(logit), averaged over pixels and images,
      * with the decoder's output bias shifted by s */
-    nb_printf("the article's L_D = mean log sigmoid(logit) on %d test images, output bias shifted by s:\n", N);
+    nb_printf("the article's L_D = mean log sigmoid(logit) on %d test images,"
+              " output bias shifted by s:\n",
+              N);
     for (int k = 0; k < 4; k++) {
         double s = (double[]){0, -10, -100, -1000}[k], ld = 0;
         for (long i = 0; i < (long)N * D; i++) {
@@ -169,15 +181,22 @@ static void cell_elbo(void) {
         nb_printf("  s = %6.0f   L_D = %10.3f\n", s, ld / ((double)N * D));
     }
     nb_printf("-> no minimum: it falls without bound, and x never enters it.\n\n");
-    nb_printf("the -ELBO of the same %d images at initialisation (one draw of eps per image):\n", N);
-    nb_printf("  reconstruction  E_q[-log p(x|z)]  %9.3f nats/image  (784 ln 2 = %.3f)\n", (double)o.recon->data[0],
-              784 * log(2.0));
-    nb_printf("  KL(q(z|x) || p(z))                %9.3f nats/image\n", (double)o.kl->data[0]);
-    nb_printf("  -ELBO                             %9.3f nats/image\n", (double)o.loss->data[0]);
+    nb_printf("the -ELBO of the same %d images at initialisation"
+              " (one draw of eps per image):\n",
+              N);
+    nb_printf(
+        "  reconstruction  E_q[-log p(x|z)]  %9.3f nats/image  (784 ln 2 = %.3f)\n",
+        (double)o.recon->data[0], 784 * log(2.0));
+    nb_printf("  KL(q(z|x) || p(z))                %9.3f nats/image\n",
+              (double)o.kl->data[0]);
+    nb_printf("  -ELBO                             %9.3f nats/image\n",
+              (double)o.loss->data[0]);
     nb_value("first test images", N, "images");
     nb_value("initial reconstruction, Z = 20", o.recon->data[0], "nats/image");
     nb_value("initial KL, Z = 20", o.kl->data[0], "nats/image");
-    nb_graph("04-vae-graph", "The computation graph of the VAE's negative ELBO, drawn from the tape", T, o.loss);
+    nb_graph("04-vae-graph",
+             "The computation graph of the VAE's negative ELBO, drawn from the tape", T,
+             o.loss);
     tape_free(T);
 }
 
@@ -200,22 +219,28 @@ the sampled estimate adds noise to every gradient.
 */
 static void cell_kl(void) {
     const int M = nb_quick() ? 20000 : 200000;
+    struct {
+        const char *label;
+        double mu[2], lv[2];
+    } two_d[3] = {
+        {"mu = 0, sigma = 1", {0, 0}, {0, 0}},
+        {"mu = (1, -2), sigma^2 = (e, 1/4)", {1, -2}, {1, log(0.25)}},
+        {"mu = (3, 0), sigma^2 = (0.01, 4)", {3, 0}, {log(0.01), log(4.0)}},
+    };
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/kl-monte-carlo");
     nb_printf("%-40s %10s %22s\n", "q", "closed form", "Monte Carlo (M draws)");
     for (int c = 0; c < 4; c++) {
+        double mu20[20], lv20[20], se;
+        const double *mu = c < 3 ? two_d[c].mu : mu20, *lv = c < 3 ? two_d[c].lv : lv20;
         int Z = c < 3 ? 2 : 20;
-        double mu[20], lv[20], se;
-        const char *label;
-        if (c == 0) label = "mu = 0, sigma = 1", mu[0] = mu[1] = 0, lv[0] = lv[1] = 0;
-        else if (c == 1) label = "mu = (1, -2), sigma^2 = (e, 1/4)", mu[0] = 1, mu[1] = -2, lv[0] = 1, lv[1] = log(0.25);
-        else if (c == 2) label = "mu = (3, 0), sigma^2 = (0.01, 4)", mu[0] = 3, mu[1] = 0, lv[0] = log(0.01), lv[1] = log(4.0);
-        else {
-            label = "Z = 20, mu ~ N(0,1), log sigma^2 ~ U(-3,1)";
-            for (int j = 0; j < Z; j++) mu[j] = rng_normal(&r), lv[j] = -3 + 4 * rng_uniform(&r);
-        }
-        double closed = vae_kl_closed(mu, lv, Z), mc = vae_kl_monte_carlo(mu, lv, Z, M, &r, &se);
-        nb_printf("%-40s %10.4f %12.4f +- %.4f\n", label, closed, mc, se);
+        for (int j = 0; c == 3 && j < Z; j++)
+            mu20[j] = rng_normal(&r), lv20[j] = -3 + 4 * rng_uniform(&r);
+        double closed = vae_kl_closed(mu, lv, Z);
+        double mc = vae_kl_monte_carlo(mu, lv, Z, M, &r, &se);
+        nb_printf("%-40s %10.4f %12.4f +- %.4f\n",
+                  c < 3 ? two_d[c].label : "Z = 20, mu ~ N(0,1), log sigma^2 ~ U(-3,1)",
+                  closed, mc, se);
     }
     nb_printf("(M = %d draws each; +- is one standard error)\n", M);
 }
@@ -260,8 +285,8 @@ static void cell_reparam(void) {
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/reparam");
     Tape *T = tape_new();
-    Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0);      /* [N, D] */
-    Tensor *eps = tape_input(T, 2, SHAPE(N, m->Z), 0);  /* [N, Z] */
+    Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0);     /* [N, D] */
+    Tensor *eps = tape_input(T, 2, SHAPE(N, m->Z), 0); /* [N, Z] */
     vae_pixels(st.data.test, NULL, N, xt->data);
     rng_fill_normal(&r, eps->data, eps->size, 0, 1);
 
@@ -273,16 +298,17 @@ static void cell_reparam(void) {
     Tensor *recon_drawn = t_bce_with_logits(T, logits, xt);
     params_zero_grad(m->ps);
     backward(T, recon_drawn);
-    nb_printf("reconstruction term, z drawn as a leaf:        %.4f nats/image, |grad fc1.weight| = %.3g, "
-              "|grad fc4.weight| = %.3g\n",
+    nb_printf("reconstruction term, z drawn as a leaf:        %.4f nats/image,"
+              " |grad fc1.weight| = %.3g, |grad fc4.weight| = %.3g\n",
               (double)recon_drawn->data[0], grad_norm(m->fc1.w), grad_norm(m->fc4.w));
     /* (b) z = mu + sigma * eps on the tape */
     params_zero_grad(m->ps);
     backward(T, o.recon);
-    nb_printf("reconstruction term, z = mu + sigma * eps:     %.4f nats/image, |grad fc1.weight| = %.3g, "
-              "|grad fc4.weight| = %.3g\n",
+    nb_printf("reconstruction term, z = mu + sigma * eps:     %.4f nats/image,"
+              " |grad fc1.weight| = %.3g, |grad fc4.weight| = %.3g\n",
               (double)o.recon->data[0], grad_norm(m->fc1.w), grad_norm(m->fc4.w));
-    nb_printf("-> same value, but only the reparameterized z lets the gradient reach the encoder.\n\n");
+    nb_printf("-> same value, but only the reparameterized z lets the gradient"
+              " reach the encoder.\n\n");
     params_zero_grad(m->ps);
     tape_free(T);
 
@@ -294,12 +320,16 @@ static void cell_reparam(void) {
     double margin;
     int draws = vae_draw_away_from_kinks(&small, T, &r, SN, 0.05, &o, &margin);
     GradCheck g = gradcheck(T, o.loss, small.ps->t, small.ps->n, 1e-2, 0);
-    nb_printf("gradient check of the -ELBO (eps fixed), D %d, H %d, Z %d, N %d, every entry of every parameter\n"
+    nb_printf("gradient check of the -ELBO (eps fixed), D %d, H %d, Z %d, N %d,"
+              " every entry of every parameter\n"
               "(draw %d: every ReLU input at least %.3f from its kink), h = 1e-2:\n",
               SD, SH, SZ, SN, draws, margin);
-    nb_printf("  -ELBO = %.4f nats/image; %ld entries in %d tensors, worst relative error %.2e (in %s)\n",
-              (double)o.loss->data[0], g.checked, small.ps->n, g.max_rel, small.ps->t[g.worst_tensor]->name);
-    nb_metric("reparameterized -ELBO gradient check, worst rel. error (float)", g.max_rel, "");
+    nb_printf("  -ELBO = %.4f nats/image; %ld entries in %d tensors,"
+              " worst relative error %.2e (in %s)\n",
+              (double)o.loss->data[0], g.checked, small.ps->n, g.max_rel,
+              small.ps->t[g.worst_tensor]->name);
+    nb_metric("reparameterized -ELBO gradient check, worst rel. error (float)",
+              g.max_rel, "");
     nb_value("gradient check -ELBO, small VAE", o.loss->data[0], "nats/image");
     tape_free(T);
     vae_free(&small);
@@ -336,50 +366,57 @@ overfitting (the curves below show each epoch).
 */
 /* The figures the prose cites: data and schedule, first and last epoch. */
 static void record_training(const VaeEpoch *log, int epochs, int batch) {
+    const VaeEpoch *first = &log[0], *last = &log[epochs - 1];
     int n = st.data.n_train, steps = (n + batch - 1) / batch;
     nb_value("training images", n, "images");
     nb_value("test images", st.data.n_test, "images");
     nb_value("steps per epoch", steps, "steps");
     nb_value("last batch", n - (steps - 1) * batch, "images");
     nb_value("epochs, Z = 20", epochs, "epochs");
-    nb_value("train reconstruction, first epoch, Z = 20", log[0].train.recon, "nats/image");
-    nb_value("train reconstruction, last epoch, Z = 20", log[epochs - 1].train.recon, "nats/image");
-    nb_value("train KL, first epoch, Z = 20", log[0].train.kl, "nats/image");
-    nb_value("train KL, last epoch, Z = 20", log[epochs - 1].train.kl, "nats/image");
-    nb_value("train -ELBO, last epoch, Z = 20", log[epochs - 1].train.neg_elbo, "nats/image");
+    nb_value("train reconstruction, first epoch, Z = 20", first->train.recon,
+             "nats/image");
+    nb_value("train reconstruction, last epoch, Z = 20", last->train.recon,
+             "nats/image");
+    nb_value("train KL, first epoch, Z = 20", first->train.kl, "nats/image");
+    nb_value("train KL, last epoch, Z = 20", last->train.kl, "nats/image");
+    nb_value("train -ELBO, last epoch, Z = 20", last->train.neg_elbo, "nats/image");
 }
 
 static void cell_train(void) {
+    const VaeData *d = &st.data;
+    VaeTrainer *t = st.vae20;
     VaeEpoch log[EPOCHS];
     int epochs = nb_quick() ? 2 : EPOCHS;
-    VaeTrainer *t = st.vae20;
-    vae_train_epochs(t, st.data.train, st.data.n_train, st.data.test, st.data.n_test, epochs, "vae20-epochs.tsv", log);
+    vae_train_epochs(t, d->train, d->n_train, d->test, d->n_test, epochs,
+                     "vae20-epochs.tsv", log);
     const VaeEvalStats *e = &log[epochs - 1].test;
     nb_metric("test -ELBO, Z = 20", e->neg_elbo, "nats/image");
     nb_metric("test reconstruction, Z = 20", e->recon, "nats/image");
     nb_metric("test KL, Z = 20", e->kl, "nats/image");
     record_training(log, epochs, t->cfg.batch);
-    nb_figure("04-elbo-curve", "Train and test -ELBO per epoch (20-D latent), with its reconstruction and KL parts");
+    nb_figure(
+        "04-elbo-curve",
+        "Train and test -ELBO per epoch (20-D latent), with its reconstruction and KL"
+        " parts");
 
     int idx[20]; /* two test images of each class: idx[row * 10 + class] */
-    vae_class_examples(st.data.test, st.data.n_test, 2, idx);
-    vae_write_reconstructions(&t->model, st.data.test, idx, 2, "reconstructions.tsv");
+    vae_class_examples(d->test, d->n_test, 2, idx);
+    vae_write_reconstructions(&t->model, d->test, idx, 2, "reconstructions.tsv");
     nb_figure("04-reconstructions",
-              "Test images (rows 1 and 3, two of each class) and their reconstructions from the mean code (rows 2 and 4)");
+              "Test images (rows 1 and 3, two of each class) and their"
+              " reconstructions from the mean code (rows 2 and 4)");
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/prior-samples");
     vae_write_prior_samples(&t->model, &r, 8, "prior-samples.tsv");
-    nb_figure("04-prior-samples", "64 images decoded from z ~ N(0, I) (20-D latent; Bernoulli means shown)");
-
+    nb_figure(
+        "04-prior-samples",
+        "64 images decoded from z ~ N(0, I) (20-D latent; Bernoulli means shown)");
     /* the first test image of a T-shirt and a trouser, of a sneaker and a bag */
-    const int classes[2][2] = {{0, 1}, {7, 8}}, pairs[2][2] = {{idx[0], idx[1]}, {idx[7], idx[8]}};
-    vae_write_interpolations(&t->model, st.data.test, pairs, 2, 10, "interpolation.tsv");
-    for (int q = 0; q < 2; q++)
-        nb_printf("interpolation %d: test image %d (%s) to test image %d (%s), 10 points on the line between "
-                  "their mean codes\n",
-                  q + 1, pairs[q][0], FASHION_CLASSES[classes[q][0]], pairs[q][1], FASHION_CLASSES[classes[q][1]]);
+    const int pairs[2][2] = {{idx[0], idx[1]}, {idx[7], idx[8]}};
+    vae_write_interpolations(&t->model, d->test, pairs, 2, 10, "interpolation.tsv");
     nb_figure("04-interpolation",
-              "Decoding the straight line between the mean codes of two test images (the images themselves at the ends)");
+              "Decoding the straight line between the mean codes of two"
+              " test images (the images themselves at the ends)");
 }
 
 /*md
@@ -422,14 +459,7 @@ static void cell_iw(void) {
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/iw");
     VaeIw e = vae_iw_estimate(&st.vae20->model, st.data.test, st.data.n_iw, IW_K, &r);
-    nb_printf("on the first %d test images, nats per image (higher is better):\n", st.data.n_iw);
-    nb_printf("  ELBO (recon over %d draws of q, KL closed form)   %9.2f\n", IW_K, e.elbo);
-    for (int j = 0; j < 3; j++)
-        nb_printf("  IW estimate of log p(x), K = %-3d                  %9.2f\n", e.K[j], e.iw[j]);
-    nb_printf("  naive estimate, %d draws from the prior          %9.2f\n", IW_K, e.prior);
-    nb_printf("gap log p(x) - ELBO >= %.2f nats per image on average; smallest gap of one image %.2f\n",
-              e.iw[2] - e.elbo, e.min_gap);
-    nb_printf("(for comparison, KL(q(z|x) || p(z)) averages %.2f nats on these images)\n", e.kl);
+    vae_iw_print(&e, st.data.n_iw);
     nb_metric("IW test -ELBO, Z = 20", -e.elbo, "nats/image");
     nb_metric("IW test -log p(x), K = 100, Z = 20", -e.iw[2], "nats/image");
     nb_value("IW images", st.data.n_iw, "images");
@@ -458,23 +488,28 @@ the eye), and the manifold changing smoothly from one kind of item to the
 next.
 */
 static void cell_latent2d(void) {
+    const VaeData *d = &st.data;
     VaeEpoch log[EPOCHS];
     int epochs = nb_quick() ? 1 : EPOCHS;
     VaeConfig cfg = vae_config_default();
     cfg.name = "vae-z2", cfg.Z = 2;
     VaeTrainer *t = st.vae2 = vae_trainer_new(&cfg, nb_seed());
-    vae_train_epochs(t, st.data.train, st.data.n_train, st.data.test, st.data.n_test, epochs, "vae2-epochs.tsv", log);
+    vae_train_epochs(t, d->train, d->n_train, d->test, d->n_test, epochs,
+                     "vae2-epochs.tsv", log);
     nb_metric("test -ELBO, Z = 2", log[epochs - 1].test.neg_elbo, "nats/image");
     nb_value("epochs, Z = 2", epochs, "epochs");
 
     double lo[2], hi[2];
-    vae_write_latent_means(&t->model, st.data.test, st.data.n_test, "latent2d.tsv", lo, hi);
-    nb_printf("mean codes of %d test images span [%.2f, %.2f] x [%.2f, %.2f]\n", st.data.n_test, lo[0], hi[0], lo[1],
-              hi[1]);
-    nb_figure("04-latent-means", "Mean codes mu(x) of the test images in the 2-D latent space, by class");
+    vae_write_latent_means(&t->model, d->test, d->n_test, "latent2d.tsv", lo, hi);
+    nb_printf("mean codes of %d test images span [%.2f, %.2f] x [%.2f, %.2f]\n",
+              d->n_test, lo[0], hi[0], lo[1], hi[1]);
+    nb_figure("04-latent-means",
+              "Mean codes mu(x) of the test images in the 2-D latent space, by class");
     vae_write_manifold(&t->model, 15, 3, "manifold.tsv");
-    nb_printf("manifold: %d x %d codes, z1 from -3 (left) to 3 (right), z2 from 3 (top) to -3 (bottom)\n", 15, 15);
-    nb_figure("04-manifold", "Images decoded from a 15 x 15 grid of codes over [-3, 3]^2 of the 2-D latent space");
+    nb_figure(
+        "04-manifold",
+        "Images decoded from a 15 x 15 grid of codes over [-3, 3]^2 of the 2-D latent"
+        " space");
 }
 
 static const Cell CELLS[] = {
