@@ -45,14 +45,13 @@ int main(int argc, char **argv) {
     }
     double cpu_ms = 1e3 * (cpu_seconds() - cpu0) / reps;
     double ms = median(tot, reps);
-    printf("VAE training step (vae_trainer_step), float, batch %d, D %d, H %d, Z %d "
-           "(%ld parameters), median of %d\n",
+    printf("VAE training step (vae_trainer_step), float, batch %d, D %d, H %d, Z %d"
+           " (%ld parameters), median of %d\n",
            cfg.batch, cfg.D, cfg.H, cfg.Z, t->model.ps->size, reps);
     printf("  step         %7.2f ms   -> %.2f s per epoch of %d steps\n", ms,
            ms * STEPS_PER_EPOCH / 1e3, STEPS_PER_EPOCH);
-    printf("  CPU time     %7.2f ms per step, all threads together (load average "
-           "matters: see bench/README.md)\n",
-           cpu_ms);
+    printf("  CPU time     %7.2f ms per step, all threads together"
+           " (load average matters: see bench/README.md)\n", cpu_ms);
     printf("  arena %.1f MB, last loss %.2f nats/image\n", tape_bytes(t->tape) / 1e6,
            loss);
 

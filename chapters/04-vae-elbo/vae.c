@@ -234,9 +234,8 @@ VaeData vae_data_load(const char *dir, int quick) {
     for (int c = 0; c < 10 && !cause[0]; c++)
         if (got[c] < 2)
             snprintf(cause, sizeof cause,
-                     "the figures of cell 5 need 2 test images of each class among the "
-                     "%d used; class %d (%s) "
-                     "has %d",
+                     "the figures of cell 5 need 2 test images of each class among the"
+                     " %d used; class %d (%s) has %d",
                      d.n_test, c, FASHION_CLASSES[c], got[c]);
     if (cause[0]) {
         char hint[256], more[96] = "";
@@ -244,9 +243,8 @@ VaeData vae_data_load(const char *dir, int quick) {
             snprintf(more, sizeof more, ", or add --quick (it needs %d and %d)",
                      QUICK_TRAIN, QUICK_TEST);
         snprintf(hint, sizeof hint,
-                 "pass --data DIR with the full Fashion-MNIST set (60,000 training and "
-                 "10,000 test images)%s",
-                 more);
+                 "pass --data DIR with the full Fashion-MNIST set"
+                 " (60,000 training and 10,000 test images)%s", more);
         vae_data_free(&d); /* before fail(), so a test that catches it leaks nothing */
         fail(EXIT_DATA, "Fashion-MNIST", hint, "%s", cause);
     }
@@ -411,9 +409,8 @@ void vae_train_epochs(VaeTrainer *t, const ImageSet *train, int n_train,
     progress_end(&p);
 
     FILE *f = nb_open(tsv);
-    fprintf(f, "# "
-               "epoch\ttrain_neg_elbo\ttrain_recon\ttrain_kl\ttest_neg_elbo\ttest_"
-               "recon\ttest_kl\n");
+    fprintf(f, "# epoch\ttrain_neg_elbo\ttrain_recon\ttrain_kl"
+               "\ttest_neg_elbo\ttest_recon\ttest_kl\n");
     nb_printf("%5s | %9s %9s %7s | %9s %9s %7s\n", "epoch", "train", "recon", "KL",
               "test", "recon", "KL");
     nb_printf("%5s | %27s | %27s\n", "", "-ELBO, nats per image",
@@ -550,10 +547,8 @@ void vae_iw_print(const VaeIw *e, int n) {
  * of value 0.35 */
 static void write_grid(const char *file, const real *img, int rows, int cols) {
     FILE *f = nb_open(file);
-    fprintf(f,
-            "# pixel matrix: %d x %d images of 28 x 28, 1-pixel separators; intensity "
-            "in [0, 1]\n",
-            rows, cols);
+    fprintf(f, "# pixel matrix: %d x %d images of 28 x 28, 1-pixel separators;"
+               " intensity in [0, 1]\n", rows, cols);
     ImageGrid g = {.rows = rows,
                    .cols = cols,
                    .side = 28,
@@ -574,8 +569,8 @@ void vae_class_examples(const ImageSet *set, int n, int per, int *idx) {
         if (got[c] < per)
             fail(EXIT_DATA, "Fashion-MNIST",
                  "pass --data DIR with the full Fashion-MNIST test set",
-                 "the first %d test images hold %d of class %d (%s), the figure needs "
-                 "%d of each class",
+                 "the first %d test images hold %d of class %d (%s),"
+                 " the figure needs %d of each class",
                  n, got[c], c, FASHION_CLASSES[c], per);
 }
 
