@@ -145,7 +145,8 @@ typedef struct {
     double neg_elbo, recon, kl; /* mean over the images, nats per image */
 } VaeEvalStats;
 
-/* A trainer for cfg, seeded with the run's seed (cfg is copied). */
+/* A trainer for cfg, seeded with the run's seed. cfg is copied, but not
+ * the string cfg->name points to: it must outlive the trainer (a literal). */
 VaeTrainer *vae_trainer_new(const VaeConfig *cfg, uint64_t seed);
 /* One Adam step on the next batch of train's first n images, drawn without
  * replacement: the order is reshuffled at the start of every epoch, and an
