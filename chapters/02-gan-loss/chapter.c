@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "init.h"
 #include "nn.h"
 #include "notebook.h"
 #include "optim.h"
@@ -43,29 +42,10 @@ toy problem for mode collapse: a ring of 8 Gaussians in the plane.
 
 /* ---- settings ---------------------------------------------------------------- */
 enum {
-    STEPS = 10000,      /* training steps (one D step + one G step each) */
-    QUICK_STEPS = 40,   /* --quick */
-    NCHECK = 4,         /* the metrics are measured every STEPS / NCHECK steps */
+    QUICK_STEPS = 40,   /* --quick; the full run takes ring_config_default's steps */
     NSEEDS = 5,         /* seeds per variant in the tables */
     PACK = 2,           /* PacGAN's packing degree for the remedy */
-    NSNAP = 4,          /* sample snapshots per figure run */
-    SNAP_N = 500,       /* points per snapshot */
-    GRID = 81,          /* heat-map resolution (GRID x GRID points) */
 };
-#define GRID_LO (-3.0)
-#define GRID_HI 3.0
-
-static int n_steps(void) { return nb_quick() ? QUICK_STEPS : STEPS; }
-
-/* The reference model of DESIGN.md; --quick shrinks it. */
-static RingConfig config(int saturating, int pack, uint64_t seed) {
-    RingConfig c = ring_config_default();
-    c.saturating = saturating;
-    c.pack = pack;
-    c.seed = seed;
-    if (nb_quick()) c.hidden = 32, c.batch = 64;
-    return c;
-}
 
 static double sigmoid(double l) { return 1 / (1 + exp(-l)); }
 static double logit(double p) { return log(p / (1 - p)); }
@@ -224,10 +204,7 @@ static void cell_optimal_d(void) {
     d.fc3 = linear_new(d.ps, "fc3", 32, 1, 1);
     params_alloc(d.ps);
     Linear *ls[3] = {&d.fc1, &d.fc2, &d.fc3};
-    for (int i = 0; i < 3; i++) {
-        init_uniform_fan_in(ls[i]->w, &r);
-        init_uniform_bound(ls[i]->b, &r, 1 / sqrt((double)ls[i]->in));
-    }
+    for (int i = 0; i < 3; i++) linear_init_pytorch(ls[i], &r);
     Optimizer *opt = adam_new(d.ps, 1e-3, 0.5, 0.999, 1e-8);
     Tape *T = tape_new();
     /* a net this small is faster on one core than split across two */
@@ -282,119 +259,32 @@ static void cell_optimal_d(void) {
     params_free(d.ps);
 }
 
-/* ---- running GANs ------------------------------------------------------------------- */
-/* One training run and what it leaves for the tables and the figures. */
-typedef struct {
-    RingConfig cfg;
-    int steps;
-    int figures;             /* keep the trace, snapshots and heat map */
-    double anneal;           /* from this fraction of the steps on, lr falls linearly to 0; 1 = constant */
-    RingMetrics met;         /* on RING_EVAL_N samples after training */
-    RingMetrics check[NCHECK]; /* the same, at steps/NCHECK, 2 steps/NCHECK, ..., steps (= met) */
-    double last_loss_d;      /* L_D of the last step (nats) */
-    real *eval;              /* [RING_EVAL_N, 2] those samples */
-    RingStepStats *trace;    /* [steps] if figures */
-    real *snap;              /* [NSNAP, SNAP_N, 2] if figures: G on one fixed z */
-    int snap_step[NSNAP];
-    real *heat;              /* [GRID, GRID] sigmoid(D) over the plane, if figures */
-} Run;
-
-static void snapshot(const RingGan *m, real *out) {
-    Rng zr;
-    rng_seed(&zr, 20140610); /* the same z at every snapshot: watch the same points move */
-    ring_generate(m, &zr, out, SNAP_N);
-}
-
-/* The metrics of G now, on RING_EVAL_N samples from fresh z (a generator of
- * their own, apart from training's; the same z at every check), kept in
- * r->eval. */
-static void evaluate(const RingGan *m, Run *r, RingMetrics *out) {
-    Rng er;
-    rng_seed(&er, r->cfg.seed + 1000003);
-    if (!r->eval) r->eval = xmalloc(sizeof(real) * RING_EVAL_N * 2);
-    ring_generate(m, &er, r->eval, RING_EVAL_N);
-    *out = ring_metrics(r->eval, RING_EVAL_N);
-}
-
-static void run_train(Run *r) {
-    RingTrainer tr;
-    ring_trainer_init(&tr, &r->cfg);
-    int ns = 0;
-    if (r->figures) {
-        r->trace = xmalloc(sizeof(RingStepStats) * (size_t)r->steps);
-        r->snap = xmalloc(sizeof(real) * NSNAP * SNAP_N * 2);
-        const int at[NSNAP] = {0, r->steps / 10, 2 * r->steps / 5, r->steps};
-        memcpy(r->snap_step, at, sizeof at);
-    }
-    int a0 = (int)(r->anneal * r->steps);
-    for (int s = 0; s < r->steps; s++) {
-        if (s >= a0) { /* linear decay: lr at step a0, lr/(steps - a0) at the last step */
-            double lr = r->cfg.lr * (double)(r->steps - s) / (double)(r->steps - a0);
-            optim_set_lr(tr.opt_g, lr);
-            optim_set_lr(tr.opt_d, lr);
-        }
-        if (r->figures && ns < NSNAP && s == r->snap_step[ns]) snapshot(&tr.m, r->snap + (size_t)ns++ * SNAP_N * 2);
-        RingStepStats st = ring_trainer_step(&tr);
-        if (r->figures) r->trace[s] = st;
-        r->last_loss_d = st.loss_d;
-        if ((s + 1) % (r->steps / NCHECK) == 0 && (s + 1) / (r->steps / NCHECK) <= NCHECK)
-            evaluate(&tr.m, r, &r->check[(s + 1) / (r->steps / NCHECK) - 1]);
-    }
-    if (r->figures) {
-        snapshot(&tr.m, r->snap + (size_t)(NSNAP - 1) * SNAP_N * 2);
-        if (r->cfg.pack == 1) {
-            real *pts = xmalloc(sizeof(real) * GRID * GRID * 2);
-            r->heat = xmalloc(sizeof(real) * GRID * GRID);
-            for (int i = 0; i < GRID; i++)
-                for (int j = 0; j < GRID; j++) {
-                    pts[2 * (i * GRID + j)] = (real)(GRID_LO + (GRID_HI - GRID_LO) * j / (GRID - 1));
-                    pts[2 * (i * GRID + j) + 1] = (real)(GRID_LO + (GRID_HI - GRID_LO) * i / (GRID - 1));
-                }
-            ring_d_prob(&tr.m, pts, GRID * GRID, r->heat);
-            xfree(pts);
-        }
-    }
-    r->met = r->check[NCHECK - 1];
-    ring_trainer_free(&tr);
-}
-
-static void run_free(Run *r) {
-    xfree(r->eval);
-    xfree(r->trace);
-    xfree(r->snap);
-    xfree(r->heat);
-}
-
-/*md
-Runs are independent, so `run_all` trains them two at a time, one per core
-(`omp parallel for`); inside a parallel region the library's kernels run on
-one thread, and since every op computes each number in a fixed order, a run
-gives the same bits alone or beside another. The progress lines count whole
-runs and are printed in run order (`ordered`), so the record never depends
-on which core finished first.
-*/
-static void run_all(Run *runs, int n, const char *label) {
-    Progress pr;
-    progress_start(&pr, label, n);
-    double t0 = now_seconds();
-    long steps = 0;
-#pragma omp parallel for ordered schedule(static, 1) reduction(+ : steps)
-    for (int i = 0; i < n; i++) {
-        run_train(&runs[i]);
-        steps += runs[i].steps;
-#pragma omp ordered
-        progress_update(&pr, i + 1, runs[i].last_loss_d); /* the loss shown: its last L_D */
-    }
-    progress_end(&pr);
-    double t = now_seconds() - t0;
-    /* timing goes to the terminal only: the record must not change run to run */
-    printf("  (%ld iterations in %.1f s on %d threads: %.2f ms per iteration per thread)\n", steps, t,
-           omp_get_max_threads(), 1e3 * t * omp_get_max_threads() / (double)steps);
-}
-
+/* ---- the ring GANs ------------------------------------------------------------------ */
 enum { NS, SAT, PAC_ANNEAL, NVARIANT };
 static const char *VARIANT[NVARIANT] = {"non-saturating", "saturating", "PacGAN, annealed"};
 #define ANNEAL 0.6 /* the remedy decays lr over the last 40 % of its steps */
+
+/* The chapter's state between cells: every ring run, [variant][seed index];
+ * runs[NS][0] and runs[SAT][0] are the figure runs of cell "train". */
+static struct {
+    RingRun runs[NVARIANT][NSEEDS];
+} ch;
+
+static void teardown(void) {
+    for (int v = 0; v < NVARIANT; v++)
+        for (int s = 0; s < NSEEDS; s++) ring_run_free(&ch.runs[v][s]);
+}
+
+/* The reference model of DESIGN.md; --quick shrinks it. */
+static RingRun plan(int saturating, int pack, int s, int figures) {
+    RingConfig c = ring_config_default();
+    c.saturating = saturating;
+    c.pack = pack;
+    c.steps = nb_quick() ? QUICK_STEPS : c.steps;
+    c.anneal = pack > 1 ? ANNEAL : 1;
+    if (nb_quick()) c.hidden = 32, c.batch = 64;
+    return (RingRun){.cfg = c, .seed = nb_seed() + (uint64_t)s, .figures = figures};
+}
 
 /*md
 ## The ring
@@ -430,84 +320,36 @@ network wins outright. The saturating run gets closer still (from about step
 then, at step 9,000, jumps back to about where it was at step 1,000: the game
 can leave its equilibrium again (the next sections measure how often).
 */
-static Run fig_run[2]; /* [0] non-saturating, [1] saturating, seed nb_seed() */
-
-static void write_figure_data(void) {
-    FILE *f = nb_open("ring-real.tsv");
-    fprintf(f, "# x\ty (real points of the ring)\n");
+static void cell_train(void) {
+    RingRun two[2];
+    for (int v = 0; v < 2; v++) two[v] = plan(v, 1, 0, 1);
+    RingConfig c = two[0].cfg;
+    nb_printf("G: %d -> %d -> %d -> 2, D: 2 -> %d -> %d -> 1; batch %d, %ld steps, seed %llu\n", c.zdim, c.hidden,
+              c.hidden, c.hidden, c.hidden, c.batch, c.steps, (unsigned long long)two[0].seed);
+    ring_run_all(two, 2, "ring GANs");
+    ch.runs[NS][0] = two[0], ch.runs[SAT][0] = two[1];
     Rng r;
     rng_seed(&r, 1);
-    real pts[SNAP_N * 2];
-    ring_sample(&r, pts, SNAP_N, NULL);
-    for (int i = 0; i < SNAP_N; i++) fprintf(f, "%.5f\t%.5f\n", pts[2 * i], pts[2 * i + 1]);
-    fclose(f);
-    f = nb_open("ring-samples.tsv");
-    fprintf(f, "# variant (0 non-saturating, 1 saturating)\tsnapshot\tstep\tx\ty\n");
-    for (int v = 0; v < 2; v++)
-        for (int s = 0; s < NSNAP; s++)
-            for (int i = 0; i < SNAP_N; i++) {
-                const real *p = fig_run[v].snap + ((size_t)s * SNAP_N + i) * 2;
-                fprintf(f, "%d\t%d\t%d\t%.5f\t%.5f\n", v, s, fig_run[v].snap_step[s], p[0], p[1]);
-            }
-    fclose(f);
-    f = nb_open("ring-steps.tsv"); /* the snapshot steps, for the panel titles */
-    fprintf(f, "# snapshot\tstep\n");
-    for (int s = 0; s < NSNAP; s++) fprintf(f, "%d\t%d\n", s, fig_run[0].snap_step[s]);
-    fclose(f);
-    for (int v = 0; v < 2; v++) {
-        f = nb_open(v ? "ring-heat-sat.tsv" : "ring-heat-ns.tsv");
-        fprintf(f, "# x\ty\tsigmoid(D(x, y)) (gnuplot grid: a blank line after each row)\n");
-        for (int i = 0; i < GRID; i++) {
-            for (int j = 0; j < GRID; j++)
-                fprintf(f, "%.4f\t%.4f\t%.5f\n", GRID_LO + (GRID_HI - GRID_LO) * j / (GRID - 1),
-                        GRID_LO + (GRID_HI - GRID_LO) * i / (GRID - 1), fig_run[v].heat[i * GRID + j]);
-            fprintf(f, "\n");
-        }
-        fclose(f);
-    }
-    /* curves: means over windows of W steps */
-    int S = fig_run[0].steps, W = S >= 200 ? S / 200 : 1;
-    f = nb_open("ring-curves.tsv");
-    fprintf(f, "# step\tns_LD\tns_LG\tns_Dx\tns_DGz\tsat_LD\tsat_LG\tsat_Dx\tsat_DGz (means over %d steps; nats)\n",
-            W);
-    for (int s0 = 0; s0 + W <= S; s0 += W) {
-        double a[8] = {0};
-        for (int v = 0; v < 2; v++)
-            for (int s = s0; s < s0 + W; s++) {
-                const RingStepStats *st = &fig_run[v].trace[s];
-                a[4 * v] += st->loss_d / W, a[4 * v + 1] += st->loss_g / W;
-                a[4 * v + 2] += st->d_real / W, a[4 * v + 3] += st->d_fake / W;
-            }
-        fprintf(f, "%d", s0 + W);
-        for (int k = 0; k < 8; k++) fprintf(f, "\t%.5f", a[k]);
-        fprintf(f, "\n");
-    }
-    fclose(f);
-}
-
-static void cell_train(void) {
-    for (int v = 0; v < 2; v++)
-        fig_run[v] = (Run){.cfg = config(v, 1, nb_seed()), .steps = n_steps(), .figures = 1, .anneal = 1};
-    RingConfig c = fig_run[0].cfg;
-    nb_printf("G: %d -> %d -> %d -> 2, D: 2 -> %d -> %d -> 1; batch %d, %d steps, seed %llu\n", c.zdim, c.hidden,
-              c.hidden, c.hidden, c.hidden, c.batch, fig_run[0].steps, (unsigned long long)c.seed);
-    run_all(fig_run, 2, "ring GANs");
-    write_figure_data();
+    ring_write_points("ring-real.tsv", &r, RING_SNAP_N);
+    ring_write_snapshots("ring-samples.tsv", "ring-steps.tsv", two, 2);
+    ring_write_heat("ring-heat-ns.tsv", &two[0]);
+    ring_write_heat("ring-heat-sat.tsv", &two[1]);
+    ring_write_curves("ring-curves.tsv", two, 2);
     nb_printf("\n%-15s %10s %10s %12s %12s\n", "variant", "L_D", "L_G", "mean D(x)", "mean D(G(z))");
     for (int v = 0; v < 2; v++)
         for (int k = 0; k < 2; k++) {
             /* the first and the last 10 %: where training starts and where it ends */
-            int S = fig_run[v].steps, a = k ? S - S / 10 : 0, b = k ? S : S / 10;
+            int S = (int)two[v].cfg.steps, a = k ? S - S / 10 : 0, b = k ? S : S / 10;
             double m[4] = {0};
             for (int s = a; s < b; s++) {
-                const RingStepStats *st = &fig_run[v].trace[s];
+                const RingStepStats *st = &two[v].trace[s];
                 m[0] += st->loss_d, m[1] += st->loss_g, m[2] += st->d_real, m[3] += st->d_fake;
             }
             nb_printf("%-15s %10.4f %10.4f %12.4f %12.4f   (mean over steps %d..%d)\n", VARIANT[v], m[0] / (b - a),
                       m[1] / (b - a), m[2] / (b - a), m[3] / (b - a), a + 1, b);
         }
     nb_printf("step 1: mean D(G(z)) = %.3f: D starts unsure, so the saturating gradient (size D(G(z))) is not small.\n",
-              fig_run[0].trace[0].d_fake);
+              two[0].trace[0].d_fake);
     nb_figure("02-ring-samples", "Real points (grey) and samples of G (blue) at four steps of training, "
                                  "non-saturating loss (top) and saturating loss (bottom), same seed");
     nb_figure("02-ring-heatmap", "D's output sigmoid(D(x)) over the plane after training, with G's samples on top");
@@ -535,11 +377,11 @@ static void print_metrics_head(void) {
 
 static void cell_metrics(void) {
     print_metrics_head();
-    for (int v = 0; v < 2; v++) print_metrics_row(VARIANT[v], fig_run[v].cfg.seed, &fig_run[v].met);
-    nb_metric("non-saturating, modes (first seed)", fig_run[0].met.modes, "of 8");
-    nb_metric("non-saturating, high-quality (first seed)", fig_run[0].met.hq, "%");
-    nb_metric("saturating, modes (first seed)", fig_run[1].met.modes, "of 8");
-    nb_metric("saturating, high-quality (first seed)", fig_run[1].met.hq, "%");
+    for (int v = 0; v < 2; v++) print_metrics_row(VARIANT[v], ch.runs[v][0].seed, &ch.runs[v][0].final);
+    nb_metric("non-saturating, modes (first seed)", ch.runs[NS][0].final.modes, "of 8");
+    nb_metric("non-saturating, high-quality (first seed)", ch.runs[NS][0].final.hq, "%");
+    nb_metric("saturating, modes (first seed)", ch.runs[SAT][0].final.modes, "of 8");
+    nb_metric("saturating, high-quality (first seed)", ch.runs[SAT][0].final.hq, "%");
 }
 
 /*md
@@ -586,14 +428,12 @@ stays above 0.3), so its gradient, of size $D(G(z))$, is as large as the
 non-saturating one. The argument of the previous cells is about what
 happens when $D$ wins; on this small 2-D problem it does not.
 */
-static Run seed_run[NVARIANT][NSEEDS]; /* [variant][seed] */
-
 static void table(int v, int record) {
     double modes = 0, hq = 0, lo = 1e9, hi = -1;
     int full = 0;
     for (int s = 0; s < NSEEDS; s++) {
-        const RingMetrics *m = &seed_run[v][s].met;
-        print_metrics_row(VARIANT[v], seed_run[v][s].cfg.seed, m);
+        const RingMetrics *m = &ch.runs[v][s].final;
+        print_metrics_row(VARIANT[v], ch.runs[v][s].seed, m);
         modes += m->modes, hq += m->hq, full += m->modes == RING_MODES;
         lo = fmin(lo, m->hq), hi = fmax(hi, m->hq);
     }
@@ -609,43 +449,28 @@ static void table(int v, int record) {
 
 /* High-quality % (and modes) of each seed of variant v at each check. */
 static void print_checks(int v) {
-    int every = seed_run[v][0].steps / NCHECK;
+    long every = ch.runs[v][0].cfg.steps / RING_CHECKS;
     nb_printf("%-17s %5s", "variant", "seed");
-    for (int c = 0; c < NCHECK; c++) nb_printf("   step %6d", (c + 1) * every);
+    for (int c = 0; c < RING_CHECKS; c++) nb_printf("   step %6ld", (c + 1) * every);
     nb_printf("   (high-quality %%, modes)\n");
     for (int s = 0; s < NSEEDS; s++) {
-        nb_printf("%-17s %5llu", VARIANT[v], (unsigned long long)seed_run[v][s].cfg.seed);
-        for (int c = 0; c < NCHECK; c++)
-            nb_printf("   %6.1f %%, %d", seed_run[v][s].check[c].hq, seed_run[v][s].check[c].modes);
+        nb_printf("%-17s %5llu", VARIANT[v], (unsigned long long)ch.runs[v][s].seed);
+        for (int c = 0; c < RING_CHECKS; c++)
+            nb_printf("   %6.1f %%, %d", ch.runs[v][s].check[c].hq, ch.runs[v][s].check[c].modes);
         nb_printf("\n");
     }
 }
 
-/* The final samples of every seed run, for the seeds figure. */
-static void write_seed_samples(void) {
-    FILE *f = nb_open("ring-seeds.tsv");
-    fprintf(f, "# variant (0 non-saturating, 1 saturating, 2 PacGAN annealed)\tseed index\tx\ty\tseed\n");
-    for (int v = 0; v < NVARIANT; v++)
-        for (int s = 0; s < NSEEDS; s++)
-            for (int i = 0; i < SNAP_N; i++)
-                fprintf(f, "%d\t%d\t%.5f\t%.5f\t%llu\n", v, s, seed_run[v][s].eval[2 * i],
-                        seed_run[v][s].eval[2 * i + 1], (unsigned long long)seed_run[v][s].cfg.seed);
-    fclose(f);
-}
-
 static void cell_seeds(void) {
-    /* seed nb_seed() was trained in cell "train": reuse it (same seed, same bits) */
-    Run todo[2 * NSEEDS];
+    /* seed index 0 was trained in cell "train": reuse it (same seed, same bits) */
+    RingRun todo[2 * (NSEEDS - 1)];
     int n = 0;
     for (int v = 0; v < 2; v++)
-        for (int s = 1; s < NSEEDS; s++)
-            todo[n++] = (Run){.cfg = config(v, 1, nb_seed() + (uint64_t)s), .steps = n_steps(), .anneal = 1};
-    run_all(todo, n, "seed runs");
+        for (int s = 1; s < NSEEDS; s++) todo[n++] = plan(v, 1, s, 0);
+    ring_run_all(todo, n, "seed runs");
     n = 0;
-    for (int v = 0; v < 2; v++) {
-        seed_run[v][0] = fig_run[v];
-        for (int s = 1; s < NSEEDS; s++) seed_run[v][s] = todo[n++];
-    }
+    for (int v = 0; v < 2; v++)
+        for (int s = 1; s < NSEEDS; s++) ch.runs[v][s] = todo[n++];
     print_metrics_head();
     for (int v = 0; v < 2; v++) table(v, 1);
     nb_printf("\nthe same runs measured along the way:\n");
@@ -690,23 +515,21 @@ much each one contributes; it shows that together they meet the target on
 every seed, where the plain GAN, over the same 10,000 steps, does not.
 */
 static void cell_pacgan(void) {
-    for (int s = 0; s < NSEEDS; s++)
-        seed_run[PAC_ANNEAL][s] =
-            (Run){.cfg = config(0, PACK, nb_seed() + (uint64_t)s), .steps = n_steps(), .anneal = ANNEAL};
-    nb_printf("D: %d -> %d -> %d -> 1 on packs of %d points; G and the loss unchanged; %d steps, lr %g until step "
+    RingRun *pac = ch.runs[PAC_ANNEAL];
+    for (int s = 0; s < NSEEDS; s++) pac[s] = plan(0, PACK, s, 0);
+    nb_printf("D: %d -> %d -> %d -> 1 on packs of %d points; G and the loss unchanged; %ld steps, lr %g until step "
               "%d, then falling linearly to 0\n",
-              2 * PACK, seed_run[PAC_ANNEAL][0].cfg.hidden, seed_run[PAC_ANNEAL][0].cfg.hidden, PACK, n_steps(),
-              seed_run[PAC_ANNEAL][0].cfg.lr, (int)(ANNEAL * n_steps()));
-    run_all(seed_run[PAC_ANNEAL], NSEEDS, "PacGAN runs");
+              2 * PACK, pac[0].cfg.hidden, pac[0].cfg.hidden, PACK, pac[0].cfg.steps, pac[0].cfg.lr,
+              (int)(ANNEAL * (double)pac[0].cfg.steps));
+    ring_run_all(pac, NSEEDS, "PacGAN runs");
     print_metrics_head();
     for (int v = 0; v < NVARIANT; v++) table(v, v == PAC_ANNEAL);
-    nb_printf("\nmeasured along the way (the learning rate decays from step %d on):\n", (int)(ANNEAL * n_steps()));
+    nb_printf("\nmeasured along the way (the learning rate decays from step %d on):\n",
+              (int)(ANNEAL * (double)pac[0].cfg.steps));
     print_checks(PAC_ANNEAL);
-    write_seed_samples();
+    ring_write_finals("ring-seeds.tsv", ch.runs[0], NVARIANT, NSEEDS);
     nb_figure("02-ring-seeds", "Samples after training for each of five seeds, one row per variant: non-saturating, "
                                "saturating, and PacGAN (packs of 2) with an annealed learning rate");
-    for (int v = 0; v < NVARIANT; v++)
-        for (int s = 0; s < NSEEDS; s++) run_free(&seed_run[v][s]);
 }
 
 static const Cell CELLS[] = {
@@ -720,6 +543,6 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"02-gan-loss", "The GAN and its losses", CELLS, sizeof CELLS / sizeof CELLS[0], NULL};
+    Chapter ch = {"02-gan-loss", "The GAN and its losses", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
     return notebook_main(argc, argv, &ch);
 }
