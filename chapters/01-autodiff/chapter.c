@@ -38,16 +38,35 @@ $$\frac{\partial f}{\partial a} = (1 - \tanh^2 u)\, b, \qquad
 We compute both by hand first, to have numbers to compare the machine with.
 */
 static const double A0 = 0.5, B0 = -1.5;
-static double hand_da, hand_db;
+
+/* The chapter's state between cells (freed by teardown): the derivatives by
+ * hand (cell by_hand), and the MLP with its loss on a tape (cell mlp, drawn
+ * by cell graph). */
+typedef struct {
+    ParamSet *ps;
+    Linear fc1, fc2;
+} Mlp;
+
+static struct {
+    double hand_da, hand_db;
+    Mlp mlp;
+    Tape *tape;
+    Tensor *loss;
+} ch;
+
+static void teardown(void) {
+    tape_free(ch.tape);
+    if (ch.mlp.ps) params_free(ch.mlp.ps);
+}
 
 static void cell_by_hand(void) {
     double u = A0 * B0 + B0, f = tanh(u), dtanh = 1 - f * f;
-    hand_da = dtanh * B0;
-    hand_db = dtanh * (A0 + 1);
+    ch.hand_da = dtanh * B0;
+    ch.hand_db = dtanh * (A0 + 1);
     nb_printf("u = ab + b      = %.6f\n", u);
     nb_printf("f = tanh(u)     = %.6f\n", f);
-    nb_printf("df/da = (1 - f^2) b       = %.6f\n", hand_da);
-    nb_printf("df/db = (1 - f^2) (a + 1) = %.6f\n", hand_db);
+    nb_printf("df/da = (1 - f^2) b       = %.6f\n", ch.hand_da);
+    nb_printf("df/db = (1 - f^2) (a + 1) = %.6f\n", ch.hand_db);
 }
 
 /*md
@@ -80,7 +99,7 @@ static void cell_on_tape(void) {
     print_tape(T);
     backward(T, f);
     nb_printf("tape:    df/da = % .6f   df/db = % .6f\n", (double)a->grad[0], (double)b->grad[0]);
-    nb_printf("by hand: df/da = % .6f   df/db = % .6f\n", hand_da, hand_db);
+    nb_printf("by hand: df/da = % .6f   df/db = % .6f\n", ch.hand_da, ch.hand_db);
     nb_printf("b is used twice (in ab and in + b): its gradient is the sum of both paths.\n");
     tape_free(T);
 }
@@ -122,11 +141,6 @@ round-off allows, the double build in the tests reaches $10^{-9}$.
 */
 enum { MLP_N = 4, MLP_D = 3, MLP_H = 5, MLP_O = 2 };
 
-typedef struct {
-    ParamSet *ps;
-    Linear fc1, fc2;
-} Mlp;
-
 static Mlp mlp_new(Rng *r) {
     Mlp m = {.ps = params_new()};
     m.fc1 = linear_new(m.ps, "fc1", MLP_D, MLP_H, 1);
@@ -142,23 +156,19 @@ static Tensor *mlp_loss(Tape *T, const Mlp *m, Tensor *x, Tensor *y) {
     return t_mse(T, linear(T, &m->fc2, h), y);
 }
 
-static Tape *mlp_tape;
-static Tensor *mlp_loss_node;
-static Mlp mlp;
-
 static void cell_mlp(void) {
     Rng r;
     rng_seed(&r, nb_seed());
-    mlp = mlp_new(&r);
-    mlp_tape = tape_new();
-    Tensor *x = tape_input(mlp_tape, 2, SHAPE(MLP_N, MLP_D), 0), *y = tape_input(mlp_tape, 2, SHAPE(MLP_N, MLP_O), 0);
+    ch.mlp = mlp_new(&r);
+    ch.tape = tape_new();
+    Tensor *x = tape_input(ch.tape, 2, SHAPE(MLP_N, MLP_D), 0), *y = tape_input(ch.tape, 2, SHAPE(MLP_N, MLP_O), 0);
     rng_fill_normal(&r, x->data, x->size, 0, 1);
     rng_fill_normal(&r, y->data, y->size, 0, 1);
-    mlp_loss_node = mlp_loss(mlp_tape, &mlp, x, y);
-    nb_printf("loss = %.6f, %d nodes on the tape, %ld parameters\n", (double)mlp_loss_node->data[0],
-              tape_len(mlp_tape), mlp.ps->size);
-    GradCheck g = gradcheck(mlp_tape, mlp_loss_node, mlp.ps->t, mlp.ps->n, GC_STEP, 0);
-    gradcheck_print(stdout, "mlp, every parameter", &g, mlp.ps->t);
+    ch.loss = mlp_loss(ch.tape, &ch.mlp, x, y);
+    nb_printf("loss = %.6f, %d nodes on the tape, %ld parameters\n", (double)ch.loss->data[0],
+              tape_len(ch.tape), ch.mlp.ps->size);
+    GradCheck g = gradcheck(ch.tape, ch.loss, ch.mlp.ps->t, ch.mlp.ps->n, GC_STEP, 0);
+    gradcheck_print(stdout, "mlp, every parameter", &g, ch.mlp.ps->t);
     nb_printf("worst relative error over all %ld parameters: %.2e\n", g.checked, g.max_rel);
 }
 
@@ -341,11 +351,9 @@ Graphviz. This is the MLP's loss from above. Later chapters draw their models
 the same way, from the real tape, so the picture cannot drift from the code.
 */
 static void cell_graph(void) {
-    nb_graph("01-mlp-graph", "The computation graph of the tiny MLP's loss, drawn from the tape", mlp_tape,
-             mlp_loss_node);
-    nb_printf("wrote %s.dot: %d tape nodes plus %d parameters\n", "01-mlp-graph", tape_len(mlp_tape), mlp.ps->n);
-    tape_free(mlp_tape);
-    params_free(mlp.ps);
+    nb_graph("01-mlp-graph", "The computation graph of the tiny MLP's loss, drawn from the tape", ch.tape,
+             ch.loss);
+    nb_printf("wrote %s.dot: %d tape nodes plus %d parameters\n", "01-mlp-graph", tape_len(ch.tape), ch.mlp.ps->n);
 }
 
 static const Cell CELLS[] = {
@@ -359,6 +367,6 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0], NULL};
-    return notebook_main(argc, argv, &ch);
+    Chapter chapter = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    return notebook_main(argc, argv, &chapter);
 }

@@ -543,6 +543,6 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"02-gan-loss", "The GAN and its losses", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
-    return notebook_main(argc, argv, &ch);
+    Chapter chapter = {"02-gan-loss", "The GAN and its losses", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    return notebook_main(argc, argv, &chapter);
 }
