@@ -50,8 +50,8 @@ int main(int argc, char **argv) {
     real *x = xmalloc(sizeof(real) * (size_t)c.batch * 2), *z = xmalloc(sizeof(real) * (size_t)c.batch * c.zdim);
     for (int rep = 0; rep < n; rep++) {
         double t0 = thread_seconds();
-        ring_sample(&tr->rng, x, c.batch, NULL);
-        rng_fill_normal(&tr->rng, z, (long)c.batch * c.zdim, 0, 1);
+        ring_sample(&tr->data, x, c.batch, NULL);
+        rng_fill_normal(&tr->noise, z, (long)c.batch * c.zdim, 0, 1);
         double t1 = thread_seconds();
         optim_step(tr->opt_d);
         optim_step(tr->opt_g);

@@ -43,7 +43,7 @@ toy problem for mode collapse: a ring of 8 Gaussians in the plane.
 /* ---- settings ---------------------------------------------------------------- */
 enum {
     QUICK_STEPS = 40,   /* --quick; the full run takes ring_config_default's steps */
-    NSEEDS = 5,         /* seeds per variant in the tables */
+    NRUNS = 5,          /* runs (seeds) per variant in the tables */
     PACK = 2,           /* PacGAN's packing degree for the remedy */
 };
 
@@ -196,8 +196,9 @@ static Tensor *disc1(Tape *T, const Disc1 *d, Tensor *x) {
 }
 
 static void cell_optimal_d(void) {
-    Rng r;
-    rng_seed(&r, nb_seed() + 7);
+    Rng r, data;
+    rng_stream(&r, nb_seed(), "gan-loss/1-d init");
+    rng_stream(&data, nb_seed(), "gan-loss/1-d data");
     Disc1 d = {.ps = params_new()};
     d.fc1 = linear_new(d.ps, "fc1", 1, 32, 1);
     d.fc2 = linear_new(d.ps, "fc2", 32, 32, 1);
@@ -217,8 +218,9 @@ static void cell_optimal_d(void) {
         tape_reset(T);
         Tensor *x = tape_input(T, 2, SHAPE(N, 1), 0), *g = tape_input(T, 2, SHAPE(N, 1), 0);
         for (int i = 0; i < N; i++) {
-            x->data[i] = (real)(rng_uniform(&r) < 0.5 ? -1.5 + 0.4 * rng_normal(&r) : 1 + 0.6 * rng_normal(&r));
-            g->data[i] = (real)(1.2 * rng_normal(&r));
+            x->data[i] = (real)(rng_uniform(&data) < 0.5 ? -1.5 + 0.4 * rng_normal(&data)
+                                                          : 1 + 0.6 * rng_normal(&data));
+            g->data[i] = (real)(1.2 * rng_normal(&data));
         }
         Tensor *loss = ring_loss_d(T, disc1(T, &d, x), disc1(T, &d, g));
         params_zero_grad(d.ps);
@@ -264,18 +266,28 @@ enum { NS, SAT, PAC_ANNEAL, NVARIANT };
 static const char *VARIANT[NVARIANT] = {"non-saturating", "saturating", "PacGAN, annealed"};
 #define ANNEAL 0.6 /* the remedy decays lr over the last 40 % of its steps */
 
-/* The chapter's state between cells: every ring run, [variant][seed index];
+/* The chapter's state between cells: every ring run, [variant][run];
  * runs[NS][0] and runs[SAT][0] are the figure runs of cell "train". */
 static struct {
-    RingRun runs[NVARIANT][NSEEDS];
+    RingRun runs[NVARIANT][NRUNS];
 } ch;
 
 static void teardown(void) {
     for (int v = 0; v < NVARIANT; v++)
-        for (int s = 0; s < NSEEDS; s++) ring_run_free(&ch.runs[v][s]);
+        for (int s = 0; s < NRUNS; s++) ring_run_free(&ch.runs[v][s]);
 }
 
-/* The reference model of DESIGN.md; --quick shrinks it. */
+/* Run s of every variant trains from the seed drawn from the stream
+ * "gan-loss/run s" of --seed: no two (seed, run) pairs share one. */
+static uint64_t run_seed(int s) {
+    char name[32];
+    snprintf(name, sizeof name, "gan-loss/run %d", s);
+    Rng r;
+    rng_stream(&r, nb_seed(), name);
+    return rng_u64(&r);
+}
+
+/* Run s of a variant: the reference model of DESIGN.md; --quick shrinks it. */
 static RingRun plan(int saturating, int pack, int s, int figures) {
     RingConfig c = ring_config_default();
     c.saturating = saturating;
@@ -283,7 +295,7 @@ static RingRun plan(int saturating, int pack, int s, int figures) {
     c.steps = nb_quick() ? QUICK_STEPS : c.steps;
     c.anneal = pack > 1 ? ANNEAL : 1;
     if (nb_quick()) c.hidden = 32, c.batch = 64;
-    return (RingRun){.cfg = c, .seed = nb_seed() + (uint64_t)s, .figures = figures};
+    return (RingRun){.cfg = c, .seed = run_seed(s), .figures = figures};
 }
 
 /*md
@@ -324,12 +336,12 @@ static void cell_train(void) {
     RingRun two[2];
     for (int v = 0; v < 2; v++) two[v] = plan(v, 1, 0, 1);
     RingConfig c = two[0].cfg;
-    nb_printf("G: %d -> %d -> %d -> 2, D: 2 -> %d -> %d -> 1; batch %d, %ld steps, seed %llu\n", c.zdim, c.hidden,
-              c.hidden, c.hidden, c.hidden, c.batch, c.steps, (unsigned long long)two[0].seed);
+    nb_printf("G: %d -> %d -> %d -> 2, D: 2 -> %d -> %d -> 1; batch %d, %ld steps; run 0 of --seed %llu\n", c.zdim,
+              c.hidden, c.hidden, c.hidden, c.hidden, c.batch, c.steps, (unsigned long long)nb_seed());
     ring_run_all(two, 2, "ring GANs");
     ch.runs[NS][0] = two[0], ch.runs[SAT][0] = two[1];
     Rng r;
-    rng_seed(&r, 1);
+    rng_stream(&r, nb_seed(), "gan-loss/figure points");
     ring_write_points("ring-real.tsv", &r, RING_SNAP_N);
     ring_write_snapshots("ring-samples.tsv", "ring-steps.tsv", two, 2);
     ring_write_heat("ring-heat-ns.tsv", &two[0]);
@@ -365,23 +377,23 @@ The two headline numbers of the mode-collapse literature (`ring_metrics` in
 samples. Per-centre counts show *where* the mass went: a collapsed run has
 zeros, a blurry one has small counts everywhere.
 */
-static void print_metrics_row(const char *variant, uint64_t seed, const RingMetrics *m) {
-    nb_printf("%-17s %5llu %6d %8.1f   ", variant, (unsigned long long)seed, m->modes, m->hq);
+static void print_metrics_row(const char *variant, int run, const RingMetrics *m) {
+    nb_printf("%-17s %5d %6d %8.1f   ", variant, run, m->modes, m->hq);
     for (int k = 0; k < RING_MODES; k++) nb_printf("%5d", m->count[k]);
     nb_printf("\n");
 }
 
 static void print_metrics_head(void) {
-    nb_printf("%-17s %5s %6s %8s   %s\n", "variant", "seed", "modes", "HQ %", "high-quality samples per centre k=0..7");
+    nb_printf("%-17s %5s %6s %8s   %s\n", "variant", "run", "modes", "HQ %", "high-quality samples per centre k=0..7");
 }
 
 static void cell_metrics(void) {
     print_metrics_head();
-    for (int v = 0; v < 2; v++) print_metrics_row(VARIANT[v], ch.runs[v][0].seed, &ch.runs[v][0].final);
-    nb_metric("non-saturating, modes (first seed)", ch.runs[NS][0].final.modes, "of 8");
-    nb_metric("non-saturating, high-quality (first seed)", ch.runs[NS][0].final.hq, "%");
-    nb_metric("saturating, modes (first seed)", ch.runs[SAT][0].final.modes, "of 8");
-    nb_metric("saturating, high-quality (first seed)", ch.runs[SAT][0].final.hq, "%");
+    for (int v = 0; v < 2; v++) print_metrics_row(VARIANT[v], 0, &ch.runs[v][0].final);
+    nb_metric("non-saturating, modes (run 0)", ch.runs[NS][0].final.modes, "of 8");
+    nb_metric("non-saturating, high-quality (run 0)", ch.runs[NS][0].final.hq, "%");
+    nb_metric("saturating, modes (run 0)", ch.runs[SAT][0].final.modes, "of 8");
+    nb_metric("saturating, high-quality (run 0)", ch.runs[SAT][0].final.hq, "%");
 }
 
 /*md
@@ -431,30 +443,30 @@ happens when $D$ wins; on this small 2-D problem it does not.
 static void table(int v, int record) {
     double modes = 0, hq = 0, lo = 1e9, hi = -1;
     int full = 0;
-    for (int s = 0; s < NSEEDS; s++) {
+    for (int s = 0; s < NRUNS; s++) {
         const RingMetrics *m = &ch.runs[v][s].final;
-        print_metrics_row(VARIANT[v], ch.runs[v][s].seed, m);
+        print_metrics_row(VARIANT[v], s, m);
         modes += m->modes, hq += m->hq, full += m->modes == RING_MODES;
         lo = fmin(lo, m->hq), hi = fmax(hi, m->hq);
     }
-    nb_printf("%-17s  mean %6.1f %8.1f   (8 of 8 modes on %d of %d seeds; high quality %.1f to %.1f %%)\n", "",
-              modes / NSEEDS, hq / NSEEDS, full, NSEEDS, lo, hi);
+    nb_printf("%-17s  mean %6.1f %8.1f   (8 of 8 modes in %d of %d runs; high quality %.1f to %.1f %%)\n", "",
+              modes / NRUNS, hq / NRUNS, full, NRUNS, lo, hi);
     if (!record) return;
     char name[128];
-    snprintf(name, sizeof name, "%s, mean modes over %d seeds", VARIANT[v], NSEEDS);
-    nb_metric(name, modes / NSEEDS, "of 8");
-    snprintf(name, sizeof name, "%s, mean high-quality over %d seeds", VARIANT[v], NSEEDS);
-    nb_metric(name, hq / NSEEDS, "%");
+    snprintf(name, sizeof name, "%s, mean modes over %d runs", VARIANT[v], NRUNS);
+    nb_metric(name, modes / NRUNS, "of 8");
+    snprintf(name, sizeof name, "%s, mean high-quality over %d runs", VARIANT[v], NRUNS);
+    nb_metric(name, hq / NRUNS, "%");
 }
 
-/* High-quality % (and modes) of each seed of variant v at each check. */
+/* High-quality % (and modes) of each run of variant v at each check. */
 static void print_checks(int v) {
     long every = ch.runs[v][0].cfg.steps / RING_CHECKS;
-    nb_printf("%-17s %5s", "variant", "seed");
+    nb_printf("%-17s %5s", "variant", "run");
     for (int c = 0; c < RING_CHECKS; c++) nb_printf("   step %6ld", (c + 1) * every);
     nb_printf("   (high-quality %%, modes)\n");
-    for (int s = 0; s < NSEEDS; s++) {
-        nb_printf("%-17s %5llu", VARIANT[v], (unsigned long long)ch.runs[v][s].seed);
+    for (int s = 0; s < NRUNS; s++) {
+        nb_printf("%-17s %5d", VARIANT[v], s);
         for (int c = 0; c < RING_CHECKS; c++)
             nb_printf("   %6.1f %%, %d", ch.runs[v][s].check[c].hq, ch.runs[v][s].check[c].modes);
         nb_printf("\n");
@@ -462,15 +474,15 @@ static void print_checks(int v) {
 }
 
 static void cell_seeds(void) {
-    /* seed index 0 was trained in cell "train": reuse it (same seed, same bits) */
-    RingRun todo[2 * (NSEEDS - 1)];
+    /* run 0 was trained in cell "train": reuse it (same seed, same bits) */
+    RingRun todo[2 * (NRUNS - 1)];
     int n = 0;
     for (int v = 0; v < 2; v++)
-        for (int s = 1; s < NSEEDS; s++) todo[n++] = plan(v, 1, s, 0);
+        for (int s = 1; s < NRUNS; s++) todo[n++] = plan(v, 1, s, 0);
     ring_run_all(todo, n, "seed runs");
     n = 0;
     for (int v = 0; v < 2; v++)
-        for (int s = 1; s < NSEEDS; s++) ch.runs[v][s] = todo[n++];
+        for (int s = 1; s < NRUNS; s++) ch.runs[v][s] = todo[n++];
     print_metrics_head();
     for (int v = 0; v < 2; v++) table(v, 1);
     nb_printf("\nthe same runs measured along the way:\n");
@@ -516,18 +528,18 @@ every seed, where the plain GAN, over the same 10,000 steps, does not.
 */
 static void cell_pacgan(void) {
     RingRun *pac = ch.runs[PAC_ANNEAL];
-    for (int s = 0; s < NSEEDS; s++) pac[s] = plan(0, PACK, s, 0);
+    for (int s = 0; s < NRUNS; s++) pac[s] = plan(0, PACK, s, 0);
     nb_printf("D: %d -> %d -> %d -> 1 on packs of %d points; G and the loss unchanged; %ld steps, lr %g until step "
               "%d, then falling linearly to 0\n",
               2 * PACK, pac[0].cfg.hidden, pac[0].cfg.hidden, PACK, pac[0].cfg.steps, pac[0].cfg.lr,
               (int)(ANNEAL * (double)pac[0].cfg.steps));
-    ring_run_all(pac, NSEEDS, "PacGAN runs");
+    ring_run_all(pac, NRUNS, "PacGAN runs");
     print_metrics_head();
     for (int v = 0; v < NVARIANT; v++) table(v, v == PAC_ANNEAL);
     nb_printf("\nmeasured along the way (the learning rate decays from step %d on):\n",
               (int)(ANNEAL * (double)pac[0].cfg.steps));
     print_checks(PAC_ANNEAL);
-    ring_write_finals("ring-seeds.tsv", ch.runs[0], NVARIANT, NSEEDS);
+    ring_write_finals("ring-seeds.tsv", ch.runs[0], NVARIANT, NRUNS);
     nb_figure("02-ring-seeds", "Samples after training for each of five seeds, one row per variant: non-saturating, "
                                "saturating, and PacGAN (packs of 2) with an annealed learning rate");
 }

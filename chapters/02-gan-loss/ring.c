@@ -159,9 +159,12 @@ RingTrainer *ring_trainer_new(const RingConfig *cfg, uint64_t seed) {
     RingTrainer *t = xcalloc(1, sizeof *t);
     t->cfg = *cfg;
     t->seed = seed;
-    rng_seed(&t->rng, seed);
+    Rng init;
+    rng_stream(&init, seed, "ring/init");
+    rng_stream(&t->data, seed, "ring/data");
+    rng_stream(&t->noise, seed, "ring/noise");
     t->m = ring_new(cfg->zdim, cfg->hidden, cfg->pack);
-    ring_init(&t->m, &t->rng);
+    ring_init(&t->m, &init);
     t->opt_g = adam_new(t->m.g, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
     t->opt_d = adam_new(t->m.d, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
     t->td = tape_new();
@@ -206,9 +209,9 @@ RingStepStats ring_trainer_step(RingTrainer *t) {
     tape_reset(t->tg);
     /* 1. data and noise */
     Tensor *x = tape_input(t->td, 2, SHAPE(N, 2), 0);          /* [N, 2] */
-    ring_sample(&t->rng, x->data, N, NULL);
+    ring_sample(&t->data, x->data, N, NULL);
     Tensor *z = tape_input(t->tg, 2, SHAPE(N, c->zdim), 0);    /* [N, Z] */
-    rng_fill_normal(&t->rng, z->data, z->size, 0, 1);
+    rng_fill_normal(&t->noise, z->data, z->size, 0, 1);
     Tensor *fake = ring_generator(t->tg, m, z);                /* [N, 2] */
     /* 2. the D step, on a detached copy of G(z) */
     Tensor *fake_det = tape_input(t->td, 2, SHAPE(N, 2), 0);   /* [N, 2] */
@@ -234,7 +237,7 @@ RingStepStats ring_trainer_step(RingTrainer *t) {
 
 RingEvalStats ring_trainer_eval(RingTrainer *t, real *samples) {
     Rng er;
-    rng_seed(&er, t->seed + 1000003);
+    rng_stream(&er, t->seed, "ring/eval");
     real *x = samples ? samples : xmalloc(sizeof(real) * RING_EVAL_N * 2);
     ring_generate(&t->m, &er, x, RING_EVAL_N);
     RingEvalStats e = ring_metrics(x, RING_EVAL_N);
@@ -278,10 +281,10 @@ void ring_d_prob(const RingGan *m, const real *x, int n, real *out) {
 }
 
 /* ---- runs ------------------------------------------------------------------------- */
-static void snapshot(const RingGan *m, real *out) {
+static void snapshot(const RingTrainer *t, real *out) {
     Rng zr;
-    rng_seed(&zr, 20140610); /* the same z at every snapshot: watch the same points move */
-    ring_generate(m, &zr, out, RING_SNAP_N);
+    rng_stream(&zr, t->seed, "ring/snapshot"); /* the same z at every snapshot: watch the same points move */
+    ring_generate(&t->m, &zr, out, RING_SNAP_N);
 }
 
 /* sigmoid(D) over the grid of [-3, 3]^2, row by row (y), then x. */
@@ -310,7 +313,7 @@ void ring_run(RingRun *r) {
     }
     for (long s = 0; s < steps; s++) {
         if (r->figures && ns < RING_SNAPS && s == r->snap_step[ns])
-            snapshot(&t->m, r->snap + (size_t)ns++ * RING_SNAP_N * 2);
+            snapshot(t, r->snap + (size_t)ns++ * RING_SNAP_N * 2);
         RingStepStats st = ring_trainer_step(t);
         if (r->figures) r->trace[s] = st;
         r->last_loss_d = st.loss_d;
@@ -318,7 +321,7 @@ void ring_run(RingRun *r) {
             r->check[(s + 1) / every - 1] = ring_trainer_eval(t, r->eval);
     }
     if (r->figures) {
-        snapshot(&t->m, r->snap + (size_t)(RING_SNAPS - 1) * RING_SNAP_N * 2);
+        snapshot(t, r->snap + (size_t)(RING_SNAPS - 1) * RING_SNAP_N * 2);
         if (r->cfg.pack == 1) {
             r->heat = xmalloc(sizeof(real) * RING_GRID * RING_GRID);
             heat_map(&t->m, r->heat);
@@ -426,13 +429,12 @@ void ring_write_curves(const char *name, const RingRun *runs, int n) {
 
 void ring_write_finals(const char *name, const RingRun *runs, int nvariants, int per) {
     FILE *f = nb_open(name);
-    fprintf(f, "# variant (0 non-saturating, 1 saturating, 2 PacGAN annealed)\tseed index\tx\ty\tseed\n");
+    fprintf(f, "# variant (0 non-saturating, 1 saturating, 2 PacGAN annealed)\trun\tx\ty\n");
     for (int v = 0; v < nvariants; v++)
         for (int s = 0; s < per; s++) {
             const RingRun *r = &runs[v * per + s];
             for (int i = 0; i < RING_SNAP_N; i++)
-                fprintf(f, "%d\t%d\t%.5f\t%.5f\t%llu\n", v, s, r->eval[2 * i], r->eval[2 * i + 1],
-                        (unsigned long long)r->seed);
+                fprintf(f, "%d\t%d\t%.5f\t%.5f\n", v, s, r->eval[2 * i], r->eval[2 * i + 1]);
         }
     fclose(f);
 }

@@ -92,7 +92,7 @@ typedef struct {
     uint64_t seed;
     RingGan m;
     Optimizer *opt_g, *opt_d;
-    Rng rng;                      /* init, then every batch of x and z */
+    Rng data, noise;              /* streams "ring/data" (x) and "ring/noise" (z) */
     Tape *td, *tg;                /* the D step's tape, the G step's tape */
     long step;                    /* steps taken */
 } RingTrainer;
@@ -106,13 +106,14 @@ typedef struct {
 typedef RingMetrics RingEvalStats;
 
 /* A new trainer (free it with ring_trainer_free): the model built from cfg
- * and initialised from seed, and the two Adam optimizers. A batch that is
+ * and initialised from the stream "ring/init" of seed, and the two Adam
+ * optimizers; every stream is rng_stream(seed, "ring/<purpose>"). A batch that is
  * not a positive multiple of the packing degree is a clear error. */
 RingTrainer *ring_trainer_new(const RingConfig *cfg, uint64_t seed);
 /* One D step, then one G step on the same z, at the schedule's learning rate. */
 RingStepStats ring_trainer_step(RingTrainer *t);
-/* The metrics of G now, on RING_EVAL_N samples from z of its own (the same z
- * at every call); the samples go to samples [RING_EVAL_N, 2] unless NULL.
+/* The metrics of G now, on RING_EVAL_N samples from z of its own (stream
+ * "ring/eval", restarted at every call: the same z each time); the samples go to samples [RING_EVAL_N, 2] unless NULL.
  * Changes no parameter and no training stream. */
 RingEvalStats ring_trainer_eval(RingTrainer *t, real *samples);
 void ring_trainer_free(RingTrainer *t);
@@ -141,7 +142,8 @@ typedef struct {
     double last_loss_d;              /* L_D of the last step (nats) */
     real *eval;                      /* [RING_EVAL_N, 2] samples of the last check */
     RingStepStats *trace;            /* [steps] if figures */
-    real *snap;                      /* [RING_SNAPS, RING_SNAP_N, 2] if figures: G on one fixed z */
+    real *snap;                      /* [RING_SNAPS, RING_SNAP_N, 2] if figures: G on one fixed z
+                                        (stream "ring/snapshot") */
     long snap_step[RING_SNAPS];
     real *heat;                      /* [RING_GRID, RING_GRID] sigmoid(D), if figures and pack 1 */
 } RingRun;
@@ -162,7 +164,7 @@ void ring_write_snapshots(const char *name, const char *steps_name, const RingRu
 void ring_write_heat(const char *name, const RingRun *r);
 /* The training curves of figure runs runs[0..n), means over windows. */
 void ring_write_curves(const char *name, const RingRun *runs, int n);
-/* The first RING_SNAP_N final samples of runs[v * per + s]: "v s x y seed" lines. */
+/* The first RING_SNAP_N final samples of runs[v * per + s]: "v s x y" lines. */
 void ring_write_finals(const char *name, const RingRun *runs, int nvariants, int per);
 
 #endif
