@@ -1,8 +1,10 @@
 /* chapters/02-gan-loss/ring.c - the ring GAN: model, losses, metrics, training.
  *
  * Teaches: a whole GAN in a page: two small MLPs, two losses built from one
- * op (BCE with logits), "detach" as copying numbers onto a fresh tape, and
- * the alternating D step / G step with two optimizers.
+ * op (BCE with logits), "detach" as copying numbers onto a fresh tape, the
+ * alternating D step / G step with two optimizers, and the trainer every
+ * model file exports (config, new / step / eval / free); then runs of it,
+ * measured on the way, scheduled over seeds, written out for the figures.
  * Leaves out: everything chapter 3 adds (convolutions, images, checkpoints).
  *
  * Dimension key (as ring.h): N batch, Z latent width, H hidden width,
@@ -122,9 +124,14 @@ void ring_sample(Rng *r, real *x, int n, int *k) {
 /*md
 ### The metrics
 
-As VEEGAN and PacGAN count them, on 2,500 samples: a sample is
-*high quality* if it lies within $3\sigma = 0.06$ of its nearest centre; a
-mode is *covered* if at least 25 samples (1 %) are high quality there.
+On 2,500 samples (`RING_EVAL_N`): a sample is *high quality* if it lies
+within $3\sigma = 0.06$ of its nearest centre, as VEEGAN (Srivastava et al.,
+2017) and PacGAN (Lin et al., 2018) count it. A mode is *covered* if at
+least 25 of the samples (`RING_MODE_MIN`, $1\,\%$ of the draw) are high
+quality there. That mode rule is this course's own, stricter than those
+papers', which count a mode as covered when at least one high-quality sample
+is nearest to it: under theirs, a $G$ that leaves a stray point or two at a
+centre it has otherwise abandoned would still be credited with that mode.
 */
 /* x [n, 2] */
 RingMetrics ring_metrics(const real *x, int n) {
@@ -275,8 +282,8 @@ void ring_d_prob(const RingGan *m, const real *x, int n, real *out) {
     Tape *T = tape_new();
     Tensor *xt = tape_input(T, 2, SHAPE(n, 2), 0);
     memcpy(xt->data, x, sizeof(real) * 2 * (size_t)n);
-    Tensor *l = ring_discriminator(T, m, xt);
-    for (int i = 0; i < n; i++) out[i] = (real)(1 / (1 + exp(-(double)l->data[i])));
+    Tensor *p = t_sigmoid(T, ring_discriminator(T, m, xt));
+    memcpy(out, p->data, sizeof(real) * (size_t)n);
     tape_free(T);
 }
 
@@ -325,10 +332,27 @@ void ring_run(RingRun *r) {
         if (r->cfg.pack == 1) {
             r->heat = xmalloc(sizeof(real) * RING_GRID * RING_GRID);
             heat_map(&t->m, r->heat);
+            real c[2 * RING_MODES];
+            for (int k = 0; k < RING_MODES; k++) {
+                double cx, cy;
+                ring_centre(k, &cx, &cy);
+                c[2 * k] = (real)cx, c[2 * k + 1] = (real)cy;
+            }
+            ring_d_prob(&t->m, c, RING_MODES, r->d_centre);
         }
     }
     r->final = r->check[RING_CHECKS - 1];
     ring_trainer_free(t);
+}
+
+RingStepStats ring_trace_mean(const RingRun *r, long from, long to) {
+    RingStepStats m = {0};
+    double n = (double)(to - from);
+    for (long s = from; s < to; s++) {
+        const RingStepStats *st = &r->trace[s];
+        m.loss_d += st->loss_d / n, m.loss_g += st->loss_g / n, m.d_real += st->d_real / n, m.d_fake += st->d_fake / n;
+    }
+    return m;
 }
 
 void ring_run_free(RingRun *r) {
@@ -415,12 +439,8 @@ void ring_write_curves(const char *name, const RingRun *runs, int n) {
     for (long s0 = 0; s0 + W <= S; s0 += W) {
         fprintf(f, "%ld", s0 + W);
         for (int v = 0; v < n; v++) {
-            double a[4] = {0};
-            for (long s = s0; s < s0 + W; s++) {
-                const RingStepStats *st = &runs[v].trace[s];
-                a[0] += st->loss_d / W, a[1] += st->loss_g / W, a[2] += st->d_real / W, a[3] += st->d_fake / W;
-            }
-            for (int k = 0; k < 4; k++) fprintf(f, "\t%.5f", a[k]);
+            RingStepStats a = ring_trace_mean(&runs[v], s0, s0 + W);
+            fprintf(f, "\t%.5f\t%.5f\t%.5f\t%.5f", a.loss_d, a.loss_g, a.d_real, a.d_fake);
         }
         fprintf(f, "\n");
     }

@@ -4,7 +4,11 @@
  * (radius 2, angles k pi/4, std 0.02); G: Z -> H -> H -> 2 (ReLU, linear
  * output); D: 2P -> H -> H -> 1 logit (ReLU). P is the packing degree: P = 1
  * is the plain GAN; P > 1 is PacGAN, where D judges P samples at once.
- * Reused by tests/test_gan_ring.c (gradient, reference and metric tests).
+ * The trainer (RingConfig, ring_trainer_new / step / eval / free) is the one
+ * that chapter 2, bench/bench_gan_ring.c and tests/test_gan_ring.c all call.
+ * Ownership: a RingTrainer owns its model, optimizers, tapes and Rng streams
+ * (ring_trainer_free frees them all); a RingRun owns the arrays ring_run
+ * fills (ring_run_free); every other function borrows its arguments.
  *
  * Dimension key:
  *   N = batch (real or fake points), Z = latent width (16), H = hidden width
@@ -25,7 +29,8 @@
 #define RING_RADIUS 2.0
 #define RING_STD 0.02
 #define RING_HQ_DIST (3 * RING_STD)  /* "high quality": within 3 sigma of a centre */
-#define RING_MODE_MIN 25             /* a mode is covered with >= 25 high-quality samples */
+#define RING_MODE_MIN 25             /* a mode is covered with >= 25 high-quality samples
+                                        (this course's rule; VEEGAN and PacGAN count 1) */
 #define RING_EVAL_N 2500             /* samples the metrics are measured on */
 
 /* ---- the model ------------------------------------------------------------ */
@@ -146,9 +151,12 @@ typedef struct {
                                         (stream "ring/snapshot") */
     long snap_step[RING_SNAPS];
     real *heat;                      /* [RING_GRID, RING_GRID] sigmoid(D), if figures and pack 1 */
+    real d_centre[RING_MODES];       /* sigmoid(D) at each centre at the end, likewise */
 } RingRun;
 
 void ring_run(RingRun *r);
+/* The mean of a figure run's trace over steps [from, to). */
+RingStepStats ring_trace_mean(const RingRun *r, long from, long to);
 void ring_run_free(RingRun *r);
 /* ring_run on each of runs[n], one run per core (OpenMP); the results are
  * the same bits at any thread count. Progress on the terminal under label. */
