@@ -566,13 +566,13 @@ $82\,\%$).
 
 What this run shows. The non-saturating loss covers all 8 modes in
 {{non-saturating, runs with 8 modes:.0f}} of 5 runs, a mean of
-{{non-saturating, mean modes over 5 runs:.1f}} modes at
-{{non-saturating, mean high-quality over 5 runs:.1f}} % high quality
+{{non-saturating, mean modes over 5 seeds:.1f}} modes at
+{{non-saturating, mean high-quality over 5 seeds:.1f}} % high quality
 ({{non-saturating, lowest high-quality:.1f}} to
 {{non-saturating, highest high-quality:.1f}} %); the saturating loss in
 {{saturating, runs with 8 modes:.0f}} of 5, a mean of
-{{saturating, mean modes over 5 runs:.1f}} modes at
-{{saturating, mean high-quality over 5 runs:.1f}} %
+{{saturating, mean modes over 5 seeds:.1f}} modes at
+{{saturating, mean high-quality over 5 seeds:.1f}} %
 ({{saturating, lowest high-quality:.1f}} to
 {{saturating, highest high-quality:.1f}} %). Runs short of modes at every
 check, modes dropped for good: non-saturating
@@ -622,9 +622,9 @@ static void table(int v, int record) {
               modes / NRUNS, hq / NRUNS, full, NRUNS, lo, hi);
     if (!record) return;
     char name[128];
-    snprintf(name, sizeof name, "%s, mean modes over %d runs", VARIANT[v], NRUNS);
+    snprintf(name, sizeof name, "%s, mean modes over %d seeds", VARIANT[v], NRUNS);
     nb_metric(name, modes / NRUNS, "of 8");
-    snprintf(name, sizeof name, "%s, mean high-quality over %d runs", VARIANT[v], NRUNS);
+    snprintf(name, sizeof name, "%s, mean high-quality over %d seeds", VARIANT[v], NRUNS);
     nb_metric(name, hq / NRUNS, "%");
     value(v, "runs with 8 modes", full);
     value(v, "lowest high-quality", lo);
@@ -749,8 +749,8 @@ looser mode rule).
 
 What this run shows: 8 of 8 modes in
 {{PacGAN, annealed, runs with 8 modes:.0f}} of 5 runs (a mean of
-{{PacGAN, annealed, mean modes over 5 runs:.1f}} modes), and
-{{PacGAN, annealed, mean high-quality over 5 runs:.1f}} % high quality on
+{{PacGAN, annealed, mean modes over 5 seeds:.1f}} modes), and
+{{PacGAN, annealed, mean high-quality over 5 seeds:.1f}} % high quality on
 average ({{PacGAN, annealed, lowest high-quality:.1f}} to
 {{PacGAN, annealed, highest high-quality:.1f}} %): the target is
 {{PacGAN target}}. The second table shows the two changes at work. Before
