@@ -180,9 +180,10 @@ $$\mathrm{KL}(p_g \,\|\, p_\text{data}) - 2\,\mathrm{JSD}(p_\text{data} \,\|\, p
 2017; Huszár, "How (not) to train your generative model", 2015). The KL
 term is the *reverse* KL: it costs $G$ dearly to put mass where there is no
 data and almost nothing to leave a mode empty, and the JSD enters with a
-minus sign. Both push towards dropping modes rather than covering them,
-which is what the ring below will show. The next two cells check $D^*$ and
-then show why the non-saturating loss is used anyway.
+minus sign. Both push towards dropping modes rather than covering them;
+the ring below measures how often each loss drops modes in practice. The
+next two cells check $D^*$ and then show why the non-saturating loss is used
+anyway.
 
 We check $D^*$ in 1-D: $p_\text{data} = \tfrac12\mathcal N(-1.5, 0.4^2) +
 \tfrac12\mathcal N(1, 0.6^2)$, a fixed "generator" $p_g = \mathcal N(0, 1.2^2)$,
@@ -413,8 +414,9 @@ empty centres: {{non-saturating, empty centres of run 0}}; the saturating $G$:
 *Heat map*: $D$ says "fake" ($\sigma(D) \approx 0$) almost everywhere, even
 where no sample ever was, and high scores in small patches at the modes,
 where real and generated points overlap. At a centre $G$ has left empty, $D$
-is free to say "real" (the lists above give its verdict there), and yet $G$
-does not go there: $G$'s gradient is $D$'s slope *at $G$'s own samples*, and
+is free to say "real" (where this run leaves one, the lists above give $D$'s
+verdict there; the five-seed figure at the end of the chapter shows more),
+and yet $G$ does not go there: $G$'s gradient is $D$'s slope *at $G$'s own samples*, and
 no sample is near. That is mode collapse seen from inside.
 *Curves*: $L_D$ climbs towards $\log 4$ and the means of $D(x)$ and
 $D(G(z))$ close in on $\tfrac12$ from both sides: neither network wins
