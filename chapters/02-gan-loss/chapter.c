@@ -436,13 +436,6 @@ and {{saturating, largest drop of L_D:.2f}} nats, at step
 {{saturating, step of the largest drop of L_D:'.0f}} (saturating). The next
 sections measure how much such swings change the outcome.
 */
-/* Record name "<variant>, <what>" (a value for the prose). */
-static void value(int v, const char *what, double x) {
-    char name[128];
-    snprintf(name, sizeof name, "%s, %s", VARIANT[v], what);
-    nb_value(name, x, "");
-}
-
 /* Where the run's L_D, in means over windows of steps / 200, fell the most
  * from one window to the next, and the lowest windowed mean D(G(z)). */
 static void record_curve_facts(int v, const RingRun *r) {
@@ -454,9 +447,9 @@ static void record_curve_facts(int v, const RingRun *r) {
         low = fmin(low, m.d_fake);
         prev = m.loss_d;
     }
-    value(v, "largest drop of L_D", drop);
-    value(v, "step of the largest drop of L_D", (double)at);
-    value(v, "lowest mean D(G(z))", low);
+    ring_record(VARIANT[v], "largest drop of L_D", drop);
+    ring_record(VARIANT[v], "step of the largest drop of L_D", (double)at);
+    ring_record(VARIANT[v], "lowest mean D(G(z))", low);
 }
 
 static void cell_train(void) {
@@ -483,9 +476,9 @@ static void cell_train(void) {
             RingStepStats m = ring_trace_mean(&runs[v], a, b);
             nb_printf("%-15s %10.4f %10.4f %12.4f %12.4f   (mean over steps %ld..%ld)\n", VARIANT[v], m.loss_d,
                       m.loss_g, m.d_real, m.d_fake, a + 1, b);
-            if (k) value(v, "L_D over the last tenth", m.loss_d);
-            if (k) value(v, "mean D(x) over the last tenth", m.d_real);
-            if (k) value(v, "mean D(G(z)) over the last tenth", m.d_fake);
+            if (k) ring_record(VARIANT[v], "L_D over the last tenth", m.loss_d);
+            if (k) ring_record(VARIANT[v], "mean D(x) over the last tenth", m.d_real);
+            if (k) ring_record(VARIANT[v], "mean D(G(z)) over the last tenth", m.d_fake);
         }
         record_curve_facts(v, &runs[v]);
     }
@@ -511,16 +504,6 @@ zeros, a blurry one has small counts everywhere. In this run, run 0 covers
 non-saturating loss, and {{saturating, modes (run 0):.0f}} modes at
 {{saturating, high-quality (run 0):.1f}} % with the saturating one.
 */
-static void print_metrics_row(const char *variant, int run, const RingMetrics *m) {
-    nb_printf("%-17s %5d %6d %8.1f   ", variant, run, m->modes, m->hq);
-    for (int k = 0; k < RING_MODES; k++) nb_printf("%5d", m->count[k]);
-    nb_printf("\n");
-}
-
-static void print_metrics_head(void) {
-    nb_printf("%-17s %5s %6s %8s   %s\n", "variant", "run", "modes", "HQ %", "high-quality samples per centre k=0..7");
-}
-
 /* "none", or e.g. "1 (D 0.97) and 7 (D 0.99)": the empty centres of figure
  * run r (fewer than RING_MODE_MIN high-quality samples) and D's verdict there. */
 static void record_empty_centres(int v, const RingRun *r) {
@@ -541,8 +524,8 @@ static void record_empty_centres(int v, const RingRun *r) {
 }
 
 static void cell_metrics(void) {
-    print_metrics_head();
-    for (int v = 0; v < 2; v++) print_metrics_row(VARIANT[v], 0, &ch.runs[v][0].final);
+    ring_print_head();
+    for (int v = 0; v < 2; v++) ring_print_row(VARIANT[v], 0, &ch.runs[v][0].final);
     nb_metric("non-saturating, modes (run 0)", ch.runs[NS][0].final.modes, "of 8");
     nb_metric("non-saturating, high-quality (run 0)", ch.runs[NS][0].final.hq, "%");
     nb_metric("saturating, modes (run 0)", ch.runs[SAT][0].final.modes, "of 8");
@@ -609,72 +592,6 @@ separates the two losses in these tables, it is not that effect. The
 argument is about what happens when $D$ wins; on this small 2-D problem it
 does not.
 */
-/* Print variant v's table of runs (and their mean); record its headline
- * numbers as metrics when record is set, and always as values for the prose. */
-static void table(int v, int record) {
-    double modes = 0, hq = 0, lo = 1e9, hi = -1;
-    int full = 0;
-    for (int s = 0; s < NRUNS; s++) {
-        const RingMetrics *m = &ch.runs[v][s].final;
-        print_metrics_row(VARIANT[v], s, m);
-        modes += m->modes, hq += m->hq, full += m->modes == RING_MODES;
-        lo = fmin(lo, m->hq), hi = fmax(hi, m->hq);
-    }
-    nb_printf("%-17s  mean %6.1f %8.1f   (8 of 8 modes in %d of %d runs; high quality %.1f to %.1f %%)\n", "",
-              modes / NRUNS, hq / NRUNS, full, NRUNS, lo, hi);
-    if (!record) return;
-    char name[128];
-    snprintf(name, sizeof name, "%s, mean modes over %d seeds", VARIANT[v], NRUNS);
-    nb_metric(name, modes / NRUNS, "of 8");
-    snprintf(name, sizeof name, "%s, mean high-quality over %d seeds", VARIANT[v], NRUNS);
-    nb_metric(name, hq / NRUNS, "%");
-    value(v, "runs with 8 modes", full);
-    value(v, "lowest high-quality", lo);
-    value(v, "highest high-quality", hi);
-}
-
-/* High-quality % (and modes) of each run of variant v at each check. */
-static void print_checks(int v) {
-    long every = ch.runs[v][0].cfg.steps / RING_CHECKS;
-    nb_printf("%-17s %5s", "variant", "run");
-    for (int c = 0; c < RING_CHECKS; c++) nb_printf("   step %6ld", (c + 1) * every);
-    nb_printf("   (high-quality %%, modes)\n");
-    for (int s = 0; s < NRUNS; s++) {
-        nb_printf("%-17s %5d", VARIANT[v], s);
-        for (int c = 0; c < RING_CHECKS; c++)
-            nb_printf("   %6.1f %%, %d", ch.runs[v][s].check[c].hq, ch.runs[v][s].check[c].modes);
-        nb_printf("\n");
-    }
-}
-
-/* Which runs' checks show a pattern, as a text for the prose. */
-enum { NEVER_FULL, LOST_MODES, REFILLED };
-
-static int run_shows(const RingRun *r, int pattern) {
-    int full = 0, short_ = 0;
-    for (int c = 0; c < RING_CHECKS; c++) full += r->check[c].modes == RING_MODES;
-    short_ = RING_CHECKS - full;
-    if (pattern == NEVER_FULL) return full == 0;
-    if (pattern == LOST_MODES) return full > 0 && r->final.modes < RING_MODES;
-    return short_ > 0 && full > 0; /* REFILLED: short at some check, full at another */
-}
-
-static void record_runs(int v, int pattern, const char *what) {
-    char text[512] = "", name[128];
-    int len = 0, n = 0;
-    long every = ch.runs[v][0].cfg.steps / RING_CHECKS;
-    for (int s = 0; s < NRUNS; s++) {
-        const RingRun *r = &ch.runs[v][s];
-        if (!run_shows(r, pattern)) continue;
-        len += snprintf(text + len, sizeof text - (size_t)len, "%srun %d (modes", n++ ? "; " : "", s);
-        for (int c = 0; c < RING_CHECKS; c++)
-            len += snprintf(text + len, sizeof text - (size_t)len, "%s%d", c ? ", " : " ", r->check[c].modes);
-        len += snprintf(text + len, sizeof text - (size_t)len, " at steps %ld to %ld)", every, every * RING_CHECKS);
-    }
-    snprintf(name, sizeof name, "%s, %s", VARIANT[v], what);
-    nb_text(name, "%s", n ? text : "none");
-}
-
 /* The largest change of high-quality % between two checks in a row, over
  * the plain runs, and the run it happened in. */
 static void record_largest_jump(void) {
@@ -702,14 +619,16 @@ static void cell_seeds(void) {
     n = 0;
     for (int v = 0; v < 2; v++)
         for (int s = 1; s < NRUNS; s++) ch.runs[v][s] = todo[n++];
-    print_metrics_head();
-    for (int v = 0; v < 2; v++) table(v, 1);
+    ring_print_head();
+    for (int v = 0; v < 2; v++) ring_print_table(VARIANT[v], ch.runs[v], NRUNS, 1);
     nb_printf("\nthe same runs measured along the way:\n");
-    for (int v = 0; v < 2; v++) print_checks(v);
+    for (int v = 0; v < 2; v++) ring_print_checks(VARIANT[v], ch.runs[v], NRUNS);
     for (int v = 0; v < 2; v++) {
-        record_runs(v, NEVER_FULL, "runs short of modes at every check");
-        record_runs(v, LOST_MODES, "runs that end short of modes after a check with all 8");
-        record_runs(v, REFILLED, "runs short of modes at one check and with all 8 at another");
+        ring_record_runs(VARIANT[v], ch.runs[v], NRUNS, RING_NEVER_FULL, "runs short of modes at every check");
+        ring_record_runs(VARIANT[v], ch.runs[v], NRUNS, RING_LOST_MODES,
+                         "runs that end short of modes after a check with all 8");
+        ring_record_runs(VARIANT[v], ch.runs[v], NRUNS, RING_REFILLED,
+                         "runs short of modes at one check and with all 8 at another");
     }
     record_largest_jump();
     for (int v = 0; v < 2; v++) { /* what a shorter run would have reported */
@@ -718,8 +637,8 @@ static void cell_seeds(void) {
             modes += ch.runs[v][s].check[RING_CHECKS / 2 - 1].modes;
             hq += ch.runs[v][s].check[RING_CHECKS / 2 - 1].hq;
         }
-        value(v, "mean modes at the half-way check", modes / NRUNS);
-        value(v, "mean high-quality at the half-way check", hq / NRUNS);
+        ring_record(VARIANT[v], "mean modes at the half-way check", modes / NRUNS);
+        ring_record(VARIANT[v], "mean high-quality at the half-way check", hq / NRUNS);
     }
 }
 
@@ -777,10 +696,10 @@ static void cell_pacgan(void) {
               "%ld, then falling linearly to 0\n",
               2 * PACK, pac[0].cfg.hidden, pac[0].cfg.hidden, PACK, steps, pac[0].cfg.lr, a0);
     ring_run_all(pac, NRUNS, "PacGAN runs");
-    print_metrics_head();
-    for (int v = 0; v < NVARIANT; v++) table(v, v == PAC_ANNEAL);
+    ring_print_head();
+    for (int v = 0; v < NVARIANT; v++) ring_print_table(VARIANT[v], ch.runs[v], NRUNS, v == PAC_ANNEAL);
     nb_printf("\nmeasured along the way (the learning rate decays from step %ld on):\n", a0);
-    print_checks(PAC_ANNEAL);
+    ring_print_checks(VARIANT[PAC_ANNEAL], pac, NRUNS);
     /* before the decay (checks at steps <= a0) and at the first check after it */
     double lo = 1e9, hi = -1, after = 1e9;
     int c_after = (int)(a0 / every); /* index of the first check after step a0 */
@@ -788,12 +707,14 @@ static void cell_pacgan(void) {
         for (int c = 0; c < c_after; c++) lo = fmin(lo, pac[s].check[c].hq), hi = fmax(hi, pac[s].check[c].hq);
         after = fmin(after, pac[s].check[c_after].hq);
     }
-    value(PAC_ANNEAL, "lowest high-quality before the decay", lo);
-    value(PAC_ANNEAL, "highest high-quality before the decay", hi);
-    value(PAC_ANNEAL, "lowest high-quality at the first check after the decay starts", after);
-    value(PAC_ANNEAL, "step of the first check after the decay starts", (double)((c_after + 1) * every));
-    record_runs(PAC_ANNEAL, REFILLED, "runs short of modes at one check and with all 8 at another");
-    record_runs(PAC_ANNEAL, LOST_MODES, "runs that end short of modes after a check with all 8");
+    ring_record(VARIANT[PAC_ANNEAL], "lowest high-quality before the decay", lo);
+    ring_record(VARIANT[PAC_ANNEAL], "highest high-quality before the decay", hi);
+    ring_record(VARIANT[PAC_ANNEAL], "lowest high-quality at the first check after the decay starts", after);
+    ring_record(VARIANT[PAC_ANNEAL], "step of the first check after the decay starts", (double)((c_after + 1) * every));
+    ring_record_runs(VARIANT[PAC_ANNEAL], pac, NRUNS, RING_REFILLED,
+                     "runs short of modes at one check and with all 8 at another");
+    ring_record_runs(VARIANT[PAC_ANNEAL], pac, NRUNS, RING_LOST_MODES,
+                     "runs that end short of modes after a check with all 8");
     double hq = 0;
     int full = 0;
     for (int s = 0; s < NRUNS; s++) hq += pac[s].final.hq, full += pac[s].final.modes == RING_MODES;

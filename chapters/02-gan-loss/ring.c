@@ -458,3 +458,78 @@ void ring_write_finals(const char *name, const RingRun *runs, int nvariants, int
         }
     fclose(f);
 }
+
+/* ---- reports: tables for a cell's output, values for the prose ---------------- */
+void ring_record(const char *variant, const char *what, double x) {
+    char name[160];
+    snprintf(name, sizeof name, "%s, %s", variant, what);
+    nb_value(name, x, "");
+}
+
+void ring_print_head(void) {
+    nb_printf("%-17s %5s %6s %8s   %s\n", "variant", "run", "modes", "HQ %", "high-quality samples per centre k=0..7");
+}
+
+void ring_print_row(const char *variant, int run, const RingEvalStats *m) {
+    nb_printf("%-17s %5d %6d %8.1f   ", variant, run, m->modes, m->hq);
+    for (int k = 0; k < RING_MODES; k++) nb_printf("%5d", m->count[k]);
+    nb_printf("\n");
+}
+
+void ring_print_table(const char *variant, const RingRun *runs, int n, int record) {
+    double modes = 0, hq = 0, lo = 1e9, hi = -1;
+    int full = 0;
+    for (int s = 0; s < n; s++) {
+        const RingEvalStats *m = &runs[s].final;
+        ring_print_row(variant, s, m);
+        modes += m->modes, hq += m->hq, full += m->modes == RING_MODES;
+        lo = fmin(lo, m->hq), hi = fmax(hi, m->hq);
+    }
+    nb_printf("%-17s  mean %6.1f %8.1f   (8 of 8 modes in %d of %d runs; high quality %.1f to %.1f %%)\n", "",
+              modes / n, hq / n, full, n, lo, hi);
+    if (!record) return;
+    char name[160];
+    snprintf(name, sizeof name, "%s, mean modes over %d seeds", variant, n);
+    nb_metric(name, modes / n, "of 8");
+    snprintf(name, sizeof name, "%s, mean high-quality over %d seeds", variant, n);
+    nb_metric(name, hq / n, "%");
+    ring_record(variant, "runs with 8 modes", full);
+    ring_record(variant, "lowest high-quality", lo);
+    ring_record(variant, "highest high-quality", hi);
+}
+
+void ring_print_checks(const char *variant, const RingRun *runs, int n) {
+    long every = runs[0].cfg.steps / RING_CHECKS;
+    nb_printf("%-17s %5s", "variant", "run");
+    for (int c = 0; c < RING_CHECKS; c++) nb_printf("   step %6ld", (c + 1) * every);
+    nb_printf("   (high-quality %%, modes)\n");
+    for (int s = 0; s < n; s++) {
+        nb_printf("%-17s %5d", variant, s);
+        for (int c = 0; c < RING_CHECKS; c++) nb_printf("   %6.1f %%, %d", runs[s].check[c].hq, runs[s].check[c].modes);
+        nb_printf("\n");
+    }
+}
+
+static int run_shows(const RingRun *r, RingPattern p) {
+    int full = 0;
+    for (int c = 0; c < RING_CHECKS; c++) full += r->check[c].modes == RING_MODES;
+    if (p == RING_NEVER_FULL) return full == 0;
+    if (p == RING_LOST_MODES) return full > 0 && r->final.modes < RING_MODES;
+    return full > 0 && full < RING_CHECKS; /* RING_REFILLED */
+}
+
+void ring_record_runs(const char *variant, const RingRun *runs, int n, RingPattern p, const char *what) {
+    char text[512] = "", name[160];
+    int len = 0, shown = 0;
+    long every = runs[0].cfg.steps / RING_CHECKS;
+    for (int s = 0; s < n; s++) {
+        const RingRun *r = &runs[s];
+        if (!run_shows(r, p)) continue;
+        len += snprintf(text + len, sizeof text - (size_t)len, "%srun %d (modes", shown++ ? "; " : "", s);
+        for (int c = 0; c < RING_CHECKS; c++)
+            len += snprintf(text + len, sizeof text - (size_t)len, "%s%d", c ? ", " : " ", r->check[c].modes);
+        len += snprintf(text + len, sizeof text - (size_t)len, " at steps %ld to %ld)", every, every * RING_CHECKS);
+    }
+    snprintf(name, sizeof name, "%s, %s", variant, what);
+    nb_text(name, "%s", shown ? text : "none");
+}

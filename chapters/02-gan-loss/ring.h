@@ -175,4 +175,24 @@ void ring_write_curves(const char *name, const RingRun *runs, int n);
 /* The first RING_SNAP_N final samples of runs[v * per + s]: "v s x y" lines. */
 void ring_write_finals(const char *name, const RingRun *runs, int nvariants, int per);
 
+/* ---- reports: tables for a cell's output, values for the prose ---------------- */
+/* nb_value "<variant>, <what>". */
+void ring_record(const char *variant, const char *what, double x);
+void ring_print_head(void);
+void ring_print_row(const char *variant, int run, const RingEvalStats *m);
+/* One row per run of runs[n] and their mean; with record, the means as
+ * metrics ("<variant>, mean modes over <n> seeds", "... high-quality ...")
+ * and the count of full runs and the range of high quality as values. */
+void ring_print_table(const char *variant, const RingRun *runs, int n, int record);
+/* Each run's high-quality % and modes at every check. */
+void ring_print_checks(const char *variant, const RingRun *runs, int n);
+typedef enum {
+    RING_NEVER_FULL,  /* short of modes at every check */
+    RING_LOST_MODES,  /* all 8 at some check, short at the end */
+    RING_REFILLED,    /* short at one check, all 8 at another */
+} RingPattern;
+/* nb_text "<variant>, <what>": the runs showing pattern p with their modes
+ * at every check ("run 3 (modes 8, 8, 8, 6 at steps 2500 to 10000)"), or "none". */
+void ring_record_runs(const char *variant, const RingRun *runs, int n, RingPattern p, const char *what);
+
 #endif
