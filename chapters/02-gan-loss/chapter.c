@@ -580,8 +580,8 @@ check the same runs give {{non-saturating, mean modes at the half-way check:.1f}
 modes at {{non-saturating, mean high-quality at the half-way check:.1f}} %
 (non-saturating) and {{saturating, mean modes at the half-way check:.1f}}
 modes at {{saturating, mean high-quality at the half-way check:.1f}} %
-(saturating). Differences of this size from PyTorch's means are within that
-noise.
+(saturating). Weigh any difference from PyTorch's means against that
+spread before reading anything into it.
 
 The previous cells' warning about the saturating loss needs a confident $D$,
 one that sends $D(G(z))$ towards 0. On this ring $D$ never gets there: in
