@@ -112,14 +112,15 @@ typedef RingMetrics RingEvalStats;
 
 /* A new trainer (free it with ring_trainer_free): the model built from cfg
  * and initialised from the stream "ring/init" of seed, and the two Adam
- * optimizers; every stream is rng_stream(seed, "ring/<purpose>"). A batch that is
- * not a positive multiple of the packing degree is a clear error. */
+ * optimizers; every stream is rng_stream(seed, "ring/<purpose>"). A batch
+ * that is not a positive multiple of the packing degree is a clear error. */
 RingTrainer *ring_trainer_new(const RingConfig *cfg, uint64_t seed);
 /* One D step, then one G step on the same z, at the schedule's learning rate. */
 RingStepStats ring_trainer_step(RingTrainer *t);
 /* The metrics of G now, on RING_EVAL_N samples from z of its own (stream
- * "ring/eval", restarted at every call: the same z each time); the samples go to samples [RING_EVAL_N, 2] unless NULL.
- * Changes no parameter and no training stream. */
+ * "ring/eval", restarted at every call: the same z each time); the samples
+ * go to samples [RING_EVAL_N, 2] unless NULL. Changes no parameter and no
+ * training stream. */
 RingEvalStats ring_trainer_eval(RingTrainer *t, real *samples);
 void ring_trainer_free(RingTrainer *t);
 
