@@ -82,7 +82,8 @@ binary cross-entropy with logits (`t_bce_with_logits`), the stable form
 $\mathrm{softplus}(l) - y\,l$ that never takes the log of a rounded
 probability: $-\log D = \mathrm{BCE}(l, 1)$ and $-\log(1 - D) = \mathrm{BCE}(l, 0)$.
 The cell evaluates each per-sample term that way, and the generator's two
-losses with `ring_loss_g` (in `ring.c`), for a few values of $D$. Look at what each term rewards, and at the equilibrium: when $G$ matches
+losses with `ring_loss_g` (in `ring.c`), for a few values of $D$.
+Look at what each term rewards, and at the equilibrium: when $G$ matches
 the data, the best $D$ says $\tfrac12$ everywhere, and then
 $L_D = 2\log 2 = \log 4 \approx 1.386$ nats and the non-saturating
 $L_G = \log 2 \approx 0.693$ nats. Those are the levels to compare the
