@@ -33,13 +33,12 @@ int main(int argc, char **argv) {
     int warm = quick ? 5 : 100, reps = quick ? 21 : BENCH_MAX_REPS;
     int threads = omp_get_max_threads();
     RingConfig c = ring_config_default();
-    RingTrainer tr;
-    ring_trainer_init(&tr, &c);
+    RingTrainer *tr = ring_trainer_new(&c, 0);
     printf("ring GAN iteration (D step + G step), float, batch %d, G %d->%d->%d->2, D 2->%d->%d->1, median of %d\n",
            c.batch, c.zdim, c.hidden, c.hidden, c.hidden, c.hidden, reps);
     double cpu1, cpun;
-    double ms1 = time_steps(step, &tr, 1, warm, reps, &cpu1);
-    double msn = time_steps(step, &tr, threads, warm, reps, &cpun);
+    double ms1 = time_steps(step, tr, 1, warm, reps, &cpu1);
+    double msn = time_steps(step, tr, threads, warm, reps, &cpun);
     printf("  1 thread   %6.3f ms   (CPU %.3f ms)   <- how the chapter runs: one seed per core\n", ms1, cpu1);
     printf("  %d threads  %6.3f ms   (CPU %.3f ms, all threads)   PyTorch, 2 threads: 2.1 ms\n", threads, msn, cpun);
 
@@ -51,16 +50,16 @@ int main(int argc, char **argv) {
     real *x = xmalloc(sizeof(real) * (size_t)c.batch * 2), *z = xmalloc(sizeof(real) * (size_t)c.batch * c.zdim);
     for (int rep = 0; rep < n; rep++) {
         double t0 = thread_seconds();
-        ring_sample(&tr.rng, x, c.batch, NULL);
-        rng_fill_normal(&tr.rng, z, (long)c.batch * c.zdim, 0, 1);
+        ring_sample(&tr->data, x, c.batch, NULL);
+        rng_fill_normal(&tr->noise, z, (long)c.batch * c.zdim, 0, 1);
         double t1 = thread_seconds();
-        optim_step(tr.opt_d);
-        optim_step(tr.opt_g);
+        optim_step(tr->opt_d);
+        optim_step(tr->opt_g);
         double t2 = thread_seconds();
         t_data += t1 - t0, t_adam += t2 - t1;
-        ring_trainer_step(&tr); /* fresh tapes to replay */
-        replay(tr.td, thread_seconds, f_op, b_op, count);
-        replay(tr.tg, thread_seconds, f_op, b_op, count);
+        ring_trainer_step(tr); /* fresh tapes to replay */
+        replay(tr->td, thread_seconds, f_op, b_op, count);
+        replay(tr->tg, thread_seconds, f_op, b_op, count);
     }
     double all = ops_total(f_op, b_op) + t_data + t_adam;
     printf("  breakdown, 1 thread, CPU time (mean ms per iteration; share of the sum):\n");
@@ -69,6 +68,6 @@ int main(int argc, char **argv) {
     print_op_breakdown(f_op, b_op, count, n, all);
     xfree(x);
     xfree(z);
-    ring_trainer_free(&tr);
+    ring_trainer_free(tr);
     return 0;
 }

@@ -1,13 +1,8 @@
-# 02-ring-seeds: G's samples after training for five seeds, three variants
+# 02-ring-seeds: G's samples after training in five runs (five seeds), three variants
 # (non-saturating, saturating, PacGAN with an annealed learning rate).
-# Data: ring-seeds.tsv (variant, seed index, x, y, seed), ring-real.tsv (x, y),
+# Data: ring-seeds.tsv (variant, run, x, y), ring-real.tsv (x, y),
 # from chapter 2, cell "pacgan".
 load 'plots/style.gp'
-array seeds[5]
-do for [s=0:4] {
-  stats data('ring-seeds.tsv') using ($1==0 && $2==s ? $5 : NaN) nooutput
-  seeds[s+1] = int(STATS_max)
-}
 set multiplot layout 3,5 margins 0.1,0.9,0.02,0.93 spacing 0.008,0.012
 set size ratio -1
 set xrange [-2.7:2.7]
@@ -22,7 +17,7 @@ array names[3] = ['non-saturating', 'saturating', 'PacGAN, annealed']
 do for [v=0:2] {
   do for [s=0:4] {
     if (v == 0) {
-      set title sprintf('seed %d', seeds[s+1]) font ',11' offset 0,-0.4
+      set title sprintf('run %d', s) font ',11' offset 0,-0.4
     } else { unset title }
     if (s == 0) { set ylabel names[v+1] font ',10' offset -0.5,0 } else { unset ylabel }
     plot data('ring-real.tsv') using 1:2 with points pointtype 7 pointsize 0.2 linecolor rgb '#cccccc', \

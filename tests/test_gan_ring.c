@@ -11,7 +11,9 @@
  *     mode, exactly 25 per centre is 8 modes (24 is none), points 0.061 from
  *     a centre are not high quality (0.059 are), and real ring data scores
  *     the 1 - e^{-4.5} = 98.9 % a 2-D Gaussian puts within 3 sigma;
- *   - training is deterministic: one seed gives the same losses bit for bit;
+ *   - the trainer is deterministic: one seed gives the same losses bit for
+ *     bit; an evaluation changes neither the model nor the training after
+ *     it; the annealed learning rate follows its schedule;
  *   - a batch that does not split into packs is a clear error.
  * Tolerance of the reference check: 1e-8, relative to the largest entry of
  * each tensor. The fixture is float64 and this is the double build, so only
@@ -218,35 +220,64 @@ Test(gan_ring, real_ring_data_scores_what_a_gaussian_puts_within_three_sigma) {
 
 /* ---- training ----------------------------------------------------------------------------- */
 
-static RingConfig tiny_config(uint64_t seed) {
+static RingConfig tiny_config(void) {
     RingConfig c = ring_config_default();
-    c.hidden = 16, c.batch = 32, c.seed = seed;
+    c.hidden = 16, c.batch = 32;
     return c;
 }
 
 Test(gan_ring, one_seed_gives_the_same_training_losses_bit_for_bit) {
     enum { STEPS = 5 };
     RingStepStats a[STEPS], b[STEPS], c[STEPS];
-    RingConfig ca = tiny_config(3), cc = tiny_config(4);
-    RingTrainer t1, t2, t3;
-    ring_trainer_init(&t1, &ca);
-    ring_trainer_init(&t2, &ca);
-    ring_trainer_init(&t3, &cc);
-    for (int s = 0; s < STEPS; s++) a[s] = ring_trainer_step(&t1);
-    for (int s = 0; s < STEPS; s++) b[s] = ring_trainer_step(&t2);
-    for (int s = 0; s < STEPS; s++) c[s] = ring_trainer_step(&t3);
+    RingConfig cfg = tiny_config();
+    RingTrainer *t1 = ring_trainer_new(&cfg, 3), *t2 = ring_trainer_new(&cfg, 3), *t3 = ring_trainer_new(&cfg, 4);
+    for (int s = 0; s < STEPS; s++) a[s] = ring_trainer_step(t1);
+    for (int s = 0; s < STEPS; s++) b[s] = ring_trainer_step(t2);
+    for (int s = 0; s < STEPS; s++) c[s] = ring_trainer_step(t3);
     for (int s = 0; s < STEPS; s++) {
         cr_assert(a[s].loss_d == b[s].loss_d && a[s].loss_g == b[s].loss_g && a[s].d_real == b[s].d_real &&
                       a[s].d_fake == b[s].d_fake,
                   "step %d: L_D %.17g vs %.17g, L_G %.17g vs %.17g", s + 1, a[s].loss_d, b[s].loss_d, a[s].loss_g,
                   b[s].loss_g);
     }
-    cr_assert(memcmp(t1.m.g->data, t2.m.g->data, sizeof(real) * t1.m.g->size) == 0, "G's weights differ");
-    cr_assert(memcmp(t1.m.d->data, t2.m.d->data, sizeof(real) * t1.m.d->size) == 0, "D's weights differ");
+    cr_assert(memcmp(t1->m.g->data, t2->m.g->data, sizeof(real) * t1->m.g->size) == 0, "G's weights differ");
+    cr_assert(memcmp(t1->m.d->data, t2->m.d->data, sizeof(real) * t1->m.d->size) == 0, "D's weights differ");
     cr_assert(a[STEPS - 1].loss_d != c[STEPS - 1].loss_d, "another seed gave the same losses: is the seed used?");
-    ring_trainer_free(&t1);
-    ring_trainer_free(&t2);
-    ring_trainer_free(&t3);
+    ring_trainer_free(t1);
+    ring_trainer_free(t2);
+    ring_trainer_free(t3);
+}
+
+Test(gan_ring, eval_changes_neither_the_model_nor_the_training_that_follows) {
+    enum { STEPS = 3 };
+    RingConfig cfg = tiny_config();
+    RingTrainer *t1 = ring_trainer_new(&cfg, 5), *t2 = ring_trainer_new(&cfg, 5);
+    RingStepStats a[STEPS], b[STEPS];
+    for (int s = 0; s < STEPS; s++) {
+        RingEvalStats e1 = ring_trainer_eval(t1, NULL), e2 = ring_trainer_eval(t1, NULL);
+        cr_assert(e1.hq == e2.hq && e1.modes == e2.modes, "two evaluations in a row differ: %.17g vs %.17g %%",
+                  e1.hq, e2.hq);
+        a[s] = ring_trainer_step(t1);
+        b[s] = ring_trainer_step(t2);
+        cr_assert(a[s].loss_d == b[s].loss_d && a[s].loss_g == b[s].loss_g,
+                  "step %d after an evaluation: L_D %.17g vs %.17g without", s + 1, a[s].loss_d, b[s].loss_d);
+    }
+    ring_trainer_free(t1);
+    ring_trainer_free(t2);
+}
+
+Test(gan_ring, the_annealed_learning_rate_falls_linearly_to_lr_over_the_decay_steps_at_the_last_step) {
+    RingConfig cfg = tiny_config();
+    cfg.steps = 10, cfg.anneal = 0.6; /* constant for steps 0..5, then 4/4, 3/4, 2/4, 1/4 of lr */
+    RingTrainer *t = ring_trainer_new(&cfg, 1);
+    const double want[10] = {1, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25};
+    double worst = 0;
+    for (int s = 0; s < 10; s++) {
+        ring_trainer_step(t);
+        worst = fmax(worst, fabs(optim_lr(t->opt_g) - want[s] * cfg.lr) + fabs(optim_lr(t->opt_d) - want[s] * cfg.lr));
+    }
+    cr_assert(worst < 1e-15, "learning rate off the schedule by up to %.3g", worst);
+    ring_trainer_free(t);
 }
 
 /* ---- bad input -------------------------------------------------------------------------------- */
@@ -254,6 +285,5 @@ Test(gan_ring, one_seed_gives_the_same_training_losses_bit_for_bit) {
 Test(gan_ring, a_batch_that_does_not_split_into_packs_is_a_clear_error) {
     RingConfig c = ring_config_default();
     c.batch = 255, c.pack = 2;
-    RingTrainer t;
-    EXPECT_FAIL(ring_trainer_init(&t, &c), EXIT_USAGE, "multiple of the packing");
+    EXPECT_FAIL(ring_trainer_new(&c, 0), EXIT_SOFTWARE, "multiple of the packing");
 }

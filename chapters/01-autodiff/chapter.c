@@ -6,6 +6,7 @@
  * Leaves out: the models (chapters 2-6), higher-order derivatives.
  * Run: make run-01, or build/bin/01 --step to go cell by cell.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -38,16 +39,35 @@ $$\frac{\partial f}{\partial a} = (1 - \tanh^2 u)\, b, \qquad
 We compute both by hand first, to have numbers to compare the machine with.
 */
 static const double A0 = 0.5, B0 = -1.5;
-static double hand_da, hand_db;
+
+/* The chapter's state between cells (freed by teardown): the derivatives by
+ * hand (cell by_hand), and the MLP with its loss on a tape (cell mlp, drawn
+ * by cell graph). */
+typedef struct {
+    ParamSet *ps;
+    Linear fc1, fc2;
+} Mlp;
+
+static struct {
+    double hand_da, hand_db;
+    Mlp mlp;
+    Tape *tape;
+    Tensor *loss;
+} ch;
+
+static void teardown(void) {
+    tape_free(ch.tape);
+    if (ch.mlp.ps) params_free(ch.mlp.ps);
+}
 
 static void cell_by_hand(void) {
     double u = A0 * B0 + B0, f = tanh(u), dtanh = 1 - f * f;
-    hand_da = dtanh * B0;
-    hand_db = dtanh * (A0 + 1);
+    ch.hand_da = dtanh * B0;
+    ch.hand_db = dtanh * (A0 + 1);
     nb_printf("u = ab + b      = %.6f\n", u);
     nb_printf("f = tanh(u)     = %.6f\n", f);
-    nb_printf("df/da = (1 - f^2) b       = %.6f\n", hand_da);
-    nb_printf("df/db = (1 - f^2) (a + 1) = %.6f\n", hand_db);
+    nb_printf("df/da = (1 - f^2) b       = %.6f\n", ch.hand_da);
+    nb_printf("df/db = (1 - f^2) (a + 1) = %.6f\n", ch.hand_db);
 }
 
 /*md
@@ -80,7 +100,7 @@ static void cell_on_tape(void) {
     print_tape(T);
     backward(T, f);
     nb_printf("tape:    df/da = % .6f   df/db = % .6f\n", (double)a->grad[0], (double)b->grad[0]);
-    nb_printf("by hand: df/da = % .6f   df/db = % .6f\n", hand_da, hand_db);
+    nb_printf("by hand: df/da = % .6f   df/db = % .6f\n", ch.hand_da, ch.hand_db);
     nb_printf("b is used twice (in ab and in + b): its gradient is the sum of both paths.\n");
     tape_free(T);
 }
@@ -116,16 +136,24 @@ static void cell_used_twice(void) {
 A two-layer perceptron $\hat y = W_2\,\mathrm{relu}(W_1 x + b_1) + b_2$ with a
 mean-squared-error loss. The parameters live in a `ParamSet` (one block of
 numbers); the per-step nodes live in the tape's arena. We check the gradient
-of every parameter against central differences (next section explains the
-check); in this float build a relative error around $10^{-3}$ is what
-round-off allows, the double build in the tests reaches $10^{-9}$.
+of every parameter against central differences (the next sections explain
+the check and its step $h$; this float build uses $h = 10^{-2}$).
+
+What error should we expect? ReLU is piecewise linear and the loss squares,
+so away from a kink the loss is a quadratic in any one parameter, and the
+central difference of a quadratic has no truncation error at all. What is
+left is round-off: $L(\theta \pm h)$ are each off by about $\epsilon|L|$, so
+the difference quotient is off by about $\epsilon|L|/h$ =
+{{mlp round-off estimate:.1e}} for this loss. The checker divides by
+$\max(|g|, 10^{-2})$ (the floor keeps tiny gradients from dividing by nearly
+zero), so at the entry this run finds worst, whose gradient is
+{{mlp gradient at the worst entry:.2f}}, round-off allows a relative error of
+about {{mlp round-off bound at the worst entry:.1e}}. The run measures
+{{mlp worst relative error:.1e}}: round-off, nothing more. A wrong backward
+is off by order 1. The double build in the tests, with its $\epsilon$
+$2^{29}$ times smaller, reaches far below its $10^{-6}$ bound.
 */
 enum { MLP_N = 4, MLP_D = 3, MLP_H = 5, MLP_O = 2 };
-
-typedef struct {
-    ParamSet *ps;
-    Linear fc1, fc2;
-} Mlp;
 
 static Mlp mlp_new(Rng *r) {
     Mlp m = {.ps = params_new()};
@@ -142,24 +170,28 @@ static Tensor *mlp_loss(Tape *T, const Mlp *m, Tensor *x, Tensor *y) {
     return t_mse(T, linear(T, &m->fc2, h), y);
 }
 
-static Tape *mlp_tape;
-static Tensor *mlp_loss_node;
-static Mlp mlp;
-
 static void cell_mlp(void) {
-    Rng r;
-    rng_seed(&r, nb_seed());
-    mlp = mlp_new(&r);
-    mlp_tape = tape_new();
-    Tensor *x = tape_input(mlp_tape, 2, SHAPE(MLP_N, MLP_D), 0), *y = tape_input(mlp_tape, 2, SHAPE(MLP_N, MLP_O), 0);
-    rng_fill_normal(&r, x->data, x->size, 0, 1);
-    rng_fill_normal(&r, y->data, y->size, 0, 1);
-    mlp_loss_node = mlp_loss(mlp_tape, &mlp, x, y);
-    nb_printf("loss = %.6f, %d nodes on the tape, %ld parameters\n", (double)mlp_loss_node->data[0],
-              tape_len(mlp_tape), mlp.ps->size);
-    GradCheck g = gradcheck(mlp_tape, mlp_loss_node, mlp.ps->t, mlp.ps->n, GC_STEP, 0);
-    gradcheck_print(stdout, "mlp, every parameter", &g, mlp.ps->t);
+    Rng r, data;
+    rng_stream(&r, nb_seed(), "autodiff/mlp init");
+    rng_stream(&data, nb_seed(), "autodiff/mlp data");
+    ch.mlp = mlp_new(&r);
+    ch.tape = tape_new();
+    Tensor *x = tape_input(ch.tape, 2, SHAPE(MLP_N, MLP_D), 0), *y = tape_input(ch.tape, 2, SHAPE(MLP_N, MLP_O), 0);
+    rng_fill_normal(&data, x->data, x->size, 0, 1);
+    rng_fill_normal(&data, y->data, y->size, 0, 1);
+    ch.loss = mlp_loss(ch.tape, &ch.mlp, x, y);
+    nb_printf("loss = %.6f, %d nodes on the tape, %ld parameters\n", (double)ch.loss->data[0],
+              tape_len(ch.tape), ch.mlp.ps->size);
+    GradCheck g = gradcheck(ch.tape, ch.loss, ch.mlp.ps->t, ch.mlp.ps->n, GC_STEP, 0);
+    gradcheck_print(stdout, "mlp, every parameter", &g, ch.mlp.ps->t);
     nb_printf("worst relative error over all %ld parameters: %.2e\n", g.checked, g.max_rel);
+    /* round-off of the difference quotient, absolute and relative to the worst entry */
+    double eps = sizeof(real) == sizeof(float) ? FLT_EPSILON : DBL_EPSILON;
+    double roundoff = eps * fabs((double)ch.loss->data[0]) / GC_STEP;
+    nb_value("mlp worst relative error", g.max_rel, "");
+    nb_value("mlp round-off estimate", roundoff, "");
+    nb_value("mlp gradient at the worst entry", g.analytic, "");
+    nb_value("mlp round-off bound at the worst entry", roundoff / fmax(fabs(g.analytic), GC_FLOOR), "");
 }
 
 /*md
@@ -170,8 +202,10 @@ each op on a small random input. The checker perturbs one input entry by
 $\pm h$, *replays* the tape (re-running each op's forward from the table) and
 compares $(L(x+h) - L(x-h))/2h$ with what backward computed. The loss is
 $L = \sum_i w_i y_i$ with fixed random $w$, so every output entry counts.
-In float we use $h = 10^{-2}$; look for errors of order $10^{-4}$ to $10^{-3}$.
-A wrong backward gives errors of order 1. The test suite runs the same check
+In float we use $h = 10^{-2}$; the worst op in this run is off by
+{{worst relative error of any op, float:.1e}} (the previous section's
+round-off, grown by ops that are not quadratic and by loss values far from
+1), while a wrong backward gives errors of order 1. The test suite runs the same check
 in double with $h = 10^{-5}$ and the bound $10^{-6}$; `make gradcheck-table`
 builds this chapter in double and prints this table from it.
 */
@@ -267,7 +301,7 @@ static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
 
 static void cell_every_op(void) {
     Rng r;
-    rng_seed(&r, nb_seed() + 1);
+    rng_stream(&r, nb_seed(), "autodiff/every op");
     Tape *T = tape_new();
     double worst = 0;
     nb_printf("%-18s %8s %12s\n", "op", "entries", "worst rel.");
@@ -293,34 +327,105 @@ static void cell_every_op(void) {
 The central difference has two errors that pull in opposite directions.
 *Truncation*: the Taylor series gives $\frac{f(x+h)-f(x-h)}{2h} = f'(x) + \frac{h^2}{6} f'''(x) + \dots$,
 so the error shrinks like $h^2$. *Round-off*: $f(x\pm h)$ are each off by
-about $\epsilon |f|$ (machine epsilon $\epsilon$: $1.2\times10^{-7}$ in float,
-$2.2\times10^{-16}$ in double), and dividing by $2h$ blows that up like
-$\epsilon/h$. The total is smallest near $h \approx \epsilon^{1/3}$: about
-$5\times10^{-3}$ in float, $6\times10^{-6}$ in double. We measure it on
-$f(x) = \tanh(x)\,e^{x}$ at $x = 0.7$. On a log-log plot, look for the V:
-slope 2 on the right (truncation), slope −1 on the left (round-off), and the
-double curve's floor about eight orders of magnitude below the float one.
-That is why the tests check gradients in double.
+about $\epsilon |f|$ (machine epsilon $\epsilon$: $2^{-23} \approx 1.2\times10^{-7}$
+in float, $2^{-52} \approx 2.2\times10^{-16}$ in double), and dividing by $2h$
+blows that up like $\epsilon/h$. With
+$$E(h) \approx \frac{h^2}{6}\,|f'''(x)| + \frac{\epsilon\,|f(x)|}{h}$$
+the total is smallest at $h^* = (3\epsilon|f|/|f'''|)^{1/3}$, where
+$E(h^*) = \tfrac12 h^{*2} |f'''|$. Both are powers of $\epsilon$
+($h^* \propto \epsilon^{1/3}$, $E(h^*) \propto \epsilon^{2/3}$), so the floors
+of the two types should lie
+$\tfrac23\log_{10}(\epsilon_\text{float}/\epsilon_\text{double})$ orders of
+magnitude apart. We measure it on $f(x) = \tanh(x)\,e^{x}$ at $x = 0.7$,
+where $f'''$ is known in closed form. On a log-log plot, look for the V:
+slope 2 on the right (truncation), slope −1 on the left (round-off).
+
+The theory for this $f$: $h^*$ = {{theory best h in float:.1e}} in float and
+{{theory best h in double:.1e}} in double, with floors
+{{theory smallest error in float:.1e}} and {{theory smallest error in double:.1e}},
+{{theory floor ratio, orders of magnitude:.1f}} orders of magnitude apart.
+This run: the smallest float error, {{smallest error in float:.1e}}, is at
+$h$ = {{best h in float:.1e}}; the smallest double error,
+{{smallest error in double:.1e}}, at $h$ = {{best h in double:.1e}}; the two
+floors are {{floor ratio, orders of magnitude:.1f}} orders of magnitude apart.
+The model predicts sizes, not digits: at any one $h$ the round-off has a
+sign, and it can cancel part of the truncation error. At the measured best
+float $h$ the truncation error alone is
+{{truncation error at the best float h:.1e}} (the double curve, which has
+almost no round-off there, shows it), larger than the float error measured:
+the float minimum is a lucky cancellation, not a better step. $h^*$ is the
+step to choose. That double is so much more precise is why the tests check
+gradients in double.
+
+Left of the V the float curve has a second lesson, so the cell computes the
+float difference two ways. *As written* (`central_float`): each $f(x\pm h)$
+is rounded to float, then the two are subtracted. Once $h$ is below half the
+float spacing at $x$ ({{float half spacing at x:.1e}}), $x \pm h$ rounds to
+$x$, the difference is exactly 0 and the error is $|f'(x)|$ =
+{{exact derivative:.2f}}: the flat end of the float curve. *Fused*
+(`central_float_fma`): GCC at `-O3 -march=native` contracts
+`ff(x + h) - ff(x - h)`, that is $\tanh(a)e^a - \tanh(b)e^b$, into one fused
+multiply-add, `fmaf(tanhf(a), expf(a), -ff(b))`, which never rounds the
+first product. With $a = b$ the result is then not 0 but the rounding error
+of the other product, about $\epsilon|f|$, and dividing it by $2h$ makes the
+error grow like $1/h$ without end: {{float error with fma at the smallest h:.1e}}
+at $h$ = {{smallest h:.0e}}. Neither is wrong arithmetic; they are two
+different formulas, and the compiler may pick either unless told
+(`-ffp-contract=off`, or, as here, a `volatile` that forces each value to be
+rounded and stored). A finite difference that must be reproducible has to
+say which one it computes.
 */
 static float ff(float x) { return tanhf(x) * expf(x); }
 static double fd(double x) { return tanh(x) * exp(x); }
 
+/* (f(x+h) - f(x-h)) / 2h as written: the volatile stores round each f to
+ * float and keep the compiler from fusing the subtraction into an FMA. */
+static float central_float(float x, float h) {
+    volatile float up = ff(x + h), down = ff(x - h);
+    return (up - down) / (2 * h);
+}
+
+/* The same difference as GCC fuses it: the first product is never rounded. */
+static float central_float_fma(float x, float h) {
+    volatile float down = ff(x - h);
+    return fmaf(tanhf(x + h), expf(x + h), -down) / (2 * h);
+}
+
+static double central_double(double x, double h) {
+    volatile double up = fd(x + h), down = fd(x - h);
+    return (up - down) / (2 * h);
+}
+
+/* f''' of tanh(x) e^x, with t = tanh x and s = 1 - t^2. */
+static double fd3(double x) {
+    double t = tanh(x), s = 1 - t * t;
+    return exp(x) * (3 * s + t - 6 * t * s - 2 * s * s + 4 * t * t * s);
+}
+
+/* The optimum of E(h) = h^2/6 |f'''| + eps |f| / h: h* and E(h*). */
+static void theory(const char *type, double eps, double x) {
+    double h = cbrt(3 * eps * fabs(fd(x)) / fabs(fd3(x))), e = 0.5 * h * h * fabs(fd3(x));
+    char name[64];
+    snprintf(name, sizeof name, "theory best h in %s", type);
+    nb_value(name, h, "");
+    snprintf(name, sizeof name, "theory smallest error in %s", type);
+    nb_value(name, e, "");
+}
+
 static void cell_step_size(void) {
-    const double x = 0.7, exact = (1 - tanh(x) * tanh(x)) * exp(x) + tanh(x) * exp(x);
+    const float x = 0.7f; /* the same x in both types */
+    const double exact = (1 - tanh(x) * tanh(x)) * exp(x) + tanh(x) * exp(x);
     FILE *f = nb_open("fd-error.tsv");
-    fprintf(f, "# h\tfloat_error\tdouble_error\n");
-    double best_f = 1, best_d = 1, h_f = 0, h_d = 0;
-    nb_printf("%10s %14s %14s\n", "h", "float error", "double error");
+    fprintf(f, "# h\tfloat_error\tdouble_error\tfloat_fused_error\n");
+    double best_f = 1, best_d = 1, h_f = 0, h_d = 0, e_fma = 0, h = 1;
+    nb_printf("%10s %14s %14s %14s\n", "h", "float error", "double error", "float, fused");
     for (int k = 0; k <= 48; k++) {
-        double h = pow(10.0, -k / 4.0);
-        volatile float xf = (float)x, hf = (float)h; /* volatile: keep the float arithmetic in float */
-        float num_f = (ff(xf + hf) - ff(xf - hf)) / (2 * hf); /* 0 once x + h == x in float */
-        double num_d = (fd(x + h) - fd(x - h)) / (2 * h);
-        double ef = fabs(num_f - exact), ed = fabs(num_d - exact);
-        if (ef == 0) ef = 1e-17; /* exact by luck: keep it on the log plot */
-        if (ed == 0) ed = 1e-17;
-        fprintf(f, "%.6e\t%.6e\t%.6e\n", h, ef, ed);
-        if (k % 4 == 0) nb_printf("%10.0e %14.3e %14.3e\n", h, ef, ed);
+        h = pow(10.0, -k / 4.0);
+        double ef = fabs(central_float(x, (float)h) - exact), ed = fabs(central_double(x, h) - exact);
+        e_fma = fabs(central_float_fma(x, (float)h) - exact);
+        /* an error of exactly 0 (by luck) is drawn at 1e-17, to stay on the log plot */
+        fprintf(f, "%.6e\t%.6e\t%.6e\t%.6e\n", h, fmax(ef, 1e-17), fmax(ed, 1e-17), fmax(e_fma, 1e-17));
+        if (k % 4 == 0) nb_printf("%10.0e %14.3e %14.3e %14.3e\n", h, ef, ed, e_fma);
         if (ef < best_f) best_f = ef, h_f = h;
         if (ed < best_d) best_d = ed, h_d = h;
     }
@@ -329,7 +434,17 @@ static void cell_step_size(void) {
     nb_metric("smallest error in float", best_f, "");
     nb_metric("best h in double", h_d, "");
     nb_metric("smallest error in double", best_d, "");
-    nb_figure("01-fd-error", "Error of the central difference against the step h, in float and in double");
+    nb_metric("floor ratio, orders of magnitude", log10(best_f / best_d), "");
+    theory("float", FLT_EPSILON, x);
+    theory("double", DBL_EPSILON, x);
+    nb_value("theory floor ratio, orders of magnitude", 2.0 / 3 * log10(FLT_EPSILON / DBL_EPSILON), "");
+    nb_value("truncation error at the best float h", h_f * h_f / 6 * fabs(fd3(x)), "");
+    nb_value("float half spacing at x", (nextafterf(x, 1) - x) / 2, "");
+    nb_value("exact derivative", exact, "");
+    nb_value("smallest h", h, "");
+    nb_value("float error with fma at the smallest h", e_fma, "");
+    nb_figure("01-fd-error", "Error of the central difference against the step h: float as written, float with the "
+                             "subtraction fused into an FMA, and double");
 }
 
 /*md
@@ -341,11 +456,9 @@ Graphviz. This is the MLP's loss from above. Later chapters draw their models
 the same way, from the real tape, so the picture cannot drift from the code.
 */
 static void cell_graph(void) {
-    nb_graph("01-mlp-graph", "The computation graph of the tiny MLP's loss, drawn from the tape", mlp_tape,
-             mlp_loss_node);
-    nb_printf("wrote %s.dot: %d tape nodes plus %d parameters\n", "01-mlp-graph", tape_len(mlp_tape), mlp.ps->n);
-    tape_free(mlp_tape);
-    params_free(mlp.ps);
+    nb_graph("01-mlp-graph", "The computation graph of the tiny MLP's loss, drawn from the tape", ch.tape,
+             ch.loss);
+    nb_printf("wrote %s.dot: %d tape nodes plus %d parameters\n", "01-mlp-graph", tape_len(ch.tape), ch.mlp.ps->n);
 }
 
 static const Cell CELLS[] = {
@@ -359,6 +472,6 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0], NULL};
-    return notebook_main(argc, argv, &ch);
+    Chapter chapter = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    return notebook_main(argc, argv, &chapter);
 }
