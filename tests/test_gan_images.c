@@ -196,28 +196,23 @@ Test(gan_images, a_checkpoint_of_another_model_is_refused_by_its_meta_line) {
 
 /* ---- the training step -------------------------------------------------------------- */
 
+/* The fixture's sizes, batch 4, the reference optimizer settings. */
 static DcganTrainer *tiny_trainer(uint64_t seed) {
-    Rng r;
-    rng_seed(&r, seed);
-    DcganG *g = dcgan_g_new(TINY);
-    DcganD *d = dcgan_d_new(TINY);
-    dcgan_g_init(g, &r);
-    dcgan_d_init(d, &r);
-    return dcgan_trainer_new(g, d, 4);
+    DcganConfig cfg = dcgan_config_default();
+    cfg.zdim = TINY.zdim, cfg.c1 = TINY.c1, cfg.c2 = TINY.c2, cfg.d1 = TINY.d1, cfg.d2 = TINY.d2, cfg.batch = 4;
+    return dcgan_trainer_new(&cfg, seed);
 }
 
 Test(gan_images, training_steps_are_deterministic_and_allocate_nothing_after_the_first) {
     DcganTrainer *a = tiny_trainer(3), *b = tiny_trainer(3);
     real x[4 * DCGAN_PIX];
-    Rng rx, ra, rb;
-    rng_seed(&rx, 9);
-    rng_seed(&ra, 10);
-    rng_seed(&rb, 10);
+    Rng rx;
+    rng_stream(&rx, 9, "test/pixels");
     rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
     long after_first = 0;
     for (int t = 0; t < 4; t++) {
-        DcganStats sa = dcgan_step(a, x, &ra);
-        DcganStats sb = dcgan_step(b, x, &rb);
+        DcganStepStats sa = dcgan_trainer_step(a, x);
+        DcganStepStats sb = dcgan_trainer_step(b, x);
         cr_assert(sa.loss_d == sb.loss_d && sa.loss_g == sb.loss_g, "step %d: losses differ between equal runs", t);
         cr_assert(sa.loss_d > 0 && sa.d_real > 0 && sa.d_real < 1 && sa.d_fake > 0 && sa.d_fake < 1,
                   "step %d: L_D %g, D(x) %g, D(G(z)) %g out of range", t, sa.loss_d, sa.d_real, sa.d_fake);
@@ -236,12 +231,11 @@ Test(gan_images, d_step_moves_only_d_and_g_step_moves_only_g) {
      * and the result of the whole step must equal D-then-G done separately. */
     DcganTrainer *a = tiny_trainer(4), *b = tiny_trainer(4);
     real x[4 * DCGAN_PIX];
-    Rng rx, ra, rb;
-    rng_seed(&rx, 1);
+    Rng rx;
+    rng_stream(&rx, 1, "test/pixels");
     rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
-    rng_seed(&ra, 2);
-    rng_seed(&rb, 2);
-    dcgan_step(a, x, &ra);
+    Rng rb = b->noise; /* the noise a's step draws */
+    dcgan_trainer_step(a, x);
 
     /* by hand, on b */
     real *g0 = xmalloc((size_t)b->g->ps->size * sizeof(real));

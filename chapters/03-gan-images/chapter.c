@@ -23,6 +23,7 @@
 
 #include "data.h"
 #include "dcgan.h"
+#include "image.h"
 #include "notebook.h"
 #include "rng.h"
 #include "tensor.h"
@@ -40,38 +41,37 @@ Everything runs on the library of chapter 1, with its two new ops,
 `conv2d` and `conv_transpose2d`.
 */
 
-enum { N = 64, GRID = 8, NSNAP = 6 };
+enum { GRID = 8, NSNAP = 6 };
 #ifndef CH3_EPOCHS
 #define CH3_EPOCHS 10 /* the full run's length; a shorter trial build: -DCH3_EPOCHS=2 */
 #endif
 
-/* Chapter state, shared by the cells in order. */
-static ImageSet *train;          /* the training images, [n, 784] bytes */
-static int n_train;              /* how many of them we use (all, or a few hundred with --quick) */
-static DcganTrainer *tr;         /* G, D, their optimizers and tapes */
-static real zfix[GRID * GRID * 100]; /* [64, Z] the fixed noise batch the sample grids are drawn from */
+/* The chapter's state, shared by the cells in order; teardown frees it. */
+typedef struct {
+    ImageSet *train;         /* the training images, [n, 784] bytes */
+    int n_train;             /* how many of them we use (all, or 512 with --quick) */
+    DcganTrainer *tr;        /* G, D, their optimizers, tapes and streams */
+    DcganPass *pass;         /* the shuffled pass over train */
+    DcganHistory *hist;      /* the training log and the snapshots */
+    real zfix[GRID * GRID * 100]; /* [64, Z] the fixed noise batch the sample grids are drawn from */
+} Ch3;
+static Ch3 ch3;
 
-/* Pixels: byte 0..255 -> [-1, 1], the range of G's tanh output. */
-static void to_pixels(real *dst, const unsigned char *src, long n) {
-    for (long i = 0; i < n; i++) dst[i] = (real)(src[i] / 127.5 - 1.0);
+static void teardown(void) {
+    dcgan_history_free(ch3.hist);
+    dcgan_pass_free(ch3.pass);
+    dcgan_trainer_free(ch3.tr);
+    if (ch3.train) imageset_free(ch3.train);
 }
 
-/* One 8x8 grid of 28x28 images as a gnuplot matrix block: 242 x 242 values,
- * tiles separated by 2 pixels of value 1 (white). imgs [64, 784] in [-1, 1]. */
-enum { GAP = 2, SIDE = GRID * DCGAN_IMG + (GRID + 1) * GAP };
-static void write_grid(FILE *f, const real *imgs) {
-    for (int y = 0; y < SIDE; y++) {
-        int ty = (y - GAP) / (DCGAN_IMG + GAP), py = (y - GAP) % (DCGAN_IMG + GAP);
-        for (int x = 0; x < SIDE; x++) {
-            int tx = (x - GAP) / (DCGAN_IMG + GAP), px = (x - GAP) % (DCGAN_IMG + GAP);
-            double v = 1;
-            if (y >= GAP && x >= GAP && py < DCGAN_IMG && px < DCGAN_IMG)
-                v = imgs[(long)(ty * GRID + tx) * DCGAN_PIX + py * DCGAN_IMG + px];
-            fprintf(f, "%s%.3f", x ? "\t" : "", v);
-        }
-        fprintf(f, "\n");
-    }
-    fprintf(f, "\n\n"); /* two blank lines: the next block is gnuplot's next index */
+/* 64 random images of the n_train used, as one 8x8 grid block of f. */
+static void write_random_grid(FILE *f, Rng *r) {
+    real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
+    for (int i = 0; i < GRID * GRID; i++)
+        pixels_to_real(grid + (long)i * DCGAN_PIX, ch3.train->pixels + (long)rng_int(r, ch3.n_train) * DCGAN_PIX,
+                       DCGAN_PIX, -1, 1);
+    dcgan_grid_write(f, grid, GRID, GRID);
+    xfree(grid);
 }
 
 /*md
@@ -209,12 +209,6 @@ article's). Then three questions, answered in the table below.
 Either way, almost all of the compute goes into a D that is already certain.
 The fix alternates: one D step, one G step, so neither gets far ahead.
 */
-static double mean_sigmoid_of(const Tensor *l) {
-    double s = 0;
-    for (long i = 0; i < l->size; i++) s += 1.0 / (1.0 + exp(-(double)l->data[i]));
-    return s / (double)l->size;
-}
-
 /* D's mean verdict sigmoid(D(x)) on n images x [n, 784], in batches of 100. */
 static double verdict(Tape *T, const DcganD *d, const real *x, int n) {
     double s = 0;
@@ -223,7 +217,7 @@ static double verdict(Tape *T, const DcganD *d, const real *x, int n) {
         tape_reset(T);
         Tensor *xt = tape_input(T, 4, SHAPE(b, 1, 28, 28), 0);
         memcpy(xt->data, x + (long)i * DCGAN_PIX, (size_t)b * DCGAN_PIX * sizeof(real));
-        s += mean_sigmoid_of(dcgan_discriminate(T, d, xt)) * b;
+        s += mean_sigmoid(dcgan_discriminate(T, d, xt)) * b;
     }
     return s / n;
 }
@@ -242,7 +236,7 @@ static double g_grad_norm(Tape *T, const DcganG *g, const DcganD *d, Rng *r, dou
     Tensor *z = tape_input(T, 2, SHAPE(32, g->cfg.zdim), 0);
     rng_fill_normal(r, z->data, z->size, 0, 1);
     Tensor *lf = dcgan_discriminate(T, d, dcgan_generate(T, g, z));
-    *d_fake = mean_sigmoid_of(lf);
+    *d_fake = mean_sigmoid(lf);
     Tensor *zeros = tape_input(T, 2, SHAPE(32, 1), 0);
     Tensor *loss_sat = t_neg(T, t_bce_with_logits(T, lf, zeros)); /* mean log(1 - sigmoid(l)) */
     params_zero_grad(g->ps);
@@ -259,16 +253,16 @@ static void cell_article_schedule(void) {
     const int steps = nb_quick() ? 20 : 1000, held = nb_quick() ? 200 : 1000;
     Rng r;
     rng_seed(&r, nb_seed() * 1000 + 4);
-    DcganConfig cfg = dcgan_reference();
+    DcganConfig cfg = dcgan_config_default();
     DcganG *g = dcgan_g_new(cfg);
     DcganD *d = dcgan_d_new(cfg);
     dcgan_g_init(g, &r);
     dcgan_d_init(d, &r);
-    Optimizer *opt = adam_new(d->ps, 2e-4, 0.5, 0.999, 1e-8);
+    Optimizer *opt = adam_new(d->ps, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps);
     real *x32 = xmalloc(32 * DCGAN_PIX * sizeof(real));            /* [32, 784] x_train[:32] */
     real *other = xmalloc((size_t)held * DCGAN_PIX * sizeof(real)); /* [held, 784] images 32.. */
-    to_pixels(x32, s->pixels, 32L * DCGAN_PIX);
-    to_pixels(other, s->pixels + 32L * DCGAN_PIX, (long)held * DCGAN_PIX);
+    pixels_to_real(x32, s->pixels, 32L * DCGAN_PIX, -1, 1);
+    pixels_to_real(other, s->pixels + 32L * DCGAN_PIX, (long)held * DCGAN_PIX, -1, 1);
     Tape *T = tape_new(), *TG = tape_new();
     double df0, sat0, gn0 = g_grad_norm(TG, g, d, &r, &df0, &sat0);
     double dx0 = verdict(T, d, x32, 32), do0 = verdict(T, d, other, held);
@@ -328,30 +322,27 @@ outputs live in the same range. Below: the class counts, and 64 random
 training images.
 */
 static void cell_data(void) {
-    train = fashion_load(nb_data(), "train");
-    n_train = nb_quick() ? 512 : train->n;
+    ch3.train = fashion_load(nb_data(), "train");
+    const ImageSet *train = ch3.train;
+    ch3.n_train = nb_quick() ? 512 : train->n;
     nb_printf("%d training images of %dx%d pixels%s\n", train->n, train->rows, train->cols,
               nb_quick() ? " (--quick: the first 512 used)" : "");
     if (train->rows != DCGAN_IMG || train->cols != DCGAN_IMG)
         fail(EXIT_DATA, "Fashion-MNIST", "pass --data DIR with the 28x28 Fashion-MNIST files",
              "images are %dx%d, the model needs 28x28", train->rows, train->cols);
     long count[10] = {0}, sum = 0;
-    for (int i = 0; i < n_train; i++) count[train->labels[i]]++;
-    for (long i = 0; i < (long)n_train * DCGAN_PIX; i++) sum += train->pixels[i];
+    for (int i = 0; i < ch3.n_train; i++) count[train->labels[i]]++;
+    for (long i = 0; i < (long)ch3.n_train * DCGAN_PIX; i++) sum += train->pixels[i];
     for (int c = 0; c < 10; c++) nb_printf("  %d %-12s %6ld\n", c, FASHION_CLASSES[c], count[c]);
-    double mean = (double)sum / ((double)n_train * DCGAN_PIX);
+    double mean = (double)sum / ((double)ch3.n_train * DCGAN_PIX);
     nb_printf("mean pixel %.1f of 255, i.e. %.3f in [-1, 1]: most of an image is background\n", mean,
               mean / 127.5 - 1);
     Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 1);
-    real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
-    for (int i = 0; i < GRID * GRID; i++)
-        to_pixels(grid + (long)i * DCGAN_PIX, train->pixels + (long)rng_int(&r, n_train) * DCGAN_PIX, DCGAN_PIX);
+    rng_seed(&r, nb_seed() * 1000 + 1); /* LEGACY */
     FILE *f = nb_open("real-grid.tsv");
-    fprintf(f, "# 8x8 grid of random training images, %d x %d values in [-1, 1], 1 between tiles\n", SIDE, SIDE);
-    write_grid(f, grid);
+    fprintf(f, "# 8x8 grid of random training images, 242 x 242 values in [-1, 1], 1 between tiles\n");
+    write_random_grid(f, &r);
     fclose(f);
-    xfree(grid);
     nb_figure("03-real", "64 random Fashion-MNIST training images, the data G must learn to imitate");
 }
 
@@ -374,7 +365,7 @@ static void print_layer(const char *name, const char *op, const Tensor *out, con
 }
 
 static void cell_model(void) {
-    DcganConfig cfg = dcgan_reference();
+    DcganConfig cfg = dcgan_config_default();
     DcganG *g = dcgan_g_new(cfg);
     DcganD *d = dcgan_d_new(cfg);
     Rng r;
@@ -449,86 +440,38 @@ neither goes to 0, because each network's progress is the other's loss. Every
 so often we draw G's samples for one fixed batch of 64 noise vectors, so the
 grids show the same 64 "seeds" growing into clothes.
 */
-static int n_steps, n_logs, log_every;
-static int snap_step[NSNAP];
-static real *snaps;           /* [NSNAP, 64, 784] G(zfix) at snap_step[] */
-static double *log_rows;      /* [n_logs, 5]: step, L_D, L_G, D(x), D(G(z)), each a window mean */
-static double ms_per_step;
-
 static void cell_train(void) {
-    const int per_epoch = n_train / N, epochs = nb_quick() ? 1 : CH3_EPOCHS;
-    n_steps = nb_quick() ? 20 : epochs * per_epoch;
-    log_every = n_steps >= 200 ? n_steps / 200 : 1;
-    n_logs = n_steps / log_every;
-    const double frac[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
-    for (int k = 0; k < NSNAP; k++) snap_step[k] = (int)lround(frac[k] * n_steps);
-    snaps = xmalloc((size_t)NSNAP * GRID * GRID * DCGAN_PIX * sizeof(real));
-    log_rows = xcalloc((size_t)n_logs * 5, sizeof(double));
+    const DcganConfig cfg = dcgan_config_default();
+    const int per_epoch = ch3.n_train / cfg.batch, epochs = nb_quick() ? 1 : CH3_EPOCHS;
+    const int steps = nb_quick() ? 20 : epochs * per_epoch, probe = nb_quick() ? 5 : 20;
+    const double snap_at[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
+    ch3.tr = dcgan_trainer_new(&cfg, nb_seed());
+    Rng r;
+    rng_seed(&r, nb_seed() * 1000 + 5); /* LEGACY */
+    rng_fill_normal(&r, ch3.zfix, GRID * GRID * cfg.zdim, 0, 1);
+    ch3.pass = dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
+    ch3.hist = dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
+    nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", ch3.n_train, steps, cfg.batch, per_epoch);
 
-    Rng r_init, r_noise, r_data;
-    rng_seed(&r_init, nb_seed() * 1000 + 2); /* the same networks as section 3 printed */
-    rng_seed(&r_data, nb_seed() * 1000 + 3);
-    rng_seed(&r_noise, nb_seed() * 1000 + 5);
-    DcganConfig cfg = dcgan_reference();
-    DcganG *g = dcgan_g_new(cfg);
-    DcganD *d = dcgan_d_new(cfg);
-    dcgan_g_init(g, &r_init);
-    dcgan_d_init(d, &r_init);
-    tr = dcgan_trainer_new(g, d, N);
-    rng_fill_normal(&r_noise, zfix, GRID * GRID * cfg.zdim, 0, 1);
-
-    int *perm = xmalloc((size_t)n_train * sizeof(int));
-    for (int i = 0; i < n_train; i++) perm[i] = i;
-    real *x = xmalloc(N * DCGAN_PIX * sizeof(real)); /* [N, 784] one real batch */
-    Tape *ts = tape_new();                           /* sampling */
-    int snap = 0, pos = per_epoch * N;                /* pos: next index into perm */
-    double acc[4] = {0}, t0 = now_seconds(), t_probe = 0;
-    const int probe = nb_quick() ? 5 : 20;
-    nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", n_train, n_steps, N, per_epoch);
     Progress p;
-    progress_start(&p, "iterations", n_steps);
-    for (int step = 0; step <= n_steps; step++) {
-        while (snap < NSNAP && step == snap_step[snap]) { /* (--quick: two snapshots can share a step) */
-            double ts0 = now_seconds();
-            dcgan_sample(ts, g, zfix, GRID * GRID, snaps + (long)snap++ * GRID * GRID * DCGAN_PIX);
-            t0 += now_seconds() - ts0; /* sampling is not training time */
-        }
-        if (step == n_steps) break;
-        if (pos + N > per_epoch * N) { /* a new epoch: reshuffle */
-            rng_shuffle(&r_data, perm, n_train);
-            pos = 0;
-        }
-        for (int i = 0; i < N; i++) to_pixels(x + (long)i * DCGAN_PIX, train->pixels + (long)perm[pos + i] * DCGAN_PIX, DCGAN_PIX);
-        pos += N;
-        DcganStats st = dcgan_step(tr, x, &r_noise);
-        acc[0] += st.loss_d, acc[1] += st.loss_g, acc[2] += st.d_real, acc[3] += st.d_fake;
-        if ((step + 1) % log_every == 0) {
-            double *row = log_rows + (long)((step + 1) / log_every - 1) * 5;
-            row[0] = step + 1;
-            for (int k = 0; k < 4; k++) row[k + 1] = acc[k] / log_every, acc[k] = 0;
-        }
-        if (step + 1 == probe) {
-            t_probe = (now_seconds() - t0) / probe;
-            nb_printf("first %d iterations: %.1f ms each -> about %.1f minutes for all %d\n", probe, 1e3 * t_probe,
-                      t_probe * n_steps / 60, n_steps);
-        }
-        progress_update(&p, step + 1, st.loss_d);
-    }
+    progress_start(&p, "iterations", steps);
+    double t0 = now_seconds();
+    dcgan_train(ch3.tr, ch3.pass, ch3.hist, probe, &p);
+    double t_probe = (now_seconds() - t0) / ch3.hist->done;
+    nb_timing("first iterations, time each", 1e3 * t_probe, "ms");
+    nb_timing("projected training time", t_probe * steps / 60, "min");
+    dcgan_train(ch3.tr, ch3.pass, ch3.hist, steps, &p);
     progress_end(&p);
     double secs = now_seconds() - t0;
-    ms_per_step = 1e3 * secs / n_steps;
-    nb_printf("trained %d iterations in %.1f s\n", n_steps, secs);
-    nb_metric("ms per iteration (batch 64, one D + one G step)", ms_per_step, "ms");
-    nb_metric("training time", secs, "s");
-    const double *last = log_rows + (long)(n_logs - 1) * 5;
+    nb_timing("time per iteration (batch 64, one D + one G step)", 1e3 * secs / steps, "ms");
+    nb_timing("training time", secs, "s");
+
+    const double *last = dcgan_history_row(ch3.hist, steps);
     nb_metric("final L_D", last[1], "nats");
     nb_metric("final L_G", last[2], "nats");
     nb_metric("final mean D(x)", last[3], "");
     nb_metric("final mean D(G(z))", last[4], "");
-    nb_printf("(\"final\": the mean over the last %d iterations)\n", log_every);
-    tape_free(ts);
-    xfree(x);
-    xfree(perm);
+    nb_printf("(\"final\": the mean over the last %d iterations)\n", ch3.hist->log_every);
 }
 
 /*md
@@ -568,48 +511,25 @@ window of iterations, so the curves show trends, not single noisy batches).
 - **Real beside generated**: the final grid next to a grid of training images.
 */
 static void cell_figures(void) {
-    FILE *f = nb_open("samples.tsv");
-    fprintf(f, "# %d blocks (gnuplot index 0..%d): G(zfix) for the same 64 noise vectors at the steps of "
-               "samples-steps.tsv; %d x %d values each\n", NSNAP, NSNAP - 1, SIDE, SIDE);
-    for (int k = 0; k < NSNAP; k++) write_grid(f, snaps + (long)k * GRID * GRID * DCGAN_PIX);
-    fclose(f);
-    f = nb_open("samples-steps.tsv");
-    fprintf(f, "# block\tstep\n");
-    for (int k = 0; k < NSNAP; k++) fprintf(f, "%d\t%d\n", k, snap_step[k]);
-    fclose(f);
+    const DcganHistory *h = ch3.hist;
+    dcgan_history_write(h, GRID);
     nb_figure("03-samples", "G's samples for one fixed batch of 64 noise vectors, at six points of training");
-
-    f = nb_open("train-log.tsv");
-    fprintf(f, "# step\tL_D\tL_G\tD_x\tD_Gz   (means over the %d iterations up to step)\n", log_every);
-    for (int i = 0; i < n_logs; i++) {
-        const double *row = log_rows + (long)i * 5;
-        fprintf(f, "%.0f\t%.6f\t%.6f\t%.6f\t%.6f\n", row[0], row[1], row[2], row[3], row[4]);
-    }
-    fclose(f);
     nb_figure("03-losses", "L_D and L_G over training, in nats (window means)");
     nb_figure("03-verdicts", "D's mean verdict on real images, D(x), and on G's samples, D(G(z))");
 
     nb_printf("%8s %8s %8s %8s %8s\n", "step", "L_D", "L_G", "D(x)", "D(G(z))");
     for (int k = 1; k < NSNAP; k++) {
-        int i = snap_step[k] / log_every - 1;
-        if (i < 0) i = 0;
-        if (i >= n_logs) i = n_logs - 1;
-        const double *row = log_rows + (long)i * 5;
+        const double *row = dcgan_history_row(h, h->snap_step[k]);
         nb_printf("%8.0f %8.4f %8.4f %8.4f %8.4f\n", row[0], row[1], row[2], row[3], row[4]);
     }
 
     Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 6);
-    real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
-    for (int i = 0; i < GRID * GRID; i++)
-        to_pixels(grid + (long)i * DCGAN_PIX, train->pixels + (long)rng_int(&r, n_train) * DCGAN_PIX, DCGAN_PIX);
-    f = nb_open("real-vs-fake.tsv");
-    fprintf(f, "# block 0: 64 random training images; block 1: G's samples after training (%d x %d each)\n", SIDE,
-            SIDE);
-    write_grid(f, grid);
-    write_grid(f, snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX);
+    rng_seed(&r, nb_seed() * 1000 + 6); /* LEGACY */
+    FILE *f = nb_open("real-vs-fake.tsv");
+    fprintf(f, "# block 0: 64 random training images; block 1: G's samples after training (242 x 242 each)\n");
+    write_random_grid(f, &r);
+    dcgan_grid_write(f, h->snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX, GRID, GRID);
     fclose(f);
-    xfree(grid);
     nb_figure("03-real-vs-fake", "Left: 64 training images. Right: 64 samples of the trained generator");
 }
 
@@ -627,19 +547,19 @@ for bit, since the same numbers go through the same arithmetic.
 static void cell_checkpoint(void) {
     char path[4096];
     snprintf(path, sizeof path, "%s", nb_path("generator.ckpt"));
-    dcgan_g_save(path, tr->g);
+    dcgan_g_save(path, ch3.tr->g);
     FILE *f = xfopen(path, "rb", "run build/bin/03: its last cell writes it");
     fseek(f, 0, SEEK_END);
     long bytes = ftell(f);
     fclose(f);
-    nb_printf("saved %s: %ld bytes for %ld parameters (%s)\n", "generator.ckpt", bytes, tr->g->ps->size, REAL_NAME);
+    nb_printf("saved %s: %ld bytes for %ld parameters (%s)\n", "generator.ckpt", bytes, ch3.tr->g->ps->size, REAL_NAME);
 
     DcganG *g2 = dcgan_g_load(path, "run build/bin/03: its last cell writes it");
     Tape *T = tape_new();
     const long n = (long)GRID * GRID * DCGAN_PIX;
     real *a = xmalloc((size_t)n * sizeof(real)), *b = xmalloc((size_t)n * sizeof(real)); /* [64, 784] each */
-    dcgan_sample(T, tr->g, zfix, GRID * GRID, a);
-    dcgan_sample(T, g2, zfix, GRID * GRID, b);
+    dcgan_sample(T, ch3.tr->g, ch3.zfix, GRID * GRID, a);
+    dcgan_sample(T, g2, ch3.zfix, GRID * GRID, b);
     double worst = 0;
     for (long i = 0; i < n; i++) worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
     nb_printf("loaded into a fresh model (G zdim=%d c1=%d c2=%d); 64 samples from the fixed noise:\n", g2->cfg.zdim,
@@ -664,10 +584,6 @@ static void cell_checkpoint(void) {
     xfree(b);
     tape_free(T);
     dcgan_g_free(g2);
-    dcgan_trainer_free(tr);
-    imageset_free(train);
-    xfree(snaps);
-    xfree(log_rows);
 }
 
 static const Cell CELLS[] = {
@@ -682,6 +598,6 @@ static const Cell CELLS[] = {
 
 int main(int argc, char **argv) {
     Chapter ch = {"03-gan-images", "A GAN on images: the article's project, corrected", CELLS,
-                  sizeof CELLS / sizeof CELLS[0], NULL};
+                  sizeof CELLS / sizeof CELLS[0], teardown};
     return notebook_main(argc, argv, &ch);
 }
