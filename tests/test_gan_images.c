@@ -8,7 +8,12 @@
  *     gradient match the PyTorch fixture tests/reference/gan_images.txt;
  *   - the generator's checkpoint round trip is exact (every number, and the
  *     samples), and a foreign or missing checkpoint is a clear error;
- *   - a training step is deterministic and allocates nothing after the first.
+ *   - a training step is deterministic and allocates nothing after the first;
+ *     D's half alone moves only D; an evaluation moves nothing;
+ *   - a shuffled pass shows each image at most once per epoch, then reshuffles;
+ *   - a valid Fashion-MNIST set too small for what the chapter reads (1 or
+ *     600 images) is a clear error with both counts and what to pass, and
+ *     images of another size are refused (issue 14).
  * Tolerance of the reference check: 1e-8, relative to the largest entry of
  * each tensor. The fixture is float64 and this is the double build, so the
  * only differences are summation orders (~1e-15 relative per op, a dozen ops
@@ -21,6 +26,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "../chapters/03-gan-images/dcgan.h"
 #include "catch_fail.h"
@@ -64,7 +70,7 @@ static void fixture_like_init(ParamSet *ps, Rng *r) {
 /* A TINY G and D, seeded with `seed` and fixture_like_init'ed in that
  * order; *r goes on from there. */
 static void fixture_like_pair(uint64_t seed, Rng *r, DcganG **g, DcganD **d) {
-    rng_seed(r, seed);
+    rng_stream(r, seed, "test/fixture-like init");
     *g = dcgan_g_new(TINY);
     *d = dcgan_d_new(TINY);
     fixture_like_init((*g)->ps, r);
@@ -153,7 +159,7 @@ Test(gan_images, outputs_losses_and_every_gradient_match_pytorch) {
 
 Test(gan_images, generator_checkpoint_round_trip_is_exact) {
     Rng r;
-    rng_seed(&r, 7);
+    rng_stream(&r, 7, "test/checkpoint");
     DcganConfig cfg = {.zdim = 5, .c1 = 3, .c2 = 2, .d1 = 1, .d2 = 1};
     DcganG *g = dcgan_g_new(cfg);
     dcgan_g_init(g, &r);
@@ -267,4 +273,95 @@ Test(gan_images, d_step_moves_only_d_and_g_step_moves_only_g) {
     tape_free(T);
     dcgan_trainer_free(a);
     dcgan_trainer_free(b);
+}
+
+Test(gan_images, eval_changes_no_parameter_and_a_d_only_step_moves_only_d) {
+    DcganTrainer *t = tiny_trainer(5);
+    real x[4 * DCGAN_PIX];
+    Rng rx;
+    rng_stream(&rx, 5, "test/pixels");
+    rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
+    const size_t gb = (size_t)t->g->ps->size * sizeof(real), db = (size_t)t->d->ps->size * sizeof(real);
+    real *g0 = xmalloc(gb), *d0 = xmalloc(db);
+    memcpy(g0, t->g->ps->data, gb);
+    memcpy(d0, t->d->ps->data, db);
+    DcganEvalStats e = dcgan_trainer_eval(t, x, 4);
+    cr_assert(memcmp(g0, t->g->ps->data, gb) == 0 && memcmp(d0, t->d->ps->data, db) == 0, "eval changed a parameter");
+    cr_assert(e.d_real > 0 && e.d_real < 1 && e.d_fake > 0 && e.d_fake < 1 && e.grad_g > 0 && e.grad_g_sat > 0,
+              "eval: D(x) %g, D(G(z)) %g, gradient norms %g, %g", e.d_real, e.d_fake, e.grad_g, e.grad_g_sat);
+    DcganStepStats st = dcgan_trainer_step_d(t, x);
+    cr_assert(memcmp(g0, t->g->ps->data, gb) == 0, "a D-only step changed G");
+    cr_assert(memcmp(d0, t->d->ps->data, db) != 0, "a D-only step left D unchanged");
+    cr_assert(isnan(st.loss_g) && st.loss_d > 0, "D-only step: L_G %g (want NaN), L_D %g", st.loss_g, st.loss_d);
+    xfree(g0);
+    xfree(d0);
+    dcgan_trainer_free(t);
+}
+
+Test(gan_images, a_pass_shows_each_image_once_per_epoch_then_reshuffles) {
+    enum { N = 10, B = 4 }; /* 2 batches per epoch; images 8 and 9 of each order are skipped */
+    unsigned char pixels[N * DCGAN_PIX];
+    for (int i = 0; i < N; i++) memset(pixels + i * DCGAN_PIX, 20 * i, DCGAN_PIX); /* image i: bytes 20 i */
+    DcganPass *p = dcgan_pass_new(pixels, N, B, 3);
+    real x[B * DCGAN_PIX];
+    int order[3][2 * B];
+    for (int e = 0; e < 3; e++) {
+        int seen[N] = {0};
+        for (int b = 0; b < 2; b++) {
+            dcgan_pass_next(p, x);
+            for (int i = 0; i < B; i++) {
+                int id = (int)lround(((double)x[i * DCGAN_PIX] + 1) * 127.5 / 20);
+                cr_assert(id >= 0 && id < N && !seen[id], "epoch %d: image %d twice or out of range", e, id);
+                seen[id] = 1;
+                order[e][b * B + i] = id;
+            }
+        }
+    }
+    cr_assert(memcmp(order[0], order[1], sizeof order[0]) || memcmp(order[1], order[2], sizeof order[1]),
+              "three epochs in the same order: no reshuffle");
+    dcgan_pass_free(p);
+    EXPECT_FAIL(dcgan_pass_new(pixels, 3, B, 3), EXIT_DATA, "3 images cannot fill a batch of 4");
+}
+
+/* ---- a data set too small for what the chapter reads (issue 14) ------------------------ */
+
+/* A gzip IDX pair train-{images-idx3,labels-idx1}-ubyte.gz of n images of
+ * side x side pixels in dir. */
+static void write_idx_set(const char *dir, int n, int side) {
+    char path[512];
+    make_dirs(dir);
+    const long npix = (long)n * side * side;
+    unsigned char *b = xcalloc((size_t)npix + 16, 1);
+    const unsigned hdr[4] = {0x803, (unsigned)n, (unsigned)side, (unsigned)side};
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 4; j++) b[4 * k + j] = (unsigned char)(hdr[k] >> (24 - 8 * j));
+    for (long i = 0; i < npix; i++) b[16 + i] = (unsigned char)(i * 7);
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
+    gzFile f = gzopen(path, "wb");
+    cr_assert(f && gzwrite(f, b, (unsigned)(npix + 16)) == (int)(npix + 16) && gzclose(f) == Z_OK, "cannot write %s",
+              path);
+    const unsigned lh[2] = {0x801, (unsigned)n};
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 4; j++) b[4 * k + j] = (unsigned char)(lh[k] >> (24 - 8 * j));
+    for (int i = 0; i < n; i++) b[8 + i] = (unsigned char)(i % 10);
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
+    f = gzopen(path, "wb");
+    cr_assert(f && gzwrite(f, b, (unsigned)(n + 8)) == n + 8 && gzclose(f) == Z_OK, "cannot write %s", path);
+    xfree(b);
+}
+
+Test(gan_images, a_valid_but_small_fashion_set_is_refused_with_the_counts_and_what_to_pass) {
+    const char *why = "32 + 1,000 for the article's schedule", *hint = "pass --quick or --data DIR";
+    write_idx_set("build/test-tmp/gan-images-1", 1, 28);
+    write_idx_set("build/test-tmp/gan-images-600", 600, 28);
+    EXPECT_FAIL(dcgan_images_load("build/test-tmp/gan-images-1", 512, "--quick trains on 512", hint), EXIT_DATA,
+                "needs 512 training images", "the files hold 1", "--quick trains on 512", "--data DIR");
+    EXPECT_FAIL(dcgan_images_load("build/test-tmp/gan-images-600", 1032, why, hint), EXIT_DATA,
+                "needs 1032 training images", "the files hold 600", why, "pass --quick");
+    ImageSet *s = dcgan_images_load("build/test-tmp/gan-images-600", 512, "--quick", hint);
+    cr_assert_eq(s->n, 600, "600 images written, %d loaded", s->n);
+    imageset_free(s);
+    write_idx_set("build/test-tmp/gan-images-14", 2000, 14);
+    EXPECT_FAIL(dcgan_images_load("build/test-tmp/gan-images-14", 512, "--quick", hint), EXIT_DATA,
+                "images are 14x14, the model needs 28x28");
 }

@@ -64,11 +64,27 @@ static void teardown(void) {
     if (ch3.train) imageset_free(ch3.train);
 }
 
-/* 64 random images of the n_train used, as one 8x8 grid block of f. */
-static void write_random_grid(FILE *f, Rng *r) {
+/* The training images, loaded once, checked against what the cells read:
+ * the article's schedule reads images 0 .. 32 + 1,000 (--quick: 32 + 200),
+ * training a full pass (--quick: the first 512). */
+static const ImageSet *train_set(void) {
+    if (!ch3.train)
+        ch3.train = nb_quick() ? dcgan_images_load(nb_data(), 512, "--quick trains on the first 512",
+                                                   "pass --data DIR with the full Fashion-MNIST set (60,000 images)")
+                               : dcgan_images_load(nb_data(), 32 + 1000, "32 + 1,000 for the article's schedule",
+                                                   "pass --quick (it needs 512) or --data DIR with the full "
+                                                   "Fashion-MNIST set (60,000 images)");
+    return ch3.train;
+}
+
+/* 64 random images of the n_train used, from the named stream, as one
+ * 8x8 grid block of f. */
+static void write_random_grid(FILE *f, const char *stream) {
+    Rng r;
+    rng_stream(&r, nb_seed(), stream);
     real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
     for (int i = 0; i < GRID * GRID; i++)
-        pixels_to_real(grid + (long)i * DCGAN_PIX, ch3.train->pixels + (long)rng_int(r, ch3.n_train) * DCGAN_PIX,
+        pixels_to_real(grid + (long)i * DCGAN_PIX, ch3.train->pixels + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
                        DCGAN_PIX, -1, 1);
     dcgan_grid_write(f, grid, GRID, GRID);
     xfree(grid);
@@ -209,105 +225,44 @@ article's). Then three questions, answered in the table below.
 Either way, almost all of the compute goes into a D that is already certain.
 The fix alternates: one D step, one G step, so neither gets far ahead.
 */
-/* D's mean verdict sigmoid(D(x)) on n images x [n, 784], in batches of 100. */
-static double verdict(Tape *T, const DcganD *d, const real *x, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i += 100) {
-        int b = n - i < 100 ? n - i : 100;
-        tape_reset(T);
-        Tensor *xt = tape_input(T, 4, SHAPE(b, 1, 28, 28), 0);
-        memcpy(xt->data, x + (long)i * DCGAN_PIX, (size_t)b * DCGAN_PIX * sizeof(real));
-        s += mean_sigmoid(dcgan_discriminate(T, d, xt)) * b;
-    }
-    return s / n;
-}
-
-/* |dL/dtheta_G| for one batch of 32 fakes, for the non-saturating L_G and
- * (into *sat) the saturating one, mean log(1 - sigmoid(l)); and D's mean
- * verdict on the fakes. */
-static double grad_norm_g(const DcganG *g) {
-    double s = 0;
-    for (long i = 0; i < g->ps->size; i++) s += (double)g->ps->grad[i] * g->ps->grad[i];
-    return sqrt(s);
-}
-
-static double g_grad_norm(Tape *T, const DcganG *g, const DcganD *d, Rng *r, double *d_fake, double *sat) {
-    tape_reset(T);
-    Tensor *z = tape_input(T, 2, SHAPE(32, g->cfg.zdim), 0);
-    rng_fill_normal(r, z->data, z->size, 0, 1);
-    Tensor *lf = dcgan_discriminate(T, d, dcgan_generate(T, g, z));
-    *d_fake = mean_sigmoid(lf);
-    Tensor *zeros = tape_input(T, 2, SHAPE(32, 1), 0);
-    Tensor *loss_sat = t_neg(T, t_bce_with_logits(T, lf, zeros)); /* mean log(1 - sigmoid(l)) */
-    params_zero_grad(g->ps);
-    backward(T, loss_sat);
-    *sat = grad_norm_g(g);
-    Tensor *loss = dcgan_loss_g(T, lf);
-    params_zero_grad(g->ps);
-    backward(T, loss);
-    return grad_norm_g(g);
-}
-
 static void cell_article_schedule(void) {
-    ImageSet *s = fashion_load(nb_data(), "train");
+    const ImageSet *s = train_set();
     const int steps = nb_quick() ? 20 : 1000, held = nb_quick() ? 200 : 1000;
-    Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 4);
     DcganConfig cfg = dcgan_config_default();
-    DcganG *g = dcgan_g_new(cfg);
-    DcganD *d = dcgan_d_new(cfg);
-    dcgan_g_init(g, &r);
-    dcgan_d_init(d, &r);
-    Optimizer *opt = adam_new(d->ps, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps);
-    real *x32 = xmalloc(32 * DCGAN_PIX * sizeof(real));            /* [32, 784] x_train[:32] */
-    real *other = xmalloc((size_t)held * DCGAN_PIX * sizeof(real)); /* [held, 784] images 32.. */
-    pixels_to_real(x32, s->pixels, 32L * DCGAN_PIX, -1, 1);
-    pixels_to_real(other, s->pixels + 32L * DCGAN_PIX, (long)held * DCGAN_PIX, -1, 1);
-    Tape *T = tape_new(), *TG = tape_new();
-    double df0, sat0, gn0 = g_grad_norm(TG, g, d, &r, &df0, &sat0);
-    double dx0 = verdict(T, d, x32, 32), do0 = verdict(T, d, other, held);
+    cfg.batch = 32; /* x_train[:32] */
+    DcganTrainer *t = dcgan_trainer_new(&cfg, nb_seed());
+    real *x = xmalloc((size_t)(32 + held) * DCGAN_PIX * sizeof(real)); /* [32 + held, 784] */
+    pixels_to_real(x, s->pixels, (long)(32 + held) * DCGAN_PIX, -1, 1);
+    const real *other = x + 32L * DCGAN_PIX; /* images 32 .. 32 + held - 1 */
+    DcganEvalStats e0 = dcgan_trainer_eval(t, x, 32), o0 = dcgan_trainer_eval(t, other, held);
     Progress p;
     progress_start(&p, "D steps on x_train[:32]", steps);
-    double ld = 0;
+    DcganStepStats st = {0};
     for (int k = 1; k <= steps; k++) {
-        tape_reset(TG);
-        Tensor *z = tape_input(TG, 2, SHAPE(32, cfg.zdim), 0); /* fresh noise, a fixed G */
-        rng_fill_normal(&r, z->data, z->size, 0, 1);
-        Tensor *fake = dcgan_generate(TG, g, z);
-        tape_reset(T);
-        Tensor *xr = tape_input(T, 4, SHAPE(32, 1, 28, 28), 0), *xf = tape_input(T, 4, SHAPE(32, 1, 28, 28), 0);
-        memcpy(xr->data, x32, 32 * DCGAN_PIX * sizeof(real));
-        memcpy(xf->data, fake->data, 32 * DCGAN_PIX * sizeof(real));
-        Tensor *loss = dcgan_loss_d(T, dcgan_discriminate(T, d, xr), dcgan_discriminate(T, d, xf));
-        params_zero_grad(d->ps);
-        backward(T, loss);
-        optim_step(opt);
-        ld = loss->data[0];
-        progress_update(&p, k, ld);
+        st = dcgan_trainer_step_d(t, x); /* fresh noise, a fixed G, always the same 32 images */
+        progress_update(&p, k, st.loss_d);
     }
     progress_end(&p);
-    double df1, sat1, gn1 = g_grad_norm(TG, g, d, &r, &df1, &sat1);
-    double dx1 = verdict(T, d, x32, 32), do1 = verdict(T, d, other, held);
-    nb_printf("after %d D steps (L_D = %.4g nats):\n", steps, ld);
+    DcganEvalStats e1 = dcgan_trainer_eval(t, x, 32), o1 = dcgan_trainer_eval(t, other, held);
+    nb_printf("after %d D steps (L_D = %.4g nats):\n", steps, st.loss_d);
     nb_printf("  %-44s %10s %10s\n", "", "before", "after");
-    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(x) on the 32 images x_train[:32]", dx0, dx1);
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(x) on the 32 images x_train[:32]", e0.d_real, e1.d_real);
     char other_label[64];
     snprintf(other_label, sizeof other_label, "mean D(x) on %d other training images", held);
-    nb_printf("  %-44s %10.4f %10.4f\n", other_label, do0, do1);
-    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(G(z)) on fresh fakes", df0, df1);
-    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (non-saturating L_G)", gn0, gn1);
-    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (saturating L_G)", sat0, sat1);
-    nb_metric("article schedule: D(x) on its 32 images", dx1, "");
-    nb_metric("article schedule: D(x) on other real images", do1, "");
-    nb_metric("article schedule: D(G(z))", df1, "");
-    tape_free(T);
-    tape_free(TG);
-    xfree(x32);
-    xfree(other);
-    optim_free(opt);
-    dcgan_g_free(g);
-    dcgan_d_free(d);
-    imageset_free(s);
+    nb_printf("  %-44s %10.4f %10.4f\n", other_label, o0.d_real, o1.d_real);
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(G(z)) on fresh fakes", e0.d_fake, e1.d_fake);
+    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (non-saturating L_G)", e0.grad_g, e1.grad_g);
+    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (saturating L_G)", e0.grad_g_sat, e1.grad_g_sat);
+    nb_value("article schedule: D steps", steps, "");
+    nb_value("article schedule: L_D", st.loss_d, "nats");
+    nb_value("article schedule: D(G(z)) before", e0.d_fake, "");
+    nb_metric("article schedule: D(x) on its 32 images", e1.d_real, "");
+    nb_metric("article schedule: D(x) on other real images", o1.d_real, "");
+    nb_metric("article schedule: D(G(z))", e1.d_fake, "");
+    nb_value("article schedule: non-saturating gradient growth", e1.grad_g / e0.grad_g, "");
+    nb_value("article schedule: saturating gradient shrink", e0.grad_g_sat / e1.grad_g_sat, "");
+    xfree(x);
+    dcgan_trainer_free(t);
 }
 
 /*md
@@ -322,14 +277,10 @@ outputs live in the same range. Below: the class counts, and 64 random
 training images.
 */
 static void cell_data(void) {
-    ch3.train = fashion_load(nb_data(), "train");
-    const ImageSet *train = ch3.train;
+    const ImageSet *train = train_set();
     ch3.n_train = nb_quick() ? 512 : train->n;
     nb_printf("%d training images of %dx%d pixels%s\n", train->n, train->rows, train->cols,
               nb_quick() ? " (--quick: the first 512 used)" : "");
-    if (train->rows != DCGAN_IMG || train->cols != DCGAN_IMG)
-        fail(EXIT_DATA, "Fashion-MNIST", "pass --data DIR with the 28x28 Fashion-MNIST files",
-             "images are %dx%d, the model needs 28x28", train->rows, train->cols);
     long count[10] = {0}, sum = 0;
     for (int i = 0; i < ch3.n_train; i++) count[train->labels[i]]++;
     for (long i = 0; i < (long)ch3.n_train * DCGAN_PIX; i++) sum += train->pixels[i];
@@ -337,11 +288,9 @@ static void cell_data(void) {
     double mean = (double)sum / ((double)ch3.n_train * DCGAN_PIX);
     nb_printf("mean pixel %.1f of 255, i.e. %.3f in [-1, 1]: most of an image is background\n", mean,
               mean / 127.5 - 1);
-    Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 1); /* LEGACY */
     FILE *f = nb_open("real-grid.tsv");
     fprintf(f, "# 8x8 grid of random training images, 242 x 242 values in [-1, 1], 1 between tiles\n");
-    write_random_grid(f, &r);
+    write_random_grid(f, "03/real grid");
     fclose(f);
     nb_figure("03-real", "64 random Fashion-MNIST training images, the data G must learn to imitate");
 }
@@ -365,13 +314,12 @@ static void print_layer(const char *name, const char *op, const Tensor *out, con
 }
 
 static void cell_model(void) {
-    DcganConfig cfg = dcgan_config_default();
-    DcganG *g = dcgan_g_new(cfg);
-    DcganD *d = dcgan_d_new(cfg);
+    const DcganConfig cfg = dcgan_config_default();
+    ch3.tr = dcgan_trainer_new(&cfg, nb_seed()); /* the networks section 4 trains */
+    const DcganG *g = ch3.tr->g;
+    const DcganD *d = ch3.tr->d;
     Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 2);
-    dcgan_g_init(g, &r);
-    dcgan_d_init(d, &r);
+    rng_stream(&r, nb_seed(), "03/model batch");
 
     /* a batch of 2 through both, on the tape: the shapes are the real ones */
     Tape *T = tape_new();
@@ -418,8 +366,6 @@ static void cell_model(void) {
                          "then the non-saturating loss",
              T, loss);
     tape_free(T);
-    dcgan_g_free(g);
-    dcgan_d_free(d);
 }
 
 /*md
@@ -441,13 +387,12 @@ so often we draw G's samples for one fixed batch of 64 noise vectors, so the
 grids show the same 64 "seeds" growing into clothes.
 */
 static void cell_train(void) {
-    const DcganConfig cfg = dcgan_config_default();
+    const DcganConfig cfg = ch3.tr->cfg;
     const int per_epoch = ch3.n_train / cfg.batch, epochs = nb_quick() ? 1 : CH3_EPOCHS;
     const int steps = nb_quick() ? 20 : epochs * per_epoch, probe = nb_quick() ? 5 : 20;
     const double snap_at[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
-    ch3.tr = dcgan_trainer_new(&cfg, nb_seed());
     Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 5); /* LEGACY */
+    rng_stream(&r, nb_seed(), "03/fixed noise");
     rng_fill_normal(&r, ch3.zfix, GRID * GRID * cfg.zdim, 0, 1);
     ch3.pass = dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
     ch3.hist = dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
@@ -523,11 +468,9 @@ static void cell_figures(void) {
         nb_printf("%8.0f %8.4f %8.4f %8.4f %8.4f\n", row[0], row[1], row[2], row[3], row[4]);
     }
 
-    Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 6); /* LEGACY */
     FILE *f = nb_open("real-vs-fake.tsv");
     fprintf(f, "# block 0: 64 random training images; block 1: G's samples after training (242 x 242 each)\n");
-    write_random_grid(f, &r);
+    write_random_grid(f, "03/real vs fake");
     dcgan_grid_write(f, h->snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX, GRID, GRID);
     fclose(f);
     nb_figure("03-real-vs-fake", "Left: 64 training images. Right: 64 samples of the trained generator");

@@ -178,11 +178,10 @@ DcganTrainer *dcgan_trainer_new(const DcganConfig *cfg, uint64_t seed) {
     t->g = dcgan_g_new(*cfg);
     t->d = dcgan_d_new(*cfg);
     Rng init;
-    rng_seed(&init, seed * 1000 + 2); /* LEGACY */
+    rng_stream(&init, seed, "dcgan/init");
     dcgan_g_init(t->g, &init);
     dcgan_d_init(t->d, &init);
-    rng_seed(&t->noise, seed * 1000 + 5); /* LEGACY */
-    { real skip[64 * 100]; rng_fill_normal(&t->noise, skip, 64 * cfg->zdim, 0, 1); } /* LEGACY */
+    rng_stream(&t->noise, seed, "dcgan/noise");
     rng_stream(&t->eval, seed, "dcgan/eval");
     t->opt_g = adam_new(t->g->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
     t->opt_d = adam_new(t->d->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
@@ -305,7 +304,7 @@ DcganPass *dcgan_pass_new(const unsigned char *pixels, int n, int batch, uint64_
     p->perm = xmalloc((size_t)n * sizeof(int));
     for (int i = 0; i < n; i++) p->perm[i] = i;
     p->pos = n / batch * batch; /* the first call shuffles */
-    rng_seed(&p->r, seed * 1000 + 3); /* LEGACY */
+    rng_stream(&p->r, seed, "dcgan/data");
     return p;
 }
 
@@ -411,6 +410,22 @@ void dcgan_history_write(const DcganHistory *h, int cols) {
         fprintf(f, "%.0f\t%.6f\t%.6f\t%.6f\t%.6f\n", row[0], row[1], row[2], row[3], row[4]);
     }
     fclose(f);
+}
+
+ImageSet *dcgan_images_load(const char *dir, int need, const char *why, const char *hint) {
+    ImageSet *s = fashion_load(dir, "train");
+    const int n = s->n, rows = s->rows, cols = s->cols;
+    const char *what = dir ? dir : "the Fashion-MNIST training set";
+    if (rows != DCGAN_IMG || cols != DCGAN_IMG) {
+        imageset_free(s);
+        fail(EXIT_DATA, what, "pass --data DIR with the 28x28 Fashion-MNIST files",
+             "images are %dx%d, the model needs 28x28", rows, cols);
+    }
+    if (n < need) {
+        imageset_free(s);
+        fail(EXIT_DATA, what, hint, "needs %d training images (%s); the files hold %d", need, why, n);
+    }
+    return s;
 }
 
 /*md

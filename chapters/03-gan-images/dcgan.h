@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data.h"
 #include "nn.h"
 #include "notebook.h"
 #include "optim.h"
@@ -204,6 +205,14 @@ void dcgan_history_write(const DcganHistory *h, int cols);
 /* Images [n, 784] in [-1, 1] as one grid of rows x cols tiles, 2 pixels of
  * white between them and around: the layout of every chapter-3 figure. */
 void dcgan_grid_write(FILE *f, const real *imgs, int rows, int cols);
+
+/* ---- the data --------------------------------------------------------------------
+ * The Fashion-MNIST training split of dir (NULL: the default, data.h),
+ * checked against what the caller will read: 28x28 images, at least `need`
+ * of them. Otherwise fail(EXIT_DATA) naming how many are needed and what
+ * for (`why`), how many the files hold, and `hint` (what to pass instead).
+ * The caller frees the set (imageset_free). */
+ImageSet *dcgan_images_load(const char *dir, int need, const char *why, const char *hint);
 
 /* ---- sampling and the checkpoint ------------------------------------------------ */
 /* G(z) for n latent vectors z [n, Z] into out [n, 784], on the scratch tape T
