@@ -8,9 +8,8 @@
  * generator that loads back bit for bit.
  * Leaves out: batch normalisation, evaluation metrics such as FID (they need
  * a trained classifier), conditional generation.
- * Run: make run-03 (6.7 minutes measured on an idle 2-core machine: 9,370
- * iterations at 42 ms each), build/bin/03 --quick
- * (seconds), build/bin/03 --step to go cell by cell.
+ * Run: make run-03 (minutes; its timing.tsv says how long on this machine),
+ * build/bin/03 --quick (seconds), build/bin/03 --step to go cell by cell.
  *
  * Dimension key: N = batch (64), Z = latent width (100), PIX = 784 pixels of
  * a 28x28 image, GRID = 8 (an 8x8 grid of images).
@@ -32,12 +31,13 @@
 /*md
 # A GAN on images: the article's project, corrected
 
-The article ends with a project: a GAN, in Keras, that "generates handwritten
+The article ends with a project (its section 5): Keras code
+[用于生成手写数字图像]{lang=zh}, "for generating images of handwritten
 digits". Its code does not run. This chapter lists what is wrong with it,
 fixes each fault, and trains the corrected model, a small DCGAN (Radford,
-Metz and Chintala, 2015), on Fashion-MNIST: 28×28 grey images of clothing,
-a harder and more interesting set than digits, with the same format.
-Everything runs on the library of chapter 1, with its two new ops,
+Metz and Chintala, ICLR 2016), on Fashion-MNIST: 28×28 grey images of
+clothing, a harder and more interesting set than digits, with the same
+format. Everything runs on the library of chapter 1, with its two new ops,
 `conv2d` and `conv_transpose2d`.
 */
 
@@ -93,31 +93,49 @@ static void write_random_grid(FILE *f, const char *stream) {
 /*md
 ## 1. The article's code, and what is broken
 
-Here is the article's code (abridged as in the errata appendix; Python with
-Keras):
+Here is the article's model, as it prints it (Python with Keras; its
+section 5):
 
 ```python
-generator = Sequential()
-generator.add(Dense(1024, input_dim=100, activation='relu'))
-generator.add(Conv2DTranspose(1, (4, 4), strides=(2, 2), padding='same',
-                              activation='tanh'))
-discriminator = Sequential()
-discriminator.add(Conv2D(32, (3, 3), strides=(2, 2), padding='same',
-                         input_shape=(28, 28, 1)))
-discriminator.add(LeakyReLU(0.2))
-discriminator.add(Conv2D(64, (3, 3), strides=(2, 2), padding='same'))
-discriminator.add(LeakyReLU(0.2))
-discriminator.add(Flatten())
-discriminator.add(Dense(1, activation='sigmoid'))
-discriminator.compile(loss='binary_crossentropy', optimizer='adam')
-for epoch in range(epochs):
+# 生成器模型
+def build_generator():
+    model = Sequential()
+    model.add(Dense(128, input_shape=(100,), activation='relu'))
+    model.add(Dense(256, activation='relu'))
+    model.add(Dense(512, activation='relu'))
+    model.add(Dense(1024, activation='relu'))
+    model.add(Conv2DTranspose(1, kernel_size=(4, 4), strides=(2, 2), padding='same', activation='tanh'))
+    return model
+
+# 判别器模型
+def build_discriminator():
+    model = Sequential()
+    model.add(Conv2D(32, kernel_size=(3, 3), strides=(2, 2), padding='same', input_shape=(28, 28, 1), activation='relu'))
+    model.add(Conv2D(64, kernel_size=(3, 3), strides=(2, 2), padding='same', activation='relu'))
+    model.add(Flatten())
+    model.add(Dense(1, activation='sigmoid'))
+    return model
+```
+
+and, after `gan_model = build_gan(generator, discriminator)` (a
+`Sequential` of the two), its compilation and training loop:
+
+```python
+# 编译模型
+discriminator.compile(optimizer=tf.keras.optimizers.Adam(0.0001), loss='binary_crossentropy')
+gan_model.compile(optimizer=tf.keras.optimizers.Adam(0.0001), loss='binary_crossentropy')
+
+# 训练模型
+for epoch in range(100):
     for _ in range(1000):
-        noise = np.random.normal(0, 1, (32, 100))
-        fake_images = generator.predict(noise)
+        noise = np.random.normal(size=(32, 100))
+        generated_images = generator.predict(noise)
         real_images = x_train[:32]
-        discriminator.train_on_batch(real_images, np.ones((32, 1)))
-        discriminator.train_on_batch(fake_images, np.zeros((32, 1)))
-    gan.train_on_batch(noise, np.ones((32, 1)))
+        combined_images = np.concatenate([real_images, generated_images], axis=0)
+        labels = np.concatenate([np.ones((32, 1)), np.zeros((32, 1))], axis=0)
+        discriminator.train_on_batch(combined_images, labels)
+    noise = np.random.normal(size=(32, 100))
+    gan_model.train_on_batch(noise, np.ones((32, 1)))
 ```
 
 What is broken, each with its fix:
@@ -133,21 +151,31 @@ What is broken, each with its fix:
    dense layer of 128·7·7 = 6,272 units, reshaped to 128 maps of 7×7, then two
    transposed convolutions, 7 → 14 → 28.
 3. **`np` and `x_train` are never defined** (no `import numpy as np`, no data
-   loading). *Fix:* load the data set and scale its pixels to [−1, 1], the
-   range of G's tanh (section 2).
+   loading), and MNIST as Keras loads it has no channel axis, (60000, 28, 28),
+   while D declares `input_shape=(28, 28, 1)`. *Fix:* load the data set and
+   scale its pixels to $[-1, 1]$, the range of G's tanh (section 2); our
+   tensors carry the channel axis, $[N, 1, 28, 28]$.
 4. **1,000 discriminator steps per generator step, always on the same 32
    images `x_train[:32]`.** D trains against a generator that never moves,
-   on 32 real images it sees 2,000 times in a row; the measurement below shows
-   what that does. *Fix:* one D step, then one G step, each on a fresh batch
-   of a shuffled pass over all 60,000 images.
+   on 32 real images it sees 1,000 times in a row, and over `range(100)` the
+   generator takes 100 steps in all. The measurement below shows what that
+   does. *Fix:* one D step, then one G step, each on a fresh batch of a
+   shuffled pass over all 60,000 images.
 5. **A sigmoid output trained with `binary_crossentropy` on probabilities.**
    Computed from $p = \sigma(\ell)$, the loss $-\log(1 - p)$ is $\log 0 = \infty$
-   as soon as $p$ rounds to 1 (for $\ell > 16.6$ in float). Keras guards the
-   probability form by clipping $p$ to $[10^{-7}, 1 - 10^{-7}]$, which caps
-   the loss near 16 nats and zeroes its gradient beyond the clip (recent
-   versions quietly recover the logit from the sigmoid instead). *Fix:* D
-   outputs the logit $\ell$ and the loss is computed from it in the stable
-   form $\max(\ell, 0) - y\ell + \log(1 + e^{-|\ell|})$, exact for every $\ell$.
+   as soon as $p$ rounds to 1 (for $\ell > 24 \ln 2 \approx 16.6$ in float).
+   Keras guards the probability form by clipping $p$ to
+   $[10^{-7}, 1 - 10^{-7}]$, which caps the loss at
+   $-\log 10^{-7} \approx 16.1$ nats and zeroes its gradient beyond the clip
+   (recent versions quietly recover the logit from the sigmoid instead).
+   *Fix:* D outputs the logit $\ell$ and the loss is computed from it in the
+   stable form $\max(\ell, 0) - y\ell + \log(1 + e^{-|\ell|})$, exact for
+   every $\ell$.
+6. **D is never frozen inside `gan_model`.** `discriminator` is a trainable
+   part of `gan_model`, so `gan_model.train_on_batch(noise, np.ones((32, 1)))`
+   updates D too, towards calling G's fakes real: each generator step also
+   trains D on flipped labels. *Fix:* G's step applies its update to G's
+   parameters only (`dcgan_trainer_step` in `dcgan.c`).
 
 The code below checks faults 1, 2 and 5 with this course's library, then
 measures fault 4.
@@ -206,21 +234,32 @@ static void cell_article(void) {
 
 We run the article's inner loop as written: 1,000 discriminator steps
 against a generator that does not move, the real batch always the same 32
-images (with D's logit and the stable loss, so only the schedule is the
-article's). Then three questions, answered in the table below.
+images (with D's logit and the stable loss, and the course's D and Adam
+settings, so only the schedule is the article's; our $L_D$ sums the real and
+the fake term, twice the article's mean over its combined batch of 64, a
+scale Adam does not see). Then three questions, answered in the table
+below; the figures quoted are this seed's run.
 
-- *Does D win?* Look at $D(G(z))$: it falls from 1/2 to about $10^{-4}$, and
-  $L_D$ to about $10^{-4}$ nats. D is certain.
-- *Has it memorised its 32 images?* Not at this point: it also calls 1,000
-  other training images real, because an untrained G's noise is easy to tell
-  from any garment. Memorising would start to matter once G's samples look
-  like clothing: a D that has only ever seen 32 real images can only steer G
-  toward those 32.
+- *Does D win?* Look at $D(G(z))$: it falls from
+  {{article schedule: D(G(z)) before:.2f}} to
+  {{article schedule: D(G(z)):.1e}}, and $L_D$ to
+  {{article schedule: L_D:.1e}} nats. D is certain.
+- *Has it memorised its 32 images?* Not at this point: it calls the 1,000
+  other training images just as real ($D(x)$ of
+  {{article schedule: D(x) on other real images:.4f}} on them against
+  {{article schedule: D(x) on its 32 images:.4f}} on its own 32), because an
+  untrained G's noise is easy to tell from any garment. Memorising would
+  start to matter once G's samples look like clothing: a D that has only
+  ever seen 32 real images can only steer G toward those 32.
 - *What does G get from such a D?* With the non-saturating $L_G$, a gradient
-  about 100 times larger than at the start, aimed at a D that has moved
-  1,000 steps since G last moved, and one such step for every 1,001 of D's.
-  With the saturating $L_G = \log(1 - D(G(z)))$, the article's "maximise D's
-  loss", about 150 times *smaller*: the vanishing gradient of chapter 2.
+  {{article schedule: non-saturating gradient growth:.0f}} times larger than
+  at the start, aimed at a D that has moved 1,000 steps since G last moved,
+  and one such step for every 1,001 of D's. With the saturating
+  $L_G = \log(1 - D(G(z)))$, what the article's
+  [最大化判别器的损失]{lang=zh} ("maximise the discriminator's loss", its
+  section 3) amounts to for G, one
+  {{article schedule: saturating gradient shrink:.0f}}th of its starting
+  size: the vanishing gradient of chapter 2.
 
 Either way, almost all of the compute goes into a D that is already certain.
 The fix alternates: one D step, one G step, so neither gets far ahead.
@@ -274,7 +313,9 @@ MNIST. `fashion_load` reads them from Debian's `dataset-fashion-mnist`
 package (or `--data DIR`). The pixels are bytes, 0 = background; we scale
 them to $[-1, 1]$ as we make each batch, so that real images and G's tanh
 outputs live in the same range. Below: the class counts, and 64 random
-training images.
+training images. The files must hold what the cells read: 32 + 1,000 images
+for the article's schedule (with `--quick`, the 512 it trains on). A smaller
+set is refused with both counts and what to pass, never read past its end.
 */
 static void cell_data(void) {
     const ImageSet *train = train_set();
@@ -306,6 +347,23 @@ count. G is much bigger than D: almost all of G's weights sit in the first
 linear layer (100 × 6,272) and the first transposed convolution
 (128 × 64 × 4 × 4). The initialisation is PyTorch's default for each layer
 type, $U(\pm 1/\sqrt{\text{fan\_in}})$ for weights and biases.
+
+What the course changes besides the six fixes, and why:
+
+- **G** is not the article's. Its `Dense` stack 128 → 256 → 512 → 1024 into
+  one `Conv2DTranspose` cannot be built (faults 1 and 2); ours is DCGAN's
+  shape: one linear layer to 128 maps of 7×7, then two transposed
+  convolutions.
+- **D** keeps the article's two stride-2 convolutions (32 and 64 channels,
+  $3 \times 3$) and its final linear layer, but uses LeakyReLU with slope
+  $0.2$ where the article has `activation='relu'`, as the DCGAN paper
+  recommends for the discriminator: a ReLU passes no gradient for a negative
+  input, so every unit that D switches off also cuts that path of G's
+  gradient, which flows back through D; a leaky unit still passes $0.2$ of
+  it. D ends in a logit, not a sigmoid (fault 5).
+- **Adam** with learning rate $2 \times 10^{-4}$ and $\beta_1 = 0.5$
+  (DCGAN's settings) for both networks, where the article uses
+  `Adam(0.0001)` with Keras's default $\beta_1 = 0.9$.
 */
 static void print_layer(const char *name, const char *op, const Tensor *out, const Tensor *w, const Tensor *b) {
     char shp[64];
@@ -371,17 +429,22 @@ static void cell_model(void) {
 /*md
 ## 4. Training
 
-One iteration is one D step, then one G step (`dcgan_step` in `dcgan.c`),
-each on the same fresh batch: 64 real images, the next 64 of a shuffled
-pass over the training set (reshuffled each epoch; the last 32 images of a
-pass, which do not fill a batch, are skipped), and 64 fakes from fresh noise.
-Adam, learning rate $2 \times 10^{-4}$, betas $(0.5, 0.999)$, for both.
+One iteration is one D step, then one G step (`dcgan_trainer_step` in
+`dcgan.c`), each on the same fresh batch: 64 real images, the next 64 of a
+shuffled pass over the training set (`dcgan_pass_next`: reshuffled each
+epoch; the last 32 images of a pass, which do not fill a batch, are
+skipped), and 64 fakes from fresh noise. Adam, learning rate
+$2 \times 10^{-4}$, betas $(0.5, 0.999)$, for both. The cell itself is a
+few calls: the trainer was made in section 3, `dcgan_train` runs the
+iterations and keeps the log and the snapshots (`DcganHistory`).
 
 The run length is fixed, not measured, so that one seed gives one result on
-any machine: 10 epochs, 9,370 iterations. The first iterations are timed and
-the cell prints the projected run time (on an idle 2-core machine: 42 ms per
-iteration, 394 s of training). What to look for in the log: $L_D$
-starts near $2 \log 2 = 1.39$ (D guessing) and $L_G$ near $\log 2 = 0.69$;
+any machine: 10 epochs, {{iterations:'.0f}} iterations. The first
+iterations are timed and the terminal shows the projected run time (on the
+machine that built this book: {{time per iteration:.0f}} ms per iteration,
+{{training time:.0f}} s of training; times are never part of the record).
+What to look for in the log: $L_D$ starts near $2 \log 2 \approx 1.39$
+(D guessing) and $L_G$ near $\log 2 \approx 0.69$;
 neither goes to 0, because each network's progress is the other's loss. Every
 so often we draw G's samples for one fixed batch of 64 noise vectors, so the
 grids show the same 64 "seeds" growing into clothes.
@@ -397,18 +460,19 @@ static void cell_train(void) {
     ch3.pass = dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
     ch3.hist = dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
     nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", ch3.n_train, steps, cfg.batch, per_epoch);
+    nb_value("iterations", steps, "");
 
     Progress p;
     progress_start(&p, "iterations", steps);
     double t0 = now_seconds();
     dcgan_train(ch3.tr, ch3.pass, ch3.hist, probe, &p);
     double t_probe = (now_seconds() - t0) / ch3.hist->done;
-    nb_timing("first iterations, time each", 1e3 * t_probe, "ms");
+    nb_timing("time per iteration, first iterations", 1e3 * t_probe, "ms");
     nb_timing("projected training time", t_probe * steps / 60, "min");
     dcgan_train(ch3.tr, ch3.pass, ch3.hist, steps, &p);
     progress_end(&p);
     double secs = now_seconds() - t0;
-    nb_timing("time per iteration (batch 64, one D + one G step)", 1e3 * secs / steps, "ms");
+    nb_timing("time per iteration", 1e3 * secs / steps, "ms"); /* batch 64, one D + one G step */
     nb_timing("training time", secs, "s");
 
     const double *last = dcgan_history_row(ch3.hist, steps);
@@ -423,36 +487,37 @@ static void cell_train(void) {
 ## 5. What training shows
 
 The figures below are drawn from the training log (each point a mean over a
-window of iterations, so the curves show trends, not single noisy batches).
+window of {{log window:.0f}} iterations, so the curves show trends, not
+single noisy batches). What they show is this seed's run; another seed
+draws other curves and other garments.
 
-- **Samples over training**: the same 64 noise vectors at six points. At
-  step 0, G's output is grey noise with a fine checkerboard texture, the mark
-  of untrained stride-2 transposed convolutions (neighbouring output pixels
-  receive different kernel taps). At step 146, a bright garment-sized blob
-  on a dark background, nearly the same for every vector; at step 586,
-  blobs that differ from vector to vector; at step 2,343 (two and a half
-  epochs), blurred silhouettes of tops, pullovers and trousers. From step
-  4,685 (five epochs) on, most tiles keep their garment and only sharpen: at
-  the end (ten epochs), recognisable tops, pullovers, shirts, dresses,
-  trousers and a few boots, with mottled texture and rough edges;
-  some tiles are hybrids of two garments, and faint traces of the
-  checkerboard remain.
+- **Samples over training**: the same 64 noise vectors at six points: step
+  0, step {{snapshot 1 step:'.0f}} (1/64 of the run), step
+  {{snapshot 2 step:'.0f}} (1/16), step {{snapshot 3 step:'.0f}} (a
+  quarter: two and a half epochs), step {{snapshot 4 step:'.0f}} (half) and
+  step {{snapshot 5 step:'.0f}} (the end, ten epochs). At step 0, G's
+  output is grey noise with a fine checkerboard texture, the mark of
+  untrained stride-2 transposed convolutions (neighbouring output pixels
+  receive different kernel taps). @@SAMPLES@@
 - **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero:
-  each is low only while its network is winning. The first 500 or so
-  iterations are unsettled. Then D pulls ahead: by iteration 2,300 $L_D$ is
-  down to about 1.10 and $L_G$ up to about 1.0. After that G catches up, and
-  over the last five epochs both drift slowly back towards their starting
-  values ($2 \log 2 = 1.39$ and $\log 2 = 0.69$), ending at
-  $L_D = 1.33$ and $L_G = 0.75$ (means over the last 46 iterations). $L_D$
-  collapsing to 0 with $L_G$ climbing would mean D had won and G's samples
-  had stopped improving; that does not happen here.
+  each is low only while its network is winning. $L_D$ is lowest at
+  iteration {{L_D lowest at iteration:'.0f}}, at
+  {{L_D lowest:.2f}} nats, with $L_G$ at {{L_G where L_D is lowest:.2f}}:
+  that is where D is furthest ahead on the losses. The run ends at
+  $L_D$ = {{final L_D:.2f}} and $L_G$ = {{final L_G:.2f}}, against the
+  starting values $2 \log 2 \approx 1.39$ and $\log 2 \approx 0.69$.
+  $L_D$ collapsing to 0 with $L_G$ climbing would mean D had won and G's
+  samples had stopped improving; the lowest window of $L_D$ above shows
+  whether that happened.
 - **D's verdicts**: mean $D(x)$ on real and $D(G(z))$ on fake batches. At the
-  game's equilibrium both would be $1/2$. D stays ahead all along ($D(x)$
-  above $D(G(z))$ in every window); after the unsettled start it is furthest
-  ahead around iteration 2,300 ($D(x) \approx 0.59$, $D(G(z)) \approx 0.41$).
-  At the end $D(x) = 0.52$ and $D(G(z)) = 0.48$, close to $1/2$, yet a person
-  still tells the samples from real images at a glance: this D is fooled,
-  not every judge.
+  game's equilibrium both would be $1/2$. $D(x)$ is above $D(G(z))$ in
+  {{windows with D ahead:.0f}} of the {{log windows:.0f}} windows; D is
+  furthest ahead at iteration {{D lead largest at iteration:'.0f}}
+  ($D(x)$ = {{D(x) at largest lead:.2f}}, $D(G(z))$ =
+  {{D(G(z)) at largest lead:.2f}}). At the end $D(x)$ =
+  {{final mean D(x):.2f}} and $D(G(z))$ = {{final mean D(G(z)):.2f}}.
+  Verdicts near $1/2$ say only that this D is fooled: a person may still
+  tell the samples from real images at a glance (the next figure).
 - **Real beside generated**: the final grid next to a grid of training images.
 */
 static void cell_figures(void) {
@@ -466,7 +531,20 @@ static void cell_figures(void) {
     for (int k = 1; k < NSNAP; k++) {
         const double *row = dcgan_history_row(h, h->snap_step[k]);
         nb_printf("%8.0f %8.4f %8.4f %8.4f %8.4f\n", row[0], row[1], row[2], row[3], row[4]);
+        char name[32];
+        snprintf(name, sizeof name, "snapshot %d step", k);
+        nb_value(name, h->snap_step[k], "");
     }
+    const DcganLogSummary m = dcgan_history_summary(h);
+    nb_value("log window", h->log_every, "iterations");
+    nb_value("log windows", h->n_logs, "");
+    nb_value("L_D lowest", m.low_loss_d, "nats");
+    nb_value("L_D lowest at iteration", m.low_step, "");
+    nb_value("L_G where L_D is lowest", m.low_loss_g, "nats");
+    nb_value("D lead largest at iteration", m.lead_step, "");
+    nb_value("D(x) at largest lead", m.lead_d_real, "");
+    nb_value("D(G(z)) at largest lead", m.lead_d_fake, "");
+    nb_value("windows with D ahead", m.windows_ahead, "");
 
     FILE *f = nb_open("real-vs-fake.tsv");
     fprintf(f, "# block 0: 64 random training images; block 1: G's samples after training (242 x 242 each)\n");

@@ -387,6 +387,19 @@ const double *dcgan_history_row(const DcganHistory *h, int step) {
     return h->log + (long)i * 5;
 }
 
+DcganLogSummary dcgan_history_summary(const DcganHistory *h) {
+    DcganLogSummary m = {0};
+    double low = INFINITY, lead = -INFINITY;
+    for (int i = 0; i < h->n_logs; i++) {
+        const double *row = h->log + (long)i * 5; /* step, L_D, L_G, D(x), D(G(z)) */
+        if (row[1] < low) low = row[1], m.low_step = (int)row[0], m.low_loss_d = row[1], m.low_loss_g = row[2];
+        if (row[3] - row[4] > lead)
+            lead = row[3] - row[4], m.lead_step = (int)row[0], m.lead_d_real = row[3], m.lead_d_fake = row[4];
+        m.windows_ahead += row[3] > row[4];
+    }
+    return m;
+}
+
 void dcgan_grid_write(FILE *f, const real *imgs, int rows, int cols) {
     const ImageGrid grid = {.rows = rows, .cols = cols, .side = DCGAN_IMG, .gap = 2, .border = 1, .gap_value = 1};
     image_grid_write(f, &grid, imgs);

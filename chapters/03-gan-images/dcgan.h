@@ -199,6 +199,16 @@ void dcgan_history_free(DcganHistory *h);
 void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until, Progress *p);
 /* The log row whose window ends at or before step (clamped to the log). */
 const double *dcgan_history_row(const DcganHistory *h, int step);
+/* What the log shows, for the prose (window means throughout). */
+typedef struct {
+    int low_step;                     /* the window where L_D is lowest */
+    double low_loss_d, low_loss_g;    /* L_D and L_G there */
+    int lead_step;                    /* the window where D(x) - D(G(z)) is largest */
+    double lead_d_real, lead_d_fake;  /* D(x) and D(G(z)) there */
+    int windows_ahead;                /* windows with D(x) > D(G(z)), of n_logs */
+} DcganLogSummary;
+
+DcganLogSummary dcgan_history_summary(const DcganHistory *h);
 /* Figure data in the run directory: samples.tsv (one 8x8-style grid per
  * snapshot, cols tiles across), samples-steps.tsv, train-log.tsv. */
 void dcgan_history_write(const DcganHistory *h, int cols);
