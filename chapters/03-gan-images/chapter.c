@@ -498,7 +498,16 @@ draws other curves and other garments.
   step {{snapshot 5 step:'.0f}} (the end, ten epochs). At step 0, G's
   output is grey noise with a fine checkerboard texture, the mark of
   untrained stride-2 transposed convolutions (neighbouring output pixels
-  receive different kernel taps). @@SAMPLES@@
+  receive different kernel taps). What to look for after that, as an
+  earlier run of this model (before the course moved to named random
+  streams) showed it: at 1/64 of the run, a bright garment-sized blob on a
+  dark background, nearly the same for every vector; at 1/16, blobs that
+  differ from vector to vector; at a quarter, blurred silhouettes of tops,
+  pullovers and trousers; from half-way on, most tiles keep their garment
+  and only sharpen, ending as tops, pullovers, shirts, dresses, trousers and
+  a few boots with mottled texture and rough edges, some tiles hybrids of
+  two garments. The panels below are this seed's run: judge them against
+  that description, and against the real images of the last figure.
 - **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero:
   each is low only while its network is winning. $L_D$ is lowest at
   iteration {{L_D lowest at iteration:'.0f}}, at
