@@ -254,12 +254,12 @@ below; the figures quoted are this seed's run.
 - *What does G get from such a D?* With the non-saturating $L_G$, a gradient
   {{article schedule: non-saturating gradient growth:.0f}} times larger than
   at the start, aimed at a D that has moved 1,000 steps since G last moved,
-  and one such step for every 1,001 of D's. With the saturating
+  and one such step for every 1,000 of D's. With the saturating
   $L_G = \log(1 - D(G(z)))$, what the article's
   [最大化判别器的损失]{lang=zh} ("maximise the discriminator's loss", its
-  section 3) amounts to for G, one
-  {{article schedule: saturating gradient shrink:.0f}}th of its starting
-  size: the vanishing gradient of chapter 2.
+  section 3) amounts to for G, a gradient
+  {{article schedule: saturating gradient shrink:.0f}} times *smaller* than
+  at the start: the vanishing gradient of chapter 2.
 
 Either way, almost all of the compute goes into a D that is already certain.
 The fix alternates: one D step, one G step, so neither gets far ahead.
@@ -341,7 +341,9 @@ static void cell_data(void) {
 
 G maps a noise vector $z \sim \mathcal N(0, I_{100})$ to an image; D maps an
 image to one logit. These are DESIGN.md's reference sizes (the model code and
-its forward passes are in `dcgan.c`, after this notebook). The table traces a
+its forward passes are in `dcgan.c`, after this notebook). The cell makes
+them with `dcgan_trainer_new(&cfg, seed)`, the trainer that section 4 runs,
+so the table shows the very networks that are trained. The table traces a
 batch through both networks layer by layer, with each layer's parameter
 count. G is much bigger than D: almost all of G's weights sit in the first
 linear layer (100 × 6,272) and the first transposed convolution
