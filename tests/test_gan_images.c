@@ -365,3 +365,66 @@ Test(gan_images, a_valid_but_small_fashion_set_is_refused_with_the_counts_and_wh
     EXPECT_FAIL(dcgan_images_load("build/test-tmp/gan-images-14", 512, "--quick", hint), EXIT_DATA,
                 "images are 14x14, the model needs 28x28");
 }
+
+Test(gan_images, the_forward_passes_read_each_layers_stride_and_padding) {
+    /* ConvT: out = (H - 1) s - 2p + k. With deconv2's padding 2, not 1, the
+     * image is 26 wide, not 28: the field, not a constant, decides. */
+    DcganG *g = dcgan_g_new(TINY);
+    Tape *T = tape_new();
+    Tensor *z = tape_input(T, 2, SHAPE(1, TINY.zdim), 0);
+    cr_assert_eq(dcgan_generate(T, g, z)->shape[3], 28, "the reference G does not make 28x28 images");
+    g->deconv2.pad = 2;
+    Tensor *img = dcgan_generate(T, g, z);
+    cr_assert_eq(img->shape[3], 26, "deconv2 with pad 2 gives width %d, want (14 - 1) 2 - 4 + 4 = 26", img->shape[3]);
+    DcganD *d = dcgan_d_new(TINY);
+    d->conv2.stride = 1; /* 14x14 stays 14x14: D's flatten to d2 * 49 must refuse it */
+    Tensor *x = tape_input(T, 4, SHAPE(1, 1, 28, 28), 0);
+    CATCH_FAIL(dcgan_discriminate(T, d, x));
+    cr_assert(caught_failed, "D with conv2 stride 1 ran: the forward ignored the stride field");
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+}
+
+Test(gan_images, a_run_split_into_two_train_calls_equals_the_steps_taken_one_by_one) {
+    /* dcgan_train's log rows (one per iteration when the run is short) are
+     * the step stats, its snapshots are G's samples at the chosen steps, and
+     * stopping half-way changes nothing. */
+    enum { NIMG = 12, STEPS = 6, NFIX = 2 };
+    unsigned char pixels[NIMG * DCGAN_PIX];
+    Rng r;
+    rng_stream(&r, 1, "test/pixels");
+    for (int i = 0; i < NIMG * DCGAN_PIX; i++) pixels[i] = (unsigned char)rng_int(&r, 256);
+    real zfix[NFIX * 8];
+    rng_fill_normal(&r, zfix, NFIX * TINY.zdim, 0, 1);
+    const double at[3] = {0, 0.5, 1};
+    DcganTrainer *a = tiny_trainer(6), *b = tiny_trainer(6);
+    DcganPass *pa = dcgan_pass_new(pixels, NIMG, 4, 6), *pb = dcgan_pass_new(pixels, NIMG, 4, 6);
+    DcganHistory *h = dcgan_history_new(STEPS, 3, at, zfix, NFIX, TINY.zdim);
+    dcgan_train(a, pa, h, STEPS / 2, NULL);
+    dcgan_train(a, pa, h, STEPS, NULL);
+    cr_assert(h->log_every == 1 && h->n_logs == STEPS, "log: every %d, %d rows", h->log_every, h->n_logs);
+    real x[4 * DCGAN_PIX], snap[NFIX * DCGAN_PIX];
+    Tape *T = tape_new();
+    for (int s = 0; s < STEPS; s++) {
+        if (s == 0 || s == STEPS / 2) {
+            dcgan_sample(T, b->g, zfix, NFIX, snap);
+            cr_assert(memcmp(snap, h->snaps + (long)(s ? 1 : 0) * NFIX * DCGAN_PIX, sizeof snap) == 0,
+                      "snapshot at step %d differs from G's samples then", s);
+        }
+        dcgan_pass_next(pb, x);
+        DcganStepStats st = dcgan_trainer_step(b, x);
+        const double *row = h->log + s * 5;
+        cr_assert(row[0] == s + 1 && row[1] == st.loss_d && row[2] == st.loss_g && row[3] == st.d_real &&
+                      row[4] == st.d_fake,
+                  "log row %d: step %g, L_D %.17g (want %.17g)", s, row[0], row[1], st.loss_d);
+    }
+    dcgan_sample(T, b->g, zfix, NFIX, snap);
+    cr_assert(memcmp(snap, h->snaps + 2L * NFIX * DCGAN_PIX, sizeof snap) == 0, "the last snapshot differs");
+    tape_free(T);
+    dcgan_history_free(h);
+    dcgan_pass_free(pa);
+    dcgan_pass_free(pb);
+    dcgan_trainer_free(a);
+    dcgan_trainer_free(b);
+}
