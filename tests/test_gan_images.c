@@ -11,6 +11,9 @@
  *   - a training step is deterministic and allocates nothing after the first;
  *     D's half alone moves only D; an evaluation moves nothing;
  *   - a shuffled pass shows each image at most once per epoch, then reshuffles;
+ *   - a run split into two dcgan_train calls is the same run: its log rows
+ *     are the step stats, its snapshots G's samples at the chosen steps;
+ *   - the forward passes read each layer's stride and padding fields;
  *   - a valid Fashion-MNIST set too small for what the chapter reads (1 or
  *     600 images) is a clear error with both counts and what to pass, and
  *     images of another size are refused (issue 14).

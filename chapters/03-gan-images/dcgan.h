@@ -28,9 +28,9 @@
  *   D.conv1.weight [d1, 1, 3, 3]  D.conv2.weight [d2, d1, 3, 3]  D.fc.weight [1, d2*49]
  *   and a .bias [out] for each.
  *
- * Ownership: dcgan_g_new / dcgan_d_new return networks the caller frees,
- * unless it hands them to nobody: the trainer makes and owns its own. Every
- * pointer a function takes stays the caller's unless the comment says so.
+ * Ownership: dcgan_g_new, dcgan_d_new and dcgan_g_load return networks the
+ * caller frees; the trainer makes, owns and frees its own. Every pointer a
+ * function takes stays the caller's unless its comment says otherwise.
  */
 #ifndef DCGAN_H
 #define DCGAN_H
@@ -112,9 +112,9 @@ Tensor *dcgan_loss_g(Tape *T, Tensor *l_fake);
  * Owns G, D, both Adam optimizers, its tapes and its named Rng streams
  * ("dcgan/init": G's then D's initial weights; "dcgan/noise": z for each
  * step; "dcgan/eval": z for dcgan_trainer_eval). The images are the
- * caller's: each call passes a batch in. The fields are visible for tests
- * and the bench (tape sizes, replaying a step); only the trainer changes
- * them. */
+ * caller's: each call passes a batch in. The fields are visible for the
+ * bench (tape sizes, replaying a step's tapes) and for tests that replay a
+ * step by hand; a chapter only reads them. */
 typedef struct {
     DcganConfig cfg;
     DcganG *g;
@@ -151,7 +151,7 @@ DcganStepStats dcgan_trainer_step(DcganTrainer *t, const real *x);
 DcganStepStats dcgan_trainer_step_d(DcganTrainer *t, const real *x);
 /* D's mean verdict on n images x [n, 784] (in batches of cfg.batch), and on
  * one batch of fakes from the "dcgan/eval" stream with G's gradient norms
- * for both losses. Parameters unchanged (G's gradients are overwritten). */
+ * for both losses. Parameters unchanged (their gradients are overwritten). */
 DcganEvalStats dcgan_trainer_eval(DcganTrainer *t, const real *x, int n);
 void dcgan_trainer_free(DcganTrainer *t); /* NULL is fine */
 
