@@ -241,24 +241,24 @@ scale Adam does not see). Then three questions, answered in the table
 below; the figures quoted are this seed's run.
 
 - *Does D win?* Look at $D(G(z))$: it falls from
-  {{article schedule: D(G(z)) before:.2f}} to
-  {{article schedule: D(G(z)):.1e}}, and $L_D$ to
-  {{article schedule: L_D:.1e}} nats. D is certain.
+  {{article schedule D(G(z)) before:.2f}} to
+  {{article schedule D(G(z)):.1e}}, and $L_D$ to
+  {{article schedule L_D:.1e}} nats. D is certain.
 - *Has it memorised its 32 images?* Not at this point: it calls the 1,000
   other training images just as real ($D(x)$ of
-  {{article schedule: D(x) on other real images:.4f}} on them against
-  {{article schedule: D(x) on its 32 images:.4f}} on its own 32), because an
+  {{article schedule D(x) on other real images:.4f}} on them against
+  {{article schedule D(x) on its 32 images:.4f}} on its own 32), because an
   untrained G's noise is easy to tell from any garment. Memorising would
   start to matter once G's samples look like clothing: a D that has only
   ever seen 32 real images can only steer G toward those 32.
 - *What does G get from such a D?* With the non-saturating $L_G$, a gradient
-  {{article schedule: non-saturating gradient growth:.0f}} times larger than
+  {{article schedule non-saturating gradient growth:.0f}} times larger than
   at the start, aimed at a D that has moved 1,000 steps since G last moved,
   and one such step for every 1,000 of D's. With the saturating
   $L_G = \log(1 - D(G(z)))$, what the article's
   [最大化判别器的损失]{lang=zh} ("maximise the discriminator's loss", its
   section 3) amounts to for G, a gradient
-  {{article schedule: saturating gradient shrink:.0f}} times *smaller* than
+  {{article schedule saturating gradient shrink:.0f}} times *smaller* than
   at the start: the vanishing gradient of chapter 2.
 
 Either way, almost all of the compute goes into a D that is already certain.
@@ -292,14 +292,14 @@ static void cell_article_schedule(void) {
     nb_printf("  %-44s %10.4f %10.4f\n", "mean D(G(z)) on fresh fakes", e0.d_fake, e1.d_fake);
     nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (non-saturating L_G)", e0.grad_g, e1.grad_g);
     nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (saturating L_G)", e0.grad_g_sat, e1.grad_g_sat);
-    nb_value("article schedule: D steps", steps, "");
-    nb_value("article schedule: L_D", st.loss_d, "nats");
-    nb_value("article schedule: D(G(z)) before", e0.d_fake, "");
-    nb_metric("article schedule: D(x) on its 32 images", e1.d_real, "");
-    nb_metric("article schedule: D(x) on other real images", o1.d_real, "");
-    nb_metric("article schedule: D(G(z))", e1.d_fake, "");
-    nb_value("article schedule: non-saturating gradient growth", e1.grad_g / e0.grad_g, "");
-    nb_value("article schedule: saturating gradient shrink", e0.grad_g_sat / e1.grad_g_sat, "");
+    nb_value("article schedule D steps", steps, "");
+    nb_value("article schedule L_D", st.loss_d, "nats");
+    nb_value("article schedule D(G(z)) before", e0.d_fake, "");
+    nb_metric("article schedule D(x) on its 32 images", e1.d_real, "");
+    nb_metric("article schedule D(x) on other real images", o1.d_real, "");
+    nb_metric("article schedule D(G(z))", e1.d_fake, "");
+    nb_value("article schedule non-saturating gradient growth", e1.grad_g / e0.grad_g, "");
+    nb_value("article schedule saturating gradient shrink", e0.grad_g_sat / e1.grad_g_sat, "");
     xfree(x);
     dcgan_trainer_free(t);
 }
