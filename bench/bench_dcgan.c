@@ -1,7 +1,7 @@
 /* bench_dcgan.c - one iteration of chapter 3's image GAN, timed.
  *
  * Teaches: what a convolutional GAN iteration costs and where the time goes.
- * The iteration is the one chapter 3 runs (dcgan_step): z ~ N(0, I), G(z),
+ * The iteration is the one chapter 3 runs (dcgan_trainer_step): z ~ N(0, I), G(z),
  * D step (L_D on real and detached fake, backward, Adam), G step through D
  * (L_G, backward, Adam), at DESIGN.md's reference sizes (G: Linear(100 ->
  * 6272), ConvT 128 -> 64 -> 1; D: Conv 1 -> 32 -> 64, Linear(3136 -> 1)),
@@ -27,20 +27,16 @@
 #include "tensor.h"
 #include "util.h"
 
-enum { BATCH = 64 };
-
-/* What one timed iteration needs: the trainer, a batch x [BATCH, 784], the
- * noise generator. */
+/* What one timed iteration needs: the trainer and a batch x [N, 784]. */
 typedef struct {
     DcganTrainer *tr;
     const real *x;
-    Rng *r;
 } Step;
 
 /* One timed iteration, for time_steps (bench_util.h). */
 static void step(void *ctx) {
     Step *s = ctx;
-    dcgan_step(s->tr, s->x, s->r);
+    dcgan_trainer_step(s->tr, s->x);
 }
 
 int main(int argc, char **argv) {
@@ -48,23 +44,19 @@ int main(int argc, char **argv) {
     int warm = quick ? 2 : 10, reps = quick ? 5 : 41;
     int threads = omp_get_max_threads();
     double load0 = load_average();
-    DcganConfig cfg = dcgan_reference();
+    const DcganConfig cfg = dcgan_config_default(); /* the chapter's settings, batch 64 */
+    DcganTrainer *tr = dcgan_trainer_new(&cfg, 0);
+    long n_g = tr->g->ps->size, n_d = tr->d->ps->size;
     Rng r;
-    rng_seed(&r, 0);
-    DcganG *g = dcgan_g_new(cfg);
-    DcganD *d = dcgan_d_new(cfg);
-    dcgan_g_init(g, &r);
-    dcgan_d_init(d, &r);
-    long n_g = g->ps->size, n_d = d->ps->size;
-    DcganTrainer *tr = dcgan_trainer_new(g, d, BATCH);
-    real *x = xmalloc(sizeof(real) * BATCH * DCGAN_PIX); /* [BATCH, 784] */
-    rng_fill_uniform(&r, x, (long)BATCH * DCGAN_PIX, -1, 1);
+    rng_stream(&r, 0, "bench/pixels");
+    real *x = xmalloc(sizeof(real) * cfg.batch * DCGAN_PIX); /* [N, 784] */
+    rng_fill_uniform(&r, x, (long)cfg.batch * DCGAN_PIX, -1, 1);
 
-    printf("image GAN iteration (D step + G step, dcgan_step), float, batch %d, Z %d, G %d->%d->%d->1 (%ld params), "
+    printf("image GAN iteration (D step + G step, dcgan_trainer_step), float, batch %d, Z %d, G %d->%d->%d->1 (%ld params), "
            "D 1->%d->%d->1 (%ld params), median of %d\n",
-           BATCH, cfg.zdim, cfg.zdim, cfg.c1, cfg.c2, n_g, cfg.d1, cfg.d2, n_d, reps);
+           cfg.batch, cfg.zdim, cfg.zdim, cfg.c1, cfg.c2, n_g, cfg.d1, cfg.d2, n_d, reps);
     double cpun, cpu1;
-    Step st = {tr, x, &r};
+    Step st = {tr, x};
     double msn = time_steps(step, &st, threads, warm, reps, &cpun);
     double ms1 = time_steps(step, &st, 1, warm, reps, &cpu1);
     double load1 = load_average();
@@ -87,7 +79,7 @@ int main(int argc, char **argv) {
         optim_step(tr->opt_d);
         optim_step(tr->opt_g);
         t_adam += thread_seconds() - t0;
-        dcgan_step(tr, x, &r); /* fresh tapes to replay */
+        dcgan_trainer_step(tr, x); /* fresh tapes to replay */
         replay(tr->td, thread_seconds, f_op, b_op, count);
         replay(tr->tg, thread_seconds, f_op, b_op, count);
     }

@@ -8,7 +8,15 @@
  *     gradient match the PyTorch fixture tests/reference/gan_images.txt;
  *   - the generator's checkpoint round trip is exact (every number, and the
  *     samples), and a foreign or missing checkpoint is a clear error;
- *   - a training step is deterministic and allocates nothing after the first.
+ *   - a training step is deterministic and allocates nothing after the first;
+ *     D's half alone moves only D; an evaluation moves nothing;
+ *   - a shuffled pass shows each image at most once per epoch, then reshuffles;
+ *   - a run split into two dcgan_train calls is the same run: its log rows
+ *     are the step stats, its snapshots G's samples at the chosen steps;
+ *   - the forward passes read each layer's stride and padding fields;
+ *   - a valid Fashion-MNIST set too small for what the chapter reads (1 or
+ *     600 images) is a clear error with both counts and what to pass, and
+ *     images of another size are refused (issue 14).
  * Tolerance of the reference check: 1e-8, relative to the largest entry of
  * each tensor. The fixture is float64 and this is the double build, so the
  * only differences are summation orders (~1e-15 relative per op, a dozen ops
@@ -21,6 +29,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "../chapters/03-gan-images/dcgan.h"
 #include "catch_fail.h"
@@ -64,7 +73,7 @@ static void fixture_like_init(ParamSet *ps, Rng *r) {
 /* A TINY G and D, seeded with `seed` and fixture_like_init'ed in that
  * order; *r goes on from there. */
 static void fixture_like_pair(uint64_t seed, Rng *r, DcganG **g, DcganD **d) {
-    rng_seed(r, seed);
+    rng_stream(r, seed, "test/fixture-like init");
     *g = dcgan_g_new(TINY);
     *d = dcgan_d_new(TINY);
     fixture_like_init((*g)->ps, r);
@@ -153,7 +162,7 @@ Test(gan_images, outputs_losses_and_every_gradient_match_pytorch) {
 
 Test(gan_images, generator_checkpoint_round_trip_is_exact) {
     Rng r;
-    rng_seed(&r, 7);
+    rng_stream(&r, 7, "test/checkpoint");
     DcganConfig cfg = {.zdim = 5, .c1 = 3, .c2 = 2, .d1 = 1, .d2 = 1};
     DcganG *g = dcgan_g_new(cfg);
     dcgan_g_init(g, &r);
@@ -196,28 +205,23 @@ Test(gan_images, a_checkpoint_of_another_model_is_refused_by_its_meta_line) {
 
 /* ---- the training step -------------------------------------------------------------- */
 
+/* The fixture's sizes, batch 4, the reference optimizer settings. */
 static DcganTrainer *tiny_trainer(uint64_t seed) {
-    Rng r;
-    rng_seed(&r, seed);
-    DcganG *g = dcgan_g_new(TINY);
-    DcganD *d = dcgan_d_new(TINY);
-    dcgan_g_init(g, &r);
-    dcgan_d_init(d, &r);
-    return dcgan_trainer_new(g, d, 4);
+    DcganConfig cfg = dcgan_config_default();
+    cfg.zdim = TINY.zdim, cfg.c1 = TINY.c1, cfg.c2 = TINY.c2, cfg.d1 = TINY.d1, cfg.d2 = TINY.d2, cfg.batch = 4;
+    return dcgan_trainer_new(&cfg, seed);
 }
 
 Test(gan_images, training_steps_are_deterministic_and_allocate_nothing_after_the_first) {
     DcganTrainer *a = tiny_trainer(3), *b = tiny_trainer(3);
     real x[4 * DCGAN_PIX];
-    Rng rx, ra, rb;
-    rng_seed(&rx, 9);
-    rng_seed(&ra, 10);
-    rng_seed(&rb, 10);
+    Rng rx;
+    rng_stream(&rx, 9, "test/pixels");
     rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
     long after_first = 0;
     for (int t = 0; t < 4; t++) {
-        DcganStats sa = dcgan_step(a, x, &ra);
-        DcganStats sb = dcgan_step(b, x, &rb);
+        DcganStepStats sa = dcgan_trainer_step(a, x);
+        DcganStepStats sb = dcgan_trainer_step(b, x);
         cr_assert(sa.loss_d == sb.loss_d && sa.loss_g == sb.loss_g, "step %d: losses differ between equal runs", t);
         cr_assert(sa.loss_d > 0 && sa.d_real > 0 && sa.d_real < 1 && sa.d_fake > 0 && sa.d_fake < 1,
                   "step %d: L_D %g, D(x) %g, D(G(z)) %g out of range", t, sa.loss_d, sa.d_real, sa.d_fake);
@@ -236,12 +240,11 @@ Test(gan_images, d_step_moves_only_d_and_g_step_moves_only_g) {
      * and the result of the whole step must equal D-then-G done separately. */
     DcganTrainer *a = tiny_trainer(4), *b = tiny_trainer(4);
     real x[4 * DCGAN_PIX];
-    Rng rx, ra, rb;
-    rng_seed(&rx, 1);
+    Rng rx;
+    rng_stream(&rx, 1, "test/pixels");
     rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
-    rng_seed(&ra, 2);
-    rng_seed(&rb, 2);
-    dcgan_step(a, x, &ra);
+    Rng rb = b->noise; /* the noise a's step draws */
+    dcgan_trainer_step(a, x);
 
     /* by hand, on b */
     real *g0 = xmalloc((size_t)b->g->ps->size * sizeof(real));
@@ -271,6 +274,160 @@ Test(gan_images, d_step_moves_only_d_and_g_step_moves_only_g) {
               "G after the step differs from G after L_G through the updated D");
     xfree(g0);
     tape_free(T);
+    dcgan_trainer_free(a);
+    dcgan_trainer_free(b);
+}
+
+Test(gan_images, eval_changes_no_parameter_and_a_d_only_step_moves_only_d) {
+    DcganTrainer *t = tiny_trainer(5);
+    real x[4 * DCGAN_PIX];
+    Rng rx;
+    rng_stream(&rx, 5, "test/pixels");
+    rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
+    const size_t gb = (size_t)t->g->ps->size * sizeof(real), db = (size_t)t->d->ps->size * sizeof(real);
+    real *g0 = xmalloc(gb), *d0 = xmalloc(db);
+    memcpy(g0, t->g->ps->data, gb);
+    memcpy(d0, t->d->ps->data, db);
+    DcganEvalStats e = dcgan_trainer_eval(t, x, 4);
+    cr_assert(memcmp(g0, t->g->ps->data, gb) == 0 && memcmp(d0, t->d->ps->data, db) == 0, "eval changed a parameter");
+    cr_assert(e.d_real > 0 && e.d_real < 1 && e.d_fake > 0 && e.d_fake < 1 && e.grad_g > 0 && e.grad_g_sat > 0,
+              "eval: D(x) %g, D(G(z)) %g, gradient norms %g, %g", e.d_real, e.d_fake, e.grad_g, e.grad_g_sat);
+    DcganStepStats st = dcgan_trainer_step_d(t, x);
+    cr_assert(memcmp(g0, t->g->ps->data, gb) == 0, "a D-only step changed G");
+    cr_assert(memcmp(d0, t->d->ps->data, db) != 0, "a D-only step left D unchanged");
+    cr_assert(isnan(st.loss_g) && st.loss_d > 0, "D-only step: L_G %g (want NaN), L_D %g", st.loss_g, st.loss_d);
+    xfree(g0);
+    xfree(d0);
+    dcgan_trainer_free(t);
+}
+
+Test(gan_images, a_pass_shows_each_image_once_per_epoch_then_reshuffles) {
+    enum { N = 10, B = 4 }; /* 2 batches per epoch; images 8 and 9 of each order are skipped */
+    unsigned char pixels[N * DCGAN_PIX];
+    for (int i = 0; i < N; i++) memset(pixels + i * DCGAN_PIX, 20 * i, DCGAN_PIX); /* image i: bytes 20 i */
+    DcganPass *p = dcgan_pass_new(pixels, N, B, 3);
+    real x[B * DCGAN_PIX];
+    int order[3][2 * B];
+    for (int e = 0; e < 3; e++) {
+        int seen[N] = {0};
+        for (int b = 0; b < 2; b++) {
+            dcgan_pass_next(p, x);
+            for (int i = 0; i < B; i++) {
+                int id = (int)lround(((double)x[i * DCGAN_PIX] + 1) * 127.5 / 20);
+                cr_assert(id >= 0 && id < N && !seen[id], "epoch %d: image %d twice or out of range", e, id);
+                seen[id] = 1;
+                order[e][b * B + i] = id;
+            }
+        }
+    }
+    cr_assert(memcmp(order[0], order[1], sizeof order[0]) || memcmp(order[1], order[2], sizeof order[1]),
+              "three epochs in the same order: no reshuffle");
+    dcgan_pass_free(p);
+    EXPECT_FAIL(dcgan_pass_new(pixels, 3, B, 3), EXIT_DATA, "3 images cannot fill a batch of 4");
+}
+
+/* ---- a data set too small for what the chapter reads (issue 14) ------------------------ */
+
+/* A gzip IDX pair train-{images-idx3,labels-idx1}-ubyte.gz of n images of
+ * side x side pixels in dir. */
+static void write_idx_set(const char *dir, int n, int side) {
+    char path[512];
+    make_dirs(dir);
+    const long npix = (long)n * side * side;
+    unsigned char *b = xcalloc((size_t)npix + 16, 1);
+    const unsigned hdr[4] = {0x803, (unsigned)n, (unsigned)side, (unsigned)side};
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 4; j++) b[4 * k + j] = (unsigned char)(hdr[k] >> (24 - 8 * j));
+    for (long i = 0; i < npix; i++) b[16 + i] = (unsigned char)(i * 7);
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
+    gzFile f = gzopen(path, "wb");
+    cr_assert(f && gzwrite(f, b, (unsigned)(npix + 16)) == (int)(npix + 16) && gzclose(f) == Z_OK, "cannot write %s",
+              path);
+    const unsigned lh[2] = {0x801, (unsigned)n};
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 4; j++) b[4 * k + j] = (unsigned char)(lh[k] >> (24 - 8 * j));
+    for (int i = 0; i < n; i++) b[8 + i] = (unsigned char)(i % 10);
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
+    f = gzopen(path, "wb");
+    cr_assert(f && gzwrite(f, b, (unsigned)(n + 8)) == n + 8 && gzclose(f) == Z_OK, "cannot write %s", path);
+    xfree(b);
+}
+
+Test(gan_images, a_valid_but_small_fashion_set_is_refused_with_the_counts_and_what_to_pass) {
+    const char *why = "32 + 1,000 for the article's schedule", *hint = "pass --quick or --data DIR";
+    write_idx_set("build/test-tmp/gan-images-1", 1, 28);
+    write_idx_set("build/test-tmp/gan-images-600", 600, 28);
+    EXPECT_FAIL(dcgan_images_load("build/test-tmp/gan-images-1", 512, "--quick trains on 512", hint), EXIT_DATA,
+                "needs 512 training images", "the files hold 1", "--quick trains on 512", "--data DIR");
+    EXPECT_FAIL(dcgan_images_load("build/test-tmp/gan-images-600", 1032, why, hint), EXIT_DATA,
+                "needs 1032 training images", "the files hold 600", why, "pass --quick");
+    ImageSet *s = dcgan_images_load("build/test-tmp/gan-images-600", 512, "--quick", hint);
+    cr_assert_eq(s->n, 600, "600 images written, %d loaded", s->n);
+    imageset_free(s);
+    write_idx_set("build/test-tmp/gan-images-14", 2000, 14);
+    EXPECT_FAIL(dcgan_images_load("build/test-tmp/gan-images-14", 512, "--quick", hint), EXIT_DATA,
+                "images are 14x14, the model needs 28x28");
+}
+
+Test(gan_images, the_forward_passes_read_each_layers_stride_and_padding) {
+    /* ConvT: out = (H - 1) s - 2p + k. With deconv2's padding 2, not 1, the
+     * image is 26 wide, not 28: the field, not a constant, decides. */
+    DcganG *g = dcgan_g_new(TINY);
+    Tape *T = tape_new();
+    Tensor *z = tape_input(T, 2, SHAPE(1, TINY.zdim), 0);
+    cr_assert_eq(dcgan_generate(T, g, z)->shape[3], 28, "the reference G does not make 28x28 images");
+    g->deconv2.pad = 2;
+    Tensor *img = dcgan_generate(T, g, z);
+    cr_assert_eq(img->shape[3], 26, "deconv2 with pad 2 gives width %d, want (14 - 1) 2 - 4 + 4 = 26", img->shape[3]);
+    DcganD *d = dcgan_d_new(TINY);
+    d->conv2.stride = 1; /* 14x14 stays 14x14: D's flatten to d2 * 49 must refuse it */
+    Tensor *x = tape_input(T, 4, SHAPE(1, 1, 28, 28), 0);
+    CATCH_FAIL(dcgan_discriminate(T, d, x));
+    cr_assert(caught_failed, "D with conv2 stride 1 ran: the forward ignored the stride field");
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+}
+
+Test(gan_images, a_run_split_into_two_train_calls_equals_the_steps_taken_one_by_one) {
+    /* dcgan_train's log rows (one per iteration when the run is short) are
+     * the step stats, its snapshots are G's samples at the chosen steps, and
+     * stopping half-way changes nothing. */
+    enum { NIMG = 12, STEPS = 6, NFIX = 2 };
+    unsigned char pixels[NIMG * DCGAN_PIX];
+    Rng r;
+    rng_stream(&r, 1, "test/pixels");
+    for (int i = 0; i < NIMG * DCGAN_PIX; i++) pixels[i] = (unsigned char)rng_int(&r, 256);
+    real zfix[NFIX * 8];
+    rng_fill_normal(&r, zfix, NFIX * TINY.zdim, 0, 1);
+    const double at[3] = {0, 0.5, 1};
+    DcganTrainer *a = tiny_trainer(6), *b = tiny_trainer(6);
+    DcganPass *pa = dcgan_pass_new(pixels, NIMG, 4, 6), *pb = dcgan_pass_new(pixels, NIMG, 4, 6);
+    DcganHistory *h = dcgan_history_new(STEPS, 3, at, zfix, NFIX, TINY.zdim);
+    dcgan_train(a, pa, h, STEPS / 2, NULL);
+    dcgan_train(a, pa, h, STEPS, NULL);
+    cr_assert(h->log_every == 1 && h->n_logs == STEPS, "log: every %d, %d rows", h->log_every, h->n_logs);
+    real x[4 * DCGAN_PIX], snap[NFIX * DCGAN_PIX];
+    Tape *T = tape_new();
+    for (int s = 0; s < STEPS; s++) {
+        if (s == 0 || s == STEPS / 2) {
+            dcgan_sample(T, b->g, zfix, NFIX, snap);
+            cr_assert(memcmp(snap, h->snaps + (long)(s ? 1 : 0) * NFIX * DCGAN_PIX, sizeof snap) == 0,
+                      "snapshot at step %d differs from G's samples then", s);
+        }
+        dcgan_pass_next(pb, x);
+        DcganStepStats st = dcgan_trainer_step(b, x);
+        const double *row = h->log + s * 5;
+        cr_assert(row[0] == s + 1 && row[1] == st.loss_d && row[2] == st.loss_g && row[3] == st.d_real &&
+                      row[4] == st.d_fake,
+                  "log row %d: step %g, L_D %.17g (want %.17g)", s, row[0], row[1], st.loss_d);
+    }
+    dcgan_sample(T, b->g, zfix, NFIX, snap);
+    cr_assert(memcmp(snap, h->snaps + 2L * NFIX * DCGAN_PIX, sizeof snap) == 0, "the last snapshot differs");
+    tape_free(T);
+    dcgan_history_free(h);
+    dcgan_pass_free(pa);
+    dcgan_pass_free(pb);
     dcgan_trainer_free(a);
     dcgan_trainer_free(b);
 }

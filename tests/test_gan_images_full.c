@@ -138,9 +138,11 @@ static void expect_grad_samples(const Fixture *f, const ParamSet *ps, const char
 Test(gan_images_full, real_size_model_matches_pytorch_outputs_losses_and_gradients) {
     Fixture *f = fixture_load(FIXTURE_DIR "/gan_images_full.txt");
     Formula F = formula_from(f);
-    DcganConfig cfg = dcgan_reference();
-    cr_assert(cfg.zdim == 100 && cfg.c1 == 128 && cfg.c2 == 64 && cfg.d1 == 32 && cfg.d2 == 64,
-              "dcgan_reference() is not DESIGN.md's Z 100, c1 128, c2 64, d1 32, d2 64");
+    DcganConfig cfg = dcgan_config_default();
+    cr_assert(cfg.zdim == 100 && cfg.c1 == 128 && cfg.c2 == 64 && cfg.d1 == 32 && cfg.d2 == 64 && cfg.batch == 64 &&
+                  cfg.lr == 2e-4 && cfg.beta1 == 0.5 && cfg.beta2 == 0.999 && cfg.eps == 1e-8,
+              "dcgan_config_default() is not DESIGN.md's Z 100, c1 128, c2 64, d1 32, d2 64, batch 64, "
+              "Adam 2e-4 (0.5, 0.999) 1e-8");
     DcganG *g = dcgan_g_new(cfg);
     DcganD *d = dcgan_d_new(cfg);
     cr_assert_eq(g->ps->n + d->ps->n, 12, "the model has %d parameter tensors, PyTorch 12", g->ps->n + d->ps->n);

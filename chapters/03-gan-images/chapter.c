@@ -8,9 +8,8 @@
  * generator that loads back bit for bit.
  * Leaves out: batch normalisation, evaluation metrics such as FID (they need
  * a trained classifier), conditional generation.
- * Run: make run-03 (6.7 minutes measured on an idle 2-core machine: 9,370
- * iterations at 42 ms each), build/bin/03 --quick
- * (seconds), build/bin/03 --step to go cell by cell.
+ * Run: make run-03 (minutes; its timing.tsv says how long on this machine),
+ * build/bin/03 --quick (seconds), build/bin/03 --step to go cell by cell.
  *
  * Dimension key: N = batch (64), Z = latent width (100), PIX = 784 pixels of
  * a 28x28 image, GRID = 8 (an 8x8 grid of images).
@@ -23,6 +22,7 @@
 
 #include "data.h"
 #include "dcgan.h"
+#include "image.h"
 #include "notebook.h"
 #include "rng.h"
 #include "tensor.h"
@@ -31,77 +31,111 @@
 /*md
 # A GAN on images: the article's project, corrected
 
-The article ends with a project: a GAN, in Keras, that "generates handwritten
+The article ends with a project (its section 5): Keras code
+[用于生成手写数字图像]{lang=zh}, "for generating images of handwritten
 digits". Its code does not run. This chapter lists what is wrong with it,
 fixes each fault, and trains the corrected model, a small DCGAN (Radford,
-Metz and Chintala, 2015), on Fashion-MNIST: 28×28 grey images of clothing,
-a harder and more interesting set than digits, with the same format.
-Everything runs on the library of chapter 1, with its two new ops,
+Metz and Chintala, ICLR 2016), on Fashion-MNIST: 28×28 grey images of
+clothing, a harder and more interesting set than digits, with the same
+format. Everything runs on the library of chapter 1, with its two new ops,
 `conv2d` and `conv_transpose2d`.
 */
 
-enum { N = 64, GRID = 8, NSNAP = 6 };
+enum { GRID = 8, NSNAP = 6 };
 #ifndef CH3_EPOCHS
 #define CH3_EPOCHS 10 /* the full run's length; a shorter trial build: -DCH3_EPOCHS=2 */
 #endif
 
-/* Chapter state, shared by the cells in order. */
-static ImageSet *train;          /* the training images, [n, 784] bytes */
-static int n_train;              /* how many of them we use (all, or a few hundred with --quick) */
-static DcganTrainer *tr;         /* G, D, their optimizers and tapes */
-static real zfix[GRID * GRID * 100]; /* [64, Z] the fixed noise batch the sample grids are drawn from */
+/* The chapter's state, shared by the cells in order; teardown frees it. */
+typedef struct {
+    ImageSet *train;         /* the training images, [n, 784] bytes */
+    int n_train;             /* how many of them we use (all, or 512 with --quick) */
+    DcganTrainer *tr;        /* G, D, their optimizers, tapes and streams */
+    DcganPass *pass;         /* the shuffled pass over train */
+    DcganHistory *hist;      /* the training log and the snapshots */
+    real zfix[GRID * GRID * 100]; /* [64, Z] the fixed noise batch the sample grids are drawn from */
+} Ch3;
+static Ch3 ch3;
 
-/* Pixels: byte 0..255 -> [-1, 1], the range of G's tanh output. */
-static void to_pixels(real *dst, const unsigned char *src, long n) {
-    for (long i = 0; i < n; i++) dst[i] = (real)(src[i] / 127.5 - 1.0);
+static void teardown(void) {
+    dcgan_history_free(ch3.hist);
+    dcgan_pass_free(ch3.pass);
+    dcgan_trainer_free(ch3.tr);
+    if (ch3.train) imageset_free(ch3.train);
 }
 
-/* One 8x8 grid of 28x28 images as a gnuplot matrix block: 242 x 242 values,
- * tiles separated by 2 pixels of value 1 (white). imgs [64, 784] in [-1, 1]. */
-enum { GAP = 2, SIDE = GRID * DCGAN_IMG + (GRID + 1) * GAP };
-static void write_grid(FILE *f, const real *imgs) {
-    for (int y = 0; y < SIDE; y++) {
-        int ty = (y - GAP) / (DCGAN_IMG + GAP), py = (y - GAP) % (DCGAN_IMG + GAP);
-        for (int x = 0; x < SIDE; x++) {
-            int tx = (x - GAP) / (DCGAN_IMG + GAP), px = (x - GAP) % (DCGAN_IMG + GAP);
-            double v = 1;
-            if (y >= GAP && x >= GAP && py < DCGAN_IMG && px < DCGAN_IMG)
-                v = imgs[(long)(ty * GRID + tx) * DCGAN_PIX + py * DCGAN_IMG + px];
-            fprintf(f, "%s%.3f", x ? "\t" : "", v);
-        }
-        fprintf(f, "\n");
-    }
-    fprintf(f, "\n\n"); /* two blank lines: the next block is gnuplot's next index */
+/* The training images, loaded once, checked against what the cells read:
+ * the article's schedule reads images 0 .. 32 + 1,000 (--quick: 32 + 200),
+ * training a full pass (--quick: the first 512). */
+static const ImageSet *train_set(void) {
+    if (!ch3.train)
+        ch3.train = nb_quick() ? dcgan_images_load(nb_data(), 512, "--quick trains on the first 512",
+                                                   "pass --data DIR with the full Fashion-MNIST set (60,000 images)")
+                               : dcgan_images_load(nb_data(), 32 + 1000, "32 + 1,000 for the article's schedule",
+                                                   "pass --quick (it needs 512) or --data DIR with the full "
+                                                   "Fashion-MNIST set (60,000 images)");
+    return ch3.train;
+}
+
+/* 64 random images of the n_train used, from the named stream, as one
+ * 8x8 grid block of f. */
+static void write_random_grid(FILE *f, const char *stream) {
+    Rng r;
+    rng_stream(&r, nb_seed(), stream);
+    real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
+    for (int i = 0; i < GRID * GRID; i++)
+        pixels_to_real(grid + (long)i * DCGAN_PIX, ch3.train->pixels + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
+                       DCGAN_PIX, -1, 1);
+    dcgan_grid_write(f, grid, GRID, GRID);
+    xfree(grid);
 }
 
 /*md
 ## 1. The article's code, and what is broken
 
-Here is the article's code (abridged as in the errata appendix; Python with
-Keras):
+Here is the article's model, as it prints it (Python with Keras; its
+section 5):
 
 ```python
-generator = Sequential()
-generator.add(Dense(1024, input_dim=100, activation='relu'))
-generator.add(Conv2DTranspose(1, (4, 4), strides=(2, 2), padding='same',
-                              activation='tanh'))
-discriminator = Sequential()
-discriminator.add(Conv2D(32, (3, 3), strides=(2, 2), padding='same',
-                         input_shape=(28, 28, 1)))
-discriminator.add(LeakyReLU(0.2))
-discriminator.add(Conv2D(64, (3, 3), strides=(2, 2), padding='same'))
-discriminator.add(LeakyReLU(0.2))
-discriminator.add(Flatten())
-discriminator.add(Dense(1, activation='sigmoid'))
-discriminator.compile(loss='binary_crossentropy', optimizer='adam')
-for epoch in range(epochs):
+# 生成器模型
+def build_generator():
+    model = Sequential()
+    model.add(Dense(128, input_shape=(100,), activation='relu'))
+    model.add(Dense(256, activation='relu'))
+    model.add(Dense(512, activation='relu'))
+    model.add(Dense(1024, activation='relu'))
+    model.add(Conv2DTranspose(1, kernel_size=(4, 4), strides=(2, 2), padding='same', activation='tanh'))
+    return model
+
+# 判别器模型
+def build_discriminator():
+    model = Sequential()
+    model.add(Conv2D(32, kernel_size=(3, 3), strides=(2, 2), padding='same', input_shape=(28, 28, 1), activation='relu'))
+    model.add(Conv2D(64, kernel_size=(3, 3), strides=(2, 2), padding='same', activation='relu'))
+    model.add(Flatten())
+    model.add(Dense(1, activation='sigmoid'))
+    return model
+```
+
+and, after `gan_model = build_gan(generator, discriminator)` (a
+`Sequential` of the two), its compilation and training loop:
+
+```python
+# 编译模型
+discriminator.compile(optimizer=tf.keras.optimizers.Adam(0.0001), loss='binary_crossentropy')
+gan_model.compile(optimizer=tf.keras.optimizers.Adam(0.0001), loss='binary_crossentropy')
+
+# 训练模型
+for epoch in range(100):
     for _ in range(1000):
-        noise = np.random.normal(0, 1, (32, 100))
-        fake_images = generator.predict(noise)
+        noise = np.random.normal(size=(32, 100))
+        generated_images = generator.predict(noise)
         real_images = x_train[:32]
-        discriminator.train_on_batch(real_images, np.ones((32, 1)))
-        discriminator.train_on_batch(fake_images, np.zeros((32, 1)))
-    gan.train_on_batch(noise, np.ones((32, 1)))
+        combined_images = np.concatenate([real_images, generated_images], axis=0)
+        labels = np.concatenate([np.ones((32, 1)), np.zeros((32, 1))], axis=0)
+        discriminator.train_on_batch(combined_images, labels)
+    noise = np.random.normal(size=(32, 100))
+    gan_model.train_on_batch(noise, np.ones((32, 1)))
 ```
 
 What is broken, each with its fix:
@@ -117,21 +151,31 @@ What is broken, each with its fix:
    dense layer of 128·7·7 = 6,272 units, reshaped to 128 maps of 7×7, then two
    transposed convolutions, 7 → 14 → 28.
 3. **`np` and `x_train` are never defined** (no `import numpy as np`, no data
-   loading). *Fix:* load the data set and scale its pixels to [−1, 1], the
-   range of G's tanh (section 2).
+   loading), and MNIST as Keras loads it has no channel axis, (60000, 28, 28),
+   while D declares `input_shape=(28, 28, 1)`. *Fix:* load the data set and
+   scale its pixels to $[-1, 1]$, the range of G's tanh (section 2); our
+   tensors carry the channel axis, $[N, 1, 28, 28]$.
 4. **1,000 discriminator steps per generator step, always on the same 32
    images `x_train[:32]`.** D trains against a generator that never moves,
-   on 32 real images it sees 2,000 times in a row; the measurement below shows
-   what that does. *Fix:* one D step, then one G step, each on a fresh batch
-   of a shuffled pass over all 60,000 images.
+   on 32 real images it sees 1,000 times in a row, and over `range(100)` the
+   generator takes 100 steps in all. The measurement below shows what that
+   does. *Fix:* one D step, then one G step, each on a fresh batch of a
+   shuffled pass over all 60,000 images.
 5. **A sigmoid output trained with `binary_crossentropy` on probabilities.**
    Computed from $p = \sigma(\ell)$, the loss $-\log(1 - p)$ is $\log 0 = \infty$
-   as soon as $p$ rounds to 1 (for $\ell > 16.6$ in float). Keras guards the
-   probability form by clipping $p$ to $[10^{-7}, 1 - 10^{-7}]$, which caps
-   the loss near 16 nats and zeroes its gradient beyond the clip (recent
-   versions quietly recover the logit from the sigmoid instead). *Fix:* D
-   outputs the logit $\ell$ and the loss is computed from it in the stable
-   form $\max(\ell, 0) - y\ell + \log(1 + e^{-|\ell|})$, exact for every $\ell$.
+   as soon as $p$ rounds to 1 (for $\ell > 24 \ln 2 \approx 16.6$ in float).
+   Keras guards the probability form by clipping $p$ to
+   $[10^{-7}, 1 - 10^{-7}]$, which caps the loss at
+   $-\log 10^{-7} \approx 16.1$ nats and zeroes its gradient beyond the clip
+   (recent versions quietly recover the logit from the sigmoid instead).
+   *Fix:* D outputs the logit $\ell$ and the loss is computed from it in the
+   stable form $\max(\ell, 0) - y\ell + \log(1 + e^{-|\ell|})$, exact for
+   every $\ell$.
+6. **D is never frozen inside `gan_model`.** `discriminator` is a trainable
+   part of `gan_model`, so `gan_model.train_on_batch(noise, np.ones((32, 1)))`
+   updates D too, towards calling G's fakes real: each generator step also
+   trains D on flipped labels. *Fix:* G's step applies its update to G's
+   parameters only (`dcgan_trainer_step` in `dcgan.c`).
 
 The code below checks faults 1, 2 and 5 with this course's library, then
 measures fault 4.
@@ -190,130 +234,74 @@ static void cell_article(void) {
 
 We run the article's inner loop as written: 1,000 discriminator steps
 against a generator that does not move, the real batch always the same 32
-images (with D's logit and the stable loss, so only the schedule is the
-article's). Then three questions, answered in the table below.
+images (with D's logit and the stable loss, and the course's D and Adam
+settings, so only the schedule is the article's; our $L_D$ sums the real and
+the fake term, twice the article's mean over its combined batch of 64, a
+scale Adam does not see). Then three questions, answered in the table
+below; the figures quoted are this seed's run.
 
-- *Does D win?* Look at $D(G(z))$: it falls from 1/2 to about $10^{-4}$, and
-  $L_D$ to about $10^{-4}$ nats. D is certain.
-- *Has it memorised its 32 images?* Not at this point: it also calls 1,000
-  other training images real, because an untrained G's noise is easy to tell
-  from any garment. Memorising would start to matter once G's samples look
-  like clothing: a D that has only ever seen 32 real images can only steer G
-  toward those 32.
+- *Does D win?* Look at $D(G(z))$: it falls from
+  {{article schedule D(G(z)) before:.2f}} to
+  {{article schedule D(G(z)):.1e}}, and $L_D$ to
+  {{article schedule L_D:.1e}} nats. D is certain.
+- *Has it memorised its 32 images?* Not at this point: it calls the 1,000
+  other training images just as real ($D(x)$ of
+  {{article schedule D(x) on other real images:.4f}} on them against
+  {{article schedule D(x) on its 32 images:.4f}} on its own 32), because an
+  untrained G's noise is easy to tell from any garment. Memorising would
+  start to matter once G's samples look like clothing: a D that has only
+  ever seen 32 real images can only steer G toward those 32.
 - *What does G get from such a D?* With the non-saturating $L_G$, a gradient
-  about 100 times larger than at the start, aimed at a D that has moved
-  1,000 steps since G last moved, and one such step for every 1,001 of D's.
-  With the saturating $L_G = \log(1 - D(G(z)))$, the article's "maximise D's
-  loss", about 150 times *smaller*: the vanishing gradient of chapter 2.
+  {{article schedule non-saturating gradient growth:.0f}} times larger than
+  at the start, aimed at a D that has moved 1,000 steps since G last moved,
+  and one such step for every 1,000 of D's. With the saturating
+  $L_G = \log(1 - D(G(z)))$, what the article's
+  [最大化判别器的损失]{lang=zh} ("maximise the discriminator's loss", its
+  section 3) amounts to for G, a gradient
+  {{article schedule saturating gradient shrink:.0f}} times *smaller* than
+  at the start: the vanishing gradient of chapter 2.
 
 Either way, almost all of the compute goes into a D that is already certain.
 The fix alternates: one D step, one G step, so neither gets far ahead.
 */
-static double mean_sigmoid_of(const Tensor *l) {
-    double s = 0;
-    for (long i = 0; i < l->size; i++) s += 1.0 / (1.0 + exp(-(double)l->data[i]));
-    return s / (double)l->size;
-}
-
-/* D's mean verdict sigmoid(D(x)) on n images x [n, 784], in batches of 100. */
-static double verdict(Tape *T, const DcganD *d, const real *x, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i += 100) {
-        int b = n - i < 100 ? n - i : 100;
-        tape_reset(T);
-        Tensor *xt = tape_input(T, 4, SHAPE(b, 1, 28, 28), 0);
-        memcpy(xt->data, x + (long)i * DCGAN_PIX, (size_t)b * DCGAN_PIX * sizeof(real));
-        s += mean_sigmoid_of(dcgan_discriminate(T, d, xt)) * b;
-    }
-    return s / n;
-}
-
-/* |dL/dtheta_G| for one batch of 32 fakes, for the non-saturating L_G and
- * (into *sat) the saturating one, mean log(1 - sigmoid(l)); and D's mean
- * verdict on the fakes. */
-static double grad_norm_g(const DcganG *g) {
-    double s = 0;
-    for (long i = 0; i < g->ps->size; i++) s += (double)g->ps->grad[i] * g->ps->grad[i];
-    return sqrt(s);
-}
-
-static double g_grad_norm(Tape *T, const DcganG *g, const DcganD *d, Rng *r, double *d_fake, double *sat) {
-    tape_reset(T);
-    Tensor *z = tape_input(T, 2, SHAPE(32, g->cfg.zdim), 0);
-    rng_fill_normal(r, z->data, z->size, 0, 1);
-    Tensor *lf = dcgan_discriminate(T, d, dcgan_generate(T, g, z));
-    *d_fake = mean_sigmoid_of(lf);
-    Tensor *zeros = tape_input(T, 2, SHAPE(32, 1), 0);
-    Tensor *loss_sat = t_neg(T, t_bce_with_logits(T, lf, zeros)); /* mean log(1 - sigmoid(l)) */
-    params_zero_grad(g->ps);
-    backward(T, loss_sat);
-    *sat = grad_norm_g(g);
-    Tensor *loss = dcgan_loss_g(T, lf);
-    params_zero_grad(g->ps);
-    backward(T, loss);
-    return grad_norm_g(g);
-}
-
 static void cell_article_schedule(void) {
-    ImageSet *s = fashion_load(nb_data(), "train");
+    const ImageSet *s = train_set();
     const int steps = nb_quick() ? 20 : 1000, held = nb_quick() ? 200 : 1000;
-    Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 4);
-    DcganConfig cfg = dcgan_reference();
-    DcganG *g = dcgan_g_new(cfg);
-    DcganD *d = dcgan_d_new(cfg);
-    dcgan_g_init(g, &r);
-    dcgan_d_init(d, &r);
-    Optimizer *opt = adam_new(d->ps, 2e-4, 0.5, 0.999, 1e-8);
-    real *x32 = xmalloc(32 * DCGAN_PIX * sizeof(real));            /* [32, 784] x_train[:32] */
-    real *other = xmalloc((size_t)held * DCGAN_PIX * sizeof(real)); /* [held, 784] images 32.. */
-    to_pixels(x32, s->pixels, 32L * DCGAN_PIX);
-    to_pixels(other, s->pixels + 32L * DCGAN_PIX, (long)held * DCGAN_PIX);
-    Tape *T = tape_new(), *TG = tape_new();
-    double df0, sat0, gn0 = g_grad_norm(TG, g, d, &r, &df0, &sat0);
-    double dx0 = verdict(T, d, x32, 32), do0 = verdict(T, d, other, held);
+    DcganConfig cfg = dcgan_config_default();
+    cfg.batch = 32; /* x_train[:32] */
+    DcganTrainer *t = dcgan_trainer_new(&cfg, nb_seed());
+    real *x = xmalloc((size_t)(32 + held) * DCGAN_PIX * sizeof(real)); /* [32 + held, 784] */
+    pixels_to_real(x, s->pixels, (long)(32 + held) * DCGAN_PIX, -1, 1);
+    const real *other = x + 32L * DCGAN_PIX; /* images 32 .. 32 + held - 1 */
+    DcganEvalStats e0 = dcgan_trainer_eval(t, x, 32), o0 = dcgan_trainer_eval(t, other, held);
     Progress p;
     progress_start(&p, "D steps on x_train[:32]", steps);
-    double ld = 0;
+    DcganStepStats st = {0};
     for (int k = 1; k <= steps; k++) {
-        tape_reset(TG);
-        Tensor *z = tape_input(TG, 2, SHAPE(32, cfg.zdim), 0); /* fresh noise, a fixed G */
-        rng_fill_normal(&r, z->data, z->size, 0, 1);
-        Tensor *fake = dcgan_generate(TG, g, z);
-        tape_reset(T);
-        Tensor *xr = tape_input(T, 4, SHAPE(32, 1, 28, 28), 0), *xf = tape_input(T, 4, SHAPE(32, 1, 28, 28), 0);
-        memcpy(xr->data, x32, 32 * DCGAN_PIX * sizeof(real));
-        memcpy(xf->data, fake->data, 32 * DCGAN_PIX * sizeof(real));
-        Tensor *loss = dcgan_loss_d(T, dcgan_discriminate(T, d, xr), dcgan_discriminate(T, d, xf));
-        params_zero_grad(d->ps);
-        backward(T, loss);
-        optim_step(opt);
-        ld = loss->data[0];
-        progress_update(&p, k, ld);
+        st = dcgan_trainer_step_d(t, x); /* fresh noise, a fixed G, always the same 32 images */
+        progress_update(&p, k, st.loss_d);
     }
     progress_end(&p);
-    double df1, sat1, gn1 = g_grad_norm(TG, g, d, &r, &df1, &sat1);
-    double dx1 = verdict(T, d, x32, 32), do1 = verdict(T, d, other, held);
-    nb_printf("after %d D steps (L_D = %.4g nats):\n", steps, ld);
+    DcganEvalStats e1 = dcgan_trainer_eval(t, x, 32), o1 = dcgan_trainer_eval(t, other, held);
+    nb_printf("after %d D steps (L_D = %.4g nats):\n", steps, st.loss_d);
     nb_printf("  %-44s %10s %10s\n", "", "before", "after");
-    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(x) on the 32 images x_train[:32]", dx0, dx1);
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(x) on the 32 images x_train[:32]", e0.d_real, e1.d_real);
     char other_label[64];
     snprintf(other_label, sizeof other_label, "mean D(x) on %d other training images", held);
-    nb_printf("  %-44s %10.4f %10.4f\n", other_label, do0, do1);
-    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(G(z)) on fresh fakes", df0, df1);
-    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (non-saturating L_G)", gn0, gn1);
-    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (saturating L_G)", sat0, sat1);
-    nb_metric("article schedule: D(x) on its 32 images", dx1, "");
-    nb_metric("article schedule: D(x) on other real images", do1, "");
-    nb_metric("article schedule: D(G(z))", df1, "");
-    tape_free(T);
-    tape_free(TG);
-    xfree(x32);
-    xfree(other);
-    optim_free(opt);
-    dcgan_g_free(g);
-    dcgan_d_free(d);
-    imageset_free(s);
+    nb_printf("  %-44s %10.4f %10.4f\n", other_label, o0.d_real, o1.d_real);
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(G(z)) on fresh fakes", e0.d_fake, e1.d_fake);
+    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (non-saturating L_G)", e0.grad_g, e1.grad_g);
+    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (saturating L_G)", e0.grad_g_sat, e1.grad_g_sat);
+    nb_value("article schedule D steps", steps, "");
+    nb_value("article schedule L_D", st.loss_d, "nats");
+    nb_value("article schedule D(G(z)) before", e0.d_fake, "");
+    nb_metric("article schedule D(x) on its 32 images", e1.d_real, "");
+    nb_metric("article schedule D(x) on other real images", o1.d_real, "");
+    nb_metric("article schedule D(G(z))", e1.d_fake, "");
+    nb_value("article schedule non-saturating gradient growth", e1.grad_g / e0.grad_g, "");
+    nb_value("article schedule saturating gradient shrink", e0.grad_g_sat / e1.grad_g_sat, "");
+    xfree(x);
+    dcgan_trainer_free(t);
 }
 
 /*md
@@ -325,33 +313,26 @@ MNIST. `fashion_load` reads them from Debian's `dataset-fashion-mnist`
 package (or `--data DIR`). The pixels are bytes, 0 = background; we scale
 them to $[-1, 1]$ as we make each batch, so that real images and G's tanh
 outputs live in the same range. Below: the class counts, and 64 random
-training images.
+training images. The files must hold what the cells read: 32 + 1,000 images
+for the article's schedule (with `--quick`, the 512 it trains on). A smaller
+set is refused with both counts and what to pass, never read past its end.
 */
 static void cell_data(void) {
-    train = fashion_load(nb_data(), "train");
-    n_train = nb_quick() ? 512 : train->n;
+    const ImageSet *train = train_set();
+    ch3.n_train = nb_quick() ? 512 : train->n;
     nb_printf("%d training images of %dx%d pixels%s\n", train->n, train->rows, train->cols,
               nb_quick() ? " (--quick: the first 512 used)" : "");
-    if (train->rows != DCGAN_IMG || train->cols != DCGAN_IMG)
-        fail(EXIT_DATA, "Fashion-MNIST", "pass --data DIR with the 28x28 Fashion-MNIST files",
-             "images are %dx%d, the model needs 28x28", train->rows, train->cols);
     long count[10] = {0}, sum = 0;
-    for (int i = 0; i < n_train; i++) count[train->labels[i]]++;
-    for (long i = 0; i < (long)n_train * DCGAN_PIX; i++) sum += train->pixels[i];
+    for (int i = 0; i < ch3.n_train; i++) count[train->labels[i]]++;
+    for (long i = 0; i < (long)ch3.n_train * DCGAN_PIX; i++) sum += train->pixels[i];
     for (int c = 0; c < 10; c++) nb_printf("  %d %-12s %6ld\n", c, FASHION_CLASSES[c], count[c]);
-    double mean = (double)sum / ((double)n_train * DCGAN_PIX);
+    double mean = (double)sum / ((double)ch3.n_train * DCGAN_PIX);
     nb_printf("mean pixel %.1f of 255, i.e. %.3f in [-1, 1]: most of an image is background\n", mean,
               mean / 127.5 - 1);
-    Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 1);
-    real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
-    for (int i = 0; i < GRID * GRID; i++)
-        to_pixels(grid + (long)i * DCGAN_PIX, train->pixels + (long)rng_int(&r, n_train) * DCGAN_PIX, DCGAN_PIX);
     FILE *f = nb_open("real-grid.tsv");
-    fprintf(f, "# 8x8 grid of random training images, %d x %d values in [-1, 1], 1 between tiles\n", SIDE, SIDE);
-    write_grid(f, grid);
+    fprintf(f, "# 8x8 grid of random training images, 242 x 242 values in [-1, 1], 1 between tiles\n");
+    write_random_grid(f, "03/real grid");
     fclose(f);
-    xfree(grid);
     nb_figure("03-real", "64 random Fashion-MNIST training images, the data G must learn to imitate");
 }
 
@@ -360,12 +341,31 @@ static void cell_data(void) {
 
 G maps a noise vector $z \sim \mathcal N(0, I_{100})$ to an image; D maps an
 image to one logit. These are DESIGN.md's reference sizes (the model code and
-its forward passes are in `dcgan.c`, after this notebook). The table traces a
+its forward passes are in `dcgan.c`, after this notebook). The cell makes
+them with `dcgan_trainer_new(&cfg, seed)`, the trainer that section 4 runs,
+so the table shows the very networks that are trained. The table traces a
 batch through both networks layer by layer, with each layer's parameter
 count. G is much bigger than D: almost all of G's weights sit in the first
 linear layer (100 × 6,272) and the first transposed convolution
 (128 × 64 × 4 × 4). The initialisation is PyTorch's default for each layer
 type, $U(\pm 1/\sqrt{\text{fan\_in}})$ for weights and biases.
+
+What the course changes besides the six fixes, and why:
+
+- **G** is not the article's. Its `Dense` stack 128 → 256 → 512 → 1024 into
+  one `Conv2DTranspose` cannot be built (faults 1 and 2); ours is DCGAN's
+  shape: one linear layer to 128 maps of 7×7, then two transposed
+  convolutions.
+- **D** keeps the article's two stride-2 convolutions (32 and 64 channels,
+  $3 \times 3$) and its final linear layer, but uses LeakyReLU with slope
+  $0.2$ where the article has `activation='relu'`, as the DCGAN paper
+  recommends for the discriminator: a ReLU passes no gradient for a negative
+  input, so every unit that D switches off also cuts that path of G's
+  gradient, which flows back through D; a leaky unit still passes $0.2$ of
+  it. D ends in a logit, not a sigmoid (fault 5).
+- **Adam** with learning rate $2 \times 10^{-4}$ and $\beta_1 = 0.5$
+  (DCGAN's settings) for both networks, where the article uses
+  `Adam(0.0001)` with Keras's default $\beta_1 = 0.9$.
 */
 static void print_layer(const char *name, const char *op, const Tensor *out, const Tensor *w, const Tensor *b) {
     char shp[64];
@@ -374,13 +374,12 @@ static void print_layer(const char *name, const char *op, const Tensor *out, con
 }
 
 static void cell_model(void) {
-    DcganConfig cfg = dcgan_reference();
-    DcganG *g = dcgan_g_new(cfg);
-    DcganD *d = dcgan_d_new(cfg);
+    const DcganConfig cfg = dcgan_config_default();
+    ch3.tr = dcgan_trainer_new(&cfg, nb_seed()); /* the networks section 4 trains */
+    const DcganG *g = ch3.tr->g;
+    const DcganD *d = ch3.tr->d;
     Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 2);
-    dcgan_g_init(g, &r);
-    dcgan_d_init(d, &r);
+    rng_stream(&r, nb_seed(), "03/model batch");
 
     /* a batch of 2 through both, on the tape: the shapes are the real ones */
     Tape *T = tape_new();
@@ -427,189 +426,142 @@ static void cell_model(void) {
                          "then the non-saturating loss",
              T, loss);
     tape_free(T);
-    dcgan_g_free(g);
-    dcgan_d_free(d);
 }
 
 /*md
 ## 4. Training
 
-One iteration is one D step, then one G step (`dcgan_step` in `dcgan.c`),
-each on the same fresh batch: 64 real images, the next 64 of a shuffled
-pass over the training set (reshuffled each epoch; the last 32 images of a
-pass, which do not fill a batch, are skipped), and 64 fakes from fresh noise.
-Adam, learning rate $2 \times 10^{-4}$, betas $(0.5, 0.999)$, for both.
+One iteration is one D step, then one G step (`dcgan_trainer_step` in
+`dcgan.c`), each on the same fresh batch: 64 real images, the next 64 of a
+shuffled pass over the training set (`dcgan_pass_next`: reshuffled each
+epoch; the last 32 images of a pass, which do not fill a batch, are
+skipped), and 64 fakes from fresh noise. Adam, learning rate
+$2 \times 10^{-4}$, betas $(0.5, 0.999)$, for both. The cell itself is a
+few calls: the trainer was made in section 3, `dcgan_train` runs the
+iterations and keeps the log and the snapshots (`DcganHistory`).
 
 The run length is fixed, not measured, so that one seed gives one result on
-any machine: 10 epochs, 9,370 iterations. The first iterations are timed and
-the cell prints the projected run time (on an idle 2-core machine: 42 ms per
-iteration, 394 s of training). What to look for in the log: $L_D$
-starts near $2 \log 2 = 1.39$ (D guessing) and $L_G$ near $\log 2 = 0.69$;
+any machine: 10 epochs, {{iterations:'.0f}} iterations. The first
+iterations are timed and the terminal shows the projected run time (on the
+machine that built this book: {{time per iteration:.0f}} ms per iteration,
+{{training time:.0f}} s of training; times are never part of the record).
+What to look for in the log: $L_D$ starts near $2 \log 2 \approx 1.39$
+(D guessing) and $L_G$ near $\log 2 \approx 0.69$;
 neither goes to 0, because each network's progress is the other's loss. Every
 so often we draw G's samples for one fixed batch of 64 noise vectors, so the
 grids show the same 64 "seeds" growing into clothes.
 */
-static int n_steps, n_logs, log_every;
-static int snap_step[NSNAP];
-static real *snaps;           /* [NSNAP, 64, 784] G(zfix) at snap_step[] */
-static double *log_rows;      /* [n_logs, 5]: step, L_D, L_G, D(x), D(G(z)), each a window mean */
-static double ms_per_step;
-
 static void cell_train(void) {
-    const int per_epoch = n_train / N, epochs = nb_quick() ? 1 : CH3_EPOCHS;
-    n_steps = nb_quick() ? 20 : epochs * per_epoch;
-    log_every = n_steps >= 200 ? n_steps / 200 : 1;
-    n_logs = n_steps / log_every;
-    const double frac[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
-    for (int k = 0; k < NSNAP; k++) snap_step[k] = (int)lround(frac[k] * n_steps);
-    snaps = xmalloc((size_t)NSNAP * GRID * GRID * DCGAN_PIX * sizeof(real));
-    log_rows = xcalloc((size_t)n_logs * 5, sizeof(double));
+    const DcganConfig cfg = ch3.tr->cfg;
+    const int per_epoch = ch3.n_train / cfg.batch, epochs = nb_quick() ? 1 : CH3_EPOCHS;
+    const int steps = nb_quick() ? 20 : epochs * per_epoch, probe = nb_quick() ? 5 : 20;
+    const double snap_at[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
+    Rng r;
+    rng_stream(&r, nb_seed(), "03/fixed noise");
+    rng_fill_normal(&r, ch3.zfix, GRID * GRID * cfg.zdim, 0, 1);
+    ch3.pass = dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
+    ch3.hist = dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
+    nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", ch3.n_train, steps, cfg.batch, per_epoch);
+    nb_value("iterations", steps, "");
 
-    Rng r_init, r_noise, r_data;
-    rng_seed(&r_init, nb_seed() * 1000 + 2); /* the same networks as section 3 printed */
-    rng_seed(&r_data, nb_seed() * 1000 + 3);
-    rng_seed(&r_noise, nb_seed() * 1000 + 5);
-    DcganConfig cfg = dcgan_reference();
-    DcganG *g = dcgan_g_new(cfg);
-    DcganD *d = dcgan_d_new(cfg);
-    dcgan_g_init(g, &r_init);
-    dcgan_d_init(d, &r_init);
-    tr = dcgan_trainer_new(g, d, N);
-    rng_fill_normal(&r_noise, zfix, GRID * GRID * cfg.zdim, 0, 1);
-
-    int *perm = xmalloc((size_t)n_train * sizeof(int));
-    for (int i = 0; i < n_train; i++) perm[i] = i;
-    real *x = xmalloc(N * DCGAN_PIX * sizeof(real)); /* [N, 784] one real batch */
-    Tape *ts = tape_new();                           /* sampling */
-    int snap = 0, pos = per_epoch * N;                /* pos: next index into perm */
-    double acc[4] = {0}, t0 = now_seconds(), t_probe = 0;
-    const int probe = nb_quick() ? 5 : 20;
-    nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", n_train, n_steps, N, per_epoch);
     Progress p;
-    progress_start(&p, "iterations", n_steps);
-    for (int step = 0; step <= n_steps; step++) {
-        while (snap < NSNAP && step == snap_step[snap]) { /* (--quick: two snapshots can share a step) */
-            double ts0 = now_seconds();
-            dcgan_sample(ts, g, zfix, GRID * GRID, snaps + (long)snap++ * GRID * GRID * DCGAN_PIX);
-            t0 += now_seconds() - ts0; /* sampling is not training time */
-        }
-        if (step == n_steps) break;
-        if (pos + N > per_epoch * N) { /* a new epoch: reshuffle */
-            rng_shuffle(&r_data, perm, n_train);
-            pos = 0;
-        }
-        for (int i = 0; i < N; i++) to_pixels(x + (long)i * DCGAN_PIX, train->pixels + (long)perm[pos + i] * DCGAN_PIX, DCGAN_PIX);
-        pos += N;
-        DcganStats st = dcgan_step(tr, x, &r_noise);
-        acc[0] += st.loss_d, acc[1] += st.loss_g, acc[2] += st.d_real, acc[3] += st.d_fake;
-        if ((step + 1) % log_every == 0) {
-            double *row = log_rows + (long)((step + 1) / log_every - 1) * 5;
-            row[0] = step + 1;
-            for (int k = 0; k < 4; k++) row[k + 1] = acc[k] / log_every, acc[k] = 0;
-        }
-        if (step + 1 == probe) {
-            t_probe = (now_seconds() - t0) / probe;
-            nb_printf("first %d iterations: %.1f ms each -> about %.1f minutes for all %d\n", probe, 1e3 * t_probe,
-                      t_probe * n_steps / 60, n_steps);
-        }
-        progress_update(&p, step + 1, st.loss_d);
-    }
+    progress_start(&p, "iterations", steps);
+    double t0 = now_seconds();
+    dcgan_train(ch3.tr, ch3.pass, ch3.hist, probe, &p);
+    double t_probe = (now_seconds() - t0) / ch3.hist->done;
+    nb_timing("time per iteration, first iterations", 1e3 * t_probe, "ms");
+    nb_timing("projected training time", t_probe * steps / 60, "min");
+    dcgan_train(ch3.tr, ch3.pass, ch3.hist, steps, &p);
     progress_end(&p);
     double secs = now_seconds() - t0;
-    ms_per_step = 1e3 * secs / n_steps;
-    nb_printf("trained %d iterations in %.1f s\n", n_steps, secs);
-    nb_metric("ms per iteration (batch 64, one D + one G step)", ms_per_step, "ms");
-    nb_metric("training time", secs, "s");
-    const double *last = log_rows + (long)(n_logs - 1) * 5;
+    nb_timing("time per iteration", 1e3 * secs / steps, "ms"); /* batch 64, one D + one G step */
+    nb_timing("training time", secs, "s");
+
+    const double *last = dcgan_history_row(ch3.hist, steps);
     nb_metric("final L_D", last[1], "nats");
     nb_metric("final L_G", last[2], "nats");
     nb_metric("final mean D(x)", last[3], "");
     nb_metric("final mean D(G(z))", last[4], "");
-    nb_printf("(\"final\": the mean over the last %d iterations)\n", log_every);
-    tape_free(ts);
-    xfree(x);
-    xfree(perm);
+    nb_printf("(\"final\": the mean over the last %d iterations)\n", ch3.hist->log_every);
 }
 
 /*md
 ## 5. What training shows
 
 The figures below are drawn from the training log (each point a mean over a
-window of iterations, so the curves show trends, not single noisy batches).
+window of {{log window:.0f}} iterations, so the curves show trends, not
+single noisy batches). What they show is this seed's run; another seed
+draws other curves and other garments.
 
-- **Samples over training**: the same 64 noise vectors at six points. At
-  step 0, G's output is grey noise with a fine checkerboard texture, the mark
-  of untrained stride-2 transposed convolutions (neighbouring output pixels
-  receive different kernel taps). At step 146, a bright garment-sized blob
-  on a dark background, nearly the same for every vector; at step 586,
-  blobs that differ from vector to vector; at step 2,343 (two and a half
-  epochs), blurred silhouettes of tops, pullovers and trousers. From step
-  4,685 (five epochs) on, most tiles keep their garment and only sharpen: at
-  the end (ten epochs), recognisable tops, pullovers, shirts, dresses,
-  trousers and a few boots, with mottled texture and rough edges;
-  some tiles are hybrids of two garments, and faint traces of the
-  checkerboard remain.
+- **Samples over training**: the same 64 noise vectors at six points: step
+  0, step {{snapshot 1 step:'.0f}} (1/64 of the run), step
+  {{snapshot 2 step:'.0f}} (1/16), step {{snapshot 3 step:'.0f}} (a
+  quarter: two and a half epochs), step {{snapshot 4 step:'.0f}} (half) and
+  step {{snapshot 5 step:'.0f}} (the end, ten epochs). At step 0, G's
+  output is grey noise with a fine checkerboard texture, the mark of
+  untrained stride-2 transposed convolutions (neighbouring output pixels
+  receive different kernel taps). What to look for after that, as an
+  earlier run of this model (before the course moved to named random
+  streams) showed it: at 1/64 of the run, a bright garment-sized blob on a
+  dark background, nearly the same for every vector; at 1/16, blobs that
+  differ from vector to vector; at a quarter, blurred silhouettes of tops,
+  pullovers and trousers; from half-way on, most tiles keep their garment
+  and only sharpen, ending as tops, pullovers, shirts, dresses, trousers and
+  a few boots with mottled texture and rough edges, some tiles hybrids of
+  two garments. The panels below are this seed's run: judge them against
+  that description, and against the real images of the last figure.
 - **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero:
-  each is low only while its network is winning. The first 500 or so
-  iterations are unsettled. Then D pulls ahead: by iteration 2,300 $L_D$ is
-  down to about 1.10 and $L_G$ up to about 1.0. After that G catches up, and
-  over the last five epochs both drift slowly back towards their starting
-  values ($2 \log 2 = 1.39$ and $\log 2 = 0.69$), ending at
-  $L_D = 1.33$ and $L_G = 0.75$ (means over the last 46 iterations). $L_D$
-  collapsing to 0 with $L_G$ climbing would mean D had won and G's samples
-  had stopped improving; that does not happen here.
+  each is low only while its network is winning. $L_D$ is lowest at
+  iteration {{L_D lowest at iteration:'.0f}}, at
+  {{L_D lowest:.2f}} nats, with $L_G$ at {{L_G where L_D is lowest:.2f}}:
+  that is where D is furthest ahead on the losses. The run ends at
+  $L_D$ = {{final L_D:.2f}} and $L_G$ = {{final L_G:.2f}}, against the
+  starting values $2 \log 2 \approx 1.39$ and $\log 2 \approx 0.69$.
+  $L_D$ collapsing to 0 with $L_G$ climbing would mean D had won and G's
+  samples had stopped improving; the lowest window of $L_D$ above shows
+  whether that happened.
 - **D's verdicts**: mean $D(x)$ on real and $D(G(z))$ on fake batches. At the
-  game's equilibrium both would be $1/2$. D stays ahead all along ($D(x)$
-  above $D(G(z))$ in every window); after the unsettled start it is furthest
-  ahead around iteration 2,300 ($D(x) \approx 0.59$, $D(G(z)) \approx 0.41$).
-  At the end $D(x) = 0.52$ and $D(G(z)) = 0.48$, close to $1/2$, yet a person
-  still tells the samples from real images at a glance: this D is fooled,
-  not every judge.
+  game's equilibrium both would be $1/2$. $D(x)$ is above $D(G(z))$ in
+  {{windows with D ahead:.0f}} of the {{log windows:.0f}} windows; D is
+  furthest ahead at iteration {{D lead largest at iteration:'.0f}}
+  ($D(x)$ = {{D(x) at largest lead:.2f}}, $D(G(z))$ =
+  {{D(G(z)) at largest lead:.2f}}). At the end $D(x)$ =
+  {{final mean D(x):.2f}} and $D(G(z))$ = {{final mean D(G(z)):.2f}}.
+  Verdicts near $1/2$ say only that this D is fooled: a person may still
+  tell the samples from real images at a glance (the next figure).
 - **Real beside generated**: the final grid next to a grid of training images.
 */
 static void cell_figures(void) {
-    FILE *f = nb_open("samples.tsv");
-    fprintf(f, "# %d blocks (gnuplot index 0..%d): G(zfix) for the same 64 noise vectors at the steps of "
-               "samples-steps.tsv; %d x %d values each\n", NSNAP, NSNAP - 1, SIDE, SIDE);
-    for (int k = 0; k < NSNAP; k++) write_grid(f, snaps + (long)k * GRID * GRID * DCGAN_PIX);
-    fclose(f);
-    f = nb_open("samples-steps.tsv");
-    fprintf(f, "# block\tstep\n");
-    for (int k = 0; k < NSNAP; k++) fprintf(f, "%d\t%d\n", k, snap_step[k]);
-    fclose(f);
+    const DcganHistory *h = ch3.hist;
+    dcgan_history_write(h, GRID);
     nb_figure("03-samples", "G's samples for one fixed batch of 64 noise vectors, at six points of training");
-
-    f = nb_open("train-log.tsv");
-    fprintf(f, "# step\tL_D\tL_G\tD_x\tD_Gz   (means over the %d iterations up to step)\n", log_every);
-    for (int i = 0; i < n_logs; i++) {
-        const double *row = log_rows + (long)i * 5;
-        fprintf(f, "%.0f\t%.6f\t%.6f\t%.6f\t%.6f\n", row[0], row[1], row[2], row[3], row[4]);
-    }
-    fclose(f);
     nb_figure("03-losses", "L_D and L_G over training, in nats (window means)");
     nb_figure("03-verdicts", "D's mean verdict on real images, D(x), and on G's samples, D(G(z))");
 
     nb_printf("%8s %8s %8s %8s %8s\n", "step", "L_D", "L_G", "D(x)", "D(G(z))");
     for (int k = 1; k < NSNAP; k++) {
-        int i = snap_step[k] / log_every - 1;
-        if (i < 0) i = 0;
-        if (i >= n_logs) i = n_logs - 1;
-        const double *row = log_rows + (long)i * 5;
+        const double *row = dcgan_history_row(h, h->snap_step[k]);
         nb_printf("%8.0f %8.4f %8.4f %8.4f %8.4f\n", row[0], row[1], row[2], row[3], row[4]);
+        char name[32];
+        snprintf(name, sizeof name, "snapshot %d step", k);
+        nb_value(name, h->snap_step[k], "");
     }
+    const DcganLogSummary m = dcgan_history_summary(h);
+    nb_value("log window", h->log_every, "iterations");
+    nb_value("log windows", h->n_logs, "");
+    nb_value("L_D lowest", m.low_loss_d, "nats");
+    nb_value("L_D lowest at iteration", m.low_step, "");
+    nb_value("L_G where L_D is lowest", m.low_loss_g, "nats");
+    nb_value("D lead largest at iteration", m.lead_step, "");
+    nb_value("D(x) at largest lead", m.lead_d_real, "");
+    nb_value("D(G(z)) at largest lead", m.lead_d_fake, "");
+    nb_value("windows with D ahead", m.windows_ahead, "");
 
-    Rng r;
-    rng_seed(&r, nb_seed() * 1000 + 6);
-    real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
-    for (int i = 0; i < GRID * GRID; i++)
-        to_pixels(grid + (long)i * DCGAN_PIX, train->pixels + (long)rng_int(&r, n_train) * DCGAN_PIX, DCGAN_PIX);
-    f = nb_open("real-vs-fake.tsv");
-    fprintf(f, "# block 0: 64 random training images; block 1: G's samples after training (%d x %d each)\n", SIDE,
-            SIDE);
-    write_grid(f, grid);
-    write_grid(f, snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX);
+    FILE *f = nb_open("real-vs-fake.tsv");
+    fprintf(f, "# block 0: 64 random training images; block 1: G's samples after training (242 x 242 each)\n");
+    write_random_grid(f, "03/real vs fake");
+    dcgan_grid_write(f, h->snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX, GRID, GRID);
     fclose(f);
-    xfree(grid);
     nb_figure("03-real-vs-fake", "Left: 64 training images. Right: 64 samples of the trained generator");
 }
 
@@ -627,19 +579,19 @@ for bit, since the same numbers go through the same arithmetic.
 static void cell_checkpoint(void) {
     char path[4096];
     snprintf(path, sizeof path, "%s", nb_path("generator.ckpt"));
-    dcgan_g_save(path, tr->g);
+    dcgan_g_save(path, ch3.tr->g);
     FILE *f = xfopen(path, "rb", "run build/bin/03: its last cell writes it");
     fseek(f, 0, SEEK_END);
     long bytes = ftell(f);
     fclose(f);
-    nb_printf("saved %s: %ld bytes for %ld parameters (%s)\n", "generator.ckpt", bytes, tr->g->ps->size, REAL_NAME);
+    nb_printf("saved %s: %ld bytes for %ld parameters (%s)\n", "generator.ckpt", bytes, ch3.tr->g->ps->size, REAL_NAME);
 
     DcganG *g2 = dcgan_g_load(path, "run build/bin/03: its last cell writes it");
     Tape *T = tape_new();
     const long n = (long)GRID * GRID * DCGAN_PIX;
     real *a = xmalloc((size_t)n * sizeof(real)), *b = xmalloc((size_t)n * sizeof(real)); /* [64, 784] each */
-    dcgan_sample(T, tr->g, zfix, GRID * GRID, a);
-    dcgan_sample(T, g2, zfix, GRID * GRID, b);
+    dcgan_sample(T, ch3.tr->g, ch3.zfix, GRID * GRID, a);
+    dcgan_sample(T, g2, ch3.zfix, GRID * GRID, b);
     double worst = 0;
     for (long i = 0; i < n; i++) worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
     nb_printf("loaded into a fresh model (G zdim=%d c1=%d c2=%d); 64 samples from the fixed noise:\n", g2->cfg.zdim,
@@ -664,10 +616,6 @@ static void cell_checkpoint(void) {
     xfree(b);
     tape_free(T);
     dcgan_g_free(g2);
-    dcgan_trainer_free(tr);
-    imageset_free(train);
-    xfree(snaps);
-    xfree(log_rows);
 }
 
 static const Cell CELLS[] = {
@@ -682,6 +630,6 @@ static const Cell CELLS[] = {
 
 int main(int argc, char **argv) {
     Chapter ch = {"03-gan-images", "A GAN on images: the article's project, corrected", CELLS,
-                  sizeof CELLS / sizeof CELLS[0], NULL};
+                  sizeof CELLS / sizeof CELLS[0], teardown};
     return notebook_main(argc, argv, &ch);
 }

@@ -1,5 +1,6 @@
-/* dcgan.c - the image GAN of chapter 3: the two networks, their losses, one
- * training step, sampling, and the generator's checkpoint.
+/* dcgan.c - the image GAN of chapter 3: the two networks, their losses, the
+ * trainer, a shuffled pass over the images, the training history, sampling,
+ * and the generator's checkpoint.
  *
  * Teaches: a convolutional GAN is a short list of library ops. G grows a
  * 7x7 feature map into a 28x28 image with two stride-2 transposed
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "image.h"
 #include "init.h"
 #include "util.h"
 
@@ -31,7 +33,10 @@ Each layer is a named weight and bias in its network's `ParamSet` (G's and D's
 are separate: two optimizers, and a checkpoint of G alone). The names are
 PyTorch's, so the reference fixture and the checkpoints load by name.
 */
-DcganConfig dcgan_reference(void) { return (DcganConfig){.zdim = 100, .c1 = 128, .c2 = 64, .d1 = 32, .d2 = 64}; }
+DcganConfig dcgan_config_default(void) {
+    return (DcganConfig){.zdim = 100, .c1 = 128, .c2 = 64, .d1 = 32, .d2 = 64, .batch = 64,
+                         .lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8};
+}
 
 static Conv conv_new(ParamSet *ps, const char *prefix, int d0, int d1, int k, int nout, int stride, int pad) {
     char name[96];
@@ -102,27 +107,33 @@ void dcgan_d_free(DcganD *d) {
 
 /*md
 The forward passes, with each intermediate's shape. The `view` after G's
-first layer is free: the 6,272 outputs of the linear layer, row-major, *are*
-128 maps of 7×7 (channel $c$ is outputs $49c \dots 49c+48$). A transposed
-convolution with $k = 4$, $s = 2$, $p = 1$ gives $(H-1)\cdot 2 - 2 + 4 = 2H$:
-it exactly doubles the side, 7 → 14 → 28. D's convolutions with $k = 3$,
-$s = 2$, $p = 1$ halve it, 28 → 14 → 7.
+first layer is free: the $128 \cdot 49 = 6272$ outputs of the linear layer,
+row-major, *are* 128 maps of 7×7 (channel $c$ is outputs $49c \dots 49c+48$).
+A transposed convolution with $k = 4$, $s = 2$, $p = 1$ gives
+$(H-1)\cdot 2 - 2 + 4 = 2H$: it exactly doubles the side, 7 → 14 → 28. D's
+convolutions with $k = 3$, $s = 2$, $p = 1$ halve it, 28 → 14 → 7. Each
+layer's stride and padding are stored with its kernel and read from there.
 */
+static Tensor *conv(Tape *T, const Conv *c, Tensor *x) { return t_conv2d(T, x, c->w, c->b, c->stride, c->pad); }
+static Tensor *deconv(Tape *T, const Conv *c, Tensor *x) {
+    return t_conv_transpose2d(T, x, c->w, c->b, c->stride, c->pad);
+}
+
 Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z) {
     const int N = z->shape[0], c1 = g->cfg.c1;
-    Tensor *h = t_relu(T, linear(T, &g->fc, z));                                  /* [N, c1*49] */
-    h = t_reshape(T, h, 4, SHAPE(N, c1, 7, 7));                                   /* [N, c1, 7, 7] */
-    h = t_relu(T, t_conv_transpose2d(T, h, g->deconv1.w, g->deconv1.b, 2, 1));   /* [N, c2, 14, 14] */
-    return t_tanh(T, t_conv_transpose2d(T, h, g->deconv2.w, g->deconv2.b, 2, 1)); /* [N, 1, 28, 28] */
+    Tensor *h = t_relu(T, linear(T, &g->fc, z));          /* [N, c1*49] */
+    h = t_reshape(T, h, 4, SHAPE(N, c1, 7, 7));           /* [N, c1, 7, 7] */
+    h = t_relu(T, deconv(T, &g->deconv1, h));             /* [N, c2, 14, 14] */
+    return t_tanh(T, deconv(T, &g->deconv2, h));          /* [N, 1, 28, 28] */
 }
 
 Tensor *dcgan_discriminate(Tape *T, const DcganD *d, Tensor *x) {
     const int N = x->shape[0];
-    const real slope = (real)0.2;
-    Tensor *h = t_leaky_relu(T, t_conv2d(T, x, d->conv1.w, d->conv1.b, 2, 1), slope); /* [N, d1, 14, 14] */
-    h = t_leaky_relu(T, t_conv2d(T, h, d->conv2.w, d->conv2.b, 2, 1), slope);         /* [N, d2, 7, 7] */
-    h = t_reshape(T, h, 2, SHAPE(N, d->cfg.d2 * 49));                                 /* [N, d2*49] */
-    return linear(T, &d->fc, h);                                                      /* [N, 1] logits */
+    const real slope = (real)DCGAN_LEAK;
+    Tensor *h = t_leaky_relu(T, conv(T, &d->conv1, x), slope);  /* [N, d1, 14, 14] */
+    h = t_leaky_relu(T, conv(T, &d->conv2, h), slope);          /* [N, d2, 7, 7] */
+    h = t_reshape(T, h, 2, SHAPE(N, d->cfg.d2 * 49));           /* [N, d2*49] */
+    return linear(T, &d->fc, h);                                /* [N, 1] logits */
 }
 
 /*md
@@ -138,24 +149,18 @@ $$L_D = \frac1N\sum_n -\log\sigma(\ell(x_n)) + \frac1N\sum_n -\log\bigl(1 - \sig
 $L_G$ is the non-saturating loss of chapter 2: its gradient is largest when D
 rejects the fakes, which is where a generator starts.
 */
-static Tensor *const_targets(Tape *T, int N, real value) {
-    Tensor *y = tape_input(T, 2, SHAPE(N, 1), 0); /* [N, 1] */
-    for (int i = 0; i < N; i++) y->data[i] = value;
-    return y;
-}
-
 Tensor *dcgan_loss_d(Tape *T, Tensor *l_real, Tensor *l_fake) {
-    Tensor *real_term = t_bce_with_logits(T, l_real, const_targets(T, l_real->shape[0], 1));
-    Tensor *fake_term = t_bce_with_logits(T, l_fake, const_targets(T, l_fake->shape[0], 0));
+    Tensor *real_term = t_bce_with_logits(T, l_real, const_column(T, l_real->shape[0], 1));
+    Tensor *fake_term = t_bce_with_logits(T, l_fake, const_column(T, l_fake->shape[0], 0));
     return t_add(T, real_term, fake_term);
 }
 
 Tensor *dcgan_loss_g(Tape *T, Tensor *l_fake) {
-    return t_bce_with_logits(T, l_fake, const_targets(T, l_fake->shape[0], 1));
+    return t_bce_with_logits(T, l_fake, const_column(T, l_fake->shape[0], 1));
 }
 
 /*md
-## One training step
+## The trainer: one training step
 
 Two tapes, because `backward` walks a tape from the loss down to its first
 node: D's step is recorded on its own tape, so its backward never touches G's
@@ -164,61 +169,276 @@ dislikes); the gradient this leaves in D's parameters is simply never applied,
 and is zeroed before D's next step. Nothing is allocated after the first
 step: each tape's arena is reused.
 */
-DcganTrainer *dcgan_trainer_new(DcganG *g, DcganD *d, int batch) {
-    if (batch < 1) fail(EXIT_SOFTWARE, "dcgan_trainer_new", "use a batch >= 1", "batch %d", batch);
-    DcganTrainer *tr = xcalloc(1, sizeof(DcganTrainer));
-    tr->g = g;
-    tr->d = d;
-    tr->batch = batch;
-    tr->opt_g = adam_new(g->ps, 2e-4, 0.5, 0.999, 1e-8);
-    tr->opt_d = adam_new(d->ps, 2e-4, 0.5, 0.999, 1e-8);
-    tr->tg = tape_new();
-    tr->td = tape_new();
-    return tr;
+DcganTrainer *dcgan_trainer_new(const DcganConfig *cfg, uint64_t seed) {
+    if (cfg->batch < 1 || !(cfg->lr > 0))
+        fail(EXIT_SOFTWARE, "dcgan_trainer_new", "use a batch >= 1 and a learning rate > 0", "batch %d, lr %g",
+             cfg->batch, cfg->lr);
+    DcganTrainer *t = xcalloc(1, sizeof(DcganTrainer));
+    t->cfg = *cfg;
+    t->g = dcgan_g_new(*cfg);
+    t->d = dcgan_d_new(*cfg);
+    Rng init;
+    rng_stream(&init, seed, "dcgan/init");
+    dcgan_g_init(t->g, &init);
+    dcgan_d_init(t->d, &init);
+    rng_stream(&t->noise, seed, "dcgan/noise");
+    rng_stream(&t->eval, seed, "dcgan/eval");
+    t->opt_g = adam_new(t->g->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
+    t->opt_d = adam_new(t->d->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
+    t->tg = tape_new();
+    t->td = tape_new();
+    t->te = tape_new();
+    return t;
 }
 
-void dcgan_trainer_free(DcganTrainer *tr) {
-    if (!tr) return;
-    optim_free(tr->opt_g);
-    optim_free(tr->opt_d);
-    tape_free(tr->tg);
-    tape_free(tr->td);
-    dcgan_g_free(tr->g);
-    dcgan_d_free(tr->d);
-    xfree(tr);
+void dcgan_trainer_free(DcganTrainer *t) {
+    if (!t) return;
+    optim_free(t->opt_g);
+    optim_free(t->opt_d);
+    tape_free(t->tg);
+    tape_free(t->td);
+    tape_free(t->te);
+    dcgan_g_free(t->g);
+    dcgan_d_free(t->d);
+    xfree(t);
 }
 
-DcganStats dcgan_step(DcganTrainer *tr, const real *x, Rng *r) {
-    const int N = tr->batch, Z = tr->g->cfg.zdim;
+/* D's step on x and a detached copy of G(z), z fresh from the noise stream;
+ * returns G(z) on G's tape for the G step. */
+static Tensor *step_d(DcganTrainer *t, const real *x, DcganStepStats *st) {
+    const int N = t->cfg.batch, Z = t->cfg.zdim;
     const int img[4] = {N, 1, DCGAN_IMG, DCGAN_IMG};
-    DcganStats st;
-    tape_reset(tr->tg);
-    tape_reset(tr->td);
+    tape_reset(t->tg);
+    tape_reset(t->td);
+    Tensor *z = tape_input(t->tg, 2, SHAPE(N, Z), 0); /* [N, Z] */
+    rng_fill_normal(&t->noise, z->data, z->size, 0, 1);
+    Tensor *fake = dcgan_generate(t->tg, t->g, z); /* [N, 1, 28, 28] */
 
-    Tensor *z = tape_input(tr->tg, 2, SHAPE(N, Z), 0); /* [N, Z] */
-    rng_fill_normal(r, z->data, z->size, 0, 1);
-    Tensor *fake = dcgan_generate(tr->tg, tr->g, z); /* [N, 1, 28, 28] */
-
-    /* D's step, on its own tape: real images and a detached copy of G(z) */
-    Tensor *xr = tape_input(tr->td, 4, img, 0), *xf = tape_input(tr->td, 4, img, 0);
+    Tensor *xr = tape_input(t->td, 4, img, 0), *xf = tape_input(t->td, 4, img, 0);
     memcpy(xr->data, x, (size_t)xr->size * sizeof(real));
     memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
-    Tensor *l_real = dcgan_discriminate(tr->td, tr->d, xr), *l_fake = dcgan_discriminate(tr->td, tr->d, xf);
-    Tensor *loss_d = dcgan_loss_d(tr->td, l_real, l_fake);
-    st.loss_d = loss_d->data[0];
-    st.d_real = mean_sigmoid(l_real);
-    st.d_fake = mean_sigmoid(l_fake);
-    params_zero_grad(tr->d->ps);
-    backward(tr->td, loss_d);
-    optim_step(tr->opt_d);
+    Tensor *l_real = dcgan_discriminate(t->td, t->d, xr), *l_fake = dcgan_discriminate(t->td, t->d, xf);
+    Tensor *loss_d = dcgan_loss_d(t->td, l_real, l_fake);
+    st->loss_d = loss_d->data[0];
+    st->d_real = mean_sigmoid(l_real);
+    st->d_fake = mean_sigmoid(l_fake);
+    st->loss_g = NAN;
+    params_zero_grad(t->d->ps);
+    backward(t->td, loss_d);
+    optim_step(t->opt_d);
+    return fake;
+}
 
-    /* G's step: D(G(z)) with D's new weights, backward through D into G */
-    Tensor *loss_g = dcgan_loss_g(tr->tg, dcgan_discriminate(tr->tg, tr->d, fake));
-    st.loss_g = loss_g->data[0];
-    params_zero_grad(tr->g->ps);
-    backward(tr->tg, loss_g);
-    optim_step(tr->opt_g);
+DcganStepStats dcgan_trainer_step_d(DcganTrainer *t, const real *x) {
+    DcganStepStats st;
+    step_d(t, x, &st);
     return st;
+}
+
+DcganStepStats dcgan_trainer_step(DcganTrainer *t, const real *x) {
+    DcganStepStats st;
+    Tensor *fake = step_d(t, x, &st);
+    /* G's step: D(G(z)) with D's new weights, backward through D into G */
+    Tensor *loss_g = dcgan_loss_g(t->tg, dcgan_discriminate(t->tg, t->d, fake));
+    st.loss_g = loss_g->data[0];
+    params_zero_grad(t->g->ps);
+    backward(t->tg, loss_g);
+    optim_step(t->opt_g);
+    return st;
+}
+
+static double grad_norm(const ParamSet *ps) {
+    double s = 0;
+    for (long i = 0; i < ps->size; i++) s += (double)ps->grad[i] * ps->grad[i];
+    return sqrt(s);
+}
+
+DcganEvalStats dcgan_trainer_eval(DcganTrainer *t, const real *x, int n) {
+    const int B = t->cfg.batch;
+    DcganEvalStats e;
+    double s = 0;
+    for (int i = 0; i < n; i += B) {
+        int b = n - i < B ? n - i : B;
+        tape_reset(t->te);
+        Tensor *xt = tape_input(t->te, 4, SHAPE(b, 1, DCGAN_IMG, DCGAN_IMG), 0);
+        memcpy(xt->data, x + (long)i * DCGAN_PIX, (size_t)b * DCGAN_PIX * sizeof(real));
+        s += mean_sigmoid(dcgan_discriminate(t->te, t->d, xt)) * b;
+    }
+    e.d_real = n > 0 ? s / n : NAN;
+
+    tape_reset(t->te);
+    Tensor *z = tape_input(t->te, 2, SHAPE(B, t->cfg.zdim), 0); /* [B, Z] */
+    rng_fill_normal(&t->eval, z->data, z->size, 0, 1);
+    Tensor *lf = dcgan_discriminate(t->te, t->d, dcgan_generate(t->te, t->g, z));
+    e.d_fake = mean_sigmoid(lf);
+    Tensor *loss_sat = t_neg(t->te, t_bce_with_logits(t->te, lf, const_column(t->te, B, 0))); /* mean log(1 - D) */
+    params_zero_grad(t->g->ps);
+    backward(t->te, loss_sat);
+    e.grad_g_sat = grad_norm(t->g->ps);
+    Tensor *loss = dcgan_loss_g(t->te, lf);
+    params_zero_grad(t->g->ps);
+    backward(t->te, loss);
+    e.grad_g = grad_norm(t->g->ps);
+    params_zero_grad(t->g->ps);
+    params_zero_grad(t->d->ps);
+    return e;
+}
+
+/*md
+## A shuffled pass, and the history of a run
+
+Each iteration takes the next `batch` images of a shuffled pass over the
+training set, scaled to $[-1, 1]$ as it goes; a new epoch reshuffles. The
+history keeps a log row per window of iterations (the mean of each
+statistic, so a curve shows trends, not single noisy batches) and G's
+samples for the fixed noise vectors at chosen points of the run.
+*/
+DcganPass *dcgan_pass_new(const unsigned char *pixels, int n, int batch, uint64_t seed) {
+    if (batch < 1 || n < batch)
+        fail(EXIT_DATA, "dcgan_pass_new", "pass a data set with at least one batch of images",
+             "%d images cannot fill a batch of %d", n, batch);
+    DcganPass *p = xcalloc(1, sizeof(DcganPass));
+    p->pixels = pixels;
+    p->n = n;
+    p->batch = batch;
+    p->perm = xmalloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) p->perm[i] = i;
+    p->pos = n / batch * batch; /* the first call shuffles */
+    rng_stream(&p->r, seed, "dcgan/data");
+    return p;
+}
+
+void dcgan_pass_next(DcganPass *p, real *x) {
+    const int per_epoch = p->n / p->batch * p->batch;
+    if (p->pos + p->batch > per_epoch) { /* a new epoch: reshuffle */
+        rng_shuffle(&p->r, p->perm, p->n);
+        p->pos = 0;
+    }
+    for (int i = 0; i < p->batch; i++)
+        pixels_to_real(x + (long)i * DCGAN_PIX, p->pixels + (long)p->perm[p->pos + i] * DCGAN_PIX, DCGAN_PIX, -1, 1);
+    p->pos += p->batch;
+}
+
+void dcgan_pass_free(DcganPass *p) {
+    if (!p) return;
+    xfree(p->perm);
+    xfree(p);
+}
+
+DcganHistory *dcgan_history_new(int steps, int n_snaps, const double *snap_at, const real *zfix, int n_fixed,
+                                int zdim) {
+    if (steps < 1) fail(EXIT_SOFTWARE, "dcgan_history_new", "run at least one iteration", "steps %d", steps);
+    DcganHistory *h = xcalloc(1, sizeof(DcganHistory));
+    h->steps = steps;
+    h->log_every = steps >= DCGAN_LOG_ROWS ? steps / DCGAN_LOG_ROWS : 1;
+    h->n_logs = steps / h->log_every;
+    h->log = xcalloc((size_t)h->n_logs * 5, sizeof(double));
+    h->n_snaps = n_snaps;
+    h->n_fixed = n_fixed;
+    h->snap_step = xmalloc((size_t)n_snaps * sizeof(int));
+    for (int k = 0; k < n_snaps; k++) h->snap_step[k] = (int)lround(snap_at[k] * steps);
+    h->zfix = xmalloc((size_t)n_fixed * zdim * sizeof(real));
+    memcpy(h->zfix, zfix, (size_t)n_fixed * zdim * sizeof(real));
+    h->snaps = xmalloc((size_t)n_snaps * n_fixed * DCGAN_PIX * sizeof(real));
+    h->ts = tape_new();
+    return h;
+}
+
+void dcgan_history_free(DcganHistory *h) {
+    if (!h) return;
+    xfree(h->log);
+    xfree(h->snap_step);
+    xfree(h->zfix);
+    xfree(h->snaps);
+    tape_free(h->ts);
+    xfree(h);
+}
+
+/* Every snapshot due at the current step (--quick: two can share a step). */
+static void snapshots_due(DcganHistory *h, const DcganG *g) {
+    for (; h->next_snap < h->n_snaps && h->done == h->snap_step[h->next_snap]; h->next_snap++)
+        dcgan_sample(h->ts, g, h->zfix, h->n_fixed, h->snaps + (long)h->next_snap * h->n_fixed * DCGAN_PIX);
+}
+
+void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until, Progress *p) {
+    real *x = xmalloc((size_t)t->cfg.batch * DCGAN_PIX * sizeof(real)); /* [N, 784] one real batch */
+    if (until > h->steps) until = h->steps;
+    for (; h->done < until; h->done++) {
+        snapshots_due(h, t->g);
+        dcgan_pass_next(pass, x);
+        DcganStepStats st = dcgan_trainer_step(t, x);
+        const double v[4] = {st.loss_d, st.loss_g, st.d_real, st.d_fake};
+        for (int k = 0; k < 4; k++) h->acc[k] += v[k];
+        if ((h->done + 1) % h->log_every == 0) {
+            double *row = h->log + (long)((h->done + 1) / h->log_every - 1) * 5;
+            row[0] = h->done + 1;
+            for (int k = 0; k < 4; k++) row[k + 1] = h->acc[k] / h->log_every, h->acc[k] = 0;
+        }
+        if (p) progress_update(p, h->done + 1, st.loss_d);
+    }
+    if (h->done == h->steps) snapshots_due(h, t->g);
+    xfree(x);
+}
+
+const double *dcgan_history_row(const DcganHistory *h, int step) {
+    int i = step / h->log_every - 1;
+    if (i < 0) i = 0;
+    if (i >= h->n_logs) i = h->n_logs - 1;
+    return h->log + (long)i * 5;
+}
+
+DcganLogSummary dcgan_history_summary(const DcganHistory *h) {
+    DcganLogSummary m = {0};
+    double low = INFINITY, lead = -INFINITY;
+    for (int i = 0; i < h->n_logs; i++) {
+        const double *row = h->log + (long)i * 5; /* step, L_D, L_G, D(x), D(G(z)) */
+        if (row[1] < low) low = row[1], m.low_step = (int)row[0], m.low_loss_d = row[1], m.low_loss_g = row[2];
+        if (row[3] - row[4] > lead)
+            lead = row[3] - row[4], m.lead_step = (int)row[0], m.lead_d_real = row[3], m.lead_d_fake = row[4];
+        m.windows_ahead += row[3] > row[4];
+    }
+    return m;
+}
+
+void dcgan_grid_write(FILE *f, const real *imgs, int rows, int cols) {
+    const ImageGrid grid = {.rows = rows, .cols = cols, .side = DCGAN_IMG, .gap = 2, .border = 1, .gap_value = 1};
+    image_grid_write(f, &grid, imgs);
+}
+
+void dcgan_history_write(const DcganHistory *h, int cols) {
+    const int rows = h->n_fixed / cols, side_y = rows * (DCGAN_IMG + 2) + 2, side_x = cols * (DCGAN_IMG + 2) + 2;
+    FILE *f = nb_open("samples.tsv");
+    fprintf(f, "# %d blocks (gnuplot index 0..%d): G(zfix) for the same %d noise vectors at the steps of "
+               "samples-steps.tsv; %d x %d values each\n", h->n_snaps, h->n_snaps - 1, h->n_fixed, side_y, side_x);
+    for (int k = 0; k < h->n_snaps; k++) dcgan_grid_write(f, h->snaps + (long)k * h->n_fixed * DCGAN_PIX, rows, cols);
+    fclose(f);
+    f = nb_open("samples-steps.tsv");
+    fprintf(f, "# block\tstep\n");
+    for (int k = 0; k < h->n_snaps; k++) fprintf(f, "%d\t%d\n", k, h->snap_step[k]);
+    fclose(f);
+    f = nb_open("train-log.tsv");
+    fprintf(f, "# step\tL_D\tL_G\tD_x\tD_Gz   (means over the %d iterations up to step)\n", h->log_every);
+    for (int i = 0; i < h->n_logs; i++) {
+        const double *row = h->log + (long)i * 5;
+        fprintf(f, "%.0f\t%.6f\t%.6f\t%.6f\t%.6f\n", row[0], row[1], row[2], row[3], row[4]);
+    }
+    fclose(f);
+}
+
+ImageSet *dcgan_images_load(const char *dir, int need, const char *why, const char *hint) {
+    ImageSet *s = fashion_load(dir, "train");
+    const int n = s->n, rows = s->rows, cols = s->cols;
+    const char *what = dir ? dir : "the Fashion-MNIST training set";
+    if (rows != DCGAN_IMG || cols != DCGAN_IMG) {
+        imageset_free(s);
+        fail(EXIT_DATA, what, "pass --data DIR with the 28x28 Fashion-MNIST files",
+             "images are %dx%d, the model needs 28x28", rows, cols);
+    }
+    if (n < need) {
+        imageset_free(s);
+        fail(EXIT_DATA, what, hint, "needs %d training images (%s); the files hold %d", need, why, n);
+    }
+    return s;
 }
 
 /*md
@@ -245,7 +465,7 @@ void dcgan_g_save(const char *path, const DcganG *g) {
 DcganG *dcgan_g_load(const char *path, const char *hint) {
     char meta[256];
     checkpoint_meta(path, meta, sizeof meta, hint);
-    DcganConfig cfg = {0};
+    DcganConfig cfg = dcgan_config_default();
     if (sscanf(meta, "dcgan-G zdim=%d c1=%d c2=%d", &cfg.zdim, &cfg.c1, &cfg.c2) != 3 || cfg.zdim < 1 ||
         cfg.c1 < 1 || cfg.c2 < 1 || cfg.zdim > 100000 || cfg.c1 > 100000 || cfg.c2 > 100000)
         fail(EXIT_DATA, path, hint, "not a chapter-3 generator checkpoint: its meta line is \"%.80s\"", meta);

@@ -1,6 +1,7 @@
 /* dcgan.h - the image GAN of chapter 3: generator, discriminator, losses,
- * one training step, sampling and the generator's checkpoint.
- * Reused by tests/test_gan_images.c (gradient, reference, checkpoint tests).
+ * the trainer (one interface for the chapter, its bench and its tests), a
+ * shuffled pass over the images, the training history, sampling and the
+ * generator's checkpoint.
  *
  * The reference model of DESIGN.md (pixels in [-1, 1]):
  *   G: z [N, Z] -> fc Linear(Z -> c1*7*7) -> ReLU -> view [N, c1, 7, 7]
@@ -9,8 +10,13 @@
  *   D: x [N, 1, 28, 28] -> conv1 Conv(1 -> d1, k3, s2, p1) -> LeakyReLU 0.2
  *      -> conv2 Conv(d1 -> d2, k3, s2, p1) -> LeakyReLU 0.2  [N, d2, 7, 7]
  *      -> flatten [N, d2*49] -> fc Linear(d2*49 -> 1)          logit [N, 1]
- * Reference sizes: Z 100, c1 128, c2 64, d1 32, d2 64. The PyTorch fixture
- * uses Z 8, c1 4, c2 3, d1 2, d2 3, so every size is a parameter.
+ * The course's model, not the article's: the article's G is Dense
+ * 128 -> 256 -> 512 -> 1024 into one Conv2DTranspose (it cannot be built),
+ * and its D uses ReLU; this D uses LeakyReLU 0.2, as the DCGAN paper
+ * recommends for the discriminator (a negative input still passes a
+ * gradient back to G). Reference sizes: Z 100, c1 128, c2 64, d1 32, d2 64.
+ * The PyTorch fixture uses Z 8, c1 4, c2 3, d1 2, d2 3, so every size is a
+ * parameter.
  *
  * Dimension key:
  *   N = batch, Z = latent width, c1, c2 = G's channels (7x7, 14x14),
@@ -21,30 +27,43 @@
  *   G.fc.weight [c1*49, Z]  G.deconv1.weight [c1, c2, 4, 4]  G.deconv2.weight [c2, 1, 4, 4]
  *   D.conv1.weight [d1, 1, 3, 3]  D.conv2.weight [d2, d1, 3, 3]  D.fc.weight [1, d2*49]
  *   and a .bias [out] for each.
+ *
+ * Ownership: dcgan_g_new, dcgan_d_new and dcgan_g_load return networks the
+ * caller frees; the trainer makes, owns and frees its own. Every pointer a
+ * function takes stays the caller's unless its comment says otherwise.
  */
 #ifndef DCGAN_H
 #define DCGAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "data.h"
 #include "nn.h"
+#include "notebook.h"
 #include "optim.h"
 #include "rng.h"
 #include "tensor.h"
 
 #define DCGAN_IMG 28
 #define DCGAN_PIX (DCGAN_IMG * DCGAN_IMG)
+#define DCGAN_LEAK 0.2 /* D's LeakyReLU slope (DCGAN's recommendation) */
 
+/* Every setting of the model and its training, named. */
 typedef struct {
-    int zdim;       /* Z: latent width */
-    int c1, c2;     /* G's channels at 7x7 and 14x14 */
-    int d1, d2;     /* D's channels at 14x14 and 7x7 */
+    int zdim;                      /* Z: latent width */
+    int c1, c2;                    /* G's channels at 7x7 and 14x14 */
+    int d1, d2;                    /* D's channels at 14x14 and 7x7 */
+    int batch;                     /* N: real images (and fakes) per step */
+    double lr, beta1, beta2, eps;  /* Adam, the same for G and D */
 } DcganConfig;
 
-/* DESIGN.md's reference sizes: Z 100, c1 128, c2 64, d1 32, d2 64. */
-DcganConfig dcgan_reference(void);
+/* DESIGN.md's reference settings: Z 100, c1 128, c2 64, d1 32, d2 64,
+ * batch 64, Adam lr 2e-4, betas (0.5, 0.999), eps 1e-8. */
+DcganConfig dcgan_config_default(void);
 
-/* A convolution layer: kernel, bias, stride and padding. */
+/* A convolution layer: kernel, bias, stride and padding (the forward passes
+ * use stride and pad as stored). */
 typedef struct {
     Tensor *w;      /* conv: [O, C, k, k]; transposed conv: [C, O, k, k] */
     Tensor *b;      /* [O] */
@@ -65,7 +84,8 @@ typedef struct {
     Linear fc;             /* [1, d2*49] */
 } DcganD;
 
-/* Declare and allocate the parameters (zero-filled). Sizes < 1: fail(). */
+/* Declare and allocate the parameters (zero-filled); only cfg's sizes are
+ * read. Sizes < 1: fail(). */
 DcganG *dcgan_g_new(DcganConfig cfg);
 DcganD *dcgan_d_new(DcganConfig cfg);
 /* PyTorch's default init for Linear, Conv2d and ConvTranspose2d: weight and
@@ -88,30 +108,121 @@ Tensor *dcgan_loss_d(Tape *T, Tensor *l_real, Tensor *l_fake);
 /* Non-saturating L_G = mean_n BCE(l_fake, 1) = mean_n -log sigmoid(l_fake). */
 Tensor *dcgan_loss_g(Tape *T, Tensor *l_fake);
 
-/* ---- training -------------------------------------------------------------- */
+/* ---- the trainer ------------------------------------------------------------------
+ * Owns G, D, both Adam optimizers, its tapes and its named Rng streams
+ * ("dcgan/init": G's then D's initial weights; "dcgan/noise": z for each
+ * step; "dcgan/eval": z for dcgan_trainer_eval). The images are the
+ * caller's: each call passes a batch in. The fields are visible for the
+ * bench (tape sizes, replaying a step's tapes) and for tests that replay a
+ * step by hand; a chapter only reads them. */
 typedef struct {
+    DcganConfig cfg;
     DcganG *g;
     DcganD *d;
-    Optimizer *opt_g, *opt_d;  /* Adam, lr 2e-4, betas (0.5, 0.999), eps 1e-8 */
-    Tape *tg, *td;             /* G's tape (G(z), then D(G(z)) for L_G); D's tape */
-    int batch;                 /* N */
+    Optimizer *opt_g, *opt_d;  /* Adam(cfg.lr, cfg.beta1, cfg.beta2, cfg.eps) */
+    Tape *tg, *td, *te;        /* G's tape (G(z), then D(G(z)) for L_G); D's; eval's */
+    Rng noise, eval;
 } DcganTrainer;
 
 /* What one step measured (before its updates). */
 typedef struct {
-    double loss_d, loss_g;     /* nats */
+    double loss_d, loss_g;     /* nats (loss_g is NaN after a D-only step) */
     double d_real, d_fake;     /* mean sigmoid(D(x)), mean sigmoid(D(G(z))) */
-} DcganStats;
+} DcganStepStats;
 
-/* Take ownership of g and d; make the optimizers and tapes. */
-DcganTrainer *dcgan_trainer_new(DcganG *g, DcganD *d, int batch);
-void dcgan_trainer_free(DcganTrainer *tr);  /* frees g and d too */
+/* What an evaluation measured; nothing is updated. */
+typedef struct {
+    double d_real;             /* mean sigmoid(D(x)) over the images passed */
+    double d_fake;             /* mean sigmoid(D(G(z))) over one batch of fresh fakes */
+    double grad_g;             /* |dL_G/dtheta_G| on that batch, non-saturating L_G */
+    double grad_g_sat;         /* the same for the saturating mean log(1 - D(G(z))) */
+} DcganEvalStats;
+
+/* A trainer with freshly initialised networks, all drawn from seed's named
+ * streams. A config with sizes or batch < 1, or lr <= 0: fail(). */
+DcganTrainer *dcgan_trainer_new(const DcganConfig *cfg, uint64_t seed);
 /* One D step, then one G step, as the DCGAN paper and PyTorch's example:
  *   z ~ N(0, I) [N, Z]; fake = G(z)
  *   D: minimise L_D on x and a detached copy of fake; Adam step on D
  *   G: minimise L_G on D(fake), with D's new weights; Adam step on G
- * x [N, 784] pixels in [-1, 1]. The noise comes from r. */
-DcganStats dcgan_step(DcganTrainer *tr, const real *x, Rng *r);
+ * x [N, 784]: cfg.batch images, pixels in [-1, 1]. */
+DcganStepStats dcgan_trainer_step(DcganTrainer *t, const real *x);
+/* D's half alone (G does not move): the article's inner loop. */
+DcganStepStats dcgan_trainer_step_d(DcganTrainer *t, const real *x);
+/* D's mean verdict on n images x [n, 784] (in batches of cfg.batch), and on
+ * one batch of fakes from the "dcgan/eval" stream with G's gradient norms
+ * for both losses. Parameters unchanged (their gradients are overwritten). */
+DcganEvalStats dcgan_trainer_eval(DcganTrainer *t, const real *x, int n);
+void dcgan_trainer_free(DcganTrainer *t); /* NULL is fine */
+
+/* ---- a shuffled pass over the caller's images ----------------------------------------
+ * Batches of `batch` images in a random order, reshuffled each epoch (the
+ * last n % batch images of a pass are skipped), pixels scaled to [-1, 1].
+ * Holds a const pointer to the caller's bytes [n, 784]; owns its order and
+ * its stream "dcgan/data". */
+typedef struct {
+    const unsigned char *pixels;
+    int n, batch, pos;
+    int *perm;                 /* [n] */
+    Rng r;
+} DcganPass;
+
+/* n >= batch, or fail(). */
+DcganPass *dcgan_pass_new(const unsigned char *pixels, int n, int batch, uint64_t seed);
+void dcgan_pass_next(DcganPass *p, real *x); /* x [batch, 784] */
+void dcgan_pass_free(DcganPass *p);
+
+/* ---- a training run: its log and its snapshots ---------------------------------------
+ * The log has about DCGAN_LOG_ROWS rows, each the mean of every statistic
+ * over a window of iterations; a snapshot is G's samples for n_fixed fixed
+ * noise vectors at chosen fractions of the run. Owns every array. */
+#define DCGAN_LOG_ROWS 200
+typedef struct {
+    int steps, done;           /* iterations in the run; taken so far */
+    int log_every, n_logs;     /* one row per log_every iterations */
+    double *log;               /* [n_logs, 5]: step, L_D, L_G, D(x), D(G(z)) */
+    double acc[4];             /* the current window's sums */
+    int n_snaps, n_fixed, next_snap;
+    int *snap_step;            /* [n_snaps] */
+    real *zfix;                /* [n_fixed, Z] a copy of the fixed noise */
+    real *snaps;               /* [n_snaps, n_fixed, 784] */
+    Tape *ts;                  /* sampling */
+} DcganHistory;
+
+/* snap_at [n_snaps]: fractions of the run in [0, 1], increasing. */
+DcganHistory *dcgan_history_new(int steps, int n_snaps, const double *snap_at, const real *zfix, int n_fixed,
+                                int zdim);
+void dcgan_history_free(DcganHistory *h);
+/* Run iterations h->done .. until-1 (one pass batch, one trainer step each),
+ * logging and snapshotting on the way; the last snapshot is taken when
+ * until reaches h->steps. p (may be NULL) shows progress, with L_D. */
+void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until, Progress *p);
+/* The log row whose window ends at or before step (clamped to the log). */
+const double *dcgan_history_row(const DcganHistory *h, int step);
+/* What the log shows, for the prose (window means throughout). */
+typedef struct {
+    int low_step;                     /* the window where L_D is lowest */
+    double low_loss_d, low_loss_g;    /* L_D and L_G there */
+    int lead_step;                    /* the window where D(x) - D(G(z)) is largest */
+    double lead_d_real, lead_d_fake;  /* D(x) and D(G(z)) there */
+    int windows_ahead;                /* windows with D(x) > D(G(z)), of n_logs */
+} DcganLogSummary;
+
+DcganLogSummary dcgan_history_summary(const DcganHistory *h);
+/* Figure data in the run directory: samples.tsv (one 8x8-style grid per
+ * snapshot, cols tiles across), samples-steps.tsv, train-log.tsv. */
+void dcgan_history_write(const DcganHistory *h, int cols);
+/* Images [n, 784] in [-1, 1] as one grid of rows x cols tiles, 2 pixels of
+ * white between them and around: the layout of every chapter-3 figure. */
+void dcgan_grid_write(FILE *f, const real *imgs, int rows, int cols);
+
+/* ---- the data --------------------------------------------------------------------
+ * The Fashion-MNIST training split of dir (NULL: the default, data.h),
+ * checked against what the caller will read: 28x28 images, at least `need`
+ * of them. Otherwise fail(EXIT_DATA) naming how many are needed and what
+ * for (`why`), how many the files hold, and `hint` (what to pass instead).
+ * The caller frees the set (imageset_free). */
+ImageSet *dcgan_images_load(const char *dir, int need, const char *why, const char *hint);
 
 /* ---- sampling and the checkpoint ------------------------------------------------ */
 /* G(z) for n latent vectors z [n, Z] into out [n, 784], on the scratch tape T

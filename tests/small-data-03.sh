@@ -1,0 +1,48 @@
+#!/bin/sh
+# tests/small-data-03.sh - chapter 3 on valid but small Fashion-MNIST sets
+# (issue 14): 1 image and 600 images. Each run must either work (600
+# images are enough for --quick, which trains on 512) or stop with exit 65
+# (EXIT_DATA) and a message that says how many images are needed, how many
+# the files hold, and what to pass; never a crash.
+# Run: sh tests/small-data-03.sh [build/bin/03]
+set -u
+bin=${1:-build/bin/03}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+# make_set DIR N: a gzip IDX pair of N 28x28 images (pixels i*7 mod 256) and labels i mod 10
+make_set() {
+    mkdir -p "$1"
+    python3 - "$1" "$2" <<'PY'
+import gzip, struct, sys
+d, n = sys.argv[1], int(sys.argv[2])
+with gzip.open(d + "/train-images-idx3-ubyte.gz", "wb") as f:
+    f.write(struct.pack(">IIII", 0x803, n, 28, 28) + bytes((i * 7) % 256 for i in range(n * 784)))
+with gzip.open(d + "/train-labels-idx1-ubyte.gz", "wb") as f:
+    f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
+PY
+}
+
+# expect N FLAGS WANT_STATUS NEEDLE...: run the chapter on N images
+expect() {
+    n=$1 flags=$2 want=$3
+    shift 3
+    "$bin" $flags --data "$tmp/set$n" --out "$tmp/run" > "$tmp/out" 2> "$tmp/err"
+    got=$?
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: $n images, '$flags': exit $got, want $want"; tail -5 "$tmp/err"; fails=$((fails + 1)); return
+    fi
+    for needle in "$@"; do
+        grep -qF -- "$needle" "$tmp/err" || { echo "FAIL: $n images, '$flags': no \"$needle\" in:"; cat "$tmp/err"; fails=$((fails + 1)); }
+    done
+    echo "ok: $n images, '${flags:-full run}': exit $got"
+}
+
+make_set "$tmp/set1" 1
+make_set "$tmp/set600" 600
+expect 1 "" 65 "needs 1032 training images" "the files hold 1" "--quick"
+expect 1 "--quick" 65 "needs 512 training images" "the files hold 1" "--data DIR"
+expect 600 "" 65 "needs 1032 training images" "the files hold 600" "--quick"
+expect 600 "--quick" 0
+[ "$fails" = 0 ] && echo "small data sets: all clear errors, no crash" || exit 1
