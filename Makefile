@@ -76,6 +76,9 @@ $(BUILD)/float/chapters/%.o: chapters/%.c $(LIB_HDR) $(wildcard chapters/*/*.h)
 $(BUILD)/double/chapters/%.o: chapters/%.c $(LIB_HDR) $(wildcard chapters/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -c $< -o $@
+# chapter 6 includes chapter 5's gpt.h by name (chapters/06-gpt-finetune/deps)
+$(BUILD)/float/chapters/06-gpt-finetune/%.o $(BUILD)/double/chapters/06-gpt-finetune/%.o: \
+  BASEFLAGS += -Ichapters/05-gpt-cross-entropy
 
 # ---- tests: one Criterion binary, double build -----------------------------
 $(BUILD)/test/tests: $(TEST_SRC:%.c=$(BUILD)/double/%.o) $(MODEL_SRC:%.c=$(BUILD)/double/%.o) $(BUILD)/double/libgen.a
