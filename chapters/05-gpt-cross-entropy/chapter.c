@@ -280,7 +280,7 @@ static void cell_model(void) {
     const GptConfig cfg = ch.cfg;
     int V = cfg.V;
     Rng r;
-    rng_seed(&r, nb_seed());
+    rng_stream(&r, nb_seed(), "05/init");
     ch.gpt = gpt_new(cfg);
     Gpt *gpt = ch.gpt;
     gpt_init(gpt, &r);
@@ -323,6 +323,7 @@ static void cell_model(void) {
 
     /* the graph of a tiny configuration's loss */
     Gpt *tiny = gpt_new((GptConfig){.V = 5, .ctx = 4, .L = 1, .H = 2, .C = 8});
+    rng_stream(&r, nb_seed(), "05/tiny init");
     gpt_init(tiny, &r);
     static const int tin[4] = {0, 1, 2, 3}, tout[4] = {1, 2, 3, 4};
     Tape *T2 = tape_new();
@@ -372,7 +373,7 @@ static void cell_train(void) {
     tc.batch = nb_quick() ? 8 : 32;
     int steps = nb_quick() ? 30 : 2000, eval_every = nb_quick() ? 10 : 100, eval_batches = nb_quick() ? 1 : 8;
     int Tn = ch.cfg.ctx;
-    ch.trainer = gpt_trainer_new(ch.gpt, &tc, nb_seed() + 1);
+    ch.trainer = gpt_trainer_new(ch.gpt, &tc, nb_seed()); /* windows: "gpt/windows" */
     FILE *f = nb_open("loss.tsv");
     fprintf(f, "# step\ttrain_loss\tval_loss\tbigram_val\tuniform\n");
     nb_printf("%d steps of batch %d x %d bytes, evaluated every %d steps on %d x %d windows per split\n", steps,
@@ -496,7 +497,7 @@ static void cell_sample(void) {
     int *out = xmalloc((size_t)nnew * sizeof(int));
     struct { double temp; int top_k; } modes[] = {{0.6, 0}, {1.0, 0}, {1.0, 10}};
     Rng r;
-    rng_seed(&r, nb_seed() + 2);
+    rng_stream(&r, nb_seed(), "05/samples");
     for (int m = 0; m < 3; m++) {
         nb_printf("%s=== temperature %.1f, %s ===\n", m ? "\n" : "", modes[m].temp, modes[m].top_k ? "top-k 10" : "no top-k");
         for (int k = 0; k < 2; k++) {
@@ -508,8 +509,8 @@ static void cell_sample(void) {
     int nt = nb_quick() ? 32 : 256;
     int *a = xmalloc((size_t)nt * sizeof(int)), *b = xmalloc((size_t)nt * sizeof(int));
     Rng r1, r2;
-    rng_seed(&r1, 7);
-    rng_seed(&r2, 7);
+    rng_stream(&r1, nb_seed(), "05/cache check");
+    rng_stream(&r2, nb_seed(), "05/cache check");
     double t0 = now_seconds();
     gpt_generate(ch.gpt, prompt, np, a, nt, 1.0, 0, &r1);
     double t1 = now_seconds();

@@ -231,7 +231,8 @@ int gpt_vocab_prompt(const GptVocab *v, const char *text, int *ids, int max) {
     for (const unsigned char *s = (const unsigned char *)text; *s && n < max; s++) {
         if (v->id[*s] < 0)
             fail(EXIT_DATA, "the corpus", "use a corpus that contains every byte of the prompts (the fortunes package's)",
-                 "the prompt \"%.40s\" has byte 0x%02x, which the corpus's vocabulary of %d bytes lacks", text, *s, v->V);
+                 "byte 0x%02x ('%c') of a prompt is not in the corpus's vocabulary of %d bytes", *s,
+                 *s >= 32 && *s < 127 ? *s : '?', v->V);
         ids[n++] = v->id[*s];
     }
     if (n < 1) fail(EXIT_SOFTWARE, "gpt_vocab_prompt", "pass a non-empty prompt and max >= 1", "empty prompt");
@@ -260,7 +261,7 @@ GptTrainer *gpt_trainer_new(Gpt *model, const GptTrainConfig *cfg, uint64_t seed
     t->model = model;
     t->opt = adamw_new(model->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps, cfg->weight_decay);
     t->tape = tape_new();
-    rng_seed(&t->windows, seed); /* STAGE1 */
+    rng_stream(&t->windows, seed, cfg->windows);
     size_t n = (size_t)cfg->batch * (size_t)model->cfg.ctx;
     t->x = xmalloc(n * sizeof(int));
     t->y = xmalloc(n * sizeof(int));

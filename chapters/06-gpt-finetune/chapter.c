@@ -107,17 +107,20 @@ for a few steps, and says so.)
 static void cell_load(void) {
     ch.tc = gpt_train_config_default();
     ch.tc.batch = nb_quick() ? 8 : 32;
+    ch.tc.windows = "06/fine-tuning windows"; /* both runs: the same batches */
     Text *t = corpus_load(nb_data(), NOT_POEMS, NULL); /* chapter 5's corpus: for "what it forgot" */
     long dropped;
     if (nb_quick()) {
         nb_printf("--quick: pre-training a tiny model here for 20 steps instead of loading chapter 5's\n");
         ch.vocab = gpt_vocab_of(t->bytes, t->n);
         Rng r;
-        rng_seed(&r, nb_seed());
+        rng_stream(&r, nb_seed(), "06/tiny init");
         ch.pre = gpt_new((GptConfig){.V = ch.vocab.V, .ctx = 32, .L = 2, .H = 2, .C = 32});
         gpt_init(ch.pre, &r);
         ch.old = encode_split(t, "chapter 5's corpus", &dropped);
-        GptTrainer *tr = gpt_trainer_new(ch.pre, &ch.tc, nb_seed() + 1);
+        GptTrainConfig tiny = ch.tc;
+        tiny.windows = "06/tiny pre-training windows";
+        GptTrainer *tr = gpt_trainer_new(ch.pre, &tiny, nb_seed());
         Progress p;
         progress_start(&p, "tiny pre-training", 20);
         for (int s = 0; s < 20; s++) progress_update(&p, s + 1, gpt_trainer_step(tr, ch.old.train).loss);
@@ -126,7 +129,7 @@ static void cell_load(void) {
     } else {
         const char *env = getenv("GPT_CHECKPOINT"), *path = env && *env ? env : GPT_CHECKPOINT_DEFAULT;
         ch.pre = gpt_load(path, &ch.vocab,
-                          "run chapter 5 first (`make run-05` writes " GPT_CHECKPOINT_DEFAULT
+                          "run chapter 5 first, from the project's root (`make run-05` writes " GPT_CHECKPOINT_DEFAULT
                           "), or set GPT_CHECKPOINT to the checkpoint it wrote");
         ch.old = encode_split(t, "chapter 5's corpus", &dropped);
         nb_printf("loaded %s\n", path);
@@ -220,16 +223,16 @@ static void cell_finetune(void) {
     GptTrainConfig ft = ch.tc;
     ft.lr = 3e-4;
     ch.tuned = gpt_copy(ch.pre);
-    ch.tuned_tr = gpt_trainer_new(ch.tuned, &ft, nb_seed() + 10);
+    ch.tuned_tr = gpt_trainer_new(ch.tuned, &ft, nb_seed());
     double t0 = now_seconds();
     train_logged(ch.tuned_tr, steps, eval_every, curve, "fine-tuning");
     double t1 = now_seconds();
     fprintf(curve, "\n\n"); /* the from-scratch run: a second block */
     Rng r;
-    rng_seed(&r, nb_seed() + 20);
+    rng_stream(&r, nb_seed(), "06/scratch init");
     ch.scratch = gpt_new(ch.pre->cfg);
     gpt_init(ch.scratch, &r);
-    ch.scratch_tr = gpt_trainer_new(ch.scratch, &ch.tc, nb_seed() + 10);
+    ch.scratch_tr = gpt_trainer_new(ch.scratch, &ch.tc, nb_seed());
     train_logged(ch.scratch_tr, steps, eval_every, curve, "from scratch");
     double t2 = now_seconds();
     fclose(curve);
@@ -291,7 +294,7 @@ static void cell_samples(void) {
         {"pre-trained", ch.pre}, {"fine-tuned", ch.tuned}, {"from scratch", ch.scratch}};
     for (int m = 0; m < 3; m++) {
         Rng r;
-        rng_seed(&r, nb_seed() + 30);
+        rng_stream(&r, nb_seed(), "06/samples"); /* the same draws for each model */
         gpt_generate(models[m].g, prompt, np, out, nnew, 0.8, 0, &r);
         nb_printf("%s=== %s ===\n%s", m ? "\n" : "", models[m].name, text);
         for (int i = 0; i < nnew; i++) {
