@@ -105,7 +105,7 @@ static void cell_corpus(void) {
 /*md
 ## The objective
 
-The article (section 4.3) writes the GPT loss as
+The article (its section `4.3`) writes the GPT loss as
 $$L = -\sum_{i=1}^T [y_i \log(p_{\theta}(y_i | x_1, \ldots, x_{i-1})) + (1 - y_i) \log(1 - p_{\theta}(y_i | x_1, \ldots, x_{i-1}))$$
 Its sum over the positions $i = 1..T$ of the text is right: the
 log-likelihood of a text is a sum over its positions. Its defect is $y_i$,
