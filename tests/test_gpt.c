@@ -161,6 +161,30 @@ Test(gpt, a_trainer_step_allocates_nothing_after_the_first) {
     gpt_fixture_close(&x);
 }
 
+Test(gpt, trainers_with_one_seed_and_stream_draw_the_same_windows_and_another_stream_others) {
+    /* chapter 6 trains its fine-tuned and from-scratch models on the same
+     * batches by giving both trainers the same seed and stream name */
+    GptFixture x = gpt_fixture_open();
+    Gpt *g2 = gpt_copy(x.g);
+    GptTrainConfig tc = gpt_train_config_default();
+    tc.batch = 2;
+    GptTrainer *a = gpt_trainer_new(x.g, &tc, 3), *b = gpt_trainer_new(g2, &tc, 3);
+    tc.windows = "another purpose";
+    GptTrainer *c = gpt_trainer_new(g2, &tc, 3);
+    int tok[400];
+    for (int i = 0; i < 400; i++) tok[i] = (i * 7) % 11;
+    GptTokens s = {tok, 400};
+    gpt_trainer_step(a, s), gpt_trainer_step(b, s), gpt_trainer_step(c, s);
+    size_t n = 2 * 8 * sizeof(int);
+    cr_assert(memcmp(a->x, b->x, n) == 0, "same seed and stream, different windows");
+    cr_assert(memcmp(a->x, c->x, n) != 0, "another stream drew the same windows");
+    gpt_trainer_free(a);
+    gpt_trainer_free(b);
+    gpt_trainer_free(c);
+    gpt_free(g2);
+    gpt_fixture_close(&x);
+}
+
 Test(gpt, a_loss_and_an_evaluation_change_nothing_in_the_model) {
     /* gpt_forward once kept a position buffer in the model and grew it at
      * the largest batch seen: computing a loss changed the model */
