@@ -6,7 +6,7 @@
  * writes), a baseline to beat (a counting bigram model), the transformer
  * piece by piece with its shapes, pre-training with AdamW, sampling with
  * temperature and top-k from a key/value cache, and a checkpoint for
- * chapter 6. The model itself is in gpt.c, after this file.
+ * chapter 6. The model and its one trainer are in gpt.c, after this file.
  * Leaves out: sub-word tokenizers (bytes are the tokens), dropout, learning
  * rate decay, mixed precision, multi-GPU anything.
  * Run: make run-05 (about 10 minutes on 2 cores), or build/bin/05 --step.
@@ -428,15 +428,8 @@ static void cell_attention(void) {
     Tape *T = tape_new();
     Tensor *att[8];
     gpt_forward(T, ch.gpt, ids, 1, n, att);
-    /* the figure's layer: one block per head, separated by two blank lines (gnuplot's `index`) */
     FILE *f = nb_open("attention.tsv");
-    fprintf(f, "# query\tkey\tweight (layer %d; block h = head h)\n", ATT_LAYER);
-    for (int h = 0; h < cfg.H; h++) {
-        if (h) fprintf(f, "\n\n");
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                fprintf(f, "%d\t%d\t%.5f\n", i, j, j <= i ? (double)att[ATT_LAYER]->data[((long)h * n + i) * n + j] : 0.0);
-    }
+    gpt_attention_write(f, att[ATT_LAYER], ATT_LAYER);
     fclose(f);
     f = nb_open("attention-bytes.tsv");
     fprintf(f, "# position\tbyte\n");
@@ -448,17 +441,8 @@ static void cell_attention(void) {
     for (int l = 0; l < cfg.L; l++) {
         nb_printf("layer %d:", l);
         for (int h = 0; h < cfg.H; h++) {
-            double dist = 0;
-            int prev = 0;
-            for (int i = 1; i < n; i++) {
-                const real *row = att[l]->data + ((long)h * n + i) * n;
-                int best = 0;
-                for (int j = 1; j <= i; j++)
-                    if (row[j] > row[best]) best = j;
-                dist += i - best;
-                prev += best == i - 1;
-            }
-            nb_printf("  h%d: %4.1f back, %3.0f%% prev", h, dist / (n - 1), 100.0 * prev / (n - 1));
+            GptHeadFocus hf = gpt_head_focus(att[l], h);
+            nb_printf("  h%d: %4.1f back, %3.0f%% prev", h, hf.back, 100.0 * hf.prev);
         }
         nb_printf("\n");
     }

@@ -206,6 +206,32 @@ GptObjective gpt_objective(const real *z, int n, int target) {
     return o;
 }
 
+GptHeadFocus gpt_head_focus(const Tensor *att, int h) {
+    int n = att->shape[2];
+    double dist = 0;
+    int prev = 0;
+    for (int i = 1; i < n; i++) {
+        const real *row = att->data + ((long)h * n + i) * n; /* [n]: query i's weights */
+        int best = 0;
+        for (int j = 1; j <= i; j++)
+            if (row[j] > row[best]) best = j;
+        dist += i - best;
+        prev += best == i - 1;
+    }
+    return (GptHeadFocus){.back = dist / (n - 1), .prev = (double)prev / (n - 1)};
+}
+
+void gpt_attention_write(FILE *f, const Tensor *att, int layer) {
+    int H = att->shape[1], n = att->shape[2];
+    fprintf(f, "# query\tkey\tweight (layer %d; block h = head h)\n", layer);
+    for (int h = 0; h < H; h++) {
+        if (h) fprintf(f, "\n\n");
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                fprintf(f, "%d\t%d\t%.5f\n", i, j, j <= i ? (double)att->data[((long)h * n + i) * n + j] : 0.0);
+    }
+}
+
 /* ---- bytes and ids ---------------------------------------------------------- */
 
 GptVocab gpt_vocab_of(const unsigned char *bytes, long n) {

@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "nn.h"
 #include "optim.h"
@@ -104,6 +105,18 @@ typedef struct {
     real d_categorical[8], d_binary[8]; /* dL/dz of each */
 } GptObjective;
 GptObjective gpt_objective(const real *z, int n, int target);
+
+/* What a head of a trained model attends to, from one layer's attention
+ * weights att [1, H, n, n] (gpt_forward's att[l], n >= 2), over the queries
+ * 1..n-1: the mean distance back to the most attended key, and the share of
+ * queries whose most attended key is the token just before. */
+typedef struct {
+    double back, prev;
+} GptHeadFocus;
+GptHeadFocus gpt_head_focus(const Tensor *att, int h);
+/* The same weights as a figure's data: "query key weight" rows, one block
+ * per head separated by two blank lines (gnuplot's `index`). */
+void gpt_attention_write(FILE *f, const Tensor *att, int layer);
 
 /* ---- bytes and ids ------------------------------------------------------------ */
 
