@@ -19,11 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "data.h"
 #include "gpt.h"
 #include "notebook.h"
-#include "optim.h"
 #include "rng.h"
 #include "tensor.h"
 #include "util.h"

@@ -14,16 +14,12 @@
  *
  * Dimension key: B = batch, T = context, V = vocabulary (chapter 5's bytes).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "checkpoint.h"
 #include "data.h"
 #include "gpt.h"
 #include "notebook.h"
-#include "optim.h"
 #include "rng.h"
 #include "tensor.h"
 #include "util.h"
