@@ -256,7 +256,8 @@ int gpt_vocab_prompt(const GptVocab *v, const char *text, int *ids, int max) {
     int n = 0;
     for (const unsigned char *s = (const unsigned char *)text; *s && n < max; s++) {
         if (v->id[*s] < 0)
-            fail(EXIT_DATA, "the corpus", "use a corpus that contains every byte of the prompts (the fortunes package's)",
+            fail(EXIT_DATA, "the corpus",
+                 "use a corpus that contains every byte of the prompts (the fortunes package's)",
                  "byte 0x%02x ('%c') of a prompt is not in the corpus's vocabulary of %d bytes", *s,
                  *s >= 32 && *s < 127 ? *s : '?', v->V);
         ids[n++] = v->id[*s];
