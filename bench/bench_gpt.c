@@ -1,13 +1,15 @@
 /* bench_gpt.c - one GPT training step at the reference size, timed.
  *
  * Teaches: what a training step costs and where the time goes. The step is
- * the one chapter 5 runs: forward and loss on the tape, backward, gradient
- * clipping, an AdamW update, at batch 32 x context 64 (2,048 tokens) with
- * the reference model (4 layers, 4 heads, width 128, vocabulary 96). We warm
+ * the one chapter 5 runs, gpt_trainer_step (gpt.h): random windows, forward
+ * and loss on the tape, backward, gradient clipping, an AdamW update, with
+ * the reference settings (gpt_train_config_default: batch 32 x context 64,
+ * 2,048 tokens) and the reference model (4 layers, 4 heads, width 128,
+ * vocabulary 96), on random tokens. We warm
  * up, then report the median of several steps, split into its phases, in
  * milliseconds and tokens per second. PyTorch on this machine (2 threads)
  * takes 128 ms per step, 16,000 tokens/s (the issue's measurement).
- * Leaves out: data loading (the chapter samples a batch in microseconds).
+ * Leaves out: data loading (the step copies its windows in microseconds).
  *
  * Run: make bench (or build/bench/bench_gpt [--quick])
  */
@@ -20,36 +22,32 @@
 #include "tensor.h"
 #include "util.h"
 
-enum { B = 32, CTX = 64, V = 96 };
+enum { CTX = 64, V = 96, NTOK = 1 << 16 };
 
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     int warm = quick ? 1 : 3, reps = quick ? 3 : 15;
     Gpt *g = gpt_new((GptConfig){.V = V, .ctx = CTX, .L = 4, .H = 4, .C = 128});
     Rng r;
-    rng_seed(&r, 0);
+    rng_stream(&r, 0, "bench/gpt init");
     gpt_init(g, &r);
-    int *idx = xmalloc(B * CTX * sizeof(int)), *tgt = xmalloc(B * CTX * sizeof(int));
-    for (int i = 0; i < B * CTX; i++) idx[i] = rng_int(&r, V), tgt[i] = rng_int(&r, V);
-    Optimizer *o = adamw_new(g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
-    Tape *T = tape_new();
+    int *tok = xmalloc(NTOK * sizeof(int));
+    rng_stream(&r, 0, "bench/gpt tokens");
+    for (int i = 0; i < NTOK; i++) tok[i] = rng_int(&r, V);
+    GptTrainConfig tc = gpt_train_config_default();
+    GptTrainer *t = gpt_trainer_new(g, &tc, 0);
+    int B = tc.batch;
     double fwd[64], bwd[64], opt[64], tot[64], loss = 0, cpu0 = 0;
     for (int s = 0; s < warm + reps; s++) {
         if (s == warm) cpu0 = cpu_seconds();
         double t0 = now_seconds();
-        tape_reset(T);
-        Tensor *l = gpt_loss(T, g, idx, tgt, B, CTX, NULL);
+        GptStepStats st = gpt_trainer_step(t, (GptTokens){tok, NTOK});
         double t1 = now_seconds();
-        params_zero_grad(g->ps);
-        backward(T, l);
-        double t2 = now_seconds();
-        clip_grad_norm(g->ps, 1.0);
-        optim_step(o);
-        double t3 = now_seconds();
-        loss = l->data[0];
+        loss = st.loss;
         if (s >= warm) {
             int k = s - warm;
-            fwd[k] = 1e3 * (t1 - t0), bwd[k] = 1e3 * (t2 - t1), opt[k] = 1e3 * (t3 - t2), tot[k] = 1e3 * (t3 - t0);
+            fwd[k] = 1e3 * st.seconds[0], bwd[k] = 1e3 * st.seconds[1], opt[k] = 1e3 * st.seconds[2];
+            tot[k] = 1e3 * (t1 - t0);
         }
     }
     double cpu_ms = 1e3 * (cpu_seconds() - cpu0) / reps; /* all threads */
@@ -61,16 +59,14 @@ int main(int argc, char **argv) {
     printf("  step         %7.1f ms   %8.0f tokens/s   (PyTorch, 2 threads: 128 ms, 16,000 tokens/s)\n", ms,
            B * CTX / (ms / 1e3));
     printf("  CPU time     %7.1f ms per step, summed over threads (wall time on a busy machine is longer)\n", cpu_ms);
-    printf("  arena %.1f MB, last loss %.3f (uniform: ln %d = %.3f)\n", tape_bytes(T) / 1e6, loss, V,
+    printf("  arena %.1f MB, last loss %.3f (uniform: ln %d = %.3f)\n", tape_bytes(t->tape) / 1e6, loss, V,
            __builtin_log(V));
 
     /* Where the time goes: re-run each tape node's forward, then each one's
      * backward (in reverse order, as backward() does), timing them by op. */
-    print_profile(T, reps, 14, 3, 7, 2);
-    tape_free(T);
-    optim_free(o);
+    print_profile(t->tape, reps, 14, 3, 7, 2);
+    gpt_trainer_free(t);
     gpt_free(g);
-    xfree(idx);
-    xfree(tgt);
+    xfree(tok);
     return 0;
 }

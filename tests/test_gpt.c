@@ -8,8 +8,15 @@
  *     2-D weights) match the PyTorch fixture tests/reference/gpt.txt;
  *   - sampling with the key/value cache gives the same logits and the same
  *     bytes as recomputing the whole window every step;
- *   - a training step allocates nothing after the first;
- *   - a missing or foreign checkpoint is a clear error, not a crash.
+ *   - the trainer (gpt_trainer_step_on, the step every chapter and the bench
+ *     run) reproduces PyTorch's 5 AdamW steps, and allocates nothing after
+ *     its first step;
+ *   - a loss or an evaluation changes nothing in the model;
+ *   - the objective cell's categorical gradient is p - y;
+ *   - bad input is a clear error, not a crash: a missing or foreign
+ *     checkpoint, a checkpoint whose sizes are out of bounds or larger than
+ *     the file, a split shorter than one window, a prompt with a byte the
+ *     vocabulary lacks.
  * Tolerance of the reference check: 1e-8, relative to the largest entry of
  * each tensor. The fixture is float64 and this is the double build, so the
  * only differences are summation orders (~1e-15 relative per op, ~1e-13
@@ -68,17 +75,13 @@ static void gpt_fixture_close(GptFixture *x) {
     fixture_free(x->f);
 }
 
-/* One training step on the fixture's batch, as chapter 5 takes it: the
- * loss on a fresh tape, backward, clipping at norm 1, optimizer step.
- * Returns the loss node; the gradient norm before clipping into *norm. */
-static Tensor *train_step(Tape *T, GptFixture *x, Optimizer *o, double *norm) {
-    tape_reset(T);
-    Tensor *loss = gpt_loss(T, x->g, x->idx, x->tgt, 2, 8, NULL);
-    params_zero_grad(x->g->ps);
-    backward(T, loss);
-    *norm = clip_grad_norm(x->g->ps, 1.0);
-    optim_step(o);
-    return loss;
+/* The trainer with the reference settings (the fixture's schedule: AdamW
+ * 1e-3, 0.9/0.99, wd 0.1, warm-up over 100 steps, clip 1) at the fixture's
+ * batch of 2 windows. */
+static GptTrainer *fixture_trainer(GptFixture *x) {
+    GptTrainConfig tc = gpt_train_config_default();
+    tc.batch = 2;
+    return gpt_trainer_new(x->g, &tc, 0);
 }
 
 /* ---- gradient check ------------------------------------------------------ */
@@ -124,40 +127,107 @@ Test(gpt, logits_loss_and_every_gradient_match_pytorch) {
     gpt_fixture_close(&x);
 }
 
-Test(gpt, five_adamw_steps_match_pytorch_losses_and_grad_norms) {
+Test(gpt, five_trainer_steps_match_pytorch_adamw_losses_and_grad_norms) {
     GptFixture x = gpt_fixture_open();
-    Optimizer *o = adamw_new(x.g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
-    Tape *T = tape_new();
+    GptTrainer *t = fixture_trainer(&x);
     real losses[5], norms[5];
-    for (int t = 0; t < 5; t++) { /* the README's schedule: warm-up over 100 steps, clip at 1 */
-        optim_set_lr(o, 1e-3 * fmin(1.0, (t + 1) / 100.0));
-        double norm;
-        losses[t] = train_step(T, &x, o, &norm)->data[0];
-        norms[t] = (real)norm;
+    for (int k = 0; k < 5; k++) {
+        GptStepStats st = gpt_trainer_step_on(t, x.idx, x.tgt);
+        cr_assert_eq(st.step, k + 1, "step %ld reported as the %dth", st.step, k + 1);
+        cr_assert(fabs(st.lr - 1e-3 * (k + 1) / 100) < 1e-18, "step %d used lr %g, want the warm-up's %g", k + 1,
+                  st.lr, 1e-3 * (k + 1) / 100);
+        losses[k] = (real)st.loss, norms[k] = (real)st.grad_norm;
     }
     expect_ref("adamw_losses", losses, fixture_get(x.f, "adamw_losses"));
     expect_ref("grad_norm", norms, fixture_get(x.f, "grad_norm"));
-    optim_free(o);
-    tape_free(T);
+    gpt_trainer_free(t);
     gpt_fixture_close(&x);
 }
 
-Test(gpt, training_step_allocates_nothing_after_the_first) {
+Test(gpt, a_trainer_step_allocates_nothing_after_the_first) {
     GptFixture x = gpt_fixture_open();
-    Optimizer *o = adamw_new(x.g->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
-    Tape *T = tape_new();
+    GptTrainer *t = fixture_trainer(&x);
+    int tok[40];
+    for (int i = 0; i < 40; i++) tok[i] = x.idx[i % 16];
     long after_first = 0;
     size_t bytes_first = 0;
-    for (int t = 0; t < 4; t++) {
-        double norm;
-        train_step(T, &x, o, &norm);
-        if (t == 0) after_first = alloc_count(), bytes_first = tape_bytes(T);
+    for (int k = 0; k < 4; k++) {
+        gpt_trainer_step(t, (GptTokens){tok, 40});
+        if (k == 0) after_first = alloc_count(), bytes_first = tape_bytes(t->tape);
     }
     cr_assert_eq(alloc_count(), after_first, "steps 2-4 made %ld allocations", alloc_count() - after_first);
-    cr_assert_eq(tape_bytes(T), bytes_first, "the arena grew after step 1");
-    optim_free(o);
-    tape_free(T);
+    cr_assert_eq(tape_bytes(t->tape), bytes_first, "the arena grew after step 1");
+    gpt_trainer_free(t);
     gpt_fixture_close(&x);
+}
+
+Test(gpt, trainers_with_one_seed_and_stream_draw_the_same_windows_and_another_stream_others) {
+    /* chapter 6 trains its fine-tuned and from-scratch models on the same
+     * batches by giving both trainers the same seed and stream name */
+    GptFixture x = gpt_fixture_open();
+    Gpt *g2 = gpt_copy(x.g);
+    GptTrainConfig tc = gpt_train_config_default();
+    tc.batch = 2;
+    GptTrainer *a = gpt_trainer_new(x.g, &tc, 3), *b = gpt_trainer_new(g2, &tc, 3);
+    tc.windows = "another purpose";
+    GptTrainer *c = gpt_trainer_new(g2, &tc, 3);
+    int tok[400];
+    for (int i = 0; i < 400; i++) tok[i] = (i * 7) % 11;
+    GptTokens s = {tok, 400};
+    gpt_trainer_step(a, s), gpt_trainer_step(b, s), gpt_trainer_step(c, s);
+    size_t n = 2 * 8 * sizeof(int);
+    cr_assert(memcmp(a->x, b->x, n) == 0, "same seed and stream, different windows");
+    cr_assert(memcmp(a->x, c->x, n) != 0, "another stream drew the same windows");
+    gpt_trainer_free(a);
+    gpt_trainer_free(b);
+    gpt_trainer_free(c);
+    gpt_free(g2);
+    gpt_fixture_close(&x);
+}
+
+Test(gpt, a_loss_and_an_evaluation_change_nothing_in_the_model) {
+    /* gpt_forward once kept a position buffer in the model and grew it at
+     * the largest batch seen: computing a loss changed the model */
+    GptFixture x = gpt_fixture_open();
+    Gpt before = *x.g;
+    real *params = xmalloc((size_t)x.g->ps->size * sizeof(real));
+    memcpy(params, x.g->ps->data, (size_t)x.g->ps->size * sizeof(real));
+    Tape *T = tape_new();
+    gpt_loss(T, x.g, x.idx, x.tgt, 2, 8, NULL);
+    gpt_loss(T, x.g, x.idx, x.tgt, 1, 8, NULL);
+    int tok[64];
+    for (int i = 0; i < 64; i++) tok[i] = i % 11;
+    gpt_evaluate(x.g, (GptTokens){tok, 64}, 3, 2);
+    cr_assert(memcmp(&before, x.g, sizeof before) == 0, "the Gpt struct changed while computing a loss");
+    cr_assert(memcmp(params, x.g->ps->data, (size_t)x.g->ps->size * sizeof(real)) == 0, "a parameter changed");
+    tape_free(T);
+    xfree(params);
+    gpt_fixture_close(&x);
+}
+
+/* ---- the objective cell ---------------------------------------------------- */
+
+Test(gpt, the_objective_cells_categorical_gradient_is_p_minus_y) {
+    /* chapter 5's two cases (p_0 = 1/2 each) and an arbitrary one; the
+     * gradient comes from the tape, p - y from softmax: equal to rounding
+     * (double build: 1e-12 is a million times the rounding) */
+    real cases[3][5] = {{(real)log(4.0), 0, 0, 0, 0}, {0, 0, -30, -30, -30}, {0.3, -1.2, 2.0, 0.1, -0.4}};
+    int target[3] = {0, 0, 3};
+    for (int c = 0; c < 3; c++) {
+        GptObjective o = gpt_objective(cases[c], 5, target[c]);
+        double worst = 0;
+        for (int i = 0; i < 5; i++) worst = fmax(worst, fabs(o.d_categorical[i] - (o.p[i] - (i == target[c]))));
+        cr_assert(worst <= 1e-12, "case %d: dL/dz differs from p - y by %.3e", c, worst);
+        cr_assert(fabs(o.categorical + log(o.p[target[c]])) <= 1e-12, "case %d: loss %.6f is not -log p", c,
+                  o.categorical);
+    }
+    GptObjective a = gpt_objective(cases[0], 5, 0), b = gpt_objective(cases[1], 5, 0);
+    cr_assert(fabs(a.p[0] - 0.5) < 1e-12 && fabs(b.p[0] - 0.5) < 1e-12, "p_0 is %.6f and %.6f, not 1/2",
+              (double)a.p[0], (double)b.p[0]);
+    cr_assert(fabs(a.categorical - b.categorical) < 1e-12, "same p_0, categorical %.6f vs %.6f", a.categorical,
+              b.categorical);
+    cr_assert(fabs(a.binary - b.binary) > 0.1, "the binary form does not tell them apart: %.6f vs %.6f", a.binary,
+              b.binary);
 }
 
 /* ---- the key/value cache ------------------------------------------------------ */
@@ -237,8 +307,8 @@ Test(gpt, top_k_keeps_the_k_largest_logits_and_a_low_temperature_sharpens) {
 /* ---- bad input ------------------------------------------------------------- */
 
 Test(gpt, a_missing_checkpoint_names_the_file_and_the_command_that_makes_it) {
-    unsigned char vocab[256];
-    EXPECT_FAIL(gpt_load("build/no-such-dir/gpt.ckpt", vocab, "run `make run-05` first"), EXIT_NOINPUT,
+    GptVocab vocab;
+    EXPECT_FAIL(gpt_load("build/no-such-dir/gpt.ckpt", &vocab, "run `make run-05` first"), EXIT_NOINPUT,
                 "build/no-such-dir/gpt.ckpt", "make run-05");
 }
 
@@ -249,20 +319,22 @@ Test(gpt, a_checkpoint_of_another_model_is_refused_by_its_meta_line) {
     params_alloc(ps);
     checkpoint_save("build/test-tmp/not-gpt.ckpt", ps, "vae D=784");
     params_free(ps);
-    unsigned char vocab[256];
-    EXPECT_FAIL(gpt_load("build/test-tmp/not-gpt.ckpt", vocab, "run `make run-05`"), EXIT_DATA, "not a GPT",
+    GptVocab vocab;
+    EXPECT_FAIL(gpt_load("build/test-tmp/not-gpt.ckpt", &vocab, "run `make run-05`"), EXIT_DATA, "not a GPT",
                 "make run-05");
 }
 
 Test(gpt, a_checkpoint_round_trip_gives_the_same_model_and_vocabulary) {
     GptFixture x = gpt_fixture_open();
     Gpt *g = x.g;
-    unsigned char vocab[11] = {'\n', ' ', '!', 'a', 'b', 'c', 'd', 'e', 0xc3, 0xa9, '~'}, back[256];
+    static const unsigned char text[] = "\n !abcde\xa9\xc3~ab";
+    GptVocab vocab = gpt_vocab_of(text, sizeof text - 1), back;
+    cr_assert_eq(vocab.V, 11, "the text has 11 distinct bytes, the vocabulary %d", vocab.V);
     make_dirs("build/test-tmp");
-    gpt_save("build/test-tmp/gpt.ckpt", g, vocab);
-    Gpt *h = gpt_load("build/test-tmp/gpt.ckpt", back, "");
+    gpt_save("build/test-tmp/gpt.ckpt", g, &vocab);
+    Gpt *h = gpt_load("build/test-tmp/gpt.ckpt", &back, "");
     cr_assert(memcmp(&h->cfg, &g->cfg, sizeof g->cfg) == 0, "config changed in the round trip");
-    cr_assert(memcmp(back, vocab, sizeof vocab) == 0, "vocabulary changed in the round trip");
+    cr_assert(memcmp(&back, &vocab, sizeof vocab) == 0, "vocabulary changed in the round trip");
     cr_assert(memcmp(h->ps->data, g->ps->data, (size_t)g->ps->size * sizeof(real)) == 0, "weights changed");
     gpt_free(h);
     gpt_fixture_close(&x);
@@ -276,4 +348,78 @@ Test(gpt, a_missing_corpus_names_the_directory_and_what_to_install) {
     make_dirs("build/test-tmp/empty-fortunes");
     EXPECT_FAIL(corpus_load("build/test-tmp/empty-fortunes", NULL, "songs-poems"), EXIT_NOINPUT, "songs-poems",
                 "hint:");
+}
+
+/* ---- sizes read from a file, and data too small (issue 14) -------------------- */
+
+Test(gpt, a_config_line_with_sizes_out_of_bounds_is_refused) {
+    /* 3 C overflowed int at C = 8e8; ctx or L = 2e9 asked for terabytes */
+    static const char *const bad[] = {
+        "gpt V=3 ctx=8 L=1 H=1 C=800000000", "gpt V=3 ctx=2000000000 L=1 H=1 C=8",
+        "gpt V=3 ctx=8 L=2000000000 H=1 C=8", "gpt V=3 ctx=8 L=1 H=1 C=99999999999",
+        "gpt V=300 ctx=8 L=1 H=1 C=8",       "gpt V=3 ctx=8 L=1 H=3 C=8",
+        "gpt V=3 ctx=8 L=1024 H=1 C=16384",  "gpt V=3 ctx=-8 L=1 H=1 C=8"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        GptConfig c;
+        char why[160];
+        cr_assert_eq(gpt_config_parse(bad[i], &c, why, sizeof why), 0, "\"%s\" was accepted", bad[i]);
+    }
+    GptConfig c;
+    char why[160];
+    cr_assert(gpt_config_parse("gpt V=114 ctx=64 L=4 H=4 C=128 vocab=..", &c, why, sizeof why),
+              "the reference config was refused: %s", why);
+    cr_assert_eq(gpt_config_params(&c), 816128, "the reference has %lld parameters, want 816128",
+                 (long long)gpt_config_params(&c));
+}
+
+/* A small valid checkpoint (one tensor) whose meta line claims a GPT. */
+static void save_lying_checkpoint(const char *path, const char *meta) {
+    make_dirs("build/test-tmp");
+    ParamSet *ps = params_new();
+    params_add(ps, "wte.weight", 2, SHAPE(3, 8));
+    params_alloc(ps);
+    checkpoint_save(path, ps, meta);
+    params_free(ps);
+}
+
+Test(gpt, a_checkpoint_promising_more_numbers_than_it_holds_is_refused_at_once, .timeout = 20) {
+    /* L = 20,000 in a file of a few hundred bytes: building that model took
+     * minutes (and its checkpoint_load then failed anyway) */
+    save_lying_checkpoint("build/test-tmp/lying.ckpt", "gpt V=3 ctx=4 L=20000 H=1 C=8 vocab=0a2061");
+    GptVocab vocab;
+    EXPECT_FAIL(gpt_load("build/test-tmp/lying.ckpt", &vocab, "run `make run-05`"), EXIT_DATA, "lying.ckpt",
+                "cannot hold");
+    save_lying_checkpoint("build/test-tmp/huge.ckpt", "gpt V=3 ctx=2000000000 L=1 H=1 C=8 vocab=0a2061");
+    EXPECT_FAIL(gpt_load("build/test-tmp/huge.ckpt", &vocab, "run `make run-05`"), EXIT_DATA, "huge.ckpt",
+                "ctx = 2000000000");
+    save_lying_checkpoint("build/test-tmp/unsorted.ckpt", "gpt V=3 ctx=4 L=1 H=1 C=8 vocab=0a6120");
+    EXPECT_FAIL(gpt_load("build/test-tmp/unsorted.ckpt", &vocab, "run `make run-05`"), EXIT_DATA, "vocabulary");
+}
+
+Test(gpt, a_split_shorter_than_one_window_is_a_data_error) {
+    /* ctx 8 needs 9 tokens; with 8 the window span was negative and the
+     * windows were read before and past the array */
+    GptFixture x = gpt_fixture_open();
+    GptTrainer *t = fixture_trainer(&x);
+    int tok[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    EXPECT_FAIL(gpt_trainer_step(t, (GptTokens){tok, 8}), EXIT_DATA, "8 tokens", "9 tokens");
+    EXPECT_FAIL(gpt_trainer_eval(t, (GptTokens){tok, 8}, 1), EXIT_DATA, "8 tokens");
+    EXPECT_FAIL(gpt_evaluate(x.g, (GptTokens){tok, 3}, 2, 1), EXIT_DATA, "3 tokens");
+    CATCH_FAIL(gpt_trainer_step(t, (GptTokens){tok, 9}));
+    cr_assert(!caught_failed, "exactly one window was refused: %s", caught_msg);
+    gpt_trainer_free(t);
+    gpt_fixture_close(&x);
+}
+
+Test(gpt, a_prompt_byte_missing_from_the_vocabulary_is_a_data_error) {
+    /* it was skipped, and an all-missing prompt reached gpt_generate as an
+     * empty one: "internal error" (exit 70) */
+    static const unsigned char text[] = "abc abc";
+    GptVocab v = gpt_vocab_of(text, sizeof text - 1);
+    int ids[8];
+    EXPECT_FAIL(gpt_vocab_prompt(&v, "%\n", ids, 8), EXIT_DATA, "0x25", "vocabulary");
+    EXPECT_FAIL(gpt_vocab_prompt(&v, "cab d", ids, 8), EXIT_DATA, "0x64");
+    cr_assert_eq(gpt_vocab_prompt(&v, "cab a", ids, 3), 3, "a prompt is cut at max");
+    /* ids: ' ' 0, a 1, b 2, c 3 */
+    cr_assert(ids[0] == 3 && ids[1] == 1 && ids[2] == 2, "cab -> 3 1 2, got %d %d %d", ids[0], ids[1], ids[2]);
 }

@@ -6,7 +6,7 @@
  * writes), a baseline to beat (a counting bigram model), the transformer
  * piece by piece with its shapes, pre-training with AdamW, sampling with
  * temperature and top-k from a key/value cache, and a checkpoint for
- * chapter 6. The model itself is in gpt.c, after this file.
+ * chapter 6. The model and its one trainer are in gpt.c, after this file.
  * Leaves out: sub-word tokenizers (bytes are the tokens), dropout, learning
  * rate decay, mixed precision, multi-GPU anything.
  * Run: make run-05 (about 10 minutes on 2 cores), or build/bin/05 --step.
@@ -19,11 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "data.h"
 #include "gpt.h"
 #include "notebook.h"
-#include "optim.h"
 #include "rng.h"
 #include "tensor.h"
 #include "util.h"
@@ -37,20 +35,29 @@ the next token of a text from the tokens before it. Ours reads *bytes*: the
 vocabulary is every byte value that occurs in the corpus, so there is no
 tokenizer to explain and every string can be encoded. The model is the
 reference GPT of this course: 4 layers, 4 heads, width 128, context 64,
-about 0.8 million parameters, trained on 2.3 MB of fortune-cookie text.
+{{parameters:'.0f}} parameters, trained on {{corpus MB:.1f}} MB of
+fortune-cookie text.
 */
 
-/* ---- the chapter's state, shared by the cells ---- */
-static Text *corpus;
-static int V;                   /* vocabulary size */
-static unsigned char vocab[256];/* [V] the byte of each id */
-static int id_of[256];          /* the id of each byte, -1 if absent */
-static int *tok;                /* [ntok] the corpus as ids */
-static long ntok, ntrain;       /* train = tok[0, ntrain), val = tok[ntrain, ntok) */
-static GptConfig cfg;
-static int batch, steps, eval_every, eval_batches;
-static Gpt *gpt;
-static double uniform_loss, bigram_loss;
+/* ---- the chapter's state, shared by the cells; freed by teardown ---- */
+static struct {
+    Text *corpus;
+    GptVocab vocab;          /* the bytes present, and their ids */
+    int *tok;                /* [ntok] the corpus as ids */
+    long ntok;
+    GptTokens train, val;    /* the first 90 % of tok, and the rest */
+    GptConfig cfg;           /* the model's shape (smaller with --quick) */
+    Gpt *gpt;
+    GptTrainer *trainer;
+    double uniform_loss, bigram_loss;
+} ch;
+
+static void teardown(void) {
+    gpt_trainer_free(ch.trainer);
+    gpt_free(ch.gpt);
+    xfree(ch.tok);
+    text_free(ch.corpus);
+}
 
 /*md
 ## The corpus and its bytes
@@ -58,96 +65,115 @@ static double uniform_loss, bigram_loss;
 Every plain file of Debian's `fortunes` package except `songs-poems` (kept
 back for fine-tuning in chapter 6), concatenated in file-name order. Each
 byte becomes an id: the vocabulary is the set of byte values present,
-sorted, so id $i$ is the $i$-th smallest byte. The first 90 % is the
-training split, the last 10 % the validation split; because the files are
+sorted, so id $i$ is the $i$-th smallest byte. The first $90\%$ is the
+training split, the last $10\%$ the validation split; because the files are
 concatenated in order, the validation text comes from files the model never
 trains on (the end of `tao`, then `translate-me`, `wisdom`, `work` and
 `zippy`): a harder and more honest test than a random split.
 */
 static void cell_corpus(void) {
     static const char *const exclude[] = {"songs-poems", NULL};
-    corpus = corpus_load(nb_data(), exclude, NULL);
-    long count[256] = {0};
-    for (long i = 0; i < corpus->n; i++) count[corpus->bytes[i]]++;
-    V = 0;
-    for (int b = 0; b < 256; b++) {
-        id_of[b] = count[b] ? V : -1;
-        if (count[b]) vocab[V++] = (unsigned char)b;
-    }
-    ntok = corpus->n;
-    tok = xmalloc((size_t)ntok * sizeof(int));
-    for (long i = 0; i < ntok; i++) tok[i] = id_of[corpus->bytes[i]];
-    ntrain = ntok * 9 / 10;
-    nb_printf("corpus: %ld bytes, vocabulary V = %d distinct bytes\n", ntok, V);
-    nb_printf("train: %ld bytes, val: %ld bytes\n", ntrain, ntok - ntrain);
+    ch.corpus = corpus_load(nb_data(), exclude, NULL);
+    ch.vocab = gpt_vocab_of(ch.corpus->bytes, ch.corpus->n);
+    int V = ch.vocab.V;
+    ch.ntok = ch.corpus->n;
+    ch.tok = xmalloc((size_t)ch.ntok * sizeof(int));
+    gpt_vocab_encode(&ch.vocab, ch.corpus->bytes, ch.ntok, ch.tok);
+    long ntrain = ch.ntok * 9 / 10;
+    ch.train = (GptTokens){ch.tok, ntrain};
+    ch.val = (GptTokens){ch.tok + ntrain, ch.ntok - ntrain};
+    if (nb_quick()) ch.cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
+    else ch.cfg = (GptConfig){.V = V, .ctx = 64, .L = 4, .H = 4, .C = 128};
+    const char *hint = "use a corpus of at least ten windows (--data DIR, or the fortunes package)";
+    gpt_tokens_check(ch.train, ch.cfg.ctx, "the corpus's training split", hint);
+    gpt_tokens_check(ch.val, ch.cfg.ctx, "the corpus's validation split", hint);
+    nb_printf("corpus: %ld bytes, vocabulary V = %d distinct bytes\n", ch.ntok, V);
+    nb_printf("train: %ld bytes, val: %ld bytes\n", ch.train.n, ch.val.n);
     int ascii = 0;
-    for (int i = 0; i < V; i++) ascii += vocab[i] < 128;
+    for (int i = 0; i < V; i++) ascii += ch.vocab.byte[i] < 128;
     nb_printf("%d of the %d bytes are ASCII; the others are pieces of UTF-8 or Latin-1 characters\n", ascii, V);
     nb_printf("the first 240 bytes (fortunes are separated by a line holding %%):\n");
-    nb_printf("----\n%.240s\n----\n", (const char *)corpus->bytes);
-    nb_metric("corpus bytes", (double)ntok, "bytes");
+    nb_printf("----\n%.240s\n----\n", (const char *)ch.corpus->bytes);
+    nb_metric("corpus bytes", (double)ch.ntok, "bytes");
     nb_metric("vocabulary", V, "bytes");
+    nb_value("corpus MB", ch.ntok / 1e6, "MB");
+    nb_value("train MB", ch.train.n / 1e6, "MB");
 }
 
 /*md
 ## The objective
 
-The article writes the GPT loss as a binary cross-entropy,
-$-\sum_i [y_i \log p_i + (1 - y_i)\log(1 - p_i)]$, summed over the
-vocabulary. That is the loss of $V$ independent yes/no questions ("is the
-next byte an `a`? a `b`? ..."), the right loss for multi-label outputs. A
-language model answers one question with $V$ possible answers: its output is
-one probability distribution $p = \mathrm{softmax}(z)$ over the vocabulary,
-and the probability it gives a text is the product of the probabilities of
-each actual next byte. So it is trained by maximum likelihood, minimising the
-*categorical* cross-entropy, the negative log-likelihood of the next byte:
+The article (its section `4.3`) writes the GPT loss as
+$$L = -\sum_{i=1}^T [y_i \log(p_{\theta}(y_i | x_1, \ldots, x_{i-1})) + (1 - y_i) \log(1 - p_{\theta}(y_i | x_1, \ldots, x_{i-1}))$$
+Its sum over the positions $i = 1..T$ of the text is right: the
+log-likelihood of a text is a sum over its positions. Its defect is $y_i$,
+which plays two parts. It is the next word, the thing predicted
+("预测下一个词$y_i$的概率"), and it is a 0/1 label
+("$y_i$是实际生成的标签"): only a number can be
+subtracted from 1 in $1 - y_i$. Read with $y_i$ as the label 1 of the word
+that occurred, the second term is always zero and what remains,
+$-\sum_i \log p_\theta(y_i \mid x_1, \ldots, x_{i-1})$, is the right loss;
+read with $y_i$ as a word, the formula has no meaning. (Its bracket never
+closes, either.) What its second term reaches for
+("我们希望模型能够最小化未发生的概率$1 - y_i$") is a binary
+cross-entropy over the vocabulary, $-\sum_v [y_v \log p_v + (1 - y_v)\log(1 - p_v)]$
+with $y$ one-hot: the loss of $V$ independent yes/no questions ("is the
+next byte an `a`? a `b`? ..."), the right loss for multi-label outputs.
+
+A language model answers one question with $V$ possible answers: its output
+is one probability distribution $p = \mathrm{softmax}(z)$ over the
+vocabulary, and the probability it gives a text is the product of the
+probabilities of each actual next byte. So it is trained by maximum
+likelihood, minimising the *categorical* cross-entropy, the negative
+log-likelihood of the next byte:
 $$\mathcal L = -\frac{1}{N}\sum_{t} \log p(x_t \mid x_{<t}),$$
-in nats per byte. Only $p$ of the byte that occurred matters. Below, two
-predictions give the true byte the same probability 0.5 but spread the other
-half differently: the likelihood (and the categorical loss) cannot tell them
-apart, the binary form can, and its gradient with respect to the logits is
-not the clean $p - y$ of the categorical loss.
+in nats per byte. Only $p$ of the byte that occurred matters, and its
+gradient with respect to the logits is $p - y$. Below, two predictions
+give the true byte (id 0) the same probability $\frac12$ but spread the
+other half differently: A evenly over four bytes ($z_0 = \ln 4$, the others
+$0$), B on one byte. The likelihood (and the categorical loss) cannot tell
+them apart; the binary form over the vocabulary can, and its gradient is
+not $p - y$.
 */
-/* logits z [5] and target 0: the categorical and the article's binary loss,
- * and each one's gradient with respect to z, from the tape. */
-static void two_losses(const char *label, const real *z) {
-    static const int target[1] = {0};
-    Tape *T = tape_new();
-    Tensor *zc = tape_input(T, 2, SHAPE(1, 5), 1), *zb = tape_input(T, 2, SHAPE(1, 5), 1);
-    Tensor *y = tape_input(T, 2, SHAPE(1, 5), 0);
-    memcpy(zc->data, z, 5 * sizeof(real));
-    memcpy(zb->data, z, 5 * sizeof(real));
-    y->data[0] = 1; /* one-hot target */
-    Tensor *ce = t_cross_entropy(T, zc, target);
-    backward(T, ce);
-    /* -sum_i [y log p + (1 - y) log(1 - p)], p = softmax(z) */
-    Tensor *p = t_softmax(T, zb);
-    Tensor *one_minus_y = t_add_scalar(T, t_neg(T, y), 1), *one_minus_p = t_add_scalar(T, t_neg(T, p), 1);
-    Tensor *bce = t_neg(T, t_sum(T, t_add(T, t_mul(T, y, t_log(T, p)), t_mul(T, one_minus_y, t_log(T, one_minus_p)))));
-    backward(T, bce);
-    nb_printf("%s p = [", label);
-    for (int i = 0; i < 5; i++) nb_printf("%s%.3f", i ? " " : "", (double)p->data[i]);
-    nb_printf("]\n    categorical  -log p_0 = %.4f   dL/dz = [", (double)ce->data[0]);
-    for (int i = 0; i < 5; i++) nb_printf("%s% .3f", i ? " " : "", (double)zc->grad[i]);
-    nb_printf("]  (= p - y)\n    binary (article)    = %.4f   dL/dz = [", (double)bce->data[0]);
-    for (int i = 0; i < 5; i++) nb_printf("%s% .3f", i ? " " : "", (double)zb->grad[i]);
-    nb_printf("]\n");
-    tape_free(T);
+static void print_vec(const char *before, const real *v, int n, const char *fmt) {
+    nb_printf("%s[", before);
+    for (int i = 0; i < n; i++) {
+        if (i) nb_printf(" ");
+        nb_printf(fmt, (double)v[i]);
+    }
+    nb_printf("]");
+}
+
+static GptObjective show_objective(const char *label, const real *z) {
+    GptObjective o = gpt_objective(z, 5, 0);
+    print_vec(label, o.p, 5, "%.3f");
+    nb_printf("\n    categorical  -log p_0 = %.4f   dL/dz = ", o.categorical);
+    real pmy[5]; /* p - y, to print under the tape's gradient */
+    for (int i = 0; i < 5; i++) pmy[i] = o.p[i] - (i == 0);
+    print_vec("", o.d_categorical, 5, "% .3f");
+    print_vec("\n                                     p - y = ", pmy, 5, "% .3f");
+    nb_printf("\n    binary over the bytes  = %.4f   dL/dz = ", o.binary);
+    print_vec("", o.d_binary, 5, "% .3f");
+    nb_printf("\n");
+    return o;
 }
 
 static void cell_objective(void) {
-    /* both put p_0 = 0.5 on the true byte; A spreads the rest evenly, B on one byte */
-    real za[5] = {(real)log(2.0), 0, 0, 0, 0}; /* p = [0.5, .125, .125, .125, .125] */
+    /* both put p_0 = 1/2 on the true byte; A spreads the rest evenly, B on one byte */
+    real za[5] = {(real)log(4.0), 0, 0, 0, 0}; /* p = [4, 1, 1, 1, 1] / 8 */
     real zb[5] = {0, 0, -30, -30, -30};       /* p ~ [0.5, 0.5, 0, 0, 0] */
-    two_losses("A:", za);
-    two_losses("B:", zb);
-    nb_printf("Same likelihood of the text, same categorical loss; the binary form ranks them differently.\n");
-    uniform_loss = log((double)V);
-    nb_printf("\nA model that knows nothing gives every byte 1/V: loss ln V = ln %d = %.4f nats per byte.\n", V,
-              uniform_loss);
+    GptObjective a = show_objective("A: p = ", za), b = show_objective("B: p = ", zb);
+    int same = fabs(a.categorical - b.categorical) < 1e-6;
+    nb_printf("categorical loss: A %.4f, B %.4f: %s\n", a.categorical, b.categorical,
+              same ? "the same, as the likelihood of the text is" : "DIFFERENT");
+    nb_printf("binary form:      A %.4f, B %.4f: %s\n", a.binary, b.binary,
+              fabs(a.binary - b.binary) > 1e-3 ? "it ranks them differently" : "the same");
+    ch.uniform_loss = log((double)ch.vocab.V);
+    nb_printf("\nA model that knows nothing gives every byte 1/V: loss ln V = ln %d = %.4f nats per byte.\n",
+              ch.vocab.V, ch.uniform_loss);
     nb_printf("A perfect model of an unpredictable text still pays its entropy; the gap between the two is\n"
               "what training can win. (1 nat = 1.443 bits.)\n");
-    nb_metric("uniform loss ln V", uniform_loss, "nats/byte");
+    nb_metric("uniform loss ln V", ch.uniform_loss, "nats/byte");
 }
 
 /*md
@@ -161,11 +187,14 @@ Its validation loss is the line the GPT has to get below: anything a model
 learns beyond it comes from looking further back than one byte.
 */
 static void cell_bigram(void) {
+    int V = ch.vocab.V;
+    const int *tok = ch.tok;
+    long ntrain = ch.train.n, ntok = ch.ntok;
     long *n = xcalloc((size_t)V * V, sizeof(long)), *row = xcalloc((size_t)V, sizeof(long));
     for (long i = 0; i + 1 < ntrain; i++) n[(long)tok[i] * V + tok[i + 1]]++, row[tok[i]]++;
     const double alphas[] = {1, 0.1, 0.01};
     nb_printf("%8s %14s %14s\n", "alpha", "train loss", "val loss");
-    bigram_loss = INFINITY;
+    ch.bigram_loss = INFINITY;
     for (int a = 0; a < 3; a++) {
         double al = alphas[a], loss[2] = {0, 0};
         long from[2] = {0, ntrain}, to[2] = {ntrain, ntok};
@@ -177,14 +206,13 @@ static void cell_bigram(void) {
             loss[s] /= (double)(to[s] - from[s] - 1);
         }
         nb_printf("%8g %14.4f %14.4f\n", al, loss[0], loss[1]);
-        if (loss[1] < bigram_loss) bigram_loss = loss[1];
+        if (loss[1] < ch.bigram_loss) ch.bigram_loss = loss[1];
     }
-    nb_printf("the best, %.4f nats per byte, is the baseline (generous: alpha picked on val)\n", bigram_loss);
-    nb_metric("bigram val loss", bigram_loss, "nats/byte");
+    nb_printf("the best, %.4f nats per byte, is the baseline (generous: alpha picked on val)\n", ch.bigram_loss);
+    nb_metric("bigram val loss", ch.bigram_loss, "nats/byte");
     xfree(n);
     xfree(row);
 }
-
 /*md
 ## The model, piece by piece
 
@@ -225,14 +253,6 @@ static void print_node(const Tensor *t) {
     nb_printf("   #%d\n", t->id);
 }
 
-/* A prompt string -> ids (bytes missing from the vocabulary are skipped). */
-static int encode(const char *s, int *ids, int max) {
-    int n = 0;
-    for (; *s && n < max; s++)
-        if (id_of[(unsigned char)*s] >= 0) ids[n++] = id_of[(unsigned char)*s];
-    return n;
-}
-
 /* A byte for display: space and newline made visible. */
 static const char *show_byte(unsigned char b) {
     static char buf[8];
@@ -255,13 +275,14 @@ static void print_label(const char *s, int w) {
 }
 
 static void cell_model(void) {
-    if (nb_quick()) cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
-    else cfg = (GptConfig){.V = V, .ctx = 64, .L = 4, .H = 4, .C = 128};
+    const GptConfig cfg = ch.cfg;
+    int V = cfg.V;
     Rng r;
-    rng_seed(&r, nb_seed());
-    gpt = gpt_new(cfg);
+    rng_stream(&r, nb_seed(), "05/init");
+    ch.gpt = gpt_new(cfg);
+    Gpt *gpt = ch.gpt;
     gpt_init(gpt, &r);
-    int ids[64], n = encode(PROMPT, ids, cfg.ctx < 64 ? cfg.ctx : 64);
+    int ids[64], n = gpt_vocab_prompt(&ch.vocab, PROMPT, ids, cfg.ctx < 64 ? cfg.ctx : 64);
     Tape *T = tape_new();
     Tensor *att[8];
     Tensor *logits = gpt_forward(T, gpt, ids, 1, n, att);
@@ -300,6 +321,7 @@ static void cell_model(void) {
 
     /* the graph of a tiny configuration's loss */
     Gpt *tiny = gpt_new((GptConfig){.V = 5, .ctx = 4, .L = 1, .H = 2, .C = 8});
+    rng_stream(&r, nb_seed(), "05/tiny init");
     gpt_init(tiny, &r);
     static const int tin[4] = {0, 1, 2, 3}, tout[4] = {1, 2, 3, 4};
     Tape *T2 = tape_new();
@@ -314,104 +336,76 @@ static void cell_model(void) {
 /*md
 ## Pre-training
 
-The reference recipe: batches of $B = 32$ windows of $T = 64$ bytes at
-random offsets in the training split, targets the same windows shifted by
-one byte (so one window gives 64 predictions, each from its own prefix);
-AdamW (learning rate $10^{-3}$, betas 0.9 and 0.99, weight decay 0.1 on the
-weight matrices only), the rate warmed up linearly over the first 100 steps,
-gradients clipped to global norm 1. Each step resets the tape and reuses its
-memory, so after the first step the loop allocates nothing.
+The reference recipe (`gpt_train_config_default` in gpt.c): batches of
+$B = 32$ windows of $T = 64$ bytes at random offsets in the training split,
+targets the same windows shifted by one byte (so one window gives 64
+predictions, each from its own prefix); AdamW (learning rate $10^{-3}$,
+betas $0.9$ and $0.99$, weight decay $0.1$ on the weight matrices only),
+the rate warmed up linearly over the first 100 steps, gradients clipped to
+global norm 1. Each step resets the tape and reuses its memory, so after the
+first step the loop allocates nothing. The step is `gpt_trainer_step`, the
+same one chapter 6 fine-tunes with and the bench times.
 
 We evaluate every few hundred steps on fixed windows spread evenly over each
 split. Watch the validation loss cross the bigram line early (the model has
 learned byte pairs), then keep falling as attention learns to use longer
 contexts: words, spelling, the `%` between fortunes. The train and
-validation curves stay together: 2,000 steps of 2,048 bytes are under two
-passes over the 2.1 MB training split, too little for this 0.8M-parameter
-model to memorise it. (The same model in PyTorch, trained on the whole fortunes
-corpus, reaches about 1.81 nats per byte after 2,000 steps.)
+validation curves stay together: {{steps:'.0f}} steps of {{bytes per step:'.0f}}
+bytes are {{passes over the training split:.1f}} passes over the
+{{train MB:.1f}} MB training split, too little for a model of
+{{parameters:'.0f}} parameters to memorise it. In this seed's run the
+validation loss ends at {{val loss:.3f}} nats per byte
+({{val bits per byte:.2f}} bits), against the bigram's
+{{bigram val loss:.3f}} and the uniform {{uniform loss ln V:.3f}}.
 */
-/* Mean loss over nb batches of windows at evenly spaced offsets in tok[from, to). */
-static double eval_loss(Tape *T, long from, long to, int nb, int *x, int *y) {
-    int Tn = cfg.ctx;
-    long nwin = (long)nb * batch, span = to - from - Tn - 1;
-    double sum = 0;
-    for (int b = 0; b < nb; b++) {
-        for (int i = 0; i < batch; i++) {
-            long o = from + (span * (b * batch + i)) / nwin;
-            memcpy(x + (long)i * Tn, tok + o, (size_t)Tn * sizeof(int));
-            memcpy(y + (long)i * Tn, tok + o + 1, (size_t)Tn * sizeof(int));
-        }
-        tape_reset(T);
-        sum += gpt_loss(T, gpt, x, y, batch, Tn, NULL)->data[0];
-    }
-    return sum / nb;
+/* One evaluation of both splits: a row of loss.tsv, and the two losses. */
+static void evaluate(FILE *f, int step, int nb, double *train, double *val) {
+    *train = gpt_trainer_eval(ch.trainer, ch.train, nb).loss;
+    *val = gpt_trainer_eval(ch.trainer, ch.val, nb).loss;
+    fprintf(f, "%d\t%.5f\t%.5f\t%.5f\t%.5f\n", step, *train, *val, ch.bigram_loss, ch.uniform_loss);
+    fflush(f);
 }
 
-static double step_ms;
-
 static void cell_train(void) {
-    batch = nb_quick() ? 8 : 32;
-    steps = nb_quick() ? 30 : 2000;
-    eval_every = nb_quick() ? 10 : 100;
-    eval_batches = nb_quick() ? 1 : 8;
-    int Tn = cfg.ctx;
-    int *x = xmalloc((size_t)batch * Tn * sizeof(int)), *y = xmalloc((size_t)batch * Tn * sizeof(int));
-    Rng r;
-    rng_seed(&r, nb_seed() + 1);
-    Optimizer *o = adamw_new(gpt->ps, 1e-3, 0.9, 0.99, 1e-8, 0.1);
-    Tape *T = tape_new();
+    GptTrainConfig tc = gpt_train_config_default();
+    tc.batch = nb_quick() ? 8 : 32;
+    int steps = nb_quick() ? 30 : 2000, eval_every = nb_quick() ? 10 : 100, eval_batches = nb_quick() ? 1 : 8;
+    int Tn = ch.cfg.ctx;
+    ch.trainer = gpt_trainer_new(ch.gpt, &tc, nb_seed()); /* windows: "gpt/windows" */
     FILE *f = nb_open("loss.tsv");
     fprintf(f, "# step\ttrain_loss\tval_loss\tbigram_val\tuniform\n");
-    nb_printf("%d steps of batch %d x %d bytes, evaluated every %d steps on %d x %d windows per split\n", steps, batch,
-              Tn, eval_every, eval_batches, batch);
+    nb_printf("%d steps of batch %d x %d bytes, evaluated every %d steps on %d x %d windows per split\n", steps,
+              tc.batch, Tn, eval_every, eval_batches, tc.batch);
     Progress p;
     progress_start(&p, "pre-training", steps);
-    double t_train = 0, last_val = 0, last_train = 0;
-    for (int s = 0; s <= steps; s++) {
+    double t_train = 0, val = 0, train = 0;
+    for (int s = 0;; s++) {
         if (s % eval_every == 0 || s == steps) {
-            last_train = eval_loss(T, 0, ntrain, eval_batches, x, y);
-            last_val = eval_loss(T, ntrain, ntok, eval_batches, x, y);
-            fprintf(f, "%d\t%.5f\t%.5f\t%.5f\t%.5f\n", s, last_train, last_val, bigram_loss, uniform_loss);
-            fflush(f);
+            evaluate(f, s, eval_batches, &train, &val);
             if (s % (steps / 10 > 0 ? steps / 10 : 1) == 0 || s == steps)
-                nb_printf("step %5d  train %.4f  val %.4f nats/byte\n", s, last_train, last_val);
+                nb_printf("step %5d  train %.4f  val %.4f nats/byte\n", s, train, val);
         }
         if (s == steps) break;
-        double t0 = now_seconds();
-        for (int i = 0; i < batch; i++) { /* a random window and its shift by one */
-            long off = (long)(rng_uniform(&r) * (double)(ntrain - Tn - 1));
-            memcpy(x + (long)i * Tn, tok + off, (size_t)Tn * sizeof(int));
-            memcpy(y + (long)i * Tn, tok + off + 1, (size_t)Tn * sizeof(int));
-        }
-        optim_set_lr(o, 1e-3 * fmin(1.0, (s + 1) / 100.0));
-        tape_reset(T);
-        Tensor *loss = gpt_loss(T, gpt, x, y, batch, Tn, NULL);
-        params_zero_grad(gpt->ps);
-        backward(T, loss);
-        clip_grad_norm(gpt->ps, 1.0);
-        optim_step(o);
-        t_train += now_seconds() - t0;
-        progress_update(&p, s + 1, loss->data[0]);
+        GptStepStats st = gpt_trainer_step(ch.trainer, ch.train);
+        t_train += st.seconds[0] + st.seconds[1] + st.seconds[2];
+        progress_update(&p, s + 1, st.loss);
     }
     progress_end(&p);
     fclose(f);
-    step_ms = 1e3 * t_train / steps;
-    nb_printf("%.1f ms per step, %.0f tokens/s; arena %.0f MB, reused every step\n", step_ms,
-              batch * Tn / (step_ms / 1e3), tape_bytes(T) / 1e6);
-    nb_printf("val loss %.4f nats/byte (%.3f bits) against bigram %.4f and uniform %.4f\n", last_val,
-              last_val / log(2.0), bigram_loss, uniform_loss);
+    double step_ms = 1e3 * t_train / steps;
+    nb_timing("time per step", step_ms, "ms");
+    nb_timing("tokens per second", tc.batch * Tn / (step_ms / 1e3), "tokens/s");
+    nb_timing("arena (reused every step)", tape_bytes(ch.trainer->tape) / 1e6, "MB");
+    nb_printf("val loss %.4f nats/byte (%.3f bits) against bigram %.4f and uniform %.4f\n", val, val / log(2.0),
+              ch.bigram_loss, ch.uniform_loss);
     nb_metric("steps", steps, "");
-    nb_metric("train loss", last_train, "nats/byte");
-    nb_metric("val loss", last_val, "nats/byte");
-    nb_metric("time per step", step_ms, "ms");
+    nb_metric("train loss", train, "nats/byte");
+    nb_metric("val loss", val, "nats/byte");
+    nb_value("val bits per byte", val / log(2.0), "bits/byte");
+    nb_value("bytes per step", (double)tc.batch * Tn, "bytes");
+    nb_value("passes over the training split", (double)steps * tc.batch * Tn / (double)ch.train.n, "");
     nb_figure("05-loss", "Train and validation loss of the GPT (nats per byte), with the bigram and uniform baselines");
-    optim_free(o);
-    tape_free(T);
-    xfree(x);
-    xfree(y);
 }
-
 /*md
 ## What attention learned
 
@@ -427,23 +421,17 @@ static const char *ATT_PROMPT = "Whenever you find yourself on the side of the m
 enum { ATT_LAYER = 0 }; /* the layer the figure shows */
 
 static void cell_attention(void) {
-    int ids[128], n = encode(ATT_PROMPT, ids, cfg.ctx);
+    const GptConfig cfg = ch.cfg;
+    int ids[128], n = gpt_vocab_prompt(&ch.vocab, ATT_PROMPT, ids, cfg.ctx);
     Tape *T = tape_new();
     Tensor *att[8];
-    gpt_forward(T, gpt, ids, 1, n, att);
-    /* the figure's layer: one block per head, separated by two blank lines (gnuplot's `index`) */
+    gpt_forward(T, ch.gpt, ids, 1, n, att);
     FILE *f = nb_open("attention.tsv");
-    fprintf(f, "# query\tkey\tweight (layer %d; block h = head h)\n", ATT_LAYER);
-    for (int h = 0; h < cfg.H; h++) {
-        if (h) fprintf(f, "\n\n");
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                fprintf(f, "%d\t%d\t%.5f\n", i, j, j <= i ? (double)att[ATT_LAYER]->data[((long)h * n + i) * n + j] : 0.0);
-    }
+    gpt_attention_write(f, att[ATT_LAYER], ATT_LAYER);
     fclose(f);
     f = nb_open("attention-bytes.tsv");
     fprintf(f, "# position\tbyte\n");
-    for (int i = 0; i < n; i++) fprintf(f, "%d\t%s\n", i, show_byte(vocab[ids[i]]));
+    for (int i = 0; i < n; i++) fprintf(f, "%d\t%s\n", i, show_byte(ch.vocab.byte[ids[i]]));
     fclose(f);
     nb_printf("prompt: \"%.*s\" (%d bytes)\n", n, ATT_PROMPT, n);
     nb_printf("per head: the mean distance back to the most attended key, and the share of queries\n"
@@ -451,17 +439,8 @@ static void cell_attention(void) {
     for (int l = 0; l < cfg.L; l++) {
         nb_printf("layer %d:", l);
         for (int h = 0; h < cfg.H; h++) {
-            double dist = 0;
-            int prev = 0;
-            for (int i = 1; i < n; i++) {
-                const real *row = att[l]->data + ((long)h * n + i) * n;
-                int best = 0;
-                for (int j = 1; j <= i; j++)
-                    if (row[j] > row[best]) best = j;
-                dist += i - best;
-                prev += best == i - 1;
-            }
-            nb_printf("  h%d: %4.1f back, %3.0f%% prev", h, dist / (n - 1), 100.0 * prev / (n - 1));
+            GptHeadFocus hf = gpt_head_focus(att[l], h);
+            nb_printf("  h%d: %4.1f back, %3.0f%% prev", h, hf.back, 100.0 * hf.prev);
         }
         nb_printf("\n");
     }
@@ -488,22 +467,23 @@ new byte. The timing at the end compares it with recomputing every step.
 static void print_sample(const int *out, int n) {
     nb_printf("%%\n");
     for (int i = 0; i < n; i++) {
-        if (vocab[out[i]] == '%' && i > 0 && vocab[out[i - 1]] == '\n') break; /* the next separator */
-        nb_printf("%c", vocab[out[i]]);
+        const unsigned char *b = ch.vocab.byte;
+        if (b[out[i]] == '%' && i > 0 && b[out[i - 1]] == '\n') break; /* the next separator */
+        nb_printf("%c", b[out[i]]);
     }
     nb_printf("\n");
 }
 
 static void cell_sample(void) {
-    int prompt[2], np = encode("%\n", prompt, 2), nnew = nb_quick() ? 60 : 400;
+    int prompt[2], np = gpt_vocab_prompt(&ch.vocab, "%\n", prompt, 2), nnew = nb_quick() ? 60 : 400;
     int *out = xmalloc((size_t)nnew * sizeof(int));
     struct { double temp; int top_k; } modes[] = {{0.6, 0}, {1.0, 0}, {1.0, 10}};
     Rng r;
-    rng_seed(&r, nb_seed() + 2);
+    rng_stream(&r, nb_seed(), "05/samples");
     for (int m = 0; m < 3; m++) {
         nb_printf("%s=== temperature %.1f, %s ===\n", m ? "\n" : "", modes[m].temp, modes[m].top_k ? "top-k 10" : "no top-k");
         for (int k = 0; k < 2; k++) {
-            gpt_generate(gpt, prompt, np, out, nnew, modes[m].temp, modes[m].top_k, &r);
+            gpt_generate(ch.gpt, prompt, np, out, nnew, modes[m].temp, modes[m].top_k, &r);
             print_sample(out, nnew);
         }
     }
@@ -511,18 +491,18 @@ static void cell_sample(void) {
     int nt = nb_quick() ? 32 : 256;
     int *a = xmalloc((size_t)nt * sizeof(int)), *b = xmalloc((size_t)nt * sizeof(int));
     Rng r1, r2;
-    rng_seed(&r1, 7);
-    rng_seed(&r2, 7);
+    rng_stream(&r1, nb_seed(), "05/cache check");
+    rng_stream(&r2, nb_seed(), "05/cache check");
     double t0 = now_seconds();
-    gpt_generate(gpt, prompt, np, a, nt, 1.0, 0, &r1);
+    gpt_generate(ch.gpt, prompt, np, a, nt, 1.0, 0, &r1);
     double t1 = now_seconds();
-    gpt_generate_nocache(gpt, prompt, np, b, nt, 1.0, 0, &r2);
+    gpt_generate_nocache(ch.gpt, prompt, np, b, nt, 1.0, 0, &r2);
     double t2 = now_seconds();
     int same = memcmp(a, b, (size_t)nt * sizeof(int)) == 0;
-    nb_printf("\n%d bytes: with the KV cache %.0f bytes/s, recomputing the window %.0f bytes/s; %s\n", nt,
-              nt / (t1 - t0), nt / (t2 - t1), same ? "the same bytes" : "DIFFERENT bytes (float rounding)");
-    nb_metric("sampling with KV cache", nt / (t1 - t0), "bytes/s");
-    nb_metric("sampling without cache", nt / (t2 - t1), "bytes/s");
+    nb_printf("\n%d bytes with the KV cache and by recomputing the window: %s\n", nt,
+              same ? "the same bytes" : "DIFFERENT bytes (float rounding)");
+    nb_timing("sampling with KV cache", nt / (t1 - t0), "bytes/s");
+    nb_timing("sampling without cache", nt / (t2 - t1), "bytes/s");
     xfree(a);
     xfree(b);
     xfree(out);
@@ -539,22 +519,16 @@ its new corpus with the same byte ids. We reload it and check the numbers.
 static void cell_checkpoint(void) {
     char path[4096];
     snprintf(path, sizeof path, "%s", nb_path("gpt.ckpt"));
-    gpt_save(path, gpt, vocab);
-    unsigned char v2[256];
-    Gpt *back = gpt_load(path, v2, "run `make run-05`");
+    const Gpt *gpt = ch.gpt;
+    gpt_save(path, gpt, &ch.vocab);
+    GptVocab v2;
+    Gpt *back = gpt_load(path, &v2, "run `make run-05`");
     int same = back->ps->size == gpt->ps->size &&
                memcmp(back->ps->data, gpt->ps->data, (size_t)gpt->ps->size * sizeof(real)) == 0 &&
-               memcmp(v2, vocab, (size_t)V) == 0;
-    FILE *fp = xfopen(path, "rb", "");
-    fseek(fp, 0, SEEK_END);
-    long size = ftell(fp);
-    fclose(fp);
-    nb_printf("wrote %s (%.1f MB, %d tensors); reloaded: %s\n", path, size / 1e6, gpt->ps->n,
-              same ? "identical parameters and vocabulary" : "MISMATCH");
+               v2.V == ch.vocab.V && memcmp(v2.byte, ch.vocab.byte, (size_t)v2.V) == 0;
+    nb_printf("wrote gpt.ckpt in the run directory (%ld numbers, %d tensors); reloaded: %s\n", gpt->ps->size,
+              gpt->ps->n, same ? "identical parameters and vocabulary" : "MISMATCH");
     gpt_free(back);
-    gpt_free(gpt);
-    xfree(tok);
-    text_free(corpus);
 }
 
 static const Cell CELLS[] = {
@@ -569,6 +543,7 @@ static const Cell CELLS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy", CELLS, sizeof CELLS / sizeof CELLS[0], NULL};
-    return notebook_main(argc, argv, &ch);
+    Chapter chapter = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy", CELLS,
+                       sizeof CELLS / sizeof CELLS[0], teardown};
+    return notebook_main(argc, argv, &chapter);
 }

@@ -1,5 +1,5 @@
 /* gpt.c - the GPT of chapters 5 and 6: parameters, forward pass on the
- * tape, loss, and sampling with a key/value cache.
+ * tape, loss, the trainer, checkpoints, and sampling with a key/value cache.
  *
  * Teaches: a GPT-2-style transformer is a short list of library ops. The
  * forward pass below is the whole model: token + position embeddings, L
@@ -8,14 +8,19 @@
  * token embedding matrix used a second time (tied). Sampling runs the same
  * arithmetic in plain C for one new token at a time, keeping every earlier
  * position's keys and values, so no position is computed twice.
+ * The trainer is the one training step of the course's GPT (chapter 5's
+ * pre-training, chapter 6's fine-tuning, the bench and the tests all call
+ * it): random windows, AdamW with warm-up, clipping.
  * Leaves out: dropout, weight sharing beyond the tied head, mixed precision,
- * fused attention kernels, beam search.
+ * fused attention kernels, beam search, learning-rate decay.
  *
  * Dimension key: B = batch, T = positions (<= ctx), V = vocabulary,
  * C = width, H = heads, hd = C / H, L = layers, n = cached positions.
  */
 #include "gpt.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,7 @@
 
 #include "checkpoint.h"
 #include "init.h"
+#include "optim.h"
 #include "util.h"
 
 /*md
@@ -33,10 +39,33 @@ so the PyTorch reference fixture and our checkpoints load by name. The init
 is GPT-2's: every weight matrix (embeddings included) $\mathcal N(0, 0.02^2)$,
 biases zero, LayerNorm gains one.
 */
+int64_t gpt_config_params(const GptConfig *c) {
+    int64_t C = c->C;
+    return ((int64_t)c->V + c->ctx) * C + (int64_t)c->L * (12 * C * C + 13 * C) + 2 * C;
+}
+
+int gpt_config_check(const GptConfig *c, char *why, size_t len) {
+    const int size[5] = {c->V, c->ctx, c->L, c->H, c->C};
+    const char *name[5] = {"V", "ctx", "L", "H", "C"};
+    for (int i = 0; i < 5; i++)
+        if (size[i] < 1 || size[i] > GPT_MAX_SIZE) {
+            snprintf(why, len, "%s = %d is outside [1, %d]", name[i], size[i], GPT_MAX_SIZE);
+            return 0;
+        }
+    if (c->V > 256) return snprintf(why, len, "V = %d: a byte vocabulary has at most 256 ids", c->V), 0;
+    if (c->C % c->H) return snprintf(why, len, "the width C = %d is not divisible by H = %d heads", c->C, c->H), 0;
+    int64_t params = gpt_config_params(c), cache = (int64_t)c->L * c->ctx * c->C; /* each < 2^53: no overflow */
+    if (params > GPT_MAX_REALS || cache > GPT_MAX_REALS)
+        return snprintf(why, len, "%lld parameters and a %lld-number key/value cache: the limit is %ld each",
+                        (long long)params, (long long)cache, GPT_MAX_REALS), 0;
+    return 1;
+}
+
 Gpt *gpt_new(GptConfig cfg) {
-    if (cfg.V < 1 || cfg.ctx < 1 || cfg.L < 1 || cfg.H < 1 || cfg.C < 1 || cfg.C % cfg.H != 0)
-        fail(EXIT_SOFTWARE, "gpt_new", "use sizes >= 1 and a width divisible by the number of heads",
-             "bad config V=%d ctx=%d L=%d H=%d C=%d", cfg.V, cfg.ctx, cfg.L, cfg.H, cfg.C);
+    char why[160];
+    if (!gpt_config_check(&cfg, why, sizeof why))
+        fail(EXIT_SOFTWARE, "gpt_new", "use sizes >= 1 within the bounds of gpt.h and a width divisible by the heads",
+             "bad config V=%d ctx=%d L=%d H=%d C=%d: %s", cfg.V, cfg.ctx, cfg.L, cfg.H, cfg.C, why);
     Gpt *g = xcalloc(1, sizeof(Gpt));
     g->cfg = cfg;
     g->ps = params_new();
@@ -78,11 +107,16 @@ void gpt_init(Gpt *g, Rng *r) {
     layernorm_reset(&g->ln_f);
 }
 
+Gpt *gpt_copy(const Gpt *g) {
+    Gpt *c = gpt_new(g->cfg);
+    memcpy(c->ps->data, g->ps->data, (size_t)g->ps->size * sizeof(real));
+    return c;
+}
+
 void gpt_free(Gpt *g) {
     if (!g) return;
     params_free(g->ps);
     xfree(g->h);
-    xfree(g->pos);
     xfree(g);
 }
 
@@ -102,23 +136,21 @@ embeddings to the final LayerNorm. Each block adds two things to it:
 The logits are $\mathrm{LN}_f(x)\, W_{te}^\top$: the score of byte $v$ is
 the dot product of the final state with $v$'s own embedding.
 */
-Tensor *gpt_forward(Tape *Tp, Gpt *g, const int *idx, int B, int T, Tensor **att) {
+Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, Tensor **att) {
     const GptConfig *c = &g->cfg;
     if (B < 1 || T < 1 || T > c->ctx)
         fail(EXIT_SOFTWARE, "gpt_forward", "pass 1 <= T <= the context length, B >= 1",
              "B = %d, T = %d, context %d", B, T, c->ctx);
     long n = (long)B * T;
-    if (n > g->pos_cap) { /* grows once, at the largest batch; then reused */
-        xfree(g->pos);
-        g->pos = xmalloc((size_t)n * sizeof(int));
-        g->pos_cap = n;
-    }
-    for (long i = 0; i < n; i++) g->pos[i] = (int)(i % T); /* [B*T] */
+    /* the position ids [B*T], 0..T-1 per row: the embedding borrows them until
+     * tape_reset, so they live in the tape's arena (n reals hold n ints) */
+    int *pos = (int *)(void *)tape_alloc(Tp, n);
+    for (long i = 0; i < n; i++) pos[i] = (int)(i % T);
     int H = c->H, hd = c->C / H;
     real scale = (real)(1.0 / sqrt((double)hd));
 
     Tensor *tok_emb = embedding(Tp, &g->wte, idx, 2, SHAPE(B, T));      /* [B, T, C] */
-    Tensor *pos_emb = embedding(Tp, &g->wpe, g->pos, 2, SHAPE(B, T));   /* [B, T, C] */
+    Tensor *pos_emb = embedding(Tp, &g->wpe, pos, 2, SHAPE(B, T));      /* [B, T, C] */
     Tensor *x = t_add(Tp, tok_emb, pos_emb);                            /* the residual stream */
     for (int l = 0; l < c->L; l++) {
         const GptBlock *b = &g->h[l];
@@ -138,10 +170,204 @@ Tensor *gpt_forward(Tape *Tp, Gpt *g, const int *idx, int B, int T, Tensor **att
     return t_matmul(Tp, x, g->wte.w, 0, 1); /* [B, T, V]: the tied head */
 }
 
-Tensor *gpt_loss(Tape *Tp, Gpt *g, const int *idx, const int *targets, int B, int T, Tensor **logits) {
+Tensor *gpt_loss(Tape *Tp, const Gpt *g, const int *idx, const int *targets, int B, int T, Tensor **logits) {
     Tensor *lg = gpt_forward(Tp, g, idx, B, T, NULL);
     if (logits) *logits = lg;
     return t_cross_entropy(Tp, lg, targets);
+}
+
+GptObjective gpt_objective(const real *z, int n, int target) {
+    if (n < 1 || n > 8 || target < 0 || target >= n)
+        fail(EXIT_SOFTWARE, "gpt_objective", "pass 1 <= n <= 8 logits and a target in [0, n)", "n = %d, target %d",
+             n, target);
+    GptObjective o = {.n = n};
+    int tgt[1] = {target};
+    /* the categorical loss on its own tape: -log softmax(z)[target] */
+    Tape *T = tape_new();
+    Tensor *zc = tape_input(T, 2, SHAPE(1, n), 1);
+    memcpy(zc->data, z, (size_t)n * sizeof(real));
+    Tensor *ce = t_cross_entropy(T, zc, tgt);
+    backward(T, ce);
+    o.categorical = ce->data[0];
+    memcpy(o.d_categorical, zc->grad, (size_t)n * sizeof(real));
+    /* the binary form on a second tape: -sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)] */
+    tape_reset(T);
+    Tensor *zb = tape_input(T, 2, SHAPE(1, n), 1), *y = tape_input(T, 2, SHAPE(1, n), 0);
+    memcpy(zb->data, z, (size_t)n * sizeof(real));
+    y->data[target] = 1; /* one-hot */
+    Tensor *p = t_softmax(T, zb);
+    Tensor *one_minus_y = t_add_scalar(T, t_neg(T, y), 1), *one_minus_p = t_add_scalar(T, t_neg(T, p), 1);
+    Tensor *bce = t_neg(T, t_sum(T, t_add(T, t_mul(T, y, t_log(T, p)), t_mul(T, one_minus_y, t_log(T, one_minus_p)))));
+    backward(T, bce);
+    o.binary = bce->data[0];
+    memcpy(o.p, p->data, (size_t)n * sizeof(real));
+    memcpy(o.d_binary, zb->grad, (size_t)n * sizeof(real));
+    tape_free(T);
+    return o;
+}
+
+GptHeadFocus gpt_head_focus(const Tensor *att, int h) {
+    int n = att->shape[2];
+    double dist = 0;
+    int prev = 0;
+    for (int i = 1; i < n; i++) {
+        const real *row = att->data + ((long)h * n + i) * n; /* [n]: query i's weights */
+        int best = 0;
+        for (int j = 1; j <= i; j++)
+            if (row[j] > row[best]) best = j;
+        dist += i - best;
+        prev += best == i - 1;
+    }
+    return (GptHeadFocus){.back = dist / (n - 1), .prev = (double)prev / (n - 1)};
+}
+
+void gpt_attention_write(FILE *f, const Tensor *att, int layer) {
+    int H = att->shape[1], n = att->shape[2];
+    fprintf(f, "# query\tkey\tweight (layer %d; block h = head h)\n", layer);
+    for (int h = 0; h < H; h++) {
+        if (h) fprintf(f, "\n\n");
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                fprintf(f, "%d\t%d\t%.5f\n", i, j, j <= i ? (double)att->data[((long)h * n + i) * n + j] : 0.0);
+    }
+}
+
+/* ---- bytes and ids ---------------------------------------------------------- */
+
+GptVocab gpt_vocab_of(const unsigned char *bytes, long n) {
+    GptVocab v = {.V = 0};
+    int present[256] = {0};
+    for (long i = 0; i < n; i++) present[bytes[i]] = 1;
+    for (int b = 0; b < 256; b++) {
+        v.id[b] = present[b] ? v.V : -1;
+        if (present[b]) v.byte[v.V++] = (unsigned char)b;
+    }
+    return v;
+}
+
+long gpt_vocab_encode(const GptVocab *v, const unsigned char *bytes, long n, int *ids) {
+    long k = 0;
+    for (long i = 0; i < n; i++)
+        if (v->id[bytes[i]] >= 0) ids[k++] = v->id[bytes[i]];
+    return k;
+}
+
+int gpt_vocab_prompt(const GptVocab *v, const char *text, int *ids, int max) {
+    int n = 0;
+    for (const unsigned char *s = (const unsigned char *)text; *s && n < max; s++) {
+        if (v->id[*s] < 0)
+            fail(EXIT_DATA, "the corpus",
+                 "use a corpus that contains every byte of the prompts (the fortunes package's)",
+                 "byte 0x%02x ('%c') of a prompt is not in the corpus's vocabulary of %d bytes", *s,
+                 *s >= 32 && *s < 127 ? *s : '?', v->V);
+        ids[n++] = v->id[*s];
+    }
+    if (n < 1) fail(EXIT_SOFTWARE, "gpt_vocab_prompt", "pass a non-empty prompt and max >= 1", "empty prompt");
+    return n;
+}
+
+void gpt_tokens_check(GptTokens s, int ctx, const char *what, const char *hint) {
+    if (s.n < (long)ctx + 1)
+        fail(EXIT_DATA, what, hint, "%ld tokens, fewer than one window of context + 1 = %d tokens", s.n, ctx + 1);
+}
+
+/* ---- the trainer --------------------------------------------------------------- */
+
+GptTrainConfig gpt_train_config_default(void) {
+    return (GptTrainConfig){.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.99, .eps = 1e-8, .weight_decay = 0.1,
+                            .warmup = 100, .clip = 1.0, .batch = 32, .windows = "gpt/windows"};
+}
+
+GptTrainer *gpt_trainer_new(Gpt *model, const GptTrainConfig *cfg, uint64_t seed) {
+    if (cfg->batch < 1 || cfg->warmup < 1 || !(cfg->lr > 0) || !(cfg->clip > 0) || !cfg->windows)
+        fail(EXIT_SOFTWARE, "gpt_trainer_new", "start from gpt_train_config_default()",
+             "batch %d, warmup %d, lr %g, clip %g, windows stream %s", cfg->batch, cfg->warmup, cfg->lr, cfg->clip,
+             cfg->windows ? cfg->windows : "NULL");
+    GptTrainer *t = xcalloc(1, sizeof(GptTrainer));
+    t->cfg = *cfg;
+    t->model = model;
+    t->opt = adamw_new(model->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps, cfg->weight_decay);
+    t->tape = tape_new();
+    rng_stream(&t->windows, seed, cfg->windows);
+    size_t n = (size_t)cfg->batch * (size_t)model->cfg.ctx;
+    t->x = xmalloc(n * sizeof(int));
+    t->y = xmalloc(n * sizeof(int));
+    return t;
+}
+
+void gpt_trainer_free(GptTrainer *t) {
+    if (!t) return;
+    optim_free(t->opt);
+    tape_free(t->tape);
+    xfree(t->x);
+    xfree(t->y);
+    xfree(t);
+}
+
+/* Window i of the batch: x row i = tok[o, o + ctx), y row i = tok[o + 1, o + ctx]. */
+static void window(const int *tok, long o, int i, int ctx, int *x, int *y) {
+    memcpy(x + (long)i * ctx, tok + o, (size_t)ctx * sizeof(int));
+    memcpy(y + (long)i * ctx, tok + o + 1, (size_t)ctx * sizeof(int));
+}
+
+GptStepStats gpt_trainer_step(GptTrainer *t, GptTokens train) {
+    int ctx = t->model->cfg.ctx;
+    gpt_tokens_check(train, ctx, "the training split", "use a longer corpus");
+    for (int i = 0; i < t->cfg.batch; i++) /* offsets in [0, n - ctx - 1) */
+        window(train.tok, (long)(rng_uniform(&t->windows) * (double)(train.n - ctx - 1)), i, ctx, t->x, t->y);
+    return gpt_trainer_step_on(t, t->x, t->y);
+}
+
+GptStepStats gpt_trainer_step_on(GptTrainer *t, const int *x, const int *y) {
+    const GptTrainConfig *c = &t->cfg;
+    Gpt *g = t->model;
+    GptStepStats st = {.step = t->steps + 1};
+    st.lr = c->lr * fmin(1.0, (t->steps + 1) / (double)c->warmup);
+    optim_set_lr(t->opt, st.lr);
+    double t0 = now_seconds();
+    tape_reset(t->tape);
+    Tensor *loss = gpt_loss(t->tape, g, x, y, c->batch, g->cfg.ctx, NULL);
+    double t1 = now_seconds();
+    params_zero_grad(g->ps);
+    backward(t->tape, loss);
+    double t2 = now_seconds();
+    st.grad_norm = clip_grad_norm(g->ps, c->clip);
+    optim_step(t->opt);
+    double t3 = now_seconds();
+    st.loss = loss->data[0];
+    st.seconds[0] = t1 - t0, st.seconds[1] = t2 - t1, st.seconds[2] = t3 - t2;
+    t->steps++;
+    return st;
+}
+
+/* The mean loss of g over nb batches of B windows evenly spaced in s, on tape
+ * T with window buffers x, y [B, ctx]. */
+static GptEvalStats eval_windows(Tape *T, const Gpt *g, GptTokens s, int B, int nb, int *x, int *y) {
+    int ctx = g->cfg.ctx;
+    gpt_tokens_check(s, ctx, "the evaluation split", "use a longer corpus");
+    long nwin = (long)nb * B, span = s.n - ctx - 1;
+    double sum = 0;
+    for (int b = 0; b < nb; b++) {
+        for (int i = 0; i < B; i++) window(s.tok, span * (b * B + i) / nwin, i, ctx, x, y);
+        tape_reset(T);
+        sum += gpt_loss(T, g, x, y, B, ctx, NULL)->data[0];
+    }
+    return (GptEvalStats){.loss = sum / nb, .windows = nwin};
+}
+
+GptEvalStats gpt_trainer_eval(GptTrainer *t, GptTokens s, int nbatches) {
+    return eval_windows(t->tape, t->model, s, t->cfg.batch, nbatches, t->x, t->y);
+}
+
+GptEvalStats gpt_evaluate(const Gpt *g, GptTokens s, int batch, int nbatches) {
+    size_t n = (size_t)batch * (size_t)g->cfg.ctx;
+    int *x = xmalloc(n * sizeof(int)), *y = xmalloc(n * sizeof(int));
+    Tape *T = tape_new();
+    GptEvalStats e = eval_windows(T, g, s, batch, nbatches, x, y);
+    tape_free(T);
+    xfree(x);
+    xfree(y);
+    return e;
 }
 
 char *gpt_config_str(const GptConfig *cfg, char *buf, size_t len) {
@@ -149,38 +375,75 @@ char *gpt_config_str(const GptConfig *cfg, char *buf, size_t len) {
     return buf;
 }
 
-int gpt_config_parse(const char *text, GptConfig *cfg) {
+/* "<key><integer>" at *s: the integer into *out, *s past it. 0 if absent or not an int. */
+static int parse_int(const char **s, const char *key, int *out) {
+    size_t k = strlen(key);
+    if (strncmp(*s, key, k) != 0) return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(*s + k, &end, 10);
+    if (end == *s + k || errno == ERANGE || v < INT_MIN || v > INT_MAX) return 0;
+    *out = (int)v;
+    *s = end;
+    return 1;
+}
+
+int gpt_config_parse(const char *text, GptConfig *cfg, char *why, size_t len) {
     GptConfig c;
-    if (sscanf(text, "gpt V=%d ctx=%d L=%d H=%d C=%d", &c.V, &c.ctx, &c.L, &c.H, &c.C) != 5) return 0;
-    if (c.V < 1 || c.V > 256 || c.ctx < 1 || c.L < 1 || c.H < 1 || c.C < 1 || c.C % c.H) return 0;
+    const char *s = text;
+    if (!parse_int(&s, "gpt V=", &c.V) || !parse_int(&s, " ctx=", &c.ctx) || !parse_int(&s, " L=", &c.L) ||
+        !parse_int(&s, " H=", &c.H) || !parse_int(&s, " C=", &c.C)) {
+        snprintf(why, len, "not a \"gpt V=.. ctx=.. L=.. H=.. C=..\" line of integers");
+        return 0;
+    }
+    if (!gpt_config_check(&c, why, len)) return 0;
     *cfg = c;
     return 1;
 }
 
-void gpt_save(const char *path, const Gpt *g, const unsigned char *vocab) {
+void gpt_save(const char *path, const Gpt *g, const GptVocab *vocab) {
     char meta[128 + 2 * 256 + 1];
     gpt_config_str(&g->cfg, meta, sizeof meta);
     size_t k = strlen(meta);
     k += (size_t)snprintf(meta + k, sizeof meta - k, " vocab=");
-    for (int i = 0; i < g->cfg.V; i++) k += (size_t)snprintf(meta + k, sizeof meta - k, "%02x", vocab[i]);
+    for (int i = 0; i < g->cfg.V; i++) k += (size_t)snprintf(meta + k, sizeof meta - k, "%02x", vocab->byte[i]);
     checkpoint_save(path, g->ps, meta);
 }
 
-Gpt *gpt_load(const char *path, unsigned char *vocab, const char *hint) {
-    char meta[1024];
-    checkpoint_meta(path, meta, sizeof meta, hint);
+static long file_bytes(const char *path, const char *hint) {
+    FILE *f = xfopen(path, "rb", hint);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+Gpt *gpt_load(const char *path, GptVocab *vocab, const char *hint) {
+    char meta[1024], why[160];
+    checkpoint_meta(path, meta, sizeof meta, hint); /* the whole file checked: lengths, checksum */
     GptConfig cfg;
+    if (!gpt_config_parse(meta, &cfg, why, sizeof why))
+        fail(EXIT_DATA, path, hint, "not a GPT checkpoint this program can build (%s): its meta line is \"%.80s\"",
+             why, meta);
     const char *hex = strstr(meta, " vocab=");
-    if (!gpt_config_parse(meta, &cfg) || !hex || strlen(hex + 7) != 2 * (size_t)cfg.V)
-        fail(EXIT_DATA, path, hint, "not a GPT checkpoint: its meta line is \"%.80s\"", meta);
+    if (!hex || strlen(hex + 7) != 2 * (size_t)cfg.V)
+        fail(EXIT_DATA, path, hint, "damaged: the meta line's vocabulary is not V = %d bytes in hex", cfg.V);
+    unsigned char bytes_of[256];
     for (int i = 0; i < cfg.V; i++) {
         unsigned b;
-        if (sscanf(hex + 7 + 2 * i, "%2x", &b) != 1)
-            fail(EXIT_DATA, path, hint, "the vocabulary in the meta line is damaged at byte %d", i);
-        vocab[i] = (unsigned char)b;
+        if (sscanf(hex + 7 + 2 * i, "%2x", &b) != 1 || (i > 0 && b <= bytes_of[i - 1]))
+            fail(EXIT_DATA, path, hint, "damaged: the vocabulary in the meta line is not increasing hex at byte %d", i);
+        bytes_of[i] = (unsigned char)b;
     }
+    /* every number takes at least 4 bytes: a meta line promising more numbers
+     * than the file holds is refused before the model is allocated */
+    long bytes = file_bytes(path, hint);
+    if (gpt_config_params(&cfg) > bytes / 4)
+        fail(EXIT_DATA, path, hint, "damaged: its meta line describes a model of %lld parameters, the file of %ld "
+             "bytes cannot hold them", (long long)gpt_config_params(&cfg), bytes);
     Gpt *g = gpt_new(cfg);
     checkpoint_load(path, g->ps, hint);
+    *vocab = gpt_vocab_of(bytes_of, cfg.V); /* increasing and distinct: the same list */
     return g;
 }
 
@@ -388,7 +651,7 @@ void gpt_generate(const Gpt *g, const int *prompt, int np, int *out, int n_new, 
     xfree(hist);
 }
 
-void gpt_generate_nocache(Gpt *g, const int *prompt, int np, int *out, int n_new, double temperature, int top_k,
+void gpt_generate_nocache(const Gpt *g, const int *prompt, int np, int *out, int n_new, double temperature, int top_k,
                           Rng *r) {
     check_prompt(g, prompt, np, n_new);
     int ctx = g->cfg.ctx, V = g->cfg.V, len = np, s = 0;
