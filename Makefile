@@ -18,7 +18,7 @@ LDLIBS   := -lz -lm
 SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Debian packages, installed by `make deps` (as root) when missing.
-DEPS_CHECK  := libcriterion-dev zlib1g-dev pkg-config fortunes dataset-fashion-mnist
+DEPS_CHECK  := libcriterion-dev zlib1g-dev pkg-config fortunes dataset-fashion-mnist libopenmpi-dev openmpi-bin
 DEPS_COURSE := gnuplot-nox graphviz pandoc
 DEPS_BENCH  := libopenblas-dev
 
@@ -29,10 +29,35 @@ NUMS      := $(foreach c,$(CHAPTERS),$(firstword $(subst -, ,$(c))))
 # model files: every .c of a chapter except its notebook (chapter.c); a
 # chapter links its own files and the model files of earlier chapters.
 MODEL_SRC := $(sort $(filter-out %/chapter.c,$(wildcard chapters/*/*.c)))
+
+# ---- chapter 7: MPI (its files include mpi.h) ----------------------------------
+# They build with mpicc and link only into build/bin/07 and build/test/dp (the
+# MPI tests, tests/mpi/); the chapter runs under mpirun with 2 ranks, one
+# thread each unless OMP_NUM_THREADS says otherwise. As root, mpirun needs
+# --allow-run-as-root; --oversubscribe lets 2 ranks start on 1 core.
+MPICC     ?= mpicc
+MPI_NUMS  := 07
+MPI_DIRS  := chapters/07-gpt-data-parallel tests/mpi
+MPIRUN    := mpirun --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
+MPIRUN_2   = $(MPIRUN) -np 2 -x OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}
+launch     = $(if $(filter $(1),$(MPI_NUMS)),$(MPIRUN_2))
+MODEL_SRC := $(filter-out $(addsuffix /%,$(MPI_DIRS)),$(MODEL_SRC))
+$(foreach d,$(MPI_DIRS),$(eval $(BUILD)/float/$(d)/%.o $(BUILD)/double/$(d)/%.o: private CC = $(MPICC)))
+$(foreach d,$(MPI_DIRS),$(eval $(BUILD)/float/$(d)/%.o $(BUILD)/double/$(d)/%.o: \
+  BASEFLAGS += -Ichapters/05-gpt-cross-entropy -Ichapters/07-gpt-data-parallel))
+$(BUILD)/bin/07: private CC = $(MPICC)
+$(BUILD)/test/dp: $(BUILD)/double/tests/mpi/test_dp.o $(BUILD)/double/chapters/07-gpt-data-parallel/dp.o \
+                  $(BUILD)/double/chapters/05-gpt-cross-entropy/gpt.o $(BUILD)/double/libgen.a
+	@mkdir -p $(dir $@)
+	$(MPICC) $(BASEFLAGS) -DREAL_DOUBLE $^ $(LDLIBS) -o $@
+# the MPI tests: 2 ranks against 1 (double build), then the chapter's errors end every rank
+check-dp: $(BUILD)/test/dp $(BUILD)/bin/07
+	$(MPIRUN_2) $(BUILD)/test/dp
+	MPIRUN="$(MPIRUN)" tests/mpi/errors.sh $(BUILD)/bin/07 $(BUILD)/check-dp
 TEST_SRC  := $(sort $(wildcard tests/*.c))
 
 .PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench plots book bench sanitize clean \
-        $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit
+        $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit check-dp
 
 all: $(addprefix $(BUILD)/bin/,$(NUMS))
 
@@ -64,9 +89,9 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/float/%.o,$(call chapter_src,$(1))) $
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASEFLAGS) $$^ $$(LDLIBS) -o $$@
 $(1) run-$(1): $(BUILD)/bin/$(1)
-	$(BUILD)/bin/$(1) --out $(BUILD)/run/$(call chapter_dir,$(1))
+	$$(call launch,$(1)) $(BUILD)/bin/$(1) --out $(BUILD)/run/$(call chapter_dir,$(1))
 step-$(1): $(BUILD)/bin/$(1)
-	$(BUILD)/bin/$(1) --step --out $(BUILD)/run/$(call chapter_dir,$(1))
+	$$(call launch,$(1)) $(BUILD)/bin/$(1) --step --out $(BUILD)/run/$(call chapter_dir,$(1))
 endef
 $(foreach n,$(NUMS),$(eval $(call CHAPTER_RULES,$(n))))
 
@@ -108,7 +133,8 @@ unit: $(BUILD)/test/tests
 # every chapter once at tiny sizes: the smoke test
 quick: all
 	@for n in $(NUMS); do echo "== quick run of chapter $$n"; \
-	  $(BUILD)/bin/$$n --quick --out $(BUILD)/quick/$$n > $(BUILD)/quick-$$n.log 2>&1 \
+	  case $$n in $(subst $(eval) ,|,$(MPI_NUMS))) L="$(MPIRUN_2)";; *) L=;; esac; \
+	  $$L $(BUILD)/bin/$$n --quick --out $(BUILD)/quick/$$n > $(BUILD)/quick-$$n.log 2>&1 \
 	  || { cat $(BUILD)/quick-$$n.log; echo "chapter $$n --quick failed"; exit 1; }; done
 	@echo "== --step pauses after a cell: answering q stops chapter 01 after cell 1"
 	@rm -rf $(BUILD)/quick/step && printf 'q\n' | $(BUILD)/bin/01 --step --quick --out $(BUILD)/quick/step > /dev/null
@@ -120,6 +146,7 @@ quick: all
 check: deps
 	$(MAKE) unit
 	$(MAKE) quick
+	$(MAKE) check-dp
 	@if [ -f $(BUILD)/book/index.html ]; then $(MAKE) check-book; fi
 
 sanitize: deps $(BUILD)/san/run-tests
