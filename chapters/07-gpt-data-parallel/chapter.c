@@ -78,16 +78,6 @@ static GptTrainer *rank_trainer(Gpt *g, Dp *d) {
     return t;
 }
 
-static double max_abs_diff(const Gpt *a, const Gpt *b, double *largest) {
-    double d = 0, m = 0;
-    for (long i = 0; i < a->ps->size; i++) {
-        d = fmax(d, fabs((double)a->ps->data[i] - (double)b->ps->data[i]));
-        m = fmax(m, fabs((double)a->ps->data[i]));
-    }
-    *largest = m;
-    return d;
-}
-
 /*md
 ## Ranks, and what they must share
 
@@ -186,48 +176,25 @@ order, at the price of more traffic.
 static void cell_same_step(void) {
     dp_cell_begin();
     Dp d = ch.dp;
-    int P = d.size, B = ch.batch, ctx = ch.cfg.ctx, steps = nb_quick() ? 3 : 5;
-    Gpt *a = gpt_copy(ch.init);
-    GptTrainer *ta = rank_trainer(a, &d);
-    Gpt *b = NULL, *c = NULL;
-    GptTrainer *tb = NULL, *tc = NULL;
-    DpAccumulate *acc = NULL;
-    int *x = NULL, *y = NULL;
-    if (d.rank == 0) {
-        GptTrainConfig cb = gpt_train_config_default(), cc = cb;
-        cb.batch = B, cc.batch = B / P;
-        b = gpt_copy(ch.init), c = gpt_copy(ch.init);
-        tb = gpt_trainer_new(b, &cb, nb_seed()), tc = gpt_trainer_new(c, &cc, nb_seed());
-        acc = dp_accumulate_new(c, P, B / P);
-        tc->reduce = dp_accumulate, tc->reduce_arg = acc;
-        x = xmalloc((size_t)B * ctx * sizeof(int)), y = xmalloc((size_t)B * ctx * sizeof(int));
-        acc->x = x, acc->y = y;
-        nb_printf("%4s %12s %12s %24s %24s\n", "step", "loss, P", "loss, one", "largest diff, one batch",
-                  "largest diff, accumulated");
+    Gpt *g = gpt_copy(ch.init);
+    GptTrainer *t = rank_trainer(g, &d);
+    DpCompare *c = dp_compare_new(t, &d);
+    nb_printf("%4s %12s %12s %24s %24s\n", "step", "loss, P", "loss, one", "largest diff, one batch",
+              "largest diff, accumulated");
+    double rel = 0, acc = 0;
+    for (int s = 1; s <= (nb_quick() ? 3 : 5); s++) {
+        DpCompareStep r = dp_compare_step(c, ch.train);
+        rel = fmax(rel, r.diff_one / r.largest), acc = fmax(acc, r.diff_acc);
+        nb_printf("%4d %12.6f %12.6f %13.2e (%.1e rel) %24.2e\n", s, r.loss_ranks, r.loss_one, r.diff_one,
+                  r.diff_one / r.largest, r.diff_acc);
     }
-    double rel_b = 0, diff_c = 0;
-    for (int s = 1; s <= steps; s++) {
-        GptStepStats sa = gpt_trainer_step(ta, ch.train); /* every rank: its windows, the average, the step */
-        int n = B / P * ctx;
-        MPI_Gather(ta->x, n, MPI_INT, x, n, MPI_INT, 0, d.comm);
-        MPI_Gather(ta->y, n, MPI_INT, y, n, MPI_INT, 0, d.comm);
-        if (d.rank != 0) continue;
-        GptStepStats sb = gpt_trainer_step_on(tb, x, y);
-        gpt_trainer_step_on(tc, x, y); /* shard 0 on the trainer, the others in the hook */
-        double big, db = max_abs_diff(a, b, &big), dc = max_abs_diff(a, c, &big);
-        rel_b = fmax(rel_b, db / big), diff_c = fmax(diff_c, dc);
-        nb_printf("%4d %12.6f %12.6f %13.2e (%.1e rel) %24.2e\n", s, sa.loss, sb.loss, db, db / big, dc);
-    }
-    if (d.rank == 0) {
-        nb_printf("P = %d ranks against one batch of %d: the last bits differ; against accumulation in rank "
-                  "order: %s\n", P, B, diff_c == 0 ? "identical" : "DIFFERENT");
-        nb_metric("largest difference one batch", rel_b, "relative");
-        nb_metric("largest difference accumulated", diff_c, "");
-    }
-    xfree(x), xfree(y);
-    dp_accumulate_free(acc);
-    gpt_trainer_free(ta), gpt_trainer_free(tb), gpt_trainer_free(tc);
-    gpt_free(a), gpt_free(b), gpt_free(c);
+    nb_printf("P = %d ranks against one batch of %d: the last bits differ; against accumulation in rank "
+              "order: %s\n", d.size, ch.batch, acc == 0 ? "identical" : "DIFFERENT");
+    nb_metric("largest difference one batch", rel, "relative");
+    nb_metric("largest difference accumulated", acc, "");
+    dp_compare_free(c);
+    gpt_trainer_free(t);
+    gpt_free(g);
 }
 
 /*md
@@ -425,7 +392,8 @@ static void cell_scaling(void) {
         for (int k = 0; k < 2; k++) {
             double comm = dp_ring_bytes(P, bytes) / (gbit[k] * 1e9 / 8), step = compute + comm;
             long hide = P * (long)ceil(comm / tw); /* windows per node with compute >= comm, times P */
-            nb_printf(" %8.2f %8.2f %8.2f %9ld |", 1e3 * comm, 1e3 * step, B * tw / step, hide);
+            if (P == 1) nb_printf(" %8.2f %8.2f %8.2f %9s |", 1e3 * comm, 1e3 * step, B * tw / step, "-");
+            else nb_printf(" %8.2f %8.2f %8.2f %9ld |", 1e3 * comm, 1e3 * step, B * tw / step, hide);
             fprintf(f, "\t%.4f", B * tw / step);
             char name[64];
             snprintf(name, sizeof name, "speed-up %d nodes at %.0f Gbit/s", P, gbit[k]);

@@ -3,6 +3,7 @@
 #include "dp.h"
 
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,12 @@ void dp_cell_begin(void) {
     if (!go) exit(0); /* rank 0 stopped after the last cell (--step, q) */
 }
 
-Dp dp_world(void) { return (Dp){.comm = MPI_COMM_WORLD, .rank = world.rank, .size = world.size}; }
+Dp dp_world(void) {
+    Dp d = {.comm = MPI_COMM_WORLD};
+    MPI_Comm_rank(d.comm, &d.rank);
+    MPI_Comm_size(d.comm, &d.size);
+    return d;
+}
 Dp dp_self(void) { return (Dp){.comm = MPI_COMM_SELF, .rank = 0, .size = 1}; }
 
 const char *dp_stream_name(char *buf, size_t len, const char *purpose, int rank) {
@@ -199,4 +205,65 @@ void dp_accumulate_free(DpAccumulate *a) {
     gpt_free(a->helper);
     tape_free(a->tape);
     xfree(a);
+}
+
+/* ---- the equivalence experiment -------------------------------------------------- */
+
+struct DpCompare {
+    GptTrainer *t;            /* borrowed: the P-rank trainer */
+    Dp d;
+    Gpt *one, *acc;           /* rank 0: the references' models */
+    GptTrainer *t_one, *t_acc;
+    DpAccumulate *a;
+    int *x, *y;               /* rank 0: [B, ctx] every rank's windows, in rank order */
+};
+
+DpCompare *dp_compare_new(GptTrainer *t, const Dp *d) {
+    DpCompare *c = xcalloc(1, sizeof(DpCompare));
+    c->t = t, c->d = *d;
+    if (d->rank != 0) return c;
+    int P = d->size, b = t->cfg.batch, ctx = t->model->cfg.ctx;
+    GptTrainConfig one = t->cfg, acc = t->cfg;
+    one.batch = b * P;
+    c->one = gpt_copy(t->model), c->acc = gpt_copy(t->model);
+    c->t_one = gpt_trainer_new(c->one, &one, 0), c->t_acc = gpt_trainer_new(c->acc, &acc, 0); /* streams unused */
+    c->a = dp_accumulate_new(c->acc, P, b);
+    c->t_acc->reduce = dp_accumulate, c->t_acc->reduce_arg = c->a;
+    c->x = xmalloc((size_t)b * P * ctx * sizeof(int)), c->y = xmalloc((size_t)b * P * ctx * sizeof(int));
+    c->a->x = c->x, c->a->y = c->y;
+    return c;
+}
+
+static double largest_diff(const Gpt *a, const Gpt *b) {
+    double d = 0;
+    for (long i = 0; i < a->ps->size; i++) d = fmax(d, fabs((double)a->ps->data[i] - (double)b->ps->data[i]));
+    return d;
+}
+
+DpCompareStep dp_compare_step(DpCompare *c, GptTokens train) {
+    DpCompareStep r = {0};
+    GptStepStats s = gpt_trainer_step(c->t, train); /* every rank: its windows, the average, the step */
+    int n = c->t->cfg.batch * c->t->model->cfg.ctx;
+    MPI_Gather(c->t->x, n, MPI_INT, c->x, n, MPI_INT, 0, c->d.comm);
+    MPI_Gather(c->t->y, n, MPI_INT, c->y, n, MPI_INT, 0, c->d.comm);
+    if (c->d.rank != 0) return r;
+    r.loss_ranks = s.loss;
+    r.loss_one = gpt_trainer_step_on(c->t_one, c->x, c->y).loss;
+    gpt_trainer_step_on(c->t_acc, c->x, c->y); /* share 0 on the trainer, the others in its hook */
+    const Gpt *g = c->t->model;
+    r.diff_one = largest_diff(g, c->one), r.diff_acc = largest_diff(g, c->acc);
+    for (long i = 0; i < g->ps->size; i++) r.largest = fmax(r.largest, fabs((double)g->ps->data[i]));
+    return r;
+}
+
+const Gpt *dp_compare_one(const DpCompare *c) { return c->one; }
+const Gpt *dp_compare_accumulated(const DpCompare *c) { return c->acc; }
+
+void dp_compare_free(DpCompare *c) {
+    if (!c) return;
+    gpt_trainer_free(c->t_one), gpt_trainer_free(c->t_acc);
+    dp_accumulate_free(c->a);
+    gpt_free(c->one), gpt_free(c->acc);
+    xfree(c->x), xfree(c->y);
+    xfree(c);
 }

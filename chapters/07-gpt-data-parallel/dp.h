@@ -99,4 +99,24 @@ DpAccumulate *dp_accumulate_new(const Gpt *g, int shards, int batch);
 void dp_accumulate(void *acc, ParamSet *ps, double *loss); /* the hook */
 void dp_accumulate_free(DpAccumulate *a);
 
+/* The equivalence experiment. Every rank steps its trainer t (batch B / P,
+ * dp_attach'ed to d); rank 0 gathers the windows the ranks drew and takes
+ * the same step with two references that started from t's model too: one
+ * trainer of batch B on all the windows ("one batch"), and one of batch
+ * B / P accumulating the P shares in rank order ("accumulated"). Their
+ * settings are t's. Rank 0 owns the references. */
+typedef struct {
+    double loss_ranks, loss_one;   /* the step's mean loss on P ranks, in one batch */
+    double diff_one, diff_acc;     /* largest |parameter difference| from the P-rank model */
+    double largest;                /* largest |parameter| of the P-rank model */
+} DpCompareStep;                   /* (rank 0's; zeros elsewhere) */
+
+typedef struct DpCompare DpCompare;
+DpCompare *dp_compare_new(GptTrainer *t, const Dp *d);
+DpCompareStep dp_compare_step(DpCompare *c, GptTokens train);
+/* The models, on rank 0 (NULL elsewhere): the references after their steps. */
+const Gpt *dp_compare_one(const DpCompare *c);
+const Gpt *dp_compare_accumulated(const DpCompare *c);
+void dp_compare_free(DpCompare *c);
+
 #endif
