@@ -161,8 +161,10 @@ positions) runs in one order, with the mean's $1/(BT)$ applied inside
 backward; on $P$ ranks each rank sums its own windows, the ranks' sums are
 added, and the scale is applied after. Floating-point addition is not
 associative, so the two orders round differently, by about one unit in the
-last place of a float ($2^{-24}$ relative) per sum. AdamW divides by
-$\sqrt{v}$, so tiny gradient differences move parameters by tiny amounts.
+last place of a float ($2^{-24}$ relative) per sum. AdamW's step,
+$\eta\, \hat m / (\sqrt{\hat v} + \epsilon)$, hardly depends on the scale
+of the gradient, so a gradient off in its last bits gives a step off in its
+last bits: the difference stays round-off, it does not grow.
 
 Against accumulation the difference is {{largest difference accumulated:.0f}}:
 the same numbers to the last bit. With two ranks each gradient entry is one
@@ -222,7 +224,7 @@ block of this run is {{gradient MB:.2f}} MB, so each rank sends
 {{ring MB per rank:.2f}} MB per step. The times are measured here, between
 processes on one machine (shared memory, no network):
 `MPI_Allreduce` took {{MPI_Allreduce of the gradient block:.2f}} ms, the
-ring of dp.c {{ring all-reduce of dp.c:.2f}} ms.
+ring of dp.c {{ring all-reduce by hand:.2f}} ms.
 */
 static void cell_allreduce(void) {
     dp_cell_begin();
@@ -259,7 +261,7 @@ static void cell_allreduce(void) {
         MPI_Allreduce(MPI_IN_PLACE, &t[k], 1, MPI_DOUBLE, MPI_MAX, d.comm);
     }
     nb_timing("MPI_Allreduce of the gradient block", 1e3 * t[0], "ms");
-    nb_timing("ring all-reduce of dp.c", 1e3 * t[1], "ms");
+    nb_timing("ring all-reduce by hand", 1e3 * t[1], "ms");
     if (P > 1) nb_timing("MPI_Allreduce bandwidth, 2(P-1)/P bytes per second", ring / t[0] / 1e9, "GB/s");
     xfree(x), xfree(y), xfree(scratch);
 }

@@ -11,7 +11,20 @@
 
 #include "util.h"
 
-/* ---- MPI around the notebook ------------------------------------------------ */
+/*md
+## The MPI parts (dp.c)
+
+### One program, P processes
+
+`mpirun` starts the same program P times. Each process calls `MPI_Init`
+and learns its rank; from then on they run the same cells in step, and
+meet in *collective* calls (`MPI_Allreduce`, `MPI_Bcast`, ...) that every
+rank must make, in the same order. Two things need care. Output: only rank
+0 prints and records, so the others get a throwaway run directory and
+their standard output goes to `/dev/null`. Failure: a rank that stops
+while the others wait in a collective would leave them waiting forever,
+so an exit with an error on any rank calls `MPI_Abort`, which ends them all.
+*/
 
 static struct {
     int rank, size;
@@ -91,7 +104,16 @@ const char *dp_stream_name(char *buf, size_t len, const char *purpose, int rank)
     return buf;
 }
 
-/* ---- the step's all-reduce ------------------------------------------------------ */
+/*md
+### The step's all-reduce
+
+The trainer calls its `reduce` hook between backward and clipping. Here it
+is one `MPI_Allreduce` over the whole gradient block (the ParamSet's
+gradients are one array, so one call, whatever the model), in place, with
+`MPI_SUM`; then every rank multiplies by $1/P$. The loss is averaged the
+same way, for the progress line. Clipping comes after: it must see the
+gradient of the whole batch, not of one rank's share.
+*/
 
 /* The mean of P ranks' (or shards') sum: every number times 1/P, the same
  * expression on every path, so the two paths can agree bit for bit. */
@@ -138,7 +160,14 @@ void dp_check_same(const Dp *d, uint64_t value, const char *what, const char *hi
     xfree(all);
 }
 
-/* ---- the ring ------------------------------------------------------------------------ */
+/*md
+### The ring, by hand
+
+The chunk a rank sends at step $s$ of the reduce-scatter is the one it
+finished adding at step $s-1$, so every link carries one chunk per step
+and no rank waits for more than its left neighbour. `MPI_Sendrecv` sends
+and receives in one call, so a ring of blocking sends cannot deadlock.
+*/
 
 /* Chunk c of a block of n numbers cut into P: [n c / P, n (c + 1) / P). */
 static long chunk_at(long n, int P, int c) { return n * c / P; }
@@ -173,7 +202,14 @@ double dp_window_flops(const GptConfig *c) {
     return 6.0 * matmul * c->ctx + 12.0 * c->L * (double)c->ctx * c->ctx * c->C;
 }
 
-/* ---- gradient accumulation ------------------------------------------------------- */
+/*md
+### Gradient accumulation, and the equivalence experiment
+
+The same gradient without MPI: compute the shares one after the other on
+one process and add them. This is also how one machine trains with a batch
+too large for its memory. Done in rank order, with the same $1/P$, it is
+what two ranks compute, to the last bit.
+*/
 
 DpAccumulate *dp_accumulate_new(const Gpt *g, int shards, int batch) {
     DpAccumulate *a = xcalloc(1, sizeof(DpAccumulate));

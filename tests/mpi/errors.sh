@@ -6,9 +6,11 @@
 #   - a rank that cannot read the corpus (here: --data names no directory)
 #   - a number of ranks that does not divide the batch (3 ranks, batch 8)
 # MPIRUN (from the Makefile) is mpirun with the flags this machine needs.
+# A rank killed by MPI_Abort leaves its temporary run directory: under DIR.
 set -u
 bin=$1 dir=$2
-mkdir -p "$dir"
+mkdir -p "$dir/tmp"
+export TMPDIR="$dir/tmp"
 status=0
 expect() { # expect NAME PATTERN MPIRUN-ARGS...: a non-zero exit (not 124) whose stderr has PATTERN
     name=$1 pattern=$2; shift 2
