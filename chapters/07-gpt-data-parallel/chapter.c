@@ -164,7 +164,9 @@ associative, so the two orders round differently, by about one unit in the
 last place of a float ($2^{-24}$ relative) per sum. AdamW's step,
 $\eta\, \hat m / (\sqrt{\hat v} + \epsilon)$, hardly depends on the scale
 of the gradient, so a gradient off in its last bits gives a step off in its
-last bits: the difference stays round-off, it does not grow.
+last bits. Each step adds its own round-off, so the difference creeps up
+from step to step, but it does not blow up: after these steps it is still
+in the last bits of a float.
 
 Against accumulation the difference is {{largest difference accumulated:.0f}}:
 the same numbers to the last bit. With two ranks each gradient entry is one
@@ -281,14 +283,17 @@ split into compute (forward, backward, the update) and communication (the
 time inside `dp_average`, which includes waiting for the slower rank). On
 {{ranks:.0f}} ranks a step took {{time per step P ranks:.0f}} ms, of which
 {{communication per step:.1f}} ms were communication; one rank doing the
-whole batch took {{time per step 1 rank:.0f}} ms. Two ranks on two cores
-of one machine share its memory bandwidth, so even with free communication
-the speed-up is below 2.
+whole batch took {{time per step 1 rank:.0f}} ms, a speed-up of
+{{speed-up over 1 rank:.2f}}. Two ranks on the cores of one machine share
+its memory, its caches and whatever else runs on it, and each works on
+half the batch, so the speed-up need not be 2: shared memory bandwidth and
+other work push it below, half a batch fitting the caches better can push
+it above.
 */
 static void cell_train(void) {
     dp_cell_begin();
     Dp *d = &ch.dp;
-    int steps = nb_quick() ? 20 : 600, eval_every = nb_quick() ? 10 : 100, eval_batches = nb_quick() ? 1 : 8;
+    int steps = nb_quick() ? 20 : 600, eval_every = nb_quick() ? 10 : 50, eval_batches = nb_quick() ? 1 : 8;
     ch.gpt = gpt_copy(ch.init);
     ch.trainer = rank_trainer(ch.gpt, d);
     FILE *f = nb_open("loss.tsv");
