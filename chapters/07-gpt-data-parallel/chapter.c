@@ -192,8 +192,9 @@ static void cell_same_step(void) {
         nb_printf("%4d %12.6f %12.6f %13.2e (%.1e rel) %24.2e\n", s, r.loss_ranks, r.loss_one, r.diff_one,
                   r.diff_one / r.largest, r.diff_acc);
     }
-    nb_printf("P = %d ranks against one batch of %d: the last bits differ; against accumulation in rank "
-              "order: %s\n", d.size, ch.batch, acc == 0 ? "identical" : "DIFFERENT");
+    nb_printf("P = %d against one batch of %d: %s; against accumulation in rank order: %s\n", d.size, ch.batch,
+              rel == 0 ? "identical" : "round-off apart",
+              acc == 0 ? "identical, bit for bit" : "round-off apart (MPI adds 3 or more numbers in its own order)");
     nb_metric("largest difference one batch", rel, "relative");
     nb_metric("largest difference accumulated", acc, "");
     dp_compare_free(c);
