@@ -18,7 +18,7 @@ LDLIBS   := -lz -lm
 SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Debian packages, installed by `make deps` (as root) when missing.
-DEPS_CHECK  := libcriterion-dev zlib1g-dev pkg-config fortunes dataset-fashion-mnist
+DEPS_CHECK  := libcriterion-dev zlib1g-dev pkg-config fortunes dataset-fashion-mnist libopenmpi-dev openmpi-bin
 DEPS_COURSE := gnuplot-nox graphviz pandoc
 DEPS_BENCH  := libopenblas-dev
 
@@ -32,6 +32,31 @@ NUMS      := $(foreach c,$(CHAPTERS),$(firstword $(subst -, ,$(c))))
 # through -I; nothing else.
 MODEL_SRC := $(sort $(filter-out %/chapter.c,$(wildcard chapters/*/*.c)))
 CHAPTER_HDR := $(wildcard chapters/*/*.h)
+
+# ---- chapter 7: MPI (its files include mpi.h) ----------------------------------
+# They build with mpicc and link only into build/bin/07 and build/test/dp (the
+# MPI tests, tests/mpi/); the chapter runs under mpirun with 2 ranks, one
+# thread each unless OMP_NUM_THREADS says otherwise. As root, mpirun needs
+# --allow-run-as-root; --oversubscribe lets 2 ranks start on 1 core.
+MPICC     ?= mpicc
+MPI_NUMS  := 07
+MPI_DIRS  := chapters/07-gpt-data-parallel tests/mpi
+MPIRUN    := mpirun --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
+MPIRUN_2   = $(MPIRUN) -np 2 -x OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}
+launch     = $(if $(filter $(1),$(MPI_NUMS)),$(MPIRUN_2))
+MODEL_SRC := $(filter-out $(addsuffix /%,$(MPI_DIRS)),$(MODEL_SRC))
+$(foreach d,$(MPI_DIRS),$(eval $(BUILD)/float/$(d)/%.o $(BUILD)/double/$(d)/%.o: private CC = $(MPICC)))
+$(foreach d,$(MPI_DIRS),$(eval $(BUILD)/float/$(d)/%.o $(BUILD)/double/$(d)/%.o: \
+  BASEFLAGS += -Ichapters/05-gpt-cross-entropy -Ichapters/07-gpt-data-parallel))
+$(BUILD)/bin/07: private CC = $(MPICC)
+$(BUILD)/test/dp: $(BUILD)/double/tests/mpi/test_dp.o $(BUILD)/double/chapters/07-gpt-data-parallel/dp.o \
+                  $(BUILD)/double/chapters/05-gpt-cross-entropy/gpt.o $(BUILD)/double/libgen.a
+	@mkdir -p $(dir $@)
+	$(MPICC) $(BASEFLAGS) -DREAL_DOUBLE $^ $(LDLIBS) -o $@
+# the MPI tests: 2 ranks against 1 (double build), then the chapter's errors end every rank
+check-dp: $(BUILD)/test/dp $(BUILD)/bin/07
+	$(MPIRUN_2) $(BUILD)/test/dp
+	MPIRUN="$(MPIRUN)" tests/mpi/errors.sh $(BUILD)/bin/07 $(BUILD)/check-dp
 TEST_SRC  := $(sort $(wildcard tests/*.c))
 # what a test object may include: the library, the test helpers, every
 # model's header and the weaver (test_weave.c includes book/weave.c)
@@ -42,7 +67,7 @@ dir_inc    = $(foreach d,$(call dir_deps,$(1)),-Ichapters/$(d))
 model_objs = $(foreach d,$(1),$(patsubst %.c,$(BUILD)/$(2)/%.o,$(filter chapters/$(d)/%,$(MODEL_SRC))))
 
 .PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench plots book bench sanitize clean \
-        $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit
+        $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit check-dp
 
 all: $(addprefix $(BUILD)/bin/,$(NUMS))
 
@@ -74,9 +99,9 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/float/%.o,$(call chapter_src,$(1))) \
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASEFLAGS) $$^ $$(LDLIBS) -o $$@
 $(1) run-$(1): $(BUILD)/bin/$(1)
-	$(BUILD)/bin/$(1) --out $(BUILD)/run/$(call chapter_dir,$(1))
+	$$(call launch,$(1)) $(BUILD)/bin/$(1) --out $(BUILD)/run/$(call chapter_dir,$(1))
 step-$(1): $(BUILD)/bin/$(1)
-	$(BUILD)/bin/$(1) --step --out $(BUILD)/run/$(call chapter_dir,$(1))
+	$$(call launch,$(1)) $(BUILD)/bin/$(1) --step --out $(BUILD)/run/$(call chapter_dir,$(1))
 endef
 $(foreach n,$(NUMS),$(eval $(call CHAPTER_RULES,$(n))))
 
@@ -121,9 +146,10 @@ unit: $(BUILD)/test/tests
 quick: all
 	@for n in $(NUMS); do echo "== quick run of chapter $$n (2 threads, then 1: the records must match)"; \
 	  rm -rf $(BUILD)/quick/$$n $(BUILD)/quick-1t/$$n; \
-	  OMP_NUM_THREADS=2 $(BUILD)/bin/$$n --quick --out $(BUILD)/quick/$$n > $(BUILD)/quick-$$n.log 2>&1 \
+	  case $$n in $(subst $(eval) ,|,$(MPI_NUMS))) L="$(MPIRUN_2)";; *) L=;; esac; \
+	  OMP_NUM_THREADS=2 $$L $(BUILD)/bin/$$n --quick --out $(BUILD)/quick/$$n > $(BUILD)/quick-$$n.log 2>&1 \
 	  || { cat $(BUILD)/quick-$$n.log; echo "chapter $$n --quick failed"; exit 1; }; \
-	  OMP_NUM_THREADS=1 $(BUILD)/bin/$$n --quick --out $(BUILD)/quick-1t/$$n > $(BUILD)/quick-1t-$$n.log 2>&1 \
+	  OMP_NUM_THREADS=1 $$L $(BUILD)/bin/$$n --quick --out $(BUILD)/quick-1t/$$n > $(BUILD)/quick-1t-$$n.log 2>&1 \
 	  || { cat $(BUILD)/quick-1t-$$n.log; echo "chapter $$n --quick (1 thread) failed"; exit 1; }; \
 	  diff -r -x timing.tsv $(BUILD)/quick/$$n $(BUILD)/quick-1t/$$n > $(BUILD)/quick-$$n.diff \
 	  || { head -n 40 $(BUILD)/quick-$$n.diff; echo "chapter $$n: two runs with one seed wrote different records" \
@@ -139,6 +165,7 @@ quick: all
 check: deps
 	$(MAKE) unit
 	$(MAKE) quick
+	$(MAKE) check-dp
 	@if [ -f $(BUILD)/book/index.html ]; then $(MAKE) check-book; fi
 
 sanitize: deps $(BUILD)/san/run-tests
@@ -151,7 +178,8 @@ VG := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=defi
 valgrind: deps
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/vg CFLAGS="-O1 -g -march=x86-64-v3" all
 	@for n in $(NUMS); do echo "== valgrind: chapter $$n --quick"; \
-	  OMP_NUM_THREADS=2 $(VG) $(BUILD)/vg/bin/$$n --quick --out $(BUILD)/vg/run/$$n > $(BUILD)/vg/$$n.log || \
+	  case $$n in $(subst $(eval) ,|,$(MPI_NUMS))) S="--suppressions=tests/mpi/openmpi.supp --num-callers=40";; *) S=;; esac; \
+	  OMP_NUM_THREADS=2 $(VG) $$S $(BUILD)/vg/bin/$$n --quick --out $(BUILD)/vg/run/$$n > $(BUILD)/vg/$$n.log || \
 	  { echo "valgrind found errors in chapter $$n (log: $(BUILD)/vg/$$n.log)"; exit 1; }; done
 
 # ---- the course ------------------------------------------------------------

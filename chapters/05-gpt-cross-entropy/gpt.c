@@ -330,11 +330,12 @@ GptStepStats gpt_trainer_step_on(GptTrainer *t, const int *x, const int *y) {
     double t1 = now_seconds();
     params_zero_grad(g->ps);
     backward(t->tape, loss);
+    st.loss = loss->data[0];
+    if (t->reduce) t->reduce(t->reduce_arg, g->ps, &st.loss);
     double t2 = now_seconds();
     st.grad_norm = clip_grad_norm(g->ps, c->clip);
     optim_step(t->opt);
     double t3 = now_seconds();
-    st.loss = loss->data[0];
     st.seconds[0] = t1 - t0, st.seconds[1] = t2 - t1, st.seconds[2] = t3 - t2;
     t->steps++;
     return st;

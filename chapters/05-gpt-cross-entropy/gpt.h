@@ -174,6 +174,11 @@ typedef struct {
     Rng windows;      /* owned: rng_stream(seed, cfg.windows) */
     int *x, *y;       /* owned: [batch, ctx] the last batch and its targets */
     long steps;       /* optimizer steps taken */
+    /* Called after backward, before clipping, when not NULL (chapter 7 sets
+     * it): it may change the gradients and the loss, e.g. average them over
+     * the ranks of a data-parallel run. arg is the caller's. */
+    void (*reduce)(void *arg, ParamSet *ps, double *loss);
+    void *reduce_arg;
 } GptTrainer;
 
 typedef struct {
