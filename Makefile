@@ -21,6 +21,7 @@ SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 DEPS_CHECK  := libcriterion-dev zlib1g-dev pkg-config fortunes dataset-fashion-mnist
 DEPS_COURSE := gnuplot-nox graphviz pandoc
 DEPS_BENCH  := libopenblas-dev
+DEPS_FUZZ   := clang libclang-rt-14-dev libomp-14-dev
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_HDR   := $(wildcard lib/*.h)
@@ -31,7 +32,7 @@ NUMS      := $(foreach c,$(CHAPTERS),$(firstword $(subst -, ,$(c))))
 MODEL_SRC := $(sort $(filter-out %/chapter.c,$(wildcard chapters/*/*.c)))
 TEST_SRC  := $(sort $(wildcard tests/*.c))
 
-.PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench plots book bench sanitize clean \
+.PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench deps-fuzz plots book bench sanitize fuzz clean \
         $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit
 
 all: $(addprefix $(BUILD)/bin/,$(NUMS))
@@ -82,7 +83,7 @@ $(BUILD)/test/tests: $(TEST_SRC:%.c=$(BUILD)/double/%.o) $(MODEL_SRC:%.c=$(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
 
-$(BUILD)/double/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h) $(wildcard chapters/*/*.h) book/weave.c
+$(BUILD)/double/tests/%.o: tests/%.c $(LIB_HDR) $(wildcard tests/*.h) $(wildcard chapters/*/*.h) book/weave.c $(wildcard fuzz/*.[ch])
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
 
@@ -146,6 +147,26 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/float/libgen.a $(pats
 bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 	@for b in $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%); do $$b || exit 1; done
 
+# ---- fuzzing: make fuzz [FUZZ_SECONDS=N] (not part of make check) -----------
+# libFuzzer harnesses (fuzz/fuzz_*.c) built with clang under ASan + UBSan;
+# each runs FUZZ_SECONDS; findings land in $(BUILD)/fuzz/crashes/<harness>/.
+# See fuzz/run.sh; fuzz/regress/ keeps every input that ever crashed, and
+# tests/test_fuzz_regress.c replays them in make check.
+FUZZ_CC        ?= clang
+FUZZ_SECONDS   ?= 180
+FUZZ_HARNESSES := idx corpus checkpoint weave
+FUZZ_FLAGS      = -std=gnu11 $(WARN) -Wno-unknown-pragmas -Wno-pass-failed -fopenmp -Ilib -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(BUILD)/fuzz/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h book/weave.c $(LIB_SRC:lib/%.c=$(BUILD)/fuzz/lib/%.o)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $< $(filter %.o,$^) $(LDLIBS) -o $@
+$(BUILD)/fuzz/seed_checkpoint: fuzz/seed_checkpoint.c fuzz/fuzz_checkpoint.c fuzz/fuzz.h $(BUILD)/double/libgen.a
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $< $(BUILD)/double/libgen.a $(LDLIBS) -o $@
+fuzz: deps-fuzz $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seed_checkpoint
+	sh fuzz/seeds.sh $(BUILD)/fuzz/seeds $(BUILD)/fuzz/seed_checkpoint
+	sh fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
 # ---- packages -----------------------------------------------------------------
 define INSTALL
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -160,6 +181,8 @@ deps-course:
 	$(call INSTALL,$(DEPS_COURSE))
 deps-bench:
 	$(call INSTALL,$(DEPS_BENCH))
+deps-fuzz:
+	$(call INSTALL,$(DEPS_FUZZ))
 
 clean:
 	rm -rf $(BUILD)
