@@ -120,8 +120,16 @@ check: deps
 	$(MAKE) quick
 	@if [ -f $(BUILD)/book/index.html ]; then $(MAKE) check-book; fi
 
+# make sanitize: the unit tests, then every chapter's --quick (on the
+# installed data, and the data-using ones on deliberately small sets, where
+# they must stop with exit 65), all under ASan + UBSan; see
+# fuzz/sanitize-chapters.sh and fuzz/small-data.sh.
+SAN_CHAPTERS := $(BUILD)/san-chapters
 sanitize: deps $(BUILD)/san/run-tests
 	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/san/run-tests --jobs 2
+	$(MAKE) --no-print-directory BUILD=$(SAN_CHAPTERS) CFLAGS="$(SANFLAGS) -march=native" all
+	sh fuzz/small-data.sh $(SAN_CHAPTERS)/data
+	sh fuzz/sanitize-chapters.sh $(SAN_CHAPTERS) $(SAN_CHAPTERS)/data $(NUMS)
 
 # valgrind cannot run AVX-512, so this build targets AVX2 (x86-64-v3); each
 # chapter's --quick run must be free of memory errors and leaks.

@@ -19,6 +19,7 @@
 
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,18 +64,28 @@ static inline void fuzz_fail_handler(int code, const char *message) {
         }                                                                 \
     } while (0)
 
-/* This process's scratch directory (made once, in /dev/shm when there is
- * one: files are written on every input), joined with name into buf. */
+static char fuzz_dir[64]; /* this process's scratch directory */
+
+static inline int fuzz_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static inline void fuzz_remove_dir(void) { nftw(fuzz_dir, fuzz_remove_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* name inside this process's scratch directory, into buf. The directory is
+ * made on the first call (in /dev/shm when there is one: files are written
+ * on every input) and removed when the process exits normally. */
 static inline const char *fuzz_path(char *buf, size_t cap, const char *name) {
-    static char dir[64];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "%s/genfuzz_XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-        if (!mkdtemp(dir)) {
+    if (!fuzz_dir[0]) {
+        snprintf(fuzz_dir, sizeof fuzz_dir, "%s/genfuzz_XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        if (!mkdtemp(fuzz_dir)) {
             perror("fuzz: cannot make a scratch directory");
             abort();
         }
+        atexit(fuzz_remove_dir);
     }
-    snprintf(buf, cap, "%s/%s", dir, name);
+    snprintf(buf, cap, "%s/%s", fuzz_dir, name);
     return buf;
 }
 
