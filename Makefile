@@ -2,7 +2,7 @@
 #
 #   make course   build, run every chapter at full size, draw every figure, build the book
 #   make check    the whole test suite (+ a --quick run of every chapter)
-#   make NN / run-NN / step-NN / plots / book / bench / sanitize / clean / deps
+#   make NN / run-NN / step-NN / plots / book / bench / sanitize / fuzz / clean / deps
 
 BUILD    ?= build
 CC       ?= gcc
