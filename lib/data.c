@@ -291,7 +291,14 @@ Text *corpus_load(const char *dir, const char *const *exclude, const char *only)
         for (int i = 0; exclude && exclude[i]; i++) excluded |= strcmp(nm, exclude[i]) == 0;
         if (excluded) continue;
         struct stat st;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, nm) >= sizeof path) continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, nm) >= sizeof path) { /* never skipped silently */
+            char name[sizeof e->d_name];
+            snprintf(name, sizeof name, "%s", nm); /* closedir frees nm */
+            closedir(d);
+            free_names(names, n);
+            fail(EXIT_USAGE, dir, "use a shorter --data path", "the path of its file '%s' is too long (%zu bytes or more)",
+                 name, sizeof path);
+        }
         if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue; /* symlinks, directories, ... */
         if (n == cap) {
             cap = cap ? 2 * cap : 64;

@@ -461,3 +461,37 @@ Test(data, error_message_keeps_cause_and_hint_after_a_long_path) {
     cr_assert(n > 0 && long_msg[n - 1] == '\n', "the message does not end with its newline");
     free(long_msg);
 }
+
+/* A corpus file whose path does not fit is an error, not silently left out
+ * of the corpus (it was skipped: the text changed without a word). */
+Test(data, corpus_file_with_a_path_too_long_is_an_error_not_skipped) {
+    char dir[4096], name[256], p[4400];
+    int k = snprintf(dir, sizeof dir, "%s", tmp);
+    while (k < 3900) {
+        k += snprintf(dir + k, sizeof dir - (size_t)k, "/very-long-directory-name");
+        cr_assert(mkdir(dir, 0700) == 0, "cannot make %s", dir);
+    }
+    snprintf(p, sizeof p, "%s/a", dir);
+    FILE *f = fopen(p, "wb");
+    cr_assert(f);
+    fputs("short name\n", f);
+    fclose(f);
+    memset(name, 'n', 250);
+    name[250] = '\0';
+    char cwd[4096]; /* its full path is over PATH_MAX: create it from inside dir */
+    cr_assert(getcwd(cwd, sizeof cwd) && chdir(dir) == 0, "cannot enter %s", dir);
+    f = fopen(name, "wb");
+    cr_assert(f, "cannot create the long-named file");
+    fputs("long name\n", f);
+    fclose(f);
+    cr_assert(chdir(cwd) == 0);
+    long_msg = NULL;
+    Text *volatile t = NULL;
+    set_fail_handler(keep_whole_message); /* the message is longer than catch_fail.h keeps */
+    if (setjmp(long_jump) == 0) t = corpus_load(dir, NULL, NULL);
+    set_fail_handler(NULL);
+    cr_assert(long_msg, "corpus_load returned %ld bytes: the long-named file was left out", t ? t->n : 0L);
+    cr_assert(strstr(long_msg, "is too long") && strstr(long_msg, "hint: use a shorter --data path"),
+              "message (its end):\n%s", long_msg + (strlen(long_msg) > 300 ? strlen(long_msg) - 300 : 0));
+    free(long_msg);
+}
