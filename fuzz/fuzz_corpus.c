@@ -12,18 +12,23 @@
 
 #define FUZZ_CORPUS_SEP "\n--8<--\n"
 
+/* corpus_load(dir, NULL, only), or NULL if it failed. */
+static Text *fuzz_corpus_load(const char *dir, const char *only) {
+    Text *volatile got = NULL;
+    volatile int failed;
+    FUZZ_TRY(failed, got = corpus_load(dir, NULL, only));
+    return failed ? NULL : got;
+}
+
 static void fuzz_corpus_expect(const char *dir, const char *only, const uint8_t *const *part, const size_t *len,
                                int n_part) {
     size_t want = 0;
     for (int k = 0; k < n_part; k++) want += len[k];
-    Text *volatile got = NULL;
-    volatile int failed;
-    FUZZ_TRY(failed, got = corpus_load(dir, NULL, only));
-    if (failed) {
+    Text *t = fuzz_corpus_load(dir, only);
+    if (!t) {
         FUZZ_CHECK(want == 0, "corpus_load%s failed on %zu bytes of text", only ? "(only)" : "", want);
         return;
     }
-    Text *t = got;
     FUZZ_CHECK(t->n == (long)want, "corpus_load returned %ld bytes, want %zu", t->n, want);
     size_t at = 0;
     for (int k = 0; k < n_part; k++) {
