@@ -169,6 +169,7 @@ $(BUILD)/fuzz/lib/%.o: lib/%.c $(LIB_HDR)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h book/weave.c $(LIB_SRC:lib/%.c=$(BUILD)/fuzz/lib/%.o)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $< $(filter %.o,$^) $(LDLIBS) -o $@
+.SECONDARY: $(LIB_SRC:lib/%.c=$(BUILD)/fuzz/lib/%.o)
 $(BUILD)/fuzz/seed_checkpoint: fuzz/seed_checkpoint.c fuzz/fuzz_checkpoint.c fuzz/fuzz.h $(BUILD)/double/libgen.a
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $< $(BUILD)/double/libgen.a $(LDLIBS) -o $@
 fuzz: deps-fuzz $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seed_checkpoint
