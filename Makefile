@@ -2,7 +2,7 @@
 #
 #   make course   build, run every chapter at full size, draw every figure, build the book
 #   make check    the whole test suite (+ a --quick run of every chapter)
-#   make NN / run-NN / step-NN / plots / book / bench / sanitize / clean / deps
+#   make NN / run-NN / step-NN / plots / book / bench / sanitize / fuzz / clean / deps
 
 BUILD    ?= build
 CC       ?= gcc
@@ -21,6 +21,7 @@ SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 DEPS_CHECK  := libcriterion-dev zlib1g-dev pkg-config fortunes dataset-fashion-mnist libopenmpi-dev openmpi-bin
 DEPS_COURSE := gnuplot-nox graphviz pandoc
 DEPS_BENCH  := libopenblas-dev
+DEPS_FUZZ   := clang libclang-rt-14-dev libomp-14-dev
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_HDR   := $(wildcard lib/*.h)
@@ -66,7 +67,7 @@ dir_deps   = $(strip $(shell cat $(1)/deps 2>/dev/null))
 dir_inc    = $(foreach d,$(call dir_deps,$(1)),-Ichapters/$(d))
 model_objs = $(foreach d,$(1),$(patsubst %.c,$(BUILD)/$(2)/%.o,$(filter chapters/$(d)/%,$(MODEL_SRC))))
 
-.PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench plots book bench sanitize clean \
+.PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench deps-fuzz plots book bench sanitize fuzz clean \
         $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit check-dp
 
 all: $(addprefix $(BUILD)/bin/,$(NUMS))
@@ -120,7 +121,7 @@ $(BUILD)/test/tests: $(TEST_SRC:%.c=$(BUILD)/double/%.o) $(MODEL_SRC:%.c=$(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
 
-$(BUILD)/double/tests/%.o: tests/%.c $(TEST_DEPS)
+$(BUILD)/double/tests/%.o: tests/%.c $(TEST_DEPS) $(wildcard fuzz/*.[ch])
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
 
@@ -168,8 +169,16 @@ check: deps
 	$(MAKE) check-dp
 	@if [ -f $(BUILD)/book/index.html ]; then $(MAKE) check-book; fi
 
+# make sanitize: the unit tests, then every chapter's --quick (on the
+# installed data, and the data-using ones on deliberately small sets, where
+# they must stop with exit 65), all under ASan + UBSan; see
+# fuzz/sanitize-chapters.sh and fuzz/small-data.sh.
+SAN_CHAPTERS := $(BUILD)/san-chapters
 sanitize: deps $(BUILD)/san/run-tests
 	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/san/run-tests --jobs 2
+	$(MAKE) --no-print-directory BUILD=$(SAN_CHAPTERS) CFLAGS="$(SANFLAGS) -march=native" all
+	sh fuzz/small-data.sh $(SAN_CHAPTERS)/data
+	sh fuzz/sanitize-chapters.sh $(SAN_CHAPTERS) $(SAN_CHAPTERS)/data $(NUMS)
 
 # valgrind cannot run AVX-512, so this build targets AVX2 (x86-64-v3); each
 # chapter's --quick run must be free of memory errors and leaks.
@@ -202,6 +211,27 @@ $(foreach b,$(BENCH_SRC:bench/%.c=%),$(eval $(call BENCH_RULE,$(b))))
 bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 	@for b in $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%); do $$b || exit 1; done
 
+# ---- fuzzing: make fuzz [FUZZ_SECONDS=N] (not part of make check) -----------
+# libFuzzer harnesses (fuzz/fuzz_*.c) built with clang under ASan + UBSan;
+# each runs FUZZ_SECONDS; findings land in $(BUILD)/fuzz/crashes/<harness>/.
+# See fuzz/run.sh; fuzz/regress/ keeps every input that ever crashed, and
+# tests/test_fuzz_regress.c replays them in make check.
+FUZZ_CC        ?= clang
+FUZZ_SECONDS   ?= 180
+FUZZ_HARNESSES := idx corpus checkpoint weave
+FUZZ_FLAGS      = -std=gnu11 $(WARN) -Wno-unknown-pragmas -Wno-pass-failed -fopenmp -Ilib -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(BUILD)/fuzz/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h book/weave.c $(LIB_SRC:lib/%.c=$(BUILD)/fuzz/lib/%.o)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $< $(filter %.o,$^) $(LDLIBS) -o $@
+.SECONDARY: $(LIB_SRC:lib/%.c=$(BUILD)/fuzz/lib/%.o)
+$(BUILD)/fuzz/seed_checkpoint: fuzz/seed_checkpoint.c fuzz/fuzz_checkpoint.c fuzz/fuzz.h $(BUILD)/double/libgen.a
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $< $(BUILD)/double/libgen.a $(LDLIBS) -o $@
+fuzz: deps-fuzz $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seed_checkpoint
+	sh fuzz/seeds.sh $(BUILD)/fuzz/seeds $(BUILD)/fuzz/seed_checkpoint
+	sh fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
 # ---- packages -----------------------------------------------------------------
 define INSTALL
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -216,6 +246,8 @@ deps-course:
 	$(call INSTALL,$(DEPS_COURSE))
 deps-bench:
 	$(call INSTALL,$(DEPS_BENCH))
+deps-fuzz:
+	$(call INSTALL,$(DEPS_FUZZ))
 
 clean:
 	rm -rf $(BUILD)

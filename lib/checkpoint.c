@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -152,17 +153,20 @@ static uint32_t take_u32(Reader *R, const char *what) {
     return x;
 }
 
+/* Read the whole file into R->buf. Only a regular file is a checkpoint: a
+ * FIFO would block and /dev/zero never ends. */
 static void read_file(Reader *R) {
+    struct stat st;
+    if (stat(R->path, &st) != 0)
+        fail(EXIT_NOINPUT, R->path, R->hint, "cannot open checkpoint (%s)", strerror(errno));
+    if (!S_ISREG(st.st_mode)) fail(EXIT_NOINPUT, R->path, R->hint, "not a regular file");
     FILE *f = fopen(R->path, "rb");
-    if (!f) {
-        int e = errno;
-        fail(EXIT_NOINPUT, R->path, R->hint, "cannot open checkpoint (%s)", strerror(e));
-    }
-    size_t cap = 1 << 16;
+    if (!f) fail(EXIT_NOINPUT, R->path, R->hint, "cannot open checkpoint (%s)", strerror(errno));
+    size_t cap = (size_t)st.st_size + 1; /* +1: the read that finds the end */
     R->buf = xmalloc(cap);
     R->len = 0;
     for (;;) {
-        if (R->len == cap) R->buf = xrealloc(R->buf, cap *= 2);
+        if (R->len == cap) R->buf = xrealloc(R->buf, cap *= 2); /* the file grew meanwhile */
         size_t got = fread(R->buf + R->len, 1, cap - R->len, f);
         R->len += got;
         if (got == 0) break;
@@ -196,6 +200,7 @@ static void parse(Reader *R, const char *path, const char *hint) {
         die(R, EXIT_DATA, "damaged: %u bytes per number (must be 4 or 8)", R->real_bytes);
     R->meta_len = take_u32(R, "the meta length");
     R->meta = take(R, R->meta_len, "the meta text");
+    if (memchr(R->meta, 0, R->meta_len)) die(R, EXIT_DATA, "damaged: the meta text holds a NUL byte");
     R->count = take_u32(R, "the tensor count");
     /* Each tensor takes at least 12 bytes (name length, ndim, one dim). */
     if (R->count > (R->len - R->pos) / 12)
@@ -208,6 +213,7 @@ static void parse(Reader *R, const char *path, const char *hint) {
         Record *c = &R->rec[k];
         c->name_len = take_u32(R, "a name length");
         c->name = take(R, c->name_len, "a tensor name");
+        if (memchr(c->name, 0, c->name_len)) die(R, EXIT_DATA, "damaged: tensor %u's name holds a NUL byte", k);
         uint32_t nd = take_u32(R, "a dimension count");
         if (nd < 1 || nd > MAX_DIMS)
             die(R, EXIT_DATA, "damaged: tensor %u (\"%.*s\") has %u dims (must be 1..%d)", k,
@@ -243,11 +249,6 @@ static void parse(Reader *R, const char *path, const char *hint) {
         die(R, EXIT_DATA, "damaged: %zu unexpected bytes after the checksum", R->len - R->pos);
 }
 
-static int name_is(const Record *c, const char *name) {
-    size_t n = strlen(name);
-    return c->name_len == n && memcmp(c->name, name, n) == 0;
-}
-
 static char *dims_str(const Record *c, char *buf, size_t len) {
     size_t k = (size_t)snprintf(buf, len, "[");
     for (int i = 0; i < c->ndim && k < len; i++) k += (size_t)snprintf(buf + k, len - k, i ? ", %d" : "%d", c->dims[i]);
@@ -255,39 +256,51 @@ static char *dims_str(const Record *c, char *buf, size_t len) {
     return buf;
 }
 
+/* Free the matching's buffers, then die (the message may quote the file). */
+#define DIE_MATCHING(...) (xfree(src), xfree(name), die(&R, EXIT_DATA, __VA_ARGS__))
+
 void checkpoint_load(const char *path, ParamSet *ps, const char *hint) {
     Reader R;
     parse(&R, path, hint);
 
-    /* Match: every model parameter to one file tensor of the same shape. */
+    /* Match each file tensor to the parameter of its name (a hash lookup,
+     * so a file of many tensors takes linear time), then check that every
+     * parameter got exactly one tensor of its shape. */
     const Record **src = xcalloc((size_t)(ps->n ? ps->n : 1), sizeof(Record *)); /* [ps->n] */
-    char *used = xcalloc(R.count ? R.count : 1, 1);                              /* [count] */
+    uint32_t longest = 0;
+    for (uint32_t j = 0; j < R.count; j++)
+        if (R.rec[j].name_len > longest) longest = R.rec[j].name_len;
+    char *name = xmalloc((size_t)longest + 1); /* a file name, NUL-terminated */
+    const Record *extra = NULL;                /* the first tensor the model lacks */
+    for (uint32_t j = 0; j < R.count; j++) {
+        const Record *c = &R.rec[j];
+        memcpy(name, c->name, c->name_len);
+        name[c->name_len] = '\0';
+        const Tensor *t = params_get(ps, name);
+        if (!t) {
+            if (!extra) extra = c;
+        } else if (src[t->id]) {
+            DIE_MATCHING("damaged: tensor \"%s\" is duplicated (the file holds it twice)", t->name);
+        } else {
+            src[t->id] = c;
+        }
+    }
     for (int k = 0; k < ps->n; k++) {
         const Tensor *t = ps->t[k];
-        const Record *c = NULL;
-        for (uint32_t j = 0; j < R.count && !c; j++)
-            if (!used[j] && name_is(&R.rec[j], t->name)) c = &R.rec[j], used[j] = 1;
-        int same = c && c->ndim == t->ndim;
+        const Record *c = src[k];
+        if (!c) DIE_MATCHING("missing parameter \"%s\" (the file is of another model?)", t->name);
+        int same = c->ndim == t->ndim;
         for (int d = 0; same && d < t->ndim; d++) same = c->dims[d] == t->shape[d];
         if (!same) {
             char fs[96], ms[96];
-            if (c) dims_str(c, fs, sizeof fs);
-            shape_str(t, ms, sizeof ms);
-            xfree(src);
-            xfree(used);
-            if (!c) die(&R, EXIT_DATA, "missing parameter \"%s\" (the file is of another model?)", t->name);
-            die(&R, EXIT_DATA, "%s: file has %s, model has %s", t->name, fs, ms);
+            DIE_MATCHING("%s: file has %s, model has %s", t->name, dims_str(c, fs, sizeof fs),
+                         shape_str(t, ms, sizeof ms));
         }
-        src[k] = c;
     }
-    for (uint32_t j = 0; j < R.count; j++)
-        if (!used[j]) {
-            const Record *c = &R.rec[j];
-            xfree(src);
-            xfree(used);
-            die(&R, EXIT_DATA, "file has parameter \"%.*s\" that the model does not (the file is of another model?)",
-                (int)(c->name_len < 128 ? c->name_len : 128), (const char *)c->name);
-        }
+    if (extra)
+        DIE_MATCHING("file has parameter \"%.*s\" that the model does not (the file is of another model?)",
+                     (int)(extra->name_len < 128 ? extra->name_len : 128), (const char *)extra->name);
+    xfree(name);
 
     /* Copy, converting the number size if the file's differs from `real`. */
     for (int k = 0; k < ps->n; k++) {
@@ -310,7 +323,6 @@ void checkpoint_load(const char *path, ParamSet *ps, const char *hint) {
         }
     }
     xfree(src);
-    xfree(used);
     reader_free(&R);
 }
 

@@ -42,9 +42,11 @@ void checkpoint_save(const char *path, const ParamSet *ps, const char *meta);
  * same shape, and the file must hold no parameter the model lacks. The model
  * is changed only if the whole file is valid. Errors (each a fail() naming
  * the file and the cause; `hint` says which command makes the file):
- *   missing or unreadable file                      EXIT_NOINPUT
+ *   missing or unreadable file, "not a regular file" (a FIFO, a device)
+ *                                                   EXIT_NOINPUT
  *   "not a checkpoint" (wrong magic), "unsupported version N",
- *   "truncated", "damaged" (checksum mismatch, bad field),
+ *   "truncated", "damaged" (checksum mismatch, bad field, a NUL byte in the
+ *   meta text or a name, a tensor name that appears twice: "duplicated"),
  *   "missing parameter \"<name>\"",
  *   "<name>: file has [..], model has [..]",
  *   "file has parameter \"<name>\" that the model does not"   EXIT_DATA */

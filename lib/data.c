@@ -43,7 +43,7 @@ const char *const FASHION_CLASSES[10] = {"T-shirt/top", "Trouser", "Pullover", "
  * ------------------------------------------------------------------------- */
 __attribute__((noreturn, format(printf, 6, 7)))
 static void fail_free(void *a, void *b, int code, const char *what, const char *hint, const char *fmt, ...) {
-    char cause[512];
+    char cause[8192]; /* room for a path of PATH_MAX (4,096) bytes in the cause */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(cause, sizeof cause, fmt, ap);
@@ -57,55 +57,87 @@ static void fail_free(void *a, void *b, int code, const char *what, const char *
  * Reading a whole (maybe gzip-compressed) file.
  * ------------------------------------------------------------------------- */
 
-/* The decompressed bytes of path ([*len], malloc'd). `held` is freed if this
- * fails (the caller's other buffer). */
+/* gunzip raw[rlen] (one or more gzip members, back to back, as `cat a.gz
+ * b.gz` makes) into a malloc'd buffer ([*len]). Anything after the last
+ * member is refused: zlib's gzread would drop it silently, and a file with
+ * junk at its end is not the file that was published. Frees raw (and held
+ * if this fails). */
+static unsigned char *gunzip(const char *path, unsigned char *raw, long rlen, long *len, void *held) {
+    z_stream z = {0};
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) /* 16: expect a gzip header */
+        fail_free(held, raw, EXIT_SOFTWARE, path, "free some memory", "cannot start zlib");
+    z.next_in = raw;
+    z.avail_in = (uInt)rlen;
+    long cap = rlen < MAX_FILE_BYTES / 4 ? 4 * rlen + 1024 : MAX_FILE_BYTES, n = 0;
+    unsigned char *out = xmalloc((size_t)cap);
+    const char *bad = NULL; /* the cause, once something is wrong */
+    char cause[160];
+    for (;;) {
+        if (n == cap) {
+            if (cap >= MAX_FILE_BYTES) {
+                snprintf(cause, sizeof cause, "more than %ld bytes uncompressed: not an IDX file", MAX_FILE_BYTES);
+                bad = cause;
+                break;
+            }
+            cap = 2 * cap < MAX_FILE_BYTES ? 2 * cap : MAX_FILE_BYTES;
+            out = xrealloc(out, (size_t)cap);
+        }
+        z.next_out = out + n;
+        z.avail_out = (uInt)(cap - n);
+        int r = inflate(&z, Z_NO_FLUSH);
+        n = (long)(z.next_out - out);
+        if (r == Z_STREAM_END) {
+            if (z.avail_in == 0) break;                                   /* the end of the file */
+            if (z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) { /* another member */
+                inflateReset(&z);
+                continue;
+            }
+            snprintf(cause, sizeof cause, "%u bytes after the end of the gzip stream (trailing garbage)",
+                     z.avail_in);
+            bad = cause;
+            break;
+        }
+        if (r != Z_OK && r != Z_BUF_ERROR) {
+            snprintf(cause, sizeof cause, "corrupt gzip data (%s)", z.msg ? z.msg : "zlib error");
+            bad = cause;
+            break;
+        }
+        if (z.avail_in == 0 && z.avail_out > 0) {
+            bad = "truncated gzip data (the compressed stream ends early)";
+            break;
+        }
+    }
+    inflateEnd(&z);
+    xfree(raw);
+    if (bad) fail_free(held, out, EXIT_DATA, path, HINT_FASHION_BAD, "%s", bad);
+    *len = n;
+    return out;
+}
+
+/* The bytes of path ([*len], malloc'd), gunzipped if they start with the
+ * gzip magic (1f 8b), else as they are. `held` is freed if this fails (the
+ * caller's other buffer). */
 static unsigned char *read_all(const char *path, long *len, void *held) {
     struct stat st;
     if (stat(path, &st) != 0)
         fail_free(held, NULL, EXIT_NOINPUT, path, HINT_FASHION_MISSING, "cannot open (%s)", strerror(errno));
     if (!S_ISREG(st.st_mode))
         fail_free(held, NULL, EXIT_NOINPUT, path, HINT_FASHION_MISSING, "not a regular file");
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
-        fail_free(held, NULL, EXIT_NOINPUT, path, HINT_FASHION_MISSING, "cannot open (%s)",
-                  errno ? strerror(errno) : "out of memory");
-    long cap = 1L << 20, n = 0;
-    unsigned char *buf = xmalloc((size_t)cap);
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MAX_FILE_BYTES) {
-                gzclose(gz);
-                fail_free(held, buf, EXIT_DATA, path, HINT_FASHION_BAD, "more than %ld bytes: not an IDX file",
-                          MAX_FILE_BYTES);
-            }
-            cap *= 2;
-            buf = xrealloc(buf, (size_t)cap);
-        }
-        int got = gzread(gz, buf + n, (unsigned)(cap - n));
-        if (got < 0) {
-            int err;
-            char msg[256];
-            const char *zmsg = gzerror(gz, &err);
-            size_t plen = strlen(path); /* zlib prefixes "<path>: " */
-            if (strncmp(zmsg, path, plen) == 0 && strncmp(zmsg + plen, ": ", 2) == 0) zmsg += plen + 2;
-            snprintf(msg, sizeof msg, "%s", zmsg);
-            if (err == Z_ERRNO) snprintf(msg, sizeof msg, "%s", strerror(errno));
-            gzclose(gz);
-            fail_free(held, buf, EXIT_DATA, path, HINT_FASHION_BAD, "corrupt gzip data (%s)", msg);
-        }
-        if (got == 0) break;
-        n += got;
-    }
-    int err;
-    gzerror(gz, &err);
-    int closed = gzclose(gz);
-    /* Z_BUF_ERROR: the input ended in the middle of a gzip stream */
-    if (err == Z_BUF_ERROR || closed == Z_BUF_ERROR)
-        fail_free(held, buf, EXIT_DATA, path, HINT_FASHION_BAD, "truncated gzip data (the compressed stream ends early)");
-    if (closed != Z_OK)
-        fail_free(held, buf, EXIT_DATA, path, HINT_FASHION_BAD, "corrupt gzip data (zlib error %d)", closed);
-    *len = n;
-    return buf;
+    if (st.st_size > MAX_FILE_BYTES)
+        fail_free(held, NULL, EXIT_DATA, path, HINT_FASHION_BAD, "more than %ld bytes: not an IDX file",
+                  MAX_FILE_BYTES);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_free(held, NULL, EXIT_NOINPUT, path, HINT_FASHION_MISSING, "cannot open (%s)", strerror(errno));
+    unsigned char *raw = xmalloc((size_t)st.st_size + 1);
+    long rlen = (long)fread(raw, 1, (size_t)st.st_size + 1, f); /* +1: a file that grew is noticed */
+    int err = ferror(f) ? errno : 0;
+    fclose(f);
+    if (err) fail_free(held, raw, EXIT_DATA, path, HINT_FASHION_BAD, "read error (%s)", strerror(err));
+    if (rlen != (long)st.st_size)
+        fail_free(held, raw, EXIT_DATA, path, "do not change the file while it is read", "the file changed size");
+    if (rlen >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) return gunzip(path, raw, rlen, len, held);
+    *len = rlen;
+    return raw;
 }
 
 static uint32_t be32(const unsigned char *p) {
@@ -259,7 +291,14 @@ Text *corpus_load(const char *dir, const char *const *exclude, const char *only)
         for (int i = 0; exclude && exclude[i]; i++) excluded |= strcmp(nm, exclude[i]) == 0;
         if (excluded) continue;
         struct stat st;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, nm) >= sizeof path) continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, nm) >= sizeof path) { /* never skipped silently */
+            char name[sizeof e->d_name];
+            snprintf(name, sizeof name, "%s", nm); /* closedir frees nm */
+            closedir(d);
+            free_names(names, n);
+            fail(EXIT_USAGE, dir, "use a shorter --data path", "the path of its file '%s' is too long (%zu bytes or more)",
+                 name, sizeof path);
+        }
         if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue; /* symlinks, directories, ... */
         if (n == cap) {
             cap = cap ? 2 * cap : 64;

@@ -11,7 +11,9 @@
  * Errors (util.h fail(), message names the file and says what to do):
  *   missing file or directory              EXIT_NOINPUT
  *   wrong magic, sizes that disagree with the file, image and label counts
- *   that differ, a label > 9, corrupt gzip, an empty corpus      EXIT_DATA
+ *   that differ, a label > 9, corrupt or cut gzip, bytes after the end of
+ *   the gzip stream (trailing garbage is refused, not dropped), an empty
+ *   corpus                                                       EXIT_DATA
  */
 #ifndef DATA_H
 #define DATA_H
@@ -32,8 +34,8 @@ extern const char *const FASHION_CLASSES[10];
 /* split = "train" (60,000 images) or "t10k" (10,000). dir NULL ->
  * $FASHION_MNIST_DIR if set, else /usr/share/datasets/fashion-mnist.
  * Reads <dir>/<split>-images-idx3-ubyte.gz and <split>-labels-idx1-ubyte.gz
- * (through zlib, which also reads a file that is not compressed; if a .gz
- * name is absent, the same name without .gz is tried). */
+ * (gunzipped through zlib if they start with the gzip magic, else read as
+ * they are; if a .gz name is absent, the same name without .gz is tried). */
 ImageSet *fashion_load(const char *dir, const char *split);
 /* An IDX3 image file (magic 0x00000803) and its IDX1 label file (0x00000801). */
 ImageSet *idx_load(const char *images_path, const char *labels_path);

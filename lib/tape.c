@@ -70,13 +70,45 @@ static long set_shape(Tensor *t, int ndim, const int *shape) {
  * ------------------------------------------------------------------------- */
 ParamSet *params_new(void) { return xcalloc(1, sizeof(ParamSet)); }
 
+/* ---- The name table: see ParamSet in tensor.h ---- */
+
+static uint32_t name_hash(const char *s) { /* FNV-1a, 32 bits */
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot holding `name`, or the empty slot where it would go. */
+static int *name_slot(const ParamSet *ps, const char *name) {
+    unsigned mask = (unsigned)ps->n_slots - 1, i = name_hash(name) & mask;
+    while (ps->slot[i] >= 0 && strcmp(ps->t[ps->slot[i]]->name, name) != 0) i = (i + 1) & mask;
+    return &ps->slot[i];
+}
+
+/* Double the table (or make the first one) and put every name back. */
+static void grow_slots(ParamSet *ps) {
+    xfree(ps->slot);
+    ps->n_slots = ps->n_slots ? 2 * ps->n_slots : 64;
+    ps->slot = xmalloc((size_t)ps->n_slots * sizeof(int));
+    for (int i = 0; i < ps->n_slots; i++) ps->slot[i] = -1;
+    for (int k = 0; k < ps->n; k++) *name_slot(ps, ps->t[k]->name) = k;
+}
+
 Tensor *params_add(ParamSet *ps, const char *name, int ndim, const int *shape) {
     if (ps->data) fail(EXIT_SOFTWARE, name, "declare every parameter before params_alloc", "parameter set already allocated");
     if (params_get(ps, name)) fail(EXIT_SOFTWARE, name, "give each parameter a unique name", "duplicate parameter name");
+    /* the size in 64 bits, checked before set_shape multiplies in long */
+    uint64_t size = 1, max = (uint64_t)(PTRDIFF_MAX / (ptrdiff_t)sizeof(real)) - (uint64_t)ps->size;
+    for (int i = 0; i < ndim && i < MAX_DIMS; i++) {
+        if (shape[i] > 0 && size > max / (uint64_t)shape[i])
+            fail(EXIT_SOFTWARE, name, "reduce the model's sizes", "shape too large: the parameters would not fit in memory");
+        if (shape[i] > 0) size *= (uint64_t)shape[i];
+    }
     if (ps->n == ps->cap) {
         ps->cap = ps->cap ? 2 * ps->cap : 16;
         ps->t = xrealloc(ps->t, (size_t)ps->cap * sizeof(Tensor *));
     }
+    if (2 * (ps->n + 1) > ps->n_slots) grow_slots(ps);
     Tensor *t = xcalloc(1, sizeof(Tensor));
     set_shape(t, ndim, shape);
     t->op = OP_LEAF;
@@ -84,6 +116,7 @@ Tensor *params_add(ParamSet *ps, const char *name, int ndim, const int *shape) {
     t->name = memcpy(xmalloc(len), name, len);
     t->id = ps->n;
     ps->t[ps->n++] = t;
+    *name_slot(ps, t->name) = t->id;
     ps->size += t->size;
     return t;
 }
@@ -100,9 +133,9 @@ void params_alloc(ParamSet *ps) {
 }
 
 Tensor *params_get(const ParamSet *ps, const char *name) {
-    for (int i = 0; i < ps->n; i++)
-        if (strcmp(ps->t[i]->name, name) == 0) return ps->t[i];
-    return NULL;
+    if (!ps->n_slots) return NULL;
+    int k = *name_slot(ps, name);
+    return k >= 0 ? ps->t[k] : NULL;
 }
 
 void params_zero_grad(ParamSet *ps) { memset(ps->grad, 0, (size_t)ps->size * sizeof(real)); }
@@ -114,6 +147,7 @@ void params_free(ParamSet *ps) {
         xfree(ps->t[i]);
     }
     xfree(ps->t);
+    xfree(ps->slot);
     xfree(ps->data);
     xfree(ps->grad);
     xfree(ps);

@@ -106,17 +106,25 @@ char *shape_str(const Tensor *t, char *buf, size_t len);
 /* ---------------------------------------------------------------------------
  * Parameters: persistent tensors, one block for all of a model's numbers.
  * ------------------------------------------------------------------------- */
+/* Names are found through a hash table (open addressing, linear probing):
+ * slot[hash(name) & (n_slots - 1)], then the next slots, until the name or
+ * an empty slot (-1). n_slots is a power of two kept at least twice n, so a
+ * search looks at a couple of slots and declaring n parameters takes time
+ * linear in n, even for the 200,000 names a crafted checkpoint can ask for. */
 typedef struct {
     int n, cap;
     Tensor **t;       /* the parameters, in declaration order */
     long size;        /* total number of reals */
     real *data;       /* [size], one block: every parameter's data */
     real *grad;       /* [size], one block: every parameter's grad */
+    int *slot;        /* [n_slots]: an index into t, or -1 for an empty slot */
+    int n_slots;      /* 0 or a power of two >= 2 n */
 } ParamSet;
 
 ParamSet *params_new(void);
 /* Declare a parameter (the set keeps a copy of the name); its data/grad
- * point into the block after params_alloc. */
+ * point into the block after params_alloc. A name declared twice, or a
+ * shape whose size does not fit in memory, is an error (EXIT_SOFTWARE). */
 Tensor *params_add(ParamSet *ps, const char *name, int ndim, const int *shape);
 /* Allocate the block (zero-filled). Call once, after the last params_add. */
 void params_alloc(ParamSet *ps);

@@ -12,13 +12,35 @@ static FailHandler fail_handler;
 
 void set_fail_handler(FailHandler h) { fail_handler = h; }
 
+/* The message is built in one buffer that grows to fit (kept between calls,
+ * so a test's handler may longjmp away without leaking it): a long path
+ * never pushes the cause and the hint out of the message. If even that
+ * memory is not there, the parts go to stderr one by one. */
 void fail(int code, const char *what, const char *hint, const char *cause_fmt, ...) {
-    char cause[512], msg[1024];
-    va_list ap;
+    static char *msg;
+    static size_t cap;
+    va_list ap, ap2;
     va_start(ap, cause_fmt);
-    vsnprintf(cause, sizeof cause, cause_fmt, ap);
+    va_copy(ap2, ap);
+    int clen = vsnprintf(NULL, 0, cause_fmt, ap);
     va_end(ap);
-    snprintf(msg, sizeof msg, "error: %s: %s\nhint: %s\n", what, cause, hint);
+    size_t need = strlen("error: : \nhint: \n") + strlen(what) + strlen(hint) + (clen > 0 ? (size_t)clen : 0) + 1;
+    if (need > cap) {
+        char *p = realloc(msg, need);
+        if (p) msg = p, cap = need;
+    }
+    if (need > cap) { /* out of memory: no buffer, no handler */
+        fflush(stdout);
+        fprintf(stderr, "error: %s: ", what);
+        vfprintf(stderr, cause_fmt, ap2);
+        fprintf(stderr, "\nhint: %s\n", hint);
+        va_end(ap2);
+        exit(code);
+    }
+    size_t k = (size_t)snprintf(msg, cap, "error: %s: ", what);
+    k += (size_t)vsnprintf(msg + k, cap - k, cause_fmt, ap2);
+    va_end(ap2);
+    snprintf(msg + k, cap - k, "\nhint: %s\n", hint);
     if (fail_handler) fail_handler(code, msg); /* must not return */
     fflush(stdout);
     fputs(msg, stderr);

@@ -5,8 +5,9 @@
  * Every error in the course goes through fail(), which prints
  *     error: <what>: <cause>
  *     hint: <hint>
- * on stderr and exits with a fixed code (sysexits.h values). Tests install
- * a handler to catch the failure instead of exiting.
+ * on stderr and exits with a fixed code (sysexits.h values). The message is
+ * never cut: a path of any length still leaves the cause and the hint whole.
+ * Tests install a handler to catch the failure instead of exiting.
  */
 #ifndef UTIL_H
 #define UTIL_H

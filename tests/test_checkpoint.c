@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "catch_fail.h"
@@ -348,4 +349,107 @@ Test(checkpoint, unwritable_path_is_an_io_error) {
     ParamSet *ps = model(NULL, 0);
     EXPECT_FAIL(checkpoint_save(path, ps, META), EXIT_IOERR, path);
     params_free(ps);
+}
+
+/* ---- Issue 14: hostile files ------------------------------------------------------------- */
+
+/* A hand-built float64 file holding the tensors names[0..nt-1] with shapes
+ * of model(NULL, 0) looked up by name (zeros as data), and the meta text of
+ * meta_len bytes. Returns its size. */
+static size_t hand_built(unsigned char *b, const char *meta, size_t meta_len, int nt, const char *const *names) {
+    size_t n = 0;
+#define PUT(p, k) (memcpy(b + n, (p), (k)), n += (k))
+#define PUT32(x) do { uint32_t v_ = (x); PUT(&v_, 4); } while (0)
+    PUT("GENCKPT1", 8);
+    PUT32(1);
+    PUT32(8);
+    PUT32((uint32_t)meta_len);
+    PUT(meta, meta_len);
+    PUT32((uint32_t)nt);
+    ParamSet *shapes = model(NULL, 0);
+    for (int k = 0; k < nt; k++) {
+        const Tensor *t = params_get(shapes, names[k]);
+        cr_assert(t, "hand_built: no tensor %s", names[k]);
+        PUT32((uint32_t)strlen(names[k]));
+        PUT(names[k], strlen(names[k]));
+        PUT32((uint32_t)t->ndim);
+        for (int d = 0; d < t->ndim; d++) PUT32((uint32_t)t->shape[d]);
+        memset(b + n, 0, (size_t)t->size * 8);
+        n += (size_t)t->size * 8;
+    }
+    params_free(shapes);
+    uint64_t h = fnv1a(b, n);
+    PUT(&h, 8);
+#undef PUT32
+#undef PUT
+    return n;
+}
+
+Test(checkpoint, duplicated_tensor_name_is_named_duplicated) {
+    char path[128];
+    unsigned char b[2048];
+    const char *names[] = {"fc1.weight", "fc1.bias", "fc1.bias", "conv.weight"};
+    write_all(tmp_path(path, sizeof path, "dup"), b, hand_built(b, META, strlen(META), 4, names));
+    expect_load_error("fc1.bias twice", path, NULL, EXIT_DATA, "tensor \"fc1.bias\" is duplicated");
+    remove(path);
+}
+
+/* The meta text is documented as "no NUL": one inside would make
+ * checkpoint_meta return a silently shorter text. */
+Test(checkpoint, nul_byte_in_meta_or_name_is_damaged) {
+    char path[128];
+    unsigned char b[2048];
+    const char *names[] = {"fc1.weight", "fc1.bias", "conv.weight"};
+    write_all(tmp_path(path, sizeof path, "nul"), b, hand_built(b, "gpt\0L=9", 7, 3, names));
+    expect_load_error("NUL in meta", path, NULL, EXIT_DATA, "damaged: the meta text holds a NUL byte");
+    const char *nul_name[] = {"fc1.weight", "fc1.bias", "conv.weight"};
+    size_t n = hand_built(b, META, strlen(META), 3, nul_name);
+    size_t at = 24 + strlen(META) + 4 + 3; /* the 4th byte of "fc1.weight" */
+    b[at] = 0;
+    uint64_t h = fnv1a(b, n - 8);
+    memcpy(b + n - 8, &h, 8);
+    write_all(path, b, n);
+    expect_load_error("NUL in a name", path, NULL, EXIT_DATA, "damaged: tensor 0's name holds a NUL byte");
+    remove(path);
+}
+
+/* A FIFO (or /dev/zero) is not read forever: only a regular file is a
+ * checkpoint. Before the fix, fopen blocked on the FIFO (the timeout fails). */
+Test(checkpoint, fifo_or_device_is_refused_not_read, .timeout = 10) {
+    char path[128];
+    tmp_path(path, sizeof path, "fifo");
+    remove(path);
+    cr_assert(mkfifo(path, 0600) == 0, "cannot make a FIFO at %s", path);
+    expect_load_error("a FIFO", path, NULL, EXIT_NOINPUT, "not a regular file");
+    remove(path);
+    expect_load_error("/dev/zero", "/dev/zero", NULL, EXIT_NOINPUT, "not a regular file");
+}
+
+/* Matching file tensors to parameters takes linear time: 200,000 one-number
+ * parameters (a 100-byte meta line can ask for that many) save and load in
+ * well under the bound; the old pairwise match needed minutes. */
+Test(checkpoint, two_hundred_thousand_tensors_load_in_linear_time, .timeout = 60) {
+    enum { NT = 200000 };
+    char path[128], name[32];
+    tmp_path(path, sizeof path, "many");
+    double t0 = now_seconds();
+    ParamSet *a = params_new(), *b = params_new();
+    for (int k = 0; k < NT; k++) {
+        snprintf(name, sizeof name, "h.%d.w", NT - k); /* not in sorted order */
+        params_add(a, name, 1, SHAPE(1));
+        snprintf(name, sizeof name, "h.%d.w", k + 1);  /* the other order */
+        params_add(b, name, 1, SHAPE(1));
+    }
+    params_alloc(a);
+    params_alloc(b);
+    for (int k = 0; k < NT; k++) a->data[k] = (real)(NT - k);
+    checkpoint_save(path, a, META);
+    cr_assert(!load_fails(path, b), "load failed: %s", caught_msg);
+    double dt = now_seconds() - t0;
+    for (int k = 0; k < NT; k++)
+        cr_assert(b->data[k] == (real)(k + 1), "h.%d.w loaded as %g", k + 1, (double)b->data[k]);
+    cr_assert(dt < 15.0, "%d tensors took %.1f s to declare, save and load (bound 15 s)", NT, dt);
+    params_free(a);
+    params_free(b);
+    remove(path);
 }

@@ -394,3 +394,104 @@ Test(data, installed_fortunes_load_whole) {
     cr_assert(all->n > want, "the corpus (%ld bytes) is smaller than four of its files (%ld)", all->n, want);
     text_free(all), text_free(poems), text_free(rest);
 }
+
+/* ---- Issue 14: trailing bytes after gzip, long paths in messages ------------------------ */
+
+/* Bytes after the end of the gzip stream are not silently dropped (zlib's
+ * gzread ignores them): the file is refused. Concatenated gzip members (what
+ * `cat a.gz b.gz` makes, valid gzip) still load as one stream. */
+Test(data, gzip_with_trailing_garbage_is_a_data_error) {
+    const char *ip, *lp;
+    write_tiny("tr", 1, &ip, &lp);
+    unsigned char z[4096];
+    FILE *f = fopen(ip, "rb");
+    cr_assert(f);
+    size_t n = fread(z, 1, sizeof z - 16, f);
+    fclose(f);
+    memcpy(z + n, "GARBAGE!", 8);
+    const char *bad = write_file("trailing-images.gz", z, n + 8, 0);
+    EXPECT_FAIL(idx_load(bad, lp), EXIT_DATA, bad, "8 bytes after the end of the gzip stream");
+    memset(z + n, 0, 8); /* zero padding is trailing data too */
+    bad = write_file("zeros-images.gz", z, n + 8, 0);
+    EXPECT_FAIL(idx_load(bad, lp), EXIT_DATA, bad, "after the end of the gzip stream");
+
+    /* the image file split in two gzip members, concatenated: loads exactly */
+    unsigned char b[64];
+    size_t len = image_bytes(b, 0x803, TN, TR, TC, TN * TR * TC), cut = 21;
+    unsigned char both[2][4096];
+    size_t bn[2];
+    for (int k = 0; k < 2; k++) {
+        const char *part = write_file(k ? "part1.gz" : "part0.gz", k ? b + cut : b, k ? len - cut : cut, 1);
+        f = fopen(part, "rb");
+        bn[k] = fread(both[k], 1, sizeof both[k], f);
+        fclose(f);
+    }
+    memcpy(both[0] + bn[0], both[1], bn[1]);
+    const char *two = write_file("two-members-images.gz", both[0], bn[0] + bn[1], 0);
+    ImageSet *s = idx_load(two, lp);
+    expect_tiny(s, "two gzip members");
+    imageset_free(s);
+}
+
+/* fail() never cuts its message: with a path of 3,000 bytes (fail() used a
+ * 1,024-byte buffer) the message still ends with the cause and the hint. */
+static jmp_buf long_jump;
+static char *long_msg;
+static void keep_whole_message(int code, const char *message) {
+    (void)code;
+    long_msg = strdup(message);
+    longjmp(long_jump, 1);
+}
+
+Test(data, error_message_keeps_cause_and_hint_after_a_long_path) {
+    char path[3100];
+    int k = snprintf(path, sizeof path, "%s/", tmp);
+    while (k < 3000) k += snprintf(path + k, sizeof path - (size_t)k, "very-long-directory-name/");
+    snprintf(path + k, sizeof path - (size_t)k, "t10k-images-idx3-ubyte.gz");
+    long_msg = NULL;
+    set_fail_handler(keep_whole_message);
+    if (setjmp(long_jump) == 0) idx_load(path, path);
+    set_fail_handler(NULL);
+    cr_assert(long_msg, "idx_load of a missing file returned");
+    cr_assert(strstr(long_msg, path), "the message lacks the whole path");
+    cr_assert(strstr(long_msg, "cannot open (No such file or directory)"), "the cause is lost:\n%.200s...", long_msg);
+    cr_assert(strstr(long_msg, "hint: install Debian's dataset-fashion-mnist"), "the hint is lost (%zu bytes)",
+              strlen(long_msg));
+    size_t n = strlen(long_msg);
+    cr_assert(n > 0 && long_msg[n - 1] == '\n', "the message does not end with its newline");
+    free(long_msg);
+}
+
+/* A corpus file whose path does not fit is an error, not silently left out
+ * of the corpus (it was skipped: the text changed without a word). */
+Test(data, corpus_file_with_a_path_too_long_is_an_error_not_skipped) {
+    char dir[4096], name[256], p[4400];
+    int k = snprintf(dir, sizeof dir, "%s", tmp);
+    while (k < 3900) {
+        k += snprintf(dir + k, sizeof dir - (size_t)k, "/very-long-directory-name");
+        cr_assert(mkdir(dir, 0700) == 0, "cannot make %s", dir);
+    }
+    snprintf(p, sizeof p, "%s/a", dir);
+    FILE *f = fopen(p, "wb");
+    cr_assert(f);
+    fputs("short name\n", f);
+    fclose(f);
+    memset(name, 'n', 250);
+    name[250] = '\0';
+    char cwd[4096]; /* its full path is over PATH_MAX: create it from inside dir */
+    cr_assert(getcwd(cwd, sizeof cwd) && chdir(dir) == 0, "cannot enter %s", dir);
+    f = fopen(name, "wb");
+    cr_assert(f, "cannot create the long-named file");
+    fputs("long name\n", f);
+    fclose(f);
+    cr_assert(chdir(cwd) == 0);
+    long_msg = NULL;
+    Text *volatile t = NULL;
+    set_fail_handler(keep_whole_message); /* the message is longer than catch_fail.h keeps */
+    if (setjmp(long_jump) == 0) t = corpus_load(dir, NULL, NULL);
+    set_fail_handler(NULL);
+    cr_assert(long_msg, "corpus_load returned %ld bytes: the long-named file was left out", t ? t->n : 0L);
+    cr_assert(strstr(long_msg, "is too long") && strstr(long_msg, "hint: use a shorter --data path"),
+              "message (its end):\n%s", long_msg + (strlen(long_msg) > 300 ? strlen(long_msg) - 300 : 0));
+    free(long_msg);
+}

@@ -174,3 +174,55 @@ Test(notebook, cell_n_runs_only_the_first_n) {
     cr_assert(f, "the runtime did not write cells.list");
     fclose(f);
 }
+
+/* ---- parameter names (issue 14) --------------------------------------------- */
+
+/* Declaring and finding parameters takes linear time: 200,000 names (what a
+ * crafted 100-byte checkpoint meta can ask a model for) in about a second
+ * (bound 10 s, room for a sanitizer build); the old pairwise duplicate
+ * check needed minutes. */
+Test(params, two_hundred_thousand_names_declare_and_look_up_in_linear_time, .timeout = 60) {
+    enum { NP = 200000 };
+    char name[32];
+    double t0 = now_seconds();
+    ParamSet *ps = params_new();
+    for (int k = 0; k < NP; k++) {
+        snprintf(name, sizeof name, "layer.%d.weight", k);
+        params_add(ps, name, 1, SHAPE(2));
+    }
+    params_alloc(ps);
+    for (int k = 0; k < NP; k++) {
+        snprintf(name, sizeof name, "layer.%d.weight", k);
+        Tensor *t = params_get(ps, name);
+        cr_assert(t && t->id == k, "params_get(\"%s\") found %s", name, t ? t->name : "nothing");
+    }
+    double dt = now_seconds() - t0;
+    cr_assert(params_get(ps, "layer.200000.weight") == NULL, "found a name never declared");
+    cr_assert(params_get(ps, "") == NULL, "found the empty name");
+    cr_assert(dt < 10.0, "%d names took %.1f s to declare and look up (bound 10 s)", NP, dt);
+    params_free(ps);
+}
+
+static void add_twice(void) {
+    ParamSet *ps = params_new();
+    params_add(ps, "w", 1, SHAPE(2));
+    params_add(ps, "b", 1, SHAPE(2));
+    params_add(ps, "w", 1, SHAPE(3));
+}
+
+Test(params, duplicate_name_is_refused, .exit_code = EXIT_SOFTWARE) {
+    cr_redirect_stderr();
+    add_twice();
+}
+
+/* A shape whose product does not fit is an error, not a signed overflow
+ * (a parameter of 2^31-1 cubed numbers cannot be allocated anyway). */
+static void add_huge(void) {
+    ParamSet *ps = params_new();
+    params_add(ps, "w", 4, SHAPE(2147483647, 2147483647, 2147483647, 2));
+}
+
+Test(params, shape_too_large_to_count_is_refused, .exit_code = EXIT_SOFTWARE) {
+    cr_redirect_stderr();
+    add_huge();
+}
