@@ -12,7 +12,7 @@
 # Usage: awk -f exercises/regions.awk -v mode=MODE -v tsv=exercises/exercises.tsv FILE.c
 # where FILE.c is named as in exercises.tsv (lib/ops_nn.c), and MODE is
 #   student   (default) FILE with every region replaced by a TODO comment and its stub;
-#             with -v keep=ID, ID's regions keep their solution (markers removed)
+#             with -v keep="ID ...", those exercises keep their solution (markers removed)
 #   solution  "id<TAB>line" for every solution line (trimmed) that is not also a stub line
 #   outside   every line outside the regions (trimmed): what a student is shown anyway
 #   list      "id<TAB>FILE" once per region
@@ -82,7 +82,8 @@ state == 0 {
 state == 1 && /^[ \t]*\*\/[ \t]*$/ {
     if (nstub == 0) die(id ": the BEGIN comment has no STUB: line (the code a student starts from)")
     state = 2
-    if (mode == "student" && id != keep) {
+    kept = index(" " keep " ", " " id " ") > 0
+    if (mode == "student" && !kept) {
         printf "%s/* TODO(%s): %s.\n", ind, id, title[id]
         for (i = 1; i <= nhint; i++) printf "%s * %s%s\n", ind, (i == 1 ? "Hint: " : ""), hint[i]
         printf "%s * Replace the stub below with your code; make grade-%s grades it. */\n", ind, chapter[id]
@@ -115,7 +116,7 @@ state == 2 && /^[ \t]*\/\* END SOLUTION / {
 }
 state == 2 && /(BEGIN|END) SOLUTION/ { die(id ": a region opened at line " start " must end before another marker") }
 state == 2 {
-    if (mode == "student" && id == keep) print
+    if (mode == "student" && kept) print
     else if (mode == "solution") {
         s = trim($0)
         if (s != "" && !(s in stubtext)) printf "%s\t%s\n", id, s

@@ -134,14 +134,13 @@ Tensor *t_div(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_DIV, "t_div",
 /*     op   z = f(x, y)  df/dx   df/dy        */
 BINARY(add, x + y,       1,      1)
 BINARY(sub, x - y,       1,      -1)
-/* BEGIN SOLUTION ex01-mul-div-backward
- * HINT: write df/dx and df/dy of x * y and of x / y, in x and y.
- * STUB: BINARY(mul, x * y,       0,      0)
+BINARY(mul, x * y,       y,      x)
+/* BEGIN SOLUTION ex01-div-backward
+ * HINT: write df/dx and df/dy of x / y in x and y, as the rows above do for mul.
  * STUB: BINARY(div, x / y,       0,      0)
  */
-BINARY(mul, x * y,       y,      x)
 BINARY(div, x / y,       1 / y,  -x / (y * y))
-/* END SOLUTION ex01-mul-div-backward */
+/* END SOLUTION ex01-div-backward */
 
 /* ===========================================================================
  * Unary ops: y = f(x), dx += dy * f'(x).

@@ -352,6 +352,10 @@ void bwd_split_heads(Tensor *out) {
     if (!x->grad) return;
     int B = out->shape[0], H = out->shape[1], Tn = out->shape[2], hd = out->shape[3];
     long W = x->shape[2], off = (long)out->ip[0] * H * hd;
+    /* BEGIN SOLUTION ex05-heads-backward
+     * HINT: the forward's copy run backwards, adding (+=) each head's row into x->grad.
+     * STUB: (void)B, (void)Tn, (void)W, (void)off;
+     */
 #pragma omp parallel for if (out->size > PAR_MIN)
     for (long r = 0; r < (long)B * H * Tn; r++) {
         long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
@@ -359,6 +363,7 @@ void bwd_split_heads(Tensor *out) {
         const real *dy = out->grad + r * hd;
         for (int d = 0; d < hd; d++) dx[d] += dy[d];
     }
+    /* END SOLUTION ex05-heads-backward */
 }
 
 Tensor *t_split_heads(Tape *T, Tensor *x, int part, int nparts, int H) {
@@ -392,12 +397,16 @@ void bwd_merge_heads(Tensor *out) {
     Tensor *x = out->in[0];
     if (!x->grad) return;
     int B = x->shape[0], H = x->shape[1], Tn = x->shape[2], hd = x->shape[3];
+    /* BEGIN SOLUTION ex05-heads-backward
+     * STUB: (void)B, (void)H, (void)Tn, (void)hd;
+     */
 #pragma omp parallel for if (out->size > PAR_MIN)
     for (long r = 0; r < (long)B * H * Tn; r++) {
         long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
         const real *dy = out->grad + (b * Tn + t) * H * hd + h * hd;
         for (int d = 0; d < hd; d++) x->grad[r * hd + d] += dy[d];
     }
+    /* END SOLUTION ex05-heads-backward */
 }
 
 Tensor *t_merge_heads(Tape *T, Tensor *x) {

@@ -154,14 +154,9 @@ static void fwd_reduce_all(Tensor *out) {
 static void bwd_reduce_all(Tensor *out) {
     Tensor *a = out->in[0];
     if (!a->grad) return;
-    /* BEGIN SOLUTION ex01-sum-mean-backward
-     * HINT: divisor(out, n) is 1 for a sum and n for a mean.
-     * STUB: (void)out;
-     */
     real g = out->grad[0] / divisor(out, a->size);
 #pragma omp parallel for if (a->size > PAR_MIN)
     for (long i = 0; i < a->size; i++) a->grad[i] += g;
-    /* END SOLUTION ex01-sum-mean-backward */
 }
 
 void fwd_sum(Tensor *out) { fwd_reduce_all(out); }
@@ -199,8 +194,8 @@ static void fwd_reduce_last(Tensor *out) {
 static void bwd_reduce_last(Tensor *out) { /* da[r, c] += dout[r] / divisor */
     Tensor *a = out->in[0];
     if (!a->grad) return;
-    /* BEGIN SOLUTION ex01-sum-mean-backward
-     * HINT: row r of a was reduced into out[r]; the divisor is over the C entries of a row.
+    /* BEGIN SOLUTION ex01-sum-mean-rows-backward
+     * HINT: as bwd_reduce_all above, once per row: row r of a was reduced into out[r].
      * STUB: (void)out;
      */
     long C = a->shape[a->ndim - 1], R = a->size / C;
@@ -209,7 +204,7 @@ static void bwd_reduce_last(Tensor *out) { /* da[r, c] += dout[r] / divisor */
         real g = out->grad[r] / divisor(out, C);
         for (long c = 0; c < C; c++) a->grad[r * C + c] += g;
     }
-    /* END SOLUTION ex01-sum-mean-backward */
+    /* END SOLUTION ex01-sum-mean-rows-backward */
 }
 
 void fwd_sum_last(Tensor *out) { fwd_reduce_last(out); }

@@ -147,7 +147,7 @@ void optim_step(Optimizer *o) {
         const Tensor *p = ps->t[k];
         long off = (long)(p->data - ps->data);  /* its place in the block */
         /* BEGIN SOLUTION ex05-adamw
-         * HINT: which optimizer decays, and which tensors (optim.h)? Needs ex02-adam first.
+         * HINT: which optimizer decays, and which tensors (optim.h)?
          * STUB: double decay = 0.0;
          */
         double decay = (o->kind == OPT_ADAMW && p->ndim >= 2) ? o->lr * o->weight_decay : 0.0;
