@@ -117,6 +117,7 @@ quick: all
 check: deps
 	$(MAKE) unit
 	$(MAKE) quick
+	$(MAKE) check-exercises
 	@if [ -f $(BUILD)/book/index.html ]; then $(MAKE) check-book; fi
 
 sanitize: deps $(BUILD)/san/run-tests
