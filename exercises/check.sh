@@ -1,7 +1,8 @@
 #!/bin/sh
 # exercises/check.sh - make check-exercises: the exercise system proves itself.
 #
-# 1. make student writes the student tree (and proves no solution line is left in it);
+# 1. make student writes the student tree (and proves no solution line is left in
+#    it; that proof is seen to find a line planted in a comment);
 # 2. the student tree builds cleanly and every exercise FAILS there, none crashing;
 # 3. the teacher's tree passes every exercise;
 # 4. in the student tree, two solutions put back (from two files) pass exactly those
@@ -36,6 +37,15 @@ expect() {
 
 echo "== check-exercises: make student"
 $MAKE --no-print-directory student STUDENT_OUT="$out"
+
+echo "== check-exercises: the leak check finds a solution line planted in a comment"
+line=$(awk -f exercises/regions.awk -v tsv="$tsv" -v mode=solution lib/ops_nn.c | cut -f2 |
+       awk 'length > length(longest) { longest = $0 } END { print longest }')
+printf '/* a copy: %s */\n' "$line" > "$out/planted.c"
+sh exercises/student.sh --scan "$out" > "$BUILD/check-exercises.log" 2>&1 &&
+    die "make student --scan did not find the solution line planted in $out/planted.c"
+grep -q "planted.c:1:" "$BUILD/check-exercises.log" || { cat "$BUILD/check-exercises.log"; die "the leak report does not name planted.c"; }
+rm "$out/planted.c"
 
 echo "== check-exercises: the student tree builds and every exercise fails with its stub"
 ( cd "$out" && $MAKE --no-print-directory BUILD=build grade ) > "$BUILD/check-exercises.log" 2>&1 &&

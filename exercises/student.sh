@@ -7,10 +7,13 @@
 # each file as handed out in OUT/exercises/start/ (the grader builds a file
 # that does not compile from there, and a student can start over from it),
 # and README-STUDENT.md. Then it proves that no solution line is left in OUT.
-# POSIX sh and awk, plus git; no python.
+# With --scan, only that proof, on an existing OUT (make check-exercises
+# plants a solution line to see it fail). POSIX sh and awk, plus git; no python.
 set -eu
 
-out=${1:?usage: sh exercises/student.sh OUTDIR}
+scan_only=""
+if [ "${1:-}" = --scan ]; then scan_only=1; shift; fi
+out=${1:?usage: sh exercises/student.sh [--scan] OUTDIR}
 tsv=exercises/exercises.tsv
 regions="exercises/regions.awk"
 die() { printf 'make student: %s\n' "$*" >&2; exit 1; }
@@ -20,15 +23,20 @@ die() { printf 'make student: %s\n' "$*" >&2; exit 1; }
 git rev-parse --is-inside-work-tree >/dev/null 2>&1 || die "the teacher's tree must be a git work tree (its file list comes from git ls-files)"
 case "$out" in /|.|./|..|../|"") die "refusing to write into '$out'" ;; esac
 
-rm -rf "$out"
-mkdir -p "$out"
-tmp="$out/.make-student"
-mkdir "$tmp"
+tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-# ---- 1. the project's files, as they are in the work tree ---------------------------
 prefix=${out#./}/
 git ls-files --cached --others --exclude-standard | sort -u > "$tmp/files"
+grep -E '\.[ch]$' "$tmp/files" | while IFS= read -r f; do
+    [ -f "$f" ] && grep -l '^[[:space:]]*/\* BEGIN SOLUTION ' "$f" || true
+done > "$tmp/marked"
+[ -s "$tmp/marked" ] || die "no solution regions found (/* BEGIN SOLUTION id) in any .c or .h file"
+
+if [ -z "$scan_only" ]; then
+rm -rf "$out"
+mkdir -p "$out"
+
+# ---- 1. the project's files, as they are in the work tree ---------------------------
 n=0
 while IFS= read -r f; do
     case "$f" in "$prefix"*) continue ;; esac # the output itself, when not under build/
@@ -39,10 +47,6 @@ while IFS= read -r f; do
 done < "$tmp/files"
 
 # ---- 2. the solution regions replaced by their stubs -----------------------------------
-grep -E '\.[ch]$' "$tmp/files" | while IFS= read -r f; do
-    [ -f "$f" ] && grep -l '^[[:space:]]*/\* BEGIN SOLUTION ' "$f" || true
-done > "$tmp/marked"
-[ -s "$tmp/marked" ] || die "no solution regions found (/* BEGIN SOLUTION id) in any .c or .h file"
 : > "$tmp/regions"
 while IFS= read -r f; do
     mkdir -p "$out/exercises/start/$(dirname "$f")"
@@ -66,6 +70,7 @@ awk -F'\t' -v tsv="$tsv" '
     printf '|---|---|---|---|\n'
     awk -F'\t' '!/^#/ && NF == 5 { printf "| %s | `%s` | %s | `%s` |\n", $2, $1, $5, $4 }' "$tsv"
 } > "$out/README-STUDENT.md"
+fi
 
 # ---- 4. no solution text left ---------------------------------------------------------
 # A solution line (trimmed, 12 characters or more) must not be a line of any
@@ -80,7 +85,7 @@ while IFS= read -r f; do awk -f "$regions" -v tsv="$tsv" -v mode=solution "$f"; 
     awk -F'\t' 'NR == FNR { shown[$0] = 1; next }
                 length($2) >= 12 && !($2 in shown) { print $2 }' "$tmp/shown" - | sort -u > "$tmp/patterns"
 [ -s "$tmp/patterns" ] || die "no solution lines to look for: the leak check would prove nothing"
-find "$out" -type f ! -path "$tmp/*" | sort > "$tmp/all"
+find "$out" -path "$out/build" -prune -o -type f -print | sort > "$tmp/all" # build/: the student's own
 if ! awk 'FILENAME == ARGV[1] { exact[$0] = 1; if (length($0) >= 24) part[++np] = $0; next }
           {
               t = $0; sub(/^[ \t]+/, "", t); sub(/[ \t]+$/, "", t)
@@ -99,6 +104,7 @@ if grep -rln --include='*.[ch]' 'BEGIN SOLUTION\|END SOLUTION' "$out" > "$tmp/le
     exit 1
 fi
 
+[ -z "$scan_only" ] || { echo "make student --scan: $out: none of $(wc -l < "$tmp/patterns") solution lines found"; exit 0; }
 nreg=$(wc -l < "$tmp/regions")
 nex=$(cut -f1 "$tmp/regions" | sort -u | wc -l)
 nlines=$(wc -l < "$tmp/patterns")
