@@ -10,8 +10,9 @@
 #
 # A lib file that does not compile: its exercises are reported "does not
 # compile", and the file is built from its handed-out version instead
-# (exercises/start/, or the teacher file with every region stubbed), so the
-# test program still links and every other exercise is graded as usual.
+# (exercises/start/; in the teacher's tree, its last commit with every
+# region stubbed), so the test program still links and every other
+# exercise is graded as usual.
 # That stand-in object is deleted afterwards, so no later build uses it.
 #
 # Environment (set by the Makefile): MAKE, BUILD, and GRADE_CC, the compiler
@@ -47,10 +48,12 @@ if ! $MAKE --no-print-directory -k -j2 "$bin" > "$dir/build.log" 2>&1; then
         echo "== grade: $f does not compile; grading its exercises as not done:"
         grep -E "^$f:[0-9]+:[0-9]+: error" "$dir/build.log" | head -5
         start=exercises/start/$f
-        if [ ! -f "$start" ]; then # the teacher's tree: stub the regions here
+        if [ ! -f "$start" ]; then # the teacher's tree: its last commit, stubbed
             start=$dir/start/$f
             mkdir -p "$(dirname "$start")"
-            awk -f exercises/regions.awk -v tsv="$tsv" "$f" > "$start" || exit 1
+            git show "HEAD:$f" > "$start.head" 2>/dev/null || {
+                echo "grade: no exercises/start/$f, nor a git HEAD to build it from" >&2; exit 1; }
+            awk -f exercises/regions.awk -v tsv="$tsv" -v name="$f" "$start.head" > "$start" || exit 1
         fi
         mkdir -p "$(dirname "$obj")"
         $GRADE_CC -c "$start" -o "$obj" >> "$dir/build.log" 2>&1 || {

@@ -16,6 +16,7 @@
 #   solution  "id<TAB>line" for every solution line (trimmed) that is not also a stub line
 #   outside   every line outside the regions (trimmed): what a student is shown anyway
 #   list      "id<TAB>FILE" once per region
+# -v name=lib/x.c reads FILE as if it were lib/x.c (a copy kept elsewhere).
 # A malformed region stops with FILE:LINE: what is wrong, and exit status 1.
 
 function die(msg) {
@@ -63,13 +64,13 @@ state == 0 && /^[ \t]*\/\* BEGIN SOLUTION / {
     id = trim(substr($0, RLENGTH + 1 + length("/* BEGIN SOLUTION ")))
     if (id !~ /^ex[0-9][0-9]-[a-z0-9-]+$/) die("the exercise id must look like ex05-softmax-backward, not \"" id "\"")
     if (!(id in file)) die(id " is not in " tsv ": add a row for it")
-    if (file[id] != FILENAME) die(id " belongs to " file[id] " (" tsv "), not to this file")
+    if (file[id] != (name != "" ? name : FILENAME)) die(id " belongs to " file[id] " (" tsv "), not to this file")
     nstub = 0
     nhint = 0
     for (k in stubtext) delete stubtext[k]
     start = FNR
     state = 1
-    if (mode == "list") printf "%s\t%s\n", id, FILENAME
+    if (mode == "list") printf "%s\t%s\n", id, (name != "" ? name : FILENAME)
     next
 }
 state == 0 && /(BEGIN|END) SOLUTION/ { die("a marker must start its line: /* BEGIN SOLUTION id or /* END SOLUTION id */") }
