@@ -3,7 +3,8 @@
 #
 # 1. make student writes the student tree (and proves no solution line is left in
 #    it; that proof is seen to find a line planted in a comment);
-# 2. the student tree builds cleanly and every exercise FAILS there, none crashing;
+# 2. the student tree builds cleanly and every exercise FAILS there, every one of
+#    its tests failing and none crashing;
 # 3. the teacher's tree passes every exercise;
 # 4. in the student tree, two solutions put back (from two files) pass exactly those
 #    two exercises, while a third file broken on purpose is reported "does not
@@ -29,7 +30,8 @@ one="" two="" broken_ids=""
 expect() {
     awk -F'\t' -v what="$2" -v one="$one" -v two="$two" -v broken=" $broken_ids " '
         NR > 1 && !('"$3"') {
-            printf "check-exercises: %s: %s has %s/%s, %s crashed, result %s\n", what, $2, $4, $5, $6, $7 > "/dev/stderr"
+            printf "check-exercises: %s: %s has %s/%s, %s crashed, result %s\n",
+                   what, $2, $4, $5, $6, $7 > "/dev/stderr"
             bad = 1
         }
         END { exit bad || NR < 2 }' "$1" || die "$2: see above ($1)"
@@ -44,14 +46,15 @@ line=$(awk -f exercises/regions.awk -v tsv="$tsv" -v mode=solution lib/ops_nn.c 
 printf '/* a copy: %s */\n' "$line" > "$out/planted.c"
 sh exercises/student.sh --scan "$out" > "$BUILD/check-exercises.log" 2>&1 &&
     die "make student --scan did not find the solution line planted in $out/planted.c"
-grep -q "planted.c:1:" "$BUILD/check-exercises.log" || { cat "$BUILD/check-exercises.log"; die "the leak report does not name planted.c"; }
+grep -q "planted.c:1:" "$BUILD/check-exercises.log" ||
+    { cat "$BUILD/check-exercises.log"; die "the leak report does not name planted.c"; }
 rm "$out/planted.c"
 
 echo "== check-exercises: the student tree builds and every exercise fails with its stub"
 ( cd "$out" && $MAKE --no-print-directory BUILD=build grade ) > "$BUILD/check-exercises.log" 2>&1 &&
     die "make grade in the student tree passed (it must fail); see $BUILD/check-exercises.log"
 [ -f "$out/build/grade.tsv" ] || { cat "$BUILD/check-exercises.log"; die "the student tree did not build"; }
-expect "$out/build/grade.tsv" "student tree, every stub must fail cleanly" '$7 == "FAIL" && $6 == 0 && $5 > 0'
+expect "$out/build/grade.tsv" "student tree, every stub must fail cleanly" '$7 == "FAIL" && $4 == 0 && $6 == 0 && $5 > 0'
 
 echo "== check-exercises: the teacher's tree passes every exercise"
 $MAKE --no-print-directory grade > "$BUILD/check-exercises.log" 2>&1 ||
@@ -76,7 +79,8 @@ one=ex01-sigmoid-tanh-backward two=ex05-layernorm-backward broken=lib/ops_loss.c
 broken_ids=$(awk -F'\t' -v f="$broken" '$3 == f { printf "%s ", $1 }' "$tsv")
 solved "$one $two" "$broken"
 expect "$out/build/grade.tsv" "student tree with $one and $two solved and $broken broken" \
-    'index(broken, " " $2 " ") ? $7 == "does not compile" : ($2 == one || $2 == two) ? $7 == "pass" : $7 == "FAIL"'
+    'index(broken, " " $2 " ") ? $7 == "does not compile" :
+     ($2 == one || $2 == two) ? $7 == "pass" : $7 == "FAIL"'
 
 if [ -n "${EXERCISES_ALL:-}" ]; then # slow: one build per exercise
     broken_ids="" bad=""

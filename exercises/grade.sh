@@ -74,7 +74,9 @@ printf 'chapter\texercise\ttitle\tpassed\ttotal\tcrashed\tresult\n' > "$table"
 printf '%s\n' "$rows" | while IFS="$(printf '\t')" read -r id ch file tests title; do
     log=$dir/$id.log
     OMP_WAIT_POLICY=passive "$bin" --filter "$tests" --jobs 2 --timeout 60 --color=never > "$log" 2>&1
-    set -- $(sed -n 's/.*Synthesis: Tested: \([0-9]*\) | Passing: \([0-9]*\) | Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2 \4/p' "$log") 0 0 0
+    # Criterion's last line: "Synthesis: Tested: 2 | Passing: 1 | Failing: 1 | Crashing: 0"
+    n='\([0-9]*\)'
+    set -- $(sed -n "s/.*Synthesis: Tested: $n | Passing: $n | Failing: $n | Crashing: $n.*/\1 \2 \4/p" "$log") 0 0 0
     total=$1 passed=$2 crashed=$3
     case " $broken " in
     *" $file "*) passed=0 result="does not compile" ;;

@@ -20,7 +20,8 @@ die() { printf 'make student: %s\n' "$*" >&2; exit 1; }
 
 [ -f "$tsv" ] && [ -f "$regions" ] || die "run me from the project's top directory"
 [ ! -d exercises/start ] || die "this is a student tree already; make student runs in the teacher's tree"
-git rev-parse --is-inside-work-tree >/dev/null 2>&1 || die "the teacher's tree must be a git work tree (its file list comes from git ls-files)"
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
+    die "the teacher's tree must be a git work tree (its file list comes from git ls-files)"
 case "$out" in /|.|./|..|../|"") die "refusing to write into '$out'" ;; esac
 
 tmp=$(mktemp -d)
@@ -104,7 +105,10 @@ if grep -rln --include='*.[ch]' 'BEGIN SOLUTION\|END SOLUTION' "$out" > "$tmp/le
     exit 1
 fi
 
-[ -z "$scan_only" ] || { echo "make student --scan: $out: none of $(wc -l < "$tmp/patterns") solution lines found"; exit 0; }
+if [ -n "$scan_only" ]; then
+    echo "make student --scan: $out: none of $(wc -l < "$tmp/patterns") solution lines found"
+    exit 0
+fi
 nreg=$(wc -l < "$tmp/regions")
 nex=$(cut -f1 "$tmp/regions" | sort -u | wc -l)
 nlines=$(wc -l < "$tmp/patterns")

@@ -168,7 +168,7 @@ static inline real gelu_s(real x) { return 1 / (1 + vexp(-2 * GELU_K * (x + GELU
 static inline real gelu(real x) { return x * gelu_s(x); }
 static inline real gelu_grad(real x) {
     /* BEGIN SOLUTION ex05-gelu-backward
-     * HINT: the product rule on x * s, with s = gelu_s(x) and ds/dx from the comment above.
+     * HINT: the product rule on x * s, s = gelu_s(x), ds/dx from the comment above.
      * STUB: (void)x;
      * STUB: return 0;
      */

@@ -58,9 +58,9 @@ void fwd_cross_entropy(Tensor *out) {
         real m = -INFINITY, s = 0;
         for (long j = 0; j < V; j++) m = xr[j] > m ? xr[j] : m;
         /* BEGIN SOLUTION ex05-cross-entropy
-         * HINT: lse = m + log of a sum that cannot overflow; the row's target is out->ids[r].
-         * STUB: (void)m, (void)s;
-         * STUB: lse[r] = row[r] = 0;
+         * HINT: lse = m + log of a sum that cannot overflow; the target is out->ids[r].
+         * STUB: (void)s;
+         * STUB: lse[r] = row[r] = m;
          */
         for (long j = 0; j < V; j++) s += exp(xr[j] - m);
         lse[r] = m + log(s);
@@ -120,9 +120,10 @@ void fwd_bce_with_logits(Tensor *out) {
         const real *ln = l->data + n * K, *yn = y->data + n * K;
         real *en = out->aux + N + n * K, s = 0;
         /* BEGIN SOLUTION ex02-bce-with-logits
-         * HINT: save e^-|l| in en[k] (the backward reads it), then sum the entries' losses
-         * HINT: into s. log1p(e) is log(1 + e) without the rounding of 1 + e.
-         * STUB: (void)ln, (void)yn, (void)en;
+         * HINT: save e^-|l| in en[k] (the backward reads it), then sum the entries'
+         * HINT: losses into s. log1p(e) is log(1 + e) without the rounding of 1 + e.
+         * STUB: (void)yn, (void)en;
+         * STUB: s = ln[0];
          */
         for (long k = 0; k < K; k++) en[k] = exp(-fabs(ln[k]));
         for (long k = 0; k < K; k++) s += (ln[k] > 0 ? ln[k] : 0) - ln[k] * yn[k] + log1p(en[k]);
@@ -139,7 +140,7 @@ void bwd_bce_with_logits(Tensor *out) {
     real gN = out->grad[0] / (real)N;
     const real *e_abs = out->aux + N; /* e^−|l|, saved by the forward */
     /* BEGIN SOLUTION ex02-bce-with-logits
-     * HINT: σ(l) = 1/(1 + e^-l) for l >= 0 and e^l/(1 + e^l) for l < 0: both from e^-|l|.
+     * HINT: σ(l) = 1/(1 + e^-l) for l >= 0, e^l/(1 + e^l) for l < 0: both from e^-|l|.
      * HINT: Either input may have no grad (NULL): skip it then.
      * STUB: (void)gN, (void)e_abs, (void)y;
      */
@@ -177,7 +178,8 @@ void fwd_mse(Tensor *out) {
         real s = 0;
         /* BEGIN SOLUTION ex01-mse
          * HINT: row r's sum of squared differences into s.
-         * STUB: (void)b, (void)K;
+         * STUB: (void)b;
+         * STUB: s = a->data[r * K];
          */
         for (long k = 0; k < K; k++) {
             real d = a->data[r * K + k] - b->data[r * K + k];
@@ -227,7 +229,8 @@ void fwd_gaussian_kl(Tensor *out) {
         real s = 0;
         /* BEGIN SOLUTION ex04-gaussian-kl
          * HINT: add row n's Z terms into s.
-         * STUB: (void)m, (void)v;
+         * STUB: (void)v;
+         * STUB: s = m[0];
          */
         for (long z = 0; z < Z; z++) s += (real)0.5 * (m[z] * m[z] + exp(v[z]) - 1 - v[z]);
         /* END SOLUTION ex04-gaussian-kl */

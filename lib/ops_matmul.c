@@ -83,8 +83,8 @@ void fwd_matmul(Tensor *out) {
 }
 
 /* BEGIN SOLUTION ex01-matmul-backward
- * HINT: each gradient is one gemm_batched call with accumulate = 1 (gemm.h); draw the
- * HINT: shapes of dC, A and B as stored, for ta and tb 0 and 1, before you write a call.
+ * HINT: each gradient is one gemm_batched call with accumulate = 1 (gemm.h); draw
+ * HINT: the shapes of dC, A and B as stored, for ta and tb 0 and 1, before each call.
  * HINT: A shared 2-D b (d.shared) gathers one share per batch index, summed in order.
  * STUB: void bwd_matmul(Tensor *out) {
  * STUB:     (void)out;

@@ -54,7 +54,7 @@ void bwd_reshape(Tensor *out) {
     Tensor *a = out->in[0];
     if (!a->grad) return;
     /* BEGIN SOLUTION ex01-reshape-transpose-backward
-     * HINT: out and a hold the same n numbers in the same order; only the shape differs.
+     * HINT: out and a hold the same n numbers in one order; only the shape differs.
      * STUB: (void)out;
      */
     const real *restrict dz = out->grad; /* [n] */

@@ -161,8 +161,9 @@ void optim_step(Optimizer *o) {
 
 double clip_grad_norm(ParamSet *ps, double max_norm) {
     /* BEGIN SOLUTION ex06-clip-grad-norm
-     * HINT: the norm over every gradient (in double, in one fixed order); scale only when it
-     * HINT: exceeds max_norm, by max_norm / (norm + 1e-6); return the norm before clipping.
+     * HINT: the norm over every gradient (in double, in one fixed order); scale only
+     * HINT: when it exceeds max_norm, by max_norm / (norm + 1e-6); return the norm
+     * HINT: before clipping.
      * STUB: (void)ps, (void)max_norm;
      * STUB: return 0;
      */
