@@ -79,8 +79,7 @@ one=ex01-sigmoid-tanh-backward two=ex05-layernorm-backward broken=lib/ops_loss.c
 broken_ids=$(awk -F'\t' -v f="$broken" '$3 == f { printf "%s ", $1 }' "$tsv")
 solved "$one $two" "$broken"
 expect "$out/build/grade.tsv" "student tree with $one and $two solved and $broken broken" \
-    'index(broken, " " $2 " ") ? $7 == "does not compile" :
-     ($2 == one || $2 == two) ? $7 == "pass" : $7 == "FAIL"'
+    '$7 == (index(broken, " " $2 " ") ? "does not compile" : $2 == one || $2 == two ? "pass" : "FAIL")'
 
 if [ -n "${EXERCISES_ALL:-}" ]; then # slow: one build per exercise
     broken_ids="" bad=""
