@@ -69,7 +69,8 @@ awk -F'\t' -v tsv="$tsv" '
     printf '\n## The exercises\n\n'
     printf '| chapter | exercise | what it asks | graded by (`build/test/tests --filter ...`) |\n'
     printf '|---|---|---|---|\n'
-    awk -F'\t' '!/^#/ && NF == 5 { printf "| %s | `%s` | %s | `%s` |\n", $2, $1, $5, $4 }' "$tsv"
+    awk -F'\t' '!/^#/ && NF == 5 { t = $4; gsub(/\|/, "\\|", t)  # a | in a table cell is \|
+                                   printf "| %s | `%s` | %s | `%s` |\n", $2, $1, $5, t }' "$tsv"
 } > "$out/README-STUDENT.md"
 fi
 
