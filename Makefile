@@ -167,6 +167,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) quick
 	$(MAKE) check-dp
+	$(MAKE) check-exercises
 	@if [ -f $(BUILD)/book/index.html ]; then $(MAKE) check-book; fi
 
 # make sanitize: the unit tests, then every chapter's --quick (on the
@@ -253,3 +254,19 @@ clean:
 	rm -rf $(BUILD)
 
 -include plots/plots.mk book/book.mk
+
+# ---- exercises: the student tree and its grader (exercises/README.md) ----------
+# make student [STUDENT_OUT=dir]  the project with every solution region stubbed
+# make grade / grade-NN           run each exercise's tests, print and write the table
+# make check-exercises            every stub fails its tests, every solution passes
+STUDENT_OUT ?= $(BUILD)/student
+GRADE_ENV = MAKE="$(MAKE)" BUILD="$(BUILD)" GRADE_CC="$(CC) $(BASEFLAGS) -DREAL_DOUBLE"
+.PHONY: student grade check-exercises $(addprefix grade-,$(NUMS))
+student:
+	@sh exercises/student.sh $(STUDENT_OUT)
+grade:
+	@$(GRADE_ENV) sh exercises/grade.sh
+$(addprefix grade-,$(NUMS)): grade-%:
+	@$(GRADE_ENV) sh exercises/grade.sh $*
+check-exercises:
+	@$(GRADE_ENV) STUDENT_OUT="$(STUDENT_OUT)" sh exercises/check.sh

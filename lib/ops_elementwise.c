@@ -135,7 +135,12 @@ Tensor *t_div(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_DIV, "t_div",
 BINARY(add, x + y,       1,      1)
 BINARY(sub, x - y,       1,      -1)
 BINARY(mul, x * y,       y,      x)
+/* BEGIN SOLUTION ex01-div-backward
+ * HINT: write df/dx and df/dy of x / y in x and y, as the rows above do for mul.
+ * STUB: BINARY(div, x / y,       0,      0)
+ */
 BINARY(div, x / y,       1 / y,  -x / (y * y))
+/* END SOLUTION ex01-div-backward */
 
 /* ===========================================================================
  * Unary ops: y = f(x), dx += dy * f'(x).
@@ -162,8 +167,14 @@ static Tensor *unary(Tape *T, OpKind op, const char *name, Tensor *a, real s) {
 static inline real gelu_s(real x) { return 1 / (1 + vexp(-2 * GELU_K * (x + GELU_C * x * x * x))); }
 static inline real gelu(real x) { return x * gelu_s(x); }
 static inline real gelu_grad(real x) {
+    /* BEGIN SOLUTION ex05-gelu-backward
+     * HINT: the product rule on x * s, s = gelu_s(x), ds/dx from the comment above.
+     * STUB: (void)x;
+     * STUB: return 0;
+     */
     real s = gelu_s(x);
     return s + x * 2 * s * (1 - s) * GELU_K * (1 + 3 * GELU_C * x * x);
+    /* END SOLUTION ex05-gelu-backward */
 }
 
 /* Local restrict pointers: input and output are distinct buffers, and
@@ -202,13 +213,31 @@ static inline real gelu_grad(real x) {
 UNARY(add_scalar, x + s,                        1)
 UNARY(mul_scalar, x * s,                        s)
 UNARY(neg,        -x,                           -1)
+/* BEGIN SOLUTION ex03-relu-backward
+ * HINT: f'(x) of each, for x > 0 and x <= 0 (s is leaky ReLU's slope).
+ * STUB: UNARY(relu,       x > 0 ? x : 0,                0)
+ * STUB: UNARY(leaky_relu, x > 0 ? x : s * x,            0)
+ */
 UNARY(relu,       x > 0 ? x : 0,                x > 0 ? 1 : 0)
 UNARY(leaky_relu, x > 0 ? x : s * x,            x > 0 ? 1 : s)
+/* END SOLUTION ex03-relu-backward */
+/* BEGIN SOLUTION ex01-sigmoid-tanh-backward
+ * HINT: each derivative is cheapest from the output y = f(x).
+ * STUB: UNARY(sigmoid,    1 / (1 + vexp(-x)),           0)
+ * STUB: UNARY(tanh,       tanh(x),                      0)
+ */
 UNARY(sigmoid,    1 / (1 + vexp(-x)),           y * (1 - y))
 UNARY(tanh,       tanh(x),                      1 - y * y)
+/* END SOLUTION ex01-sigmoid-tanh-backward */
 UNARY(gelu,       gelu(x),                      gelu_grad(x))
+/* BEGIN SOLUTION ex04-exp-log-backward
+ * HINT: exp's derivative is cheapest from the output y; log is defined for x > 0.
+ * STUB: UNARY(exp,        exp(x),                       0)
+ * STUB: UNARY(log,        log(x),                       0)
+ */
 UNARY(exp,        exp(x),                       y)
 UNARY(log,        log(x),                       1 / x) /* x <= 0 is the caller's bug */
+/* END SOLUTION ex04-exp-log-backward */
 
 Tensor *t_add_scalar(Tape *T, Tensor *a, real s) { return unary(T, OP_ADD_SCALAR, "t_add_scalar", a, s); }
 Tensor *t_mul_scalar(Tape *T, Tensor *a, real s) { return unary(T, OP_MUL_SCALAR, "t_mul_scalar", a, s); }

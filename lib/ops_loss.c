@@ -57,9 +57,15 @@ void fwd_cross_entropy(Tensor *out) {
         const real *xr = x->data + r * V;
         real m = -INFINITY, s = 0;
         for (long j = 0; j < V; j++) m = xr[j] > m ? xr[j] : m;
+        /* BEGIN SOLUTION ex05-cross-entropy
+         * HINT: lse = m + log of a sum that cannot overflow; the target is out->ids[r].
+         * STUB: (void)s;
+         * STUB: lse[r] = row[r] = m;
+         */
         for (long j = 0; j < V; j++) s += exp(xr[j] - m);
         lse[r] = m + log(s);
         row[r] = lse[r] - xr[out->ids[r]];
+        /* END SOLUTION ex05-cross-entropy */
     }
     out->data[0] = sum_rows(row, R) / (real)R;
 }
@@ -71,6 +77,10 @@ void bwd_cross_entropy(Tensor *out) {
     long V = x->shape[x->ndim - 1], R = x->size / V;
     const real *lse = out->aux;
     real gR = out->grad[0] / (real)R;
+    /* BEGIN SOLUTION ex05-cross-entropy
+     * HINT: the forward saved lse in aux, so softmax is one exp per entry.
+     * STUB: (void)lse, (void)gR;
+     */
 #pragma omp parallel for if (x->size > PAR_MIN)
     for (long r = 0; r < R; r++) {
         const real *xr = x->data + r * V;
@@ -78,6 +88,7 @@ void bwd_cross_entropy(Tensor *out) {
         for (long j = 0; j < V; j++) dx[j] += gR * vexp(xr[j] - lse[r]);
         dx[out->ids[r]] -= gR;
     }
+    /* END SOLUTION ex05-cross-entropy */
 }
 
 Tensor *t_cross_entropy(Tape *T, Tensor *logits, const int *targets) {
@@ -108,8 +119,15 @@ void fwd_bce_with_logits(Tensor *out) {
     for (long n = 0; n < N; n++) {
         const real *ln = l->data + n * K, *yn = y->data + n * K;
         real *en = out->aux + N + n * K, s = 0;
+        /* BEGIN SOLUTION ex02-bce-with-logits
+         * HINT: save e^-|l| in en[k] (the backward reads it), then sum the entries'
+         * HINT: losses into s. log1p(e) is log(1 + e) without the rounding of 1 + e.
+         * STUB: (void)yn, (void)en;
+         * STUB: s = ln[0];
+         */
         for (long k = 0; k < K; k++) en[k] = exp(-fabs(ln[k]));
         for (long k = 0; k < K; k++) s += (ln[k] > 0 ? ln[k] : 0) - ln[k] * yn[k] + log1p(en[k]);
+        /* END SOLUTION ex02-bce-with-logits */
         out->aux[n] = s;
     }
     out->data[0] = sum_rows(out->aux, N) / (real)N;
@@ -121,6 +139,11 @@ void bwd_bce_with_logits(Tensor *out) {
     long N = l->shape[0];
     real gN = out->grad[0] / (real)N;
     const real *e_abs = out->aux + N; /* e^−|l|, saved by the forward */
+    /* BEGIN SOLUTION ex02-bce-with-logits
+     * HINT: σ(l) = 1/(1 + e^-l) for l >= 0, e^l/(1 + e^l) for l < 0: both from e^-|l|.
+     * HINT: Either input may have no grad (NULL): skip it then.
+     * STUB: (void)gN, (void)e_abs, (void)y;
+     */
     if (l->grad) {
 #pragma omp parallel for if (l->size > PAR_MIN)
         for (long i = 0; i < l->size; i++) {
@@ -131,6 +154,7 @@ void bwd_bce_with_logits(Tensor *out) {
     }
     if (y->grad)
         for (long i = 0; i < y->size; i++) y->grad[i] += -gN * l->data[i];
+    /* END SOLUTION ex02-bce-with-logits */
 }
 
 Tensor *t_bce_with_logits(Tape *T, Tensor *logits, Tensor *targets) {
@@ -152,10 +176,16 @@ void fwd_mse(Tensor *out) {
 #pragma omp parallel for if (a->size > PAR_MIN)
     for (long r = 0; r < R; r++) {
         real s = 0;
+        /* BEGIN SOLUTION ex01-mse
+         * HINT: row r's sum of squared differences into s.
+         * STUB: (void)b;
+         * STUB: s = a->data[r * K];
+         */
         for (long k = 0; k < K; k++) {
             real d = a->data[r * K + k] - b->data[r * K + k];
             s += d * d;
         }
+        /* END SOLUTION ex01-mse */
         out->aux[r] = s;
     }
     out->data[0] = sum_rows(out->aux, R) / (real)a->size;
@@ -165,10 +195,15 @@ void fwd_mse(Tensor *out) {
 void bwd_mse(Tensor *out) {
     Tensor *a = out->in[0], *b = out->in[1];
     real c = 2 * out->grad[0] / (real)a->size;
+    /* BEGIN SOLUTION ex01-mse
+     * HINT: either side may have no grad (NULL); both may be one tensor.
+     * STUB: (void)b, (void)c;
+     */
     if (a->grad)
         for (long i = 0; i < a->size; i++) a->grad[i] += c * (a->data[i] - b->data[i]);
     if (b->grad)
         for (long i = 0; i < b->size; i++) b->grad[i] -= c * (a->data[i] - b->data[i]);
+    /* END SOLUTION ex01-mse */
 }
 
 Tensor *t_mse(Tape *T, Tensor *a, Tensor *b) {
@@ -192,7 +227,13 @@ void fwd_gaussian_kl(Tensor *out) {
     for (long n = 0; n < N; n++) {
         const real *m = mu->data + n * Z, *v = lv->data + n * Z;
         real s = 0;
+        /* BEGIN SOLUTION ex04-gaussian-kl
+         * HINT: add row n's Z terms into s.
+         * STUB: (void)v;
+         * STUB: s = m[0];
+         */
         for (long z = 0; z < Z; z++) s += (real)0.5 * (m[z] * m[z] + exp(v[z]) - 1 - v[z]);
+        /* END SOLUTION ex04-gaussian-kl */
         out->aux[n] = s;
     }
     out->data[0] = sum_rows(out->aux, N) / (real)N;
@@ -202,10 +243,15 @@ void fwd_gaussian_kl(Tensor *out) {
 void bwd_gaussian_kl(Tensor *out) {
     Tensor *mu = out->in[0], *lv = out->in[1];
     real gN = out->grad[0] / (real)mu->shape[0];
+    /* BEGIN SOLUTION ex04-gaussian-kl
+     * HINT: mu and logvar may be one tensor (both slots): add (+=) each slot's share.
+     * STUB: (void)gN, (void)lv;
+     */
     if (mu->grad)
         for (long i = 0; i < mu->size; i++) mu->grad[i] += gN * mu->data[i];
     if (lv->grad)
         for (long i = 0; i < lv->size; i++) lv->grad[i] += gN * (real)0.5 * (exp(lv->data[i]) - 1);
+    /* END SOLUTION ex04-gaussian-kl */
 }
 
 Tensor *t_gaussian_kl(Tape *T, Tensor *mu, Tensor *logvar) {

@@ -82,6 +82,14 @@ void fwd_matmul(Tensor *out) {
                  out->data, d.N, d.sC, 0);
 }
 
+/* BEGIN SOLUTION ex01-matmul-backward
+ * HINT: each gradient is one gemm_batched call with accumulate = 1 (gemm.h); draw
+ * HINT: the shapes of dC, A and B as stored, for ta and tb 0 and 1, before each call.
+ * HINT: A shared 2-D b (d.shared) gathers one share per batch index, summed in order.
+ * STUB: void bwd_matmul(Tensor *out) {
+ * STUB:     (void)out;
+ * STUB: }
+ */
 /* dB (+)= this batch range's share: op(A)^T dC stored [K, N], or its
  * transpose dC^T op(A) stored [N, K] when tb. sgB: stride between dB's. */
 static void grad_b(const Dims *d, int batch, const real *A, const real *dC, real *gB, long sgB) {
@@ -108,3 +116,4 @@ void bwd_matmul(Tensor *out) {
             for (int i = 0; i < d.batch; i++) grad_b(&d, 1, a->data + i * d.sA, dC + i * d.sC, b->grad, 0);
     }
 }
+/* END SOLUTION ex01-matmul-backward */

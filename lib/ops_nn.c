@@ -65,6 +65,10 @@ void bwd_softmax(Tensor *out) {
     const real *y = out->data, *dy = out->grad; /* [R, C] */
     real *dx = a->grad;                         /* [R, C] */
     long C = last_dim(out), R = out->size / C;
+    /* BEGIN SOLUTION ex05-softmax-backward
+     * HINT: one pass over a row for the sum, a second to add into dx (+=, never =).
+     * STUB: (void)y, (void)dy, (void)dx, (void)R;
+     */
 #pragma omp parallel for if (out->size > PAR_MIN)
     for (long r = 0; r < R; r++) {
         const real *yr = y + r * C, *dyr = dy + r * C;
@@ -72,6 +76,7 @@ void bwd_softmax(Tensor *out) {
         for (long j = 0; j < C; j++) dot += dyr[j] * yr[j];
         for (long j = 0; j < C; j++) dx[r * C + j] += yr[j] * (dyr[j] - dot);
     }
+    /* END SOLUTION ex05-softmax-backward */
 }
 
 Tensor *t_softmax(Tape *T, Tensor *a) {
@@ -154,6 +159,12 @@ static void layernorm_forward(real *out, real *mean, real *rstd, const real *inp
  * runs serially, in row order (deterministic). */
 static void layernorm_backward(real *dinp, real *dweight, real *dbias, const real *dout, const real *inp,
                                const real *weight, const real *mean, const real *rstd, int N, int C) {
+    /* BEGIN SOLUTION ex05-layernorm-backward
+     * HINT: per row, the two means first (of dy*w and of dy*w*xhat), then dinp; dweight
+     * HINT: and dbias sum over the rows, serially, in row order.
+     * STUB: (void)dinp, (void)dweight, (void)dbias, (void)dout, (void)inp;
+     * STUB: (void)weight, (void)mean, (void)rstd, (void)N, (void)C;
+     */
     if (dinp) {
 #pragma omp parallel for if ((long)N * C > PAR_MIN)
         for (int n = 0; n < N; n++) {
@@ -180,6 +191,7 @@ static void layernorm_backward(real *dinp, real *dweight, real *dbias, const rea
                 for (int i = 0; i < C; i++) dweight[i] += dy[i] * (x[i] - m) * s;
         }
     }
+    /* END SOLUTION ex05-layernorm-backward */
 }
 
 /* in = (x, g, b); fp[0] = eps; aux = mean [N] then rstd [N]. */
@@ -232,11 +244,16 @@ void bwd_embedding(Tensor *out) {
     Tensor *tab = out->in[0];
     if (!tab->grad) return;
     long C = tab->shape[1], n = out->size / C;
+    /* BEGIN SOLUTION ex05-embedding-backward
+     * HINT: row i of dout goes to row ids[i] of the table's gradient.
+     * STUB: (void)n;
+     */
     for (long i = 0; i < n; i++) {
         real *dt = tab->grad + (long)out->ids[i] * C;
         const real *dy = out->grad + i * C;
         for (long j = 0; j < C; j++) dt[j] += dy[j];
     }
+    /* END SOLUTION ex05-embedding-backward */
 }
 
 Tensor *t_embedding(Tape *T, Tensor *table, const int *ids, int ndim, const int *shape) {
@@ -273,11 +290,16 @@ Tensor *t_embedding(Tape *T, Tensor *table, const int *ids, int ndim, const int 
 void fwd_causal_mask(Tensor *out) {
     const real *x = out->in[0]->data;
     long Tn = last_dim(out), R = out->size / Tn; /* R rows; row r is query i = r % T */
+    /* BEGIN SOLUTION ex05-causal-mask
+     * HINT: row r is query i = r % T; key j is in its future when j > i.
+     * STUB: (void)x, (void)R;
+     */
 #pragma omp parallel for if (out->size > PAR_MIN)
     for (long r = 0; r < R; r++) {
         long i = r % Tn;
         for (long j = 0; j < Tn; j++) out->data[r * Tn + j] = j > i ? -INFINITY : x[r * Tn + j];
     }
+    /* END SOLUTION ex05-causal-mask */
 }
 
 /* dx = dy where j <= i, 0 where masked (the output does not depend on x there). */
@@ -285,9 +307,13 @@ void bwd_causal_mask(Tensor *out) {
     Tensor *a = out->in[0];
     if (!a->grad) return;
     long Tn = last_dim(out), R = out->size / Tn;
+    /* BEGIN SOLUTION ex05-causal-mask
+     * STUB: (void)R;
+     */
 #pragma omp parallel for if (out->size > PAR_MIN)
     for (long r = 0; r < R; r++)
         for (long j = 0; j <= r % Tn; j++) a->grad[r * Tn + j] += out->grad[r * Tn + j];
+    /* END SOLUTION ex05-causal-mask */
 }
 
 Tensor *t_causal_mask(Tape *T, Tensor *scores) {
@@ -326,6 +352,10 @@ void bwd_split_heads(Tensor *out) {
     if (!x->grad) return;
     int B = out->shape[0], H = out->shape[1], Tn = out->shape[2], hd = out->shape[3];
     long W = x->shape[2], off = (long)out->ip[0] * H * hd;
+    /* BEGIN SOLUTION ex05-heads-backward
+     * HINT: the forward's copy run backwards, adding (+=) each head's row into x->grad.
+     * STUB: (void)B, (void)Tn, (void)W, (void)off;
+     */
 #pragma omp parallel for if (out->size > PAR_MIN)
     for (long r = 0; r < (long)B * H * Tn; r++) {
         long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
@@ -333,6 +363,7 @@ void bwd_split_heads(Tensor *out) {
         const real *dy = out->grad + r * hd;
         for (int d = 0; d < hd; d++) dx[d] += dy[d];
     }
+    /* END SOLUTION ex05-heads-backward */
 }
 
 Tensor *t_split_heads(Tape *T, Tensor *x, int part, int nparts, int H) {
@@ -366,12 +397,16 @@ void bwd_merge_heads(Tensor *out) {
     Tensor *x = out->in[0];
     if (!x->grad) return;
     int B = x->shape[0], H = x->shape[1], Tn = x->shape[2], hd = x->shape[3];
+    /* BEGIN SOLUTION ex05-heads-backward
+     * STUB: (void)B, (void)H, (void)Tn, (void)hd;
+     */
 #pragma omp parallel for if (out->size > PAR_MIN)
     for (long r = 0; r < (long)B * H * Tn; r++) {
         long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
         const real *dy = out->grad + (b * Tn + t) * H * hd + h * hd;
         for (int d = 0; d < hd; d++) x->grad[r * hd + d] += dy[d];
     }
+    /* END SOLUTION ex05-heads-backward */
 }
 
 Tensor *t_merge_heads(Tape *T, Tensor *x) {

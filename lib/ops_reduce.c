@@ -53,11 +53,16 @@ void fwd_reshape(Tensor *out) { (void)out; /* out->data is in[0]->data */ }
 void bwd_reshape(Tensor *out) {
     Tensor *a = out->in[0];
     if (!a->grad) return;
+    /* BEGIN SOLUTION ex01-reshape-transpose-backward
+     * HINT: out and a hold the same n numbers in one order; only the shape differs.
+     * STUB: (void)out;
+     */
     const real *restrict dz = out->grad; /* [n] */
     real *restrict da = a->grad;         /* [n], its own buffer: only data is shared */
     long n = out->size;
 #pragma omp parallel for simd if (n > PAR_MIN)
     for (long i = 0; i < n; i++) da[i] += dz[i];
+    /* END SOLUTION ex01-reshape-transpose-backward */
 }
 
 /* ===========================================================================
@@ -100,8 +105,13 @@ void fwd_transpose(Tensor *out) {
 void bwd_transpose(Tensor *out) { /* da += transpose(dout): dout is [B, C, R] */
     Tensor *a = out->in[0];
     if (!a->grad) return;
+    /* BEGIN SOLUTION ex01-reshape-transpose-backward
+     * HINT: transpose_into, with add = 1 so the gradient accumulates.
+     * STUB: (void)out;
+     */
     long R = a->shape[a->ndim - 2], C = a->shape[a->ndim - 1];
     transpose_into(a->grad, out->grad, a->size / (R * C), C, R, 1);
+    /* END SOLUTION ex01-reshape-transpose-backward */
 }
 
 /* ===========================================================================
@@ -184,12 +194,17 @@ static void fwd_reduce_last(Tensor *out) {
 static void bwd_reduce_last(Tensor *out) { /* da[r, c] += dout[r] / divisor */
     Tensor *a = out->in[0];
     if (!a->grad) return;
+    /* BEGIN SOLUTION ex01-sum-mean-rows-backward
+     * HINT: as bwd_reduce_all above, once per row: row r of a was reduced into out[r].
+     * STUB: (void)out;
+     */
     long C = a->shape[a->ndim - 1], R = a->size / C;
 #pragma omp parallel for if (a->size > PAR_MIN)
     for (long r = 0; r < R; r++) {
         real g = out->grad[r] / divisor(out, C);
         for (long c = 0; c < C; c++) a->grad[r * C + c] += g;
     }
+    /* END SOLUTION ex01-sum-mean-rows-backward */
 }
 
 void fwd_sum_last(Tensor *out) { fwd_reduce_last(out); }

@@ -117,6 +117,12 @@ static void sgd_update(real *w, const real *g, real *vel, long n, double lr, dou
  * cost 5 ns per parameter. keep = 1 - lr*wd is AdamW's decoupled decay. */
 static void adam_update(real *restrict w, const real *restrict g, real *restrict m, real *restrict v, long n, real b1,
                         real b2, real eps, real step, real inv_sqrt_bc2, real keep) {
+    /* BEGIN SOLUTION ex02-adam
+     * HINT: per entry: the two moments, then the step with both bias corrections (as
+     * HINT: passed in) and eps added after the square root; multiply w by keep first.
+     * STUB: (void)w, (void)g, (void)m, (void)v, (void)n, (void)b1, (void)b2, (void)eps;
+     * STUB: (void)step, (void)inv_sqrt_bc2, (void)keep;
+     */
 #pragma omp parallel for simd if (n > OMP_MIN) schedule(static)
     for (long i = 0; i < n; i++) {
         real mi = b1 * m[i] + (1 - b1) * g[i];
@@ -125,6 +131,7 @@ static void adam_update(real *restrict w, const real *restrict g, real *restrict
         v[i] = vi;
         w[i] = w[i] * keep - step * mi / (sqrt(vi) * inv_sqrt_bc2 + eps); /* decay first, then Adam */
     }
+    /* END SOLUTION ex02-adam */
 }
 
 void optim_step(Optimizer *o) {
@@ -139,7 +146,12 @@ void optim_step(Optimizer *o) {
     for (int k = 0; k < ps->n; k++) {
         const Tensor *p = ps->t[k];
         long off = (long)(p->data - ps->data);  /* its place in the block */
+        /* BEGIN SOLUTION ex05-adamw
+         * HINT: which optimizer decays, and which tensors (optim.h)?
+         * STUB: double decay = 0.0;
+         */
         double decay = (o->kind == OPT_ADAMW && p->ndim >= 2) ? o->lr * o->weight_decay : 0.0;
+        /* END SOLUTION ex05-adamw */
         adam_update(p->data, p->grad, o->m + off, o->v + off, p->size, (real)o->beta1, (real)o->beta2, (real)o->eps,
                     step, inv_sqrt_bc2, (real)(1 - decay));
     }
@@ -148,6 +160,13 @@ void optim_step(Optimizer *o) {
 /* ---- Gradient clipping ----------------------------------------------------------- */
 
 double clip_grad_norm(ParamSet *ps, double max_norm) {
+    /* BEGIN SOLUTION ex06-clip-grad-norm
+     * HINT: the norm over every gradient (in double, in one fixed order); scale only
+     * HINT: when it exceeds max_norm, by max_norm / (norm + 1e-6); return the norm
+     * HINT: before clipping.
+     * STUB: (void)ps, (void)max_norm;
+     * STUB: return 0;
+     */
     /* One thread, one order: the same grads give the same norm to the bit. */
     double ss = 0;
     for (long i = 0; i < ps->size; i++) ss += (double)ps->grad[i] * ps->grad[i];
@@ -157,4 +176,5 @@ double clip_grad_norm(ParamSet *ps, double max_norm) {
         for (long i = 0; i < ps->size; i++) ps->grad[i] = (real)(ps->grad[i] * scale);
     }
     return norm;
+    /* END SOLUTION ex06-clip-grad-norm */
 }
