@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
            threads);
     printf("  %-28s %4s | %8s %7s | %8s %7s%s\n", "layer", "th", "fwd ms", "GFLOP/s", "bwd ms", "GFLOP/s",
            sides > 1 ? " | before fwd/bwd ms | now / before fwd, bwd" : "");
-    double tot[SIDES][2] = {{0}};
+    double tot[SIDES][2] = {{0}}, flop_all = 0; /* at the default thread count */
     for (int th = 1; th <= threads; th += threads > 1 ? threads - 1 : 1) {
         omp_set_num_threads(th);
         for (int i = 0; i < NLAYERS; i++) {
@@ -159,7 +159,7 @@ int main(int argc, char **argv) {
                 double (*clock)(void) = th == 1 ? thread_seconds : now_seconds;
                 ms[s][0] = time_ms(n[s].fwd, n[s].out, reps, inner, clock);
                 ms[s][1] = time_ms(n[s].bwd, n[s].out, reps, inner, clock);
-                if (th == threads) tot[s][0] += ms[s][0], tot[s][1] += ms[s][1];
+                if (th == threads) tot[s][0] += ms[s][0], tot[s][1] += ms[s][1], flop_all += s ? 0 : f;
                 tape_free(T[s]);
             }
             printf("  %-28s %4d | %8.3f %7.1f | %8.3f %7.1f", l->name, th, ms[0][0], f / ms[0][0] * 1e-6,
@@ -170,6 +170,9 @@ int main(int argc, char **argv) {
             printf("\n");
         }
     }
+    double peak = fma_peak_gflops(threads);
+    print_step_flops("all four, forward", flop_all, tot[0][0], peak);
+    print_step_flops("all four, backward", 2 * flop_all, tot[0][1], peak);
     printf("  all four at %d threads: forward %.2f ms, backward %.2f ms", threads, tot[0][0], tot[0][1]);
     if (sides > 1)
         printf("; before %.2f, %.2f ms; now / before %.2f (forward + backward)", tot[1][0], tot[1][1],
