@@ -17,7 +17,7 @@
  * a ratio from one run, so a busy machine slows both sides alike; it first
  * checks that both give the same output and gradients, bit for bit.
  *
- * Run: make bench (or build/bench/bench_conv [--quick])
+ * Run: make bench (or build/bench/bench_conv [--quick] [layer 0..3])
  */
 #include <omp.h>
 #include <stdio.h>
@@ -125,7 +125,16 @@ static double time_ms(void (*f)(Tensor *), Tensor *out, int reps, int inner, dou
 }
 
 int main(int argc, char **argv) {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0, only = -1; /* --quick; a number 0..3: that layer alone */
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--quick") == 0)
+            quick = 1;
+        else if (argv[a][0] >= '0' && argv[a][0] < '0' + NLAYERS && !argv[a][1])
+            only = argv[a][0] - '0';
+        else
+            fail(EXIT_USAGE, "bench_conv", "usage: bench_conv [--quick] [layer 0..3]", "unknown argument %s",
+                 argv[a]);
+    }
     int reps = quick ? 5 : 21, inner = quick ? 2 : 5;
     int threads = omp_get_max_threads();
     double load0 = load_average();
@@ -143,6 +152,7 @@ int main(int argc, char **argv) {
     for (int th = 1; th <= threads; th += threads > 1 ? threads - 1 : 1) {
         omp_set_num_threads(th);
         for (int i = 0; i < NLAYERS; i++) {
+            if (only >= 0 && i != only) continue;
             const Layer *l = &LAYERS[i];
             double ms[SIDES][2];
             double f = 0;

@@ -1,25 +1,25 @@
 /* ops_conv.c - 2-D convolution and transposed convolution (PyTorch layouts, NCHW).
  *
- * Teaches: how a convolution becomes one matrix multiply per image. im2row
- * copies every k x k window of an image into a row of a matrix `rows`, one
- * row per output position; the convolution of that image is then
- * rows [P, C*k*k] @ W^T [C*k*k, O], which the library's GEMM runs near the
- * machine's peak. The backward pass is two more multiplies (dW = dout @ rows,
- * summed over the batch; drows = dout^T @ W) and row2im, the adjoint of
- * im2row, which adds each row back onto the window it came from.
- * A transposed convolution is the adjoint of a convolution: its forward is
- * exactly conv2d's input-gradient (x^T @ W, then row2im), and its backward
- * is conv2d's forward (im2row of dout, then a multiply by W^T) and conv2d's
- * weight-gradient with x and dout swapped. So the four passes share the same
- * three kernels: im2row, row2im and GEMM.
- * Why per image, and why rows rather than columns: an image's rows (at most
- * a few hundred KB here) are written and read again while they sit in the
- * core's L2 cache; the images are shared out among the threads (each image's
- * numbers are computed by one thread, in one order: the same bits at any
- * thread count); and NCHW's per-image [C, H*W] block is already the matrix
- * a GEMM wants (read in place with the transpose flag), so only the
- * weight-gradients, which sum over the whole batch, need a channel-major
- * copy [channels, N*P] of one operand.
+ * Teaches: how a convolution becomes matrix multiplies. im2row copies every
+ * k x k window of an image into a row of a matrix `rows`, one row per output
+ * position; the convolution is then rows [P, C*k*k] @ W^T [C*k*k, O], which
+ * the library's GEMM runs near the machine's peak. The backward pass is two
+ * more multiplies (dW = dout @ rows, summed over the batch; drows = dout^T @
+ * W) and row2im, the adjoint of im2row, which adds each row back onto the
+ * window it came from. A transposed convolution is the adjoint of a
+ * convolution: its forward is exactly conv2d's input-gradient (x^T @ W, then
+ * row2im), and its backward is conv2d's forward (im2row of dout, then a
+ * multiply by W^T) and conv2d's weight-gradient with x and dout swapped. So
+ * the four passes share the same three kernels: im2row, row2im and GEMM.
+ * How it is made fast: a few images at a time (CHUNK): their rows are
+ * written and read again while they sit in the core's L2 cache, and the
+ * chunks are shared out among the threads (each number is computed by one
+ * thread, in one order: the same bits at any thread count). The weight is
+ * packed for the GEMM once per pass (gemm_pack_b), not once per chunk. Rows
+ * are position-major, so a conv2d's output [P, O] is one transpose away from
+ * NCHW (from_rows, which adds the bias on the way) and row2im reads each row
+ * contiguously. Channel-major copies [channels, N*P] are made only of what
+ * a GEMM must read across images: dout for conv2d, x for conv_transpose2d.
  * Leaves out: dilation, groups, output_padding, non-square kernels, and
  * direct (Winograd/FFT) algorithms.
  *
@@ -30,7 +30,7 @@
  *   NP = N * P, KK = C*k*k (conv2d) or O*k*k (conv_transpose2d): a row's length.
  *
  * Summation order. Every output and gradient element is summed in the same
- * order as the im2col formulation this file replaced (the channel-major GEMM
+ * order as the im2col formulation this file replaced (one channel-major GEMM
  * over the whole batch), so results are bit-for-bit those of before: the
  * GEMM's summed dimension is the same (KK, O, C, or N*P in image order for
  * the weight-gradients) and row2im adds the taps (i, j) of a pixel in order.
@@ -38,9 +38,9 @@
  * Scratch (out->aux, from the tape's arena, sized in the constructors):
  *   conv2d:            wp | rows [NP, ld] | tmp [NP, O] | drows [NP, ld] (if x has a grad)
  *   conv_transpose2d:  wp | rows [NP, ld] | xt [C, NP]  | dxt [NP, C] (if x has a grad)
- * where wp holds the weight packed once per pass for the GEMM (gemm_pack_b):
- * every image's product reads it, instead of packing it again per image.
- * where ld = row_stride(KK) >= KK is the row stride of rows and drows.
+ * where wp holds the weight packed once per pass (gemm_pack_b), ld =
+ * row_stride(KK) >= KK is the row stride of rows and drows, and xt (x in
+ * channel-major order) is the A of the forward GEMM and of dW.
  * Forward rewrites all it uses from the inputs (the gradient checker replays
  * it); backward only reads what the last forward left and the inputs' data,
  * and adds (+=) into the grads that exist.
@@ -56,10 +56,6 @@
  * more than it saves. Only the schedule changes, never the arithmetic. */
 #define PAR_MIN 32768L
 
-/* The loops over images share the images out among the threads (one image
- * per iteration, statically) when there are two or more and enough work;
- * a GEMM called inside runs serially on its thread (gemm.h). A single
- * image runs on one thread and lets its GEMMs use the team. */
 /* The row stride of `rows`: KK, padded when KK is a multiple of 64. row2im
  * reads a column of `rows`, one number per row; rows 4 KB apart (KK = 1024
  * floats) all land in the same set of the 8-way L1 cache and evict each
@@ -74,7 +70,17 @@ static long wpack_size(int a, int b) {
     return ((s1 > s2 ? s1 : s2) + 15) / 16 * 16;
 }
 
-static int per_image_threads(int N, long work) { return N > 1 && work > PAR_MIN; }
+/* Images go through the GEMMs CHUNK at a time: a product of CHUNK*P rows
+ * fills the kernel's 6-row tiles better than P = 49 alone (196 = 32 2/3
+ * tiles, not 49 = 8 1/6), and reads the packed weight once per chunk. Its
+ * rows (at most a few hundred KB here) stay in the core's L2 cache from the
+ * GEMM to row2im. The chunks are fixed, whatever the thread count. */
+#define CHUNK 4
+
+/* The loops over chunks share them out among the threads (statically) when
+ * there are two or more and enough work; the GEMM inside (gemm_packed_b)
+ * runs on its own thread. */
+static int per_image_threads(int N, long work) { return N > CHUNK && work > PAR_MIN; }
 
 /* ---------------------------------------------------------------------------
  * The shared kernels, one image at a time.
@@ -186,7 +192,7 @@ static void bias_backward(real *dbias, const real *x, int N, int C, long P) {
 
 /* out    [N, O, Ho, Wo]   the result
  * wp     [wpack_size]     scratch: W^T packed for the GEMM
- * rows   [NP, C*k*k]      scratch: im2row of each image, kept for backward
+ * rows   [NP, ld]         scratch: im2row of each image, kept for backward
  * tmp    [NP, O]          scratch: rows @ W^T, position major
  * inp    [N, C, H, W]
  * weight [O, C, k, k]     = [O, C*k*k] as a matrix
@@ -197,11 +203,13 @@ static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const rea
     const int KK = C * k * k, P = Ho * Wo, ld = row_stride(KK);
     gemm_pack_b(O, KK, weight, KK, 1, wp); /* W^T [KK, O] */
 #pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
-    for (int n = 0; n < N; n++) {
-        real *r = rows + (long)n * P * ld, *t = tmp + (long)n * P * O;
-        im2row(r, ld, inp + (long)n * C * H * W, C, H, W, k, stride, pad, Ho, Wo);
-        gemm_packed_b(P, O, KK, r, ld, 0, wp, t, O, 0); /* t [P, O] = rows @ W^T */
-        from_rows(out + (long)n * O * P, t, bias, O, P, 0);
+    for (int n0 = 0; n0 < N; n0 += CHUNK) {
+        const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
+        real *r = rows + (long)n0 * P * ld, *t = tmp + (long)n0 * P * O;
+        for (int n = 0; n < nb; n++)
+            im2row(r + (long)n * P * ld, ld, inp + (long)(n0 + n) * C * H * W, C, H, W, k, stride, pad, Ho, Wo);
+        gemm_packed_b(nb * P, O, KK, r, ld, 0, wp, t, O, 0); /* t [nb*P, O] = rows @ W^T */
+        for (int n = 0; n < nb; n++) from_rows(out + (long)(n0 + n) * O * P, t + (long)n * P * O, bias, O, P, 0);
     }
 }
 
@@ -209,10 +217,10 @@ static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const rea
  * dweight [O, C, k, k] or NULL    += d loss / d weight
  * dbias   [O] or NULL             += d loss / d bias
  * wp      [wpack_size]            scratch: W packed for the GEMM (needed iff dinp)
- * drows   [NP, C*k*k]             scratch (needed iff dinp)
- * dtmp    [O, NP]                 scratch: dout, channel major (needed iff dweight)
+ * drows   [NP, ld]                scratch (needed iff dinp)
+ * dtmp    [O, NP]                 scratch: dout, channel major
  * dout    [N, O, Ho, Wo]
- * rows    [NP, C*k*k]             im2row(inp) from the forward (needed iff dweight)
+ * rows    [NP, ld]                im2row(inp) from the forward (needed iff dweight)
  * weight  [O, C, k, k] */
 static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *wp, real *drows, real *dtmp,
                             const real *dout, const real *rows, const real *weight, int N, int C, int H, int W,
@@ -220,17 +228,19 @@ static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *wp, re
     const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
     const int KK = C * k * k, P = Ho * Wo, NP = N * P, ld = row_stride(KK);
     if (dbias) bias_backward(dbias, dout, N, O, P);
-    if (dweight) { /* dW [O, KK] += dout [O, NP] @ rows [NP, KK]: the batch is the summed dimension */
-        to_channel_major(dtmp, dout, N, O, P);
-        gemm(O, KK, NP, dtmp, NP, 0, rows, ld, 0, dweight, KK, 1);
-    }
+    if (!dinp && !dweight) return;
+    to_channel_major(dtmp, dout, N, O, P);
+    /* dW [O, KK] += dout [O, NP] @ rows [NP, KK]: the batch is the summed dimension */
+    if (dweight) gemm(O, KK, NP, dtmp, NP, 0, rows, ld, 0, dweight, KK, 1);
     if (!dinp) return;
     gemm_pack_b(KK, O, weight, KK, 0, wp); /* W [O, KK] */
 #pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
-    for (int n = 0; n < N; n++) {
-        real *dr = drows + (long)n * P * ld;
-        gemm_packed_b(P, KK, O, dout + (long)n * O * P, P, 1, wp, dr, ld, 0); /* drows = dout^T @ W */
-        row2im(dinp + (long)n * C * H * W, dr, ld, C, H, W, k, stride, pad, Ho, Wo);
+    for (int n0 = 0; n0 < N; n0 += CHUNK) {
+        const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
+        real *dr = drows + (long)n0 * P * ld;
+        gemm_packed_b(nb * P, KK, O, dtmp + (long)n0 * P, NP, 1, wp, dr, ld, 0); /* drows = dout^T @ W */
+        for (int n = 0; n < nb; n++)
+            row2im(dinp + (long)(n0 + n) * C * H * W, dr + (long)n * P * ld, ld, C, H, W, k, stride, pad, Ho, Wo);
     }
 }
 
@@ -245,24 +255,30 @@ static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *wp, re
 
 /* out    [N, O, Ho, Wo]
  * wp     [wpack_size]    scratch: W packed for the GEMM
- * rows   [NP, O*k*k]     scratch: x^T @ W per image
+ * rows   [NP, ld]        scratch: x^T @ W
+ * xt     [C, NP]         scratch: inp, channel major, kept for backward
  * inp    [N, C, H, W]
  * weight [C, O, k, k]    = [C, O*k*k] as a matrix
  * bias   [O] or NULL */
-static void conv_transpose2d_forward(real *out, real *wp, real *rows, const real *inp, const real *weight,
-                                     const real *bias, int N, int C, int H, int W, int O, int k, int stride,
-                                     int pad) {
+static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, const real *inp,
+                                     const real *weight, const real *bias, int N, int C, int H, int W, int O, int k,
+                                     int stride, int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
-    const int KK = O * k * k, P = H * W, ld = row_stride(KK);
-    gemm_pack_b(KK, C, weight, KK, 0, wp); /* W [C, KK] */
+    const int KK = O * k * k, P = H * W, NP = N * P, ld = row_stride(KK);
     const long Q = (long)Ho * Wo;
+    gemm_pack_b(KK, C, weight, KK, 0, wp); /* W [C, KK] */
+    to_channel_major(xt, inp, N, C, P);
 #pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
-    for (int n = 0; n < N; n++) {
-        real *r = rows + (long)n * P * ld, *o = out + (long)n * O * Q;
-        gemm_packed_b(P, KK, C, inp + (long)n * C * P, P, 1, wp, r, ld, 0); /* rows = x^T @ W */
-        for (int c = 0; c < O; c++) /* out = bias, then row2im adds the windows */
-            for (long q = 0; q < Q; q++) o[c * Q + q] = bias ? bias[c] : 0;
-        row2im(o, r, ld, O, Ho, Wo, k, stride, pad, H, W);
+    for (int n0 = 0; n0 < N; n0 += CHUNK) {
+        const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
+        real *r = rows + (long)n0 * P * ld;
+        gemm_packed_b(nb * P, KK, C, xt + (long)n0 * P, NP, 1, wp, r, ld, 0); /* rows = x^T @ W */
+        for (int n = 0; n < nb; n++) {
+            real *o = out + (long)(n0 + n) * O * Q;
+            for (int c = 0; c < O; c++) /* out = bias, then row2im adds the windows */
+                for (long q = 0; q < Q; q++) o[c * Q + q] = bias ? bias[c] : 0;
+            row2im(o, r + (long)n * P * ld, ld, O, Ho, Wo, k, stride, pad, H, W);
+        }
     }
 }
 
@@ -270,15 +286,14 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, const real
  * dweight [C, O, k, k] or NULL   += d loss / d weight
  * dbias   [O] or NULL            += d loss / d bias
  * wp      [wpack_size]           scratch: W^T packed for the GEMM (needed iff dinp)
- * rows    [NP, O*k*k]            scratch: im2row(dout)
- * xt      [C, NP]                scratch: inp, channel major (needed iff dweight)
+ * rows    [NP, ld]               scratch: im2row(dout)
  * dxt     [NP, C]                scratch (needed iff dinp)
  * dout    [N, O, Ho, Wo]
- * inp     [N, C, H, W]
+ * xt      [C, NP]                inp, channel major, from the forward
  * weight  [C, O, k, k] */
-static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, real *wp, real *rows, real *xt,
-                                      real *dxt, const real *dout, const real *inp, const real *weight, int N, int C,
-                                      int H, int W, int O, int k, int stride, int pad) {
+static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, real *wp, real *rows, real *dxt,
+                                      const real *dout, const real *xt, const real *weight, int N, int C, int H,
+                                      int W, int O, int k, int stride, int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
     const int KK = O * k * k, P = H * W, NP = N * P, ld = row_stride(KK);
     if (dbias) bias_backward(dbias, dout, N, O, (long)Ho * Wo);
@@ -286,19 +301,20 @@ static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, re
     /* conv2d's forward, from dout [N, O, Ho, Wo] to [N, C, H, W] */
     if (dinp) gemm_pack_b(C, KK, weight, KK, 1, wp); /* W^T [KK, C] */
 #pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
-    for (int n = 0; n < N; n++) {
-        real *r = rows + (long)n * P * ld;
-        im2row(r, ld, dout + (long)n * O * Ho * Wo, O, Ho, Wo, k, stride, pad, H, W);
+    for (int n0 = 0; n0 < N; n0 += CHUNK) {
+        const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
+        real *r = rows + (long)n0 * P * ld;
+        for (int n = 0; n < nb; n++)
+            im2row(r + (long)n * P * ld, ld, dout + (long)(n0 + n) * O * Ho * Wo, O, Ho, Wo, k, stride, pad, H, W);
         if (dinp) {
-            real *d = dxt + (long)n * P * C;
-            gemm_packed_b(P, C, KK, r, ld, 0, wp, d, C, 0); /* dx^T [P, C] = rows @ W^T */
-            from_rows(dinp + (long)n * C * P, d, NULL, C, P, 1);
+            real *d = dxt + (long)n0 * P * C;
+            gemm_packed_b(nb * P, C, KK, r, ld, 0, wp, d, C, 0); /* dx^T [nb*P, C] = rows @ W^T */
+            for (int n = 0; n < nb; n++)
+                from_rows(dinp + (long)(n0 + n) * C * P, d + (long)n * P * C, NULL, C, P, 1);
         }
     }
-    if (dweight) { /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
-        to_channel_major(xt, inp, N, C, P);
-        gemm(C, KK, NP, xt, NP, 0, rows, ld, 0, dweight, KK, 1);
-    }
+    /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
+    if (dweight) gemm(C, KK, NP, xt, NP, 0, rows, ld, 0, dweight, KK, 1);
 }
 
 /* ---------------------------------------------------------------------------
@@ -335,7 +351,9 @@ void bwd_conv2d(Tensor *out) {
 
 void fwd_conv_transpose2d(Tensor *out) {
     ConvDims d = dims_of(out, 1);
-    conv_transpose2d_forward(out->data, out->aux, out->aux + wpack_size(d.C, d.O * d.k * d.k), out->in[0]->data, out->in[1]->data,
+    long NP = (long)d.N * d.H * d.W;
+    real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k), *xt = rows + row_stride(d.O * d.k * d.k) * NP;
+    conv_transpose2d_forward(out->data, wp, rows, xt, out->in[0]->data, out->in[1]->data,
                              out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
@@ -345,8 +363,8 @@ void bwd_conv_transpose2d(Tensor *out) {
     long NP = (long)d.N * d.H * d.W;
     real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
     real *xt = rows + row_stride(d.O * d.k * d.k) * NP, *dxt = xt + d.C * NP;
-    conv_transpose2d_backward(x->grad, w->grad, b ? b->grad : NULL, wp, rows, xt, dxt, out->grad, x->data, w->data,
-                              d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
+    conv_transpose2d_backward(x->grad, w->grad, b ? b->grad : NULL, wp, rows, dxt, out->grad, xt, w->data, d.N, d.C,
+                              d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 /* Shape checks shared by both constructors (Ho, Wo: the output size it would have). */
