@@ -119,7 +119,12 @@ static void pack_A(int mc, int kc, const real *A, int lda, int ta, int i0, int p
                     for (int i = mr; i < MR; i++) dst[i] = 0;
                 }
             }
-        } else { /* op(A)[i][k] = A[i][k]: read each row along k, write it down a column of the panel */
+        } else if (mr == MR) { /* op(A)[i][k] = A[i][k]: the MR rows side by side, k by k */
+            const real *src[MR];
+            for (int i = 0; i < MR; i++) src[i] = A + (size_t)(i0 + r + i) * lda + p0;
+            for (int k = 0; k < kc; k++, dst += MR)
+                for (int i = 0; i < MR; i++) dst[i] = src[i][k];
+        } else { /* a last, partial panel: read each row along k, write it down a column */
             for (int i = 0; i < mr; i++) {
                 const real *src = A + (size_t)(i0 + r + i) * lda + p0;
                 for (int k = 0; k < kc; k++) dst[(size_t)k * MR + i] = src[k];
