@@ -144,7 +144,12 @@ static void pack_A(int mc, int kc, const real *A, int lda, int ta, int i0, int p
 static void pack_B(int kc, int nc, const real *B, int ldb, int tb, int p0, int j0, real *restrict dst) {
     for (int s = 0; s < nc; s += NR) {
         int nr = nc - s < NR ? nc - s : NR;
-        if (tb) { /* op(B)[k][j] = B[j][k]: read each row of B along k, write it down a column of the panel */
+        if (tb && nr == NR) { /* op(B)[k][j] = B[j][k]: the NR rows of B side by side, k by k */
+            const real *src[NR];
+            for (int j = 0; j < NR; j++) src[j] = B + (size_t)(j0 + s + j) * ldb + p0;
+            for (int k = 0; k < kc; k++, dst += NR)
+                for (int j = 0; j < NR; j++) dst[j] = src[j][k];
+        } else if (tb) { /* a last, partial panel: read each row of B along k, write it down a column */
             for (int j = 0; j < nr; j++) {
                 const real *src = B + (size_t)(j0 + s + j) * ldb + p0;
                 for (int k = 0; k < kc; k++) dst[(size_t)k * NR + j] = src[k];
