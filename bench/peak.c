@@ -18,7 +18,8 @@ int main(void) {
     double load0 = load_average();
     int most = omp_get_num_procs() < 2 ? 1 : 2;
     printf("FMA peak, float, %d chains of 256-bit FMAs per thread, best of 5\n", FMA_CHAINS);
-    for (int th = 1; th <= most; th++) printf("  peak %d thread%s %7.1f GFLOP/s\n", th, th > 1 ? "s" : " ", fma_peak_gflops(th));
+    for (int th = 1; th <= most; th++)
+        printf("  peak %d thread%s %7.1f GFLOP/s\n", th, th > 1 ? "s" : " ", fma_peak_gflops(th));
     printf("  load average (1 min) %.2f before, %.2f after, on %d cores\n", load0, load_average(),
            omp_get_num_procs());
     return 0;

@@ -348,9 +348,10 @@ static ConvDims dims_of(const Tensor *out, int transposed) {
 void fwd_conv2d(Tensor *out) {
     ConvDims d = dims_of(out, 0);
     long NP = (long)d.N * out->shape[2] * out->shape[3];
-    real *wp = out->aux, *rows = wp + wpack_size(d.O, d.C * d.k * d.k), *tmp = rows + row_stride(d.C * d.k * d.k) * NP;
-    conv2d_forward(out->data, wp, rows, tmp, out->in[0]->data, out->in[1]->data, out->in[2] ? out->in[2]->data : NULL,
-                   d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
+    real *wp = out->aux, *rows = wp + wpack_size(d.O, d.C * d.k * d.k);
+    real *tmp = rows + row_stride(d.C * d.k * d.k) * NP;
+    conv2d_forward(out->data, wp, rows, tmp, out->in[0]->data, out->in[1]->data,
+                   out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 void bwd_conv2d(Tensor *out) {
@@ -413,7 +414,8 @@ Tensor *t_conv2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stride, int pa
     out->ip[0] = stride;
     out->ip[1] = pad;
     const long NP = (long)N * Ho * Wo, LDNP = row_stride(C * k * k) * NP;
-    out->aux = tape_alloc(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0)); /* wp | rows | tmp | drows */
+    /* wp | rows | tmp | drows */
+    out->aux = tape_alloc(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
     fwd_conv2d(out);
     return out;
 }
