@@ -2,7 +2,7 @@
 #
 #   make course   build, run every chapter at full size, draw every figure, build the book
 #   make check    the whole test suite (+ a --quick run of every chapter)
-#   make NN / run-NN / step-NN / plots / book / bench / sanitize / fuzz / clean / deps
+#   make NN / run-NN / step-NN / plots / book / bench / bench-peers / sanitize / fuzz / clean / deps
 
 BUILD    ?= build
 CC       ?= gcc
@@ -67,7 +67,7 @@ dir_deps   = $(strip $(shell cat $(1)/deps 2>/dev/null))
 dir_inc    = $(foreach d,$(call dir_deps,$(1)),-Ichapters/$(d))
 model_objs = $(foreach d,$(1),$(patsubst %.c,$(BUILD)/$(2)/%.o,$(filter chapters/$(d)/%,$(MODEL_SRC))))
 
-.PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench deps-fuzz plots book bench sanitize fuzz clean \
+.PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench deps-fuzz plots book bench bench-peers sanitize fuzz clean \
         $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit check-dp
 
 all: $(addprefix $(BUILD)/bin/,$(NUMS))
@@ -210,7 +210,20 @@ $(BUILD)/bench/$(1): bench/$(1).c $(wildcard bench/*.h) $(BUILD)/float/libgen.a 
 endef
 $(foreach b,$(BENCH_SRC:bench/%.c=%),$(eval $(call BENCH_RULE,$(b))))
 bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-	@for b in $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%); do $$b || exit 1; done
+	@$(BUILD)/bench/peak && for b in $(filter-out %/peak,$(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)); do $$b || exit 1; done
+
+# PyTorch on the same four steps, right after ours (bench/peers/): not part of
+# make check. torch at 2 threads, its BLAS at 1 (PyTorch's fastest on 2 cores).
+# PEERS_FLAGS=--quick: fewer repetitions on both sides.
+PEER_BENCHES := bench_gan_ring bench_dcgan bench_vae bench_gpt
+bench-peers: $(PEER_BENCHES:%=$(BUILD)/bench/%)
+	@if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  echo "bench-peers: skipped: /usr/bin/python3 has no torch (install Debian's python3-torch)"; exit 0; fi; \
+	for b in $(PEER_BENCHES); do echo "== ours: $$b"; \
+	  $(BUILD)/bench/$$b $(PEERS_FLAGS) > $(BUILD)/bench/$$b.txt || exit 1; cat $(BUILD)/bench/$$b.txt; done; \
+	echo "== PyTorch"; OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peers/peers.py $(PEERS_FLAGS) > $(BUILD)/bench/peers.txt \
+	  && cat $(BUILD)/bench/peers.txt && echo "== ours / PyTorch (load average: $$(cut -d' ' -f1-3 /proc/loadavg))" \
+	  && python3 bench/peers/compare.py $(BUILD)/bench $(BUILD)/bench/peers.txt
 
 # ---- fuzzing: make fuzz [FUZZ_SECONDS=N] (not part of make check) -----------
 # libFuzzer harnesses (fuzz/fuzz_*.c) built with clang under ASan + UBSan;

@@ -1,7 +1,8 @@
 /* bench_util.h - what the model benchmarks (bench_gpt, bench_vae,
  * bench_dcgan, bench_gan_ring) share: clocks, the median, the load average,
- * time_steps (median ms of repeated steps at a thread count), and a per-op
- * profile of a recorded tape with the tables that print it.
+ * time_steps (median ms of repeated steps at a thread count), the machine's
+ * FMA peak (fma_peak_gflops) and a step's share of it (print_step_flops),
+ * and a per-op profile of a recorded tape with the tables that print it.
  *
  * Teaches: three clocks answer three questions. Wall time (now_seconds in
  * lib/util.h) is what a user waits; on a busy machine it counts time spent
@@ -10,6 +11,9 @@
  * time (thread_seconds) is the calling thread's work alone, the honest clock
  * for a one-thread breakdown. The median of repeated timings, not the mean,
  * so one descheduled repetition does not move the answer.
+ * Peak: a step's effective GFLOP/s means little alone; divided by what this
+ * machine's cores can do at most (independent FMA chains, no memory
+ * traffic), it says how much is left to win.
  * The profile replays a tape node by node (forward in order, backward in
  * reverse, as backward() does) and adds the time per op kind.
  * Leaves out: the steps being timed (each bench's own main).
@@ -90,6 +94,69 @@ static inline double time_steps(void (*step)(void *), void *ctx, int threads, in
     }
     *cpu_ms = 1e3 * (cpu_seconds() - c0) / reps;
     return median(t, reps);
+}
+
+/* ---- the machine's FMA peak, and a step's share of it ----------------------- */
+
+/* FMA_CHAINS independent accumulators of 8 floats (one 256-bit register
+ * each, the vector width of lib/gemm.c): each a = a*x + y is one fused
+ * multiply-add instruction, and with more chains than the FMA units' latency
+ * times their count (4 cycles x 2 units here) the units never wait. */
+enum { FMA_CHAINS = 12 };
+typedef float fma_vec __attribute__((vector_size(32)));
+
+/* Runs `iters` rounds of FMA_CHAINS FMAs; returns a sum so nothing is optimised away. */
+static inline float fma_chains(long iters) {
+    fma_vec a[FMA_CHAINS], x = {0}, y = {0};
+    for (int i = 0; i < FMA_CHAINS; i++) a[i] = (fma_vec){0} + (float)i;
+    x += 0.999f, y += 1e-3f; /* a stays bounded: a -> y / (1 - x) */
+    __asm__ volatile("" : "+x"(x), "+x"(y)); /* x, y unknown to the compiler: no folding */
+    for (long it = 0; it < iters; it++)
+#pragma GCC unroll 16
+        for (int i = 0; i < FMA_CHAINS; i++) a[i] = a[i] * x + y;
+    fma_vec s = {0};
+    for (int i = 0; i < FMA_CHAINS; i++) s += a[i];
+    return s[0];
+}
+
+/* The float FMA peak of `threads` threads in GFLOP/s (2 flops per multiply-
+ * add per lane): every thread runs the chains for about 50 ms and divides
+ * its flops by its own CPU time (thread_seconds), so time spent descheduled
+ * by other programs does not lower the peak; the threads' rates add up.
+ * Best of 5. */
+static inline double fma_peak_gflops(int threads) {
+    const double flop_per_iter = 2.0 * 8 * FMA_CHAINS;
+    volatile float sink = 0;
+    long iters = 1 << 16;
+    double t0 = thread_seconds();
+    sink += fma_chains(iters); /* calibrate: iterations for about 50 ms */
+    double t = thread_seconds() - t0;
+    iters = (long)(iters * 0.05 / (t > 1e-6 ? t : 1e-6)) + 1;
+    double best = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        double rate = 0;
+        float s = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : s, rate)
+        {
+            double c0 = thread_seconds();
+            s += fma_chains(iters);
+            rate += iters * flop_per_iter / (thread_seconds() - c0) * 1e-9;
+        }
+        sink += s;
+        if (rate > best) best = rate;
+    }
+    (void)sink;
+    return best;
+}
+
+/* One line for a timed step: its flops (counted by the caller: 2 per
+ * multiply-add of its matrix products and convolutions), the median ms per
+ * step, the effective GFLOP/s = flops / time, and its share of `peak`
+ * (fma_peak_gflops at the thread count the step ran with). */
+static inline void print_step_flops(const char *what, double flop, double ms, double peak) {
+    double gflops = flop / (ms * 1e-3) * 1e-9;
+    printf("  %-24s %8.3f GFLOP  %9.3f ms  %7.1f GFLOP/s  %5.1f %% of the %.0f GFLOP/s FMA peak\n", what,
+           flop * 1e-9, ms, gflops, 100 * gflops / peak, peak);
 }
 
 /* ---- where the time goes: per-op profile ------------------------------------ */

@@ -29,6 +29,7 @@
 #include "util.h"
 
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,7 +119,12 @@ static void pack_A(int mc, int kc, const real *A, int lda, int ta, int i0, int p
                     for (int i = mr; i < MR; i++) dst[i] = 0;
                 }
             }
-        } else { /* op(A)[i][k] = A[i][k]: read each row along k, write it down a column of the panel */
+        } else if (mr == MR) { /* op(A)[i][k] = A[i][k]: the MR rows side by side, k by k */
+            const real *src[MR];
+            for (int i = 0; i < MR; i++) src[i] = A + (size_t)(i0 + r + i) * lda + p0;
+            for (int k = 0; k < kc; k++, dst += MR)
+                for (int i = 0; i < MR; i++) dst[i] = src[i][k];
+        } else { /* a last, partial panel: read each row along k, write it down a column */
             for (int i = 0; i < mr; i++) {
                 const real *src = A + (size_t)(i0 + r + i) * lda + p0;
                 for (int k = 0; k < kc; k++) dst[(size_t)k * MR + i] = src[k];
@@ -138,7 +144,12 @@ static void pack_A(int mc, int kc, const real *A, int lda, int ta, int i0, int p
 static void pack_B(int kc, int nc, const real *B, int ldb, int tb, int p0, int j0, real *restrict dst) {
     for (int s = 0; s < nc; s += NR) {
         int nr = nc - s < NR ? nc - s : NR;
-        if (tb) { /* op(B)[k][j] = B[j][k]: read each row of B along k, write it down a column of the panel */
+        if (tb && nr == NR) { /* op(B)[k][j] = B[j][k]: the NR rows of B side by side, k by k */
+            const real *src[NR];
+            for (int j = 0; j < NR; j++) src[j] = B + (size_t)(j0 + s + j) * ldb + p0;
+            for (int k = 0; k < kc; k++, dst += NR)
+                for (int j = 0; j < NR; j++) dst[j] = src[j][k];
+        } else if (tb) { /* a last, partial panel: read each row of B along k, write it down a column */
             for (int j = 0; j < nr; j++) {
                 const real *src = B + (size_t)(j0 + s + j) * ldb + p0;
                 for (int k = 0; k < kc; k++) dst[(size_t)k * NR + j] = src[k];
@@ -211,21 +222,28 @@ static inline void micro_kernel(int kc, const real *restrict a, const real *rest
 /* One thread's share: C[M,N] (pointers already offset to the strip) =
  * (accumulate ? C : 0) + op(A) @ op(B), using this thread's pack buffers.
  * i_off / j_off: where the strip starts inside the full op(A) rows / op(B)
- * columns, so the packing routines index the caller's matrices directly. */
+ * columns, so the packing routines index the caller's matrices directly.
+ * Bpacked: NULL, or all of op(B) packed by gemm_pack_b (then B, ldb, tb and
+ * j_off are unused): its blocks are read in place of packing them again. */
 static void gemm_serial(int M, int N, int K, const real *A, int lda, int ta, int i_off,
-                        const real *B, int ldb, int tb, int j_off, real *C, int ldc, int accumulate) {
+                        const real *B, int ldb, int tb, int j_off, const real *Bpacked, real *C, int ldc,
+                        int accumulate) {
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
         for (int pc = 0; pc < K; pc += KC) {
             int kc = K - pc < KC ? K - pc : KC;
             int add = accumulate || pc > 0; /* the first K slice overwrites unless accumulating */
-            pack_B(kc, nc, B, ldb, tb, pc, j_off + jc, packB);
+            const real *packed = packB;
+            if (Bpacked) /* already packed by gemm_pack_b: block (jc, pc) starts here */
+                packed = Bpacked + (size_t)jc * K + (size_t)(nc + NR - 1) / NR * NR * pc;
+            else
+                pack_B(kc, nc, B, ldb, tb, pc, j_off + jc, packB);
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
                 pack_A(mc, kc, A, lda, ta, i_off + ic, pc, packA);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr < NR ? nc - jr : NR;
-                    const real *bp = packB + (size_t)jr * kc; /* panel jr/NR starts at (jr/NR)*kc*NR */
+                    const real *bp = packed + (size_t)jr * kc; /* panel jr/NR starts at (jr/NR)*kc*NR */
                     for (int ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? mc - ir : MR;
                         micro_kernel(kc, packA + (size_t)ir * kc, bp, C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
@@ -266,9 +284,9 @@ static void gemm_parallel(int nt, int M, int N, int K, const real *A, int lda, i
         if (hi > len) hi = len;
         if (hi > lo) {
             if (by_rows)
-                gemm_serial(hi - lo, N, K, A, lda, ta, lo, B, ldb, tb, 0, C + (size_t)lo * ldc, ldc, accumulate);
+                gemm_serial(hi - lo, N, K, A, lda, ta, lo, B, ldb, tb, 0, NULL, C + (size_t)lo * ldc, ldc, accumulate);
             else
-                gemm_serial(M, hi - lo, K, A, lda, ta, 0, B, ldb, tb, lo, C + lo, ldc, accumulate);
+                gemm_serial(M, hi - lo, K, A, lda, ta, 0, B, ldb, tb, lo, NULL, C + lo, ldc, accumulate);
         }
     }
 }
@@ -282,7 +300,7 @@ void gemm(int M, int N, int K, const real *A, int lda, int ta,
     if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
     int nt = gemm_threads(M, N, K);
     if (nt <= 1)
-        gemm_serial(M, N, K, A, lda, ta, 0, B, ldb, tb, 0, C, ldc, accumulate);
+        gemm_serial(M, N, K, A, lda, ta, 0, B, ldb, tb, 0, NULL, C, ldc, accumulate);
     else
         gemm_parallel(nt, M, N, K, A, lda, ta, B, ldb, tb, C, ldc, accumulate);
 }
@@ -304,12 +322,41 @@ void gemm_batched(int batch, int M, int N, int K, const real *A, int lda, long s
 #pragma omp parallel for schedule(static)
         for (int b = 0; b < batch; b++) {
             if (K == 0) gemm_empty_k(M, N, C + b * strideC, ldc, accumulate);
-            else gemm_serial(M, N, K, A + b * strideA, lda, ta, 0, B + b * strideB, ldb, tb, 0, C + b * strideC, ldc, accumulate);
+            else gemm_serial(M, N, K, A + b * strideA, lda, ta, 0, B + b * strideB, ldb, tb, 0, NULL, C + b * strideC, ldc, accumulate);
         }
     } else {
         for (int b = 0; b < batch; b++)
             gemm(M, N, K, A + b * strideA, lda, ta, B + b * strideB, ldb, tb, C + b * strideC, ldc, accumulate);
     }
+}
+
+long gemm_packed_b_size(int N, int K) {
+    if (N < 0 || K < 0) gemm_fail("gemm_packed_b_size", "negative size; sizes must be >= 0");
+    return (long)(N + NR - 1) / NR * NR * K;
+}
+
+/* The blocks gemm_serial would pack, in its order: for each NC block of
+ * columns, for each KC slice of K, pack_B's panels. Block (jc, pc) starts at
+ * jc*K + round_up(nc, NR)*pc (every block before the last is NC wide). */
+void gemm_pack_b(int N, int K, const real *B, int ldb, int tb, real *dst) {
+    check_args("gemm_pack_b", 0, N, K, NULL, K, 0, B, ldb, tb, NULL, N);
+    if ((uintptr_t)dst % 32)
+        gemm_fail("gemm_pack_b", "dst is not 32-byte aligned (the kernel's vector loads need it)");
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            pack_B(kc, nc, B, ldb, tb, pc, jc, dst + (size_t)jc * K + (size_t)(nc + NR - 1) / NR * NR * pc);
+        }
+    }
+}
+
+void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const real *Bpacked, real *C, int ldc,
+                   int accumulate) {
+    check_args("gemm_packed_b", M, N, K, A, lda, ta, Bpacked, N, 0, C, ldc);
+    if (M == 0 || N == 0) return;
+    if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
+    gemm_serial(M, N, K, A, lda, ta, 0, NULL, 0, 0, 0, Bpacked, C, ldc, accumulate);
 }
 
 void gemm_naive(int M, int N, int K, const real *A, int lda, int ta, const real *B, int ldb, int tb, real *C, int ldc, int accumulate) {

@@ -33,6 +33,17 @@ void gemm(int M, int N, int K, const real *A, int lda, int ta,
 void gemm_batched(int batch, int M, int N, int K, const real *A, int lda, long strideA, int ta,
                   const real *B, int ldb, long strideB, int tb, real *C, int ldc, long strideC, int accumulate);
 
+/* One op(B) shared by many products (a convolution's weight, multiplied by
+ * each image of a batch): pack it once into dst [gemm_packed_b_size(N, K)]
+ * (32-byte aligned, e.g. from the tape's arena); gemm_packed_b then runs
+ * C = (accumulate ? C : 0) + op(A) @ op(B) on the calling thread only (call
+ * it from the threads of a parallel loop, each with its own A and C), with
+ * the same bits as gemm(M, N, K, A, lda, ta, B, ldb, tb, C, ldc, accumulate). */
+long gemm_packed_b_size(int N, int K);
+void gemm_pack_b(int N, int K, const real *B, int ldb, int tb, real *dst);
+void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const real *Bpacked, real *C, int ldc,
+                   int accumulate);
+
 /* The plain triple loop, for tests and the benchmark's "naive" column. */
 void gemm_naive(int M, int N, int K, const real *A, int lda, int ta, const real *B, int ldb, int tb, real *C, int ldc, int accumulate);
 

@@ -1,15 +1,25 @@
 /* ops_conv.c - 2-D convolution and transposed convolution (PyTorch layouts, NCHW).
  *
- * Teaches: how a convolution becomes one matrix multiply. im2col copies every
- * k x k window of the input into a column of a matrix `col`; the convolution
- * is then W [O, C*k*k] @ col [C*k*k, positions], which the library's GEMM
- * runs near the machine's peak. The backward pass is two more multiplies
- * (dW = dout @ col^T, dcol = W^T @ dout) and col2im, the adjoint of im2col,
- * which adds each column back onto the window it came from.
- * A transposed convolution is the adjoint of a convolution: its forward is
- * exactly conv2d's input-gradient (W^T @ x, then col2im), and its backward
- * is conv2d's forward (im2col of dout, then W @ col). So the four passes
- * share the same three kernels: im2col, col2im and GEMM.
+ * Teaches: how a convolution becomes matrix multiplies. im2row copies every
+ * k x k window of an image into a row of a matrix `rows`, one row per output
+ * position; the convolution is then rows [P, C*k*k] @ W^T [C*k*k, O], which
+ * the library's GEMM runs near the machine's peak. The backward pass is two
+ * more multiplies (dW = dout @ rows, summed over the batch; drows = dout^T @
+ * W) and row2im, the adjoint of im2row, which adds each row back onto the
+ * window it came from. A transposed convolution is the adjoint of a
+ * convolution: its forward is exactly conv2d's input-gradient (x^T @ W, then
+ * row2im), and its backward is conv2d's forward (im2row of dout, then a
+ * multiply by W^T) and conv2d's weight-gradient with x and dout swapped. So
+ * the four passes share the same three kernels: im2row, row2im and GEMM.
+ * How it is made fast: a few images at a time (CHUNK): their rows are
+ * written and read again while they sit in the core's L2 cache, and the
+ * chunks are shared out among the threads (each number is computed by one
+ * thread, in one order: the same bits at any thread count). The weight is
+ * packed for the GEMM once per pass (gemm_pack_b), not once per chunk. Rows
+ * are position-major, so a conv2d's output [P, O] is one transpose away from
+ * NCHW (from_rows, which adds the bias on the way) and row2im reads each row
+ * contiguously. Channel-major copies [channels, N*P] are made only of what
+ * a GEMM must read across images: dout for conv2d, x for conv_transpose2d.
  * Leaves out: dilation, groups, output_padding, non-square kernels, and
  * direct (Winograd/FFT) algorithms.
  *
@@ -17,19 +27,23 @@
  *   N = batch, C = input channels, O = output channels, k = kernel size,
  *   H, W = input height/width, Ho, Wo = output height/width,
  *   P = Ho * Wo (conv2d) or H * W (conv_transpose2d): positions per image,
- *   KK = C*k*k (conv2d) or O*k*k (conv_transpose2d): rows of col.
+ *   NP = N * P, KK = C*k*k (conv2d) or O*k*k (conv_transpose2d): a row's length.
  *
- * Layouts. Tensors are NCHW. Inside the kernels, matrices are "channel
- * major" [channels, N*P]: the column index is n*P + p, so a whole batch is
- * ONE GEMM whose summed dimension for dW is N*P (a fixed order: the batch
- * reduction of dW is deterministic, whatever the thread count).
+ * Summation order. Every output and gradient element is summed in the same
+ * order as the im2col formulation this file replaced (one channel-major GEMM
+ * over the whole batch), so results are bit-for-bit those of before: the
+ * GEMM's summed dimension is the same (KK, O, C, or N*P in image order for
+ * the weight-gradients) and row2im adds the taps (i, j) of a pixel in order.
  *
  * Scratch (out->aux, from the tape's arena, sized in the constructors):
- *   conv2d:            col [C*k*k, N*P] | tmp [O, N*P] | dcol [C*k*k, N*P] (if x has a grad)
- *   conv_transpose2d:  xt  [C, N*H*W]   | col [O*k*k, N*H*W] | dxt [C, N*H*W] (if x has a grad)
+ *   conv2d:            wp | rows [NP, ld] | tmp [NP, O] | drows [NP, ld] (if x has a grad)
+ *   conv_transpose2d:  wp | rows [NP, ld] | xt [C, NP]  | dxt [NP, C] (if x has a grad)
+ * where wp holds the weight packed once per pass (gemm_pack_b), ld =
+ * row_stride(KK) >= KK is the row stride of rows and drows, and xt (x in
+ * channel-major order) is the A of the forward GEMM and of dW.
  * Forward rewrites all it uses from the inputs (the gradient checker replays
- * it); backward only reads what the last forward left, and adds (+=) into
- * the grads that exist.
+ * it); backward only reads what the last forward left and the inputs' data,
+ * and adds (+=) into the grads that exist.
  */
 #include "tensor.h"
 
@@ -42,72 +56,100 @@
  * more than it saves. Only the schedule changes, never the arithmetic. */
 #define PAR_MIN 32768L
 
+/* The row stride of `rows`: KK, padded when KK is a multiple of 64. row2im
+ * reads a column of `rows`, one number per row; rows 4 KB apart (KK = 1024
+ * floats) all land in the same set of the 8-way L1 cache and evict each
+ * other on every read. 16 more reals shift each row to the next set. */
+static long row_stride(int KK) { return KK % 64 ? KK : KK + 16; }
+
+/* Reals for the weight [a, b] packed as a GEMM's B, either way round
+ * (W or W^T: forward packs one, backward the other), rounded up so what
+ * follows in out->aux stays aligned. */
+static long wpack_size(int a, int b) {
+    long s1 = gemm_packed_b_size(a, b), s2 = gemm_packed_b_size(b, a);
+    return ((s1 > s2 ? s1 : s2) + 15) / 16 * 16;
+}
+
+/* Images go through the GEMMs CHUNK at a time: a product of CHUNK*P rows
+ * fills the kernel's 6-row tiles better than P = 49 alone (196 = 32 2/3
+ * tiles, not 49 = 8 1/6), and reads the packed weight once per chunk. Its
+ * rows (at most a few hundred KB here) stay in the core's L2 cache from the
+ * GEMM to row2im. The chunks are fixed, whatever the thread count. */
+#define CHUNK 4
+
+/* The loops over chunks share them out among the threads (statically) when
+ * there are two or more and enough work; the GEMM inside (gemm_packed_b)
+ * runs on its own thread. */
+static int per_image_threads(int N, long work) { return N > CHUNK && work > PAR_MIN; }
+
 /* ---------------------------------------------------------------------------
- * The shared kernels.
+ * The shared kernels, one image at a time.
  * ------------------------------------------------------------------------- */
 
-/* col [C*k*k, N*Ho*Wo]  <-  img [N, C, H, W]
- * col[(c*k + i)*k + j][n*Ho*Wo + oh*Wo + ow] = img[n, c, oh*s - pad + i, ow*s - pad + j]
- * (0 where the window hangs over the padding). Each (row, n) block is written
- * by one thread. */
-static void im2col(real *col, const real *img, int N, int C, int H, int W, int k, int stride, int pad, int Ho,
-                   int Wo) {
-    const long P = (long)Ho * Wo, NP = N * P;
-    const int KK = C * k * k;
-#pragma omp parallel for collapse(2) schedule(static) if ((long)KK * NP > PAR_MIN)
-    for (int r = 0; r < KK; r++) {
-        for (int n = 0; n < N; n++) {
-            const int c = r / (k * k), i = (r / k) % k, j = r % k;
-            const real *plane = img + ((long)n * C + c) * H * W; /* [H, W] */
-            real *dst = col + r * NP + n * P;                     /* [Ho, Wo] */
-            for (int oh = 0; oh < Ho; oh++) {
-                const int ih = oh * stride - pad + i;
-                real *d = dst + (long)oh * Wo;
-                if (ih < 0 || ih >= H) {
-                    memset(d, 0, (size_t)Wo * sizeof(real));
-                    continue;
-                }
-                const real *row = plane + (long)ih * W;
-                for (int ow = 0; ow < Wo; ow++) {
-                    const int iw = ow * stride - pad + j;
-                    d[ow] = (iw >= 0 && iw < W) ? row[iw] : 0;
-                }
+/* One window: d [C*k*k] (= or, if add, +=) the k x k windows of img [C, H, W]
+ * whose top-left corner is (ih0, iw0), 0 over the padding. `k` is a
+ * constant where it is inlined below, so the inner loops unroll. */
+static inline void window(real *restrict d, real *restrict img, int add, int C, int H, int W, int k, int ih0,
+                          int iw0) {
+    if (ih0 >= 0 && ih0 + k <= H && iw0 >= 0 && iw0 + k <= W) { /* inside: no bounds to test */
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < k; i++, d += k) {
+                real *row = img + ((long)c * H + ih0 + i) * W + iw0;
+                if (add)
+                    for (int j = 0; j < k; j++) row[j] += d[j];
+                else
+                    for (int j = 0; j < k; j++) d[j] = row[j];
+            }
+        return;
+    }
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < k; i++) {
+            const int ih = ih0 + i;
+            real *row = img + ((long)c * H + ih) * W;
+            for (int j = 0; j < k; j++, d++) {
+                const int iw = iw0 + j, in = ih >= 0 && ih < H && iw >= 0 && iw < W;
+                if (add) {
+                    if (in) row[iw] += *d;
+                } else
+                    *d = in ? row[iw] : 0;
             }
         }
+}
+
+/* Every window of one image, rows [Ho*Wo, C*k*k] (row stride ld) <-> img [C, H, W].
+ * add = 0 (im2row): rows[oh*Wo + ow][(c*k + i)*k + j] = img[c, oh*s - pad + i, ow*s - pad + j].
+ * add = 1 (row2im, its adjoint): img += each row, added onto its window.
+ * Windows overlap when stride < k, so one image entry gathers several rows;
+ * row2im visits the windows last to first, and then each entry receives its
+ * taps in the order (i, j) = (0, 0), (0, 1), ...: a later window reaches a
+ * pixel through an earlier tap. (The order the im2col version used: the same
+ * bits.) */
+static void windows(real *rows, int ld, real *img, int add, int C, int H, int W, int k, int stride, int pad,
+                    int Ho, int Wo) {
+    for (int q = 0; q < Ho * Wo; q++) {
+        const int p = add ? Ho * Wo - 1 - q : q, oh = p / Wo, ow = p % Wo;
+        real *d = rows + (long)p * ld;
+        if (k == 3)
+            window(d, img, add, C, H, W, 3, oh * stride - pad, ow * stride - pad);
+        else if (k == 4)
+            window(d, img, add, C, H, W, 4, oh * stride - pad, ow * stride - pad);
+        else
+            window(d, img, add, C, H, W, k, oh * stride - pad, ow * stride - pad);
     }
 }
 
-/* img [N, C, H, W]  +=  col2im(col [C*k*k, N*Ho*Wo]): the adjoint of im2col.
- * Windows overlap when stride < k, so one image entry gathers several
- * columns: each (n, c) plane is owned by one thread, which adds in the fixed
- * order (i, j, oh, ow). */
-static void col2im(real *img, const real *col, int N, int C, int H, int W, int k, int stride, int pad, int Ho,
+static void im2row(real *rows, int ld, const real *img, int C, int H, int W, int k, int stride, int pad, int Ho,
                    int Wo) {
-    const long P = (long)Ho * Wo, NP = N * P;
-#pragma omp parallel for collapse(2) schedule(static) if ((long)C * k * k * NP > PAR_MIN)
-    for (int n = 0; n < N; n++) {
-        for (int c = 0; c < C; c++) {
-            real *plane = img + ((long)n * C + c) * H * W; /* [H, W] */
-            for (int i = 0; i < k; i++) {
-                for (int j = 0; j < k; j++) {
-                    const real *src = col + ((long)(c * k + i) * k + j) * NP + n * P; /* [Ho, Wo] */
-                    for (int oh = 0; oh < Ho; oh++) {
-                        const int ih = oh * stride - pad + i;
-                        if (ih < 0 || ih >= H) continue;
-                        real *row = plane + (long)ih * W;
-                        const real *s = src + (long)oh * Wo;
-                        for (int ow = 0; ow < Wo; ow++) {
-                            const int iw = ow * stride - pad + j;
-                            if (iw >= 0 && iw < W) row[iw] += s[ow];
-                        }
-                    }
-                }
-            }
-        }
-    }
+    windows(rows, ld, (real *)img, 0, C, H, W, k, stride, pad, Ho, Wo); /* add = 0 only reads img */
 }
 
-/* dst [C, N*P]  <-  src [N, C, P]   (NCHW to channel major) */
+static void row2im(real *img, const real *rows, int ld, int C, int H, int W, int k, int stride, int pad, int Ho,
+                   int Wo) {
+    windows((real *)rows, ld, img, 1, C, H, W, k, stride, pad, Ho, Wo); /* add = 1 only reads rows */
+}
+
+/* dst [C, N*P]  <-  src [N, C, P]   (NCHW to channel major): the operand of
+ * a weight-gradient GEMM that sums over the whole batch. */
 static void to_channel_major(real *dst, const real *src, int N, int C, long P) {
 #pragma omp parallel for collapse(2) schedule(static) if ((long)N * C * P > PAR_MIN)
     for (int c = 0; c < C; c++)
@@ -115,33 +157,45 @@ static void to_channel_major(real *dst, const real *src, int N, int C, long P) {
             memcpy(dst + (long)c * N * P + n * P, src + ((long)n * C + c) * P, (size_t)P * sizeof(real));
 }
 
-/* dst [N, C, P]  (= or +=)  src [C, N*P]  (+ bias [C] if not NULL)   (channel major to NCHW) */
-static void from_channel_major(real *dst, const real *src, const real *bias, int N, int C, long P, int accumulate) {
-#pragma omp parallel for collapse(2) schedule(static) if ((long)N * C * P > PAR_MIN)
-    for (int n = 0; n < N; n++) {
-        for (int c = 0; c < C; c++) {
-            real *d = dst + ((long)n * C + c) * P;
-            const real *s = src + (long)c * N * P + n * P;
-            const real b = bias ? bias[c] : 0;
-            if (accumulate)
-                for (long p = 0; p < P; p++) d[p] += s[p] + b;
-            else
-                for (long p = 0; p < P; p++) d[p] = s[p] + b;
-        }
+/* dst [C, P]  (= or +=)  src [P, C]^T  (+ bias [C] if not NULL): one image's
+ * position-major result into its NCHW block. */
+static void from_rows(real *restrict dst, const real *restrict src, const real *bias, int C, long P,
+                      int accumulate) {
+    for (int c = 0; c < C; c++) {
+        real *d = dst + c * P;
+        const real *s = src + c;
+        const real b = bias ? bias[c] : 0;
+        if (accumulate)
+            for (long p = 0; p < P; p++) d[p] += s[p * C] + b;
+        else
+            for (long p = 0; p < P; p++) d[p] = s[p * C] + b;
     }
 }
 
-/* dbias [C]  +=  sum over n, p of x [N, C, P]; one thread per channel,
- * summing n then p in order. */
+/* dbias [C]  +=  sum over n, p of x [N, C, P], each channel's sum in the
+ * order n, then p. One running sum waits for the previous addition (about 4
+ * cycles) at every step; so BIAS_GROUP channels are summed side by side,
+ * each in its own order, and the additions overlap. */
+#define BIAS_GROUP 8
 static void bias_backward(real *dbias, const real *x, int N, int C, long P) {
 #pragma omp parallel for schedule(static) if ((long)N * C * P > PAR_MIN)
-    for (int c = 0; c < C; c++) {
-        real s = 0;
-        for (int n = 0; n < N; n++) {
-            const real *row = x + ((long)n * C + c) * P;
-            for (long p = 0; p < P; p++) s += row[p];
+    for (int c0 = 0; c0 < C; c0 += BIAS_GROUP) {
+        real s[BIAS_GROUP] = {0};
+        if (C - c0 >= BIAS_GROUP) {
+            for (int n = 0; n < N; n++) {
+                const real *rows = x + ((long)n * C + c0) * P; /* BIAS_GROUP rows of P */
+                for (long p = 0; p < P; p++)
+                    for (int j = 0; j < BIAS_GROUP; j++) s[j] += rows[j * P + p];
+            }
+            for (int j = 0; j < BIAS_GROUP; j++) dbias[c0 + j] += s[j];
+        } else { /* the last few channels, one at a time */
+            for (int c = c0; c < C; c++) {
+                real t = 0;
+                for (int n = 0; n < N; n++)
+                    for (long p = 0; p < P; p++) t += x[((long)n * C + c) * P + p];
+                dbias[c] += t;
+            }
         }
-        dbias[c] += s;
     }
 }
 
@@ -150,41 +204,56 @@ static void bias_backward(real *dbias, const real *x, int N, int C, long P) {
  * ------------------------------------------------------------------------- */
 
 /* out    [N, O, Ho, Wo]   the result
- * col    [C*k*k, N*P]     scratch: im2col(inp), kept for backward
- * tmp    [O, N*P]         scratch: W @ col, channel major
+ * wp     [wpack_size]     scratch: W^T packed for the GEMM
+ * rows   [NP, ld]         scratch: im2row of each image, kept for backward
+ * tmp    [NP, O]          scratch: rows @ W^T, position major
  * inp    [N, C, H, W]
  * weight [O, C, k, k]     = [O, C*k*k] as a matrix
  * bias   [O] or NULL */
-static void conv2d_forward(real *out, real *col, real *tmp, const real *inp, const real *weight, const real *bias,
-                           int N, int C, int H, int W, int O, int k, int stride, int pad) {
+static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const real *inp, const real *weight,
+                           const real *bias, int N, int C, int H, int W, int O, int k, int stride, int pad) {
     const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
-    const int KK = C * k * k, NP = N * Ho * Wo;
-    im2col(col, inp, N, C, H, W, k, stride, pad, Ho, Wo);
-    gemm(O, NP, KK, weight, KK, 0, col, NP, 0, tmp, NP, 0); /* tmp = W @ col */
-    from_channel_major(out, tmp, bias, N, O, (long)Ho * Wo, 0);
+    const int KK = C * k * k, P = Ho * Wo, ld = row_stride(KK);
+    gemm_pack_b(O, KK, weight, KK, 1, wp); /* W^T [KK, O] */
+#pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
+    for (int n0 = 0; n0 < N; n0 += CHUNK) {
+        const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
+        real *r = rows + (long)n0 * P * ld, *t = tmp + (long)n0 * P * O;
+        for (int n = 0; n < nb; n++)
+            im2row(r + (long)n * P * ld, ld, inp + (long)(n0 + n) * C * H * W, C, H, W, k, stride, pad, Ho, Wo);
+        gemm_packed_b(nb * P, O, KK, r, ld, 0, wp, t, O, 0); /* t [nb*P, O] = rows @ W^T */
+        for (int n = 0; n < nb; n++) from_rows(out + (long)(n0 + n) * O * P, t + (long)n * P * O, bias, O, P, 0);
+    }
 }
 
 /* dinp    [N, C, H, W] or NULL    += d loss / d inp
  * dweight [O, C, k, k] or NULL    += d loss / d weight
  * dbias   [O] or NULL             += d loss / d bias
- * dcol    [C*k*k, N*P]            scratch (needed iff dinp)
- * dtmp    [O, N*P]                scratch: dout, channel major
+ * wp      [wpack_size]            scratch: W packed for the GEMM (needed iff dinp)
+ * drows   [NP, ld]                scratch (needed iff dinp)
+ * dtmp    [O, NP]                 scratch: dout, channel major
  * dout    [N, O, Ho, Wo]
- * col     [C*k*k, N*P]            im2col(inp) from the forward (needed iff dweight)
+ * rows    [NP, ld]                im2row(inp) from the forward (needed iff dweight)
  * weight  [O, C, k, k] */
-static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *dcol, real *dtmp, const real *dout,
-                            const real *col, const real *weight, int N, int C, int H, int W, int O, int k,
-                            int stride, int pad) {
+static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *wp, real *drows, real *dtmp,
+                            const real *dout, const real *rows, const real *weight, int N, int C, int H, int W,
+                            int O, int k, int stride, int pad) {
     const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
-    const int KK = C * k * k, NP = N * Ho * Wo;
-    if (dbias) bias_backward(dbias, dout, N, O, (long)Ho * Wo);
+    const int KK = C * k * k, P = Ho * Wo, NP = N * P, ld = row_stride(KK);
+    if (dbias) bias_backward(dbias, dout, N, O, P);
     if (!dinp && !dweight) return;
-    to_channel_major(dtmp, dout, N, O, (long)Ho * Wo);
-    /* dW [O, KK] += dout [O, NP] @ col^T [NP, KK]: the batch is the summed dimension */
-    if (dweight) gemm(O, KK, NP, dtmp, NP, 0, col, NP, 1, dweight, KK, 1);
-    if (dinp) {
-        gemm(KK, NP, O, weight, KK, 1, dtmp, NP, 0, dcol, NP, 0); /* dcol = W^T @ dout */
-        col2im(dinp, dcol, N, C, H, W, k, stride, pad, Ho, Wo);
+    to_channel_major(dtmp, dout, N, O, P);
+    /* dW [O, KK] += dout [O, NP] @ rows [NP, KK]: the batch is the summed dimension */
+    if (dweight) gemm(O, KK, NP, dtmp, NP, 0, rows, ld, 0, dweight, KK, 1);
+    if (!dinp) return;
+    gemm_pack_b(KK, O, weight, KK, 0, wp); /* W [O, KK] */
+#pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
+    for (int n0 = 0; n0 < N; n0 += CHUNK) {
+        const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
+        real *dr = drows + (long)n0 * P * ld;
+        gemm_packed_b(nb * P, KK, O, dtmp + (long)n0 * P, NP, 1, wp, dr, ld, 0); /* drows = dout^T @ W */
+        for (int n = 0; n < nb; n++)
+            row2im(dinp + (long)(n0 + n) * C * H * W, dr + (long)n * P * ld, ld, C, H, W, k, stride, pad, Ho, Wo);
     }
 }
 
@@ -198,52 +267,67 @@ static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *dcol, 
  * ------------------------------------------------------------------------- */
 
 /* out    [N, O, Ho, Wo]
- * xt     [C, N*H*W]      scratch: inp, channel major, kept for backward
- * col    [O*k*k, N*H*W]  scratch: W^T @ xt
+ * wp     [wpack_size]    scratch: W packed for the GEMM
+ * rows   [NP, ld]        scratch: x^T @ W
+ * xt     [C, NP]         scratch: inp, channel major, kept for backward
  * inp    [N, C, H, W]
  * weight [C, O, k, k]    = [C, O*k*k] as a matrix
  * bias   [O] or NULL */
-static void conv_transpose2d_forward(real *out, real *xt, real *col, const real *inp, const real *weight,
-                                     const real *bias, int N, int C, int H, int W, int O, int k, int stride,
-                                     int pad) {
+static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, const real *inp,
+                                     const real *weight, const real *bias, int N, int C, int H, int W, int O, int k,
+                                     int stride, int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
-    const int KK = O * k * k, NP = N * H * W;
-    to_channel_major(xt, inp, N, C, (long)H * W);
-    gemm(KK, NP, C, weight, KK, 1, xt, NP, 0, col, NP, 0); /* col = W^T @ x */
-    const long P = (long)Ho * Wo;
-    /* out = bias, then col2im adds the windows */
-#pragma omp parallel for collapse(2) schedule(static) if ((long)N * O * P > PAR_MIN)
-    for (int n = 0; n < N; n++)
-        for (int o = 0; o < O; o++) {
-            real *plane = out + ((long)n * O + o) * P, b = bias ? bias[o] : 0;
-            for (long p = 0; p < P; p++) plane[p] = b;
+    const int KK = O * k * k, P = H * W, NP = N * P, ld = row_stride(KK);
+    const long Q = (long)Ho * Wo;
+    gemm_pack_b(KK, C, weight, KK, 0, wp); /* W [C, KK] */
+    to_channel_major(xt, inp, N, C, P);
+#pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
+    for (int n0 = 0; n0 < N; n0 += CHUNK) {
+        const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
+        real *r = rows + (long)n0 * P * ld;
+        gemm_packed_b(nb * P, KK, C, xt + (long)n0 * P, NP, 1, wp, r, ld, 0); /* rows = x^T @ W */
+        for (int n = 0; n < nb; n++) {
+            real *o = out + (long)(n0 + n) * O * Q;
+            for (int c = 0; c < O; c++) /* out = bias, then row2im adds the windows */
+                for (long q = 0; q < Q; q++) o[c * Q + q] = bias ? bias[c] : 0;
+            row2im(o, r + (long)n * P * ld, ld, O, Ho, Wo, k, stride, pad, H, W);
         }
-    col2im(out, col, N, O, Ho, Wo, k, stride, pad, H, W);
+    }
 }
 
 /* dinp    [N, C, H, W] or NULL   += d loss / d inp
  * dweight [C, O, k, k] or NULL   += d loss / d weight
  * dbias   [O] or NULL            += d loss / d bias
- * col     [O*k*k, N*H*W]         scratch: im2col(dout)
- * dxt     [C, N*H*W]             scratch (needed iff dinp)
+ * wp      [wpack_size]           scratch: W^T packed for the GEMM (needed iff dinp)
+ * rows    [NP, ld]               scratch: im2row(dout)
+ * dxt     [NP, C]                scratch (needed iff dinp)
  * dout    [N, O, Ho, Wo]
- * xt      [C, N*H*W]             inp, channel major, from the forward
+ * xt      [C, NP]                inp, channel major, from the forward
  * weight  [C, O, k, k] */
-static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, real *col, real *dxt,
+static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, real *wp, real *rows, real *dxt,
                                       const real *dout, const real *xt, const real *weight, int N, int C, int H,
                                       int W, int O, int k, int stride, int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
-    const int KK = O * k * k, NP = N * H * W;
+    const int KK = O * k * k, P = H * W, NP = N * P, ld = row_stride(KK);
     if (dbias) bias_backward(dbias, dout, N, O, (long)Ho * Wo);
     if (!dinp && !dweight) return;
     /* conv2d's forward, from dout [N, O, Ho, Wo] to [N, C, H, W] */
-    im2col(col, dout, N, O, Ho, Wo, k, stride, pad, H, W);
-    /* dW [C, KK] += x [C, NP] @ col^T [NP, KK] */
-    if (dweight) gemm(C, KK, NP, xt, NP, 0, col, NP, 1, dweight, KK, 1);
-    if (dinp) {
-        gemm(C, NP, KK, weight, KK, 0, col, NP, 0, dxt, NP, 0); /* dx = W @ col */
-        from_channel_major(dinp, dxt, NULL, N, C, (long)H * W, 1);
+    if (dinp) gemm_pack_b(C, KK, weight, KK, 1, wp); /* W^T [KK, C] */
+#pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
+    for (int n0 = 0; n0 < N; n0 += CHUNK) {
+        const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
+        real *r = rows + (long)n0 * P * ld;
+        for (int n = 0; n < nb; n++)
+            im2row(r + (long)n * P * ld, ld, dout + (long)(n0 + n) * O * Ho * Wo, O, Ho, Wo, k, stride, pad, H, W);
+        if (dinp) {
+            real *d = dxt + (long)n0 * P * C;
+            gemm_packed_b(nb * P, C, KK, r, ld, 0, wp, d, C, 0); /* dx^T [nb*P, C] = rows @ W^T */
+            for (int n = 0; n < nb; n++)
+                from_rows(dinp + (long)(n0 + n) * C * P, d + (long)n * P * C, NULL, C, P, 1);
+        }
     }
+    /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
+    if (dweight) gemm(C, KK, NP, xt, NP, 0, rows, ld, 0, dweight, KK, 1);
 }
 
 /* ---------------------------------------------------------------------------
@@ -264,25 +348,26 @@ static ConvDims dims_of(const Tensor *out, int transposed) {
 void fwd_conv2d(Tensor *out) {
     ConvDims d = dims_of(out, 0);
     long NP = (long)d.N * out->shape[2] * out->shape[3];
-    real *col = out->aux, *tmp = col + (long)d.C * d.k * d.k * NP;
-    conv2d_forward(out->data, col, tmp, out->in[0]->data, out->in[1]->data, out->in[2] ? out->in[2]->data : NULL,
-                   d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
+    real *wp = out->aux, *rows = wp + wpack_size(d.O, d.C * d.k * d.k);
+    real *tmp = rows + row_stride(d.C * d.k * d.k) * NP;
+    conv2d_forward(out->data, wp, rows, tmp, out->in[0]->data, out->in[1]->data,
+                   out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 void bwd_conv2d(Tensor *out) {
     ConvDims d = dims_of(out, 0);
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
-    long NP = (long)d.N * out->shape[2] * out->shape[3], KKNP = (long)d.C * d.k * d.k * NP;
-    real *col = out->aux, *tmp = col + KKNP, *dcol = tmp + d.O * NP;
-    conv2d_backward(x->grad, w->grad, b ? b->grad : NULL, dcol, tmp, out->grad, col, w->data, d.N, d.C, d.H, d.W,
-                    d.O, d.k, d.stride, d.pad);
+    long NP = (long)d.N * out->shape[2] * out->shape[3], LDNP = row_stride(d.C * d.k * d.k) * NP;
+    real *wp = out->aux, *rows = wp + wpack_size(d.O, d.C * d.k * d.k), *tmp = rows + LDNP, *drows = tmp + d.O * NP;
+    conv2d_backward(x->grad, w->grad, b ? b->grad : NULL, wp, drows, tmp, out->grad, rows, w->data, d.N, d.C, d.H,
+                    d.W, d.O, d.k, d.stride, d.pad);
 }
 
 void fwd_conv_transpose2d(Tensor *out) {
     ConvDims d = dims_of(out, 1);
     long NP = (long)d.N * d.H * d.W;
-    real *xt = out->aux, *col = xt + d.C * NP;
-    conv_transpose2d_forward(out->data, xt, col, out->in[0]->data, out->in[1]->data,
+    real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k), *xt = rows + row_stride(d.O * d.k * d.k) * NP;
+    conv_transpose2d_forward(out->data, wp, rows, xt, out->in[0]->data, out->in[1]->data,
                              out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
@@ -290,9 +375,10 @@ void bwd_conv_transpose2d(Tensor *out) {
     ConvDims d = dims_of(out, 1);
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
     long NP = (long)d.N * d.H * d.W;
-    real *xt = out->aux, *col = xt + d.C * NP, *dxt = col + (long)d.O * d.k * d.k * NP;
-    conv_transpose2d_backward(x->grad, w->grad, b ? b->grad : NULL, col, dxt, out->grad, xt, w->data, d.N, d.C, d.H,
-                              d.W, d.O, d.k, d.stride, d.pad);
+    real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
+    real *xt = rows + row_stride(d.O * d.k * d.k) * NP, *dxt = xt + d.C * NP;
+    conv_transpose2d_backward(x->grad, w->grad, b ? b->grad : NULL, wp, rows, dxt, out->grad, xt, w->data, d.N, d.C,
+                              d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 /* Shape checks shared by both constructors (Ho, Wo: the output size it would have). */
@@ -327,8 +413,9 @@ Tensor *t_conv2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stride, int pa
     Tensor *out = tape_node(T, OP_CONV2D, 4, SHAPE(N, O, Ho, Wo), x, w, bias);
     out->ip[0] = stride;
     out->ip[1] = pad;
-    const long NP = (long)N * Ho * Wo, KKNP = (long)C * k * k * NP;
-    out->aux = tape_alloc(T, KKNP + O * NP + (x->grad ? KKNP : 0)); /* col | tmp | dcol */
+    const long NP = (long)N * Ho * Wo, LDNP = row_stride(C * k * k) * NP;
+    /* wp | rows | tmp | drows */
+    out->aux = tape_alloc(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
     fwd_conv2d(out);
     return out;
 }
@@ -342,7 +429,8 @@ Tensor *t_conv_transpose2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stri
     out->ip[0] = stride;
     out->ip[1] = pad;
     const long NP = (long)N * x->shape[2] * x->shape[3];
-    out->aux = tape_alloc(T, C * NP + (long)O * k * k * NP + (x->grad ? C * NP : 0)); /* xt | col | dxt */
+    out->aux = tape_alloc(T, wpack_size(C, O * k * k) + row_stride(O * k * k) * NP + C * NP + (x->grad ? C * NP : 0));
+    /* wp | rows | xt | dxt */
     fwd_conv_transpose2d(out);
     return out;
 }

@@ -3,7 +3,8 @@
  * Proves: for every transpose case, for sizes that are and are not multiples
  * of the micro-tile and cache blocks, with padded rows (leading dimensions
  * wider than the matrix), with and without accumulate, and for K = 0, gemm
- * and gemm_batched agree with gemm_naive; the threaded result is bit-for-bit
+ * and gemm_batched agree with gemm_naive; gemm_packed_b (B packed once) gives
+ * gemm's exact bits; the threaded result is bit-for-bit
  * the serial one; gemm called inside a parallel region is correct; bad
  * arguments stop the program with a message.
  * Leaves out: speed (bench/bench_gemm.c measures it).
@@ -251,6 +252,40 @@ Test(gemm, calls_from_inside_a_parallel_region_are_correct) {
     for (int t = 0; t < 2; t++)
         expect_close("gemm inside a parallel region", M, N, K, A, K, 0, B, N, 0, NULL, 0, C[t], R, N);
     free(A), free(B), free(R), free(C[0]), free(C[1]);
+}
+
+/* ------------------------------------------------------ pre-packed B */
+
+/* gemm_packed_b with B packed once by gemm_pack_b gives exactly gemm's bits,
+ * for both tb, accumulate off and on, sizes that cross the NC column block
+ * (N = 523 > 512) and the KC slice (K = 301 > 256) and leave edge tiles, and
+ * a padded B (ldb wider than its rows). Exact: the same products in the same
+ * order; only where the packed panels come from differs. */
+Test(gemm_packed_b, gives_the_same_bits_as_gemm) {
+    const int M = 37, N = 523, K = 301, extra = 3;
+    for (int tb = 0; tb < 2; tb++)
+        for (int acc = 0; acc < 2; acc++) {
+            rng_state = 77 + tb;
+            int ldb = (tb ? K : N) + extra;
+            real *A = new_matrix(M, K, K), *B = new_matrix(tb ? N : K, tb ? K : N, ldb);
+            real *C0 = new_matrix(M, N, N);
+            real *C = malloc((size_t)M * N * sizeof *C), *R = malloc((size_t)M * N * sizeof *R);
+            real *Bp = aligned_alloc(32, ((size_t)gemm_packed_b_size(N, K) * sizeof(real) + 31) / 32 * 32);
+            cr_assert(Bp, "out of memory");
+            memcpy(C, C0, (size_t)M * N * sizeof *C), memcpy(R, C0, (size_t)M * N * sizeof *R);
+            gemm_pack_b(N, K, B, ldb, tb, Bp);
+            gemm_packed_b(M, N, K, A, K, 0, Bp, C, N, acc);
+            gemm(M, N, K, A, K, 0, B, ldb, tb, R, N, acc);
+            for (size_t i = 0; i < (size_t)M * N; i++)
+                cr_assert(memcmp(&C[i], &R[i], sizeof(real)) == 0, "tb=%d acc=%d: C[%zu][%zu] = %.17g, gemm gives %.17g",
+                          tb, acc, i / N, i % N, (double)C[i], (double)R[i]);
+            free(A), free(B), free(C0), free(C), free(R), free(Bp);
+        }
+}
+
+Test(gemm_packed_b, unaligned_destination_exits_with_a_message, .exit_code = EXIT_SOFTWARE) {
+    static real buf[64] __attribute__((aligned(32))), b[4] = {1, 2, 3, 4};
+    gemm_pack_b(2, 2, b, 2, 0, buf + 1);
 }
 
 /* -------------------------------------------------------------- bad input */

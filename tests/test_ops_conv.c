@@ -6,7 +6,9 @@
  * and matches its own direct scatter loop; both backward passes match
  * central differences w.r.t. x, w and bias over strides 1 and 2, pads 0 and
  * 1, kernels 3 and 4, N, C, O > 1, H != W, with and without bias, and with x
- * carrying no gradient; parameter grads accumulate (+=); one and two threads
+ * carrying no gradient; batches of several of the kernels' 4-image chunks
+ * (one partial) give the direct loops' values, dx and dW; parameter grads
+ * accumulate (+=); one and two threads
  * give identical bits; the reference GAN layers have the documented shapes;
  * bad shapes stop with EXIT_SOFTWARE.
  * Leaves out: speed (timed outside the test suite).
@@ -283,6 +285,88 @@ static void check_accumulates(int transposed) {
 
 Test(conv2d, backward_accumulates_into_parameter_grads) { check_accumulates(0); }
 Test(conv_transpose2d, backward_accumulates_into_parameter_grads) { check_accumulates(1); }
+
+/* ---- Batches of several chunks ---------------------------------------------- */
+
+/* The kernels take images CHUNK (4) at a time, several chunks in parallel:
+ * batches of 6 and 9 (a full chunk plus a partial one; two plus one) with
+ * enough work to run threaded. Forward against the direct loops; backward
+ * against the identities: conv2d's dx is the transposed convolution of dout
+ * (its adjoint) and vice versa, each by the direct loop; dW by the direct
+ * sum dW[o, c, i, j] = sum over n and output pixels of dout * the input
+ * pixel under tap (i, j). Same tolerance as the values above. */
+static void direct_dweight(const Cfg *c, int transposed, const real *x, const real *dout, double *dw, double *mag) {
+    int k = c->k, Ho = transposed ? convt_out(c->H, c) : conv_out(c->H, c);
+    int Wo = transposed ? convt_out(c->W, c) : conv_out(c->W, c);
+    /* conv2d: the small map is dout [N, O, Ho, Wo], the big one x [N, C, H, W];
+     * conv_transpose2d: small x [N, C, H, W], big dout [N, O, Ho, Wo] */
+    int Hs = transposed ? c->H : Ho, Ws = transposed ? c->W : Wo, Hb = transposed ? Ho : c->H, Wb = transposed ? Wo : c->W;
+    int Cs = transposed ? c->C : c->O, Cb = transposed ? c->O : c->C;
+    const real *small = transposed ? x : dout, *big = transposed ? dout : x;
+    for (int a = 0; a < Cs; a++)
+        for (int b = 0; b < Cb; b++)
+            for (int i = 0; i < k; i++)
+                for (int j = 0; j < k; j++) {
+                    double s = 0, m = 0;
+                    for (int n = 0; n < c->N; n++)
+                        for (int y = 0; y < Hs; y++)
+                            for (int z = 0; z < Ws; z++) {
+                                int yb = y * c->stride - c->pad + i, zb = z * c->stride - c->pad + j;
+                                if (yb < 0 || yb >= Hb || zb < 0 || zb >= Wb) continue;
+                                double t = small[((long)(n * Cs + a) * Hs + y) * Ws + z] *
+                                           big[((long)(n * Cb + b) * Hb + yb) * Wb + zb];
+                                s += t, m += fabs(t);
+                            }
+                    long at = ((long)(a * Cb + b) * k + i) * k + j; /* w [O, C, k, k] or [C, O, k, k] */
+                    dw[at] = s, mag[at] = m;
+                }
+}
+
+Test(conv, batches_of_several_chunks_match_the_direct_loops) {
+    static const Cfg cfgs[] = {{6, 8, 8, 10, 9, 3, 1, 1, 1}, {9, 16, 4, 8, 8, 4, 2, 1, 1}};
+    Rng r;
+    rng_seed(&r, 40);
+    for (int ci = 0; ci < 2; ci++)
+        for (int transposed = 0; transposed < 2; transposed++) {
+            const Cfg *c = &cfgs[ci];
+            Tape *T = tape_new();
+            Tensor *x = rand_leaf(T, &r, 4, SHAPE(c->N, c->C, c->H, c->W), -1, 1, 1);
+            Tensor *w = transposed ? rand_leaf(T, &r, 4, SHAPE(c->C, c->O, c->k, c->k), -1, 1, 1)
+                                   : rand_leaf(T, &r, 4, SHAPE(c->O, c->C, c->k, c->k), -1, 1, 1);
+            Tensor *b = rand_leaf(T, &r, 1, SHAPE(c->O), -1, 1, 1);
+            Tensor *y = transposed ? t_conv_transpose2d(T, x, w, b, c->stride, c->pad)
+                                   : t_conv2d(T, x, w, b, c->stride, c->pad);
+            long work = transposed ? (long)c->N * c->H * c->W * c->O * c->k * c->k /* ops_conv.c's PAR_MIN */
+                                   : (long)c->N * y->shape[2] * y->shape[3] * c->C * c->k * c->k;
+            cr_assert(work > 32768, "config %d is too small to run threaded", ci);
+            long nmax = y->size > x->size ? y->size : x->size;
+            double *want = malloc(nmax * sizeof *want), *mag = malloc(nmax * sizeof *mag);
+            if (transposed) direct_conv_transpose2d(c, x->data, w->data, b->data, want, mag);
+            else direct_conv2d(c, x->data, w->data, b->data, want, mag);
+            expect_values(transposed ? "conv_transpose2d forward" : "conv2d forward", c, y, want, mag);
+            /* backward of sum(y * g) for a random g: dout = g */
+            Tensor *loss = weighted_sum(T, &r, y);
+            backward(T, loss);
+            const real *g = y->grad;
+            /* dx: the other op's direct loop applied to g, no bias */
+            Tensor gx = *x;
+            gx.data = x->grad;
+            if (transposed) { /* conv2d over g [N, O, Ho, Wo] with w read as [C, O, k, k] */
+                Cfg cv = {c->N, c->O, c->C, y->shape[2], y->shape[3], c->k, c->stride, c->pad, 0};
+                direct_conv2d(&cv, g, w->data, NULL, want, mag);
+            } else {
+                Cfg cv = {c->N, c->O, c->C, y->shape[2], y->shape[3], c->k, c->stride, c->pad, 0};
+                direct_conv_transpose2d(&cv, g, w->data, NULL, want, mag);
+            }
+            expect_values(transposed ? "conv_transpose2d dx" : "conv2d dx", c, &gx, want, mag);
+            direct_dweight(c, transposed, x->data, g, want, mag);
+            Tensor gw = *w;
+            gw.data = w->grad;
+            expect_values(transposed ? "conv_transpose2d dW" : "conv2d dW", c, &gw, want, mag);
+            free(want), free(mag);
+            tape_free(T);
+        }
+}
 
 /* ---- Determinism and shapes ------------------------------------------------- */
 
