@@ -76,12 +76,7 @@ static void cell_corpus(void) {
     ch.corpus = corpus_load(nb_data(), exclude, NULL);
     ch.vocab = gpt_vocab_of(ch.corpus->bytes, ch.corpus->n);
     int V = ch.vocab.V;
-    ch.ntok = ch.corpus->n;
-    ch.tok = xmalloc((size_t)ch.ntok * sizeof(int));
-    gpt_vocab_encode(&ch.vocab, ch.corpus->bytes, ch.ntok, ch.tok);
-    long ntrain = ch.ntok * 9 / 10;
-    ch.train = (GptTokens){ch.tok, ntrain};
-    ch.val = (GptTokens){ch.tok + ntrain, ch.ntok - ntrain};
+    ch.ntok = gpt_encode_split(&ch.vocab, ch.corpus->bytes, ch.corpus->n, &ch.tok, &ch.train, &ch.val);
     if (nb_quick()) ch.cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
     else ch.cfg = (GptConfig){.V = V, .ctx = 64, .L = 4, .H = 4, .C = 128};
     const char *hint = "use a corpus of at least ten windows (--data DIR, or the fortunes package)";

@@ -252,6 +252,16 @@ long gpt_vocab_encode(const GptVocab *v, const unsigned char *bytes, long n, int
     return k;
 }
 
+long gpt_encode_split(const GptVocab *v, const unsigned char *bytes, long n, int **ids, GptTokens *train,
+                      GptTokens *val) {
+    *ids = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    long m = gpt_vocab_encode(v, bytes, n, *ids);
+    long ntrain = m * 9 / 10;
+    *train = (GptTokens){*ids, ntrain};
+    *val = (GptTokens){*ids + ntrain, m - ntrain};
+    return m;
+}
+
 int gpt_vocab_prompt(const GptVocab *v, const char *text, int *ids, int max) {
     int n = 0;
     for (const unsigned char *s = (const unsigned char *)text; *s && n < max; s++) {

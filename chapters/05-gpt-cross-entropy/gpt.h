@@ -141,6 +141,11 @@ typedef struct {
     const int *tok; /* [n] */
     long n;
 } GptTokens;
+/* Encode bytes[n] into a new id array *ids (the caller frees it with xfree)
+ * and split it as the course does: the first 90 % train, the rest val (views
+ * into *ids). Returns the number of ids. */
+long gpt_encode_split(const GptVocab *v, const unsigned char *bytes, long n, int **ids, GptTokens *train,
+                      GptTokens *val);
 
 /* A split must hold at least one window: ctx + 1 tokens (ctx inputs and
  * their next tokens). If s is shorter, fail(EXIT_DATA) naming `what`. */

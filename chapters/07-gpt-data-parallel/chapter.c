@@ -103,12 +103,7 @@ static void cell_ranks(void) {
     static const char *const exclude[] = {"songs-poems", NULL}; /* chapter 5's corpus */
     ch.corpus = corpus_load(nb_data(), exclude, NULL);
     ch.vocab = gpt_vocab_of(ch.corpus->bytes, ch.corpus->n);
-    ch.ntok = ch.corpus->n;
-    ch.tok = xmalloc((size_t)ch.ntok * sizeof(int));
-    gpt_vocab_encode(&ch.vocab, ch.corpus->bytes, ch.ntok, ch.tok);
-    long ntrain = ch.ntok * 9 / 10;
-    ch.train = (GptTokens){ch.tok, ntrain};
-    ch.val = (GptTokens){ch.tok + ntrain, ch.ntok - ntrain};
+    ch.ntok = gpt_encode_split(&ch.vocab, ch.corpus->bytes, ch.corpus->n, &ch.tok, &ch.train, &ch.val);
     int V = ch.vocab.V;
     if (nb_quick()) ch.cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
     else ch.cfg = reference_config(V);
