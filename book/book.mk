@@ -9,7 +9,7 @@
 #                    sizes) into build/book/shots/.
 #   make check-weave the weaver's Criterion tests (tests/test_weave.c).
 #
-# Variables for the lead's Makefile: BOOK_DEPS (Debian packages), WEAVE (the
+# Variables for the top-level Makefile: BOOK_DEPS (Debian packages), WEAVE (the
 # weaver binary). Uses BUILD and CC from the including Makefile.
 
 BUILD         ?= build

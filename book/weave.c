@@ -1,6 +1,6 @@
 /* weave: turns one chapter's literate C sources into Markdown for the book.
  *
- * What it does (the convention is in notes/conventions.md, "Literate source"):
+ * What it does (the convention is DESIGN.md's "Literate source"):
  *   - reads chapters/NN-slug/chapter.c, then the other .c files of that
  *     directory in file-name order (.h files are not woven);
  *   - a block comment that opens with a line that is exactly "/\*md" and

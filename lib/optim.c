@@ -2,8 +2,9 @@
  *
  * Teaches: an optimizer is a few lines per number once the parameters are
  * one flat block. Each rule below is written out as PyTorch documents it.
- * The arithmetic of a step is done in double and rounded to `real` when
- * stored, so the float build loses nothing but the final rounding.
+ * SGD's step is computed in double and rounded to `real` when stored; Adam's
+ * and AdamW's run in `real` (the float build's loop vectorises: see
+ * adam_update); only their bias corrections are computed in double.
  * Leaves out: anything beyond the three rules (see optim.h).
  */
 #include "optim.h"

@@ -1,5 +1,5 @@
 /* tests/test_weave.c: the book's weaver (book/weave.c) does what
- * notes/conventions.md says: prose, code, each cell's recorded output and
+ * DESIGN.md's "Literate source" says: prose, code, each cell's recorded output and
  * figures right after the cell's closing brace; the title from chapter.c's
  * first heading; clean text from a run; a clear error when an output or a
  * figure is missing.
