@@ -105,6 +105,7 @@ static void cell_latent_model(void) {
     nb_printf(
         "%ld parameters, PyTorch's default init U(-1/sqrt(fan_in), 1/sqrt(fan_in))\n",
         m->ps->size);
+    nb_value("parameters", (double)m->ps->size, "numbers");
 }
 
 /*md
