@@ -981,6 +981,91 @@ static void emit_table(Weave *w, Buf *out, const char *file, const char *heading
     buf_free(&r2);
 }
 
+/* ------------------------------------------------------------ exercises */
+
+/* The HINT lines of every "BEGIN SOLUTION <id>" region of file (the
+ * solution itself is never read: only the comment that opens the region). */
+static void exercise_hints(const char *file, const char *id, Buf *out)
+{
+    Buf src = {0};
+    if (!read_file(file, &src)) return;
+    char *save = NULL;
+    int in_head = 0;
+    for (char *ln = strtok_r(src.p, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+        const char *b = strstr(ln, "BEGIN SOLUTION ");
+        if (b) {
+            b += strlen("BEGIN SOLUTION ");
+            size_t L = strcspn(b, " \t*");
+            in_head = L == strlen(id) && strncmp(b, id, L) == 0;
+            continue;
+        }
+        if (!in_head) continue;
+        if (strstr(ln, "*/")) { in_head = 0; continue; }
+        const char *h = strstr(ln, "HINT:");
+        if (h) {
+            h += 5;
+            while (*h == ' ') h++;
+            if (out->n) buf_addc(out, ' ');
+            buf_add(out, h);
+        }
+    }
+    buf_free(&src);
+}
+
+/* Markdown-escape the characters a title or hint may hold. */
+static void add_escaped(Buf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (strchr("*_`$\\[]<>|#", *s)) buf_addc(out, '\\');
+        buf_addc(out, *s);
+    }
+}
+
+/* The chapter's exercises (exercises/exercises.tsv at the repository root,
+ * rows of id, chapter, file, test filter, title): what each asks, where,
+ * its hint and the tests that grade it; never its solution. */
+static void emit_exercises(Weave *w, Buf *out, const char *root)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/exercises/exercises.tsv", root);
+    Buf tsv = {0}, items = {0};
+    if (!read_file(path, &tsv)) return;
+    char *save = NULL;
+    for (char *ln = strtok_r(tsv.p, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+        if (ln[0] == '#') continue;
+        char *f[5] = {0};
+        int k = 0;
+        for (char *p = ln; k < 5 && p; k++) {
+            f[k] = p;
+            p = strchr(p, '\t');
+            if (p) *p++ = '\0';
+        }
+        if (k < 5 || !f[4] || strcmp(f[1], w->nn) != 0) continue;
+        char file[8400];
+        snprintf(file, sizeof file, "%s/%s", root, f[2]);
+        Buf hint = {0};
+        exercise_hints(file, f[0], &hint);
+        buf_printf(&items, "- **`%s`**: ", f[0]);
+        add_escaped(&items, f[4]);
+        buf_printf(&items, ". In `%s`.", f[2]);
+        if (hint.n) {
+            buf_add(&items, " *Hint:* ");
+            add_escaped(&items, hint.p);
+        }
+        buf_printf(&items, " Graded by the tests `%s`.\n", f[3]);
+        buf_free(&hint);
+    }
+    if (items.n) {
+        buf_add(out, "## Exercises {#exercises .unnumbered}\n\n");
+        buf_printf(out, "Write these in the student tree (`make student`, then read its README), where each "
+                        "is a `TODO` in the file named; `make grade-%s` grades them.\n\n", w->nn);
+        buf_addn(out, items.p, items.n);
+        buf_add(out, "\n");
+    }
+    buf_free(&tsv);
+    buf_free(&items);
+}
+
 /* The whole chapter. Returns the number of errors; `out` holds the Markdown. */
 static int weave_chapter(Weave *w, Buf *out)
 {
@@ -1031,6 +1116,18 @@ static int weave_chapter(Weave *w, Buf *out)
     if (!w->title[0])
         error("%s: the first prose block has no Markdown heading; the chapter title comes from it", path);
 
+    if (!w->title_only) {
+        /* the repository root: two levels above chapters/NN-name */
+        char root[4200];
+        snprintf(root, sizeof root, "%s", w->chapter_dir);
+        for (int up = 0; up < 2; up++) {
+            char *slash = strrchr(root, '/');
+            if (slash) *slash = '\0';
+            else snprintf(root, sizeof root, ".");
+        }
+        if (strcmp(root, w->chapter_dir) == 0) snprintf(root, sizeof root, ".");
+        emit_exercises(w, &body, root);
+    }
     if (w->run_dir) {
         emit_table(w, &body, "metrics.tsv", "## Figures of this run {#headline-figures .unnumbered}",
                    "What the run recorded; the same for every run with this seed, on any machine");

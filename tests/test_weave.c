@@ -395,3 +395,41 @@ Test(weave_figures, no_chapter_prose_types_a_run_figure_by_hand)
     cr_assert_eq(total, 0, "%d figures typed in chapter prose (listed above on stderr): make each a "
                            "placeholder or mark it as a constant", total);
 }
+
+/* ------------------------------------------------------------ exercises */
+
+Test(weave_exercises, a_chapter_ends_with_its_exercises_hints_and_tests_but_never_the_solution)
+{
+    char *root = make_fake(1, 1), d[600];
+    snprintf(d, sizeof d, "%s/exercises", root);
+    cr_assert(mkdir(d, 0755) == 0);
+    write_file(d, "exercises.tsv",
+               "# id chapter file tests title\n"
+               "ex07-twice\t07\tlib/twice.c\tdemo/twice_*\tdouble a number\n"
+               "ex03-other\t03\tlib/twice.c\tdemo/other\tanother chapter's\n");
+    snprintf(d, sizeof d, "%s/lib", root);
+    cr_assert(mkdir(d, 0755) == 0);
+    write_file(d, "twice.c",
+               "int twice(int x) {\n"
+               "    /* BEGIN SOLUTION ex07-twice\n"
+               "     * HINT: add x to itself.\n"
+               "     * STUB: return 0;\n"
+               "     */\n"
+               "    return x + x; /* the secret line */\n"
+               "    /* END SOLUTION ex07-twice */\n"
+               "}\n");
+    Buf out = {0};
+    Weave w;
+    char err[4096] = "";
+    int errs = weave_fake_capture(root, &out, &w, err, sizeof err);
+    cr_assert_eq(errs, 0, "unexpected errors:\n%s", err);
+    cr_assert(strstr(out.p, "## Exercises"), "no exercise section:\n%s", out.p);
+    cr_assert(strstr(out.p, "**`ex07-twice`**: double a number. In `lib/twice.c`. *Hint:* add x to itself. "
+                            "Graded by the tests `demo/twice_*`."),
+              "the exercise is not listed with its hint and tests:\n%s", out.p);
+    cr_assert(!strstr(out.p, "secret") && !strstr(out.p, "x + x"), "the solution leaked:\n%s", out.p);
+    cr_assert(!strstr(out.p, "ex03-other"), "another chapter's exercise is listed:\n%s", out.p);
+    weave_free(&w);
+    buf_free(&out);
+    remove_tree(root);
+}
