@@ -372,8 +372,8 @@ static int sibling_run(const char *runs, const char *nn, char *out, size_t cap)
     int ok = 0;
     while (!ok && (e = readdir(d)) != NULL)
         if (strncmp(e->d_name, nn, 2) == 0 && e->d_name[2] == '-') {
-            snprintf(out, cap, "%s/%s", runs, e->d_name);
-            ok = dir_exists(out);
+            int len = snprintf(out, cap, "%s/%.255s", runs, e->d_name);
+            ok = len > 0 && (size_t)len < cap && dir_exists(out); /* a path too long to hold is no match */
         }
     closedir(d);
     return ok;
