@@ -485,8 +485,8 @@ static void fill_placeholders(const char *text, Buf *out, const char *run_dir, c
                 /* a machine's figure, not the run's: mark it and link to the table */
                 const char *base = strrchr(dir, '/');
                 base = base ? base + 1 : dir;
-                if (run_dir && !nn[0]) buf_add(out, "[^†^](#machine-timings)");
-                else buf_printf(out, "[^†^](%s.html#machine-timings)", base);
+                if (run_dir && !nn[0]) buf_add(out, "^[†](#machine-timings)^");
+                else buf_printf(out, "^[†](%s.html#machine-timings)^", base);
             }
         }
         free(v);

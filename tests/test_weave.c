@@ -303,7 +303,7 @@ Test(weave_figures, placeholders_are_filled_from_the_record_with_their_format)
                          &out, err, sizeof err);
     cr_assert_eq(errs, 0, "unexpected errors:\n%s", err);
     const char *want = "loss 0.500, 12,345 steps (1.23e+04), seed 3; gap 0.12; 0.5; "
-                       "1.9[^†^](#machine-timings) ms";
+                       "1.9^[†](#machine-timings)^ ms";
     cr_assert_str_eq(out.p, want, "filled:\n%s\nwanted:\n%s", out.p, want);
     buf_free(&out);
     remove_tree(root);
