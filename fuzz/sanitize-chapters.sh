@@ -23,7 +23,12 @@ run() {
   n=$1 name=$2 want=$3
   shift 3
   log=$san/log/$n$name.log
-  OMP_NUM_THREADS=2 nice -n 10 "$san/bin/$n" --quick --out "$san/run/$n$name" "$@" > "$log" 2>&1
+  # Open MPI (chapter 07) never frees its own start-up allocations, many in
+  # plugins LeakSanitizer cannot name: leaks are not checked there; every
+  # memory error and UBSan report still is.
+  asan=$ASAN_OPTIONS
+  case $n in 07) asan=detect_leaks=0:abort_on_error=0 ;; esac
+  ASAN_OPTIONS=$asan OMP_NUM_THREADS=2 nice -n 10 "$san/bin/$n" --quick --out "$san/run/$n$name" "$@" > "$log" 2>&1
   rc=$?
   report=$(grep -m 1 -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' -e 'runtime error:' "$log")
   if case " $want " in *" $rc "*) true ;; *) false ;; esac && [ -z "$report" ]; then
