@@ -91,24 +91,39 @@ static int weave_fake(const char *root, Buf *out, Weave *w)
     return weave_chapter(w, out);
 }
 
+/* stderr redirected into a temporary file between begin and end; end
+ * restores it and copies what was written into buf (cap bytes). */
+typedef struct {
+    FILE *f;
+    int saved;
+} StderrCapture;
+
+static StderrCapture stderr_capture_begin(void)
+{
+    fflush(stderr);
+    StderrCapture c = {tmpfile(), dup(2)};
+    cr_assert(c.f && c.saved >= 0, "cannot capture stderr");
+    dup2(fileno(c.f), 2);
+    return c;
+}
+
+static void stderr_capture_end(StderrCapture *c, char *buf, size_t cap)
+{
+    fflush(stderr);
+    dup2(c->saved, 2);
+    close(c->saved);
+    rewind(c->f);
+    size_t n = fread(buf, 1, cap - 1, c->f);
+    buf[n] = '\0';
+    fclose(c->f);
+}
+
 /* Runs the weave with stderr captured into buf. */
 static int weave_fake_capture(const char *root, Buf *out, Weave *w, char *buf, size_t cap)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/stderr.txt", root);
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *f = fopen(path, "w+");
-    cr_assert(f && saved >= 0);
-    dup2(fileno(f), 2);
+    StderrCapture c = stderr_capture_begin();
     int errs = weave_fake(root, out, w);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(f);
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    stderr_capture_end(&c, buf, cap);
     return errs;
 }
 
@@ -268,28 +283,17 @@ Test(weave_chapter, missing_figure_is_an_error_naming_the_figure)
  * holds loss 0.5; we add a count, a text and a timing. stderr captured. */
 static int fill_fake(const char *root, const char *text, Buf *out, char *err, size_t cap)
 {
-    char rdir[512], runs[512], path[600];
+    char rdir[512], runs[512];
     snprintf(rdir, sizeof rdir, "%s/run/07-demo", root);
     snprintf(runs, sizeof runs, "%s/run", root);
     write_file(rdir, "metrics.tsv",
                "loss\t0.49999999999999994\tnats\nsteps\t12345\tsteps\nworst seed\tseed 3\ttext\n"
                "1-D: gap\t0.125\tnats\n");
     write_file(rdir, "timing.tsv", "ms per step\t1.875\tms\n");
-    snprintf(path, sizeof path, "%s/stderr.txt", root);
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *f = fopen(path, "w+");
-    cr_assert(f && saved >= 0);
-    dup2(fileno(f), 2);
+    StderrCapture c = stderr_capture_begin();
     int before = n_errors;
     fill_placeholders(text, out, rdir, runs, "test.c", 1);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(f);
-    size_t n = fread(err, 1, cap - 1, f);
-    err[n] = '\0';
-    fclose(f);
+    stderr_capture_end(&c, err, cap);
     return n_errors - before;
 }
 
@@ -339,21 +343,9 @@ Test(weave_figures, a_grouped_format_groups_every_three_digits)
 /* stderr of check_prose_figures_typed on text, and its count. */
 static int typed(const char *text, char *err, size_t cap)
 {
-    char path[] = "/tmp/test_weave_typed.XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
+    StderrCapture c = stderr_capture_begin();
     int n = check_prose_figures_typed(text, "c.c", 1);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t k = read(fd, err, cap - 1);
-    err[k > 0 ? k : 0] = '\0';
-    close(fd);
-    unlink(path);
+    stderr_capture_end(&c, err, cap);
     return n;
 }
 
