@@ -1,5 +1,5 @@
 /* ops_nn.c - the neural-network ops: softmax, log-softmax, layernorm,
- * embedding, and the pieces of causal self-attention.
+ * batch normalisation, embedding, and the pieces of causal self-attention.
  *
  * Teaches: the numerically stable forms (subtract the row max before exp,
  * so e^x never overflows and a masked -inf entry becomes exactly 0), the
@@ -14,12 +14,18 @@
  * Dimension key: R = rows (the product of all dims but the last),
  * C = the last dim (width), N = rows of layernorm, V = vocabulary,
  * B = batch, T = context, H = heads, hd = head width (C / H), P = parts of
- * a fused projection (3 for q, k, v).
+ * a fused projection (3 for q, k, v). Batchnorm: C = axis 1 (channels),
+ * S = H*W, M = N*S (the entries of one channel).
+ *
+ * Batch normalisation normalises per channel over the batch (axis 1 is the
+ * channel), with a train mode (batch statistics, running averages updated)
+ * and an eval mode (the running averages: an affine map).
  *
  * Threads: every op loops over rows with OpenMP when the input is large;
  * each output element is computed by one thread in a fixed order, and the
  * sums across rows (layernorm's dgain/dbias, embedding's scatter) run
- * serially, so results are bit-identical for any number of threads.
+ * serially; batchnorm gives each channel to one thread, which sums it in a
+ * fixed order. So results are bit-identical for any number of threads.
  */
 #include "tensor.h"
 
@@ -225,6 +231,145 @@ Tensor *t_layernorm(Tape *T, Tensor *x, Tensor *g, Tensor *b, real eps) {
     fwd_layernorm(out);
     return out;
 }
+
+/* ===========================================================================
+ * Batch normalisation (as PyTorch's BatchNorm1d/2d): per channel, over every
+ * axis but axis 1. x [N, C] or [N, C, H, W] (or [N, C, L]): channel c of
+ * sample n is the S = H*W entries at x[(n C + c) S ...]; each channel
+ * normalises its M = N*S entries.
+ *   train: mean and biased variance of the batch; the running statistics,
+ *          if given, move towards the batch's (PyTorch's update, below).
+ *   eval:  mean and variance are the running statistics, fixed numbers, so
+ *          the op is affine in x: y = x * (g rstd) + (b - mean g rstd).
+ * Per channel the sums run in double in (n, s) order, and the loops over
+ * channels split over threads with each channel owned by one thread: the
+ * same bits at any thread count.
+ * ======================================================================== */
+
+/* The channel's entries x[n, c, s] for n < N, s < S sit at
+ * (n C + c) S + s: a stride of C S between samples. */
+#define BN_AT(n, c, s) (((long)(n) * C + (c)) * S + (s))
+
+/* in = (x, g, b); fp[0] = eps; ip[0] = train; aux = mean [C], rstd [C],
+ * var [C] (biased). train: the forward computes all three from the batch;
+ * eval: the constructor filled mean and rstd from the running statistics. */
+void fwd_batchnorm(Tensor *out) {
+    const Tensor *x = out->in[0];
+    const real *g = out->in[1]->data, *b = out->in[2]->data;
+    int N = x->shape[0], C = x->shape[1], train = out->ip[0];
+    long S = x->size / ((long)N * C), M = (long)N * S;
+    real *mean = out->aux, *rstd = out->aux + C, *var = out->aux + 2 * C;
+#pragma omp parallel for if (x->size > PAR_MIN)
+    for (int c = 0; c < C; c++) {
+        if (train) {
+            double m = 0, v = 0;
+            for (int n = 0; n < N; n++)
+                for (long s = 0; s < S; s++) m += x->data[BN_AT(n, c, s)];
+            m /= M;
+            for (int n = 0; n < N; n++)
+                for (long s = 0; s < S; s++) {
+                    double dev = x->data[BN_AT(n, c, s)] - m;
+                    v += dev * dev;
+                }
+            v /= M;
+            mean[c] = (real)m;
+            var[c] = (real)v;
+            rstd[c] = (real)(1 / sqrt(v + out->fp[0]));
+        }
+        real scale = rstd[c] * g[c];
+        for (int n = 0; n < N; n++)
+            for (long s = 0; s < S; s++) {
+                long i = BN_AT(n, c, s);
+                out->data[i] = (x->data[i] - mean[c]) * scale + b[c];
+            }
+    }
+}
+
+/* With xhat = (x - mean) rstd and y = g xhat + b, per channel (sums over
+ * the channel's M entries):
+ *   db += sum dy            dg += sum dy xhat
+ *   train: dx += g rstd (dy - sum(dy) / M - xhat sum(dy xhat) / M)
+ *          (mean and rstd depend on x: the two subtracted terms)
+ *   eval:  dx += g rstd dy  (mean and rstd are constants) */
+void bwd_batchnorm(Tensor *out) {
+    Tensor *x = out->in[0], *g = out->in[1], *b = out->in[2];
+    int N = x->shape[0], C = x->shape[1], train = out->ip[0];
+    long S = x->size / ((long)N * C), M = (long)N * S;
+    const real *mean = out->aux, *rstd = out->aux + C, *dy = out->grad;
+#pragma omp parallel for if (x->size > PAR_MIN)
+    for (int c = 0; c < C; c++) {
+        double sdy = 0, sdyx = 0;
+        for (int n = 0; n < N; n++)
+            for (long s = 0; s < S; s++) {
+                long i = BN_AT(n, c, s);
+                sdy += dy[i];
+                sdyx += dy[i] * (x->data[i] - mean[c]) * rstd[c];
+            }
+        if (b->grad) b->grad[c] += (real)sdy;
+        if (g->grad) g->grad[c] += (real)sdyx;
+        if (!x->grad) continue;
+        real k = g->data[c] * rstd[c];
+        real dmean = train ? (real)(sdy / M) : 0, dvar = train ? (real)(sdyx / M) : 0;
+        for (int n = 0; n < N; n++)
+            for (long s = 0; s < S; s++) {
+                long i = BN_AT(n, c, s);
+                x->grad[i] += k * (dy[i] - dmean - (x->data[i] - mean[c]) * rstd[c] * dvar);
+            }
+    }
+}
+
+Tensor *t_batchnorm(Tape *T, Tensor *x, Tensor *g, Tensor *b, real *running_mean, real *running_var, int train,
+                    real momentum, real eps) {
+    char sx[64], sg[64], sb[64];
+    if (!g || !b)
+        fail(EXIT_SOFTWARE, "t_batchnorm", "pass a gain and a bias of shape [C] (ones and zeros for none)",
+             "gain or bias is NULL");
+    if (x->ndim < 2)
+        fail(EXIT_SOFTWARE, "t_batchnorm", "x must be [N, C], [N, C, L] or [N, C, H, W] (channels on axis 1)",
+             "x has shape %s", shape_str(x, sx, sizeof sx));
+    int C = x->shape[1];
+    long M = x->size / C;
+    if (g->size != C || b->size != C)
+        fail(EXIT_SOFTWARE, "t_batchnorm", "gain and bias must have shape [C], C = axis 1 of x",
+             "shapes x %s, gain %s and bias %s do not match", shape_str(x, sx, sizeof sx),
+             shape_str(g, sg, sizeof sg), shape_str(b, sb, sizeof sb));
+    if (!(eps > 0))
+        fail(EXIT_SOFTWARE, "t_batchnorm", "use a small positive eps (1e-5)", "eps is %g", (double)eps);
+    if (!running_mean != !running_var)
+        fail(EXIT_SOFTWARE, "t_batchnorm", "pass both running statistics or neither",
+             "one of running_mean and running_var is NULL");
+    if (train && M < 2)
+        fail(EXIT_SOFTWARE, "t_batchnorm", "train on batches of 2 or more (or use eval mode)",
+             "x %s has %ld value per channel: a batch variance needs at least 2", shape_str(x, sx, sizeof sx), M);
+    if (!train && !running_mean)
+        fail(EXIT_SOFTWARE, "t_batchnorm", "eval mode normalises with the running statistics: pass them",
+             "running_mean and running_var are NULL");
+    if (running_mean && !(momentum >= 0 && momentum <= 1))
+        fail(EXIT_SOFTWARE, "t_batchnorm", "use a momentum in [0, 1] (PyTorch's default is 0.1)",
+             "momentum is %g", (double)momentum);
+    Tensor *out = tape_node(T, OP_BATCHNORM, x->ndim, x->shape, x, g, b);
+    out->fp[0] = eps;
+    out->ip[0] = train ? 1 : 0;
+    out->aux = tape_alloc(T, 3L * C);
+    real *mean = out->aux, *rstd = out->aux + C, *var = out->aux + 2 * C;
+    if (!train)
+        for (int c = 0; c < C; c++) {
+            mean[c] = running_mean[c];
+            var[c] = running_var[c];
+            rstd[c] = (real)(1 / sqrt((double)running_var[c] + eps));
+        }
+    fwd_batchnorm(out);
+    /* PyTorch's update, once per call (a tape replay does not repeat it):
+     * r = (1 - momentum) r + momentum * batch statistic, with the unbiased
+     * variance var * M / (M - 1) in running_var. */
+    if (train && running_mean)
+        for (int c = 0; c < C; c++) {
+            running_mean[c] = (1 - momentum) * running_mean[c] + momentum * mean[c];
+            running_var[c] = (1 - momentum) * running_var[c] + momentum * (real)((double)var[c] * M / (M - 1));
+        }
+    return out;
+}
+#undef BN_AT
 
 /* ===========================================================================
  * Embedding: out[n, :] = table[ids[n], :].

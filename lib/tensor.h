@@ -58,7 +58,8 @@
     X(CROSS_ENTROPY, cross_entropy) X(BCE_WITH_LOGITS, bce_with_logits)     \
     X(MSE, mse) X(GAUSSIAN_KL, gaussian_kl)                                 \
     /* convolutions (ops_conv.c) */                                         \
-    X(CONV2D, conv2d) X(CONV_TRANSPOSE2D, conv_transpose2d)
+    X(CONV2D, conv2d) X(CONV_TRANSPOSE2D, conv_transpose2d)                 \
+    X(BATCHNORM, batchnorm) /* batch normalisation (ops_nn.c) */
 
 typedef enum {
 #define X(ENUM, name) OP_##ENUM,
@@ -197,11 +198,26 @@ Tensor *t_mean_last(Tape *T, Tensor *a);
  * (batched), or b 2-D [K, N] shared by every leading index of a. */
 Tensor *t_matmul(Tape *T, Tensor *a, Tensor *b, int ta, int tb);
 
-/* Neural-network ops, all along the last axis. */
+/* Neural-network ops, all along the last axis (but batchnorm: axis 1). */
 Tensor *t_softmax(Tape *T, Tensor *a);
 Tensor *t_log_softmax(Tape *T, Tensor *a);
 /* x [..., C], gain g [C], bias b [C]. */
 Tensor *t_layernorm(Tape *T, Tensor *x, Tensor *g, Tensor *b, real eps);
+/* Batch normalisation, PyTorch's BatchNorm1d/2d: x [N, C] or [N, C, H, W]
+ * (or [N, C, L]), normalised per channel over every axis but axis 1, then
+ * scaled by gain g [C] and shifted by bias b [C].
+ * train = 1: with the batch's mean and biased variance (needs N*H*W >= 2);
+ *   if running_mean and running_var [C] are given (not NULL), each call
+ *   updates them once, as PyTorch does:
+ *   r = (1 - momentum) r + momentum * stat, with the UNBIASED batch variance
+ *   in running_var (momentum 0.1 is PyTorch's default; start them at 0, 1).
+ *   A tape replay (the gradient checker) recomputes the batch statistics but
+ *   does not update the running ones again.
+ * train = 0: with running_mean and running_var (required), read at the
+ *   call: the op is then affine in x, and backward treats them as constants.
+ * eps (1e-5 in PyTorch) sits inside the square root: rstd = 1/sqrt(var + eps). */
+Tensor *t_batchnorm(Tape *T, Tensor *x, Tensor *g, Tensor *b, real *running_mean, real *running_var, int train,
+                    real momentum, real eps);
 /* table [V, C], ids[n] in [0, V) -> out [ndim dims..., C], n = prod(dims). */
 Tensor *t_embedding(Tape *T, Tensor *table, const int *ids, int ndim, const int *shape);
 /* scores [..., T, T]: entries above the diagonal (key j > query i) -> -inf. */
