@@ -23,10 +23,10 @@
  *     accuracy is u |A|_F; the closed forms round too).
  *   - Fréchet distances: 1e-10 (tr C1 + tr C2 + |dmu|^2). The result
  *     subtracts two traces of that size, and the square roots of
- *     eigenvalues near 0 amplify their round-off; measured 5e-12 relative
- *     (-5e-12 absolute, 2e-14 relative) for the self-distance of 128
- *     unit-variance features. A wrong square root or a
- *     missing factor 2 is off by O(1) relative.
+ *     eigenvalues near 0 amplify their round-off; measured -5e-12
+ *     absolute (2e-14 relative) for the self-distance of 128 unit-variance
+ *     features. A wrong square root or a missing factor 2 is off by O(1)
+ *     relative.
  */
 #include <criterion/criterion.h>
 #include <float.h>
