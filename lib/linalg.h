@@ -65,7 +65,9 @@ void mean_cov(int n, int d, const real *x, double *mu, double *cov);
  * (fewer samples than features) that round-off grows: eigenvalues that
  * should be 0 come out as about DBL_EPSILON |M|, and their square roots
  * add up (measured -9e-6 for 50 samples of 128 features). Fit many more
- * samples than features; a feature that is always 0 is harmless. */
+ * samples than features; a feature that is always 0 is harmless.
+ * A NaN or infinite entry in any input stops the program (EXIT_DATA, naming
+ * the entry) before anything is computed. */
 double frechet_distance(int d, const double *mu1, const double *cov1, const double *mu2, const double *cov2);
 
 #endif
