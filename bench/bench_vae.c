@@ -15,7 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/04-vae-elbo/vae.h"
+#include "vae.h"
+
 #include "bench_util.h"
 #include "util.h"
 

@@ -31,7 +31,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../chapters/03-gan-images/dcgan.h"
+#include "dcgan.h"
+
 #include "catch_fail.h"
 #include "check_util.h"
 #include "checkpoint.h"

@@ -26,7 +26,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/02-gan-loss/ring.h"
+#include "ring.h"
+
 #include "catch_fail.h"
 #include "check_util.h"
 #include "fixture.h"

@@ -29,7 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/05-gpt-cross-entropy/gpt.h"
+#include "gpt.h"
+
 #include "catch_fail.h"
 #include "check_util.h"
 #include "checkpoint.h"

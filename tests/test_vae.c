@@ -33,7 +33,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../chapters/04-vae-elbo/vae.h"
+#include "vae.h"
+
 #include "catch_fail.h"
 #include "check_util.h"
 #include "fixture.h"
