@@ -214,6 +214,14 @@ void gpt_trainer_free(GptTrainer *t);
 /* The same evaluation for a model without a trainer (its own tape). */
 GptEvalStats gpt_evaluate(const Gpt *g, GptTokens s, int batch, int nbatches);
 
+/* A training run with a learning curve: steps gpt_trainer_step calls of t on
+ * train; at(arg, s) runs before step s whenever s % every == 0, and once
+ * more after the last step (s = steps): the caller's evaluation and logging
+ * (at NULL: none). Progress on the terminal under label (NULL: none). Returns the steps' own
+ * time (their GptStepStats.seconds summed), in seconds. */
+double gpt_trainer_run(GptTrainer *t, GptTokens train, int steps, int every,
+                       void (*at)(void *arg, int step), void *arg, const char *label);
+
 /* ---- checkpoints ------------------------------------------------------------ */
 
 /* "gpt V=.. ctx=.. L=.. H=.. C=.." into buf (the checkpoint meta line's
