@@ -186,6 +186,40 @@ Test(gpt, trainers_with_one_seed_and_stream_draw_the_same_windows_and_another_st
     gpt_fixture_close(&x);
 }
 
+/* gpt_trainer_run's hook: records the steps it was called at. */
+typedef struct {
+    int n, at[8];
+} RunLog;
+static void log_step(void *log, int s) {
+    RunLog *l = log;
+    if (l->n < 8) l->at[l->n] = s;
+    l->n++;
+}
+
+Test(gpt, a_run_evaluates_at_every_kth_step_and_after_the_last_and_steps_as_the_trainer_does) {
+    GptFixture x = gpt_fixture_open();
+    Gpt *g2 = gpt_copy(x.g);
+    GptTrainConfig tc = gpt_train_config_default();
+    tc.batch = 2;
+    GptTrainer *a = gpt_trainer_new(x.g, &tc, 3), *b = gpt_trainer_new(g2, &tc, 3);
+    int tok[400];
+    for (int i = 0; i < 400; i++) tok[i] = (i * 7) % 11;
+    GptTokens s = {tok, 400};
+    RunLog log = {0};
+    gpt_trainer_run(a, s, 5, 2, log_step, &log, NULL);
+    for (int i = 0; i < 5; i++) gpt_trainer_step(b, s);
+    cr_assert(log.n == 4 && log.at[0] == 0 && log.at[1] == 2 && log.at[2] == 4 && log.at[3] == 5,
+              "the hook ran %d times (at %d, %d, %d, %d), want 4: at steps 0, 2, 4 and 5", log.n, log.at[0],
+              log.at[1], log.at[2], log.at[3]);
+    cr_assert(a->steps == 5, "%ld steps taken, want 5", a->steps);
+    cr_assert(memcmp(x.g->ps->data, g2->ps->data, (size_t)g2->ps->size * sizeof(real)) == 0,
+              "5 steps of a run differ from 5 trainer steps");
+    gpt_trainer_free(a);
+    gpt_trainer_free(b);
+    gpt_free(g2);
+    gpt_fixture_close(&x);
+}
+
 Test(gpt, a_loss_and_an_evaluation_change_nothing_in_the_model) {
     /* gpt_forward once kept a position buffer in the model and grew it at
      * the largest batch seen: computing a loss changed the model */
