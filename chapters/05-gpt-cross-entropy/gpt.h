@@ -2,10 +2,13 @@
  * one trainer, and sampling with a key/value cache. Used by chapter 5
  * (pre-training), chapter 6 (fine-tuning), bench/bench_gpt.c and the tests.
  *
- * Ownership: a Gpt owns its parameters. A GptTrainer borrows the Gpt it
- * trains (the caller creates and frees the model, which must outlive the
- * trainer) and owns its optimizer state, its tape and its Rng stream of
- * random windows. Token arrays (GptTokens) are always the caller's.
+ * Ownership: gpt_new, gpt_copy and gpt_load return models the caller frees
+ * with gpt_free; gpt_trainer_new a trainer freed by gpt_trainer_free;
+ * gpt_cache_new a cache freed by gpt_cache_free (each NULL-safe). A Gpt owns
+ * its parameters. A GptTrainer borrows the Gpt it trains (the caller
+ * creates and frees the model, which must outlive the trainer) and owns its
+ * optimizer state, its tape and its Rng stream of random windows. Token
+ * arrays (GptTokens) are always the caller's.
  *
  * Dimension key:
  *   B = batch, T = positions in the input (<= ctx), V = vocabulary,
