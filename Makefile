@@ -33,6 +33,17 @@ NUMS      := $(foreach c,$(CHAPTERS),$(firstword $(subst -, ,$(c))))
 # through -I; nothing else.
 MODEL_SRC := $(sort $(filter-out %/chapter.c,$(wildcard chapters/*/*.c)))
 CHAPTER_HDR := $(wildcard chapters/*/*.h)
+# deps of the chapter directory $(1) (chapters/NN-name), and their -I flags
+dir_deps   = $(strip $(shell cat $(1)/deps 2>/dev/null))
+# the deps a list file $(1) (bench/deps, tests/deps: lines "<program> <chapter dir> ...")
+# names for program $(2), and the -I flags of chapter directories $(1)
+listed_deps = $(strip $(shell awk '$$1 == "$(2)" { $$1 = ""; print }' $(1) 2>/dev/null))
+deps_inc    = $(foreach d,$(1),-Ichapters/$(d))
+dir_inc     = $(call deps_inc,$(call dir_deps,$(1)))
+# the objects of chapter directories $(1)'s model files in build $(2); dir_objs
+# also for chapter 7's (MPI) files, which only its own programs link
+model_objs = $(foreach d,$(1),$(patsubst %.c,$(BUILD)/$(2)/%.o,$(filter chapters/$(d)/%,$(MODEL_SRC))))
+dir_objs   = $(patsubst %.c,$(BUILD)/$(2)/%.o,$(filter-out %/chapter.c,$(wildcard chapters/$(1)/*.c)))
 
 # ---- chapter 7: MPI (its files include mpi.h) ----------------------------------
 # They build with mpicc and link only into build/bin/07 and build/test/dp (the
@@ -47,11 +58,10 @@ MPIRUN_2   = $(MPIRUN) -np 2 -x OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}
 launch     = $(if $(filter $(1),$(MPI_NUMS)),$(MPIRUN_2))
 MODEL_SRC := $(filter-out $(addsuffix /%,$(MPI_DIRS)),$(MODEL_SRC))
 $(foreach d,$(MPI_DIRS),$(eval $(BUILD)/float/$(d)/%.o $(BUILD)/double/$(d)/%.o: private CC = $(MPICC)))
-$(foreach d,$(MPI_DIRS),$(eval $(BUILD)/float/$(d)/%.o $(BUILD)/double/$(d)/%.o: \
-  BASEFLAGS += -Ichapters/05-gpt-cross-entropy -Ichapters/07-gpt-data-parallel))
 $(BUILD)/bin/07: private CC = $(MPICC)
-$(BUILD)/test/dp: $(BUILD)/double/tests/mpi/test_dp.o $(BUILD)/double/chapters/07-gpt-data-parallel/dp.o \
-                  $(BUILD)/double/chapters/05-gpt-cross-entropy/gpt.o $(BUILD)/double/libgen.a
+$(BUILD)/test/dp: $(BUILD)/double/tests/mpi/test_dp.o \
+                  $(foreach d,$(call listed_deps,tests/deps,mpi/test_dp),$(call dir_objs,$(d),double)) \
+                  $(BUILD)/double/libgen.a
 	@mkdir -p $(dir $@)
 	$(MPICC) $(BASEFLAGS) -DREAL_DOUBLE $^ $(LDLIBS) -o $@
 # the MPI tests: 2 ranks against 1 (double build), then the chapter's errors end every rank
@@ -59,13 +69,16 @@ check-dp: $(BUILD)/test/dp $(BUILD)/bin/07
 	$(MPIRUN_2) $(BUILD)/test/dp
 	MPIRUN="$(MPIRUN)" tests/mpi/errors.sh $(BUILD)/bin/07 $(BUILD)/check-dp
 TEST_SRC  := $(sort $(wildcard tests/*.c))
-# what a test object may include: the library, the test helpers, every
-# model's header and the weaver (test_weave.c includes book/weave.c)
-TEST_DEPS := $(LIB_HDR) $(wildcard tests/*.h) $(CHAPTER_HDR) book/weave.c
-# deps of the chapter directory $(1) (chapters/NN-name), and their -I flags
-dir_deps   = $(strip $(shell cat $(1)/deps 2>/dev/null))
-dir_inc    = $(foreach d,$(call dir_deps,$(1)),-Ichapters/$(d))
-model_objs = $(foreach d,$(1),$(patsubst %.c,$(BUILD)/$(2)/%.o,$(filter chapters/$(d)/%,$(MODEL_SRC))))
+# a test file sees and links the model files of the chapters tests/deps names
+# for it (lines "test_gpt 05-gpt-cross-entropy"), nothing else; the test
+# program links the union of them.
+test_deps  = $(call listed_deps,tests/deps,$(1))
+TEST_MODEL_DIRS := $(sort $(foreach t,$(TEST_SRC:tests/%.c=%),$(call test_deps,$(t))))
+# what a test object may include: the library, the test helpers, the models'
+# headers, the weaver (test_weave.c includes book/weave.c) and the fuzz
+# harnesses (test_fuzz_regress.c includes them); the same list for the
+# double build and the sanitizer build.
+TEST_DEPS := $(LIB_HDR) $(wildcard tests/*.h) tests/deps $(CHAPTER_HDR) book/weave.c $(wildcard fuzz/*.[ch])
 
 .PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench deps-fuzz plots book bench bench-peers sanitize fuzz clean \
         $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit check-dp
@@ -117,20 +130,20 @@ $(BUILD)/san/chapters/%.o: chapters/%.c $(LIB_HDR) $(CHAPTER_HDR)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE $(call dir_inc,$(<D)) -c $< -o $@
 
 # ---- tests: one Criterion binary, double build -----------------------------
-$(BUILD)/test/tests: $(TEST_SRC:%.c=$(BUILD)/double/%.o) $(MODEL_SRC:%.c=$(BUILD)/double/%.o) $(BUILD)/double/libgen.a
+$(BUILD)/test/tests: $(TEST_SRC:%.c=$(BUILD)/double/%.o) $(call model_objs,$(TEST_MODEL_DIRS),double) $(BUILD)/double/libgen.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
 
-$(BUILD)/double/tests/%.o: tests/%.c $(TEST_DEPS) $(wildcard fuzz/*.[ch])
+$(BUILD)/double/tests/%.o: tests/%.c $(TEST_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
+	$(CC) $(BASEFLAGS) -DREAL_DOUBLE -Itests $(call deps_inc,$(call test_deps,$*)) -c $< -o $@
 
-$(BUILD)/san/run-tests: $(TEST_SRC:%.c=$(BUILD)/san/%.o) $(MODEL_SRC:%.c=$(BUILD)/san/%.o) $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+$(BUILD)/san/run-tests: $(TEST_SRC:%.c=$(BUILD)/san/%.o) $(call model_objs,$(TEST_MODEL_DIRS),san) $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE $^ -lcriterion $(LDLIBS) -o $@
 $(BUILD)/san/tests/%.o: tests/%.c $(TEST_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE -Itests -c $< -o $@
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -DREAL_DOUBLE -Itests $(call deps_inc,$(call test_deps,$*)) -c $< -o $@
 
 # chapter 1's table of every op's gradient check, from the double build
 $(BUILD)/bin/01-double: $(BUILD)/double/chapters/01-autodiff/chapter.o $(BUILD)/double/libgen.a
@@ -202,11 +215,11 @@ course: deps deps-course all
 # a bench links the model files of the chapters bench/deps names for it
 # (lines "bench_gpt 05-gpt-cross-entropy"), nothing else.
 BENCH_SRC := $(sort $(wildcard bench/*.c))
-bench_deps = $(shell awk '$$1 == "$(1)" { $$1 = ""; print }' bench/deps 2>/dev/null)
+bench_deps = $(call listed_deps,bench/deps,$(1))
 define BENCH_RULE
-$(BUILD)/bench/$(1): bench/$(1).c $(wildcard bench/*.h) $(BUILD)/float/libgen.a $(call model_objs,$(call bench_deps,$(1)),float)
+$(BUILD)/bench/$(1): bench/$(1).c $(wildcard bench/*.h) bench/deps $(BUILD)/float/libgen.a $(call model_objs,$(call bench_deps,$(1)),float)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(BASEFLAGS) $$(foreach d,$(call bench_deps,$(1)),-Ichapters/$$(d)) $$(filter %.c %.o,$$^) $$(filter %.a,$$^) -lopenblas $$(LDLIBS) -o $$@
+	$$(CC) $$(BASEFLAGS) $(call deps_inc,$(call bench_deps,$(1))) $$(filter %.c %.o,$$^) $$(filter %.a,$$^) -lopenblas $$(LDLIBS) -o $$@
 endef
 $(foreach b,$(BENCH_SRC:bench/%.c=%),$(eval $(call BENCH_RULE,$(b))))
 bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)

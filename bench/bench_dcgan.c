@@ -21,7 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/03-gan-images/dcgan.h"
+#include "dcgan.h"
+
 #include "bench_util.h"
 #include "optim.h"
 #include "tensor.h"

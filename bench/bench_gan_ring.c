@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/02-gan-loss/ring.h"
+#include "ring.h"
+
 #include "bench_util.h"
 #include "optim.h"
 #include "tensor.h"

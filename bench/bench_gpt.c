@@ -16,7 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/05-gpt-cross-entropy/gpt.h"
+#include "gpt.h"
+
 #include "bench_util.h"
 #include "optim.h"
 #include "tensor.h"

@@ -15,7 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/04-vae-elbo/vae.h"
+#include "vae.h"
+
 #include "bench_util.h"
 #include "util.h"
 
@@ -47,7 +48,7 @@ int main(int argc, char **argv) {
     double ms = median(tot, reps);
     printf("VAE training step (vae_trainer_step), float, batch %d, D %d, H %d, Z %d"
            " (%ld parameters), median of %d\n",
-           cfg.batch, cfg.D, cfg.H, cfg.Z, t->model.ps->size, reps);
+           cfg.batch, cfg.D, cfg.H, cfg.Z, t->model->ps->size, reps);
     printf("  step         %7.2f ms   -> %.2f s per epoch of %d steps\n", ms,
            ms * STEPS_PER_EPOCH / 1e3, STEPS_PER_EPOCH);
     printf("  CPU time     %7.2f ms per step, all threads together"

@@ -237,7 +237,7 @@ static int exists(const char *path) {
 
 ImageSet *fashion_load(const char *dir, const char *split) {
     if (!split || (strcmp(split, "train") != 0 && strcmp(split, "t10k") != 0))
-        fail(EXIT_USAGE, split ? split : "(null)", "use \"train\" or \"t10k\"", "unknown Fashion-MNIST split");
+        fail(EXIT_SOFTWARE, split ? split : "(null)", "use \"train\" or \"t10k\"", "unknown Fashion-MNIST split");
     if (!dir) dir = getenv("FASHION_MNIST_DIR");
     if (!dir || !*dir) dir = FASHION_DEFAULT_DIR;
     if (!is_dir(dir)) fail(EXIT_NOINPUT, dir, HINT_FASHION_MISSING, "no such directory");

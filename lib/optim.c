@@ -111,11 +111,11 @@ static void sgd_update(real *w, const real *g, real *vel, long n, double lr, dou
 }
 
 /* Adam over n numbers: w, g, m, v [n]. step = lr / (1 - b1^t) and
- * sqrt_bc2 = sqrt(1 - b2^t) are the bias corrections; decay = lr * wd is
- * AdamW's decoupled decay (0 for Adam and for undecayed tensors). */
-/* In `real` arithmetic, so the float build's loop is a vector loop (sqrt and
- * divide included): the update is memory-bound, and a scalar double loop
- * cost 5 ns per parameter. keep = 1 - lr*wd is AdamW's decoupled decay. */
+ * inv_sqrt_bc2 = 1 / sqrt(1 - b2^t) are the bias corrections; keep =
+ * 1 - lr * wd is AdamW's decoupled decay (1 for Adam and for undecayed
+ * tensors). In `real` arithmetic, so the float build's loop is a vector loop
+ * (sqrt and divide included): the update is memory-bound, and a scalar
+ * double loop cost 5 ns per parameter. */
 static void adam_update(real *restrict w, const real *restrict g, real *restrict m, real *restrict v, long n, real b1,
                         real b2, real eps, real step, real inv_sqrt_bc2, real keep) {
     /* BEGIN SOLUTION ex02-adam

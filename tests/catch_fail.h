@@ -10,7 +10,8 @@
  *
  * All the test files are linked into one binary: everything here is
  * static, so each file that includes this gets its own jump buffer and
- * message.
+ * message. CATCH_FAIL alone needs no Criterion library: the MPI tests
+ * (tests/mpi/test_dp.c, a plain program) use it too.
  *
  *   EXPECT_FAIL(stmt, code, needle...)  stmt must fail() with `code`, and the
  *                                       message must hold every needle and a

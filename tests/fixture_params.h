@@ -77,4 +77,13 @@ static inline void expect_grads_match_fixture(const Fixture *f, const ParamSet *
     }
 }
 
+/* The gradients of loss (on T) in ps, from zero, against the fixture's
+ * "<prefix><name>" as expect_grads_match_fixture. */
+static inline void expect_backward_matches_fixture(Tape *T, Tensor *loss, ParamSet *ps, const Fixture *f,
+                                                   const char *prefix, double tol) {
+    params_zero_grad(ps);
+    backward(T, loss);
+    expect_grads_match_fixture(f, ps, prefix, tol);
+}
+
 #endif

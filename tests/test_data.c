@@ -205,7 +205,7 @@ Test(data, missing_file_or_directory_is_noinput_with_install_hint) {
     EXPECT_FAIL(fashion_load(tmp, "t10k"), EXIT_NOINPUT, "t10k-images-idx3-ubyte.gz", "apt-get install dataset-fashion-mnist");
     in_tmp(missing, sizeof missing, "no-such-dir");
     EXPECT_FAIL(fashion_load(missing, "train"), EXIT_NOINPUT, missing, "--data DIR");
-    EXPECT_FAIL(fashion_load(tmp, "validation"), EXIT_USAGE, "validation", "t10k");
+    EXPECT_FAIL(fashion_load(tmp, "validation"), EXIT_SOFTWARE, "validation", "t10k");
 }
 
 Test(data, wrong_magic_is_a_data_error) {

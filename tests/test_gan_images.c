@@ -31,7 +31,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../chapters/03-gan-images/dcgan.h"
+#include "dcgan.h"
+
 #include "catch_fail.h"
 #include "check_util.h"
 #include "checkpoint.h"
@@ -142,16 +143,12 @@ Test(gan_images, outputs_losses_and_every_gradient_match_pytorch) {
     expect_ref("d_fake", d_fake, fixture_get(f, "d_fake"));
     Tensor *loss_d = dcgan_loss_d(T, d_real, d_fake);
     expect_ref("loss_d", loss_d, fixture_get(f, "loss_d"));
-    params_zero_grad(d->ps);
-    backward(T, loss_d);
-    expect_grads_match_fixture(f, d->ps, "grad.", REF_TOL);
+    expect_backward_matches_fixture(T, loss_d, d->ps, f, "grad.", REF_TOL);
 
     /* G's loss, through D */
     Tensor *loss_g = dcgan_loss_g(T, dcgan_discriminate(T, d, fake));
     expect_ref("loss_g", loss_g, fixture_get(f, "loss_g"));
-    params_zero_grad(g->ps);
-    backward(T, loss_g);
-    expect_grads_match_fixture(f, g->ps, "gradg.", REF_TOL);
+    expect_backward_matches_fixture(T, loss_g, g->ps, f, "gradg.", REF_TOL);
     tape_free(T);
     dcgan_g_free(g);
     dcgan_d_free(d);

@@ -35,7 +35,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/03-gan-images/dcgan.h"
+#include "dcgan.h"
+
 #include "fixture.h"
 #include "fixture_params.h"
 

@@ -26,7 +26,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/02-gan-loss/ring.h"
+#include "ring.h"
+
 #include "catch_fail.h"
 #include "check_util.h"
 #include "fixture.h"
@@ -40,11 +41,11 @@
 
 /* A small model with weights U(-1, 1) and biases U(-0.5, 0.5): every ReLU
  * sees O(1) inputs, so most units are active and every path is exercised. */
-static RingGan small_model(int zdim, int hidden, int pack, uint64_t seed) {
-    RingGan m = ring_new(zdim, hidden, pack);
+static RingGan *small_model(int zdim, int hidden, int pack, uint64_t seed) {
+    RingGan *m = ring_new(zdim, hidden, pack);
     Rng r;
     rng_seed(&r, seed);
-    ParamSet *sets[2] = {m.g, m.d};
+    ParamSet *sets[2] = {m->g, m->d};
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < sets[s]->n; i++)
             init_uniform_bound(sets[s]->t[i], &r, sets[s]->t[i]->ndim == 2 ? 1.0 : 0.5);
@@ -75,16 +76,16 @@ static void expect_ref(const char *what, const real *got, long n, const FixTenso
 /* L_D on a real batch x and a detached fake batch: gradient w.r.t. D. */
 static void check_loss_d(int pack) {
     enum { Z = 3, H = 6, N = 8 };
-    RingGan m = small_model(Z, H, pack, 5);
+    RingGan *m = small_model(Z, H, pack, 5);
     Rng r;
     rng_seed(&r, 6);
     Tape *T = tape_new();
     Tensor *x = tape_input(T, 2, SHAPE(N, 2), 0), *fake = rand_leaf(T, &r, 2, SHAPE(N, 2), -2, 2, 0);
     ring_sample(&r, x->data, N, NULL);
-    Tensor *loss = ring_loss_d(T, ring_discriminator(T, &m, x), ring_discriminator(T, &m, fake));
-    expect_gradcheck(T, loss, m.d, pack == 1 ? "L_D w.r.t. D" : "L_D w.r.t. packed D");
+    Tensor *loss = ring_loss_d(T, ring_discriminator(T, m, x), ring_discriminator(T, m, fake));
+    expect_gradcheck(T, loss, m->d, pack == 1 ? "L_D w.r.t. D" : "L_D w.r.t. packed D");
     tape_free(T);
-    ring_free(&m);
+    ring_free(m);
 }
 
 Test(gan_ring, loss_d_gradient_matches_central_differences_for_every_d_parameter) { check_loss_d(1); }
@@ -94,16 +95,16 @@ Test(gan_ring, loss_d_gradient_matches_central_differences_with_packed_d) { chec
 /* L_G through D into G: gradient w.r.t. G (D held fixed, but on the tape). */
 static void check_loss_g(int saturating, int pack) {
     enum { Z = 3, H = 6, N = 8 };
-    RingGan m = small_model(Z, H, pack, 7);
+    RingGan *m = small_model(Z, H, pack, 7);
     Rng r;
     rng_seed(&r, 8);
     Tape *T = tape_new();
     Tensor *z = tape_input(T, 2, SHAPE(N, Z), 0);
     rng_fill_normal(&r, z->data, z->size, 0, 1);
-    Tensor *loss = ring_loss_g(T, ring_discriminator(T, &m, ring_generator(T, &m, z)), saturating);
-    expect_gradcheck(T, loss, m.g, saturating ? "saturating L_G w.r.t. G" : "non-saturating L_G w.r.t. G");
+    Tensor *loss = ring_loss_g(T, ring_discriminator(T, m, ring_generator(T, m, z)), saturating);
+    expect_gradcheck(T, loss, m->g, saturating ? "saturating L_G w.r.t. G" : "non-saturating L_G w.r.t. G");
     tape_free(T);
-    ring_free(&m);
+    ring_free(m);
 }
 
 Test(gan_ring, nonsaturating_loss_g_gradient_matches_central_differences_for_every_g_parameter) {
@@ -121,21 +122,21 @@ Test(gan_ring, loss_g_gradient_matches_central_differences_through_packed_d) { c
 Test(gan_ring, outputs_losses_and_every_gradient_match_pytorch) {
     Fixture *f = fixture_load(FIXTURE_DIR "/gan_ring.txt");
     enum { Z = 4, H = 8, N = 6 }; /* the fixture's sizes */
-    RingGan m = ring_new(Z, H, 1);
-    params_from_fixture(m.g, f, copy_fixture_same_shape);
-    params_from_fixture(m.d, f, copy_fixture_same_shape);
+    RingGan *m = ring_new(Z, H, 1);
+    params_from_fixture(m->g, f, copy_fixture_same_shape);
+    params_from_fixture(m->d, f, copy_fixture_same_shape);
     Tape *T = tape_new();
     Tensor *z = tape_input(T, 2, SHAPE(N, Z), 0), *x = tape_input(T, 2, SHAPE(N, 2), 0);
     copy_fixture_same_shape(z, fixture_get(f, "z"));
     copy_fixture_same_shape(x, fixture_get(f, "x"));
     /* the D step: G(z) detached = copied onto the tape without a gradient */
-    Tensor *fake = ring_generator(T, &m, z);
+    Tensor *fake = ring_generator(T, m, z);
     Tensor *fake_det = tape_input(T, 2, SHAPE(N, 2), 0);
     memcpy(fake_det->data, fake->data, sizeof(real) * N * 2);
-    Tensor *d_real = ring_discriminator(T, &m, x);
-    Tensor *loss_d = ring_loss_d(T, d_real, ring_discriminator(T, &m, fake_det));
+    Tensor *d_real = ring_discriminator(T, m, x);
+    Tensor *loss_d = ring_loss_d(T, d_real, ring_discriminator(T, m, fake_det));
     /* the G step: through D */
-    Tensor *d_fake = ring_discriminator(T, &m, fake);
+    Tensor *d_fake = ring_discriminator(T, m, fake);
     Tensor *loss_g = ring_loss_g(T, d_fake, 0), *loss_g_sat = ring_loss_g(T, d_fake, 1);
     expect_ref("fake", fake->data, fake->size, fixture_get(f, "fake"));
     expect_ref("d_real", d_real->data, d_real->size, fixture_get(f, "d_real"));
@@ -143,20 +144,14 @@ Test(gan_ring, outputs_losses_and_every_gradient_match_pytorch) {
     expect_ref("loss_d", loss_d->data, 1, fixture_get(f, "loss_d"));
     expect_ref("loss_g", loss_g->data, 1, fixture_get(f, "loss_g"));
     expect_ref("loss_g_sat", loss_g_sat->data, 1, fixture_get(f, "loss_g_sat"));
-    params_zero_grad(m.g);
-    params_zero_grad(m.d);
-    backward(T, loss_d);
-    expect_grads_match_fixture(f, m.d, "grad.", REF_TOL);
-    for (int i = 0; i < m.g->size; i++) /* detached: L_D reaches no G parameter */
-        cr_assert(m.g->grad[i] == 0, "L_D leaked into G: grad %.3g at %d", (double)m.g->grad[i], i);
-    params_zero_grad(m.g);
-    backward(T, loss_g);
-    expect_grads_match_fixture(f, m.g, "gradg.", REF_TOL);
-    params_zero_grad(m.g);
-    backward(T, loss_g_sat);
-    expect_grads_match_fixture(f, m.g, "gradgsat.", REF_TOL);
+    params_zero_grad(m->g);
+    expect_backward_matches_fixture(T, loss_d, m->d, f, "grad.", REF_TOL);
+    for (int i = 0; i < m->g->size; i++) /* detached: L_D reaches no G parameter */
+        cr_assert(m->g->grad[i] == 0, "L_D leaked into G: grad %.3g at %d", (double)m->g->grad[i], i);
+    expect_backward_matches_fixture(T, loss_g, m->g, f, "gradg.", REF_TOL);
+    expect_backward_matches_fixture(T, loss_g_sat, m->g, f, "gradgsat.", REF_TOL);
     tape_free(T);
-    ring_free(&m);
+    ring_free(m);
     fixture_free(f);
 }
 
@@ -240,8 +235,9 @@ Test(gan_ring, one_seed_gives_the_same_training_losses_bit_for_bit) {
                   "step %d: L_D %.17g vs %.17g, L_G %.17g vs %.17g", s + 1, a[s].loss_d, b[s].loss_d, a[s].loss_g,
                   b[s].loss_g);
     }
-    cr_assert(memcmp(t1->m.g->data, t2->m.g->data, sizeof(real) * t1->m.g->size) == 0, "G's weights differ");
-    cr_assert(memcmp(t1->m.d->data, t2->m.d->data, sizeof(real) * t1->m.d->size) == 0, "D's weights differ");
+    const RingGan *m1 = t1->model, *m2 = t2->model;
+    cr_assert(memcmp(m1->g->data, m2->g->data, sizeof(real) * m1->g->size) == 0, "G's weights differ");
+    cr_assert(memcmp(m1->d->data, m2->d->data, sizeof(real) * m1->d->size) == 0, "D's weights differ");
     cr_assert(a[STEPS - 1].loss_d != c[STEPS - 1].loss_d, "another seed gave the same losses: is the seed used?");
     ring_trainer_free(t1);
     ring_trainer_free(t2);

@@ -29,7 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../chapters/05-gpt-cross-entropy/gpt.h"
+#include "gpt.h"
+
 #include "catch_fail.h"
 #include "check_util.h"
 #include "checkpoint.h"
@@ -161,28 +162,72 @@ Test(gpt, a_trainer_step_allocates_nothing_after_the_first) {
     gpt_fixture_close(&x);
 }
 
+/* Two trainers with the fixture's settings and seed 3, on the fixture's
+ * model (a) and a copy of it (b), and a toy corpus of 400 ids. */
+typedef struct {
+    GptFixture x;
+    Gpt *g2;
+    GptTrainConfig tc;
+    GptTrainer *a, *b;
+    int tok[400];
+    GptTokens s;
+} Twins;
+
+static void twins_open(Twins *w) {
+    w->x = gpt_fixture_open();
+    w->g2 = gpt_copy(w->x.g);
+    w->tc = gpt_train_config_default();
+    w->tc.batch = 2;
+    w->a = gpt_trainer_new(w->x.g, &w->tc, 3), w->b = gpt_trainer_new(w->g2, &w->tc, 3);
+    for (int i = 0; i < 400; i++) w->tok[i] = (i * 7) % 11;
+    w->s = (GptTokens){w->tok, 400};
+}
+
+static void twins_close(Twins *w) {
+    gpt_trainer_free(w->a);
+    gpt_trainer_free(w->b);
+    gpt_free(w->g2);
+    gpt_fixture_close(&w->x);
+}
+
 Test(gpt, trainers_with_one_seed_and_stream_draw_the_same_windows_and_another_stream_others) {
     /* chapter 6 trains its fine-tuned and from-scratch models on the same
      * batches by giving both trainers the same seed and stream name */
-    GptFixture x = gpt_fixture_open();
-    Gpt *g2 = gpt_copy(x.g);
-    GptTrainConfig tc = gpt_train_config_default();
-    tc.batch = 2;
-    GptTrainer *a = gpt_trainer_new(x.g, &tc, 3), *b = gpt_trainer_new(g2, &tc, 3);
-    tc.windows = "another purpose";
-    GptTrainer *c = gpt_trainer_new(g2, &tc, 3);
-    int tok[400];
-    for (int i = 0; i < 400; i++) tok[i] = (i * 7) % 11;
-    GptTokens s = {tok, 400};
-    gpt_trainer_step(a, s), gpt_trainer_step(b, s), gpt_trainer_step(c, s);
+    Twins w;
+    twins_open(&w);
+    w.tc.windows = "another purpose";
+    GptTrainer *c = gpt_trainer_new(w.g2, &w.tc, 3);
+    gpt_trainer_step(w.a, w.s), gpt_trainer_step(w.b, w.s), gpt_trainer_step(c, w.s);
     size_t n = 2 * 8 * sizeof(int);
-    cr_assert(memcmp(a->x, b->x, n) == 0, "same seed and stream, different windows");
-    cr_assert(memcmp(a->x, c->x, n) != 0, "another stream drew the same windows");
-    gpt_trainer_free(a);
-    gpt_trainer_free(b);
+    cr_assert(memcmp(w.a->x, w.b->x, n) == 0, "same seed and stream, different windows");
+    cr_assert(memcmp(w.a->x, c->x, n) != 0, "another stream drew the same windows");
     gpt_trainer_free(c);
-    gpt_free(g2);
-    gpt_fixture_close(&x);
+    twins_close(&w);
+}
+
+/* gpt_trainer_run's hook: records the steps it was called at. */
+typedef struct {
+    int n, at[8];
+} RunLog;
+static void log_step(void *log, int s) {
+    RunLog *l = log;
+    if (l->n < 8) l->at[l->n] = s;
+    l->n++;
+}
+
+Test(gpt, a_run_evaluates_at_every_kth_step_and_after_the_last_and_steps_as_the_trainer_does) {
+    Twins w;
+    twins_open(&w);
+    RunLog log = {0};
+    gpt_trainer_run(w.a, w.s, 5, 2, log_step, &log, NULL);
+    for (int i = 0; i < 5; i++) gpt_trainer_step(w.b, w.s);
+    cr_assert(log.n == 4 && log.at[0] == 0 && log.at[1] == 2 && log.at[2] == 4 && log.at[3] == 5,
+              "the hook ran %d times (at %d, %d, %d, %d), want 4: at steps 0, 2, 4 and 5", log.n, log.at[0],
+              log.at[1], log.at[2], log.at[3]);
+    cr_assert(w.a->steps == 5, "%ld steps taken, want 5", w.a->steps);
+    cr_assert(memcmp(w.x.g->ps->data, w.g2->ps->data, (size_t)w.g2->ps->size * sizeof(real)) == 0,
+              "5 steps of a run differ from 5 trainer steps");
+    twins_close(&w);
 }
 
 Test(gpt, a_loss_and_an_evaluation_change_nothing_in_the_model) {

@@ -215,7 +215,7 @@ static Tensor *leaf(Tape *T, Rng *r, int ndim, const int *shape, double lo, doub
     return t;
 }
 
-static int example_ids[12] = {0, 2, 1, 4, 3, 3, 0, 1, 2, 4, 1, 0};
+static const int example_ids[12] = {0, 2, 1, 4, 3, 3, 0, 1, 2, 4, 1, 0};
 
 /* A small expression around one op; its differentiable leaves go to wrt[]. */
 static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {

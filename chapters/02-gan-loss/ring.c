@@ -33,18 +33,19 @@ the same function PyTorch computes. G and D keep their parameters in two
 */
 
 /* ---- the model ------------------------------------------------------------ */
-RingGan ring_new(int zdim, int hidden, int pack) {
+RingGan *ring_new(int zdim, int hidden, int pack) {
     if (zdim < 1 || hidden < 1 || pack < 1)
         fail(EXIT_SOFTWARE, "ring_new", "pass positive sizes", "zdim %d, hidden %d, pack %d", zdim, hidden, pack);
-    RingGan m = {.zdim = zdim, .hidden = hidden, .pack = pack, .g = params_new(), .d = params_new()};
-    m.g1 = linear_new(m.g, "G.fc1", zdim, hidden, 1);
-    m.g2 = linear_new(m.g, "G.fc2", hidden, hidden, 1);
-    m.g3 = linear_new(m.g, "G.fc3", hidden, 2, 1);
-    m.d1 = linear_new(m.d, "D.fc1", 2 * pack, hidden, 1);
-    m.d2 = linear_new(m.d, "D.fc2", hidden, hidden, 1);
-    m.d3 = linear_new(m.d, "D.fc3", hidden, 1, 1);
-    params_alloc(m.g);
-    params_alloc(m.d);
+    RingGan *m = xcalloc(1, sizeof *m);
+    *m = (RingGan){.zdim = zdim, .hidden = hidden, .pack = pack, .g = params_new(), .d = params_new()};
+    m->g1 = linear_new(m->g, "G.fc1", zdim, hidden, 1);
+    m->g2 = linear_new(m->g, "G.fc2", hidden, hidden, 1);
+    m->g3 = linear_new(m->g, "G.fc3", hidden, 2, 1);
+    m->d1 = linear_new(m->d, "D.fc1", 2 * pack, hidden, 1);
+    m->d2 = linear_new(m->d, "D.fc2", hidden, hidden, 1);
+    m->d3 = linear_new(m->d, "D.fc3", hidden, 1, 1);
+    params_alloc(m->g);
+    params_alloc(m->d);
     return m;
 }
 
@@ -55,9 +56,10 @@ void ring_init(RingGan *m, Rng *r) {
 }
 
 void ring_free(RingGan *m) {
+    if (!m) return;
     params_free(m->g);
     params_free(m->d);
-    m->g = m->d = NULL;
+    xfree(m);
 }
 
 /* z [N, Z] -> [N, 2] */
@@ -170,10 +172,10 @@ RingTrainer *ring_trainer_new(const RingConfig *cfg, uint64_t seed) {
     rng_stream(&init, seed, "ring/init");
     rng_stream(&t->data, seed, "ring/data");
     rng_stream(&t->noise, seed, "ring/noise");
-    t->m = ring_new(cfg->zdim, cfg->hidden, cfg->pack);
-    ring_init(&t->m, &init);
-    t->opt_g = adam_new(t->m.g, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
-    t->opt_d = adam_new(t->m.d, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
+    t->model = ring_new(cfg->zdim, cfg->hidden, cfg->pack);
+    ring_init(t->model, &init);
+    t->opt_g = adam_new(t->model->g, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
+    t->opt_d = adam_new(t->model->d, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
     t->td = tape_new();
     t->tg = tape_new();
     return t;
@@ -208,7 +210,7 @@ static void schedule(RingTrainer *t) {
 
 RingStepStats ring_trainer_step(RingTrainer *t) {
     const RingConfig *c = &t->cfg;
-    RingGan *m = &t->m;
+    RingGan *m = t->model;
     int N = c->batch;
     RingStepStats st;
     schedule(t);
@@ -246,7 +248,7 @@ RingEvalStats ring_trainer_eval(RingTrainer *t, real *samples) {
     Rng er;
     rng_stream(&er, t->seed, "ring/eval");
     real *x = samples ? samples : xmalloc(sizeof(real) * RING_EVAL_N * 2);
-    ring_generate(&t->m, &er, x, RING_EVAL_N);
+    ring_generate(t->model, &er, x, RING_EVAL_N);
     RingEvalStats e = ring_metrics(x, RING_EVAL_N);
     if (!samples) xfree(x);
     return e;
@@ -258,7 +260,7 @@ void ring_trainer_free(RingTrainer *t) {
     optim_free(t->opt_d);
     tape_free(t->tg);
     tape_free(t->td);
-    ring_free(&t->m);
+    ring_free(t->model);
     xfree(t);
 }
 
@@ -291,7 +293,7 @@ void ring_d_prob(const RingGan *m, const real *x, int n, real *out) {
 static void snapshot(const RingTrainer *t, real *out) {
     Rng zr;
     rng_stream(&zr, t->seed, "ring/snapshot"); /* the same z at every snapshot: watch the same points move */
-    ring_generate(&t->m, &zr, out, RING_SNAP_N);
+    ring_generate(t->model, &zr, out, RING_SNAP_N);
 }
 
 /* sigmoid(D) over the grid of [-3, 3]^2, row by row (y), then x. */
@@ -331,14 +333,14 @@ void ring_run(RingRun *r) {
         snapshot(t, r->snap + (size_t)(RING_SNAPS - 1) * RING_SNAP_N * 2);
         if (r->cfg.pack == 1) {
             r->heat = xmalloc(sizeof(real) * RING_GRID * RING_GRID);
-            heat_map(&t->m, r->heat);
+            heat_map(t->model, r->heat);
             real c[2 * RING_MODES];
             for (int k = 0; k < RING_MODES; k++) {
                 double cx, cy;
                 ring_centre(k, &cx, &cy);
                 c[2 * k] = (real)cx, c[2 * k + 1] = (real)cy;
             }
-            ring_d_prob(&t->m, c, RING_MODES, r->d_centre);
+            ring_d_prob(t->model, c, RING_MODES, r->d_centre);
         }
     }
     r->final = r->check[RING_CHECKS - 1];

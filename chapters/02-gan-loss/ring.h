@@ -6,9 +6,11 @@
  * is the plain GAN; P > 1 is PacGAN, where D judges P samples at once.
  * The trainer (RingConfig, ring_trainer_new / step / eval / free) is the one
  * that chapter 2, bench/bench_gan_ring.c and tests/test_gan_ring.c all call.
- * Ownership: a RingTrainer owns its model, optimizers, tapes and Rng streams
- * (ring_trainer_free frees them all); a RingRun owns the arrays ring_run
- * fills (ring_run_free); every other function borrows its arguments.
+ * Ownership: ring_new and ring_trainer_new return heap objects the caller
+ * frees with ring_free and ring_trainer_free. A RingTrainer owns its model,
+ * optimizers, tapes and Rng streams (ring_trainer_free frees them all); a
+ * RingRun is the caller's, but owns the arrays ring_run fills
+ * (ring_run_free); every other function borrows its arguments.
  *
  * Dimension key:
  *   N = batch (real or fake points), Z = latent width (16), H = hidden width
@@ -41,13 +43,14 @@ typedef struct {
     Linear d1, d2, d3;          /* D.fc1 [H, 2P], D.fc2 [H, H], D.fc3 [1, H] */
 } RingGan;
 
-/* Declares and allocates the parameters (zero-filled); names as PyTorch's
- * state_dict: "G.fc1.weight" ... "D.fc3.bias". */
-RingGan ring_new(int zdim, int hidden, int pack);
+/* A new model (free it with ring_free): declares and allocates the
+ * parameters (zero-filled); names as PyTorch's state_dict: "G.fc1.weight"
+ * ... "D.fc3.bias". */
+RingGan *ring_new(int zdim, int hidden, int pack);
 /* PyTorch's default Linear init: weight and bias U(-1/sqrt(in), 1/sqrt(in)),
  * G's layers first, then D's, each weight before its bias. */
 void ring_init(RingGan *m, Rng *r);
-void ring_free(RingGan *m);
+void ring_free(RingGan *m); /* NULL is fine */
 
 /* z [N, Z] -> points [N, 2]. */
 Tensor *ring_generator(Tape *T, const RingGan *m, Tensor *z);
@@ -95,7 +98,7 @@ RingConfig ring_config_default(void);
 typedef struct {
     RingConfig cfg;
     uint64_t seed;
-    RingGan m;
+    RingGan *model;
     Optimizer *opt_g, *opt_d;
     Rng data, noise;              /* streams "ring/data" (x) and "ring/noise" (z) */
     Tape *td, *tg;                /* the D step's tape, the G step's tape */
@@ -122,7 +125,7 @@ RingStepStats ring_trainer_step(RingTrainer *t);
  * go to samples [RING_EVAL_N, 2] unless NULL. Changes no parameter and no
  * training stream. */
 RingEvalStats ring_trainer_eval(RingTrainer *t, real *samples);
-void ring_trainer_free(RingTrainer *t);
+void ring_trainer_free(RingTrainer *t); /* NULL is fine */
 
 /* n samples of G into out [n, 2], z drawn from r (any n; batches of 500). */
 void ring_generate(const RingGan *m, Rng *r, real *out, int n);

@@ -93,7 +93,7 @@ static void cell_latent_model(void) {
     VaeConfig cfg = vae_config_default();
     cfg.name = "vae-z20";
     st.vae20 = vae_trainer_new(&cfg, nb_seed());
-    const Vae *m = &st.vae20->model;
+    const Vae *m = st.vae20->model;
     nb_printf("the model: encoder %d -> %d (ReLU) -> mu, log sigma^2 in R^%d;"
               " decoder %d -> %d (ReLU) -> %d logits\n",
               m->D, m->H, m->Z, m->Z, m->H, m->D);
@@ -159,7 +159,7 @@ near $784 \ln 2 \approx 543.4$ nats and the KL near 0; on the first
 */
 static void cell_elbo(void) {
     enum { N = VAE_FIRST_TEST };
-    const Vae *m = &st.vae20->model;
+    const Vae *m = st.vae20->model;
     Tape *T = tape_new();
     Tensor *xt = tape_input(T, 2, SHAPE(N, D), 0);     /* [N, D] */
     Tensor *eps = tape_input(T, 2, SHAPE(N, m->Z), 0); /* [N, Z] */
@@ -282,7 +282,7 @@ static double grad_norm(const Tensor *t) {
 
 static void cell_reparam(void) {
     enum { N = 16 };
-    Vae *m = &st.vae20->model;
+    Vae *m = st.vae20->model;
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/reparam");
     Tape *T = tape_new();
@@ -316,24 +316,24 @@ static void cell_reparam(void) {
     /* (c) gradient check of the whole -ELBO, eps fixed, on a small VAE whose
      * ReLU inputs all sit at least 0.05 from their kink */
     enum { SD = 16, SH = 6, SZ = 3, SN = 3 };
-    Vae small = vae_new(SD, SH, SZ);
+    Vae *small = vae_new(SD, SH, SZ);
     T = tape_new();
     double margin;
-    int draws = vae_draw_away_from_kinks(&small, T, &r, SN, 0.05, &o, &margin);
-    GradCheck g = gradcheck(T, o.loss, small.ps->t, small.ps->n, 1e-2, 0);
+    int draws = vae_draw_away_from_kinks(small, T, &r, SN, 0.05, &o, &margin);
+    GradCheck g = gradcheck(T, o.loss, small->ps->t, small->ps->n, 1e-2, 0);
     nb_printf("gradient check of the -ELBO (eps fixed), D %d, H %d, Z %d, N %d,"
               " every entry of every parameter\n"
               "(draw %d: every ReLU input at least %.3f from its kink), h = 1e-2:\n",
               SD, SH, SZ, SN, draws, margin);
     nb_printf("  -ELBO = %.4f nats/image; %ld entries in %d tensors,"
               " worst relative error %.2e (in %s)\n",
-              (double)o.loss->data[0], g.checked, small.ps->n, g.max_rel,
-              small.ps->t[g.worst_tensor]->name);
+              (double)o.loss->data[0], g.checked, small->ps->n, g.max_rel,
+              small->ps->t[g.worst_tensor]->name);
     nb_metric("reparameterized -ELBO gradient check, worst rel. error (float)",
               g.max_rel, "");
     nb_value("gradient check -ELBO, small VAE", o.loss->data[0], "nats/image");
     tape_free(T);
-    vae_free(&small);
+    vae_free(small);
 }
 
 /*md
@@ -402,19 +402,19 @@ static void cell_train(void) {
 
     int idx[20]; /* two test images of each class: idx[row * 10 + class] */
     vae_class_examples(d->test, d->n_test, 2, idx);
-    vae_write_reconstructions(&t->model, d->test, idx, 2, "reconstructions.tsv");
+    vae_write_reconstructions(t->model, d->test, idx, 2, "reconstructions.tsv");
     nb_figure("04-reconstructions",
               "Test images (rows 1 and 3, two of each class) and their"
               " reconstructions from the mean code (rows 2 and 4)");
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/prior-samples");
-    vae_write_prior_samples(&t->model, &r, 8, "prior-samples.tsv");
+    vae_write_prior_samples(t->model, &r, 8, "prior-samples.tsv");
     nb_figure(
         "04-prior-samples",
         "64 images decoded from z ~ N(0, I) (20-D latent; Bernoulli means shown)");
     /* the first test image of a T-shirt and a trouser, of a sneaker and a bag */
     const int pairs[2][2] = {{idx[0], idx[1]}, {idx[7], idx[8]}};
-    vae_write_interpolations(&t->model, d->test, pairs, 2, 10, "interpolation.tsv");
+    vae_write_interpolations(t->model, d->test, pairs, 2, 10, "interpolation.tsv");
     nb_figure("04-interpolation",
               "Decoding the straight line between the mean codes of two"
               " test images (the images themselves at the ends)");
@@ -459,7 +459,7 @@ estimate, {{naive log p(x) from the prior, Z = 20:.1f}}, is far below both.
 static void cell_iw(void) {
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/iw");
-    VaeIw e = vae_iw_estimate(&st.vae20->model, st.data.test, st.data.n_iw, IW_K, &r);
+    VaeIw e = vae_iw_estimate(st.vae20->model, st.data.test, st.data.n_iw, IW_K, &r);
     vae_iw_print(&e, st.data.n_iw);
     nb_metric("IW test -ELBO, Z = 20", -e.elbo, "nats/image");
     nb_metric("IW test -log p(x), K = 100, Z = 20", -e.iw[2], "nats/image");
@@ -501,12 +501,12 @@ static void cell_latent2d(void) {
     nb_value("epochs, Z = 2", epochs, "epochs");
 
     double lo[2], hi[2];
-    vae_write_latent_means(&t->model, d->test, d->n_test, "latent2d.tsv", lo, hi);
+    vae_write_latent_means(t->model, d->test, d->n_test, "latent2d.tsv", lo, hi);
     nb_printf("mean codes of %d test images span [%.2f, %.2f] x [%.2f, %.2f]\n",
               d->n_test, lo[0], hi[0], lo[1], hi[1]);
     nb_figure("04-latent-means",
               "Mean codes mu(x) of the test images in the 2-D latent space, by class");
-    vae_write_manifold(&t->model, 15, 3, "manifold.tsv");
+    vae_write_manifold(t->model, 15, 3, "manifold.tsv");
     nb_figure(
         "04-manifold",
         "Images decoded from a 15 x 15 grid of codes over [-3, 3]^2 of the 2-D latent"

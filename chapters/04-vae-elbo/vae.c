@@ -39,17 +39,18 @@ function PyTorch computes.
 */
 
 /* ---- the model ------------------------------------------------------------ */
-Vae vae_new(int D, int H, int Z) {
+Vae *vae_new(int D, int H, int Z) {
     if (D < 1 || H < 1 || Z < 1)
         fail(EXIT_SOFTWARE, "vae_new", "pass positive sizes", "D %d, H %d, Z %d", D, H,
              Z);
-    Vae m = {.D = D, .H = H, .Z = Z, .ps = params_new()};
-    m.fc1 = linear_new(m.ps, "fc1", D, H, 1);
-    m.fc21 = linear_new(m.ps, "fc21", H, Z, 1);
-    m.fc22 = linear_new(m.ps, "fc22", H, Z, 1);
-    m.fc3 = linear_new(m.ps, "fc3", Z, H, 1);
-    m.fc4 = linear_new(m.ps, "fc4", H, D, 1);
-    params_alloc(m.ps);
+    Vae *m = xcalloc(1, sizeof *m);
+    *m = (Vae){.D = D, .H = H, .Z = Z, .ps = params_new()};
+    m->fc1 = linear_new(m->ps, "fc1", D, H, 1);
+    m->fc21 = linear_new(m->ps, "fc21", H, Z, 1);
+    m->fc22 = linear_new(m->ps, "fc22", H, Z, 1);
+    m->fc3 = linear_new(m->ps, "fc3", Z, H, 1);
+    m->fc4 = linear_new(m->ps, "fc4", H, D, 1);
+    params_alloc(m->ps);
     return m;
 }
 
@@ -59,8 +60,9 @@ void vae_init(Vae *m, Rng *r) {
 }
 
 void vae_free(Vae *m) {
+    if (!m) return;
     params_free(m->ps);
-    m->ps = NULL;
+    xfree(m);
 }
 
 /*md
@@ -301,16 +303,16 @@ VaeTrainer *vae_trainer_new(const VaeConfig *cfg, uint64_t seed) {
     t->model = vae_new(cfg->D, cfg->H, cfg->Z);
     Rng init;
     stream(&init, t, "init");
-    vae_init(&t->model, &init);
+    vae_init(t->model, &init);
     stream(&t->data, t, "data");
     stream(&t->noise, t, "noise");
-    t->opt = adam_new(t->model.ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->adam_eps);
+    t->opt = adam_new(t->model->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->adam_eps);
     t->tape = tape_new();
     return t;
 }
 
 VaeStepStats vae_trainer_step(VaeTrainer *t, const ImageSet *train, int n) {
-    const Vae *m = &t->model;
+    const Vae *m = t->model;
     if (n < 1 || n > train->n || (long)train->rows * train->cols != m->D)
         fail(EXIT_SOFTWARE, "vae_trainer_step",
              "pass 1 <= n <= the set's images, of the model's D pixels",
@@ -344,7 +346,7 @@ VaeStepStats vae_trainer_step(VaeTrainer *t, const ImageSet *train, int n) {
 
 VaeEvalStats vae_trainer_eval(VaeTrainer *t, const ImageSet *set, int n) {
     enum { CH = 500 }; /* images per chunk */
-    const Vae *m = &t->model;
+    const Vae *m = t->model;
     if (n < 1 || n > set->n)
         fail(EXIT_SOFTWARE, "vae_trainer_eval", "pass 1 <= n <= the set's images",
              "n %d, the set holds %d", n, set->n);
@@ -378,7 +380,7 @@ VaeEvalStats vae_trainer_eval(VaeTrainer *t, const ImageSet *set, int n) {
 
 void vae_trainer_free(VaeTrainer *t) {
     if (!t) return;
-    vae_free(&t->model);
+    vae_free(t->model);
     optim_free(t->opt);
     tape_free(t->tape);
     xfree(t->order);

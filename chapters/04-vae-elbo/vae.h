@@ -11,9 +11,11 @@
  * so tests/reference/vae.txt loads by name. Used by chapter 4,
  * tests/test_vae.c and bench/bench_vae.c (all three through VaeTrainer).
  *
- * Ownership: a Vae owns its ParamSet; a VaeTrainer owns its Vae, its Adam
- * state, its tape, its order array and its named random streams. Image sets
- * are always the caller's: passed to each call, never kept.
+ * Ownership: vae_new and vae_trainer_new return heap objects the caller
+ * frees with vae_free and vae_trainer_free. A Vae owns its ParamSet; a
+ * VaeTrainer owns its Vae, its Adam state, its tape, its order array and its
+ * named random streams. Image sets are always the caller's: passed to each
+ * call, never kept.
  *
  * Dimension key:
  *   N = images in a batch, D = pixels per image (784), H = hidden width (400),
@@ -40,13 +42,14 @@ typedef struct {
     Linear fc4;  /* weight [D, H], bias [D]: logits */
 } Vae;
 
-/* Declares and allocates the parameters (zero-filled). Stops with a clear
- * message on a non-positive size. */
-Vae vae_new(int D, int H, int Z);
+/* A new model (free it with vae_free): declares and allocates the
+ * parameters (zero-filled). Stops with a clear message on a non-positive
+ * size. */
+Vae *vae_new(int D, int H, int Z);
 /* PyTorch's default Linear init, layer by layer in the order above, each
  * weight then its bias: U(-1/sqrt(in), 1/sqrt(in)) for both. */
 void vae_init(Vae *m, Rng *r);
-void vae_free(Vae *m);
+void vae_free(Vae *m); /* NULL is fine */
 
 /* ---- on the tape (training, gradient checks) ------------------------------ */
 typedef struct {
@@ -125,7 +128,7 @@ VaeConfig vae_config_default(void);
 typedef struct {
     VaeConfig cfg;
     uint64_t seed;
-    Vae model;           /* PyTorch's default init from stream "<name>/init" */
+    Vae *model;          /* PyTorch's default init from stream "<name>/init" */
     Optimizer *opt;      /* Adam over model.ps */
     Tape *tape;          /* reset at every step */
     Rng data;            /* "<name>/data": the shuffle of each epoch */

@@ -353,12 +353,24 @@ validation loss ends at {{val loss:.3f}} nats per byte
 ({{val bits per byte:.2f}} bits), against the bigram's
 {{bigram val loss:.3f}} and the uniform {{uniform loss ln V:.3f}}.
 */
-/* One evaluation of both splits: a row of loss.tsv, and the two losses. */
-static void evaluate(FILE *f, int step, int nb, double *train, double *val) {
-    *train = gpt_trainer_eval(ch.trainer, ch.train, nb).loss;
-    *val = gpt_trainer_eval(ch.trainer, ch.val, nb).loss;
-    fprintf(f, "%d\t%.5f\t%.5f\t%.5f\t%.5f\n", step, *train, *val, ch.bigram_loss, ch.uniform_loss);
-    fflush(f);
+/* The learning curve: loss.tsv, the batches per evaluation, the run's length
+ * and the latest losses. */
+typedef struct {
+    FILE *f;
+    int batches, steps;
+    double train, val;
+} Curve;
+
+/* One evaluation of both splits at step s: a row of loss.tsv, and a line
+ * of the output at every tenth of the run. */
+static void evaluate(void *curve, int s) {
+    Curve *c = curve;
+    c->train = gpt_trainer_eval(ch.trainer, ch.train, c->batches).loss;
+    c->val = gpt_trainer_eval(ch.trainer, ch.val, c->batches).loss;
+    fprintf(c->f, "%d\t%.5f\t%.5f\t%.5f\t%.5f\n", s, c->train, c->val, ch.bigram_loss, ch.uniform_loss);
+    fflush(c->f);
+    if (s % (c->steps / 10 > 0 ? c->steps / 10 : 1) == 0 || s == c->steps)
+        nb_printf("step %5d  train %.4f  val %.4f nats/byte\n", s, c->train, c->val);
 }
 
 static void cell_train(void) {
@@ -367,26 +379,13 @@ static void cell_train(void) {
     int steps = nb_quick() ? 30 : 2000, eval_every = nb_quick() ? 10 : 100, eval_batches = nb_quick() ? 1 : 8;
     int Tn = ch.cfg.ctx;
     ch.trainer = gpt_trainer_new(ch.gpt, &tc, nb_seed()); /* windows: "gpt/windows" */
-    FILE *f = nb_open("loss.tsv");
-    fprintf(f, "# step\ttrain_loss\tval_loss\tbigram_val\tuniform\n");
+    Curve c = {nb_open("loss.tsv"), eval_batches, steps, 0, 0};
+    fprintf(c.f, "# step\ttrain_loss\tval_loss\tbigram_val\tuniform\n");
     nb_printf("%d steps of batch %d x %d bytes, evaluated every %d steps on %d x %d windows per split\n", steps,
               tc.batch, Tn, eval_every, eval_batches, tc.batch);
-    Progress p;
-    progress_start(&p, "pre-training", steps);
-    double t_train = 0, val = 0, train = 0;
-    for (int s = 0;; s++) {
-        if (s % eval_every == 0 || s == steps) {
-            evaluate(f, s, eval_batches, &train, &val);
-            if (s % (steps / 10 > 0 ? steps / 10 : 1) == 0 || s == steps)
-                nb_printf("step %5d  train %.4f  val %.4f nats/byte\n", s, train, val);
-        }
-        if (s == steps) break;
-        GptStepStats st = gpt_trainer_step(ch.trainer, ch.train);
-        t_train += st.seconds[0] + st.seconds[1] + st.seconds[2];
-        progress_update(&p, s + 1, st.loss);
-    }
-    progress_end(&p);
-    fclose(f);
+    double t_train = gpt_trainer_run(ch.trainer, ch.train, steps, eval_every, evaluate, &c, "pre-training");
+    fclose(c.f);
+    double train = c.train, val = c.val;
     double step_ms = 1e3 * t_train / steps;
     nb_timing("time per step", step_ms, "ms");
     nb_timing("tokens per second", tc.batch * Tn / (step_ms / 1e3), "tokens/s");

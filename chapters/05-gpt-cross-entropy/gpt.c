@@ -28,6 +28,7 @@
 
 #include "checkpoint.h"
 #include "init.h"
+#include "notebook.h"
 #include "optim.h"
 #include "util.h"
 
@@ -379,6 +380,25 @@ GptEvalStats gpt_evaluate(const Gpt *g, GptTokens s, int batch, int nbatches) {
     xfree(x);
     xfree(y);
     return e;
+}
+
+double gpt_trainer_run(GptTrainer *t, GptTokens train, int steps, int every,
+                       void (*at)(void *arg, int step), void *arg, const char *label) {
+    if (steps < 0 || every < 1)
+        fail(EXIT_SOFTWARE, "gpt_trainer_run", "pass steps >= 0 and every >= 1", "steps %d, every %d", steps,
+             every);
+    Progress p;
+    if (label) progress_start(&p, label, steps);
+    double seconds = 0;
+    for (int s = 0;; s++) {
+        if (at && (s % every == 0 || s == steps)) at(arg, s);
+        if (s == steps) break;
+        GptStepStats st = gpt_trainer_step(t, train);
+        seconds += st.seconds[0] + st.seconds[1] + st.seconds[2];
+        if (label) progress_update(&p, s + 1, st.loss);
+    }
+    if (label) progress_end(&p);
+    return seconds;
 }
 
 char *gpt_config_str(const GptConfig *cfg, char *buf, size_t len) {

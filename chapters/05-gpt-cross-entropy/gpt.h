@@ -2,10 +2,13 @@
  * one trainer, and sampling with a key/value cache. Used by chapter 5
  * (pre-training), chapter 6 (fine-tuning), bench/bench_gpt.c and the tests.
  *
- * Ownership: a Gpt owns its parameters. A GptTrainer borrows the Gpt it
- * trains (the caller creates and frees the model, which must outlive the
- * trainer) and owns its optimizer state, its tape and its Rng stream of
- * random windows. Token arrays (GptTokens) are always the caller's.
+ * Ownership: gpt_new, gpt_copy and gpt_load return models the caller frees
+ * with gpt_free; gpt_trainer_new a trainer freed by gpt_trainer_free;
+ * gpt_cache_new a cache freed by gpt_cache_free (each NULL-safe). A Gpt owns
+ * its parameters. A GptTrainer borrows the Gpt it trains (the caller
+ * creates and frees the model, which must outlive the trainer) and owns its
+ * optimizer state, its tape and its Rng stream of random windows. Token
+ * arrays (GptTokens) are always the caller's.
  *
  * Dimension key:
  *   B = batch, T = positions in the input (<= ctx), V = vocabulary,
@@ -213,6 +216,14 @@ void gpt_trainer_free(GptTrainer *t);
 
 /* The same evaluation for a model without a trainer (its own tape). */
 GptEvalStats gpt_evaluate(const Gpt *g, GptTokens s, int batch, int nbatches);
+
+/* A training run with a learning curve: steps gpt_trainer_step calls of t on
+ * train; at(arg, s) runs before step s whenever s % every == 0, and once
+ * more after the last step (s = steps): the caller's evaluation and logging
+ * (at NULL: none). Progress on the terminal under label (NULL: none). Returns the steps' own
+ * time (their GptStepStats.seconds summed), in seconds. */
+double gpt_trainer_run(GptTrainer *t, GptTokens train, int steps, int every,
+                       void (*at)(void *arg, int step), void *arg, const char *label);
 
 /* ---- checkpoints ------------------------------------------------------------ */
 

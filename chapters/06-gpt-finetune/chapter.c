@@ -117,10 +117,7 @@ static void cell_load(void) {
         GptTrainConfig tiny = ch.tc;
         tiny.windows = "06/tiny pre-training windows";
         GptTrainer *tr = gpt_trainer_new(ch.pre, &tiny, nb_seed());
-        Progress p;
-        progress_start(&p, "tiny pre-training", 20);
-        for (int s = 0; s < 20; s++) progress_update(&p, s + 1, gpt_trainer_step(tr, ch.old.train).loss);
-        progress_end(&p);
+        gpt_trainer_run(tr, ch.old.train, 20, 20, NULL, NULL, "tiny pre-training");
         gpt_trainer_free(tr);
     } else {
         const char *env = getenv("GPT_CHECKPOINT"), *path = env && *env ? env : GPT_CHECKPOINT_DEFAULT;
@@ -183,26 +180,17 @@ scratch it ends at {{songs-poems val, from scratch:.3f}}.
 */
 static double eval_val(GptTrainer *t, const Split *s) { return gpt_trainer_eval(t, s->val, ch.eval_batches).loss; }
 
-/* steps of t on songs-poems; every eval_every steps (and after the last) a row
- * of the curve: the fine-tuned run fills columns 2 and 4, the other column 3 */
-static void train_logged(GptTrainer *t, int steps, int eval_every, FILE *curve, const char *label) {
-    int tuned = t == ch.tuned_tr;
-    Progress p;
-    progress_start(&p, label, steps);
-    for (int s = 0;; s++) {
-        if (s % eval_every == 0 || s == steps) {
-            if (tuned) {
-                ch.tuned_poems = eval_val(t, &ch.poems), ch.tuned_old = eval_val(t, &ch.old);
-                fprintf(curve, "%d\t%.5f\tnan\t%.5f\n", s, ch.tuned_poems, ch.tuned_old);
-            } else {
-                fprintf(curve, "%d\tnan\t%.5f\tnan\n", s, eval_val(t, &ch.poems));
-            }
-            fflush(curve);
-        }
-        if (s == steps) break;
-        progress_update(&p, s + 1, gpt_trainer_step(t, ch.poems.train).loss);
-    }
-    progress_end(&p);
+/* A row of the curve at step s: the fine-tuned run fills columns 2 and 4,
+ * the run from scratch column 3. */
+static void log_tuned(void *curve, int s) {
+    ch.tuned_poems = eval_val(ch.tuned_tr, &ch.poems), ch.tuned_old = eval_val(ch.tuned_tr, &ch.old);
+    fprintf(curve, "%d\t%.5f\tnan\t%.5f\n", s, ch.tuned_poems, ch.tuned_old);
+    fflush(curve);
+}
+
+static void log_scratch(void *curve, int s) {
+    fprintf(curve, "%d\tnan\t%.5f\tnan\n", s, eval_val(ch.scratch_tr, &ch.poems));
+    fflush(curve);
 }
 
 static void cell_finetune(void) {
@@ -221,7 +209,7 @@ static void cell_finetune(void) {
     ch.tuned = gpt_copy(ch.pre);
     ch.tuned_tr = gpt_trainer_new(ch.tuned, &ft, nb_seed());
     double t0 = now_seconds();
-    train_logged(ch.tuned_tr, steps, eval_every, curve, "fine-tuning");
+    gpt_trainer_run(ch.tuned_tr, ch.poems.train, steps, eval_every, log_tuned, curve, "fine-tuning");
     double t1 = now_seconds();
     fprintf(curve, "\n\n"); /* the from-scratch run: a second block */
     Rng r;
@@ -229,7 +217,7 @@ static void cell_finetune(void) {
     ch.scratch = gpt_new(ch.pre->cfg);
     gpt_init(ch.scratch, &r);
     ch.scratch_tr = gpt_trainer_new(ch.scratch, &ch.tc, nb_seed());
-    train_logged(ch.scratch_tr, steps, eval_every, curve, "from scratch");
+    gpt_trainer_run(ch.scratch_tr, ch.poems.train, steps, eval_every, log_scratch, curve, "from scratch");
     double t2 = now_seconds();
     fclose(curve);
     double scratch_val = eval_val(ch.scratch_tr, &ch.poems);

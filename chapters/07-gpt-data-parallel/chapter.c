@@ -286,34 +286,37 @@ half the batch, so the speed-up need not be 2: shared memory bandwidth and
 other work push it below, half a batch fitting the caches better can push
 it above.
 */
+/* The learning curve: loss.tsv, the batches per evaluation, the latest losses. */
+typedef struct {
+    FILE *f;
+    int batches;
+    double train, val;
+} Curve;
+
+/* One evaluation of both splits at step s (of the whole batch B, on every
+ * rank): a row of loss.tsv and a line of the output. */
+static void evaluate(void *curve, int s) {
+    Curve *c = curve;
+    c->train = gpt_evaluate(ch.gpt, ch.train, ch.batch, c->batches).loss;
+    c->val = gpt_evaluate(ch.gpt, ch.val, ch.batch, c->batches).loss;
+    fprintf(c->f, "%d\t%.5f\t%.5f\n", s, c->train, c->val);
+    nb_printf("step %5d  train %.4f  val %.4f nats/byte\n", s, c->train, c->val);
+}
+
 static void cell_train(void) {
     dp_cell_begin();
     Dp *d = &ch.dp;
     int steps = nb_quick() ? 20 : 600, eval_every = nb_quick() ? 10 : 50, eval_batches = nb_quick() ? 1 : 8;
     ch.gpt = gpt_copy(ch.init);
     ch.trainer = rank_trainer(ch.gpt, d);
-    FILE *f = nb_open("loss.tsv");
-    fprintf(f, "# step\ttrain_loss\tval_loss\n");
+    Curve c = {nb_open("loss.tsv"), eval_batches, 0, 0};
+    fprintf(c.f, "# step\ttrain_loss\tval_loss\n");
     nb_printf("%d steps of %d windows (%d per rank) of %d bytes; evaluated every %d steps\n", steps, ch.batch,
               ch.batch / d->size, ch.cfg.ctx, eval_every);
-    Progress p;
-    progress_start(&p, "data-parallel training", steps);
-    double t_step = 0, train = 0, val = 0;
     d->comm_seconds = 0;
-    for (int s = 0;; s++) {
-        if (s % eval_every == 0 || s == steps) {
-            train = gpt_evaluate(ch.gpt, ch.train, ch.batch, eval_batches).loss;
-            val = gpt_evaluate(ch.gpt, ch.val, ch.batch, eval_batches).loss;
-            fprintf(f, "%d\t%.5f\t%.5f\n", s, train, val);
-            nb_printf("step %5d  train %.4f  val %.4f nats/byte\n", s, train, val);
-        }
-        if (s == steps) break;
-        GptStepStats st = gpt_trainer_step(ch.trainer, ch.train);
-        t_step += st.seconds[0] + st.seconds[1] + st.seconds[2];
-        progress_update(&p, s + 1, st.loss);
-    }
-    progress_end(&p);
-    fclose(f);
+    double t_step = gpt_trainer_run(ch.trainer, ch.train, steps, eval_every, evaluate, &c, "data-parallel training");
+    fclose(c.f);
+    double train = c.train, val = c.val;
     nb_metric("steps", steps, "");
     nb_metric("train loss", train, "nats/byte");
     nb_metric("val loss", val, "nats/byte");

@@ -17,6 +17,8 @@
  * Dp (a communicator, its rank and size, and the time spent in all-reduce)
  * is the caller's. A GptTrainer attached with dp_attach borrows its Dp. A
  * DpAccumulate borrows the windows it is given and owns a helper model.
+ * dp_accumulate_new and dp_compare_new return objects the caller frees with
+ * dp_accumulate_free and dp_compare_free (NULL-safe).
  *
  * Run: mpirun -np P build/bin/07 [notebook flags]; with one thread per rank
  * (OMP_NUM_THREADS=1). Every rank parses the same flags and runs the same

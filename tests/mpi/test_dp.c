@@ -20,11 +20,11 @@
  *   - dp_check_same: a rank whose value differs makes rank 0 fail, naming it.
  */
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catch_fail.h"
 #include "dp.h"
 #include "gpt.h"
 #include "rng.h"
@@ -122,27 +122,14 @@ static void test_ring_equals_mpi_allreduce(void) {
     xfree(x), xfree(y), xfree(scratch);
 }
 
-static jmp_buf caught;
-static char message[1024];
-static void catch_fail(int code, const char *msg) {
-    (void)code;
-    snprintf(message, sizeof message, "%s", msg);
-    longjmp(caught, 1);
-}
-
 static void test_a_differing_rank_is_named(void) {
     Dp d = world;
-    volatile int failed = 0;
-    message[0] = 0;
-    set_fail_handler(catch_fail);
-    if (setjmp(caught) == 0) dp_check_same(&d, d.rank == d.size - 1 ? 2 : 1, "the test value", "none");
-    else failed = 1;
-    set_fail_handler(NULL);
+    CATCH_FAIL(dp_check_same(&d, d.rank == d.size - 1 ? 2 : 1, "the test value", "none"));
     char want[32];
     snprintf(want, sizeof want, "rank %d's checksum", d.size - 1);
-    check(failed && strstr(message, want), "dp_check_same: rank 0 fails naming the rank that differs",
-          "%.0f", (double)failed);
-    if (world.rank == 0) printf("     its message: %s", message);
+    check(caught_failed && strstr(caught_msg, want), "dp_check_same: rank 0 fails naming the rank that differs",
+          "%.0f", (double)caught_failed);
+    if (world.rank == 0) printf("     its message: %s", caught_msg);
 }
 
 int main(int argc, char **argv) {
