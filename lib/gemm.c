@@ -250,8 +250,12 @@ typedef real wvec __attribute__((vector_size(64)));
 typedef real wvec_u __attribute__((vector_size(64), aligned(sizeof(real))));
 
 /* C tile (mr x nr valid of MR x np*NR) = (add ? C : 0) + sum_k a[k] (x) b[k],
- * b: np (1 or 2) adjacent packed B panels, each kc x NR. */
-static inline __attribute__((always_inline)) void wide_kernel(int kc, const real *restrict a,
+ * b: np (1 or 2) adjacent packed B panels, each kc x NR. The MR rows of
+ * op(A) are read where they are (am = 1: A's rows, am = 2: A's columns,
+ * row stride lda) or from a packed panel (am = 0): A is not packed at all,
+ * since a broadcast reads one number wherever it lies; only a partial
+ * panel at the bottom edge is packed (with its zero rows). */
+static inline __attribute__((always_inline)) void wide_kernel(int kc, const real *restrict a, int lda, int am,
                                                               const real *restrict b, int np, real *restrict c,
                                                               int ldc, int mr, int nr, int add) {
     wvec acc[MR][2];
@@ -259,11 +263,11 @@ static inline __attribute__((always_inline)) void wide_kernel(int kc, const real
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (wvec){0};
 #pragma GCC unroll 4
-    for (int k = 0; k < kc; k++, a += MR, b += NR, b1 += NR) {
+    for (int k = 0; k < kc; k++, b += NR, b1 += NR) {
         const wvec bv0 = *(const wvec_u *)b, bv1 = np > 1 ? *(const wvec_u *)b1 : (wvec){0};
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
-            real ai = a[i];
+            real ai = am == 0 ? a[k * MR + i] : am == 1 ? a[(size_t)i * lda + k] : a[(size_t)k * lda + i];
             acc[i][0] += ai * bv0;
             if (np > 1) acc[i][1] += ai * bv1;
         }
@@ -284,18 +288,33 @@ static inline __attribute__((always_inline)) void wide_kernel(int kc, const real
     }
 }
 
-static void macro_kernel_wide(int mc, int nc, int kc, const real *pa, const real *pb, real *C, int ldc, int add) {
+/* One tile: am = 1 + ta where the tile has MR rows, the packed edge panel
+ * (am = 0) where it has fewer; np = 2 where there are two panels of B. */
+static inline __attribute__((always_inline)) void wide_tile(int kc, const real *a, int lda, int am,
+                                                            const real *b, real *c, int ldc, int mr, int nr,
+                                                            int add) {
+    if (am == 0 && nr > NR) wide_kernel(kc, a, lda, 0, b, 2, c, ldc, mr, nr, add);
+    else if (am == 0) wide_kernel(kc, a, lda, 0, b, 1, c, ldc, mr, nr, add);
+    else if (am == 1 && nr > NR) wide_kernel(kc, a, lda, 1, b, 2, c, ldc, mr, nr, add);
+    else if (am == 1) wide_kernel(kc, a, lda, 1, b, 1, c, ldc, mr, nr, add);
+    else if (nr > NR) wide_kernel(kc, a, lda, 2, b, 2, c, ldc, mr, nr, add);
+    else wide_kernel(kc, a, lda, 2, b, 1, c, ldc, mr, nr, add);
+}
+
+/* C block [mc, nc] (= or +=) op(A) rows i0.., columns p0..p0+kc @ the
+ * packed B block [kc, nc]. edge: room for one packed panel (MR x kc). */
+static void macro_kernel_wide(int mc, int nc, int kc, const real *A, int lda, int ta, int i0, int p0,
+                              const real *pb, real *C, int ldc, int add, real *edge) {
+    const int full = mc / MR * MR; /* rows in whole panels; a partial one is packed */
+    if (full < mc) pack_A(mc - full, kc, A, lda, ta, i0 + full, p0, edge);
     for (int jr = 0; jr < nc; jr += 2 * NR) {
         int nr = nc - jr < 2 * NR ? nc - jr : 2 * NR;
         const real *bp = pb + (size_t)jr * kc;
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = mc - ir < MR ? mc - ir : MR;
-            real *c = C + (size_t)ir * ldc + jr;
-            if (nr > NR)
-                wide_kernel(kc, pa + (size_t)ir * kc, bp, 2, c, ldc, mr, nr, add);
-            else
-                wide_kernel(kc, pa + (size_t)ir * kc, bp, 1, c, ldc, mr, nr, add);
+        for (int ir = 0; ir < full; ir += MR) {
+            const real *a = ta ? A + (size_t)p0 * lda + i0 + ir : A + (size_t)(i0 + ir) * lda + p0;
+            wide_tile(kc, a, lda, 1 + ta, bp, C + (size_t)ir * ldc + jr, ldc, MR, nr, add);
         }
+        if (full < mc) wide_tile(kc, edge, 0, 0, bp, C + (size_t)full * ldc + jr, ldc, mc - full, nr, add);
     }
 }
 #pragma GCC pop_options
@@ -337,11 +356,13 @@ static void gemm_serial(int M, int N, int K, const real *A, int lda, int ta, int
                 pack_B(kc, nc, B, ldb, tb, pc, j_off + jc, packB);
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
-                pack_A(mc, kc, A, lda, ta, i_off + ic, pc, packA);
-                if (use_wide)
-                    macro_kernel_wide(mc, nc, kc, packA, packed, C + (size_t)ic * ldc + jc, ldc, add);
-                else
+                if (use_wide) { /* reads A in place */
+                    macro_kernel_wide(mc, nc, kc, A, lda, ta, i_off + ic, pc, packed, C + (size_t)ic * ldc + jc,
+                                      ldc, add, packA);
+                } else {
+                    pack_A(mc, kc, A, lda, ta, i_off + ic, pc, packA);
                     macro_kernel(mc, nc, kc, packA, packed, C + (size_t)ic * ldc + jc, ldc, add);
+                }
             }
         }
     }
