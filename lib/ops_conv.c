@@ -35,7 +35,8 @@
  * GEMM's summed dimension is the same (KK, O, C, or N*P in image order for
  * the weight-gradients) and row2im adds the taps (i, j) of a pixel in order.
  *
- * Scratch (out->aux, from the tape's arena, sized in the constructors):
+ * Scratch (out->aux, from the tape's arena, sized in the constructors, not
+ * zeroed: every part is written before it is read):
  *   conv2d:            wp | rows [NP, ld] | tmp [NP, O] | drows [NP, ld] (if x has a grad)
  *   conv_transpose2d:  wp | rows [NP, ld] | xt [C, NP]  | dxt [NP, C] (if x has a grad)
  * where wp holds the weight packed once per pass (gemm_pack_b), ld =
@@ -415,7 +416,7 @@ Tensor *t_conv2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stride, int pa
     out->ip[1] = pad;
     const long NP = (long)N * Ho * Wo, LDNP = row_stride(C * k * k) * NP;
     /* wp | rows | tmp | drows */
-    out->aux = tape_alloc(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
+    out->aux = tape_scratch(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
     fwd_conv2d(out);
     return out;
 }
@@ -429,7 +430,7 @@ Tensor *t_conv_transpose2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stri
     out->ip[0] = stride;
     out->ip[1] = pad;
     const long NP = (long)N * x->shape[2] * x->shape[3];
-    out->aux = tape_alloc(T, wpack_size(C, O * k * k) + row_stride(O * k * k) * NP + C * NP + (x->grad ? C * NP : 0));
+    out->aux = tape_scratch(T, wpack_size(C, O * k * k) + row_stride(O * k * k) * NP + C * NP + (x->grad ? C * NP : 0));
     /* wp | rows | xt | dxt */
     fwd_conv_transpose2d(out);
     return out;

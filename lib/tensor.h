@@ -147,6 +147,10 @@ Tensor *tape_node_at(const Tape *T, int i);
 Tensor *tape_input(Tape *T, int ndim, const int *shape, int requires_grad);
 /* Reals from the arena, zero-filled (op scratch). */
 real *tape_alloc(Tape *T, long n);
+/* Reals from the arena, not zeroed: scratch that the op's forward writes in
+ * full before anything reads it (a convolution's rows: megabytes a step
+ * that zeroing would only overwrite). */
+real *tape_scratch(Tape *T, long n);
 /* Used by op constructors: a new node with inputs a, b, c (may be NULL). Its
  * grad is allocated iff some input carries a grad. */
 Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape,
