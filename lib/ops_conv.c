@@ -103,17 +103,18 @@ static inline void window(real *restrict d, real *restrict img, int add, int C, 
             }
         return;
     }
+    /* at the border: the taps i in [i0, i1), j in [j0, j1) fall inside the
+     * image; the others read 0 (im2row) or add nothing (row2im) */
+    const int i0 = ih0 < 0 ? -ih0 : 0, i1 = ih0 + k > H ? H - ih0 : k;
+    const int j0 = iw0 < 0 ? -iw0 : 0, j1 = iw0 + k > W ? W - iw0 : k;
+    if (!add) memset(d, 0, (size_t)C * k * k * sizeof(real));
     for (int c = 0; c < C; c++)
-        for (int i = 0; i < k; i++) {
-            const int ih = ih0 + i;
-            real *row = img + ((long)c * H + ih) * W;
-            for (int j = 0; j < k; j++, d++) {
-                const int iw = iw0 + j, in = ih >= 0 && ih < H && iw >= 0 && iw < W;
-                if (add) {
-                    if (in) row[iw] += *d;
-                } else
-                    *d = in ? row[iw] : 0;
-            }
+        for (int i = i0; i < i1; i++) {
+            real *row = img + ((long)c * H + ih0 + i) * W + iw0, *dd = d + ((long)c * k + i) * k;
+            if (add)
+                for (int j = j0; j < j1; j++) row[j] += dd[j];
+            else
+                for (int j = j0; j < j1; j++) dd[j] = row[j];
         }
 }
 
