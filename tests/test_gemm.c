@@ -4,9 +4,9 @@
  * of the micro-tile and cache blocks, with padded rows (leading dimensions
  * wider than the matrix), with and without accumulate, and for K = 0, gemm
  * and gemm_batched agree with gemm_naive; gemm_packed_b (B packed once) gives
- * gemm's exact bits; the threaded result is bit-for-bit
- * the serial one, and the wide (AVX-512) kernel's the narrow one's; gemm called inside a parallel region is correct; bad
- * arguments stop the program with a message.
+ * gemm's exact bits; the threaded result is bit-for-bit the serial one,
+ * and the wide (AVX-512) kernel's the narrow one's; gemm called inside a
+ * parallel region is correct; bad arguments stop the program with a message.
  * Leaves out: speed (bench/bench_gemm.c measures it).
  *
  * Built in the double build (-DREAL_DOUBLE).
