@@ -58,7 +58,9 @@
     X(CROSS_ENTROPY, cross_entropy) X(BCE_WITH_LOGITS, bce_with_logits)     \
     X(MSE, mse) X(GAUSSIAN_KL, gaussian_kl)                                 \
     /* convolutions (ops_conv.c) */                                         \
-    X(CONV2D, conv2d) X(CONV_TRANSPOSE2D, conv_transpose2d)
+    X(CONV2D, conv2d) X(CONV_TRANSPOSE2D, conv_transpose2d)                 \
+    /* fused: a linear layer in one node (ops_matmul.c) */                  \
+    X(LINEAR, linear)
 
 typedef enum {
 #define X(ENUM, name) OP_##ENUM,
@@ -200,6 +202,10 @@ Tensor *t_mean_last(Tape *T, Tensor *a);
  * ta / tb is set. a [..., M, K], b [..., K, N] with equal leading dims
  * (batched), or b 2-D [K, N] shared by every leading index of a. */
 Tensor *t_matmul(Tape *T, Tensor *a, Tensor *b, int ta, int tb);
+/* A linear layer as one node: x [..., in] @ w^T + b, w [out, in], b [out]
+ * or NULL -> [..., out]. The same bits as t_add(t_matmul(x, w, 0, 1), b),
+ * without the second node's pass over memory and its gradient buffer. */
+Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b);
 
 /* Neural-network ops, all along the last axis. */
 Tensor *t_softmax(Tape *T, Tensor *a);
