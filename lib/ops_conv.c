@@ -96,7 +96,13 @@ static inline void window(real *restrict d, real *restrict img, int add, int C, 
         for (int c = 0; c < C; c++)
             for (int i = 0; i < k; i++, d += k) {
                 real *row = img + ((long)c * H + ih0 + i) * W + iw0;
-                if (add)
+                if (k == 4) { /* a window row is one short vector: 4 additions or copies at once */
+                    typedef real v4 __attribute__((vector_size(4 * sizeof(real)), aligned(sizeof(real))));
+                    if (add)
+                        *(v4 *)row = *(v4 *)row + *(const v4 *)d;
+                    else
+                        *(v4 *)d = *(const v4 *)row;
+                } else if (add)
                     for (int j = 0; j < k; j++) row[j] += d[j];
                 else
                     for (int j = 0; j < k; j++) d[j] = row[j];
