@@ -15,6 +15,9 @@
  * computed by one thread, summing over K in the same KC-slice order whatever
  * the thread count, so 1 and 2 threads give identical bits.
  *
+ * On cores with AVX-512 a wide micro-kernel (64-byte vectors, the same
+ * packed panels, the same bits) does twice the FMAs per instruction.
+ *
  * Leaves out: hand-written assembly, prefetch tuning, alpha/beta scaling,
  * and a separate path for tiny matrices. The double build (-DREAL_DOUBLE)
  * uses the same code with half as many numbers per vector; it is correct but
@@ -38,10 +41,11 @@
 
 /* One vector = 32 bytes (an AVX2 ymm register): 8 floats or 4 doubles.
  * GCC vector extensions: `vec` arithmetic compiles to ymm FMA instructions
- * with -march=native. Why not 64-byte AVX-512 vectors? On this machine (AMD
- * Zen 4) they run as two 256-bit halves, so they are not faster, and
- * valgrind 3.19 cannot execute AVX-512 instructions at all. The pragma below
- * keeps this file free of them even when -march=native offers them. */
+ * with -march=native. This file's code is AVX2 only (the pragma below keeps
+ * AVX-512 out even when -march=native offers it), so it runs on any x86-64-v3
+ * core and under valgrind 3.19, which cannot execute AVX-512; the one
+ * exception is the wide kernel further down, chosen at run time on cores
+ * that have AVX-512. */
 #pragma GCC target("no-avx512f")
 typedef real vec __attribute__((vector_size(32)));
 /* The same type without the 32-byte alignment promise, for loads and stores
@@ -217,6 +221,118 @@ static inline void micro_kernel(int kc, const real *restrict a, const real *rest
     }
 }
 
+/* C block [mc, nc] (= or +=) the packed A block [mc, kc] @ the packed B
+ * block [kc, nc]: every micro-tile, B's panels outer (one stays in L1). */
+static void macro_kernel(int mc, int nc, int kc, const real *pa, const real *pb, real *C, int ldc, int add) {
+    for (int jr = 0; jr < nc; jr += NR) {
+        int nr = nc - jr < NR ? nc - jr : NR;
+        const real *bp = pb + (size_t)jr * kc; /* panel jr/NR starts at (jr/NR)*kc*NR */
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = mc - ir < MR ? mc - ir : MR;
+            micro_kernel(kc, pa + (size_t)ir * kc, bp, C + (size_t)ir * ldc + jr, ldc, mr, nr, add);
+        }
+    }
+}
+
+/* ------------------------------------------- the wide kernel (AVX-512 cores)
+ *
+ * Where the core runs 512-bit FMAs at full rate (AMD Zen 5, Intel server
+ * cores), one 64-byte vector holds a whole NR-wide row of a B panel, and a
+ * tile of MR rows by two panels (2 * NR columns) keeps 12 such accumulators:
+ * twice the FMAs per instruction of micro_kernel. The packed formats are the
+ * same, and so is every element's arithmetic (the same FMAs in the same
+ * order, a lane being a lane at any width): the same bits as micro_kernel.
+ * Chosen at run time (gemm_wide), so the library still runs on AVX2-only
+ * machines and under valgrind, which hides AVX-512 from the program. */
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+typedef real wvec __attribute__((vector_size(64)));
+typedef real wvec_u __attribute__((vector_size(64), aligned(sizeof(real))));
+
+/* C tile (mr x nr valid of MR x np*NR) = (add ? C : 0) + sum_k a[k] (x) b[k],
+ * b: np (1 or 2) adjacent packed B panels, each kc x NR. The MR rows of
+ * op(A) are read where they are (am = 1: A's rows, am = 2: A's columns,
+ * row stride lda) or from a packed panel (am = 0): A is not packed at all,
+ * since a broadcast reads one number wherever it lies; only a partial
+ * panel at the bottom edge is packed (with its zero rows). */
+static inline __attribute__((always_inline)) void wide_kernel(int kc, const real *restrict a, int lda, int am,
+                                                              const real *restrict b, int np, real *restrict c,
+                                                              int ldc, int mr, int nr, int add) {
+    wvec acc[MR][2];
+    const real *b1 = b + (size_t)kc * NR;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (wvec){0};
+#pragma GCC unroll 4
+    for (int k = 0; k < kc; k++, b += NR, b1 += NR) {
+        const wvec bv0 = *(const wvec_u *)b, bv1 = np > 1 ? *(const wvec_u *)b1 : (wvec){0};
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            real ai = am == 0 ? a[k * MR + i] : am == 1 ? a[(size_t)i * lda + k] : a[(size_t)k * lda + i];
+            acc[i][0] += ai * bv0;
+            if (np > 1) acc[i][1] += ai * bv1;
+        }
+    }
+    if (mr == MR && nr == np * NR) {
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++)
+            for (int v = 0; v < np; v++) {
+                wvec_u *p = (wvec_u *)(c + (size_t)i * ldc + v * NR);
+                *p = add ? *p + acc[i][v] : acc[i][v];
+            }
+    } else { /* edge tile: spill the registers, copy the valid part */
+        real tile[MR][2 * NR] __attribute__((aligned(64)));
+        for (int i = 0; i < MR; i++)
+            for (int v = 0; v < 2; v++) *(wvec *)&tile[i][v * NR] = acc[i][v];
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] = add ? c[(size_t)i * ldc + j] + tile[i][j] : tile[i][j];
+    }
+}
+
+/* One tile: am = 1 + ta where the tile has MR rows, the packed edge panel
+ * (am = 0) where it has fewer; np = 2 where there are two panels of B. */
+static inline __attribute__((always_inline)) void wide_tile(int kc, const real *a, int lda, int am,
+                                                            const real *b, real *c, int ldc, int mr, int nr,
+                                                            int add) {
+    if (am == 0 && nr > NR) wide_kernel(kc, a, lda, 0, b, 2, c, ldc, mr, nr, add);
+    else if (am == 0) wide_kernel(kc, a, lda, 0, b, 1, c, ldc, mr, nr, add);
+    else if (am == 1 && nr > NR) wide_kernel(kc, a, lda, 1, b, 2, c, ldc, mr, nr, add);
+    else if (am == 1) wide_kernel(kc, a, lda, 1, b, 1, c, ldc, mr, nr, add);
+    else if (nr > NR) wide_kernel(kc, a, lda, 2, b, 2, c, ldc, mr, nr, add);
+    else wide_kernel(kc, a, lda, 2, b, 1, c, ldc, mr, nr, add);
+}
+
+/* C block [mc, nc] (= or +=) op(A) rows i0.., columns p0..p0+kc @ the
+ * packed B block [kc, nc]. edge: room for one packed panel (MR x kc). */
+static void macro_kernel_wide(int mc, int nc, int kc, const real *A, int lda, int ta, int i0, int p0,
+                              const real *pb, real *C, int ldc, int add, real *edge) {
+    const int full = mc / MR * MR; /* rows in whole panels; a partial one is packed */
+    if (full < mc) pack_A(mc - full, kc, A, lda, ta, i0 + full, p0, edge);
+    for (int jr = 0; jr < nc; jr += 2 * NR) {
+        int nr = nc - jr < 2 * NR ? nc - jr : 2 * NR;
+        const real *bp = pb + (size_t)jr * kc;
+        for (int ir = 0; ir < full; ir += MR) {
+            const real *a = ta ? A + (size_t)p0 * lda + i0 + ir : A + (size_t)(i0 + ir) * lda + p0;
+            wide_tile(kc, a, lda, 1 + ta, bp, C + (size_t)ir * ldc + jr, ldc, MR, nr, add);
+        }
+        if (full < mc) wide_tile(kc, edge, 0, 0, bp, C + (size_t)full * ldc + jr, ldc, mc - full, nr, add);
+    }
+}
+#pragma GCC pop_options
+
+/* Whether gemm runs the wide kernel: set once when the program starts
+ * (before any thread can read it), changed only by gemm_wide. */
+static int use_wide;
+
+__attribute__((constructor)) static void gemm_wide_init(void) {
+    __builtin_cpu_init();
+    use_wide = __builtin_cpu_supports("avx512f");
+}
+
+int gemm_wide(int on) {
+    if (on >= 0) use_wide = on && __builtin_cpu_supports("avx512f");
+    return use_wide;
+}
+
 /* ---------------------------------------------------- the blocked algorithm */
 
 /* One thread's share: C[M,N] (pointers already offset to the strip) =
@@ -240,15 +356,12 @@ static void gemm_serial(int M, int N, int K, const real *A, int lda, int ta, int
                 pack_B(kc, nc, B, ldb, tb, pc, j_off + jc, packB);
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
-                pack_A(mc, kc, A, lda, ta, i_off + ic, pc, packA);
-                for (int jr = 0; jr < nc; jr += NR) {
-                    int nr = nc - jr < NR ? nc - jr : NR;
-                    const real *bp = packed + (size_t)jr * kc; /* panel jr/NR starts at (jr/NR)*kc*NR */
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = mc - ir < MR ? mc - ir : MR;
-                        micro_kernel(kc, packA + (size_t)ir * kc, bp, C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
-                                     mr, nr, add);
-                    }
+                if (use_wide) { /* reads A in place */
+                    macro_kernel_wide(mc, nc, kc, A, lda, ta, i_off + ic, pc, packed, C + (size_t)ic * ldc + jc,
+                                      ldc, add, packA);
+                } else {
+                    pack_A(mc, kc, A, lda, ta, i_off + ic, pc, packA);
+                    macro_kernel(mc, nc, kc, packA, packed, C + (size_t)ic * ldc + jc, ldc, add);
                 }
             }
         }

@@ -44,6 +44,12 @@ void gemm_pack_b(int N, int K, const real *B, int ldb, int tb, real *dst);
 void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const real *Bpacked, real *C, int ldc,
                    int accumulate);
 
+/* The wide (AVX-512) kernel, where the core has it: gemm_wide(1) or (0)
+ * turns it on or off (on only where the core has it), gemm_wide(-1) asks;
+ * each returns whether it is on. The bits are the same either way; tests
+ * and benches compare the two. Call it outside parallel regions. */
+int gemm_wide(int on);
+
 /* The plain triple loop, for tests and the benchmark's "naive" column. */
 void gemm_naive(int M, int N, int K, const real *A, int lda, int ta, const real *B, int ldb, int tb, real *C, int ldc, int accumulate);
 

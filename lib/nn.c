@@ -24,6 +24,8 @@ Tensor *linear(Tape *T, const Linear *l, Tensor *x) {
     return l->b ? t_add(T, y, l->b) : y;    /* + b, broadcast over rows */
 }
 
+Tensor *linear_fused(Tape *T, const Linear *l, Tensor *x) { return t_linear(T, x, l->w, l->b); }
+
 LayerNorm layernorm_new(ParamSet *ps, const char *prefix, int C) {
     char name[128];
     LayerNorm ln = {.eps = (real)1e-5};

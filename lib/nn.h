@@ -19,7 +19,12 @@ typedef struct {
 
 /* Declares "<prefix>.weight" and (if bias) "<prefix>.bias" in ps. */
 Linear linear_new(ParamSet *ps, const char *prefix, int in, int out, int bias);
+/* linear: t_matmul then t_add, two nodes (the tapes chapters 1, 3, 4 and 5
+ * draw and count); linear_fused: the same numbers, bit for bit, as one
+ * t_linear node (the ring GAN's small layers, where the add's pass
+ * over memory costs as much as the product). */
 Tensor *linear(Tape *T, const Linear *l, Tensor *x);
+Tensor *linear_fused(Tape *T, const Linear *l, Tensor *x);
 
 /* PyTorch's nn.Linear.reset_parameters: kaiming_uniform(a = sqrt 5) on the
  * weight is U(-1/sqrt(in), 1/sqrt(in)); the bias uses the same bound. */

@@ -35,7 +35,8 @@
  * GEMM's summed dimension is the same (KK, O, C, or N*P in image order for
  * the weight-gradients) and row2im adds the taps (i, j) of a pixel in order.
  *
- * Scratch (out->aux, from the tape's arena, sized in the constructors):
+ * Scratch (out->aux, from the tape's arena, sized in the constructors, not
+ * zeroed: every part is written before it is read):
  *   conv2d:            wp | rows [NP, ld] | tmp [NP, O] | drows [NP, ld] (if x has a grad)
  *   conv_transpose2d:  wp | rows [NP, ld] | xt [C, NP]  | dxt [NP, C] (if x has a grad)
  * where wp holds the weight packed once per pass (gemm_pack_b), ld =
@@ -95,24 +96,31 @@ static inline void window(real *restrict d, real *restrict img, int add, int C, 
         for (int c = 0; c < C; c++)
             for (int i = 0; i < k; i++, d += k) {
                 real *row = img + ((long)c * H + ih0 + i) * W + iw0;
-                if (add)
+                if (k == 4) { /* a window row is one short vector: 4 additions or copies at once */
+                    typedef real v4 __attribute__((vector_size(4 * sizeof(real)), aligned(sizeof(real))));
+                    if (add)
+                        *(v4 *)row = *(v4 *)row + *(const v4 *)d;
+                    else
+                        *(v4 *)d = *(const v4 *)row;
+                } else if (add)
                     for (int j = 0; j < k; j++) row[j] += d[j];
                 else
                     for (int j = 0; j < k; j++) d[j] = row[j];
             }
         return;
     }
+    /* at the border: the taps i in [i0, i1), j in [j0, j1) fall inside the
+     * image; the others read 0 (im2row) or add nothing (row2im) */
+    const int i0 = ih0 < 0 ? -ih0 : 0, i1 = ih0 + k > H ? H - ih0 : k;
+    const int j0 = iw0 < 0 ? -iw0 : 0, j1 = iw0 + k > W ? W - iw0 : k;
+    if (!add) memset(d, 0, (size_t)C * k * k * sizeof(real));
     for (int c = 0; c < C; c++)
-        for (int i = 0; i < k; i++) {
-            const int ih = ih0 + i;
-            real *row = img + ((long)c * H + ih) * W;
-            for (int j = 0; j < k; j++, d++) {
-                const int iw = iw0 + j, in = ih >= 0 && ih < H && iw >= 0 && iw < W;
-                if (add) {
-                    if (in) row[iw] += *d;
-                } else
-                    *d = in ? row[iw] : 0;
-            }
+        for (int i = i0; i < i1; i++) {
+            real *row = img + ((long)c * H + ih0 + i) * W + iw0, *dd = d + ((long)c * k + i) * k;
+            if (add)
+                for (int j = j0; j < j1; j++) row[j] += dd[j];
+            else
+                for (int j = j0; j < j1; j++) dd[j] = row[j];
         }
 }
 
@@ -415,7 +423,7 @@ Tensor *t_conv2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stride, int pa
     out->ip[1] = pad;
     const long NP = (long)N * Ho * Wo, LDNP = row_stride(C * k * k) * NP;
     /* wp | rows | tmp | drows */
-    out->aux = tape_alloc(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
+    out->aux = tape_scratch(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
     fwd_conv2d(out);
     return out;
 }
@@ -429,7 +437,7 @@ Tensor *t_conv_transpose2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stri
     out->ip[0] = stride;
     out->ip[1] = pad;
     const long NP = (long)N * x->shape[2] * x->shape[3];
-    out->aux = tape_alloc(T, wpack_size(C, O * k * k) + row_stride(O * k * k) * NP + C * NP + (x->grad ? C * NP : 0));
+    out->aux = tape_scratch(T, wpack_size(C, O * k * k) + row_stride(O * k * k) * NP + C * NP + (x->grad ? C * NP : 0));
     /* wp | rows | xt | dxt */
     fwd_conv_transpose2d(out);
     return out;

@@ -10,8 +10,12 @@
  * strides; a weight b shared by every leading index of a (a linear layer
  * on [B, T, C]) gathers one gradient from every batch index, summed in a
  * fixed order so the bits never depend on the thread count.
- * The arithmetic itself lives in gemm.c. Leaves out: broadcasting leading
- * dims other than "b is one 2-D matrix for all".
+ * The arithmetic itself lives in gemm.c. t_linear is a linear layer, the
+ * product and its bias, as one node: the numbers of t_matmul then t_add,
+ * bit for bit, with one pass over the output and one gradient buffer fewer
+ * (the ring GAN's small layers spend about as long in the add as
+ * in the product). Leaves out: broadcasting leading dims other than "b is
+ * one 2-D matrix for all".
  *
  * Dimension key: a [..., M, K] ([..., K, M] if ta), b [..., K, N] ([..., N,
  * K] if tb) or b 2-D, out [..., M, N]; batch = product of a's leading dims.
@@ -117,3 +121,65 @@ void bwd_matmul(Tensor *out) {
     }
 }
 /* END SOLUTION ex01-matmul-backward */
+
+/* ---------------------------------------------------------------------------
+ * t_linear: out [R, out] = x [R, in] @ w^T + b, R = the rows of x.
+ * ------------------------------------------------------------------------- */
+
+/* Above this many output numbers the bias loops use all threads. */
+#define PAR_MIN (1L << 15)
+
+Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b) {
+    char sx[64], sw[64], sb[64];
+    if (!x || !w) fail(EXIT_SOFTWARE, "t_linear", "pass x and w (b may be NULL)", "an input is NULL");
+    const int in = x->shape[x->ndim - 1];
+    if (w->ndim != 2 || w->shape[1] != in || (b && (b->ndim != 1 || b->shape[0] != w->shape[0])))
+        fail(EXIT_SOFTWARE, "t_linear", "x [..., in], w [out, in], b [out] or NULL",
+             "shapes %s, %s and %s do not fit", shape_str(x, sx, sizeof sx), shape_str(w, sw, sizeof sw),
+             b ? shape_str(b, sb, sizeof sb) : "NULL");
+    int shape[MAX_DIMS];
+    for (int i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
+    shape[x->ndim - 1] = w->shape[0];
+    Tensor *out = tape_node(T, OP_LINEAR, x->ndim, shape, x, w, b);
+    OPS[OP_LINEAR].forward(out);
+    return out;
+}
+
+/* The product as t_matmul's folded path computes it, then + b row by row
+ * as t_add does. */
+void fwd_linear(Tensor *out) {
+    const Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
+    const int in = w->shape[1], C = w->shape[0];
+    const long R = x->size / in;
+    real *restrict y = out->data; /* [R, C] */
+    gemm((int)R, C, in, x->data, in, 0, w->data, in, 1, y, C, 0);
+    if (!b) return;
+    const real *restrict bias = b->data;
+#pragma omp parallel for if (out->size > PAR_MIN)
+    for (long r = 0; r < R; r++)
+#pragma omp simd
+        for (long c = 0; c < C; c++) y[r * C + c] = y[r * C + c] + bias[c];
+}
+
+/* db += the column sums of dy (each column's rows in order, from 0, as
+ * t_add's broadcast backward sums them); dx += dy w; dw += dy^T x. dy is
+ * the product's gradient as it is the sum's: an add passes it on as is. */
+void bwd_linear(Tensor *out) {
+    Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
+    const int in = w->shape[1], C = w->shape[0];
+    const long R = x->size / in;
+    const real *dy = out->grad; /* [R, C] */
+    if (b && b->grad) {
+        real *gb = b->grad;
+#pragma omp parallel for if (out->size > PAR_MIN)
+        for (long c0 = 0; c0 < C; c0 += 64) {
+            const long n = C - c0 < 64 ? C - c0 : 64;
+            real sum[64] = {0};
+            for (long r = 0; r < R; r++)
+                for (long j = 0; j < n; j++) sum[j] += dy[r * C + c0 + j];
+            for (long j = 0; j < n; j++) gb[c0 + j] += sum[j];
+        }
+    }
+    if (x->grad) gemm((int)R, in, C, dy, C, 0, w->data, in, 0, x->grad, in, 1);
+    if (w->grad) gemm(C, in, (int)R, dy, C, 1, x->data, in, 0, w->grad, in, 1);
+}

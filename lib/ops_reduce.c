@@ -60,7 +60,7 @@ void bwd_reshape(Tensor *out) {
     const real *restrict dz = out->grad; /* [n] */
     real *restrict da = a->grad;         /* [n], its own buffer: only data is shared */
     long n = out->size;
-#pragma omp parallel for simd if (n > PAR_MIN)
+#pragma omp parallel for simd if (parallel: n > PAR_MIN)
     for (long i = 0; i < n; i++) da[i] += dz[i];
     /* END SOLUTION ex01-reshape-transpose-backward */
 }

@@ -124,7 +124,7 @@ static void adam_update(real *restrict w, const real *restrict g, real *restrict
      * STUB: (void)w, (void)g, (void)m, (void)v, (void)n, (void)b1, (void)b2, (void)eps;
      * STUB: (void)step, (void)inv_sqrt_bc2, (void)keep;
      */
-#pragma omp parallel for simd if (n > OMP_MIN) schedule(static)
+#pragma omp parallel for simd if (parallel: n > OMP_MIN) schedule(static)
     for (long i = 0; i < n; i++) {
         real mi = b1 * m[i] + (1 - b1) * g[i];
         real vi = b2 * v[i] + (1 - b2) * g[i] * g[i];

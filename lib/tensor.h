@@ -59,7 +59,9 @@
     X(MSE, mse) X(GAUSSIAN_KL, gaussian_kl)                                 \
     /* convolutions (ops_conv.c) */                                         \
     X(CONV2D, conv2d) X(CONV_TRANSPOSE2D, conv_transpose2d)                 \
-    X(BATCHNORM, batchnorm) /* batch normalisation (ops_nn.c) */
+    X(BATCHNORM, batchnorm) /* batch normalisation (ops_nn.c) */           \
+    /* fused: a linear layer in one node (ops_matmul.c) */                  \
+    X(LINEAR, linear)
 
 typedef enum {
 #define X(ENUM, name) OP_##ENUM,
@@ -148,6 +150,10 @@ Tensor *tape_node_at(const Tape *T, int i);
 Tensor *tape_input(Tape *T, int ndim, const int *shape, int requires_grad);
 /* Reals from the arena, zero-filled (op scratch). */
 real *tape_alloc(Tape *T, long n);
+/* Reals from the arena, not zeroed: scratch that the op's forward writes in
+ * full before anything reads it (a convolution's rows: megabytes a step
+ * that zeroing would only overwrite). */
+real *tape_scratch(Tape *T, long n);
 /* Used by op constructors: a new node with inputs a, b, c (may be NULL). Its
  * grad is allocated iff some input carries a grad. */
 Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape,
@@ -197,6 +203,10 @@ Tensor *t_mean_last(Tape *T, Tensor *a);
  * ta / tb is set. a [..., M, K], b [..., K, N] with equal leading dims
  * (batched), or b 2-D [K, N] shared by every leading index of a. */
 Tensor *t_matmul(Tape *T, Tensor *a, Tensor *b, int ta, int tb);
+/* A linear layer as one node: x [..., in] @ w^T + b, w [out, in], b [out]
+ * or NULL -> [..., out]. The same bits as t_add(t_matmul(x, w, 0, 1), b),
+ * without the second node's pass over memory and its gradient buffer. */
+Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b);
 
 /* Neural-network ops, all along the last axis (but batchnorm: axis 1). */
 Tensor *t_softmax(Tape *T, Tensor *a);

@@ -4,9 +4,9 @@
  * of the micro-tile and cache blocks, with padded rows (leading dimensions
  * wider than the matrix), with and without accumulate, and for K = 0, gemm
  * and gemm_batched agree with gemm_naive; gemm_packed_b (B packed once) gives
- * gemm's exact bits; the threaded result is bit-for-bit
- * the serial one; gemm called inside a parallel region is correct; bad
- * arguments stop the program with a message.
+ * gemm's exact bits; the threaded result is bit-for-bit the serial one,
+ * and the wide (AVX-512) kernel's the narrow one's; gemm called inside a
+ * parallel region is correct; bad arguments stop the program with a message.
  * Leaves out: speed (bench/bench_gemm.c measures it).
  *
  * Built in the double build (-DREAL_DOUBLE).
@@ -281,6 +281,36 @@ Test(gemm_packed_b, gives_the_same_bits_as_gemm) {
                           tb, acc, i / N, i % N, (double)C[i], (double)R[i]);
             free(A), free(B), free(C0), free(C), free(R), free(Bp);
         }
+}
+
+/* The wide (AVX-512) kernel and the 256-bit one give the same bits: the
+ * same FMAs per element in the same order. Every transpose case, with and
+ * without accumulate, edge tiles in both directions (M = 37: 6 rows and a
+ * 1-row tail; N = 523: pairs of panels, a lone panel, a partial one), more
+ * than one KC slice (K = 301) and NC block (N > 512). Skipped where the core
+ * has no AVX-512 (gemm_wide(1) stays off). */
+Test(gemm, wide_and_narrow_kernels_give_identical_bits) {
+    const int M = 37, N = 523, K = 301;
+    if (!gemm_wide(1)) cr_skip_test("this core has no AVX-512: only the narrow kernel runs here");
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int acc = 0; acc < 2; acc++) {
+                rng_state = 31 + ta + 2 * tb;
+                real *A = new_matrix(ta ? K : M, ta ? M : K, ta ? M : K);
+                real *B = new_matrix(tb ? N : K, tb ? K : N, tb ? K : N);
+                real *C[2];
+                for (int w = 0; w < 2; w++) {
+                    rng_state = 5;
+                    C[w] = new_matrix(M, N, N);
+                    gemm_wide(w);
+                    gemm(M, N, K, A, ta ? M : K, ta, B, tb ? K : N, tb, C[w], N, acc);
+                }
+                for (size_t i = 0; i < (size_t)M * N; i++)
+                    cr_assert(memcmp(&C[0][i], &C[1][i], sizeof(real)) == 0,
+                              "ta=%d tb=%d acc=%d: C[%zu][%zu] narrow %.17g, wide %.17g", ta, tb, acc, i / N, i % N,
+                              (double)C[0][i], (double)C[1][i]);
+                free(A), free(B), free(C[0]), free(C[1]);
+            }
 }
 
 Test(gemm_packed_b, unaligned_destination_exits_with_a_message, .exit_code = EXIT_SOFTWARE) {

@@ -10,6 +10,8 @@
  * equals a plain triple loop written here (a gradient check cannot see a
  * forward that multiplies the wrong entries consistently).
  * Shapes that do not multiply exit 70 with a message naming both.
+ * t_linear (product and bias in one node): its gradient check, and the
+ * bits of t_matmul then t_add, output and gradients.
  * Leaves out: gemm's own speed and blocking (gemm's tests and the bench).
  */
 #include <omp.h>
@@ -157,6 +159,64 @@ Test(matmul, shared_b_gradient_is_identical_on_one_and_two_threads) {
     long diff = 0;
     for (long i = 0; i < b->size; i++) diff += memcmp(&grads[0][i], &grads[1][i], sizeof(real)) != 0;
     cr_expect(diff == 0, "%ld of %ld entries of db differ between 1 and 2 threads", diff, b->size);
+    tape_free(T);
+}
+
+/* ---- t_linear: the product and its bias as one node ---------------------------- */
+
+/* x [2, 3, 4] @ w [5, 4]^T + b [5], and without b, every input also used
+ * later (a backward that assigns fails). */
+Test(linear, matches_central_differences_with_and_without_bias) {
+    Tape *T = tape_new();
+    Rng r;
+    rng_seed(&r, 25);
+    for (int with_b = 0; with_b < 2; with_b++) {
+        tape_reset(T);
+        Tensor *x = rand_leaf(T, &r, 3, SHAPE(2, 3, 4), -1, 1, 1), *w = rand_leaf(T, &r, 2, SHAPE(5, 4), -1, 1, 1);
+        Tensor *b = with_b ? rand_leaf(T, &r, 1, SHAPE(5), -1, 1, 1) : NULL;
+        Tensor *loss = weighted_sum(T, &r, t_linear(T, x, w, b));
+        loss = also_used_later(T, &r, loss, (Tensor *[]){x, w, b}, with_b ? 3 : 2);
+        expect_grads(T, loss, (Tensor *[]){x, w, b}, with_b ? 3 : 2, with_b ? "linear, x [2, 3, 4]" : "linear, no bias");
+    }
+    tape_free(T);
+}
+
+/* The reference for t_linear is the pair it fuses, t_matmul then t_add
+ * (each checked against PyTorch through the models' fixtures): output and
+ * every gradient the same bits, at sizes where gemm blocks and threads
+ * (R 300, in 270 > its K slice, out 70) and the bias sums run in blocks. */
+Test(linear, gives_the_bits_of_matmul_then_add) {
+    const int R = 300, in = 270, out = 70;
+    Tape *T[2] = {tape_new(), tape_new()};
+    Tensor *y[2], *x[2], *w[2], *b[2];
+    for (int f = 0; f < 2; f++) {
+        Rng r;
+        rng_seed(&r, 26);
+        x[f] = rand_leaf(T[f], &r, 2, SHAPE(R, in), -1, 1, 1);
+        w[f] = rand_leaf(T[f], &r, 2, SHAPE(out, in), -1, 1, 1);
+        b[f] = rand_leaf(T[f], &r, 1, SHAPE(out), -1, 1, 1);
+        y[f] = f ? t_linear(T[f], x[f], w[f], b[f]) : t_add(T[f], t_matmul(T[f], x[f], w[f], 0, 1), b[f]);
+        backward(T[f], weighted_sum(T[f], &r, y[f]));
+    }
+    const char *what[4] = {"output", "dx", "dw", "db"};
+    const real *u[4] = {y[0]->data, x[0]->grad, w[0]->grad, b[0]->grad};
+    const real *v[4] = {y[1]->data, x[1]->grad, w[1]->grad, b[1]->grad};
+    const long n[4] = {y[0]->size, x[0]->size, w[0]->size, b[0]->size};
+    for (int i = 0; i < 4; i++)
+        for (long j = 0; j < n[i]; j++)
+            cr_assert(memcmp(&u[i][j], &v[i][j], sizeof(real)) == 0, "%s[%ld]: matmul + add %.17g, linear %.17g",
+                      what[i], j, (double)u[i][j], (double)v[i][j]);
+    tape_free(T[0]), tape_free(T[1]);
+}
+
+/* w [5, 3] does not fit x [2, 4]; a bias [4] does not fit w [5, 4]. */
+Test(linear, shapes_that_do_not_fit_fail_with_a_message) {
+    Tape *T = tape_new();
+    Tensor *x = tape_input(T, 2, SHAPE(2, 4), 1);
+    Tensor *w53 = tape_input(T, 2, SHAPE(5, 3), 1), *w54 = tape_input(T, 2, SHAPE(5, 4), 1);
+    Tensor *b4 = tape_input(T, 1, SHAPE(4), 1);
+    EXPECT_FAIL(t_linear(T, x, w53, NULL), EXIT_SOFTWARE, "[2, 4], [5, 3] and NULL do not fit");
+    EXPECT_FAIL(t_linear(T, x, w54, b4), EXIT_SOFTWARE, "[2, 4], [5, 4] and [4] do not fit");
     tape_free(T);
 }
 

@@ -303,6 +303,12 @@ static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
         wrt[(*n)++] = bias;
         return t_batchnorm(T, x, g, bias, NULL, NULL, 1, 0.1f, 1e-5f);
     }
+    case OP_LINEAR: { /* x [3, 4] @ w [5, 4]^T + bias [5] */
+        Tensor *w = leaf(T, r, 2, SHAPE(5, 4), -1, 1), *bias = leaf(T, r, 1, SHAPE(5), -1, 1);
+        wrt[(*n)++] = w;
+        wrt[(*n)++] = bias;
+        return t_linear(T, a, w, bias);
+    }
     case OP_LEAF: case OP_COUNT: break;
     }
     return NULL;

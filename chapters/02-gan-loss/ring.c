@@ -24,7 +24,9 @@
 /*md
 ## The model file: `ring.c`
 
-Both networks are three `Linear` layers with ReLU between them. The
+Both networks are three `Linear` layers with ReLU between them, each layer
+one node on the tape (`linear_fused`: the product and its bias together, the
+same numbers as `t_matmul` then `t_add`, with one pass over memory fewer). The
 parameter names are PyTorch's `state_dict` names (`G.fc1.weight`, ...,
 `D.fc3.bias`), so the reference fixture written by
 `tests/reference/gan_ring.py` loads by name and the test can prove this is
@@ -64,9 +66,9 @@ void ring_free(RingGan *m) {
 
 /* z [N, Z] -> [N, 2] */
 Tensor *ring_generator(Tape *T, const RingGan *m, Tensor *z) {
-    Tensor *h = t_relu(T, linear(T, &m->g1, z));  /* [N, H] */
-    h = t_relu(T, linear(T, &m->g2, h));          /* [N, H] */
-    return linear(T, &m->g3, h);                  /* [N, 2] */
+    Tensor *h = t_relu(T, linear_fused(T, &m->g1, z)); /* [N, H] */
+    h = t_relu(T, linear_fused(T, &m->g2, h));         /* [N, H] */
+    return linear_fused(T, &m->g3, h);                 /* [N, 2] */
 }
 
 /* x [N, 2] -> logits [M, 1]. Packing is only a reshape: P consecutive
@@ -77,9 +79,9 @@ Tensor *ring_discriminator(Tape *T, const RingGan *m, Tensor *x) {
         fail(EXIT_SOFTWARE, "ring_discriminator", "pass points [N, 2] with N a multiple of the packing degree",
              "got %d dims, %d rows, pack %d", x->ndim, N, m->pack);
     if (m->pack > 1) x = t_reshape(T, x, 2, SHAPE(N / m->pack, 2 * m->pack)); /* [M, 2P] */
-    Tensor *h = t_relu(T, linear(T, &m->d1, x));  /* [M, H] */
-    h = t_relu(T, linear(T, &m->d2, h));          /* [M, H] */
-    return linear(T, &m->d3, h);                  /* [M, 1] */
+    Tensor *h = t_relu(T, linear_fused(T, &m->d1, x)); /* [M, H] */
+    h = t_relu(T, linear_fused(T, &m->d2, h));         /* [M, H] */
+    return linear_fused(T, &m->d3, h);                 /* [M, 1] */
 }
 
 /*md
