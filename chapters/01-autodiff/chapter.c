@@ -477,7 +477,7 @@ relative error of {{mlp worst relative error:.1e}}. Check it again with
 $h = 10^{-4}$. *Predict*: does the worst relative error shrink, as the
 truncation error ($\propto h^2$) would, or grow, and by about how much?
 
-    build/bin/01 --set h=1e-4
+Run: `build/bin/01 --set h=1e-4`
 
 ::: outcome
 It grows: {{exp h worst relative error:.1e}} at $h$ = {{exp h step:.0e}},
@@ -497,7 +497,7 @@ to it than the step $h = 10^{-2}$: $x = 0.004$. The backward is right
 ($\partial L/\partial x = 1$ for $x > 0$). *Predict*: does the gradient
 check pass (a relative error near round-off) or fail?
 
-    build/bin/01 --set kink-distance=0.004
+Run: `build/bin/01 --set kink-distance=0.004`
 
 ::: outcome
 It fails: the relative error is {{exp kink relative error:.2f}}. The
