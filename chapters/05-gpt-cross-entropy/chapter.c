@@ -555,11 +555,11 @@ At $\tau = 1$: {{exp temperature distinct 4-grams at 1:.2f}} of the 4-byte
 strings are distinct, and the text uses
 {{exp temperature bytes used at 1:.0f}} different bytes. At $\tau$ =
 {{exp temperature temperature:.1f}}: {{exp temperature distinct 4-grams:.2f}}
-distinct, {{exp temperature bytes used:.0f}} bytes. Dividing the logits by
-$\tau < 1$ multiplies their differences, so the likeliest continuation wins
-almost every draw: the text is made of the corpus's commonest words and
-phrases, over and over, and the rare bytes disappear. The cell's output
-shows the start of both samples.
+distinct, {{exp temperature bytes used:.0f}} bytes: the cold sample is
+{{exp temperature verdict}}. Dividing the logits by $\tau < 1$ multiplies
+their differences, so the likeliest continuation wins almost every draw:
+the text keeps to the corpus's commonest words and phrases, and the rare
+bytes drop out. The cell's output shows the start of both samples.
 :::
 
 ### Experiment: greedy decoding
@@ -573,11 +573,10 @@ Run: `build/bin/05 --set top-k=1`
 ::: outcome
 With $k$ = {{exp top-k k:.0f}} only {{exp top-k distinct 4-grams:.3f}} of
 the 4-byte strings are distinct, and {{exp top-k bytes used:.0f}} different
-bytes appear. Greedy decoding is deterministic given the context, and with a
-window of {{exp top-k context:.0f}} bytes the model soon meets a context it has met
-before and from then on writes the same loop for ever. The likeliest next
-byte, each time, is not the likeliest text: sampling is how a language model
-writes.
+bytes appear; {{exp top-k loop}}. Greedy decoding is deterministic given
+the context, so once the model meets a context it has met before, it writes
+the same bytes again, and again. The likeliest next byte, each time, is not
+the likeliest text: sampling is how a language model writes.
 :::
 */
 /* A long sample and how repetitive it is: the share of distinct 4-byte
@@ -588,6 +587,9 @@ static int cmp_long(const void *a, const void *b) {
     long x = *(const long *)a, y = *(const long *)b;
     return (x > y) - (x < y);
 }
+
+static int *exp_last; /* the last sample (for the loop finder) and its length */
+static int exp_last_n;
 
 static void exp_sample(double temp, int top_k, const char *stream, double *distinct, int *bytes) {
     int prompt[2], np = gpt_vocab_prompt(&ch.vocab, "%\n", prompt, 2), n = nb_quick() ? 300 : EXP_SAMPLE;
@@ -611,7 +613,21 @@ static void exp_sample(double temp, int top_k, const char *stream, double *disti
     for (int i = 0; i < n && i < 240; i++) nb_printf("%c", ch.vocab.byte[out[i]]);
     nb_printf("\n...\n");
     xfree(g);
-    xfree(out);
+    xfree(exp_last);
+    exp_last = out, exp_last_n = n;
+}
+
+/* The shortest period p <= n/4 with which the second half of the last
+ * sample repeats itself (out[i] == out[i - p] for every i there), or 0. */
+static int exp_loop_period(void) {
+    const int *o = exp_last;
+    int n = exp_last_n;
+    for (int p = 1; p <= n / 4; p++) {
+        int i = n / 2;
+        while (i < n && o[i] == o[i - p]) i++;
+        if (i == n) return p;
+    }
+    return 0;
 }
 
 static void cell_exp_temperature(void) {
@@ -626,6 +642,12 @@ static void cell_exp_temperature(void) {
     nb_value("exp temperature bytes used at 1", b1, "");
     nb_value("exp temperature distinct 4-grams", dt, "");
     nb_value("exp temperature bytes used", bt, "");
+    nb_text("exp temperature verdict", "%s",
+            dt < d1 && bt <= b1 ? "more repetitive, and uses no more bytes"
+            : dt < d1           ? "more repetitive, though it uses more bytes"
+                                : "no more repetitive in this run");
+    xfree(exp_last);
+    exp_last = NULL;
 }
 
 static void cell_exp_top_k(void) {
@@ -636,6 +658,11 @@ static void cell_exp_top_k(void) {
     nb_value("exp top-k context", ch.cfg.ctx, "bytes");
     nb_value("exp top-k distinct 4-grams", d, "");
     nb_value("exp top-k bytes used", b, "");
+    int p = exp_loop_period();
+    if (p) nb_text("exp top-k loop", "its second half is one loop of %d byte%s, repeated", p, p > 1 ? "s" : "");
+    else nb_text("exp top-k loop", "in this run its second half does not repeat one loop");
+    xfree(exp_last);
+    exp_last = NULL;
 }
 
 static const Cell CELLS[] = {
