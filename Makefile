@@ -274,7 +274,7 @@ clean:
 # make grade / grade-NN           run each exercise's tests, print and write the table
 # make check-exercises            every stub fails its tests, every solution passes
 STUDENT_OUT ?= $(BUILD)/student
-GRADE_ENV = MAKE="$(MAKE)" BUILD="$(BUILD)" GRADE_CC="$(CC) $(BASEFLAGS) -DREAL_DOUBLE"
+GRADE_ENV = MAKE="$(MAKE)" BUILD="$(BUILD)" GRADE_CC="$(CC) $(BASEFLAGS) -DREAL_DOUBLE" GRADE_MPIRUN="$(MPIRUN_2)"
 .PHONY: student grade check-exercises $(addprefix grade-,$(NUMS))
 student:
 	@sh exercises/student.sh $(STUDENT_OUT)

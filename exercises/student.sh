@@ -77,9 +77,9 @@ fi
 # ---- 4. no solution text left ---------------------------------------------------------
 # A solution line (trimmed, 12 characters or more) must not be a line of any
 # file in OUT, nor (from 24 characters on) a part of one, unless the library
-# shows it anyway outside every region (a declaration such as
+# or a chapter shows it anyway outside every region (a declaration such as
 # `Tensor *a = out->in[0];`): those lines are what a student reads anyway.
-for f in lib/*.c lib/*.h; do
+for f in lib/*.c lib/*.h chapters/*/*.c chapters/*/*.h; do
     if grep -qx "$f" "$tmp/marked"; then awk -f "$regions" -v tsv="$tsv" -v mode=outside "$f"
     else sed 's/^[[:space:]]*//; s/[[:space:]]*$//' "$f"; fi
 done | sort -u > "$tmp/shown"
