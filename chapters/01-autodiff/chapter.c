@@ -515,7 +515,8 @@ static void cell_exp_h(void) {
     GradCheck g = gradcheck(ch.tape, ch.loss, ch.mlp.ps->t, ch.mlp.ps->n, h, 0);
     double eps = sizeof(real) == sizeof(float) ? FLT_EPSILON : DBL_EPSILON;
     GradCheck g0 = gradcheck(ch.tape, ch.loss, ch.mlp.ps->t, ch.mlp.ps->n, GC_STEP, 0);
-    nb_printf("worst relative error: %.2e at h = %g, %.2e at h = %g\n", g.max_rel, h, g0.max_rel, (double)GC_STEP);
+    nb_printf("worst relative error: %.2e at h = %g, %.2e at h = %g\n", g.max_rel, h,
+              g0.max_rel, (double)GC_STEP);
     nb_value("exp h step", h, "");
     nb_value("exp h worst relative error", g.max_rel, "");
     nb_value("exp h growth", g.max_rel / g0.max_rel, "");
@@ -529,8 +530,9 @@ static void cell_exp_kink(void) {
     x->data[0] = (real)nb_setting("kink-distance");
     Tensor *loss = t_sum(T, t_relu(T, x));
     GradCheck g = gradcheck(T, loss, &x, 1, GC_STEP, 0);
-    nb_printf("relu at x = %g, h = %g: analytic %g, numeric %.4f, relative error %.3f\n", (double)x->data[0],
-              (double)GC_STEP, g.analytic, g.numeric, g.max_rel);
+    nb_printf(
+        "relu at x = %g, h = %g: analytic %g, numeric %.4f, relative error %.3f\n",
+        (double)x->data[0], (double)GC_STEP, g.analytic, g.numeric, g.max_rel);
     nb_value("exp kink relative error", g.max_rel, "");
     nb_value("exp kink numeric derivative", g.numeric, "");
     tape_free(T);
@@ -551,12 +553,15 @@ static const Cell CELLS[] = {
 /* What the experiments change (--set name=value); the defaults are the
  * experiments' values, which the book's run uses. */
 static const Setting SETTINGS[] = {
-    {"h", 1e-4, 1e-8, 1, 0, "the step of the MLP's check in the experiment (the chapter's: 1e-2 in float)"},
-    {"kink-distance", 0.004, -1, 1, 0, "the input of the experiment's relu check (its kink is at 0)"},
+    {"h", 1e-4, 1e-8, 1, 0,
+     "the step of the MLP's check in the experiment (the chapter's: 1e-2 in float)"},
+    {"kink-distance", 0.004, -1, 1, 0,
+     "the input of the experiment's relu check (its kink is at 0)"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter chapter = {"01-autodiff", "Automatic differentiation", CELLS,
+                       sizeof CELLS / sizeof CELLS[0], teardown};
     notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &chapter);
 }

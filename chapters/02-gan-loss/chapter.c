@@ -762,7 +762,8 @@ samples that sit where data is, so $D(G(z))$ is
 {{exp g-mean mean D(G(z)):.2f}} on average, far from 0, and the two losses'
 gradients, of sizes $D(G(z))$ and $1 - D(G(z))$ per unit of $D$'s slope,
 are within a small factor of each other. The saturating loss is only useless
-while $D$ wins outright, which is early in training and wherever the supports do not overlap.
+while $D$ wins outright, which is early in training and wherever the
+supports do not overlap.
 :::
 
 ### Experiment: ten times the learning rate
@@ -788,12 +789,14 @@ little more; `--seed` and `lr` are yours to vary.
 */
 /* G off to the side (the chapter) against G at the setting g-mean. */
 static void cell_exp_g_mean(void) {
-    double push[2], dgz = disjoint_push((Gen1){nb_setting("g-mean"), 0.3}, "exp g-mean", push);
+    double push[2],
+        dgz = disjoint_push((Gen1){nb_setting("g-mean"), 0.3}, "exp g-mean", push);
     nb_value("exp g-mean mean D(G(z))", dgz, "");
     nb_value("exp g-mean gradient ratio", push[0] / push[1], "");
 }
 
-/* Two short ring runs from run 0's seed: the chapter's learning rate and the setting lr. */
+/* Two short ring runs from run 0's seed: the chapter's learning rate and the
+ * setting lr. */
 static void cell_exp_lr(void) {
     RingRun runs[2];
     for (int v = 0; v < 2; v++) {
@@ -801,17 +804,20 @@ static void cell_exp_lr(void) {
         runs[v].cfg.steps = nb_quick() ? QUICK_STEPS : 2000;
     }
     runs[1].cfg.lr = nb_setting("lr");
-    nb_printf("%ld steps, learning rate %g and %g\n", runs[0].cfg.steps, runs[0].cfg.lr, runs[1].cfg.lr);
+    nb_printf("%ld steps, learning rate %g and %g\n", runs[0].cfg.steps, runs[0].cfg.lr,
+              runs[1].cfg.lr);
     ring_run_all(runs, 2, "lr runs");
     ring_print_head();
-    for (int v = 0; v < 2; v++) ring_print_row(v ? "changed rate" : "chapter's rate", 0, &runs[v].final);
+    for (int v = 0; v < 2; v++)
+        ring_print_row(v ? "changed rate" : "chapter's rate", 0, &runs[v].final);
     nb_value("exp lr steps", (double)runs[0].cfg.steps, "");
     nb_value("exp lr rate", runs[1].cfg.lr, "");
     nb_value("exp lr modes at the chapter's rate", runs[0].final.modes, "");
     nb_value("exp lr high-quality at the chapter's rate", runs[0].final.hq, "%");
     nb_value("exp lr modes at the changed rate", runs[1].final.modes, "");
     nb_value("exp lr high-quality at the changed rate", runs[1].final.hq, "%");
-    for (int v = 0; v < 2; v++) ring_run_free(&runs[v]);
+    for (int v = 0; v < 2; v++)
+        ring_run_free(&runs[v]);
 }
 
 static const Cell CELLS[] = {
@@ -830,12 +836,16 @@ static const Cell CELLS[] = {
 /* What the experiments change (--set name=value); the defaults are the
  * experiments' values, which the book's run uses. */
 static const Setting SETTINGS[] = {
-    {"g-mean", 0, -6, 6, 0, "the mean of G's samples in the disjoint-supports experiment (the chapter's: 4)"},
-    {"lr", 1e-2, 1e-6, 1, 0, "the learning rate of the experiment's second short ring run (the chapter's: 1e-3)"},
+    {"g-mean", 0, -6, 6, 0,
+     "the mean of G's samples in the disjoint-supports experiment (the chapter's: 4)"},
+    {"lr", 1e-2, 1e-6, 1, 0,
+     "the learning rate of the experiment's second short ring run (the chapter's: "
+     "1e-3)"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"02-gan-loss", "The GAN and its losses", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter chapter = {"02-gan-loss", "The GAN and its losses", CELLS,
+                       sizeof CELLS / sizeof CELLS[0], teardown};
     notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &chapter);
 }

@@ -551,8 +551,8 @@ it is chosen for what the codes look like, not for the likelihood.
 The bound-is-a-bound cell estimated $\log p(x)$ with $K = 100$ draws from
 $q$ per image, {{IW gap, K = 100:.1f}} nats above the ELBO. Take $K = 1000$
 on the first {{exp k images:.0f}} test images, next to $K = 100$ on the
-same images (`--quick` takes a tenth of the draws). *Predict*: how much higher does the estimate go: about as much
-again, much less, or much more?
+same images (`--quick` takes a tenth of the draws). *Predict*: how much
+higher does the estimate go: about as much again, much less, or much more?
 
 Run: `build/bin/04 --set k=1000`
 
@@ -571,7 +571,9 @@ large, and $q$ already proposes those places.
  * first EXP_TEST_IMAGES test images. */
 enum { EXP_IMAGES = 10000, EXP_TEST_IMAGES = 2000 };
 
-static int exp_images(void) { return nb_quick() ? 1024 : EXP_IMAGES; }
+static int exp_images(void) {
+    return nb_quick() ? 1024 : EXP_IMAGES;
+}
 
 /* One pass of the loss recon + beta KL, in batches of the reference's 128, in
  * order (no shuffle); eps from the trainer's own noise stream. */
@@ -582,9 +584,11 @@ static void exp_train(VaeTrainer *t, double beta) {
         int b = n - at < t->cfg.batch ? n - at : t->cfg.batch;
         Tape *T = t->tape;
         tape_reset(T);
-        Tensor *x = tape_input(T, 2, SHAPE(b, m->D), 0), *eps = tape_input(T, 2, SHAPE(b, m->Z), 0);
+        Tensor *x = tape_input(T, 2, SHAPE(b, m->D), 0),
+               *eps = tape_input(T, 2, SHAPE(b, m->Z), 0);
         int *idx = xmalloc(sizeof(int) * b);
-        for (int i = 0; i < b; i++) idx[i] = at + i; /* the batch: images at..at+b-1 */
+        for (int i = 0; i < b; i++)
+            idx[i] = at + i; /* the batch: images at..at+b-1 */
         vae_pixels(st.data.train, idx, b, x->data);
         xfree(idx);
         rng_fill_normal(&t->noise, eps->data, eps->size, 0, 1);
@@ -604,15 +608,17 @@ static VaeEvalStats exp_run(const char *name, double beta) {
     exp_train(t, beta);
     int n = st.data.n_test < EXP_TEST_IMAGES ? st.data.n_test : EXP_TEST_IMAGES;
     VaeEvalStats e = vae_trainer_eval(t, st.data.test, n);
-    nb_printf("beta = %g: test -ELBO %.2f = reconstruction %.2f + KL %.2f nats/image\n", beta, e.neg_elbo,
-              e.recon, e.kl);
+    nb_printf("beta = %g: test -ELBO %.2f = reconstruction %.2f + KL %.2f nats/image\n",
+              beta, e.neg_elbo, e.recon, e.kl);
     vae_trainer_free(t);
     return e;
 }
 
 static void cell_exp_beta(void) {
-    nb_printf("one pass over the first %d training images, batches of 128; then the first %d test images\n",
-              exp_images(), st.data.n_test < EXP_TEST_IMAGES ? st.data.n_test : EXP_TEST_IMAGES);
+    nb_printf("one pass over the first %d training images, batches of 128; then the "
+              "first %d test images\n",
+              exp_images(),
+              st.data.n_test < EXP_TEST_IMAGES ? st.data.n_test : EXP_TEST_IMAGES);
     nb_value("exp images", exp_images(), "images");
     VaeEvalStats e1 = exp_run("vae-exp-beta 1", 1);
     double beta = nb_setting("beta");
@@ -625,10 +631,13 @@ static void cell_exp_beta(void) {
     nb_value("exp beta KL at the changed beta", e.kl, "nats/image");
     nb_value("exp beta -ELBO at the changed beta", e.neg_elbo, "nats/image");
     double lost = e.recon - e1.recon, saved = e1.kl - e.kl;
-    nb_text("exp beta verdict", "%s",
-            lost > saved && saved > 0 ? "they lose more than the KL saves, so the bound on log p(x) gets looser"
-            : saved > 0               ? "yet the KL saves more than they lose: in this short run the bound is tighter"
-                                      : "and in this short run the KL did not even fall");
+    nb_text(
+        "exp beta verdict", "%s",
+        lost > saved && saved > 0
+            ? "they lose more than the KL saves, so the bound on log p(x) gets looser"
+        : saved > 0 ? "yet the KL saves more than they lose: in this short run the "
+                      "bound is tighter"
+                    : "and in this short run the KL did not even fall");
 }
 
 /* The IW estimate of the chapter's model with K and with the setting k draws,
@@ -637,14 +646,17 @@ static void cell_exp_beta(void) {
 enum { EXP_IW_IMAGES = 20 };
 
 static void cell_exp_k(void) {
-    int n = nb_quick() ? 10 : EXP_IW_IMAGES, K = (int)nb_setting("k") / (nb_quick() ? 10 : 1);
-    if (K < 10) K = 10;
+    int n = nb_quick() ? 10 : EXP_IW_IMAGES,
+        K = (int)nb_setting("k") / (nb_quick() ? 10 : 1);
+    if (K < 10)
+        K = 10;
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/exp k");
     VaeIw e100 = vae_iw_estimate(&st.vae20->model, st.data.test, n, IW_K, &r);
     VaeIw ek = vae_iw_estimate(&st.vae20->model, st.data.test, n, K, &r);
-    nb_printf("first %d test images: ELBO %.3f; log p(x) with K = %d: %.3f, with K = %d: %.3f nats/image\n", n,
-              e100.elbo, IW_K, e100.iw[2], K, ek.iw[2]);
+    nb_printf("first %d test images: ELBO %.3f; log p(x) with K = %d: %.3f, with K = "
+              "%d: %.3f nats/image\n",
+              n, e100.elbo, IW_K, e100.iw[2], K, ek.iw[2]);
     nb_value("exp k images", n, "images");
     nb_value("exp k K", K, "");
     nb_value("exp k ELBO", e100.elbo, "nats/image");
@@ -654,10 +666,12 @@ static void cell_exp_k(void) {
     nb_value("exp k gap at K 100", e100.iw[2] - e100.elbo, "nats/image");
     double gain = ek.iw[2] - e100.iw[2], gap = e100.iw[2] - e100.elbo;
     nb_text("exp k verdict", "%s",
-            gain > 0 && gain < gap ? "the estimate still rises, but ever more slowly, towards log p(x)"
-            : gain > 0             ? "here the second tenfold gains more than the first"
-                                   : "here the larger K even comes out lower: on so few images the draws' noise "
-                                     "is larger than the gain");
+            gain > 0 && gain < gap
+                ? "the estimate still rises, but ever more slowly, towards log p(x)"
+            : gain > 0 ? "here the second tenfold gains more than the first"
+                       : "here the larger K even comes out lower: on so few images the "
+                         "draws' noise "
+                         "is larger than the gain");
 }
 
 static const Cell CELLS[] = {
@@ -675,8 +689,10 @@ static const Cell CELLS[] = {
 /* What the experiments change (--set name=value); the defaults are the
  * experiments' values, which the book's run uses. */
 static const Setting SETTINGS[] = {
-    {"beta", 4, 0, 100, 0, "the weight of the KL term in the experiment's second short run (the ELBO's: 1)"},
-    {"k", 1000, 10, 100000, 1, "the importance samples per image of the experiment (the chapter's: 100)"},
+    {"beta", 4, 0, 100, 0,
+     "the weight of the KL term in the experiment's second short run (the ELBO's: 1)"},
+    {"k", 1000, 10, 100000, 1,
+     "the importance samples per image of the experiment (the chapter's: 100)"},
 };
 
 int main(int argc, char **argv) {

@@ -591,26 +591,33 @@ static int cmp_long(const void *a, const void *b) {
 static int *exp_last; /* the last sample (for the loop finder) and its length */
 static int exp_last_n;
 
-static void exp_sample(double temp, int top_k, const char *stream, double *distinct, int *bytes) {
-    int prompt[2], np = gpt_vocab_prompt(&ch.vocab, "%\n", prompt, 2), n = nb_quick() ? 300 : EXP_SAMPLE;
+static void exp_sample(double temp, int top_k, const char *stream, double *distinct,
+                       int *bytes) {
+    int prompt[2], np = gpt_vocab_prompt(&ch.vocab, "%\n", prompt, 2),
+                   n = nb_quick() ? 300 : EXP_SAMPLE;
     int *out = xmalloc((size_t)n * sizeof(int));
     Rng r;
     rng_stream(&r, nb_seed(), stream);
     gpt_generate(ch.gpt, prompt, np, out, n, temp, top_k, &r);
     int used[256] = {0}, V = ch.vocab.V, unique = 0;
     *bytes = 0;
-    for (int i = 0; i < n; i++) *bytes += !used[out[i]]++;
+    for (int i = 0; i < n; i++)
+        *bytes += !used[out[i]]++;
     /* a 4-byte string as one number in base V; distinct ones counted by sorting */
     long *g = xmalloc((size_t)n * sizeof(long));
     int m = n - 3;
-    for (int i = 0; i < m; i++) g[i] = ((out[i] * (long)V + out[i + 1]) * V + out[i + 2]) * V + out[i + 3];
+    for (int i = 0; i < m; i++)
+        g[i] = ((out[i] * (long)V + out[i + 1]) * V + out[i + 2]) * V + out[i + 3];
     qsort(g, (size_t)m, sizeof(long), cmp_long);
-    for (int i = 0; i < m; i++) unique += i == 0 || g[i] != g[i - 1];
+    for (int i = 0; i < m; i++)
+        unique += i == 0 || g[i] != g[i - 1];
     *distinct = (double)unique / m;
-    nb_printf("temperature %g, %s: %d of %d 4-byte strings distinct (%.3f), %d bytes used; it begins:\n", temp,
-              top_k ? "top-k" : "no top-k", unique, m, *distinct, *bytes);
+    nb_printf("temperature %g, %s: %d of %d 4-byte strings distinct (%.3f), %d bytes "
+              "used; it begins:\n",
+              temp, top_k ? "top-k" : "no top-k", unique, m, *distinct, *bytes);
     nb_printf("%%\n");
-    for (int i = 0; i < n && i < 240; i++) nb_printf("%c", ch.vocab.byte[out[i]]);
+    for (int i = 0; i < n && i < 240; i++)
+        nb_printf("%c", ch.vocab.byte[out[i]]);
     nb_printf("\n...\n");
     xfree(g);
     xfree(exp_last);
@@ -624,8 +631,10 @@ static int exp_loop_period(void) {
     int n = exp_last_n;
     for (int p = 1; p <= n / 4; p++) {
         int i = n / 2;
-        while (i < n && o[i] == o[i - p]) i++;
-        if (i == n) return p;
+        while (i < n && o[i] == o[i - p])
+            i++;
+        if (i == n)
+            return p;
     }
     return 0;
 }
@@ -659,8 +668,12 @@ static void cell_exp_top_k(void) {
     nb_value("exp top-k distinct 4-grams", d, "");
     nb_value("exp top-k bytes used", b, "");
     int p = exp_loop_period();
-    if (p) nb_text("exp top-k loop", "its second half is one loop of %d byte%s, repeated", p, p > 1 ? "s" : "");
-    else nb_text("exp top-k loop", "in this run its second half does not repeat one loop");
+    if (p)
+        nb_text("exp top-k loop", "its second half is one loop of %d byte%s, repeated",
+                p, p > 1 ? "s" : "");
+    else
+        nb_text("exp top-k loop",
+                "in this run its second half does not repeat one loop");
     xfree(exp_last);
     exp_last = NULL;
 }
@@ -681,13 +694,14 @@ static const Cell CELLS[] = {
 /* What the experiments change (--set name=value); the defaults are the
  * experiments' values, which the book's run uses. */
 static const Setting SETTINGS[] = {
-    {"temperature", 0.3, 0.01, 100, 0, "the temperature of the experiment's second sample (the first's: 1)"},
+    {"temperature", 0.3, 0.01, 100, 0,
+     "the temperature of the experiment's second sample (the first's: 1)"},
     {"top-k", 1, 0, 256, 1, "the bytes kept in the top-k experiment's sample (0: all)"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy", CELLS,
-                       sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter chapter = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy",
+                       CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
     notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &chapter);
 }

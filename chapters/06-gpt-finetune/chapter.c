@@ -378,14 +378,16 @@ static ExpResult exp_finetune(double lr, double old_share) {
         gpt_trainer_step(t, old ? ch.old.train : ch.poems.train);
     }
     ExpResult r = {eval_val(t, &ch.poems), eval_val(t, &ch.old)};
-    nb_printf("lr %g, %d of %d steps on chapter 5's corpus: songs-poems val %.4f, chapter 5 val %.4f nats/byte\n",
+    nb_printf("lr %g, %d of %d steps on chapter 5's corpus: songs-poems val %.4f, "
+              "chapter 5 val %.4f nats/byte\n",
               lr, on_old, steps, r.poems, r.old);
     gpt_trainer_free(t);
     gpt_free(g);
     return r;
 }
 
-static ExpResult exp_reference; /* the chapter's recipe, short: both experiments' baseline */
+static ExpResult
+    exp_reference; /* the chapter's recipe, short: both experiments' baseline */
 
 static void cell_exp_lr(void) {
     nb_value("exp steps", nb_quick() ? 4 : EXP_STEPS, "");
@@ -400,10 +402,12 @@ static void cell_exp_lr(void) {
     nb_value("exp lr poems val", r.poems, "nats/byte");
     nb_value("exp lr old val", r.old, "nats/byte");
     nb_value("exp lr old rise", r.old - ch.before_old, "nats/byte");
-    nb_text("exp lr poems verdict", "%s", r.poems < exp_reference.poems ? "better" : "no better");
+    nb_text("exp lr poems verdict", "%s",
+            r.poems < exp_reference.poems ? "better" : "no better");
     nb_text("exp lr old verdict", "%s",
-            r.old > exp_reference.old ? "larger steps move the weights further from what pre-training found"
-                                      : "in this run the larger steps did not cost more of the old corpus");
+            r.old > exp_reference.old
+                ? "larger steps move the weights further from what pre-training found"
+                : "in this run the larger steps did not cost more of the old corpus");
 }
 
 static void cell_exp_rehearsal(void) {
@@ -415,8 +419,9 @@ static void cell_exp_rehearsal(void) {
     nb_value("exp rehearsal poems cost", r.poems - exp_reference.poems, "nats/byte");
     nb_text("exp rehearsal old verdict", "%s",
             r.old <= ch.before_old ? "at or below where it started"
-                                   : r.old < exp_reference.old ? "lower than without it, though above where it started"
-                                                               : "no lower than without it");
+            : r.old < exp_reference.old
+                ? "lower than without it, though above where it started"
+                : "no lower than without it");
 }
 
 static const Cell CELLS[] = {
@@ -432,12 +437,16 @@ static const Cell CELLS[] = {
 /* What the experiments change (--set name=value); the defaults are the
  * experiments' values, which the book's run uses. */
 static const Setting SETTINGS[] = {
-    {"lr", 1e-3, 1e-6, 1, 0, "the peak learning rate of the experiment's short fine-tuning (the chapter's: 3e-4)"},
-    {"old-share", 0.5, 0, 1, 0, "the share of the rehearsal experiment's steps on chapter 5's corpus"},
+    {"lr", 1e-3, 1e-6, 1, 0,
+     "the peak learning rate of the experiment's short fine-tuning (the chapter's: "
+     "3e-4)"},
+    {"old-share", 0.5, 0, 1, 0,
+     "the share of the rehearsal experiment's steps on chapter 5's corpus"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"06-gpt-finetune", "Fine-tuning the GPT", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter chapter = {"06-gpt-finetune", "Fine-tuning the GPT", CELLS,
+                       sizeof CELLS / sizeof CELLS[0], teardown};
     notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &chapter);
 }

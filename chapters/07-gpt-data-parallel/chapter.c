@@ -530,23 +530,28 @@ all-reduce behind its compute.
  * "dp/exp shares windows"), added in rank order and in pairs. */
 static void cell_exp_shares(void) {
     dp_cell_begin();
-    if (ch.dp.rank != 0) return;
+    if (ch.dp.rank != 0)
+        return;
     int S = (int)nb_setting("shares"), B = ch.batch, ctx = ch.cfg.ctx;
     if (B % S)
-        fail(EXIT_USAGE, "--set shares", "pass a number of shares that divides the batch",
+        fail(EXIT_USAGE, "--set shares",
+             "pass a number of shares that divides the batch",
              "a batch of %d windows cannot be cut into %d equal shares", B, S);
     Gpt *g = gpt_copy(ch.init);
     long n = g->ps->size;
     int b = B / S;
     real *grads = xmalloc((size_t)S * n * sizeof(real));
-    int *x = xmalloc((size_t)b * ctx * sizeof(int)), *y = xmalloc((size_t)b * ctx * sizeof(int));
+    int *x = xmalloc((size_t)b * ctx * sizeof(int)),
+        *y = xmalloc((size_t)b * ctx * sizeof(int));
     Rng r;
     rng_stream(&r, nb_seed(), "dp/exp shares windows");
     Tape *T = tape_new();
     for (int k = 0; k < S; k++) {
         for (int i = 0; i < b; i++) {
             long off = (long)(rng_uniform(&r) * (double)(ch.train.n - ctx - 1));
-            for (int t = 0; t < ctx; t++) x[i * ctx + t] = ch.train.tok[off + t], y[i * ctx + t] = ch.train.tok[off + t + 1];
+            for (int t = 0; t < ctx; t++)
+                x[i * ctx + t] = ch.train.tok[off + t],
+                            y[i * ctx + t] = ch.train.tok[off + t + 1];
         }
         tape_reset(T);
         Tensor *loss = gpt_loss(T, g, x, y, b, ctx, NULL);
@@ -559,21 +564,28 @@ static void cell_exp_shares(void) {
     long differ = 0;
     for (long i = 0; i < n; i++) {
         real in_order = 0;
-        for (int k = 0; k < S; k++) in_order += grads[(long)k * n + i];
+        for (int k = 0; k < S; k++)
+            in_order += grads[(long)k * n + i];
         real part[32] = {0}; /* S <= 32: the setting's range */
-        for (int k = 0; k < S; k++) part[k] = grads[(long)k * n + i];
-        for (int w = S; w > 1;) { /* one level of pairs: w partial sums become (w + 1) / 2 */
+        for (int k = 0; k < S; k++)
+            part[k] = grads[(long)k * n + i];
+        for (int w = S;
+             w > 1;) { /* one level of pairs: w partial sums become (w + 1) / 2 */
             int h = w / 2;
-            for (int k = 0; k < h; k++) part[k] = part[2 * k] + part[2 * k + 1];
-            if (w % 2) part[h++] = part[w - 1];
+            for (int k = 0; k < h; k++)
+                part[k] = part[2 * k] + part[2 * k + 1];
+            if (w % 2)
+                part[h++] = part[w - 1];
             w = h;
         }
         double d = fabs((double)in_order - (double)part[0]);
-        diff = fmax(diff, d), differ += d > 0, largest = fmax(largest, fabs((double)in_order));
+        diff = fmax(diff, d), differ += d > 0,
+        largest = fmax(largest, fabs((double)in_order));
         real a = grads[i], c = S > 1 ? grads[n + i] : 0;
         diff2 = fmax(diff2, fabs((double)(a + c) - (double)(c + a)));
     }
-    nb_printf("%d shares of %d windows: rank order against pairs: largest difference %.2e (%.1e relative), "
+    nb_printf("%d shares of %d windows: rank order against pairs: largest difference "
+              "%.2e (%.1e relative), "
               "%ld of %ld entries differ; two shares, a + b against b + a: %g\n",
               S, b, diff, diff / largest, differ, n, diff2);
     nb_value("exp shares shares", S, "");
@@ -606,7 +618,8 @@ static double exp_batch_run(int B, int steps, double *comm_share) {
     }
     *comm_share = 100 * d.comm_seconds / total;
     double val = gpt_evaluate(g, ch.val, ch.batch, nb_quick() ? 1 : 8).loss;
-    nb_printf("B = %2d (%2d per rank), %d steps: val loss %.4f nats/byte\n", B, B / d.size, steps, val);
+    nb_printf("B = %2d (%2d per rank), %d steps: val loss %.4f nats/byte\n", B,
+              B / d.size, steps, val);
     gpt_trainer_free(t);
     gpt_free(g);
     return val;
@@ -617,14 +630,17 @@ static void cell_exp_batch(void) {
     int B = (int)nb_setting("batch"), steps = nb_quick() ? 3 : 30;
     if (B % ch.dp.size)
         fail(EXIT_USAGE, "--set batch", "pass a batch that the number of ranks divides",
-             "a batch of %d windows cannot be split evenly over %d ranks", B, ch.dp.size);
-    double c32, cb, v32 = exp_batch_run(ch.batch, steps, &c32), vb = exp_batch_run(B, steps, &cb);
+             "a batch of %d windows cannot be split evenly over %d ranks", B,
+             ch.dp.size);
+    double c32, cb, v32 = exp_batch_run(ch.batch, steps, &c32),
+                    vb = exp_batch_run(B, steps, &cb);
     nb_value("exp batch steps", steps, "");
     nb_value("exp batch batch", B, "windows");
     nb_value("exp batch val loss at 32", v32, "nats/byte");
     nb_value("exp batch val loss", vb, "nats/byte");
     nb_text("exp batch verdict", "%s",
-            vb > v32 ? "the smaller batch is behind, having seen a quarter of the windows with noisier gradients"
+            vb > v32 ? "the smaller batch is behind, having seen a quarter of the "
+                       "windows with noisier gradients"
                      : "in this short run the smaller batch is not behind");
     nb_timing("exp batch communication share at 32", c32, "%");
     nb_timing("exp batch communication share", cb, "%");
@@ -645,12 +661,15 @@ static const Cell CELLS[] = {
 /* What the experiments change (--set name=value); the defaults are the
  * experiments' values, which the book's run uses. */
 static const Setting SETTINGS[] = {
-    {"shares", 4, 1, 32, 1, "the shares one batch is cut into in the order experiment (two ranks: 2)"},
-    {"batch", 8, 1, 256, 1, "the global batch of the experiment's second short run (the chapter's: 32)"},
+    {"shares", 4, 1, 32, 1,
+     "the shares one batch is cut into in the order experiment (two ranks: 2)"},
+    {"batch", 8, 1, 256, 1,
+     "the global batch of the experiment's second short run (the chapter's: 32)"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"07-gpt-data-parallel", "Past one machine: data-parallel training", CELLS,
+    Chapter chapter = {"07-gpt-data-parallel",
+                       "Past one machine: data-parallel training", CELLS,
                        sizeof CELLS / sizeof CELLS[0], teardown};
     notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return dp_notebook_main(argc, argv, &chapter);
