@@ -549,9 +549,10 @@ static void cell_exp_shares(void) {
     for (int k = 0; k < S; k++) {
         for (int i = 0; i < b; i++) {
             long off = (long)(rng_uniform(&r) * (double)(ch.train.n - ctx - 1));
-            for (int t = 0; t < ctx; t++)
-                x[i * ctx + t] = ch.train.tok[off + t],
-                            y[i * ctx + t] = ch.train.tok[off + t + 1];
+            for (int t = 0; t < ctx; t++) {
+                x[i * ctx + t] = ch.train.tok[off + t];
+                y[i * ctx + t] = ch.train.tok[off + t + 1];
+            }
         }
         tape_reset(T);
         Tensor *loss = gpt_loss(T, g, x, y, b, ctx, NULL);
@@ -569,8 +570,8 @@ static void cell_exp_shares(void) {
         real part[32] = {0}; /* S <= 32: the setting's range */
         for (int k = 0; k < S; k++)
             part[k] = grads[(long)k * n + i];
-        for (int w = S;
-             w > 1;) { /* one level of pairs: w partial sums become (w + 1) / 2 */
+        /* one level of pairs at a time: w partial sums become (w + 1) / 2 */
+        for (int w = S; w > 1;) {
             int h = w / 2;
             for (int k = 0; k < h; k++)
                 part[k] = part[2 * k] + part[2 * k + 1];
