@@ -781,10 +781,11 @@ At $10^{-3}$: {{exp lr modes at the chapter's rate:.0f}} modes, with
 {{exp lr high-quality at the chapter's rate:.1f}} % of the samples high
 quality. At {{exp lr rate:.0e}}: {{exp lr modes at the changed rate:.0f}}
 modes, with {{exp lr high-quality at the changed rate:.1f}} % high quality.
-In this run the larger step gathers $G$'s mass onto the modes sooner, but
-onto no more of them (the cell's table shows where it went): a larger step
-speeds up the game, collapse included. One seed and one short run say
-little more; `--seed` and `lr` are yours to vary.
+In this run the larger step {{exp lr verdict}} (the cell's table shows
+where the samples went). Adam moves every weight by up to the learning
+rate per step, so a larger rate plays the game faster, mode collapse
+included; one seed and one short run say little more. `--seed` and `lr`
+are yours to vary.
 :::
 */
 /* G off to the side (the chapter) against G at the setting g-mean. */
@@ -816,6 +817,13 @@ static void cell_exp_lr(void) {
     nb_value("exp lr high-quality at the chapter's rate", runs[0].final.hq, "%");
     nb_value("exp lr modes at the changed rate", runs[1].final.modes, "");
     nb_value("exp lr high-quality at the changed rate", runs[1].final.hq, "%");
+    const RingEvalStats *a = &runs[0].final, *b = &runs[1].final;
+    nb_text("exp lr verdict", "%s",
+            b->hq > a->hq && b->modes <= a->modes
+                ? "gathers G's mass onto the modes sooner, but onto no more of them"
+            : b->hq > a->hq ? "gathers G's mass onto the modes sooner, and onto more of them"
+            : b->modes < a->modes ? "leaves G with fewer modes and no sharper samples"
+                                  : "does not sharpen the samples, with as many modes or more");
     for (int v = 0; v < 2; v++)
         ring_run_free(&runs[v]);
 }
