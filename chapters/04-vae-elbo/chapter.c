@@ -567,12 +567,16 @@ large, and $q$ already proposes those places.
 :::
 */
 /* The beta experiment's short runs: one pass over the first EXP_IMAGES
- * training images (1024 with --quick), then the plain -ELBO on the
- * first EXP_TEST_IMAGES test images. */
+ * training images (512 with --quick), then the plain -ELBO on the
+ * first EXP_TEST_IMAGES test images (100 with --quick). */
 enum { EXP_IMAGES = 10000, EXP_TEST_IMAGES = 2000 };
 
 static int exp_images(void) {
-    return nb_quick() ? 1024 : EXP_IMAGES;
+    return nb_quick() ? 512 : EXP_IMAGES;
+}
+
+static int exp_test_images(void) {
+    return nb_quick() ? 100 : EXP_TEST_IMAGES;
 }
 
 /* One pass of the loss recon + beta KL, in batches of the reference's 128, in
@@ -606,7 +610,7 @@ static VaeEvalStats exp_run(const char *name, double beta) {
     cfg.name = name;
     VaeTrainer *t = vae_trainer_new(&cfg, nb_seed());
     exp_train(t, beta);
-    int n = st.data.n_test < EXP_TEST_IMAGES ? st.data.n_test : EXP_TEST_IMAGES;
+    int n = exp_test_images();
     VaeEvalStats e = vae_trainer_eval(t, st.data.test, n);
     nb_printf("beta = %g: test -ELBO %.2f = reconstruction %.2f + KL %.2f nats/image\n",
               beta, e.neg_elbo, e.recon, e.kl);
@@ -618,7 +622,7 @@ static void cell_exp_beta(void) {
     nb_printf("one pass over the first %d training images, batches of 128; then the "
               "first %d test images\n",
               exp_images(),
-              st.data.n_test < EXP_TEST_IMAGES ? st.data.n_test : EXP_TEST_IMAGES);
+              exp_test_images());
     nb_value("exp images", exp_images(), "images");
     VaeEvalStats e1 = exp_run("vae-exp-beta 1", 1);
     double beta = nb_setting("beta");
