@@ -173,8 +173,9 @@ quick: all
 	@rm -rf $(BUILD)/quick/step && printf 'q\n' | $(BUILD)/bin/01 --step --quick --out $(BUILD)/quick/step > /dev/null
 	@test -f $(BUILD)/quick/step/cells/by_hand.txt && test ! -f $(BUILD)/quick/step/cells/on_tape.txt \
 	  || { echo "--step did not stop after cell 1"; exit 1; }
-	@echo "== a bad flag exits 64"
+	@echo "== a bad flag exits 64, and so does a setting the chapter does not have"
 	@$(BUILD)/bin/01 --no-such-flag 2>/dev/null; test $$? = 64 || { echo "a bad flag did not exit 64"; exit 1; }
+	@$(BUILD)/bin/01 --set no-such-setting=1 2>/dev/null; test $$? = 64 || { echo "a bad --set did not exit 64"; exit 1; }
 
 check: deps
 	$(MAKE) unit
@@ -286,7 +287,7 @@ clean:
 # make grade / grade-NN           run each exercise's tests, print and write the table
 # make check-exercises            every stub fails its tests, every solution passes
 STUDENT_OUT ?= $(BUILD)/student
-GRADE_ENV = MAKE="$(MAKE)" BUILD="$(BUILD)" GRADE_CC="$(CC) $(BASEFLAGS) -DREAL_DOUBLE"
+GRADE_ENV = MAKE="$(MAKE)" BUILD="$(BUILD)" GRADE_CC="$(CC) $(BASEFLAGS) -DREAL_DOUBLE" GRADE_MPIRUN="$(MPIRUN_2)"
 .PHONY: student grade check-exercises $(addprefix grade-,$(NUMS))
 student:
 	@sh exercises/student.sh $(STUDENT_OUT)

@@ -30,6 +30,13 @@
  * book" table. A name with no value is an error that names it.
  * The same filling works on the hand-written pages (--page).
  *
+ * Experiments: in prose, the lines between "::: outcome" (optionally followed
+ * by the summary's text) and ":::" are the outcome of an experiment, hidden
+ * until the reader opens it: they become <details><summary>...</summary>.
+ * An outcome comes from the run, so it must hold at least one placeholder.
+ * The output of an experiment's cell (cell_exp_<name>) and the figures the
+ * run recorded under names beginning "exp " are hidden the same way.
+ *
  * Constants in prose: a decimal figure (a number with a decimal point, an
  * exponent, or a following %) outside math ($...$), code (`...`), link
  * targets and placeholders is reported by --check-prose: in prose it is
@@ -711,6 +718,10 @@ static void emit_cell_output(Weave *w, Buf *out, const char *slug, const char *s
     cell_title(w, slug, &idx, &title);
     size_t a, b;
     int has_text = trim_block(txt.p, txt.n, &a, &b);
+    int experiment = strncmp(slug, "exp_", 4) == 0; /* its output is an outcome: hidden */
+    if (experiment)
+        buf_add(out, "<details class=\"outcome\">\n<summary>What this cell printed in this course's run"
+                     "</summary>\n\n");
     buf_printf(out, "::: {#cell-%s .cell-output data-cell=\"%s\"}\n", slug, slug);
     Buf label = {0};
     if (idx.n) buf_printf(&label, "Output of cell %s, *%s*", idx.p, slug);
@@ -757,6 +768,7 @@ static void emit_cell_output(Weave *w, Buf *out, const char *slug, const char *s
         buf_free(&figs);
     }
     buf_add(out, ":::\n\n");
+    if (experiment) buf_add(out, "</details>\n\n");
 }
 
 /* Images the prose itself references as (fig/NAME): they must exist too. */
@@ -776,6 +788,56 @@ static void check_prose_figures(Weave *w, const Buf *prose, const char *src, int
             error("%s:%d: the prose shows %s/%s, but %s is missing. Draw it with 'make plots'.",
                   src, line_no, w->fig_url, name, path);
     }
+}
+
+/* The experiments' outcomes of a prose block: "::: outcome [summary]" ...
+ * ":::" lines become a <details> element (see the header). Errors name
+ * src:line (when check is set: run it on the prose as written, whose lines
+ * they count, then without on the filled prose): an outcome never closed,
+ * one inside another, or one that names no recorded value. */
+static const char OUTCOME_OPEN[] = "::: outcome";
+
+static void expand_outcomes(const char *text, Buf *out, int check, const char *src, int line0)
+{
+    int line = line0, open_line = 0, placeholders = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        size_t L = len;
+        while (L && (p[L - 1] == ' ' || p[L - 1] == '\t')) L--;
+        size_t k = sizeof OUTCOME_OPEN - 1;
+        if (L >= k && memcmp(p, OUTCOME_OPEN, k) == 0 && (L == k || p[k] == ' ')) {
+            if (open_line && check)
+                error("%s:%d: '::: outcome' inside the outcome opened on line %d: close that one with ':::' first",
+                      src, line, open_line);
+            const char *sum = p + k;
+            while (sum < p + L && *sum == ' ') sum++;
+            buf_add(out, "\n<details class=\"outcome\">\n<summary>");
+            if (sum < p + L) buf_addn(out, sum, (size_t)(p + L - sum));
+            else buf_add(out, "The outcome in this course's run");
+            buf_add(out, "</summary>\n\n");
+            open_line = line;
+            placeholders = 0;
+        } else if (open_line && L == 3 && memcmp(p, ":::", 3) == 0) {
+            if (!placeholders && check)
+                error("%s:%d: the outcome opened here names no recorded value: an outcome comes from the run, "
+                      "so write its figures as placeholders ({{name:FMT}})", src, open_line);
+            buf_add(out, "\n</details>\n");
+            open_line = 0;
+        } else {
+            if (open_line) {
+                const char *o = memmem(p, len, "{{", 2);
+                placeholders += o != NULL;
+            }
+            buf_addn(out, p, len);
+            if (nl) buf_addc(out, '\n');
+        }
+        line++;
+        if (!nl) break;
+        p = nl + 1;
+    }
+    if (open_line && check) error("%s:%d: '::: outcome' is never closed by a line that is exactly ':::'", src, open_line);
 }
 
 static void emit_prose(Weave *w, Buf *out, Buf *prose, int want_title, const char *src, int line_no)
@@ -817,11 +879,16 @@ static void emit_prose(Weave *w, Buf *out, Buf *prose, int want_title, const cha
     if (!trim_block(prose->p, prose->n, &a, &b)) return;
     if (w->title_only) return;
     Buf block = {0}, filled = {0};
-    buf_addn(&block, prose->p + a, b - a);
     int first_line = line_no + 1;
     for (size_t k = 0; k < a; k++) first_line += prose->p[k] == '\n';
-    fill_placeholders(block.p, &filled, w->run_dir, w->runs, src, first_line);
-    if (filled.n) buf_addn(out, filled.p, filled.n);
+    Buf raw = {0};
+    buf_addn(&raw, prose->p + a, b - a);
+    expand_outcomes(raw.p, &block, 1, src, first_line);
+    buf_free(&block);
+    fill_placeholders(raw.p, &filled, w->run_dir, w->runs, src, first_line);
+    expand_outcomes(filled.p ? filled.p : "", &block, 0, src, first_line);
+    buf_free(&raw);
+    if (block.n) buf_addn(out, block.p, block.n);
     buf_free(&block);
     buf_free(&filled);
     buf_add(out, "\n\n");
@@ -941,12 +1008,29 @@ static void yaml_single_quoted(Buf *out, const char *s)
     buf_addc(out, '\'');
 }
 
-/* A run file of rows name\tvalue\tunit as a table under `heading`. */
+/* One row of a run file as a Markdown table row, escaped. */
+static void add_table_row(Buf *rows, char *const f[3])
+{
+    buf_add(rows, "|");
+    for (int k = 0; k < 3; k++) {
+        buf_add(rows, " ");
+        for (const char *c = f[k]; *c; c++) {
+            if (*c == '\r' || *c == '\t') continue;
+            if (*c == '|' || *c == '*' || *c == '_' || *c == '`' || *c == '$' || *c == '\\') buf_addc(rows, '\\');
+            buf_addc(rows, *c);
+        }
+        buf_add(rows, " |");
+    }
+    buf_add(rows, "\n");
+}
+
+/* A run file of rows name\tvalue\tunit as a table under `heading`; the
+ * experiments' rows (names beginning "exp ") in a second table, hidden. */
 static void emit_table(Weave *w, Buf *out, const char *file, const char *heading, const char *intro)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", w->run_dir, file);
-    Buf raw = {0}, rows = {0}, r2 = {0};
+    Buf raw = {0}, rows = {0}, exp = {0}, r2 = {0};
     if (!read_file(path, &raw)) return;
     /* Fields are tab separated: strip control codes but keep the tabs. */
     char *save2 = NULL;
@@ -958,26 +1042,26 @@ static void emit_table(Weave *w, Buf *out, const char *file, const char *heading
         char *tab = strchr(ln, '\t');
         if (tab) { *tab = '\0'; f[1] = tab + 1; tab = strchr(f[1], '\t'); }
         if (tab) { *tab = '\0'; f[2] = tab + 1; }
-        buf_add(&rows, "|");
-        for (int k = 0; k < 3; k++) {
-            buf_add(&rows, " ");
-            for (char *c = f[k]; *c; c++) {
-                if (*c == '\r' || *c == '\t') continue;
-                if (*c == '|' || *c == '*' || *c == '_' || *c == '`' || *c == '$' || *c == '\\') buf_addc(&rows, '\\');
-                buf_addc(&rows, *c);
-            }
-            buf_add(&rows, " |");
-        }
-        buf_add(&rows, "\n");
+        add_table_row(strncmp(f[0], "exp ", 4) == 0 ? &exp : &rows, f);
     }
-    if (rows.n) {
+    static const char head[] = "| figure | value | unit |\n|:---|---:|:---|\n";
+    if (rows.n || exp.n) {
         buf_printf(out, "%s\n\n%s (`%s`).\n\n", heading, intro, path);
-        buf_add(out, "| figure | value | unit |\n|:---|---:|:---|\n");
-        buf_addn(out, rows.p, rows.n);
-        buf_add(out, "\n");
+        if (rows.n) {
+            buf_add(out, head);
+            buf_addn(out, rows.p, rows.n);
+            buf_add(out, "\n");
+        }
+        if (exp.n) {
+            buf_add(out, "<details class=\"outcome\">\n<summary>The experiments' figures</summary>\n\n");
+            buf_add(out, head);
+            buf_addn(out, exp.p, exp.n);
+            buf_add(out, "\n</details>\n\n");
+        }
     }
     buf_free(&raw);
     buf_free(&rows);
+    buf_free(&exp);
     buf_free(&r2);
 }
 

@@ -77,15 +77,20 @@ fi
 # ---- 4. no solution text left ---------------------------------------------------------
 # A solution line (trimmed, 12 characters or more) must not be a line of any
 # file in OUT, nor (from 24 characters on) a part of one, unless the library
-# shows it anyway outside every region (a declaration such as
+# or a chapter shows it anyway outside every region (a declaration such as
 # `Tensor *a = out->in[0];`): those lines are what a student reads anyway.
-for f in lib/*.c lib/*.h; do
+for f in lib/*.c lib/*.h chapters/*/*.c chapters/*/*.h; do
     if grep -qx "$f" "$tmp/marked"; then awk -f "$regions" -v tsv="$tsv" -v mode=outside "$f"
     else sed 's/^[[:space:]]*//; s/[[:space:]]*$//' "$f"; fi
 done | sort -u > "$tmp/shown"
+# (a solution line that is part of a shown line, such as a generic loop head, is shown too)
 while IFS= read -r f; do awk -f "$regions" -v tsv="$tsv" -v mode=solution "$f"; done < "$tmp/marked" |
-    awk -F'\t' 'NR == FNR { shown[$0] = 1; next }
-                length($2) >= 12 && !($2 in shown) { print $2 }' "$tmp/shown" - | sort -u > "$tmp/patterns"
+    awk -F'\t' 'NR == FNR { shown[$0] = 1; all[++n] = $0; next }
+                length($2) >= 12 && !($2 in shown) {
+                    part = 0
+                    for (i = 1; !part && i <= n; i++) part = index(all[i], $2) > 0
+                    if (!part) print $2
+                }' "$tmp/shown" - | sort -u > "$tmp/patterns"
 [ -s "$tmp/patterns" ] || die "no solution lines to look for: the leak check would prove nothing"
 find "$out" -path "$out/build" -prune -o -type f -print | sort > "$tmp/all" # build/: the student's own
 if ! awk 'FILENAME == ARGV[1] { exact[$0] = 1; if (length($0) >= 24) part[++np] = $0; next }

@@ -159,24 +159,38 @@ ImageSet *idx_load(const char *images_path, const char *labels_path) {
     unsigned char *img = read_all(images_path, &ilen, NULL);
     if (ilen < 4)
         fail_free(img, NULL, EXIT_DATA, images_path, HINT_FASHION_BAD, "%ld bytes: too short for an IDX header", ilen);
+    /* BEGIN SOLUTION ex03-idx-header
+     * HINT: the magic number first (IDX_IMAGES_MAGIC, be32 reads it), then a header of 16 bytes;
+     * HINT: each failure is fail_free(img, NULL, EXIT_DATA, images_path, HINT_FASHION_BAD, ...)
+     * HINT: with the message the tests look for (read tests/test_data.c).
+     * STUB: if (ilen < 16) fail(EXIT_DATA, images_path, "write exercise ex03", "not checked yet");
+     */
     if (be32(img) != IDX_IMAGES_MAGIC)
         fail_free(img, NULL, EXIT_DATA, images_path, HINT_FASHION_BAD,
                   "not an IDX image file (magic 0x%08x, expected 0x%08x)", be32(img), IDX_IMAGES_MAGIC);
     if (ilen < 16)
         fail_free(img, NULL, EXIT_DATA, images_path, HINT_FASHION_BAD,
                   "%ld bytes: truncated inside the 16-byte IDX header", ilen);
+    /* END SOLUTION ex03-idx-header */
     uint64_t n = be32(img + 4), rows = be32(img + 8), cols = be32(img + 12);
+    /* each factor is < 2^32 and the file < 2^30 bytes: no product below overflows */
+    uint64_t have = (uint64_t)(ilen - 16), per = rows * cols;
+    /* BEGIN SOLUTION ex03-idx-header
+     * HINT: no size may be 0, and n images of rows x cols bytes must fill the rest of the file
+     * HINT: exactly; say "truncated" or "extra bytes at the end". Mind overflow: compare per and
+     * HINT: n with have before you multiply them.
+     * STUB: (void)have, (void)per;
+     */
     if (n == 0 || rows == 0 || cols == 0)
         fail_free(img, NULL, EXIT_DATA, images_path, HINT_FASHION_BAD, "the header says %llu images of %llu x %llu",
                   (unsigned long long)n, (unsigned long long)rows, (unsigned long long)cols);
-    /* each factor is < 2^32 and the file < 2^30 bytes: no product below overflows */
-    uint64_t have = (uint64_t)(ilen - 16), per = rows * cols;
     if (per > have || n > have || n * per != have)
         fail_free(img, NULL, EXIT_DATA, images_path, HINT_FASHION_BAD,
                   "the header says %llu images of %llu x %llu, but the file holds %llu bytes of pixels (%s)",
                   (unsigned long long)n, (unsigned long long)rows, (unsigned long long)cols,
                   (unsigned long long)have,
                   (per > have || n > have || n * per > have) ? "truncated" : "extra bytes at the end");
+    /* END SOLUTION ex03-idx-header */
 
     /* labels: magic, n (big-endian u32), then n bytes */
     long llen;

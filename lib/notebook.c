@@ -1,6 +1,7 @@
 /* notebook.c - the cell runner, its records, and progress lines; see notebook.h. */
 #include "notebook.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 
 #include "dot.h"
 #include "util.h"
+
+enum { NB_MAX_SETTINGS = 16 };
 
 /* ---------------------------------------------------------------------------
  * The runtime's state: one notebook per process.
@@ -23,6 +26,10 @@ static struct {
     FILE *figs;         /* cells/<slug>.figs of the running cell */
     const Cell *cell;
     char path[4096];
+    const Setting *settings; /* notebook_settings */
+    int nsettings;
+    double setting[NB_MAX_SETTINGS]; /* their values, after --set */
+    int changed[NB_MAX_SETTINGS], nchanged, out_given;
 } nb;
 
 int nb_quick(void) { return nb.quick; }
@@ -30,6 +37,30 @@ uint64_t nb_seed(void) { return nb.seed; }
 const char *nb_out(void) { return nb.out; }
 const char *nb_data(void) { return nb.data; }
 int nb_recording(void) { return !isatty(STDOUT_FILENO); }
+
+void notebook_settings(const Setting *settings, int n) {
+    nb.settings = settings;
+    nb.nsettings = n;
+}
+
+static int setting_index(const char *name) {
+    for (int i = 0; i < nb.nsettings; i++)
+        if (!strcmp(nb.settings[i].name, name)) return i;
+    return -1;
+}
+
+double nb_setting(const char *name) {
+    int i = setting_index(name);
+    if (i < 0)
+        fail(EXIT_SOFTWARE, name, "declare it in the settings the chapter's main passes to notebook_settings",
+             "a cell asked for a setting the chapter does not declare");
+    return nb.setting[i];
+}
+
+int nb_setting_changed(const char *name) {
+    int i = setting_index(name);
+    return i >= 0 && nb.changed[i];
+}
 
 void nb_printf(const char *fmt, ...) {
     va_list ap;
@@ -153,7 +184,8 @@ void progress_end(Progress *p) {
  * ------------------------------------------------------------------------- */
 static void usage(FILE *f, const char *prog) {
     fprintf(f,
-            "usage: %s [--step] [--list] [--cell N] [--quick] [--seed N] [--out DIR] [--data DIR] [--help]\n"
+            "usage: %s [--step] [--list] [--cell N] [--quick] [--seed N] [--out DIR] [--data DIR]\n"
+            "          [--set NAME=VALUE]... [--help]\n"
             "  %s: %s\n"
             "  --step      pause after each cell until Enter (q then Enter quits)\n"
             "  --list      list the cells and exit\n"
@@ -161,8 +193,10 @@ static void usage(FILE *f, const char *prog) {
             "  --quick     tiny sizes, for a smoke test\n"
             "  --seed N    seed of every random draw (default 0)\n"
             "  --out DIR   run directory for outputs (default build/run/%s)\n"
-            "  --data DIR  where the data set lives (default: the Debian package's directory)\n",
-            prog, nb.ch->id, nb.ch->title, nb.ch->id);
+            "  --data DIR  where the data set lives (default: the Debian package's directory)\n"
+            "  --set NAME=VALUE  change a setting the experiments turn (--list shows them);\n"
+            "              the run goes to build/try/%s unless --out says otherwise\n",
+            prog, nb.ch->id, nb.ch->title, nb.ch->id, nb.ch->id);
 }
 
 static void bad_usage(const char *prog, const char *fmt, const char *arg) {
@@ -171,6 +205,42 @@ static void bad_usage(const char *prog, const char *fmt, const char *arg) {
     fprintf(stderr, "\n");
     usage(stderr, prog);
     exit(EXIT_USAGE);
+}
+
+static void list_settings(FILE *f) {
+    for (int i = 0; i < nb.nsettings; i++) {
+        const Setting *s = &nb.settings[i];
+        fprintf(f, "  --set %s=%-8g %s (%g..%g%s)\n", s->name, s->value, s->what, s->lo, s->hi,
+                s->integer ? ", whole" : "");
+    }
+}
+
+/* --set NAME=VALUE: a declared setting, a number in its range. */
+static void parse_setting(const char *prog, const char *arg) {
+    if (!arg) bad_usage(prog, "%s needs NAME=VALUE", "--set");
+    const char *eq = strchr(arg, '=');
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+    int i = setting_index(name);
+    if (!eq || i < 0) {
+        fprintf(stderr, "error: --set '%s': %s\n", arg,
+                !eq ? "write NAME=VALUE" : "the chapter has no setting of that name");
+        if (nb.nsettings) {
+            fprintf(stderr, "the settings of %s:\n", nb.ch->id);
+            list_settings(stderr);
+        } else fprintf(stderr, "%s has no settings\n", nb.ch->id);
+        exit(EXIT_USAGE);
+    }
+    const Setting *s = &nb.settings[i];
+    char *end;
+    double v = strtod(eq + 1, &end);
+    if (eq[1] == '\0' || *end != '\0' || !isfinite(v) || v < s->lo || v > s->hi || (s->integer && v != floor(v))) {
+        fprintf(stderr, "error: --set %s: %s wants %s in %g..%g, not '%s'\n", arg, s->name,
+                s->integer ? "a whole number" : "a number", s->lo, s->hi, eq + 1);
+        exit(EXIT_USAGE);
+    }
+    nb.setting[i] = v;
+    nb.changed[i] = v != s->value;
 }
 
 static long parse_number(const char *prog, const char *flag, const char *s, long lo, long hi) {
@@ -189,6 +259,10 @@ static void parse_args(int argc, char **argv) {
     const char *prog = argv[0];
     snprintf(nb.out, sizeof nb.out, "build/run/%s", nb.ch->id);
     nb.upto = nb.ch->ncells;
+    if (nb.nsettings > NB_MAX_SETTINGS)
+        fail(EXIT_SOFTWARE, nb.ch->id, "declare fewer settings, or raise NB_MAX_SETTINGS in lib/notebook.c",
+             "the chapter declares %d settings", nb.nsettings);
+    for (int i = 0; i < nb.nsettings; i++) nb.setting[i] = nb.settings[i].value;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--step")) nb.step = 1;
@@ -198,6 +272,7 @@ static void parse_args(int argc, char **argv) {
             usage(stdout, prog);
             exit(0);
         } else if (!strcmp(a, "--cell")) nb.upto = (int)parse_number(prog, a, i + 1 < argc ? argv[++i] : NULL, 1, nb.ch->ncells);
+        else if (!strcmp(a, "--set")) parse_setting(prog, i + 1 < argc ? argv[++i] : NULL);
         else if (!strcmp(a, "--seed")) nb.seed = (uint64_t)parse_number(prog, a, i + 1 < argc ? argv[++i] : NULL, 0, 2147483647L);
         else if (!strcmp(a, "--out") || !strcmp(a, "--data")) {
             if (i + 1 >= argc || argv[i + 1][0] == '\0') bad_usage(prog, "%s needs a directory", a);
@@ -205,9 +280,13 @@ static void parse_args(int argc, char **argv) {
                 /* room for the longest file name a chapter writes under it */
                 if (strlen(argv[i + 1]) + 256 >= sizeof nb.out) bad_usage(prog, "--out '%.80s...' is too long; pass a shorter path", argv[i + 1]);
                 snprintf(nb.out, sizeof nb.out, "%s", argv[++i]);
+                nb.out_given = 1;
             } else nb.data = argv[++i];
         } else bad_usage(prog, "unknown flag '%s'", a);
     }
+    for (int i = 0; i < nb.nsettings; i++) nb.nchanged += nb.changed[i];
+    /* a changed setting is not the book's run: keep it out of build/run/ */
+    if (nb.nchanged && !nb.out_given) snprintf(nb.out, sizeof nb.out, "build/try/%s", nb.ch->id);
 }
 
 /* ---------------------------------------------------------------------------
@@ -224,6 +303,10 @@ int notebook_main(int argc, char **argv, const Chapter *ch) {
     parse_args(argc, argv);
     if (nb.list) {
         for (int i = 0; i < ch->ncells; i++) printf("%2d  %-22s %s\n", i + 1, ch->cells[i].slug, ch->cells[i].title);
+        if (nb.nsettings) {
+            printf("settings (the default is what the book's run uses):\n");
+            list_settings(stdout);
+        }
         return 0;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -237,6 +320,9 @@ int notebook_main(int argc, char **argv, const Chapter *ch) {
     fclose(list);
     printf("# %s: %s%s (seed %llu, output in %s)\n", ch->id, ch->title, nb.quick ? " [quick]" : "",
            (unsigned long long)nb.seed, nb.out);
+    for (int i = 0; i < nb.nsettings; i++)
+        if (nb.changed[i]) printf("# --set %s=%g (the book's run: %g)\n", nb.settings[i].name, nb.setting[i],
+                                  nb.settings[i].value);
     double t_all = now_seconds();
     for (int i = 0; i < nb.upto; i++) {
         const Cell *c = &ch->cells[i];

@@ -10,6 +10,8 @@
  *   --seed N     the seed of every random draw (default 0)
  *   --out DIR    the run directory (default build/run/<chapter id>)
  *   --data DIR   where the data set lives (default: the Debian package)
+ *   --set NAME=VALUE  change one of the chapter's settings (--list shows them);
+ *                the run then goes to build/try/<chapter id> unless --out says
  *   --help
  * and records, under the run directory, what each cell printed
  * (cells/<slug>.txt), the figures it declared (cells/<slug>.figs), and the
@@ -19,6 +21,9 @@
  * The record is byte-identical for one seed at any thread count; what
  * depends on the machine (times, speeds, memory) goes to timing.tsv instead,
  * which the book labels as the machine that built it.
+ * A setting is a knob a chapter's experiments turn (the learning rate of a
+ * short run, a sampling temperature): its default is the value the book's
+ * run uses, and --set lets a reader run the changed value themselves.
  * Leaves out: re-running a single cell out of order (cells share state).
  */
 #ifndef NOTEBOOK_H
@@ -37,6 +42,16 @@ typedef struct {
 
 #define CELL(slug, title) {#slug, title, cell_##slug}
 
+/* A setting: --set name=value gives it another value in [lo, hi] (a whole
+ * number when integer is 1). Names are words and spaces-free: "lr", "top-k". */
+typedef struct {
+    const char *name;
+    double value;       /* the default: what the book's run uses */
+    double lo, hi;
+    int integer;
+    const char *what;   /* one line for --list */
+} Setting;
+
 typedef struct {
     const char *id;     /* "01-autodiff": the chapter directory's name */
     const char *title;
@@ -45,6 +60,8 @@ typedef struct {
     void (*teardown)(void); /* frees the chapter's state after the last cell run (or NULL) */
 } Chapter;
 
+/* The settings --set may change (call from main, before notebook_main). */
+void notebook_settings(const Setting *settings, int n);
 /* Parse the flags, run the cells, return the exit status (call from main). */
 int notebook_main(int argc, char **argv, const Chapter *ch);
 
@@ -55,6 +72,9 @@ int nb_quick(void);              /* --quick given? */
 uint64_t nb_seed(void);          /* --seed, default 0 */
 const char *nb_out(void);        /* the run directory */
 const char *nb_data(void);       /* --data DIR, or NULL for the default */
+/* The value of the chapter's setting `name`: its default, or what --set gave. */
+double nb_setting(const char *name);
+int nb_setting_changed(const char *name); /* did --set change it? */
 int nb_recording(void);          /* is stdout not a terminal? (plain progress lines) */
 /* Path of a file in the run directory (static buffer: copy it to keep it). */
 const char *nb_path(const char *name);

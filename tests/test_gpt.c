@@ -230,6 +230,24 @@ Test(gpt, a_run_evaluates_at_every_kth_step_and_after_the_last_and_steps_as_the_
     twins_close(&w);
 }
 
+Test(gpt, the_learning_rate_warms_up_linearly_then_holds) {
+    /* chapter 6's fine-tuning leans on it: step s (from 1) uses lr min(1, s / warmup) */
+    GptFixture x = gpt_fixture_open();
+    GptTrainConfig tc = gpt_train_config_default();
+    tc.batch = 1, tc.lr = 1e-3, tc.warmup = 4;
+    GptTrainer *t = gpt_trainer_new(x.g, &tc, 3);
+    int tok[400];
+    for (int i = 0; i < 400; i++) tok[i] = (i * 7) % 11;
+    GptTokens s = {tok, 400};
+    const double want[6] = {2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3};
+    for (int k = 0; k < 6; k++) {
+        double lr = gpt_trainer_step(t, s).lr;
+        cr_assert(fabs(lr - want[k]) <= 1e-15, "step %d used lr %g, not %g", k + 1, lr, want[k]);
+    }
+    gpt_trainer_free(t);
+    gpt_fixture_close(&x);
+}
+
 Test(gpt, a_loss_and_an_evaluation_change_nothing_in_the_model) {
     /* gpt_forward once kept a position buffer in the model and grew it at
      * the largest batch seen: computing a loss changed the model */

@@ -425,3 +425,112 @@ Test(weave_exercises, a_chapter_ends_with_its_exercises_hints_and_tests_but_neve
     buf_free(&out);
     remove_tree(root);
 }
+
+/* ----------------------------------------------------------- experiments */
+
+/* The fake chapter with an experiment: its prose (outcome lines given),
+ * a cell exp_lr that printed its outcome, and a recorded "exp " value. */
+static char *make_fake_experiment(const char *outcome)
+{
+    char *root = make_fake(1, 1), d[600];
+    snprintf(d, sizeof d, "%s/chapters/07-demo", root);
+    char src[4096];
+    snprintf(src, sizeof src,
+             "/*md\n"
+             "# Demo: the weaver's test chapter\n"
+             "*/\n"
+             "/*md\n"
+             "### Experiment: a larger step\n"
+             "\n"
+             "Predict, then run `build/bin/07 --set lr=0.1`.\n"
+             "%s"
+             "After the experiment.\n"
+             "*/\n"
+             "static void cell_exp_lr(void)\n"
+             "{\n"
+             "}\n",
+             outcome);
+    write_file(d, "chapter.c", src);
+    snprintf(d, sizeof d, "%s/run/07-demo/cells", root);
+    write_file(d, "exp_lr.txt", "lr 0.1: the loss diverged\n");
+    snprintf(d, sizeof d, "%s/run/07-demo", root);
+    write_file(d, "cells.list", "1\texp_lr\tExperiment: a larger step\n");
+    write_file(d, "metrics.tsv", "loss\t0.5\tnats\nexp lr final loss\t7.25\tnats\n");
+    return root;
+}
+
+Test(weave_experiments, an_outcome_is_hidden_in_details_and_filled_from_the_run)
+{
+    char *root = make_fake_experiment("::: outcome\nThe loss ends at {{exp lr final loss:.2f}} nats.\n:::\n");
+    Buf out = {0};
+    Weave w;
+    char err[4096] = "";
+    int errs = weave_fake_capture(root, &out, &w, err, sizeof err);
+    cr_assert_eq(errs, 0, "unexpected errors:\n%s", err);
+    const char *want = "Predict, then run `build/bin/07 --set lr=0.1`.\n\n"
+                       "<details class=\"outcome\">\n<summary>The outcome in this course's run</summary>\n\n"
+                       "The loss ends at 7.25 nats.\n\n</details>\nAfter the experiment.";
+    cr_assert(strstr(out.p, want), "the outcome is not a filled <details>:\n%s\nwanted:\n%s", out.p, want);
+    /* the experiment cell's output and its recorded figure are hidden too */
+    const char *cell = strstr(out.p, "<summary>What this cell printed in this course's run</summary>");
+    cr_assert(cell && strstr(cell, "the loss diverged") && strstr(cell, "</details>"),
+              "the experiment cell's output is not in a <details>:\n%s", out.p);
+    cr_assert(strstr(cell, "</details>") > strstr(cell, "the loss diverged"));
+    const char *table = strstr(out.p, "<summary>The experiments' figures</summary>");
+    cr_assert(table && strstr(table, "| exp lr final loss | 7.25 | nats |"),
+              "the experiment's figure is not in the hidden table:\n%s", out.p);
+    cr_assert(strstr(out.p, "| loss | 0.5 | nats |") < table, "the chapter's own figure is not in the open table");
+    weave_free(&w);
+    buf_free(&out);
+    remove_tree(root);
+}
+
+Test(weave_experiments, a_custom_summary_is_kept)
+{
+    char *root = make_fake_experiment("::: outcome What the run found\n{{exp lr final loss:.1f}}\n:::\n");
+    Buf out = {0};
+    Weave w;
+    char err[4096] = "";
+    cr_assert_eq(weave_fake_capture(root, &out, &w, err, sizeof err), 0, "unexpected errors:\n%s", err);
+    cr_assert(strstr(out.p, "<summary>What the run found</summary>\n\n7.2\n\n</details>"), "got:\n%s", out.p);
+    weave_free(&w);
+    buf_free(&out);
+    remove_tree(root);
+}
+
+Test(weave_experiments, an_unknown_placeholder_in_an_outcome_is_an_error_that_names_it)
+{
+    char *root = make_fake_experiment("::: outcome\nThe loss ends at {{exp lr best loss:.2f}}.\n:::\n");
+    Buf out = {0};
+    Weave w;
+    char err[4096] = "";
+    int errs = weave_fake_capture(root, &out, &w, err, sizeof err);
+    cr_assert_eq(errs, 1, "expected 1 error, got %d:\n%s", errs, err);
+    cr_assert(strstr(err, ":9: {{exp lr best loss:.2f}}: the run recorded no value named 'exp lr best loss'"),
+              "stderr does not name the missing value and its line:\n%s", err);
+    weave_free(&w);
+    buf_free(&out);
+    remove_tree(root);
+}
+
+Test(weave_experiments, an_outcome_without_a_run_figure_or_never_closed_is_an_error)
+{
+    const char *bad[][2] = {
+        {"::: outcome\nThe loss diverges.\n:::\n", ":8: the outcome opened here names no recorded value"},
+        {"::: outcome\n{{exp lr final loss}}\n", ":8: '::: outcome' is never closed"},
+        {"::: outcome\n{{exp lr final loss}}\n::: outcome\n{{exp lr final loss}}\n:::\n",
+         ":10: '::: outcome' inside the outcome opened on line 8"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *root = make_fake_experiment(bad[i][0]);
+        Buf out = {0};
+        Weave w;
+        char err[4096] = "";
+        int errs = weave_fake_capture(root, &out, &w, err, sizeof err);
+        cr_assert_geq(errs, 1, "case %zu: no error for:\n%s", i, bad[i][0]);
+        cr_assert(strstr(err, bad[i][1]), "case %zu: stderr does not say '%s':\n%s", i, bad[i][1], err);
+        weave_free(&w);
+        buf_free(&out);
+        remove_tree(root);
+    }
+}

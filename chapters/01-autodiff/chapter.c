@@ -476,6 +476,83 @@ static void cell_graph(void) {
     nb_printf("wrote %s.dot: %d tape nodes plus %d parameters\n", "01-mlp-graph", tape_len(ch.tape), ch.mlp.ps->n);
 }
 
+/*md
+## Experiments
+
+Each experiment changes one setting. Predict the outcome first, then run
+the command (the run goes to `build/try/01-autodiff/`, leaving the book's
+run alone; any other value works too), then open the outcome this course's
+run gives. The cells below run both experiments with the settings' default
+values, so the book can show their outcomes.
+
+### Experiment: the MLP's check with a hundred times smaller step
+
+The MLP's gradient check above uses $h = 10^{-2}$ in float and finds a worst
+relative error of {{mlp worst relative error:.1e}}. Check it again with
+$h = 10^{-4}$. *Predict*: does the worst relative error shrink, as the
+truncation error ($\propto h^2$) would, or grow, and by about how much?
+
+Run: `build/bin/01 --set h=1e-4`
+
+::: outcome
+It grows: {{exp h worst relative error:.1e}} at $h$ = {{exp h step:.0e}},
+about {{exp h growth:.0f}} times the error at $h = 10^{-2}$. The loss is a
+quadratic away from the ReLU's kinks, so there was no truncation error to
+shrink; all of it is round-off, $\epsilon|L|/h$, and that grows like $1/h$
+(the estimate for this step: {{exp h round-off estimate:.1e}}, against
+{{mlp round-off estimate:.1e}} before). A smaller step is not a more careful
+check.
+:::
+
+### Experiment: an input next to a kink
+
+A ReLU has a kink at 0, where its derivative jumps from 0 to 1. Check
+$L = \mathrm{relu}(x)$ at an input $x$ a little right of the kink, closer
+to it than the step $h = 10^{-2}$: $x = 0.004$. The backward is right
+($\partial L/\partial x = 1$ for $x > 0$). *Predict*: does the gradient
+check pass (a relative error near round-off) or fail?
+
+Run: `build/bin/01 --set kink-distance=0.004`
+
+::: outcome
+It fails: the relative error is {{exp kink relative error:.2f}}. The
+central difference straddles the kink: $(\mathrm{relu}(x+h) -
+\mathrm{relu}(x-h))/2h = (x+h)/2h$ = {{exp kink numeric derivative:.2f}},
+not 1. A correct backward "fails" a finite-difference check within $h$ of a
+kink, so a test draws its inputs away from kinks (or the check is read with
+that in mind); try `--set kink-distance=0.02`, outside the step, to see it
+pass.
+:::
+*/
+/* The MLP's check again, with the step of the setting h. */
+static void cell_exp_h(void) {
+    double h = nb_setting("h");
+    GradCheck g = gradcheck(ch.tape, ch.loss, ch.mlp.ps->t, ch.mlp.ps->n, h, 0);
+    double eps = sizeof(real) == sizeof(float) ? FLT_EPSILON : DBL_EPSILON;
+    GradCheck g0 = gradcheck(ch.tape, ch.loss, ch.mlp.ps->t, ch.mlp.ps->n, GC_STEP, 0);
+    nb_printf("worst relative error: %.2e at h = %g, %.2e at h = %g\n", g.max_rel, h,
+              g0.max_rel, (double)GC_STEP);
+    nb_value("exp h step", h, "");
+    nb_value("exp h worst relative error", g.max_rel, "");
+    nb_value("exp h growth", g.max_rel / g0.max_rel, "");
+    nb_value("exp h round-off estimate", eps * fabs((double)ch.loss->data[0]) / h, "");
+}
+
+/* relu(x) at x = the setting kink-distance, checked with the step GC_STEP. */
+static void cell_exp_kink(void) {
+    Tape *T = tape_new();
+    Tensor *x = tape_input(T, 1, SHAPE(1), 1);
+    x->data[0] = (real)nb_setting("kink-distance");
+    Tensor *loss = t_sum(T, t_relu(T, x));
+    GradCheck g = gradcheck(T, loss, &x, 1, GC_STEP, 0);
+    nb_printf(
+        "relu at x = %g, h = %g: analytic %g, numeric %.4f, relative error %.3f\n",
+        (double)x->data[0], (double)GC_STEP, g.analytic, g.numeric, g.max_rel);
+    nb_value("exp kink relative error", g.max_rel, "");
+    nb_value("exp kink numeric derivative", g.numeric, "");
+    tape_free(T);
+}
+
 static const Cell CELLS[] = {
     CELL(by_hand, "A derivative by hand"),
     CELL(on_tape, "The same on the tape"),
@@ -484,9 +561,22 @@ static const Cell CELLS[] = {
     CELL(every_op, "A gradient check of every op"),
     CELL(step_size, "How small should h be?"),
     CELL(graph, "The graph of a loss"),
+    CELL(exp_h, "Experiment: the MLP's check with a smaller step"),
+    CELL(exp_kink, "Experiment: an input next to a kink"),
+};
+
+/* What the experiments change (--set name=value); the defaults are the
+ * experiments' values, which the book's run uses. */
+static const Setting SETTINGS[] = {
+    {"h", 1e-4, 1e-8, 1, 0,
+     "the step of the MLP's check in the experiment (the chapter's: 1e-2 in float)"},
+    {"kink-distance", 0.004, -1, 1, 0,
+     "the input of the experiment's relu check (its kink is at 0)"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"01-autodiff", "Automatic differentiation", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter chapter = {"01-autodiff", "Automatic differentiation", CELLS,
+                       sizeof CELLS / sizeof CELLS[0], teardown};
+    notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &chapter);
 }

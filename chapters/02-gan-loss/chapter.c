@@ -323,17 +323,22 @@ In this run the trained $D$ gives $G$'s samples a mean $D(G(z))$ of
 {{disjoint, gradient ratio:.0f}} times larger. This is why $G$ trains with the
 non-saturating loss, although what that loss minimises is not the JSD.
 */
-static void cell_disjoint(void) {
-    const Gen1 g = {4, 0.3};
-    Disc1 d = train_disc1(g, "disjoint");
+/* How hard each L_G pushes g's samples through a D trained against g (with
+ * train_disc1 under label): the mean D(G(z)) and the mean |d loss / d x| per
+ * sample, push[0] non-saturating, push[1] saturating; G's samples from the
+ * stream "gan-loss/<label> samples". */
+static double disjoint_push(Gen1 g, const char *label, double push[2]) {
+    Disc1 d = train_disc1(g, label);
     enum { N = 1000 };
+    char name[64];
+    snprintf(name, sizeof name, "gan-loss/%s samples", label);
     Rng r;
-    rng_stream(&r, nb_seed(), "gan-loss/disjoint samples");
+    rng_stream(&r, nb_seed(), name);
     Tape *T = tape_new();
     Tensor *x = tape_input(T, 2, SHAPE(N, 1), 1); /* G's samples, with a gradient */
     for (int i = 0; i < N; i++) x->data[i] = (real)(g.mu + g.sd * rng_normal(&r));
     Tensor *l = disc1(T, &d, x);
-    double push[2], dgz = mean_sigmoid(l);
+    double dgz = mean_sigmoid(l);
     for (int sat = 0; sat < 2; sat++) {
         backward(T, ring_loss_g(T, l, sat));
         double s = 0; /* the loss is a mean over N samples: N * dL/dx_i is sample i's own */
@@ -343,12 +348,17 @@ static void cell_disjoint(void) {
     nb_printf("mean D(G(z)) on %d samples of N(%g, %g^2): %.3g\n", N, g.mu, g.sd, dgz);
     nb_printf("mean |d loss / d x| per sample: saturating %.3g, non-saturating %.3g (ratio %.0f)\n", push[1],
               push[0], push[0] / push[1]);
+    tape_free(T);
+    params_free(d.ps);
+    return dgz;
+}
+
+static void cell_disjoint(void) {
+    double push[2], dgz = disjoint_push((Gen1){4, 0.3}, "disjoint", push);
     nb_value("disjoint, mean D(G(z))", dgz, "");
     nb_value("disjoint, saturating gradient", push[1], "");
     nb_value("disjoint, non-saturating gradient", push[0], "");
     nb_value("disjoint, gradient ratio", push[0] / push[1], "");
-    tape_free(T);
-    params_free(d.ps);
 }
 
 /* ---- the ring GANs ------------------------------------------------------------------ */
@@ -725,6 +735,99 @@ static void cell_pacgan(void) {
                                "non-saturating, saturating, and PacGAN (packs of 2) with an annealed learning rate");
 }
 
+/*md
+## Experiments
+
+Each experiment changes one setting. Predict the outcome first, then run
+the command (the run goes to `build/try/02-gan-loss/`, leaving the book's
+run alone; try other values too), then open the outcome this course's run
+gives. The run repeats the whole chapter before the experiments, so it takes
+as long as the chapter; the cells below ran the experiments with the
+settings' default values for the book.
+
+### Experiment: a generator on top of the data
+
+The disjoint-supports cell put $G$'s samples at $\mathcal N(4, 0.3^2)$, off
+to the side of the data, and the non-saturating loss pushed them
+{{disjoint, gradient ratio:.0f}} times harder than the saturating one. Put
+them in the middle of the data instead, at $\mathcal N(0, 0.3^2)$, and train
+the same $D$ against them. *Predict*: is the non-saturating push still far
+larger, about equal, or smaller?
+
+Run: `build/bin/02 --set g-mean=0`
+
+::: outcome
+The ratio falls to {{exp g-mean gradient ratio:.1f}}: $D$ cannot separate
+samples that sit where data is, so $D(G(z))$ is
+{{exp g-mean mean D(G(z)):.2f}} on average, far from 0, and the two losses'
+gradients, of sizes $D(G(z))$ and $1 - D(G(z))$ per unit of $D$'s slope,
+are within a small factor of each other. The saturating loss is only useless
+while $D$ wins outright, which is early in training and wherever the
+supports do not overlap.
+:::
+
+### Experiment: ten times the learning rate
+
+The ring trains with Adam at $10^{-3}$. Train it for a short run of
+{{exp lr steps:'.0f}} steps at the chapter's rate and at ten times that,
+$10^{-2}$, from the same seed. *Predict*: after that many steps, does the
+larger step find more modes, or fewer, and are its samples sharper or more
+spread?
+
+Run: `build/bin/02 --set lr=1e-2`
+
+::: outcome
+At $10^{-3}$: {{exp lr modes at the chapter's rate:.0f}} modes, with
+{{exp lr high-quality at the chapter's rate:.1f}} % of the samples high
+quality. At {{exp lr rate:.0e}}: {{exp lr modes at the changed rate:.0f}}
+modes, with {{exp lr high-quality at the changed rate:.1f}} % high quality.
+In this run the larger step {{exp lr verdict}} (the cell's table shows
+where the samples went). Adam moves every weight by up to the learning
+rate per step, so a larger rate plays the game faster, mode collapse
+included; one seed and one short run say little more. `--seed` and `lr`
+are yours to vary.
+:::
+*/
+/* G off to the side (the chapter) against G at the setting g-mean. */
+static void cell_exp_g_mean(void) {
+    double push[2],
+        dgz = disjoint_push((Gen1){nb_setting("g-mean"), 0.3}, "exp g-mean", push);
+    nb_value("exp g-mean mean D(G(z))", dgz, "");
+    nb_value("exp g-mean gradient ratio", push[0] / push[1], "");
+}
+
+/* Two short ring runs from run 0's seed: the chapter's learning rate and the
+ * setting lr. */
+static void cell_exp_lr(void) {
+    RingRun runs[2];
+    for (int v = 0; v < 2; v++) {
+        runs[v] = plan(0, 1, 0, 0);
+        runs[v].cfg.steps = nb_quick() ? QUICK_STEPS : 2000;
+    }
+    runs[1].cfg.lr = nb_setting("lr");
+    nb_printf("%ld steps, learning rate %g and %g\n", runs[0].cfg.steps, runs[0].cfg.lr,
+              runs[1].cfg.lr);
+    ring_run_all(runs, 2, "lr runs");
+    ring_print_head();
+    for (int v = 0; v < 2; v++)
+        ring_print_row(v ? "changed rate" : "chapter's rate", 0, &runs[v].final);
+    nb_value("exp lr steps", (double)runs[0].cfg.steps, "");
+    nb_value("exp lr rate", runs[1].cfg.lr, "");
+    nb_value("exp lr modes at the chapter's rate", runs[0].final.modes, "");
+    nb_value("exp lr high-quality at the chapter's rate", runs[0].final.hq, "%");
+    nb_value("exp lr modes at the changed rate", runs[1].final.modes, "");
+    nb_value("exp lr high-quality at the changed rate", runs[1].final.hq, "%");
+    const RingEvalStats *a = &runs[0].final, *b = &runs[1].final;
+    nb_text("exp lr verdict", "%s",
+            b->hq > a->hq && b->modes <= a->modes
+                ? "gathers G's mass onto the modes sooner, but onto no more of them"
+            : b->hq > a->hq ? "gathers G's mass onto the modes sooner, and onto more of them"
+            : b->modes < a->modes ? "leaves G with fewer modes and no sharper samples"
+                                  : "does not sharpen the samples, with as many modes or more");
+    for (int v = 0; v < 2; v++)
+        ring_run_free(&runs[v]);
+}
+
 static const Cell CELLS[] = {
     CELL(game, "The game"),
     CELL(gradients, "Why the generator uses -log D(G(z))"),
@@ -734,9 +837,23 @@ static const Cell CELLS[] = {
     CELL(metrics, "How many modes, how sharp"),
     CELL(seeds, "Five seeds"),
     CELL(pacgan, "A remedy for mode collapse: packing"),
+    CELL(exp_g_mean, "Experiment: a generator on top of the data"),
+    CELL(exp_lr, "Experiment: ten times the learning rate"),
+};
+
+/* What the experiments change (--set name=value); the defaults are the
+ * experiments' values, which the book's run uses. */
+static const Setting SETTINGS[] = {
+    {"g-mean", 0, -6, 6, 0,
+     "the mean of G's samples in the disjoint-supports experiment (the chapter's: 4)"},
+    {"lr", 1e-2, 1e-6, 1, 0,
+     "the learning rate of the experiment's second short ring run (the chapter's: "
+     "1e-3)"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"02-gan-loss", "The GAN and its losses", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter chapter = {"02-gan-loss", "The GAN and its losses", CELLS,
+                       sizeof CELLS / sizeof CELLS[0], teardown};
+    notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &chapter);
 }

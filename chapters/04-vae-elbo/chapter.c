@@ -513,6 +513,171 @@ static void cell_latent2d(void) {
         " space");
 }
 
+/*md
+## Experiments
+
+Each experiment changes one setting. Predict the outcome first, then run
+the command (the run goes to `build/try/04-vae-elbo/`, leaving the book's
+run alone; try other values too), then open the outcome this course's run
+gives. The command runs the whole chapter first (the cells below share its
+data and its model); each experiment itself costs seconds.
+
+### Experiment: weigh the KL term by $\beta = 4$
+
+The loss is reconstruction + KL, each counted once. Weigh the KL term four
+times ($\beta = 4$, the "$\beta$-VAE" of Higgins et al., 2017) and train
+a short run, one pass over the first {{exp images:'.0f}} training images,
+with $\beta = 4$ and one with $\beta = 1$. Then measure both on test
+images with the plain, unweighted $-$ELBO. *Predict*: which of the two
+parts moves, in which direction, and is the $-$ELBO (the bound we report)
+better or worse?
+
+Run: `build/bin/04 --set beta=4`
+
+::: outcome
+With $\beta = 1$: reconstruction {{exp beta recon at beta 1:.1f}}, KL
+{{exp beta KL at beta 1:.1f}}, $-$ELBO {{exp beta -ELBO at beta 1:.1f}}
+nats per image. With $\beta$ = {{exp beta beta:.0f}}: reconstruction
+{{exp beta recon at the changed beta:.1f}}, KL
+{{exp beta KL at the changed beta:.1f}}, $-$ELBO
+{{exp beta -ELBO at the changed beta:.1f}}. The KL term is cut: the codes
+carry less information about each image, and the reconstructions get worse;
+{{exp beta verdict}}. $\beta \ne 1$ trains something other than the ELBO;
+it is chosen for what the codes look like, not for the likelihood.
+:::
+
+### Experiment: a thousand importance samples
+
+The bound-is-a-bound cell estimated $\log p(x)$ with $K = 100$ draws from
+$q$ per image, {{IW gap, K = 100:.1f}} nats above the ELBO. Take $K = 1000$
+on the first {{exp k images:.0f}} test images, next to $K = 100$ on the
+same images (`--quick` takes a tenth of the draws). *Predict*: how much
+higher does the estimate go: about as much again, much less, or much more?
+
+Run: `build/bin/04 --set k=1000`
+
+::: outcome
+On these images the ELBO is {{exp k ELBO:.2f}}; $K = 100$ gives
+{{exp k log p(x) at K 100:.2f}} and $K$ = {{exp k K:.0f}} gives
+{{exp k log p(x) at the changed K:.2f}} nats per image: ten times the
+draws add {{exp k gain:.2f}} nats, against the
+{{exp k gap at K 100:.2f}} that the first hundred gained over the ELBO:
+{{exp k verdict}}. Each draw only helps when it lands where $p(x|z)p(z)$ is
+large, and $q$ already proposes those places.
+:::
+*/
+/* The beta experiment's short runs: one pass over the first EXP_IMAGES
+ * training images (512 with --quick), then the plain -ELBO on the
+ * first EXP_TEST_IMAGES test images (100 with --quick). */
+enum { EXP_IMAGES = 10000, EXP_TEST_IMAGES = 2000 };
+
+static int exp_images(void) {
+    return nb_quick() ? 512 : EXP_IMAGES;
+}
+
+static int exp_test_images(void) {
+    return nb_quick() ? 100 : EXP_TEST_IMAGES;
+}
+
+/* One pass of the loss recon + beta KL, in batches of the reference's 128, in
+ * order (no shuffle); eps from the trainer's own noise stream. */
+static void exp_train(VaeTrainer *t, double beta) {
+    const Vae *m = &t->model;
+    int n = exp_images();
+    for (int at = 0; at < n; at += t->cfg.batch) {
+        int b = n - at < t->cfg.batch ? n - at : t->cfg.batch;
+        Tape *T = t->tape;
+        tape_reset(T);
+        Tensor *x = tape_input(T, 2, SHAPE(b, m->D), 0),
+               *eps = tape_input(T, 2, SHAPE(b, m->Z), 0);
+        int *idx = xmalloc(sizeof(int) * b);
+        for (int i = 0; i < b; i++)
+            idx[i] = at + i; /* the batch: images at..at+b-1 */
+        vae_pixels(st.data.train, idx, b, x->data);
+        xfree(idx);
+        rng_fill_normal(&t->noise, eps->data, eps->size, 0, 1);
+        VaeOut o = vae_forward(T, m, x, eps);
+        Tensor *loss = t_add(T, o.recon, t_mul_scalar(T, o.kl, (real)beta));
+        params_zero_grad(m->ps);
+        backward(T, loss);
+        optim_step(t->opt);
+    }
+}
+
+/* A short run of a Z-dimensional VAE weighing KL by beta (streams "<name>/..."). */
+static VaeEvalStats exp_run(const char *name, double beta) {
+    VaeConfig cfg = vae_config_default();
+    cfg.name = name;
+    VaeTrainer *t = vae_trainer_new(&cfg, nb_seed());
+    exp_train(t, beta);
+    int n = exp_test_images();
+    VaeEvalStats e = vae_trainer_eval(t, st.data.test, n);
+    nb_printf("beta = %g: test -ELBO %.2f = reconstruction %.2f + KL %.2f nats/image\n",
+              beta, e.neg_elbo, e.recon, e.kl);
+    vae_trainer_free(t);
+    return e;
+}
+
+static void cell_exp_beta(void) {
+    nb_printf("one pass over the first %d training images, batches of 128; then the "
+              "first %d test images\n",
+              exp_images(),
+              exp_test_images());
+    nb_value("exp images", exp_images(), "images");
+    VaeEvalStats e1 = exp_run("vae-exp-beta 1", 1);
+    double beta = nb_setting("beta");
+    VaeEvalStats e = exp_run("vae-exp-beta", beta);
+    nb_value("exp beta beta", beta, "");
+    nb_value("exp beta recon at beta 1", e1.recon, "nats/image");
+    nb_value("exp beta KL at beta 1", e1.kl, "nats/image");
+    nb_value("exp beta -ELBO at beta 1", e1.neg_elbo, "nats/image");
+    nb_value("exp beta recon at the changed beta", e.recon, "nats/image");
+    nb_value("exp beta KL at the changed beta", e.kl, "nats/image");
+    nb_value("exp beta -ELBO at the changed beta", e.neg_elbo, "nats/image");
+    double lost = e.recon - e1.recon, saved = e1.kl - e.kl;
+    nb_text(
+        "exp beta verdict", "%s",
+        lost > saved && saved > 0
+            ? "they lose more than the KL saves, so the bound on log p(x) gets looser"
+        : saved > 0 ? "yet the KL saves more than they lose: in this short run the "
+                      "bound is tighter"
+                    : "and in this short run the KL did not even fall");
+}
+
+/* The IW estimate of the chapter's model with K and with the setting k draws,
+ * on the same EXP_IW_IMAGES test images (stream "vae-elbo/exp k"; --quick:
+ * a tenth of the draws). */
+enum { EXP_IW_IMAGES = 20 };
+
+static void cell_exp_k(void) {
+    int n = nb_quick() ? 10 : EXP_IW_IMAGES,
+        K = (int)nb_setting("k") / (nb_quick() ? 10 : 1);
+    if (K < 10)
+        K = 10;
+    Rng r;
+    rng_stream(&r, nb_seed(), "vae-elbo/exp k");
+    VaeIw e100 = vae_iw_estimate(&st.vae20->model, st.data.test, n, IW_K, &r);
+    VaeIw ek = vae_iw_estimate(&st.vae20->model, st.data.test, n, K, &r);
+    nb_printf("first %d test images: ELBO %.3f; log p(x) with K = %d: %.3f, with K = "
+              "%d: %.3f nats/image\n",
+              n, e100.elbo, IW_K, e100.iw[2], K, ek.iw[2]);
+    nb_value("exp k images", n, "images");
+    nb_value("exp k K", K, "");
+    nb_value("exp k ELBO", e100.elbo, "nats/image");
+    nb_value("exp k log p(x) at K 100", e100.iw[2], "nats/image");
+    nb_value("exp k log p(x) at the changed K", ek.iw[2], "nats/image");
+    nb_value("exp k gain", ek.iw[2] - e100.iw[2], "nats/image");
+    nb_value("exp k gap at K 100", e100.iw[2] - e100.elbo, "nats/image");
+    double gain = ek.iw[2] - e100.iw[2], gap = e100.iw[2] - e100.elbo;
+    nb_text("exp k verdict", "%s",
+            gain > 0 && gain < gap
+                ? "the estimate still rises, but ever more slowly, towards log p(x)"
+            : gain > 0 ? "here the second tenfold gains more than the first"
+                       : "here the larger K even comes out lower: on so few images the "
+                         "draws' noise "
+                         "is larger than the gain");
+}
+
 static const Cell CELLS[] = {
     CELL(latent_model, "A latent-variable model"),
     CELL(elbo, "The article's \"losses\", and the ELBO"),
@@ -521,10 +686,22 @@ static const Cell CELLS[] = {
     CELL(train, "Training the reference VAE"),
     CELL(iw, "The bound is a bound"),
     CELL(latent2d, "A 2-D latent space"),
+    CELL(exp_beta, "Experiment: weigh the KL term by beta"),
+    CELL(exp_k, "Experiment: a thousand importance samples"),
+};
+
+/* What the experiments change (--set name=value); the defaults are the
+ * experiments' values, which the book's run uses. */
+static const Setting SETTINGS[] = {
+    {"beta", 4, 0, 100, 0,
+     "the weight of the KL term in the experiment's second short run (the ELBO's: 1)"},
+    {"k", 1000, 10, 100000, 1,
+     "the importance samples per image of the experiment (the chapter's: 100)"},
 };
 
 int main(int argc, char **argv) {
     Chapter ch = {"04-vae-elbo", "The VAE: the evidence lower bound done right", CELLS,
                   sizeof CELLS / sizeof CELLS[0], teardown};
+    notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &ch);
 }

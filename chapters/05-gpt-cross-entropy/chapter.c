@@ -525,6 +525,158 @@ static void cell_checkpoint(void) {
     gpt_free(back);
 }
 
+/*md
+## Experiments
+
+Each experiment changes one setting. Predict the outcome first, then run
+the command (the run goes to `build/try/05-gpt-cross-entropy/`, leaving the
+book's run alone; try other values too), then open the outcome this course's
+run gives. The command pre-trains the model again first (the same seed gives
+the same model); the experiments then only sample from it, which takes a
+moment.
+
+Both measure a long sample, {{exp sample bytes:'.0f}} bytes written from
+`%\n` on (across fortunes), by how repetitive it is: the share of its
+4-byte strings that are *distinct* (1 when no 4 bytes in a row ever recur,
+near 0 when the text goes round in a loop), and how many different bytes it
+uses (the vocabulary has {{vocabulary:.0f}}).
+
+### Experiment: a cold temperature
+
+The Sampling cell wrote at temperatures $0.6$ and $1$. Sample at $\tau = 0.3$
+instead of $\tau = 1$. *Predict*: how far does the share of distinct 4-byte
+strings fall, and what happens to the bytes used?
+
+Run: `build/bin/05 --set temperature=0.3`
+
+::: outcome
+At $\tau = 1$: {{exp temperature distinct 4-grams at 1:.2f}} of the 4-byte
+strings are distinct, and the text uses
+{{exp temperature bytes used at 1:.0f}} different bytes. At $\tau$ =
+{{exp temperature temperature:.1f}}: {{exp temperature distinct 4-grams:.2f}}
+distinct, {{exp temperature bytes used:.0f}} bytes: the cold sample is
+{{exp temperature verdict}}. Dividing the logits by $\tau < 1$ multiplies
+their differences, so the likeliest continuation wins almost every draw:
+the text keeps to the corpus's commonest words and phrases, and the rare
+bytes drop out. The cell's output shows the start of both samples.
+:::
+
+### Experiment: greedy decoding
+
+Keep only the single likeliest byte at every step: top-$k$ with $k = 1$,
+at temperature $1$ (which then does not matter: the draw has one candidate).
+*Predict*: what does the text look like after a few hundred bytes?
+
+Run: `build/bin/05 --set top-k=1`
+
+::: outcome
+With $k$ = {{exp top-k k:.0f}} only {{exp top-k distinct 4-grams:.3f}} of
+the 4-byte strings are distinct, and {{exp top-k bytes used:.0f}} different
+bytes appear; {{exp top-k loop}}. Greedy decoding is deterministic given
+the context, so once the model meets a context it has met before, it writes
+the same bytes again, and again. The likeliest next byte, each time, is not
+the likeliest text: sampling is how a language model writes.
+:::
+*/
+/* A long sample and how repetitive it is: the share of distinct 4-byte
+ * strings and the number of different bytes. */
+enum { EXP_SAMPLE = 3000 };
+
+static int cmp_long(const void *a, const void *b) {
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+static int *exp_last; /* the last sample (for the loop finder) and its length */
+static int exp_last_n;
+
+static void exp_sample(double temp, int top_k, const char *stream, double *distinct,
+                       int *bytes) {
+    int prompt[2], np = gpt_vocab_prompt(&ch.vocab, "%\n", prompt, 2),
+                   n = nb_quick() ? 300 : EXP_SAMPLE;
+    int *out = xmalloc((size_t)n * sizeof(int));
+    Rng r;
+    rng_stream(&r, nb_seed(), stream);
+    gpt_generate(ch.gpt, prompt, np, out, n, temp, top_k, &r);
+    int used[256] = {0}, V = ch.vocab.V, unique = 0;
+    *bytes = 0;
+    for (int i = 0; i < n; i++)
+        *bytes += !used[out[i]]++;
+    /* a 4-byte string as one number in base V; distinct ones counted by sorting */
+    long *g = xmalloc((size_t)n * sizeof(long));
+    int m = n - 3;
+    for (int i = 0; i < m; i++)
+        g[i] = ((out[i] * (long)V + out[i + 1]) * V + out[i + 2]) * V + out[i + 3];
+    qsort(g, (size_t)m, sizeof(long), cmp_long);
+    for (int i = 0; i < m; i++)
+        unique += i == 0 || g[i] != g[i - 1];
+    *distinct = (double)unique / m;
+    nb_printf("temperature %g, %s: %d of %d 4-byte strings distinct (%.3f), %d bytes "
+              "used; it begins:\n",
+              temp, top_k ? "top-k" : "no top-k", unique, m, *distinct, *bytes);
+    nb_printf("%%\n");
+    for (int i = 0; i < n && i < 240; i++)
+        nb_printf("%c", ch.vocab.byte[out[i]]);
+    nb_printf("\n...\n");
+    xfree(g);
+    xfree(exp_last);
+    exp_last = out, exp_last_n = n;
+}
+
+/* The shortest period p <= n/4 with which the second half of the last
+ * sample repeats itself (out[i] == out[i - p] for every i there), or 0. */
+static int exp_loop_period(void) {
+    const int *o = exp_last;
+    int n = exp_last_n;
+    for (int p = 1; p <= n / 4; p++) {
+        int i = n / 2;
+        while (i < n && o[i] == o[i - p])
+            i++;
+        if (i == n)
+            return p;
+    }
+    return 0;
+}
+
+static void cell_exp_temperature(void) {
+    double d1, dt;
+    int b1, bt;
+    exp_sample(1, 0, "05/exp temperature 1", &d1, &b1);
+    double t = nb_setting("temperature");
+    exp_sample(t, 0, "05/exp temperature", &dt, &bt);
+    nb_value("exp sample bytes", nb_quick() ? 300 : EXP_SAMPLE, "bytes");
+    nb_value("exp temperature temperature", t, "");
+    nb_value("exp temperature distinct 4-grams at 1", d1, "");
+    nb_value("exp temperature bytes used at 1", b1, "");
+    nb_value("exp temperature distinct 4-grams", dt, "");
+    nb_value("exp temperature bytes used", bt, "");
+    nb_text("exp temperature verdict", "%s",
+            dt < d1 && bt <= b1 ? "more repetitive, and uses no more bytes"
+            : dt < d1           ? "more repetitive, though it uses more bytes"
+                                : "no more repetitive in this run");
+    xfree(exp_last);
+    exp_last = NULL;
+}
+
+static void cell_exp_top_k(void) {
+    double d;
+    int b, k = (int)nb_setting("top-k");
+    exp_sample(1, k, "05/exp top-k", &d, &b);
+    nb_value("exp top-k k", k, "");
+    nb_value("exp top-k context", ch.cfg.ctx, "bytes");
+    nb_value("exp top-k distinct 4-grams", d, "");
+    nb_value("exp top-k bytes used", b, "");
+    int p = exp_loop_period();
+    if (p)
+        nb_text("exp top-k loop", "its second half is one loop of %d byte%s, repeated",
+                p, p > 1 ? "s" : "");
+    else
+        nb_text("exp top-k loop",
+                "in this run its second half does not repeat one loop");
+    xfree(exp_last);
+    exp_last = NULL;
+}
+
 static const Cell CELLS[] = {
     CELL(corpus, "The corpus and its bytes"),
     CELL(objective, "The objective"),
@@ -534,10 +686,21 @@ static const Cell CELLS[] = {
     CELL(attention, "What attention learned"),
     CELL(sample, "Sampling"),
     CELL(checkpoint, "A checkpoint for chapter 6"),
+    CELL(exp_temperature, "Experiment: a cold temperature"),
+    CELL(exp_top_k, "Experiment: greedy decoding"),
+};
+
+/* What the experiments change (--set name=value); the defaults are the
+ * experiments' values, which the book's run uses. */
+static const Setting SETTINGS[] = {
+    {"temperature", 0.3, 0.01, 100, 0,
+     "the temperature of the experiment's second sample (the first's: 1)"},
+    {"top-k", 1, 0, 256, 1, "the bytes kept in the top-k experiment's sample (0: all)"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy", CELLS,
-                       sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter chapter = {"05-gpt-cross-entropy", "A GPT, trained with cross-entropy",
+                       CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &chapter);
 }

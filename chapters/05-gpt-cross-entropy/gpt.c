@@ -333,7 +333,13 @@ GptStepStats gpt_trainer_step_on(GptTrainer *t, const int *x, const int *y) {
     const GptTrainConfig *c = &t->cfg;
     Gpt *g = t->model;
     GptStepStats st = {.step = t->steps + 1};
+    /* BEGIN SOLUTION ex06-warmup
+     * HINT: step t->steps + 1 (the first is 1) of the linear warm-up: c->lr times that step
+     * HINT: over c->warmup, and c->lr itself once the warm-up is over.
+     * STUB: st.lr = c->lr;
+     */
     st.lr = c->lr * fmin(1.0, (t->steps + 1) / (double)c->warmup);
+    /* END SOLUTION ex06-warmup */
     optim_set_lr(t->opt, st.lr);
     double t0 = now_seconds();
     tape_reset(t->tape);
@@ -487,6 +493,13 @@ $k$ largest (top-$k$: the long tail of unlikely bytes never gets picked),
 and draw from the softmax of what is left.
 */
 int gpt_sample_logits(const real *logits, int V, double temperature, int top_k, Rng *r) {
+    /* BEGIN SOLUTION ex05-sampling
+     * HINT: find the k-th largest logit (keep every logit >= it), then draw i with probability
+     * HINT: exp((logit_i - max) / temperature) / sum over the kept: one rng_uniform(r) times the
+     * HINT: sum, walked through the running sum.
+     * STUB: (void)logits, (void)V, (void)temperature, (void)top_k, (void)r;
+     * STUB: return 0;
+     */
     double thresh = -INFINITY; /* keep logits >= thresh */
     if (top_k > 0 && top_k < V) { /* thresh = the k-th largest: the smallest with fewer than k above it */
         thresh = INFINITY;
@@ -510,6 +523,7 @@ int gpt_sample_logits(const real *logits, int V, double temperature, int top_k, 
         if (u < acc) return i;
     }
     return last; /* u == s up to rounding */
+    /* END SOLUTION ex05-sampling */
 }
 
 /*md

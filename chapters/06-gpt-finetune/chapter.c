@@ -290,15 +290,151 @@ static void cell_samples(void) {
     xfree(out);
 }
 
+/*md
+## Experiments
+
+Each experiment changes one setting. Predict the outcome first, then run
+the command (the run goes to `build/try/06-gpt-finetune/`, leaving the
+book's run alone; try other values too), then open the outcome this course's
+run gives. The command repeats the chapter first. The experiments fine-tune
+the pre-trained model again in short runs of {{exp steps:.0f}} steps
+(warm-up {{exp warm-up:.0f}} steps, the same new windows in every run),
+against a reference run with the chapter's recipe, and measure both
+validation losses: `songs-poems` (learned) and chapter 5's corpus
+(forgotten).
+
+### Experiment: fine-tune at the from-scratch rate
+
+Fine-tuning used a peak learning rate of $3\times10^{-4}$, a third of the
+$10^{-3}$ a model from scratch gets. Fine-tune at $10^{-3}$ instead.
+*Predict*: does `songs-poems` improve faster, and what happens to chapter 5's
+corpus?
+
+Run: `build/bin/06 --set lr=1e-3`
+
+::: outcome
+At $3\times10^{-4}$: `songs-poems` {{exp reference poems val:.3f}}, chapter 5
+{{exp reference old val:.3f}} nats per byte (before fine-tuning:
+{{songs-poems val, pre-trained only:.3f}} and
+{{chapter 5 val, before fine-tuning:.3f}}). At {{exp lr rate:.0e}}:
+`songs-poems` {{exp lr poems val:.3f}}, chapter 5 {{exp lr old val:.3f}}.
+The larger steps fit the new corpus {{exp lr poems verdict}} in these few
+steps. On chapter 5's corpus the loss changes by {{exp lr old rise:.3f}}
+nats per byte, against {{exp reference old rise:.3f}} with the chapter's rate:
+{{exp lr old verdict}}.
+:::
+
+### Experiment: rehearse the old corpus
+
+One cure for forgetting is *rehearsal*: keep training on some of the old
+data. Make every second step a step on chapter 5's corpus (a share of
+$\tfrac12$), at the chapter's rate. *Predict*: how much of the forgetting
+goes away, and what does it cost on `songs-poems`?
+
+Run: `build/bin/06 --set old-share=0.5`
+
+::: outcome
+With a share of {{exp rehearsal share:.2f}} of the steps on the old corpus:
+`songs-poems` {{exp rehearsal poems val:.3f}} (reference
+{{exp reference poems val:.3f}}), chapter 5 {{exp rehearsal old val:.3f}}
+(reference {{exp reference old val:.3f}}, before fine-tuning
+{{chapter 5 val, before fine-tuning:.3f}}). Rehearsal keeps the old loss
+{{exp rehearsal old verdict}}; on `songs-poems`, where it took half as many
+steps, its loss differs from the reference's by
+{{exp rehearsal poems cost:+.3f}} nats per byte.
+:::
+*/
+/* The experiments' short fine-tuning runs, from the pre-trained weights:
+ * EXP_STEPS steps (--quick: 4) at peak rate lr, warm-up EXP_WARMUP, a step on
+ * chapter 5's corpus whenever the running share of such steps is below
+ * old_share; windows from the stream "06/exp windows" in every run. */
+enum { EXP_STEPS = 50, EXP_WARMUP = 10 }; /* a step of the reference model: ~0.1 s */
+
+typedef struct {
+    double poems, old; /* validation losses after the run, nats/byte */
+} ExpResult;
+
+static ExpResult exp_finetune(double lr, double old_share) {
+    GptTrainConfig c = ch.tc;
+    c.lr = lr, c.warmup = EXP_WARMUP, c.windows = "06/exp windows";
+    Gpt *g = gpt_copy(ch.pre);
+    GptTrainer *t = gpt_trainer_new(g, &c, nb_seed());
+    int steps = nb_quick() ? 4 : EXP_STEPS, on_old = 0;
+    for (int s = 0; s < steps; s++) {
+        int old = on_old < old_share * (s + 1) - 1e-9;
+        on_old += old;
+        gpt_trainer_step(t, old ? ch.old.train : ch.poems.train);
+    }
+    ExpResult r = {eval_val(t, &ch.poems), eval_val(t, &ch.old)};
+    nb_printf("lr %g, %d of %d steps on chapter 5's corpus: songs-poems val %.4f, "
+              "chapter 5 val %.4f nats/byte\n",
+              lr, on_old, steps, r.poems, r.old);
+    gpt_trainer_free(t);
+    gpt_free(g);
+    return r;
+}
+
+/* the chapter's recipe, short: both experiments' baseline */
+static ExpResult exp_reference;
+
+static void cell_exp_lr(void) {
+    nb_value("exp steps", nb_quick() ? 4 : EXP_STEPS, "");
+    nb_value("exp warm-up", EXP_WARMUP, "");
+    exp_reference = exp_finetune(3e-4, 0);
+    double lr = nb_setting("lr");
+    ExpResult r = exp_finetune(lr, 0);
+    nb_value("exp reference poems val", exp_reference.poems, "nats/byte");
+    nb_value("exp reference old val", exp_reference.old, "nats/byte");
+    nb_value("exp reference old rise", exp_reference.old - ch.before_old, "nats/byte");
+    nb_value("exp lr rate", lr, "");
+    nb_value("exp lr poems val", r.poems, "nats/byte");
+    nb_value("exp lr old val", r.old, "nats/byte");
+    nb_value("exp lr old rise", r.old - ch.before_old, "nats/byte");
+    nb_text("exp lr poems verdict", "%s",
+            r.poems < exp_reference.poems ? "better" : "no better");
+    nb_text("exp lr old verdict", "%s",
+            r.old > exp_reference.old
+                ? "larger steps move the weights further from what pre-training found"
+                : "in this run the larger steps did not cost more of the old corpus");
+}
+
+static void cell_exp_rehearsal(void) {
+    double share = nb_setting("old-share");
+    ExpResult r = exp_finetune(3e-4, share);
+    nb_value("exp rehearsal share", share, "");
+    nb_value("exp rehearsal poems val", r.poems, "nats/byte");
+    nb_value("exp rehearsal old val", r.old, "nats/byte");
+    nb_value("exp rehearsal poems cost", r.poems - exp_reference.poems, "nats/byte");
+    nb_text("exp rehearsal old verdict", "%s",
+            r.old <= ch.before_old ? "at or below where it started"
+            : r.old < exp_reference.old
+                ? "lower than without it, though above where it started"
+                : "no lower than without it");
+}
+
 static const Cell CELLS[] = {
     CELL(load, "The pre-trained model"),
     CELL(corpus, "The fine-tuning corpus"),
     CELL(finetune, "Fine-tuning against training from scratch"),
     CELL(forgetting, "What the model forgot"),
     CELL(samples, "Samples before and after"),
+    CELL(exp_lr, "Experiment: fine-tune at the from-scratch rate"),
+    CELL(exp_rehearsal, "Experiment: rehearse the old corpus"),
+};
+
+/* What the experiments change (--set name=value); the defaults are the
+ * experiments' values, which the book's run uses. */
+static const Setting SETTINGS[] = {
+    {"lr", 1e-3, 1e-6, 1, 0,
+     "the peak learning rate of the experiment's short fine-tuning (the chapter's: "
+     "3e-4)"},
+    {"old-share", 0.5, 0, 1, 0,
+     "the share of the rehearsal experiment's steps on chapter 5's corpus"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"06-gpt-finetune", "Fine-tuning the GPT", CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter chapter = {"06-gpt-finetune", "Fine-tuning the GPT", CELLS,
+                       sizeof CELLS / sizeof CELLS[0], teardown};
+    notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &chapter);
 }

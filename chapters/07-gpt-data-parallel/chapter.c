@@ -478,6 +478,178 @@ static void cell_cluster(void) {
               (unsigned long long)nb_seed(), nb_quick() ? " --quick" : "");
 }
 
+/*md
+## Experiments
+
+Each experiment changes one setting. Predict the outcome first, then run
+the command (the run goes to `build/try/07-gpt-data-parallel/`, leaving the
+book's run alone; try other values too), then open the outcome this course's
+run gives. The command runs the whole chapter first, as `make run-07` does.
+
+### Experiment: four shares, added in two orders
+
+With two ranks, the sum of the two gradient shares was the same to the last
+bit in any order, because $a + b = b + a$. Cut one batch of $B$ windows into
+four shares instead, take each share's gradient on rank 0, and add the four
+in rank order, $((g_0 + g_1) + g_2) + g_3$, and as a ring or a tree might,
+$(g_0 + g_1) + (g_2 + g_3)$. *Predict*: identical, or not, and by how much?
+
+Run: `mpirun -np 2 -x OMP_NUM_THREADS=1 build/bin/07 --set shares=4`
+
+::: outcome
+With {{exp shares shares:.0f}} shares the two sums differ by up to
+{{exp shares largest difference:.1e}} relative to the largest gradient entry
+({{exp shares entries that differ:'.0f}} of {{exp shares entries:'.0f}}
+entries differ); with two shares, by {{exp shares largest difference at 2:.0f}}.
+Float addition is commutative but not associative: three or more numbers
+added in another grouping round differently, by about one unit in the last
+place. Bit-exact data parallelism at any $P$ needs one fixed order of
+addition, at the price of gathering every gradient.
+:::
+
+### Experiment: a quarter of the batch
+
+Train a short run from the same initial model with a global batch of
+$B = 8$ windows instead of 32 (4 per rank instead of 16), next to one with
+$B = 32$, for the same {{exp batch steps:.0f}} steps. *Predict*: which ends
+at the lower validation loss, and which spends the larger share of its step
+communicating?
+
+Run: `mpirun -np 2 -x OMP_NUM_THREADS=1 build/bin/07 --set batch=8`
+
+::: outcome
+After {{exp batch steps:.0f}} steps the validation loss is
+{{exp batch val loss at 32:.3f}} nats per byte with $B = 32$ and
+{{exp batch val loss:.3f}} with $B$ = {{exp batch batch:.0f}}:
+{{exp batch verdict}}. A step's all-reduce moves the whole gradient block
+whatever the batch, while its compute shrinks with the batch: on this machine
+communication took {{exp batch communication share at 32:.0f}} % of a step
+with $B = 32$ and {{exp batch communication share:.0f}} % with the smaller
+batch. Data parallelism pays when each rank has enough windows to hide the
+all-reduce behind its compute.
+:::
+*/
+/* Rank 0: the gradients of SHARES shares of one batch of B windows (stream
+ * "dp/exp shares windows"), added in rank order and in pairs. */
+static void cell_exp_shares(void) {
+    dp_cell_begin();
+    if (ch.dp.rank != 0)
+        return;
+    int S = (int)nb_setting("shares"), B = ch.batch, ctx = ch.cfg.ctx;
+    if (B % S)
+        fail(EXIT_USAGE, "--set shares",
+             "pass a number of shares that divides the batch",
+             "a batch of %d windows cannot be cut into %d equal shares", B, S);
+    Gpt *g = gpt_copy(ch.init);
+    long n = g->ps->size;
+    int b = B / S;
+    real *grads = xmalloc((size_t)S * n * sizeof(real));
+    int *x = xmalloc((size_t)b * ctx * sizeof(int)),
+        *y = xmalloc((size_t)b * ctx * sizeof(int));
+    Rng r;
+    rng_stream(&r, nb_seed(), "dp/exp shares windows");
+    Tape *T = tape_new();
+    for (int k = 0; k < S; k++) {
+        for (int i = 0; i < b; i++) {
+            long off = (long)(rng_uniform(&r) * (double)(ch.train.n - ctx - 1));
+            for (int t = 0; t < ctx; t++) {
+                x[i * ctx + t] = ch.train.tok[off + t];
+                y[i * ctx + t] = ch.train.tok[off + t + 1];
+            }
+        }
+        tape_reset(T);
+        Tensor *loss = gpt_loss(T, g, x, y, b, ctx, NULL);
+        params_zero_grad(g->ps);
+        backward(T, loss);
+        memcpy(grads + (long)k * n, g->ps->grad, (size_t)n * sizeof(real));
+    }
+    /* in rank order, and in pairs (pairs of pairs ...); also 2 shares: a + b */
+    double diff = 0, largest = 0, diff2 = 0;
+    long differ = 0;
+    for (long i = 0; i < n; i++) {
+        real in_order = 0;
+        for (int k = 0; k < S; k++)
+            in_order += grads[(long)k * n + i];
+        real part[32] = {0}; /* S <= 32: the setting's range */
+        for (int k = 0; k < S; k++)
+            part[k] = grads[(long)k * n + i];
+        /* one level of pairs at a time: w partial sums become (w + 1) / 2 */
+        for (int w = S; w > 1;) {
+            int h = w / 2;
+            for (int k = 0; k < h; k++)
+                part[k] = part[2 * k] + part[2 * k + 1];
+            if (w % 2)
+                part[h++] = part[w - 1];
+            w = h;
+        }
+        double d = fabs((double)in_order - (double)part[0]);
+        diff = fmax(diff, d), differ += d > 0,
+        largest = fmax(largest, fabs((double)in_order));
+        real a = grads[i], c = S > 1 ? grads[n + i] : 0;
+        diff2 = fmax(diff2, fabs((double)(a + c) - (double)(c + a)));
+    }
+    nb_printf("%d shares of %d windows: rank order against pairs: largest difference "
+              "%.2e (%.1e relative), "
+              "%ld of %ld entries differ; two shares, a + b against b + a: %g\n",
+              S, b, diff, diff / largest, differ, n, diff2);
+    nb_value("exp shares shares", S, "");
+    nb_value("exp shares largest difference", diff / largest, "relative");
+    nb_value("exp shares entries that differ", differ, "");
+    nb_value("exp shares entries", n, "");
+    nb_value("exp shares largest difference at 2", diff2, "");
+    tape_free(T);
+    xfree(x), xfree(y), xfree(grads);
+    gpt_free(g);
+}
+
+/* A short data-parallel run from the initial model with a global batch of
+ * B windows (stream "dp/exp batch windows of rank r"): its validation loss,
+ * and the share of its step time spent in the all-reduce. */
+static double exp_batch_run(int B, int steps, double *comm_share) {
+    Dp d = ch.dp;
+    d.comm_seconds = 0, d.reductions = 0; /* this run's own */
+    Gpt *g = gpt_copy(ch.init);
+    GptTrainConfig tc = gpt_train_config_default();
+    char name[64];
+    tc.batch = B / d.size;
+    tc.windows = dp_stream_name(name, sizeof name, "dp/exp batch windows", d.rank);
+    GptTrainer *t = gpt_trainer_new(g, &tc, nb_seed());
+    dp_attach(t, &d);
+    double total = 0;
+    for (int s = 0; s < steps; s++) {
+        GptStepStats st = gpt_trainer_step(t, ch.train);
+        total += st.seconds[0] + st.seconds[1] + st.seconds[2];
+    }
+    *comm_share = 100 * d.comm_seconds / total;
+    double val = gpt_evaluate(g, ch.val, ch.batch, nb_quick() ? 1 : 8).loss;
+    nb_printf("B = %2d (%2d per rank), %d steps: val loss %.4f nats/byte\n", B,
+              B / d.size, steps, val);
+    gpt_trainer_free(t);
+    gpt_free(g);
+    return val;
+}
+
+static void cell_exp_batch(void) {
+    dp_cell_begin();
+    int B = (int)nb_setting("batch"), steps = nb_quick() ? 3 : 30;
+    if (B % ch.dp.size)
+        fail(EXIT_USAGE, "--set batch", "pass a batch that the number of ranks divides",
+             "a batch of %d windows cannot be split evenly over %d ranks", B,
+             ch.dp.size);
+    double c32, cb, v32 = exp_batch_run(ch.batch, steps, &c32),
+                    vb = exp_batch_run(B, steps, &cb);
+    nb_value("exp batch steps", steps, "");
+    nb_value("exp batch batch", B, "windows");
+    nb_value("exp batch val loss at 32", v32, "nats/byte");
+    nb_value("exp batch val loss", vb, "nats/byte");
+    nb_text("exp batch verdict", "%s",
+            vb > v32 ? "the smaller batch is behind, having seen a quarter of the "
+                       "windows with noisier gradients"
+                     : "in this short run the smaller batch is not behind");
+    nb_timing("exp batch communication share at 32", c32, "%");
+    nb_timing("exp batch communication share", cb, "%");
+}
+
 static const Cell CELLS[] = {
     CELL(ranks, "Ranks, and what they must share"),
     CELL(same_step, "P ranks with B/P windows take the step of one process with B"),
@@ -486,10 +658,23 @@ static const Cell CELLS[] = {
     CELL(scaling, "More machines: a model"),
     CELL(checkpoint, "A checkpoint for chapters 5 and 6"),
     CELL(cluster, "On a real cluster"),
+    CELL(exp_shares, "Experiment: four shares, added in two orders"),
+    CELL(exp_batch, "Experiment: a quarter of the batch"),
+};
+
+/* What the experiments change (--set name=value); the defaults are the
+ * experiments' values, which the book's run uses. */
+static const Setting SETTINGS[] = {
+    {"shares", 4, 1, 32, 1,
+     "the shares one batch is cut into in the order experiment (two ranks: 2)"},
+    {"batch", 8, 1, 256, 1,
+     "the global batch of the experiment's second short run (the chapter's: 32)"},
 };
 
 int main(int argc, char **argv) {
-    Chapter chapter = {"07-gpt-data-parallel", "Past one machine: data-parallel training", CELLS,
+    Chapter chapter = {"07-gpt-data-parallel",
+                       "Past one machine: data-parallel training", CELLS,
                        sizeof CELLS / sizeof CELLS[0], teardown};
+    notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return dp_notebook_main(argc, argv, &chapter);
 }

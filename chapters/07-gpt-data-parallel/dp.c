@@ -128,12 +128,19 @@ void dp_average(void *dp, ParamSet *ps, double *loss) {
     if (ps->size > 0x7fffffffL)
         fail(EXIT_SOFTWARE, "dp_average", "use a smaller model", "%ld gradients do not fit one MPI count",
              ps->size);
+    /* BEGIN SOLUTION ex07-average
+     * HINT: one MPI_Allreduce, in place (MPI_IN_PLACE), with MPI_SUM over the whole gradient
+     * HINT: block (DP_REAL numbers), one more for the loss (a double); time both into
+     * HINT: d->comm_seconds with MPI_Wtime, count d->reductions, then scale_mean by d->size.
+     * STUB: (void)d, (void)loss, (void)scale_mean;
+     */
     double t0 = MPI_Wtime();
     MPI_Allreduce(MPI_IN_PLACE, ps->grad, (int)ps->size, DP_REAL, MPI_SUM, d->comm);
     MPI_Allreduce(MPI_IN_PLACE, loss, 1, MPI_DOUBLE, MPI_SUM, d->comm);
     d->comm_seconds += MPI_Wtime() - t0;
     d->reductions++;
     scale_mean(ps->grad, ps->size, loss, d->size);
+    /* END SOLUTION ex07-average */
 }
 
 void dp_attach(GptTrainer *t, Dp *d) {
@@ -178,6 +185,12 @@ static long chunk_at(long n, int P, int c) { return n * c / P; }
  * All-gather: P - 1 more steps pass the finished chunks round the ring. */
 void dp_ring_allreduce(const Dp *d, real *x, long n, real *scratch) {
     int P = d->size, r = d->rank, right = (r + 1) % P, left = (r + P - 1) % P;
+    /* BEGIN SOLUTION ex07-ring-allreduce
+     * HINT: P - 1 steps of reduce-scatter, then P - 1 of all-gather, each one MPI_Sendrecv to
+     * HINT: the right and from the left (chunk_at gives a chunk's offset); the comment above
+     * HINT: says which chunk goes where at step s. Receive into scratch, then add.
+     * STUB: (void)x, (void)n, (void)scratch, (void)right, (void)left, (void)chunk_at;
+     */
     for (int s = 0; s < P - 1; s++) {
         int cs = ((r - s) % P + P) % P, cr = ((r - s - 1) % P + P) % P;
         long os = chunk_at(n, P, cs), ns = chunk_at(n, P, cs + 1) - os;
@@ -193,6 +206,7 @@ void dp_ring_allreduce(const Dp *d, real *x, long n, real *scratch) {
         MPI_Sendrecv(x + os, (int)ns, DP_REAL, right, 1, x + orr, (int)nr, DP_REAL, left, 1, d->comm,
                      MPI_STATUS_IGNORE);
     }
+    /* END SOLUTION ex07-ring-allreduce */
 }
 
 double dp_ring_bytes(int P, double bytes) { return 2.0 * (P - 1) / P * bytes; }
