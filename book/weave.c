@@ -66,6 +66,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -96,6 +97,7 @@ static void buf_grow(Buf *b, size_t extra)
 
 static void buf_addn(Buf *b, const char *s, size_t n)
 {
+    if (n > PTRDIFF_MAX) die_oom(); /* never; tells GCC's -Wstringop-overflow so */
     buf_grow(b, n);
     memcpy(b->p + b->n, s, n);
     b->n += n;
@@ -894,6 +896,47 @@ static void emit_prose(Weave *w, Buf *out, Buf *prose, int want_title, const cha
     buf_add(out, "\n\n");
 }
 
+/* The book shows a solution region (exercises/README.md gives its syntax)
+ * as the student's tree has it: a TODO naming the exercise, then the stub.
+ * The solution itself never reaches a page; the chapter's "Exercises"
+ * section says what to write. exercises/regions.awk makes the student's
+ * files; this is its view for the book, with the same markers. */
+typedef struct {
+    int state;       /* 0 outside, 1 in the BEGIN comment, 2 in the solution */
+    int indent;      /* the BEGIN line's, which the stub takes */
+    char id[100];
+} Region;
+
+static int solution_line(Region *r, const char *ln, size_t len, Buf *code)
+{
+    size_t ind = 0;
+    while (ind < len && (ln[ind] == ' ' || ln[ind] == '\t')) ind++;
+    const char *t = ln + ind;
+    size_t tl = len - ind;
+    static const char begin[] = "/* BEGIN SOLUTION ", stub[] = "* STUB:", end[] = "/* END SOLUTION ";
+    if (r->state == 0) {
+        if (tl < sizeof begin - 1 || memcmp(t, begin, sizeof begin - 1) != 0) return 0;
+        size_t n = tl - (sizeof begin - 1);
+        snprintf(r->id, sizeof r->id, "%.*s", (int)(n < sizeof r->id ? n : sizeof r->id - 1),
+                 t + sizeof begin - 1);
+        buf_printf(code, "%.*s/* TODO(%s): the exercise at the end of this chapter. */\n", (int)ind, ln, r->id);
+        r->state = 1;
+        r->indent = (int)ind;
+    } else if (r->state == 1) {
+        if (tl >= sizeof stub - 1 && memcmp(t, stub, sizeof stub - 1) == 0) {
+            const char *c = t + sizeof stub - 1;
+            size_t cl = tl - (sizeof stub - 1);
+            if (cl && *c == ' ') c++, cl--;
+            buf_printf(code, "%*s%.*s\n", cl ? r->indent : 0, "", (int)cl, c);
+        } else if (tl == 2 && memcmp(t, "*/", 2) == 0)
+            r->state = 2;
+    } else if (tl >= sizeof end - 1 && memcmp(t, end, sizeof end - 1) == 0) {
+        buf_printf(code, "%.*s/* END TODO(%s) */\n", (int)ind, ln, r->id);
+        r->state = 0;
+    }
+    return 1;
+}
+
 /* One source file into `out`. `first` is chapter.c, whose first prose block
  * gives the title. */
 static void weave_file(Weave *w, Buf *out, const char *path, const char *shown, int first)
@@ -912,6 +955,7 @@ static void weave_file(Weave *w, Buf *out, const char *path, const char *shown, 
     Buf code = {0}, prose = {0};
     int in_cell = 0, cell_line = 0, prose_line = 0, seen_prose = 0, line_no = 0;
     char slug[200] = "";
+    Region region = {0};
     size_t i = 0;
     while (i < src.n) {
         char *ln = src.p + i;
@@ -939,6 +983,7 @@ static void weave_file(Weave *w, Buf *out, const char *path, const char *shown, 
             buf_add(&prose, "");
             continue;
         }
+        if (solution_line(&region, ln, len, &code)) continue;
         buf_addn(&code, ln, len);
         buf_addc(&code, '\n');
         char s[200];

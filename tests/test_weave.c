@@ -426,6 +426,41 @@ Test(weave_exercises, a_chapter_ends_with_its_exercises_hints_and_tests_but_neve
     remove_tree(root);
 }
 
+/* A model file of the chapter is woven into its page: a solution region in
+ * it shows as the student's tree has it (a TODO and the stub), never the
+ * solution. */
+Test(weave_exercises, a_solution_region_in_a_woven_file_shows_its_stub_not_its_solution)
+{
+    char *root = make_fake(1, 1), d[600];
+    snprintf(d, sizeof d, "%s/chapters/07-demo", root);
+    write_file(d, "model.c",
+               "/*md\n## The model\n*/\n"
+               "int twice(int x) {\n"
+               "    /* BEGIN SOLUTION ex07-twice\n"
+               "     * HINT: add x to itself.\n"
+               "     * STUB: (void)x;\n"
+               "     * STUB: return 0;\n"
+               "     */\n"
+               "    return x + x; /* the secret line */\n"
+               "    /* END SOLUTION ex07-twice */\n"
+               "}\n"
+               "int after(void) { return 1; }\n");
+    Buf out = {0};
+    Weave w;
+    char err[4096] = "";
+    int errs = weave_fake_capture(root, &out, &w, err, sizeof err);
+    cr_assert_eq(errs, 0, "unexpected errors:\n%s", err);
+    cr_assert(strstr(out.p, "    /* TODO(ex07-twice): the exercise at the end of this chapter. */\n"
+                            "    (void)x;\n    return 0;\n    /* END TODO(ex07-twice) */\n}\n"
+                            "int after(void)"),
+              "the region is not shown as its stub:\n%s", out.p);
+    cr_assert(!strstr(out.p, "secret") && !strstr(out.p, "x + x") && !strstr(out.p, "SOLUTION"),
+              "the solution leaked:\n%s", out.p);
+    weave_free(&w);
+    buf_free(&out);
+    remove_tree(root);
+}
+
 /* ----------------------------------------------------------- experiments */
 
 /* The fake chapter with an experiment: its prose (outcome lines given),

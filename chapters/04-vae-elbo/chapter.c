@@ -582,7 +582,7 @@ static int exp_test_images(void) {
 /* One pass of the loss recon + beta KL, in batches of the reference's 128, in
  * order (no shuffle); eps from the trainer's own noise stream. */
 static void exp_train(VaeTrainer *t, double beta) {
-    const Vae *m = &t->model;
+    const Vae *m = t->model;
     int n = exp_images();
     for (int at = 0; at < n; at += t->cfg.batch) {
         int b = n - at < t->cfg.batch ? n - at : t->cfg.batch;
@@ -656,8 +656,8 @@ static void cell_exp_k(void) {
         K = 10;
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/exp k");
-    VaeIw e100 = vae_iw_estimate(&st.vae20->model, st.data.test, n, IW_K, &r);
-    VaeIw ek = vae_iw_estimate(&st.vae20->model, st.data.test, n, K, &r);
+    VaeIw e100 = vae_iw_estimate(st.vae20->model, st.data.test, n, IW_K, &r);
+    VaeIw ek = vae_iw_estimate(st.vae20->model, st.data.test, n, K, &r);
     nb_printf("first %d test images: ELBO %.3f; log p(x) with K = %d: %.3f, with K = "
               "%d: %.3f nats/image\n",
               n, e100.elbo, IW_K, e100.iw[2], K, ek.iw[2]);
