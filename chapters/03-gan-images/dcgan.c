@@ -8,9 +8,10 @@
  * ends in one logit. A training step is two minimisations on two tapes: D's
  * loss on a *detached* copy of G(z) (so D's step cannot move G), then G's
  * loss through D (whose gradient we compute but do not apply).
- * Leaves out: batch normalisation (the DCGAN paper uses it; this small model
- * trains without it), label smoothing, any GAN stabiliser beyond the
- * non-saturating loss.
+ * With cfg.bn, G normalises its two hidden layers (DCGAN's batch norm): the
+ * remedy of chapter 3's section 9. D never does (the chapter says why).
+ * Leaves out: batch norm in D, label smoothing, any GAN stabiliser beyond
+ * the non-saturating loss and G's batch norm.
  *
  * Dimension key: N = batch, Z = latent width, c1, c2 = G's channels,
  * d1, d2 = D's channels, PIX = 784 pixels of a 28x28 image.

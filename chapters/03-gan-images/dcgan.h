@@ -16,7 +16,10 @@
  * recommends for the discriminator (a negative input still passes a
  * gradient back to G). Reference sizes: Z 100, c1 128, c2 64, d1 32, d2 64.
  * The PyTorch fixture uses Z 8, c1 4, c2 3, d1 2, d2 3, so every size is a
- * parameter.
+ * parameter. With cfg.bn (the remedy of chapter 3, section 9) G is
+ *      fc -> view [N, c1, 7, 7] -> bn1 -> ReLU -> deconv1 -> bn2 -> ReLU -> deconv2 -> tanh
+ * (BatchNorm2d, PyTorch's momentum 0.1 and eps 1e-5); its fixture is in
+ * tests/reference/judge.txt.
  *
  * Dimension key:
  *   N = batch, Z = latent width, c1, c2 = G's channels (7x7, 14x14),
@@ -26,7 +29,9 @@
  * (tests/reference/gan_images.txt) and checkpoints load by name:
  *   G.fc.weight [c1*49, Z]  G.deconv1.weight [c1, c2, 4, 4]  G.deconv2.weight [c2, 1, 4, 4]
  *   D.conv1.weight [d1, 1, 3, 3]  D.conv2.weight [d2, d1, 3, 3]  D.fc.weight [1, d2*49]
- *   and a .bias [out] for each.
+ *   and a .bias [out] for each; with cfg.bn also G.bn1.weight/bias [c1] and
+ *   G.bn2.weight/bias [c2] (declared last, so the three layers draw the same
+ *   initial weights with or without batch norm).
  *
  * Ownership: dcgan_g_new, dcgan_d_new and dcgan_g_load return networks the
  * caller frees; the trainer makes, owns and frees its own. Every pointer a

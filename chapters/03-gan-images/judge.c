@@ -116,7 +116,7 @@ double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *l
 }
 
 void judge_apply(const Judge *j, const real *x, int n, real *features, int *cls, double *conf) {
-    enum { CHUNK = 500 };
+    enum { CHUNK = 200 }; /* images per forward pass: a tape of some 40 MB */
     const int F = j->cfg.feat;
     Tape *T = tape_new();
     for (int i = 0; i < n; i += CHUNK) {

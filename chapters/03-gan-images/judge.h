@@ -67,7 +67,7 @@ Tensor *judge_loss(Tape *T, const Judge *j, Tensor *x, const int *labels);
  * Returns the mean loss of the last epoch, in nats. */
 double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *labels, int n, uint64_t seed);
 
-/* The judge's view of n images x [n, 784] in [-1, 1], in batches of 500 on
+/* The judge's view of n images x [n, 784] in [-1, 1], in batches of 200 on
  * a tape of its own: features [n, F] (or NULL), and each image's most
  * probable class cls[n] with its probability conf[n] (either may be NULL). */
 void judge_apply(const Judge *j, const real *x, int n, real *features, int *cls, double *conf);

@@ -107,13 +107,17 @@ Measures measure_images(const Judge *j, const real *x, int n, const FeatureFit *
     FeatureFit fit = feature_fit(feat, n, F);
     m.frechet = fit_frechet(real_fit, &fit);
     m.cov = coverage_of(cls, conf, n);
-    int *idx = nn_idx ? nn_idx : xmalloc((size_t)n * sizeof(int));
-    double *dist = nn_dist ? nn_dist : xmalloc((size_t)n * sizeof(double));
-    nearest_neighbours(x, n, train, nr, DCGAN_PIX, idx, dist);
-    for (int i = 0; i < n; i++) m.nn_mean += dist[i];
-    m.nn_mean /= n;
-    if (!nn_idx) xfree(idx);
-    if (!nn_dist) xfree(dist);
+    m.nn_mean = NAN; /* nr = 0: no search asked for */
+    if (nr > 0) {
+        int *idx = nn_idx ? nn_idx : xmalloc((size_t)n * sizeof(int));
+        double *dist = nn_dist ? nn_dist : xmalloc((size_t)n * sizeof(double));
+        nearest_neighbours(x, n, train, nr, DCGAN_PIX, idx, dist);
+        m.nn_mean = 0;
+        for (int i = 0; i < n; i++) m.nn_mean += dist[i];
+        m.nn_mean /= n;
+        if (!nn_idx) xfree(idx);
+        if (!nn_dist) xfree(dist);
+    }
     feature_fit_free(&fit);
     xfree(feat);
     xfree(cls);

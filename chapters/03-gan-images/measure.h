@@ -69,7 +69,8 @@ typedef struct {
 } Measures;
 
 /* nn_idx and nn_dist [n] (either may be NULL) receive each image's nearest
- * training image and the distance to it. train [nr, 784] in [-1, 1]. */
+ * training image and the distance to it. train [nr, 784] in [-1, 1];
+ * nr = 0 skips the search (nn_mean is then NaN). */
 Measures measure_images(const Judge *j, const real *x, int n, const FeatureFit *real_fit, const real *train, int nr,
                         int *nn_idx, double *nn_dist);
 
