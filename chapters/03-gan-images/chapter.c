@@ -779,7 +779,7 @@ section 9, the remedy. The generators all draw from one noise batch.
 - **Class coverage.** The judge's class for each sample: how many of the
   ten classes occur, the KL divergence of the histogram from uniform (the
   test set is uniform; 0 nats is perfect, $\log 10 \approx 2.3$ is one
-  class), the rarest class's share (uniform: 10 %) and the judge's mean
+  class), the rarest class's share (uniform: $10\%$) and the judge's mean
   confidence in its top class (a smudge that is half shirt, half bag gets
   a low one).
 - **Memorisation.** The Euclidean distance from each image to its nearest
@@ -788,7 +788,7 @@ section 9, the remedy. The generators all draw from one noise batch.
   $n \times 60{,}000$ pairs, done as one matrix product (`measure.c`). The
   test images set the scale: they are new garments, so a generator that
   copies would sit below them, and one that draws new ones at or above.
-  We also count samples nearer than the nearest 1 % of test images.
+  We also count samples nearer than the nearest $1\%$ of test images.
 
 The table holds the figures. The trained G's Fréchet judge distance is
 {{Frechet judge distance, plain:.1f}} against a floor of
@@ -805,7 +805,7 @@ test images. Their mean distance to the nearest training image is
 {{share nearer than test 1st percentile, plain:.2f}} % of them are nearer
 than the test images' 1st percentile: G does not copy its data. The curve
 of the next section follows the distance over training, from G's numbers
-kept at eleven points, on {{curve samples:'.0f}} samples per point (fewer
+kept at fifteen points, on {{curve samples:'.0f}} samples per point (fewer
 than the table's, so its values sit a little higher).
 */
 
@@ -1008,7 +1008,7 @@ The result, in the table: the remedy's Fréchet judge distance is
 {{remedy Frechet target met}}). Its samples fall in
 {{classes present, remedy:.0f}} classes, the rarest at
 {{rarest class share, remedy:.1f}} % (the target was all ten, none below
-half of its uniform 10 %: {{remedy coverage target met}}), KL
+half of its uniform $10\%$: {{remedy coverage target met}}), KL
 {{KL from uniform, remedy:.3f}} nats from uniform. Its mean distance to
 the nearest training image is {{nearest training distance, remedy:.2f}}.
 The figures: the Fréchet judge distance over training for both models; the

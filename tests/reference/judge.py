@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dcgan_ref import Discriminator
+from dcgan_ref import Discriminator, Generator
 from fixio import header, here, write_fixture
 
 torch.set_default_dtype(torch.float64)
@@ -50,13 +50,12 @@ class Judge(nn.Module):
         return F.relu(self.fc1(h.flatten(1)))
 
 
-class GeneratorBN(nn.Module):
+class GeneratorBN(Generator):
+    """dcgan_ref's G with BatchNorm2d after fc (reshaped) and deconv1,
+    declared after its three layers, as the C model declares them."""
+
     def __init__(self, zdim, c1, c2):
-        super().__init__()
-        self.c1 = c1
-        self.fc = nn.Linear(zdim, c1 * 7 * 7)
-        self.deconv1 = nn.ConvTranspose2d(c1, c2, 4, stride=2, padding=1)
-        self.deconv2 = nn.ConvTranspose2d(c2, 1, 4, stride=2, padding=1)
+        super().__init__(zdim, c1, c2)
         self.bn1 = nn.BatchNorm2d(c1)   # momentum 0.1, eps 1e-5: PyTorch's defaults
         self.bn2 = nn.BatchNorm2d(c2)
 
