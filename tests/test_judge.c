@@ -17,7 +17,8 @@
  *     running statistics) round-trips; evaluation does not move it; its
  *     checkpoint is refused with a clear message;
  *   - the judge's checkpoint is reused only when valid for the run: a
- *     missing, damaged or differently trained file gives NULL, never an exit;
+ *     missing, damaged or differently trained file (settings, seed, images)
+ *     gives NULL, never an exit; the data id sees one changed pixel;
  *   - the measurements: nearest neighbours through gemm agree with a brute
  *     force search (ties to the lower index); class coverage is 10 classes
  *     and KL 0 for a uniform histogram, log 10 for one class; the Fréchet
@@ -129,18 +130,19 @@ Test(judge, checkpoint_is_reused_only_when_valid_for_the_run) {
     make_dirs("build/test-tmp");
     const char *path = "build/test-tmp/judge.ckpt";
     remove(path);
-    cr_assert_null(judge_load_if_valid(path, TINY_J, 7, 100), "a missing file is no judge");
+    cr_assert_null(judge_load_if_valid(path, TINY_J, 7, 100, 42), "a missing file is no judge");
     Judge *j = judge_new(TINY_J, 7);
-    judge_save(path, j, 7, 100);
-    Judge *k = judge_load_if_valid(path, TINY_J, 7, 100);
+    judge_save(path, j, 7, 100, 42);
+    Judge *k = judge_load_if_valid(path, TINY_J, 7, 100, 42);
     cr_assert_not_null(k, "a valid checkpoint was not reused");
     cr_assert(memcmp(j->ps->data, k->ps->data, (size_t)j->ps->size * sizeof(real)) == 0, "loaded weights differ");
     judge_free(k);
-    cr_assert_null(judge_load_if_valid(path, TINY_J, 8, 100), "another seed must train afresh");
-    cr_assert_null(judge_load_if_valid(path, TINY_J, 7, 99), "another image count must train afresh");
+    cr_assert_null(judge_load_if_valid(path, TINY_J, 8, 100, 42), "another seed must train afresh");
+    cr_assert_null(judge_load_if_valid(path, TINY_J, 7, 99, 42), "another image count must train afresh");
+    cr_assert_null(judge_load_if_valid(path, TINY_J, 7, 100, 43), "other images must train afresh");
     JudgeConfig other = TINY_J;
     other.epochs = 2;
-    cr_assert_null(judge_load_if_valid(path, other, 7, 100), "other settings must train afresh");
+    cr_assert_null(judge_load_if_valid(path, other, 7, 100, 42), "other settings must train afresh");
     /* damage one byte in the middle: NULL, and no exit */
     FILE *f = fopen(path, "r+b");
     cr_assert_not_null(f);
@@ -149,8 +151,12 @@ Test(judge, checkpoint_is_reused_only_when_valid_for_the_run) {
     fseek(f, 200, SEEK_SET);
     fputc(c ^ 0x55, f);
     fclose(f);
-    cr_assert_null(judge_load_if_valid(path, TINY_J, 7, 100), "a damaged checkpoint must not be reused");
+    cr_assert_null(judge_load_if_valid(path, TINY_J, 7, 100, 42), "a damaged checkpoint must not be reused");
     judge_free(j);
+    static unsigned char px[4 * DCGAN_PIX], lab[4];
+    uint64_t id = judge_data_id(px, lab, 4);
+    px[3 * DCGAN_PIX + 100] = 1;
+    cr_assert(judge_data_id(px, lab, 4) != id, "the data id missed a changed pixel");
 }
 
 /* ---- the remedy's G: batch norm ------------------------------------------------ */

@@ -713,11 +713,12 @@ static void cell_judge(void) {
     char path[4096];
     snprintf(path, sizeof path, "%s", nb_path("judge.ckpt"));
     double t0 = now_seconds();
-    ch3.judge = judge_load_if_valid(path, cfg, nb_seed(), ch3.n_train);
+    const uint64_t data_id = judge_data_id(ch3.train->pixels, ch3.train->labels, ch3.n_train);
+    ch3.judge = judge_load_if_valid(path, cfg, nb_seed(), ch3.n_train, data_id);
     if (!ch3.judge) {
         ch3.judge = judge_new(cfg, nb_seed());
         judge_train(ch3.judge, ch3.train->pixels, ch3.train->labels, ch3.n_train, nb_seed());
-        judge_save(path, ch3.judge, nb_seed(), ch3.n_train);
+        judge_save(path, ch3.judge, nb_seed(), ch3.n_train, data_id);
         nb_timing("judge training time", now_seconds() - t0, "s");
     } else {
         fprintf(stderr, "  judge: loaded %s (trained by an earlier run with these settings)\n", path);

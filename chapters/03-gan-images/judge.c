@@ -157,14 +157,22 @@ The checkpoint's meta line names every setting that made the weights, and
 the seed: a file trained otherwise is not reused, and neither is a damaged
 one (the checkpoint reader refuses it, and we train afresh).
 */
-static void judge_meta(char *buf, size_t len, JudgeConfig c, uint64_t seed, int images) {
-    snprintf(buf, len, "judge c1=%d c2=%d feat=%d epochs=%d batch=%d lr=%.17g seed=%llu images=%d", c.c1, c.c2,
-             c.feat, c.epochs, c.batch, c.lr, (unsigned long long)seed, images);
+static void judge_meta(char *buf, size_t len, JudgeConfig c, uint64_t seed, int images, uint64_t data_id) {
+    snprintf(buf, len, "judge c1=%d c2=%d feat=%d epochs=%d batch=%d lr=%.17g seed=%llu images=%d data=%016llx", c.c1,
+             c.c2, c.feat, c.epochs, c.batch, c.lr, (unsigned long long)seed, images, (unsigned long long)data_id);
 }
 
-void judge_save(const char *path, const Judge *j, uint64_t seed, int images) {
+/* FNV-1a 64 over the pixels, then the labels. */
+uint64_t judge_data_id(const unsigned char *pixels, const unsigned char *labels, int n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (long i = 0; i < (long)n * DCGAN_PIX; i++) h = (h ^ pixels[i]) * 1099511628211ULL;
+    for (int i = 0; i < n; i++) h = (h ^ labels[i]) * 1099511628211ULL;
+    return h;
+}
+
+void judge_save(const char *path, const Judge *j, uint64_t seed, int images, uint64_t data_id) {
     char meta[256];
-    judge_meta(meta, sizeof meta, j->cfg, seed, images);
+    judge_meta(meta, sizeof meta, j->cfg, seed, images, data_id);
     checkpoint_save(path, j->ps, meta);
 }
 
@@ -177,10 +185,10 @@ static void catch_load(int code, const char *message) {
     longjmp(load_failed, 1);
 }
 
-Judge *judge_load_if_valid(const char *path, JudgeConfig cfg, uint64_t seed, int images) {
+Judge *judge_load_if_valid(const char *path, JudgeConfig cfg, uint64_t seed, int images, uint64_t data_id) {
     if (access(path, F_OK) != 0) return NULL; /* the usual case: no judge yet */
     char want[256], meta[256];
-    judge_meta(want, sizeof want, cfg, seed, images);
+    judge_meta(want, sizeof want, cfg, seed, images, data_id);
     Judge *volatile j = NULL;
     set_fail_handler(catch_load);
     if (setjmp(load_failed)) {

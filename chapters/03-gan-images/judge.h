@@ -74,12 +74,14 @@ void judge_apply(const Judge *j, const real *x, int n, real *features, int *cls,
 /* Share of n byte images whose most probable class is their label. */
 double judge_accuracy(const Judge *j, const unsigned char *pixels, const unsigned char *labels, int n);
 
-/* The checkpoint: parameters and a meta line naming every setting and the
- * seed ("judge c1=32 c2=64 feat=128 epochs=2 batch=64 lr=0.001 seed=0
- * images=60000"). judge_load_if_valid returns NULL, saying why on stderr,
- * when path is missing, damaged, or was trained with other settings (then
- * the caller trains afresh); it never exits. */
-void judge_save(const char *path, const Judge *j, uint64_t seed, int images);
-Judge *judge_load_if_valid(const char *path, JudgeConfig cfg, uint64_t seed, int images);
+/* The checkpoint: parameters and a meta line naming every setting, the
+ * seed and the training images (their count and a hash of their bytes and
+ * labels, judge_data_id): "judge c1=32 c2=64 feat=128 epochs=2 batch=64
+ * lr=0.001 seed=0 images=60000 data=<16 hex digits>". judge_load_if_valid
+ * returns NULL, saying why on stderr, when path is missing, damaged, or was
+ * trained otherwise (then the caller trains afresh); it never exits. */
+uint64_t judge_data_id(const unsigned char *pixels, const unsigned char *labels, int n);
+void judge_save(const char *path, const Judge *j, uint64_t seed, int images, uint64_t data_id);
+Judge *judge_load_if_valid(const char *path, JudgeConfig cfg, uint64_t seed, int images, uint64_t data_id);
 
 #endif
