@@ -42,7 +42,7 @@
 
 #define REF_TOL 1e-8
 
-static const JudgeConfig TINY_J = {.c1 = 2, .c2 = 3, .feat = 5, .epochs = 1, .batch = 4, .lr = 1e-3};
+static const JudgeConfig TINY_J = {.c1 = 2, .c2 = 3, .feat = 5, .epochs = 1, .batch = 4, .lr = 1e-3, .lr_last = 1e-3};
 static const DcganConfig TINY_G = {.zdim = 8, .c1 = 4, .c2 = 3, .d1 = 2, .d2 = 3, .batch = 2, .lr = 2e-4,
                                    .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8, .bn = 1};
 
@@ -115,7 +115,7 @@ Test(judge, training_is_deterministic_and_learns_a_separable_toy_set) {
     JudgeConfig cfg = TINY_J;
     cfg.epochs = 10;
     cfg.batch = 8;
-    cfg.lr = 1e-2;
+    cfg.lr = cfg.lr_last = 1e-2;
     Judge *a = judge_new(cfg, 5), *b = judge_new(cfg, 5);
     double la = judge_train(a, px, lab, N, 5), lb = judge_train(b, px, lab, N, 5);
     cr_assert(la == lb, "two trainings with one seed: last-epoch loss %.17g and %.17g", la, lb);

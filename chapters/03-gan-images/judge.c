@@ -27,14 +27,15 @@ what D learns to say about one question (real or fake?), the judge learns
 to say about ten (which garment?).
 */
 JudgeConfig judge_config_default(void) {
-    return (JudgeConfig){.c1 = 32, .c2 = 64, .feat = 128, .epochs = 2, .batch = 64, .lr = 1e-3};
+    return (JudgeConfig){.c1 = 32, .c2 = 64, .feat = 128, .epochs = 2, .batch = 64, .lr = 1e-3, .lr_last = 1e-4};
 }
 
 Judge *judge_new(JudgeConfig cfg, uint64_t seed) {
-    if (cfg.c1 < 1 || cfg.c2 < 1 || cfg.feat < 1 || cfg.epochs < 0 || cfg.batch < 1 || !(cfg.lr > 0))
-        fail(EXIT_SOFTWARE, "judge_new", "use sizes >= 1, epochs >= 0 and lr > 0",
-             "c1 %d, c2 %d, feat %d, epochs %d, batch %d, lr %g", cfg.c1, cfg.c2, cfg.feat, cfg.epochs, cfg.batch,
-             cfg.lr);
+    if (cfg.c1 < 1 || cfg.c2 < 1 || cfg.feat < 1 || cfg.epochs < 0 || cfg.batch < 1 || !(cfg.lr > 0) ||
+        !(cfg.lr_last > 0))
+        fail(EXIT_SOFTWARE, "judge_new", "use sizes >= 1, epochs >= 0 and learning rates > 0",
+             "c1 %d, c2 %d, feat %d, epochs %d, batch %d, lr %g, lr_last %g", cfg.c1, cfg.c2, cfg.feat, cfg.epochs,
+             cfg.batch, cfg.lr, cfg.lr_last);
     Judge *j = xcalloc(1, sizeof(Judge));
     j->cfg = cfg;
     j->ps = params_new();
@@ -87,6 +88,7 @@ double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *l
     Tape *T = tape_new();
     double last = 0, t0 = now_seconds();
     for (int e = 0; e < j->cfg.epochs; e++) {
+        if (e == j->cfg.epochs - 1) optim_set_lr(opt, j->cfg.lr_last);
         rng_shuffle(&r, perm, n);
         double sum = 0;
         const int steps = n / B;
@@ -158,8 +160,9 @@ the seed: a file trained otherwise is not reused, and neither is a damaged
 one (the checkpoint reader refuses it, and we train afresh).
 */
 static void judge_meta(char *buf, size_t len, JudgeConfig c, uint64_t seed, int images, uint64_t data_id) {
-    snprintf(buf, len, "judge c1=%d c2=%d feat=%d epochs=%d batch=%d lr=%.17g seed=%llu images=%d data=%016llx", c.c1,
-             c.c2, c.feat, c.epochs, c.batch, c.lr, (unsigned long long)seed, images, (unsigned long long)data_id);
+    snprintf(buf, len, "judge c1=%d c2=%d feat=%d epochs=%d batch=%d lr=%.17g lr_last=%.17g seed=%llu images=%d "
+             "data=%016llx", c.c1, c.c2, c.feat, c.epochs, c.batch, c.lr, c.lr_last, (unsigned long long)seed, images,
+             (unsigned long long)data_id);
 }
 
 /* FNV-1a 64 over the pixels, then the labels. */

@@ -38,6 +38,7 @@ typedef struct {
     int c1, c2, feat;          /* channels at 14x14 and 7x7; feature width F */
     int epochs, batch;         /* training: passes over the images, batch N */
     double lr;                 /* Adam, betas (0.9, 0.999), eps 1e-8 */
+    double lr_last;            /* the rate of the last epoch (a step decay; lr_last = lr: none) */
 } JudgeConfig;
 
 /* c1 32, c2 64, F 128; 2 epochs of batch 64, Adam lr 1e-3. */
