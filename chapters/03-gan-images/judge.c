@@ -27,7 +27,7 @@ what D learns to say about one question (real or fake?), the judge learns
 to say about ten (which garment?).
 */
 JudgeConfig judge_config_default(void) {
-    return (JudgeConfig){.c1 = 32, .c2 = 64, .feat = 128, .epochs = 2, .batch = 64, .lr = 1e-3, .lr_last = 1e-4};
+    return (JudgeConfig){.c1 = 32, .c2 = 64, .feat = 128, .epochs = 3, .batch = 64, .lr = 1e-3, .lr_last = 1e-4};
 }
 
 Judge *judge_new(JudgeConfig cfg, uint64_t seed) {
