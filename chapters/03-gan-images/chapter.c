@@ -75,6 +75,7 @@ typedef struct {
     ImageSet *test;          /* the test images, [n_test, 784] bytes */
     int n_test, n_measure;   /* test images used; samples per measurement */
     Judge *judge;
+    Tape *scratch;           /* one tape for every sampling and judging pass (its memory stays mapped) */
     real *train_x;           /* [n_train, 784] the training images in [-1, 1] */
     real *test_x;            /* [n_test, 784] the test images in [-1, 1] */
     real *zmeasure;          /* [n_measure, Z] one noise draw for every generator measured */
@@ -96,6 +97,7 @@ static void teardown(void) {
     if (ch3.train) imageset_free(ch3.train);
     if (ch3.test) imageset_free(ch3.test);
     judge_free(ch3.judge);
+    tape_free(ch3.scratch);
     xfree(ch3.g_states);
     xfree(ch3.train_x);
     xfree(ch3.test_x);
@@ -725,6 +727,7 @@ static void cell_judge(void) {
         fprintf(stderr, "  judge: loaded %s (trained by an earlier run with these settings)\n", path);
     }
     const Judge *j = ch3.judge;
+    ch3.scratch = tape_new();
     nb_printf("judge: Conv(1->%d,k4,s2,p1)+LReLU, Conv(%d->%d,k4,s2,p1)+LReLU, Linear(%d->%d)+ReLU (features), "
               "Linear(%d->10)\n", cfg.c1, cfg.c1, cfg.c2, cfg.c2 * 49, cfg.feat, cfg.feat);
     nb_printf("%ld parameters, trained %d epoch(s) on %d images, batch %d, Adam lr %g (last epoch %g)\n",
@@ -738,7 +741,7 @@ static void cell_judge(void) {
     pixels_to_real(ch3.test_x, ch3.test->pixels, (long)ch3.n_test * DCGAN_PIX, -1, 1);
     real *feat = xmalloc((size_t)ch3.n_test * cfg.feat * sizeof(real)); /* [n_test, F] */
     int *cls = xmalloc((size_t)ch3.n_test * sizeof(int));
-    judge_apply(j, ch3.test_x, ch3.n_test, feat, cls, NULL);
+    judge_apply(ch3.scratch, j, ch3.test_x, ch3.n_test, feat, cls, NULL);
     ch3.test_fit = feature_fit(feat, ch3.n_test, cfg.feat);
     long right[JUDGE_CLASSES] = {0}, total[JUDGE_CLASSES] = {0}, all = 0;
     for (int i = 0; i < ch3.n_test; i++) {
@@ -816,10 +819,9 @@ sample).
 /* G(z) for n noise vectors z [n, Z] into out [n, 784], in batches (eval mode). */
 static void sample_many(const DcganG *g, const real *z, int n, real *out) {
     enum { CHUNK = 200 }; /* images per forward pass: a tape of some 40 MB */
-    Tape *T = tape_new();
     for (int i = 0; i < n; i += CHUNK)
-        dcgan_sample(T, g, z + (long)i * g->cfg.zdim, n - i < CHUNK ? n - i : CHUNK, out + (long)i * DCGAN_PIX);
-    tape_free(T);
+        dcgan_sample(ch3.scratch, g, z + (long)i * g->cfg.zdim, n - i < CHUNK ? n - i : CHUNK,
+                     out + (long)i * DCGAN_PIX);
 }
 
 static double percentile(const double *v, int n, double q) {
@@ -846,7 +848,7 @@ static double share_below(const double *v, int n, double t) {
  * nearest-training search when nn_dist is NULL). */
 static Measures measure_generator(const DcganG *g, real *x, int *nn_idx, double *nn_dist) {
     sample_many(g, ch3.zmeasure, ch3.n_measure, x);
-    return measure_images(ch3.judge, x, ch3.n_measure, &ch3.test_fit, ch3.train_x, nn_dist ? ch3.n_train : 0, nn_idx,
+    return measure_images(ch3.scratch, ch3.judge, x, ch3.n_measure, &ch3.test_fit, ch3.train_x, nn_dist ? ch3.n_train : 0, nn_idx,
                           nn_dist);
 }
 
@@ -854,7 +856,7 @@ static Measures measure_generator(const DcganG *g, real *x, int *nn_idx, double 
 static double frechet_of(const real *x, int n) {
     const int F = ch3.judge->cfg.feat;
     real *feat = xmalloc((size_t)n * F * sizeof(real)); /* [n, F] */
-    judge_apply(ch3.judge, x, n, feat, NULL, NULL);
+    judge_apply(ch3.scratch, ch3.judge, x, n, feat, NULL, NULL);
     FeatureFit fit = feature_fit(feat, n, F);
     const double fd = fit_frechet(&ch3.test_fit, &fit);
     feature_fit_free(&fit);
@@ -950,7 +952,7 @@ static void cell_measure(void) {
     /* the floor: real test images (coverage, memorisation), and real training images (Fréchet) */
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     double *dist = xmalloc((size_t)n * sizeof(double));
-    ch3.m_real = measure_images(ch3.judge, ch3.test_x, n, &ch3.test_fit, ch3.train_x, ch3.n_train, NULL, dist);
+    ch3.m_real = measure_images(ch3.scratch, ch3.judge, ch3.test_x, n, &ch3.test_fit, ch3.train_x, ch3.n_train, NULL, dist);
     ch3.close_below = percentile(dist, n, 0.01);
     ch3.close_real = share_below(dist, n, ch3.close_below);
     rng_stream(&r, nb_seed(), "03/real floor");

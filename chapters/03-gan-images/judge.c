@@ -117,10 +117,9 @@ double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *l
     return last;
 }
 
-void judge_apply(const Judge *j, const real *x, int n, real *features, int *cls, double *conf) {
+void judge_apply(Tape *T, const Judge *j, const real *x, int n, real *features, int *cls, double *conf) {
     enum { CHUNK = 200 }; /* images per forward pass: a tape of some 40 MB */
     const int F = j->cfg.feat;
-    Tape *T = tape_new();
     for (int i = 0; i < n; i += CHUNK) {
         const int b = n - i < CHUNK ? n - i : CHUNK;
         tape_reset(T);
@@ -139,14 +138,15 @@ void judge_apply(const Judge *j, const real *x, int n, real *features, int *cls,
             if (conf) conf[i + k] = row[best];
         }
     }
-    tape_free(T);
 }
 
 double judge_accuracy(const Judge *j, const unsigned char *pixels, const unsigned char *labels, int n) {
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     int *cls = xmalloc((size_t)n * sizeof(int));
     pixels_to_real(x, pixels, (long)n * DCGAN_PIX, -1, 1);
-    judge_apply(j, x, n, NULL, cls, NULL);
+    Tape *T = tape_new();
+    judge_apply(T, j, x, n, NULL, cls, NULL);
+    tape_free(T);
     long right = 0;
     for (int i = 0; i < n; i++) right += cls[i] == labels[i];
     xfree(x);

@@ -71,9 +71,10 @@ Tensor *judge_loss(Tape *T, const Judge *j, Tensor *x, const int *labels);
 double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *labels, int n, uint64_t seed);
 
 /* The judge's view of n images x [n, 784] in [-1, 1], in batches of 200 on
- * a tape of its own: features [n, F] (or NULL), and each image's most
+ * the scratch tape T (reset for each; reusing one tape keeps its memory
+ * mapped between calls): features [n, F] (or NULL), and each image's most
  * probable class cls[n] with its probability conf[n] (either may be NULL). */
-void judge_apply(const Judge *j, const real *x, int n, real *features, int *cls, double *conf);
+void judge_apply(Tape *T, const Judge *j, const real *x, int n, real *features, int *cls, double *conf);
 /* Share of n byte images whose most probable class is their label. */
 double judge_accuracy(const Judge *j, const unsigned char *pixels, const unsigned char *labels, int n);
 

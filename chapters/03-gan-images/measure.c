@@ -96,14 +96,14 @@ void nearest_neighbours(const real *q, int nq, const real *ref, int nr, int d, i
     xfree(dots);
 }
 
-Measures measure_images(const Judge *j, const real *x, int n, const FeatureFit *real_fit, const real *train, int nr,
-                        int *nn_idx, double *nn_dist) {
+Measures measure_images(Tape *T, const Judge *j, const real *x, int n, const FeatureFit *real_fit, const real *train,
+                        int nr, int *nn_idx, double *nn_dist) {
     Measures m = {0};
     const int F = j->cfg.feat;
     real *feat = xmalloc((size_t)n * F * sizeof(real)); /* [n, F] */
     int *cls = xmalloc((size_t)n * sizeof(int));
     double *conf = xmalloc((size_t)n * sizeof(double));
-    judge_apply(j, x, n, feat, cls, conf);
+    judge_apply(T, j, x, n, feat, cls, conf);
     FeatureFit fit = feature_fit(feat, n, F);
     m.frechet = fit_frechet(real_fit, &fit);
     m.cov = coverage_of(cls, conf, n);

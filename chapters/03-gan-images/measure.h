@@ -68,10 +68,11 @@ typedef struct {
     double nn_mean;            /* mean distance to the nearest training image */
 } Measures;
 
-/* nn_idx and nn_dist [n] (either may be NULL) receive each image's nearest
+/* T: a scratch tape for the judge (judge_apply).
+ * nn_idx and nn_dist [n] (either may be NULL) receive each image's nearest
  * training image and the distance to it. train [nr, 784] in [-1, 1];
  * nr = 0 skips the search (nn_mean is then NaN). */
-Measures measure_images(const Judge *j, const real *x, int n, const FeatureFit *real_fit, const real *train, int nr,
-                        int *nn_idx, double *nn_dist);
+Measures measure_images(Tape *T, const Judge *j, const real *x, int n, const FeatureFit *real_fit, const real *train,
+                        int nr, int *nn_idx, double *nn_dist);
 
 #endif
