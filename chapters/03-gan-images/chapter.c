@@ -1056,7 +1056,9 @@ that up, and how much is left of the difference after
 {{remedy iterations:'.0f}} iterations.
 The figures: the Fréchet judge distance over training for both models; the
 class histograms beside the test set's; the samples nearest to a training
-image, each above its neighbour, for both models; and the fixed noise batch
+image, each above its neighbour, for both models (pixel distance favours
+little ink, so these are the faintest samples beside the plainest dark
+garments: a copy would show one garment twice); and the fixed noise batch
 drawn by both at the remedy's last iteration.
 */
 static void cell_remedy(void) {
