@@ -118,22 +118,30 @@ static void matmul_sq(int n, const double *a, const double *b, double *c) {
         }
 }
 
-/* The eigenvalues w [n] and vectors v of a (copied, not changed); a failure
- * to converge means the input was not a finite symmetric matrix. */
-static void eig_or_fail(int n, const double *a, double *w, double *v, double *work) {
+/* The eigenvalues w [n] and vectors v of a (copied into work, a unchanged);
+ * 0 if Jacobi did not converge. */
+static int eig_of_copy(int n, const double *a, double *w, double *v, double *work) {
     memcpy(work, a, (size_t)n * n * sizeof(double));
-    if (sym_eig(n, work, w, v) < 0)
-        fail(EXIT_DATA, "frechet_distance", "check the features for NaN or infinite values",
-             "the eigendecomposition of a %d x %d covariance did not converge in %d sweeps", n, n, MAX_SWEEPS);
+    return sym_eig(n, work, w, v) >= 0;
+}
+
+/* Stop on a non-finite entry of x [n], before anything is allocated. */
+static void check_finite(const char *name, const double *x, long n) {
+    for (long i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            fail(EXIT_DATA, "frechet_distance", "check the features for NaN or infinite values",
+                 "%s[%ld] is %g", name, i, x[i]);
 }
 
 double frechet_distance(int d, const double *mu1, const double *cov1, const double *mu2, const double *cov2) {
     size_t nn = (size_t)d * d;
+    check_finite("mu1", mu1, d), check_finite("cov1", cov1, (long)nn);
+    check_finite("mu2", mu2, d), check_finite("cov2", cov2, (long)nn);
     double *w = xmalloc((size_t)d * sizeof(double)), *v = xmalloc(nn * sizeof(double));
     double *s1 = xmalloc(nn * sizeof(double)), *tmp = xmalloc(nn * sizeof(double));
     double *m = xmalloc(nn * sizeof(double));
     /* s1 = C1^{1/2} = V diag(sqrt max(w, 0)) V^T */
-    eig_or_fail(d, cov1, w, v, tmp);
+    int ok = eig_of_copy(d, cov1, w, v, tmp);
     for (int k = 0; k < d; k++) w[k] = sqrt(fmax(w[k], 0));
     for (int i = 0; i < d; i++)
         for (int j = 0; j < d; j++) {
@@ -146,7 +154,7 @@ double frechet_distance(int d, const double *mu1, const double *cov1, const doub
     matmul_sq(d, tmp, s1, m);
     for (int i = 0; i < d; i++)
         for (int j = i + 1; j < d; j++) m[(long)i * d + j] = m[(long)j * d + i] = 0.5 * (m[(long)i * d + j] + m[(long)j * d + i]);
-    eig_or_fail(d, m, w, v, tmp);
+    ok = ok && eig_of_copy(d, m, w, v, tmp);
     double tr_sqrt = 0, tr1 = 0, tr2 = 0, dmu = 0;
     for (int k = 0; k < d; k++) tr_sqrt += sqrt(fmax(w[k], 0));
     for (int i = 0; i < d; i++) {
@@ -155,5 +163,8 @@ double frechet_distance(int d, const double *mu1, const double *cov1, const doub
         dmu += (mu1[i] - mu2[i]) * (mu1[i] - mu2[i]);
     }
     xfree(w), xfree(v), xfree(s1), xfree(tmp), xfree(m);
+    if (!ok) /* finite symmetric matrices converge in 6-10 sweeps: a bug, or a matrix not symmetric */
+        fail(EXIT_SOFTWARE, "frechet_distance", "pass symmetric covariances (mean_cov makes them)",
+             "the eigendecomposition of a %d x %d matrix did not converge in %d sweeps", d, d, MAX_SWEEPS);
     return dmu + tr1 + tr2 - 2 * tr_sqrt;
 }

@@ -60,7 +60,14 @@ void mean_cov(int n, int d, const real *x, double *mu, double *cov);
  * negative eigenvalue can only be round-off (tiny, of order
  * DBL_EPSILON * its norm) and is clamped to 0, as is any in C1 before its
  * square root. The result is not clamped: for two identical fits it is 0 up
- * to round-off, which may be a tiny negative number (about 1e-13 tr C). */
+ * to round-off, which may be a tiny negative number (measured -2e-11 for
+ * 10,000 samples of 128 features, tr C = 670). With a singular covariance
+ * (fewer samples than features) that round-off grows: eigenvalues that
+ * should be 0 come out as about DBL_EPSILON |M|, and their square roots
+ * add up (measured -9e-6 for 50 samples of 128 features). Fit many more
+ * samples than features; a feature that is always 0 is harmless.
+ * A NaN or infinite entry in any input stops the program (EXIT_DATA, naming
+ * the entry) before anything is computed. */
 double frechet_distance(int d, const double *mu1, const double *cov1, const double *mu2, const double *cov2);
 
 #endif

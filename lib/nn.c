@@ -1,4 +1,4 @@
-/* nn.c - Linear, LayerNorm and Embedding modules; see nn.h. */
+/* nn.c - Linear, LayerNorm, BatchNorm and Embedding modules; see nn.h. */
 #include "nn.h"
 
 #include <math.h>
@@ -38,6 +38,30 @@ void layernorm_reset(LayerNorm *ln) {
 }
 
 Tensor *layernorm(Tape *T, const LayerNorm *ln, Tensor *x) { return t_layernorm(T, x, ln->g, ln->b, ln->eps); }
+
+BatchNorm batchnorm_new(ParamSet *ps, ParamSet *buffers, const char *prefix, int C) {
+    char name[128];
+    BatchNorm bn = {.momentum = (real)0.1, .eps = (real)1e-5};
+    bn.g = params_add(ps, joined(name, sizeof name, prefix, "weight"), 1, SHAPE(C));
+    bn.b = params_add(ps, joined(name, sizeof name, prefix, "bias"), 1, SHAPE(C));
+    bn.running_mean = params_add(buffers, joined(name, sizeof name, prefix, "running_mean"), 1, SHAPE(C));
+    bn.running_var = params_add(buffers, joined(name, sizeof name, prefix, "running_var"), 1, SHAPE(C));
+    return bn;
+}
+
+void batchnorm_reset(BatchNorm *bn) {
+    for (long i = 0; i < bn->g->size; i++) {
+        bn->g->data[i] = 1;
+        bn->b->data[i] = 0;
+        bn->running_mean->data[i] = 0;
+        bn->running_var->data[i] = 1;
+    }
+}
+
+Tensor *batchnorm(Tape *T, const BatchNorm *bn, Tensor *x, int train) {
+    return t_batchnorm(T, x, bn->g, bn->b, bn->running_mean->data, bn->running_var->data, train, bn->momentum,
+                       bn->eps);
+}
 
 Embedding embedding_new(ParamSet *ps, const char *prefix, int V, int C) {
     char name[128];

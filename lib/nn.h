@@ -1,4 +1,4 @@
-/* nn.h - the three modules every model here is built from.
+/* nn.h - the modules every model here is built from.
  *
  * Teaches: a "layer" is only a named bundle of parameters plus a function
  * that strings ops together on the tape; no classes needed. Linear weights
@@ -35,6 +35,26 @@ typedef struct {
 LayerNorm layernorm_new(ParamSet *ps, const char *prefix, int C);
 void layernorm_reset(LayerNorm *ln); /* g = 1, b = 0; call after params_alloc */
 Tensor *layernorm(Tape *T, const LayerNorm *ln, Tensor *x);
+
+/* Batch normalisation over axis 1 (t_batchnorm), as PyTorch's BatchNorm1d/2d:
+ * gain and bias [C] are parameters; the running mean and variance [C] are
+ * buffers, statistics the training run keeps but no optimizer trains. */
+typedef struct {
+    Tensor *g, *b;                      /* "<prefix>.weight", "<prefix>.bias" in ps */
+    Tensor *running_mean, *running_var; /* "<prefix>.running_mean", "<prefix>.running_var" in buffers */
+    real momentum, eps;                 /* 0.1 and 1e-5, PyTorch's defaults */
+} BatchNorm;
+
+/* buffers: the set for the running statistics. A set of its own keeps them
+ * out of the optimizer (save it beside the parameters); or pass ps itself:
+ * their grads stay 0, and SGD, Adam and AdamW leave a 1-D tensor with zero
+ * gradient unchanged, so one checkpoint then holds everything. */
+BatchNorm batchnorm_new(ParamSet *ps, ParamSet *buffers, const char *prefix, int C);
+/* g = 1, b = 0, running mean 0, running variance 1 (PyTorch's start); call
+ * after params_alloc of both sets. */
+void batchnorm_reset(BatchNorm *bn);
+/* train = 1: batch statistics, running statistics updated; 0: running ones. */
+Tensor *batchnorm(Tape *T, const BatchNorm *bn, Tensor *x, int train);
 
 /* A lookup table [V, C]: row i is the vector of id i. */
 typedef struct {

@@ -173,9 +173,9 @@ Test(judge, generator_with_batch_norm_matches_pytorch_in_both_modes) {
     char name[96];
     for (int k = 0; k < 2; k++) {
         snprintf(name, sizeof name, "before.%s.running_mean", names[k]);
-        copy_fixture(&(Tensor){.size = bns[k]->g->size, .data = bns[k]->running_mean}, fixture_get(f, name));
+        copy_fixture(bns[k]->running_mean, fixture_get(f, name));
         snprintf(name, sizeof name, "before.%s.running_var", names[k]);
-        copy_fixture(&(Tensor){.size = bns[k]->g->size, .data = bns[k]->running_var}, fixture_get(f, name));
+        copy_fixture(bns[k]->running_var, fixture_get(f, name));
     }
     Tape *T = tape_new();
     Tensor *z = input_from(T, fixture_get(f, "z"));
@@ -204,9 +204,9 @@ Test(judge, generator_with_batch_norm_matches_pytorch_in_both_modes) {
     }
     for (int k = 0; k < 2; k++) {
         snprintf(name, sizeof name, "after.%s.running_mean", names[k]);
-        expect_fixture_close(name, bns[k]->running_mean, bns[k]->g->size, fixture_get(f, name), REF_TOL);
+        expect_fixture_close(name, bns[k]->running_mean->data, bns[k]->g->size, fixture_get(f, name), REF_TOL);
         snprintf(name, sizeof name, "after.%s.running_var", names[k]);
-        expect_fixture_close(name, bns[k]->running_var, bns[k]->g->size, fixture_get(f, name), REF_TOL);
+        expect_fixture_close(name, bns[k]->running_var->data, bns[k]->g->size, fixture_get(f, name), REF_TOL);
     }
     Tensor *fake_eval = dcgan_generate_mode(T, g, z, 0);
     expect_ref("fake (eval mode)", fake_eval, fixture_get(f, "fake_eval"));

@@ -294,8 +294,9 @@ static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
         wrt[(*n)++] = bias;
         return op == OP_CONV2D ? t_conv2d(T, x, w, bias, 2, 1) : t_conv_transpose2d(T, x, w, bias, 2, 1);
     }
-    case OP_BATCHNORM: { /* train mode, x [2, 3, 2, 2]: the batch statistics move with x */
-        Tensor *x = leaf(T, r, 4, SHAPE(2, 3, 2, 2), -1, 1), *g = leaf(T, r, 1, SHAPE(3), 0.5, 1.5);
+    case OP_BATCHNORM: { /* train mode: the batch statistics move with x */
+        Tensor *x = leaf(T, r, 4, SHAPE(2, 3, 2, 2), -1, 1);
+        Tensor *g = leaf(T, r, 1, SHAPE(3), 0.5, 1.5);
         Tensor *bias = leaf(T, r, 1, SHAPE(3), -1, 1);
         wrt[0] = x;
         wrt[(*n)++] = g;

@@ -54,17 +54,6 @@ static void need_sizes(const char *who, int n, const int *v, const char *names) 
         if (v[i] < 1) fail(EXIT_SOFTWARE, who, "use sizes >= 1", "size %d of (%s) is %d", i, names, v[i]);
 }
 
-static BatchNorm batchnorm_new(ParamSet *ps, const char *prefix, int C) {
-    char name[96];
-    BatchNorm bn = {.running_mean = xcalloc((size_t)C, sizeof(real)), .running_var = xmalloc((size_t)C * sizeof(real))};
-    for (int c = 0; c < C; c++) bn.running_var[c] = 1;
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    bn.g = params_add(ps, name, 1, SHAPE(C));
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    bn.b = params_add(ps, name, 1, SHAPE(C));
-    return bn;
-}
-
 DcganG *dcgan_g_new(DcganConfig cfg) {
     need_sizes("dcgan_g_new", 3, (int[]){cfg.zdim, cfg.c1, cfg.c2}, "zdim, c1, c2");
     DcganG *g = xcalloc(1, sizeof(DcganG));
@@ -74,10 +63,16 @@ DcganG *dcgan_g_new(DcganConfig cfg) {
     g->deconv1 = dcgan_conv_new(g->ps, "G.deconv1", cfg.c1, cfg.c2, 4, cfg.c2, 2, 1); /* [C, O, k, k] */
     g->deconv2 = dcgan_conv_new(g->ps, "G.deconv2", cfg.c2, 1, 4, 1, 2, 1);
     if (cfg.bn) {
-        g->bn1 = batchnorm_new(g->ps, "G.bn1", cfg.c1);
-        g->bn2 = batchnorm_new(g->ps, "G.bn2", cfg.c2);
+        g->bufs = params_new();
+        g->bn1 = batchnorm_new(g->ps, g->bufs, "G.bn1", cfg.c1);
+        g->bn2 = batchnorm_new(g->ps, g->bufs, "G.bn2", cfg.c2);
     }
     params_alloc(g->ps);
+    if (cfg.bn) {
+        params_alloc(g->bufs);
+        batchnorm_reset(&g->bn1);
+        batchnorm_reset(&g->bn2);
+    }
     return g;
 }
 
@@ -116,8 +111,7 @@ void dcgan_d_init(DcganD *d, Rng *r) { dcgan_init_pairs(d->ps, r); }
 
 void dcgan_g_free(DcganG *g) {
     if (!g) return;
-    const BatchNorm *bns[2] = {&g->bn1, &g->bn2};
-    for (int k = 0; k < 2; k++) xfree(bns[k]->running_mean), xfree(bns[k]->running_var);
+    if (g->bufs) params_free(g->bufs);
     params_free(g->ps);
     xfree(g);
 }
@@ -148,18 +142,14 @@ layers (after the reshape, so it normalises each of the $c_1$ maps over the
 batch and its 7×7 positions; then each of the $c_2$ maps), before the ReLU,
 as the DCGAN paper does; never on the output.
 */
-static Tensor *bn(Tape *T, const BatchNorm *b, Tensor *x, int train) {
-    return t_batchnorm(T, x, b->g, b->b, b->running_mean, b->running_var, train, (real)0.1, (real)1e-5);
-}
-
 Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z) { return dcgan_generate_mode(T, g, z, 1); }
 
 Tensor *dcgan_generate_mode(Tape *T, const DcganG *g, Tensor *z, int train) {
     const int N = z->shape[0], c1 = g->cfg.c1;
     if (g->cfg.bn) {
         Tensor *h = t_reshape(T, linear(T, &g->fc, z), 4, SHAPE(N, c1, 7, 7)); /* [N, c1, 7, 7] */
-        h = t_relu(T, bn(T, &g->bn1, h, train));
-        h = t_relu(T, bn(T, &g->bn2, deconv(T, &g->deconv1, h), train));      /* [N, c2, 14, 14] */
+        h = t_relu(T, batchnorm(T, &g->bn1, h, train));
+        h = t_relu(T, batchnorm(T, &g->bn2, deconv(T, &g->deconv1, h), train)); /* [N, c2, 14, 14] */
         return t_tanh(T, deconv(T, &g->deconv2, h));                          /* [N, 1, 28, 28] */
     }
     Tensor *h = t_relu(T, linear(T, &g->fc, z));          /* [N, c1*49] */
@@ -509,32 +499,16 @@ void dcgan_sample(Tape *T, const DcganG *g, const real *z, int n, real *out) {
     memcpy(out, img->data, (size_t)img->size * sizeof(real));
 }
 
-long dcgan_g_state_size(const DcganG *g) { return g->ps->size + (g->cfg.bn ? 2L * (g->cfg.c1 + g->cfg.c2) : 0); }
-
-/* The running statistics in order: bn1's mean and variance, then bn2's. */
-static void g_stats(const DcganG *g, real *arr[4], long len[4]) {
-    arr[0] = g->bn1.running_mean, arr[1] = g->bn1.running_var, len[0] = len[1] = g->cfg.c1;
-    arr[2] = g->bn2.running_mean, arr[3] = g->bn2.running_var, len[2] = len[3] = g->cfg.c2;
-}
+long dcgan_g_state_size(const DcganG *g) { return g->ps->size + (g->bufs ? g->bufs->size : 0); }
 
 void dcgan_g_state_get(const DcganG *g, real *dst) {
     memcpy(dst, g->ps->data, (size_t)g->ps->size * sizeof(real));
-    if (!g->cfg.bn) return;
-    real *arr[4];
-    long len[4];
-    g_stats(g, arr, len);
-    dst += g->ps->size;
-    for (int k = 0; k < 4; dst += len[k], k++) memcpy(dst, arr[k], (size_t)len[k] * sizeof(real));
+    if (g->bufs) memcpy(dst + g->ps->size, g->bufs->data, (size_t)g->bufs->size * sizeof(real));
 }
 
 void dcgan_g_state_set(DcganG *g, const real *src) {
     memcpy(g->ps->data, src, (size_t)g->ps->size * sizeof(real));
-    if (!g->cfg.bn) return;
-    real *arr[4];
-    long len[4];
-    g_stats(g, arr, len);
-    src += g->ps->size;
-    for (int k = 0; k < 4; src += len[k], k++) memcpy(arr[k], src, (size_t)len[k] * sizeof(real));
+    if (g->bufs) memcpy(g->bufs->data, src + g->ps->size, (size_t)g->bufs->size * sizeof(real));
 }
 
 void dcgan_g_save(const char *path, const DcganG *g) {

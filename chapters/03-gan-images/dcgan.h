@@ -76,21 +76,13 @@ typedef struct {
     int stride, pad;
 } Conv;
 
-/* Batch normalisation of a layer's C channels (PyTorch's BatchNorm2d,
- * momentum 0.1, eps 1e-5): gain and bias are parameters; the running
- * statistics are not trained, they are updated by every training-mode
- * forward pass and used by eval-mode ones. */
-typedef struct {
-    Tensor *g, *b;                   /* [C] "<prefix>.weight" (init 1), "<prefix>.bias" (0) */
-    real *running_mean, *running_var; /* [C] each, owned (init 0 and 1) */
-} BatchNorm;
-
 typedef struct {
     DcganConfig cfg;
     ParamSet *ps;          /* "G.*": one block, one optimizer, one checkpoint */
     Linear fc;             /* [c1*49, Z] */
     Conv deconv1, deconv2; /* transposed convs */
-    BatchNorm bn1, bn2;    /* cfg.bn only: after fc (c1 maps) and deconv1 (c2 maps) */
+    BatchNorm bn1, bn2;    /* cfg.bn only (nn.h): after fc (c1 maps) and deconv1 (c2 maps) */
+    ParamSet *bufs;        /* cfg.bn only: the running statistics "G.bn1.running_mean", ... (else NULL) */
 } DcganG;
 
 typedef struct {
