@@ -11,8 +11,8 @@ set xrange [-0.5:241.5]
 set yrange [121.5:-0.5]
 set size ratio -1
 set lmargin at screen 0.2; set rmargin at screen 0.98
-set label 1 'plain G' at screen 0.02, screen 0.78 left
-set label 2 'nearest training' at screen 0.02, screen 0.62 left
-set label 3 'with batch norm' at screen 0.02, screen 0.40 left
-set label 4 'nearest training' at screen 0.02, screen 0.24 left
+set label 1 'plain G' at screen 0.02, screen 0.745 left
+set label 2 'nearest training' at screen 0.02, screen 0.59 left
+set label 3 'with batch norm' at screen 0.02, screen 0.435 left
+set label 4 'nearest training' at screen 0.02, screen 0.28 left
 plot data('nearest.tsv') matrix with image notitle
