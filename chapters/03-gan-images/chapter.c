@@ -1145,8 +1145,9 @@ static void cell_remedy(void) {
               "plain", "batch norm");
     for (int k = 0; k <= KR; k++)
         nb_printf("  %9d %10.3f %10.3f\n", ch3.curve_step[k], ch3.curve_plain[k], curve[k]);
-    nb_figure("03-frechet", "The Frechet judge distance of G's samples to the test images over training, plain G "
-                            "and G with batch norm (log scale); the dashed line is real training images");
+    nb_figure("03-frechet", "The Frechet judge distance of G's samples to the test images over training (log "
+                            "scale), plain G and G with batch norm: the whole run (left), the remedy's iterations "
+                            "(right); the dashed line is real training images");
     f = nb_open("classes.tsv");
     fprintf(f, "# class\tname\treal_test\tplain_same_iteration\tbatch_norm\tplain_end   (share of %d images, "
                "%%)\n", n);
