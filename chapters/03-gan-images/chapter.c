@@ -5,9 +5,15 @@
  * and discriminator (DESIGN.md's reference image GAN) on the 60,000
  * Fashion-MNIST training images, its losses and D's verdicts over training,
  * samples from a fixed noise batch as training goes, and a checkpoint of the
- * generator that loads back bit for bit.
- * Leaves out: batch normalisation, evaluation metrics such as FID (they need
- * a trained classifier), conditional generation.
+ * generator that loads back bit for bit. Then how GAN samples are measured:
+ * a classifier trained here (the judge, judge.c) gives a Fréchet distance in
+ * its features, class coverage and a memorisation check (measure.c), for
+ * real images, the trained G and the article's schedule; and a remedy the
+ * numbers judge, DCGAN's batch normalisation in G, trained with the same
+ * seed for the first tenth of the run (the chapter's time budget) and set
+ * beside the plain G at the same iteration and at the end.
+ * Leaves out: FID proper (Inception-v3 is not part of this course), the
+ * Inception Score, batch norm in D, conditional generation.
  * Run: make run-03 (minutes; its timing.tsv says how long on this machine),
  * build/bin/03 --quick (seconds), build/bin/03 --step to go cell by cell.
  *
@@ -23,6 +29,8 @@
 #include "data.h"
 #include "dcgan.h"
 #include "image.h"
+#include "judge.h"
+#include "measure.h"
 #include "notebook.h"
 #include "rng.h"
 #include "tensor.h"
@@ -41,7 +49,13 @@ format. Everything runs on the library of chapter 1, with its two new ops,
 `conv2d` and `conv_transpose2d`.
 */
 
-enum { GRID = 8, NSNAP = 6 };
+enum { GRID = 8, NSNAP = 6, NCURVE = 15 };
+/* Section 8's curve: G's numbers are kept at these fractions of section 4's
+ * run (finely in its first tenth, where the remedy of section 9 may stop). */
+static const double CURVE_AT[NCURVE] = {0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
+#ifndef CH3_REMEDY_POINT
+#define CH3_REMEDY_POINT 5 /* the remedy trains to CURVE_AT[5] = 1/10 of section 4's run (time budget) */
+#endif
 #ifndef CH3_EPOCHS
 #define CH3_EPOCHS 10 /* the full run's length; a shorter trial build: -DCH3_EPOCHS=2 */
 #endif
@@ -54,6 +68,24 @@ typedef struct {
     DcganPass *pass;         /* the shuffled pass over train */
     DcganHistory *hist;      /* the training log and the snapshots */
     real zfix[GRID * GRID * 100]; /* [64, Z] the fixed noise batch the sample grids are drawn from */
+    real *g_states;          /* [NCURVE, G's numbers] G at the CURVE_AT points of training */
+    int curve_step[NCURVE];  /* the iterations of those points */
+    DcganTrainer *article;   /* the article's schedule of section 1, measured in section 8 */
+    /* sections 7 to 9: the judge and the measurements */
+    ImageSet *test;          /* the test images, [n_test, 784] bytes */
+    int n_test, n_measure;   /* test images used; samples per measurement */
+    Judge *judge;
+    Tape *scratch;           /* one tape for every sampling and judging pass (its memory stays mapped) */
+    real *train_x;           /* [n_train, 784] the training images in [-1, 1] */
+    real *test_x;            /* [n_test, 784] the test images in [-1, 1] */
+    real *zmeasure;          /* [n_measure, Z] one noise draw for every generator measured */
+    FeatureFit test_fit;     /* the judge's features of the test images, fitted */
+    double close_below;      /* the 1st percentile of the test images' nearest-training distances */
+    Measures m_real, m_plain, m_article, m_remedy;
+    double fd_real_floor;    /* Fréchet distance of 10,000 training images to the test fit */
+    double *curve_plain;     /* [NCURVE] Fréchet distance over training, plain G */
+    double close_real, close_plain, close_article; /* % of images nearer than close_below */
+    real *pairs_plain;       /* [16, 784] the 8 plain samples nearest the training set, then those images */
 } Ch3;
 static Ch3 ch3;
 
@@ -61,7 +93,18 @@ static void teardown(void) {
     dcgan_history_free(ch3.hist);
     dcgan_pass_free(ch3.pass);
     dcgan_trainer_free(ch3.tr);
+    dcgan_trainer_free(ch3.article);
     if (ch3.train) imageset_free(ch3.train);
+    if (ch3.test) imageset_free(ch3.test);
+    judge_free(ch3.judge);
+    tape_free(ch3.scratch);
+    xfree(ch3.g_states);
+    xfree(ch3.train_x);
+    xfree(ch3.test_x);
+    xfree(ch3.zmeasure);
+    xfree(ch3.curve_plain);
+    xfree(ch3.pairs_plain);
+    if (ch3.test_fit.mu) feature_fit_free(&ch3.test_fit);
 }
 
 /* The training images, loaded once, checked against what the cells read:
@@ -301,7 +344,7 @@ static void cell_article_schedule(void) {
     nb_value("article schedule non-saturating gradient growth", e1.grad_g / e0.grad_g, "");
     nb_value("article schedule saturating gradient shrink", e0.grad_g_sat / e1.grad_g_sat, "");
     xfree(x);
-    dcgan_trainer_free(t);
+    ch3.article = t; /* section 8 gives it the article's one G step and measures its G */
 }
 
 /*md
@@ -451,6 +494,20 @@ neither goes to 0, because each network's progress is the other's loss. Every
 so often we draw G's samples for one fixed batch of 64 noise vectors, so the
 grids show the same 64 "seeds" growing into clothes.
 */
+/* Run tr to iteration step[k] for k = k0 .. k1-1 in turn, keeping G's
+ * numbers there: states [NCURVE, dcgan_g_state_size] (section 8's curve). */
+static void train_keeping_states(DcganTrainer *tr, DcganPass *pass, DcganHistory *h, const int *step, int k0, int k1,
+                                 real *states, Progress *p) {
+    const long size = dcgan_g_state_size(tr->g);
+    for (int k = k0; k < k1; k++) {
+        if (step[k] < h->done)
+            fail(EXIT_SOFTWARE, "train_keeping_states", "start it earlier", "iteration %d is past, the run is at %d",
+                 step[k], h->done);
+        dcgan_train(tr, pass, h, step[k], p);
+        dcgan_g_state_get(tr->g, states + k * size);
+    }
+}
+
 static void cell_train(void) {
     const DcganConfig cfg = ch3.tr->cfg;
     const int per_epoch = ch3.n_train / cfg.batch, epochs = nb_quick() ? 1 : CH3_EPOCHS;
@@ -467,11 +524,17 @@ static void cell_train(void) {
     Progress p;
     progress_start(&p, "iterations", steps);
     double t0 = now_seconds();
+    ch3.g_states = xmalloc((size_t)NCURVE * dcgan_g_state_size(ch3.tr->g) * sizeof(real));
+    for (int k = 0; k < NCURVE; k++) ch3.curve_step[k] = (int)lround(CURVE_AT[k] * steps);
+    dcgan_g_state_get(ch3.tr->g, ch3.g_states); /* curve point 0: the untrained G */
+    int k = 1;
+    while (k < NCURVE && ch3.curve_step[k] < probe) k++;
+    train_keeping_states(ch3.tr, ch3.pass, ch3.hist, ch3.curve_step, 1, k, ch3.g_states, &p);
     dcgan_train(ch3.tr, ch3.pass, ch3.hist, probe, &p);
     double t_probe = (now_seconds() - t0) / ch3.hist->done;
     nb_timing("time per iteration, first iterations", 1e3 * t_probe, "ms");
     nb_timing("projected training time", t_probe * steps / 60, "min");
-    dcgan_train(ch3.tr, ch3.pass, ch3.hist, steps, &p);
+    train_keeping_states(ch3.tr, ch3.pass, ch3.hist, ch3.curve_step, k, NCURVE, ch3.g_states, &p);
     progress_end(&p);
     double secs = now_seconds() - t0;
     nb_timing("time per iteration", 1e3 * secs / steps, "ms"); /* batch 64, one D + one G step */
@@ -510,6 +573,7 @@ draws other curves and other garments.
   a few boots with mottled texture and rough edges, some tiles hybrids of
   two garments. The panels below are this seed's run: judge them against
   that description, and against the real images of the last figure.
+  Section 8 replaces judging by eye with numbers.
 - **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero:
   each is low only while its network is winning. $L_D$ is lowest at
   iteration {{L_D lowest at iteration:'.0f}}, at
@@ -618,6 +682,514 @@ static void cell_checkpoint(void) {
     dcgan_g_free(g2);
 }
 
+/*md
+## 7. A judge for the samples
+
+Section 5 describes G's samples in words, and words are not a measurement.
+Chapter 2 could count modes on its ring because it knew where every mode
+was; on images we need a model that knows what a garment looks like. The
+field's answer is a trained classifier used as a pair of eyes: FID (Heusel
+et al., NeurIPS 2017) and the Inception Score (Salimans et al., 2016) look
+through Inception-v3, a network trained on ImageNet. We train our own, the
+**judge** (`judge.c`): two stride-2 convolutions with $4 \times 4$
+kernels, a hidden layer of 128 ReLU units (its **features**) and a linear
+layer to the ten classes, {{judge parameters:'.0f}} parameters, trained
+with cross-entropy and Adam for {{judge epochs:.0f}} epochs on the same
+training images as G (the last epoch at a tenth of the learning rate, a
+step decay that lets the weights settle). It is checkpointed in the run directory
+(`judge.ckpt`, with a meta line naming its settings and seed) and reused by
+the next run if it is valid for this one. Its accuracy on the
+{{test images:'.0f}} test images, which neither it nor G has seen:
+{{judge test accuracy:.1f}} %. The per-class table shows where it errs:
+shirts against T-shirts, pullovers and coats, the classes that people
+confuse too.
+*/
+static void cell_judge(void) {
+    ch3.test = fashion_load(nb_data(), "t10k");
+    ch3.n_test = nb_quick() ? 500 : 10000; /* --quick: the first 500 */
+    if (ch3.test->rows != DCGAN_IMG || ch3.test->cols != DCGAN_IMG || ch3.test->n < ch3.n_test)
+        fail(EXIT_DATA, "the Fashion-MNIST test set", "pass --data DIR with the Fashion-MNIST t10k files",
+             "it holds %d images of %dx%d; the chapter needs %d of 28x28 (--quick: 500)", ch3.test->n, ch3.test->rows,
+             ch3.test->cols, ch3.n_test);
+    JudgeConfig cfg = judge_config_default();
+    if (nb_quick()) cfg.epochs = 1, cfg.lr_last = cfg.lr; /* --quick: one epoch at the full rate */
+    char path[4096];
+    snprintf(path, sizeof path, "%s", nb_path("judge.ckpt"));
+    double t0 = now_seconds();
+    const uint64_t data_id = judge_data_id(ch3.train->pixels, ch3.train->labels, ch3.n_train);
+    ch3.judge = judge_load_if_valid(path, cfg, nb_seed(), ch3.n_train, data_id);
+    if (!ch3.judge) {
+        ch3.judge = judge_new(cfg, nb_seed());
+        judge_train(ch3.judge, ch3.train->pixels, ch3.train->labels, ch3.n_train, nb_seed());
+        judge_save(path, ch3.judge, nb_seed(), ch3.n_train, data_id);
+        nb_timing("judge training time", now_seconds() - t0, "s");
+    } else {
+        fprintf(stderr, "  judge: loaded %s (trained by an earlier run with these settings)\n", path);
+    }
+    const Judge *j = ch3.judge;
+    ch3.scratch = tape_new();
+    nb_printf("judge: Conv(1->%d,k4,s2,p1)+LReLU, Conv(%d->%d,k4,s2,p1)+LReLU, Linear(%d->%d)+ReLU (features), "
+              "Linear(%d->10)\n", cfg.c1, cfg.c1, cfg.c2, cfg.c2 * 49, cfg.feat, cfg.feat);
+    nb_printf("%ld parameters, trained %d epoch(s) on %d images, batch %d, Adam lr %g (last epoch %g)\n",
+              j->ps->size, cfg.epochs, ch3.n_train, cfg.batch, cfg.lr, cfg.lr_last);
+    nb_value("judge parameters", (double)j->ps->size, "");
+    nb_value("judge epochs", cfg.epochs, "");
+    nb_value("test images", ch3.n_test, "");
+
+    /* the test images through the judge: accuracy, and the features of the real side */
+    ch3.test_x = xmalloc((size_t)ch3.n_test * DCGAN_PIX * sizeof(real)); /* [n_test, 784] */
+    pixels_to_real(ch3.test_x, ch3.test->pixels, (long)ch3.n_test * DCGAN_PIX, -1, 1);
+    real *feat = xmalloc((size_t)ch3.n_test * cfg.feat * sizeof(real)); /* [n_test, F] */
+    int *cls = xmalloc((size_t)ch3.n_test * sizeof(int));
+    judge_apply(ch3.scratch, j, ch3.test_x, ch3.n_test, feat, cls, NULL);
+    ch3.test_fit = feature_fit(feat, ch3.n_test, cfg.feat);
+    long right[JUDGE_CLASSES] = {0}, total[JUDGE_CLASSES] = {0}, all = 0;
+    for (int i = 0; i < ch3.n_test; i++) {
+        const int y = ch3.test->labels[i];
+        total[y]++, right[y] += cls[i] == y, all += cls[i] == y;
+    }
+    nb_printf("test accuracy per class:\n");
+    for (int c = 0; c < JUDGE_CLASSES; c++)
+        nb_printf("  %d %-12s %6.1f %%  (%ld images)\n", c, FASHION_CLASSES[c],
+                  total[c] ? 100.0 * right[c] / total[c] : 0.0, total[c]);
+    nb_metric("judge test accuracy", 100.0 * all / ch3.n_test, "%");
+    xfree(feat);
+    xfree(cls);
+}
+
+/*md
+## 8. Measuring the samples
+
+Three measurements, each on {{samples measured:'.0f}} images, for four
+sets: real test images (the floor: what a perfect generator would score),
+the trained G of section 4, the article's schedule of section 1 (its
+1,000 D steps, then the one G step its loop takes after them), and, in
+section 9, the remedy. The generators all draw from one noise batch.
+
+- **Fréchet judge distance.** The FID recipe with the judge in place of
+  Inception-v3: fit a Gaussian (mean $\mu$, covariance $\Sigma$) to the
+  judge's 128 features of the test images and another to those of the
+  samples, and compute
+  $d^2 = |\mu_r - \mu_g|^2 + \operatorname{tr}\bigl(\Sigma_r + \Sigma_g - 2(\Sigma_r^{1/2}\Sigma_g\Sigma_r^{1/2})^{1/2}\bigr)$,
+  the squared 2-Wasserstein distance between the fits (the square roots
+  from the symmetric eigendecomposition of `lib/linalg.c`). It is 0 only
+  if the two fits agree, and grows when samples are poor (the mean moves)
+  or too alike (the covariance shrinks). These numbers are **not FIDs** and
+  cannot be set beside published ones: another network (ours, not
+  Inception-v3), other features (128 learned on Fashion-MNIST, not 2,048
+  learned on ImageNet), other data (28×28 grey garments), another sample
+  count (the distance is biased upward at a finite count, so even two real
+  sets score above 0). The floor is that bias: {{real floor images:'.0f}}
+  *training* images against the test fit.
+- **Class coverage.** The judge's class for each sample: how many of the
+  ten classes occur, the KL divergence of the histogram from uniform (the
+  test set is uniform; 0 nats is perfect, $\log 10 \approx 2.3$ is one
+  class), the rarest class's share (uniform: $10\%$) and the judge's mean
+  confidence in its top class (a smudge that is half shirt, half bag gets
+  a low one).
+- **Memorisation.** The Euclidean distance from each image to its nearest
+  training image, in pixels of $[-1, 1]$ (784 of them; two images that
+  differ by $0.1$ in every pixel are $2.8$ apart). The search is
+  $n \times 60{,}000$ pairs, done as one matrix product (`measure.c`). The
+  test images set the scale: they are new garments, so a generator that
+  copies would sit below them, and one that draws new ones at or above.
+  We also count samples nearer than the nearest $1\%$ of test images.
+
+The table holds the figures (this seed's run). The trained G's Fréchet
+judge distance is {{Frechet judge distance, plain:.1f}}, against a floor of
+{{Frechet judge distance, real:.2f}}; the article's schedule leaves G where
+it started, at {{Frechet judge distance, article schedule:.0f}}, with its
+samples in {{classes present, article schedule:.0f}} class(es). The plain
+G's samples fall in {{classes present, plain:.0f}} classes, KL
+{{KL from uniform, plain:.3f}} nats from uniform, the rarest class at
+{{rarest class share, plain:.1f}} % and the commonest,
+{{commonest class, plain}}, at {{commonest class share, plain:.1f}} %; the
+judge's mean confidence is {{mean confidence, plain:.2f}} on them against
+{{mean confidence, real:.2f}} on test images. Their mean distance to the
+nearest training image is {{nearest training distance, plain:.2f}}, against
+{{nearest training distance, real:.2f}} for test images, and
+{{share nearer than test 1st percentile, plain:.2f}} % of them are nearer
+than the test images' 1st percentile: {{memorisation verdict, plain}}.
+The curve of the next section follows the distance over training, from G's
+numbers kept at fifteen points, on {{curve samples:'.0f}} samples per point
+(fewer than the table's, so its values sit higher: the bias of a finite
+sample).
+*/
+
+/* G(z) for n noise vectors z [n, Z] into out [n, 784], in batches (eval mode). */
+static void sample_many(const DcganG *g, const real *z, int n, real *out) {
+    enum { CHUNK = 200 }; /* images per forward pass: a tape of some 40 MB */
+    for (int i = 0; i < n; i += CHUNK)
+        dcgan_sample(ch3.scratch, g, z + (long)i * g->cfg.zdim, n - i < CHUNK ? n - i : CHUNK,
+                     out + (long)i * DCGAN_PIX);
+}
+
+static double percentile(const double *v, int n, double q) {
+    double *s = xmalloc((size_t)n * sizeof(double));
+    memcpy(s, v, (size_t)n * sizeof(double));
+    for (int i = 1; i < n; i++) /* insertion sort is enough for 10,000: well under a second */
+        for (int k = i; k > 0 && s[k - 1] > s[k]; k--) {
+            double t = s[k];
+            s[k] = s[k - 1], s[k - 1] = t;
+        }
+    double r = s[(int)(q * (n - 1))];
+    xfree(s);
+    return r;
+}
+
+static double share_below(const double *v, int n, double t) {
+    long k = 0;
+    for (int i = 0; i < n; i++) k += v[i] < t;
+    return 100.0 * k / n;
+}
+
+/* A generator's measurements on the shared noise batch; its samples and
+ * nearest-training indices and distances into the caller's arrays (no
+ * nearest-training search when nn_dist is NULL). */
+static Measures measure_generator(const DcganG *g, real *x, int *nn_idx, double *nn_dist) {
+    sample_many(g, ch3.zmeasure, ch3.n_measure, x);
+    return measure_images(ch3.scratch, ch3.judge, x, ch3.n_measure, &ch3.test_fit, ch3.train_x, nn_dist ? ch3.n_train : 0, nn_idx,
+                          nn_dist);
+}
+
+/* The Fréchet judge distance of n images x [n, 784] to the test images. */
+static double frechet_of(const real *x, int n) {
+    const int F = ch3.judge->cfg.feat;
+    real *feat = xmalloc((size_t)n * F * sizeof(real)); /* [n, F] */
+    judge_apply(ch3.scratch, ch3.judge, x, n, feat, NULL, NULL);
+    FeatureFit fit = feature_fit(feat, n, F);
+    const double fd = fit_frechet(&ch3.test_fit, &fit);
+    feature_fit_free(&fit);
+    xfree(feat);
+    return fd;
+}
+
+/* The Fréchet judge distance of G at the first npoints kept states, on n samples. */
+static void frechet_curve(DcganConfig cfg, const real *states, int npoints, int n, double *fd) {
+    DcganG *g = dcgan_g_new(cfg);
+    real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
+    for (int k = 0; k < npoints; k++) {
+        dcgan_g_state_set(g, states + k * dcgan_g_state_size(g));
+        sample_many(g, ch3.zmeasure, n, x);
+        fd[k] = frechet_of(x, n);
+    }
+    xfree(x);
+    dcgan_g_free(g);
+}
+
+/* Record m under "<measure>, <what>"; close: % nearer than close_below. */
+static void metric_set(const char *what, const Measures *m, double close) {
+    char name[96];
+#define METRIC(label, value, unit) (snprintf(name, sizeof name, "%s, %s", label, what), nb_value(name, value, unit))
+    METRIC("Frechet judge distance", m->frechet, "");
+    METRIC("classes present", m->cov.present, "");
+    METRIC("KL from uniform", m->cov.kl_uniform, "nats");
+    METRIC("rarest class share", 100 * m->cov.min_share, "%");
+    METRIC("mean confidence", m->cov.mean_conf, "");
+    int top = 0;
+    for (int c = 1; c < JUDGE_CLASSES; c++)
+        if (m->cov.count[c] > m->cov.count[top]) top = c;
+    METRIC("commonest class share", 100.0 * m->cov.count[top] / m->cov.n, "%");
+    snprintf(name, sizeof name, "commonest class, %s", what);
+    nb_text(name, "%s", FASHION_CLASSES[top]);
+    if (isnan(m->nn_mean)) return; /* not searched */
+    METRIC("nearest training distance", m->nn_mean, "");
+    METRIC("share nearer than test 1st percentile", close, "%");
+    /* what the distances say: test images are new garments, so a sample as
+     * near to the training set as they are (or farther) copies nothing */
+    snprintf(name, sizeof name, "memorisation verdict, %s", what);
+    if (close <= 2 * ch3.close_real && m->nn_mean >= ch3.m_real.nn_mean)
+        nb_text(name, "no sign of copying, the samples are farther from the training images than new real garments are");
+    else if (close <= 2 * ch3.close_real)
+        nb_text(name, "no sign of copying, no more samples are that near than test images are");
+    else
+        nb_text(name, "more samples sit that near to a training image than test images do: look for copies in the "
+                      "nearest-neighbour figure");
+#undef METRIC
+}
+
+static void print_measures_header(void) {
+    nb_printf("  %-22s %10s %8s %9s %8s %8s %10s %8s\n", "", "Frechet", "classes", "KL nats", "rarest", "conf",
+              "nn dist", "near %");
+}
+
+static void print_measures(const char *label, const Measures *m, double close) {
+    nb_printf("  %-22s %10.3f %8d %9.4f %7.2f%% %8.3f", label, m->frechet, m->cov.present, m->cov.kl_uniform,
+              100 * m->cov.min_share, m->cov.mean_conf);
+    if (isnan(m->nn_mean)) nb_printf(" %10s %8s\n", "-", "-");
+    else nb_printf(" %10.3f %7.2f%%\n", m->nn_mean, close);
+}
+
+
+/* The 8 samples of x [n, 784] nearest to a training image, and those
+ * images, into pairs [16, 784] (the samples, then their neighbours). */
+static void nearest_pairs(const real *x, const int *idx, const double *dist, int n, real *pairs) {
+    int pick[8];
+    for (int k = 0; k < 8; k++) {
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            int taken = 0;
+            for (int m = 0; m < k; m++) taken |= pick[m] == i;
+            if (!taken && (best < 0 || dist[i] < dist[best])) best = i;
+        }
+        pick[k] = best;
+        memcpy(pairs + (long)k * DCGAN_PIX, x + (long)best * DCGAN_PIX, DCGAN_PIX * sizeof(real));
+        memcpy(pairs + (long)(8 + k) * DCGAN_PIX, ch3.train_x + (long)idx[best] * DCGAN_PIX, DCGAN_PIX * sizeof(real));
+    }
+}
+
+static void cell_measure(void) {
+    const int n = ch3.n_measure = nb_quick() ? 500 : 10000, Z = ch3.tr->cfg.zdim;
+    const double t0 = now_seconds();
+    Rng r;
+    rng_stream(&r, nb_seed(), "03/measure noise");
+    ch3.zmeasure = xmalloc((size_t)n * Z * sizeof(real));
+    rng_fill_normal(&r, ch3.zmeasure, (long)n * Z, 0, 1);
+    ch3.train_x = xmalloc((size_t)ch3.n_train * DCGAN_PIX * sizeof(real)); /* [n_train, 784] */
+    pixels_to_real(ch3.train_x, ch3.train->pixels, (long)ch3.n_train * DCGAN_PIX, -1, 1);
+    nb_value("samples measured", n, "");
+
+    /* the floor: real test images (coverage, memorisation), and real training images (Fréchet) */
+    real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
+    double *dist = xmalloc((size_t)n * sizeof(double));
+    ch3.m_real = measure_images(ch3.scratch, ch3.judge, ch3.test_x, n, &ch3.test_fit, ch3.train_x, ch3.n_train, NULL, dist);
+    ch3.close_below = percentile(dist, n, 0.01);
+    ch3.close_real = share_below(dist, n, ch3.close_below);
+    rng_stream(&r, nb_seed(), "03/real floor");
+    for (int i = 0; i < n; i++)
+        memcpy(x + (long)i * DCGAN_PIX, ch3.train_x + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
+               DCGAN_PIX * sizeof(real));
+    ch3.m_real.frechet = frechet_of(x, n);
+    nb_value("real floor images", n, "");
+
+    /* the trained G, and the article's schedule (its one G step after the 1,000 D steps) */
+    int *nn_idx_plain = xmalloc((size_t)n * sizeof(int));
+    double *nn_dist_plain = xmalloc((size_t)n * sizeof(double));
+    ch3.m_plain = measure_generator(ch3.tr->g, x, nn_idx_plain, nn_dist_plain);
+    ch3.close_plain = share_below(nn_dist_plain, n, ch3.close_below);
+    ch3.pairs_plain = xmalloc(16 * DCGAN_PIX * sizeof(real));
+    nearest_pairs(x, nn_idx_plain, nn_dist_plain, n, ch3.pairs_plain);
+    dcgan_trainer_step_g(ch3.article);
+    ch3.m_article = measure_generator(ch3.article->g, x, NULL, dist);
+    ch3.close_article = share_below(dist, n, ch3.close_below);
+
+    nb_printf("%d images each; Frechet: the Frechet judge distance to the test images' features; nn dist: mean\n"
+              "distance to the nearest training image; near %%: share nearer than %.3f (the test images' 1st "
+              "percentile)\n", n, ch3.close_below);
+    print_measures_header();
+    print_measures("real images (floor)", &ch3.m_real, ch3.close_real);
+    print_measures("trained G (plain)", &ch3.m_plain, ch3.close_plain);
+    print_measures("article's schedule", &ch3.m_article, ch3.close_article);
+    metric_set("real", &ch3.m_real, ch3.close_real);
+    metric_set("plain", &ch3.m_plain, ch3.close_plain);
+    metric_set("article schedule", &ch3.m_article, ch3.close_article);
+    nb_printf("class histogram (share of the samples, %%):\n  %-12s %8s %8s %8s\n", "class", "real", "plain",
+              "article");
+    for (int c = 0; c < JUDGE_CLASSES; c++)
+        nb_printf("  %-12s %8.2f %8.2f %8.2f\n", FASHION_CLASSES[c], 100.0 * ch3.m_real.cov.count[c] / n,
+                  100.0 * ch3.m_plain.cov.count[c] / n, 100.0 * ch3.m_article.cov.count[c] / n);
+
+    /* the curve over training */
+    const int nc = nb_quick() ? 100 : 1000;
+    ch3.curve_plain = xmalloc(NCURVE * sizeof(double));
+    frechet_curve(ch3.tr->cfg, ch3.g_states, NCURVE, nc, ch3.curve_plain);
+    nb_value("curve samples", nc, "");
+    nb_printf("Frechet judge distance over training (%d samples per point):\n", nc);
+    for (int k = 0; k < NCURVE; k++) nb_printf("  %8d %10.3f\n", ch3.curve_step[k], ch3.curve_plain[k]);
+    nb_timing("measurement time, plain and article", now_seconds() - t0, "s");
+    xfree(x);
+    xfree(dist);
+    xfree(nn_idx_plain);
+    xfree(nn_dist_plain);
+}
+
+/*md
+## 9. A remedy: batch normalisation in G
+
+Now a change the numbers can judge. The DCGAN paper (Radford, Metz and
+Chintala, ICLR 2016) puts **batch normalisation** (Ioffe and Szegedy, ICML
+2015) in both networks, on every layer but G's output and D's input: each
+channel of a layer's output is normalised to mean 0 and variance 1 over the
+batch (and, for a convolution, over its positions), then scaled and shifted
+by a learned gain and bias. The paper credits it with getting deep
+generators to learn at all and with stopping G from collapsing all samples
+to a single point. We add it to G only (`dcgan.c`: after the linear layer,
+reshaped to 128 maps, and after the first transposed convolution, before
+each ReLU), and leave D as it was, so that one thing changes. (In D it would
+also normalise each of D's batches, which here are all-real or all-fake, so
+each batch's statistics alone would tell D which kind it holds.) In
+training G normalises with each batch's own statistics and keeps running
+averages of them (momentum $0.1$); samples are drawn in eval mode, with the
+running averages, so a sample does not depend on the others in its batch.
+Same seed, same initial weights (the gains start at 1, the biases at 0),
+same data order, same noise.
+
+The chapter's time budget (ten minutes on the 2-core machine it was written
+for, most of them section 4's run) leaves room for
+{{remedy iterations:'.0f}} iterations of the remedy,
+{{remedy share of the run:.0f}} % of section 4's run. So we set it beside
+the plain G *at the same iteration* (its numbers were kept in section 4 for
+the curve), which is the fair comparison, and beside the plain G at the end
+of its run, which has trained ten times longer.
+
+The result, in the table (this seed's run): at iteration
+{{remedy iterations:'.0f}} the remedy's Fréchet judge distance is
+{{Frechet judge distance, remedy:.1f}} against the plain G's
+{{Frechet judge distance, plain at the remedy's length:.1f}}, a ratio of
+{{remedy Frechet ratio:.2f}} (the target was at most one half:
+{{remedy Frechet target met}}); against the plain G at the end of its run
+the ratio is {{remedy Frechet ratio to the end of the plain run:.2f}}. The
+remedy's samples fall in {{classes present, remedy:.0f}} classes, the
+rarest at {{rarest class share, remedy:.1f}} % (the plain G at the same
+iteration: {{rarest class share, plain at the remedy's length:.1f}} %; the
+target was all ten, none below half of the uniform $10\%$:
+{{remedy coverage target met}}), KL {{KL from uniform, remedy:.3f}} nats
+from uniform. Their mean distance to the nearest training image is
+{{nearest training distance, remedy:.2f}}: {{memorisation verdict, remedy}}.
+The curve shows where batch norm acts: on the way, not only at the end. At
+iteration {{remedy largest lead at iteration:'.0f}} the plain G's distance
+is {{remedy largest lead factor:.1f}} times the remedy's (on the curve's
+{{curve samples:'.0f}} samples per point). The DCGAN paper's claim is about
+getting training started and keeping it stable; a small G on 28×28
+garments trains without it, and the measurements say how much it speeds
+that up, and how much is left of the difference after
+{{remedy iterations:'.0f}} iterations.
+The figures: the Fréchet judge distance over training for both models; the
+class histograms beside the test set's; the samples nearest to a training
+image, each above its neighbour, for both models (pixel distance favours
+little ink, so these are the faintest samples beside the plainest dark
+garments: a copy would show one garment twice); and the fixed noise batch
+drawn by both at the remedy's last iteration.
+*/
+static void cell_remedy(void) {
+    const double t0 = now_seconds();
+    DcganConfig cfg = ch3.tr->cfg;
+    cfg.bn = 1;
+    const int KR = CH3_REMEDY_POINT, steps = ch3.curve_step[KR], n = ch3.n_measure;
+    const double snap_at[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
+    DcganTrainer *tr = dcgan_trainer_new(&cfg, nb_seed());
+    DcganPass *pass = dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
+    DcganHistory *h = dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
+    real *states = xmalloc((size_t)NCURVE * dcgan_g_state_size(tr->g) * sizeof(real));
+    nb_printf("G with batch norm: %ld parameters (plain G: %ld); %d iterations of section 4's %d\n",
+              tr->g->ps->size, ch3.tr->g->ps->size, steps, ch3.hist->steps);
+    nb_value("remedy iterations", steps, "");
+    nb_value("remedy share of the run", 100.0 * steps / ch3.hist->steps, "%");
+    Progress p;
+    progress_start(&p, "iterations (remedy)", steps);
+    train_keeping_states(tr, pass, h, ch3.curve_step, 0, KR + 1, states, &p);
+    progress_end(&p);
+    nb_timing("remedy training time", now_seconds() - t0, "s");
+    const double *last = dcgan_history_row(h, steps);
+    nb_printf("last %d iterations (means): L_D %.4f, L_G %.4f, D(x) %.4f, D(G(z)) %.4f\n", h->log_every, last[1],
+              last[2], last[3], last[4]);
+
+    real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
+    int *idx = xmalloc((size_t)n * sizeof(int));
+    double *dist = xmalloc((size_t)n * sizeof(double));
+    /* the plain G as it was at the same iteration */
+    DcganG *g_same = dcgan_g_new(ch3.tr->cfg);
+    dcgan_g_state_set(g_same, ch3.g_states + KR * dcgan_g_state_size(g_same));
+    const Measures m_same = measure_generator(g_same, x, NULL, NULL); /* no memorisation search: time */
+    const double close_same = NAN;
+    dcgan_g_free(g_same);
+    ch3.m_remedy = measure_generator(tr->g, x, idx, dist);
+    const double close = share_below(dist, n, ch3.close_below);
+    real *pairs = xmalloc(32 * DCGAN_PIX * sizeof(real)); /* [32, 784]: plain pairs, remedy pairs */
+    memcpy(pairs, ch3.pairs_plain, 16 * DCGAN_PIX * sizeof(real));
+    nearest_pairs(x, idx, dist, n, pairs + 16 * DCGAN_PIX);
+    double curve[NCURVE];
+    const int nc = nb_quick() ? 100 : 1000;
+    frechet_curve(cfg, states, KR + 1, nc, curve);
+
+    char label[64];
+    snprintf(label, sizeof label, "plain G at iter. %d", steps);
+    print_measures_header();
+    print_measures("real images (floor)", &ch3.m_real, ch3.close_real);
+    print_measures(label, &m_same, close_same);
+    print_measures("G with batch norm", &ch3.m_remedy, close);
+    print_measures("plain G, end of run", &ch3.m_plain, ch3.close_plain);
+    print_measures("article's schedule", &ch3.m_article, ch3.close_article);
+    metric_set("remedy", &ch3.m_remedy, close);
+    metric_set("plain at the remedy's length", &m_same, close_same);
+    const double ratio = ch3.m_remedy.frechet / m_same.frechet, ratio_end = ch3.m_remedy.frechet / ch3.m_plain.frechet;
+    const int fd_met = ratio <= 0.5, cov_met = ch3.m_remedy.cov.present == 10 && ch3.m_remedy.cov.min_share >= 0.05;
+    nb_value("remedy Frechet ratio", ratio, "");
+    nb_value("remedy Frechet ratio to the end of the plain run", ratio_end, "");
+    nb_text("remedy Frechet target met", "%s", fd_met ? "met" : "missed");
+    nb_text("remedy coverage target met", "%s", cov_met ? "met" : "missed");
+    nb_printf("remedy / plain Frechet judge distance at iteration %d: %.3f (target <= 0.5: %s); against the end of "
+              "the plain run: %.3f\nremedy classes %d, rarest %.2f%% (target 10 and >= 5%%: %s)\n", steps, ratio,
+              fd_met ? "met" : "missed", ratio_end, ch3.m_remedy.cov.present, 100 * ch3.m_remedy.cov.min_share,
+              cov_met ? "met" : "missed");
+    nb_printf("class histogram (share of the samples, %%):\n  %-12s %8s %8s %8s %8s\n", "class", "real",
+              "plain@", "remedy", "plain end");
+    for (int c = 0; c < JUDGE_CLASSES; c++)
+        nb_printf("  %-12s %8.2f %8.2f %8.2f %8.2f\n", FASHION_CLASSES[c], 100.0 * ch3.m_real.cov.count[c] / n,
+                  100.0 * m_same.cov.count[c] / n, 100.0 * ch3.m_remedy.cov.count[c] / n,
+                  100.0 * ch3.m_plain.cov.count[c] / n);
+
+    int lead = 0; /* the curve point where the plain G's distance is the largest multiple of the remedy's */
+    for (int k = 1; k <= KR; k++)
+        if (ch3.curve_plain[k] / curve[k] > ch3.curve_plain[lead] / curve[lead]) lead = k;
+    nb_value("remedy largest lead at iteration", ch3.curve_step[lead], "");
+    nb_value("remedy largest lead factor", ch3.curve_plain[lead] / curve[lead], "");
+    FILE *f = nb_open("frechet-curve.tsv");
+    fprintf(f, "# iteration\tplain\tbatch_norm (NaN past its run)\treal_floor   (Frechet judge distance, %d "
+               "samples per point; the floor at %d)\n", nc, n);
+    for (int k = 0; k < NCURVE; k++)
+        fprintf(f, "%d\t%.6f\t%.6f\t%.6f\n", ch3.curve_step[k], ch3.curve_plain[k], k <= KR ? curve[k] : NAN,
+                ch3.m_real.frechet);
+    fclose(f);
+    nb_printf("Frechet judge distance over training (%d samples per point):\n  %9s %10s %10s\n", nc, "iteration",
+              "plain", "batch norm");
+    for (int k = 0; k <= KR; k++)
+        nb_printf("  %9d %10.3f %10.3f\n", ch3.curve_step[k], ch3.curve_plain[k], curve[k]);
+    nb_figure("03-frechet", "The Frechet judge distance of G's samples to the test images over training (log "
+                            "scale), plain G and G with batch norm: the whole run (left), the remedy's iterations "
+                            "(right); the dashed line is real training images");
+    f = nb_open("classes.tsv");
+    fprintf(f, "# class\tname\treal_test\tplain_same_iteration\tbatch_norm\tplain_end   (share of %d images, "
+               "%%)\n", n);
+    for (int c = 0; c < JUDGE_CLASSES; c++)
+        fprintf(f, "%d\t\"%s\"\t%.4f\t%.4f\t%.4f\t%.4f\n", c, FASHION_CLASSES[c],
+                100.0 * ch3.m_real.cov.count[c] / n, 100.0 * m_same.cov.count[c] / n,
+                100.0 * ch3.m_remedy.cov.count[c] / n, 100.0 * ch3.m_plain.cov.count[c] / n);
+    fclose(f);
+    nb_figure("03-classes", "The judge's class histogram of test images, of the plain G's samples (at the "
+                            "remedy's iteration count and at the end) and of the samples of G with batch norm");
+    f = nb_open("nearest.tsv");
+    fprintf(f, "# 4 x 8 tiles: the 8 samples of the plain G (end of run) nearest to a training image, those "
+               "images; the same for G with batch norm\n");
+    dcgan_grid_write(f, pairs, 4, 8);
+    fclose(f);
+    nb_figure("03-nearest", "Memorisation: rows 1 and 3 are the 8 samples (plain G, then G with batch norm) "
+                            "nearest to a training image; rows 2 and 4 are those training images");
+    f = nb_open("remedy-samples.tsv");
+    fprintf(f, "# the fixed noise batch of section 4 at iteration %d: block 0 plain G, block 1 G with batch norm\n",
+            steps);
+    DcganG *g_fix = dcgan_g_new(ch3.tr->cfg);
+    dcgan_g_state_set(g_fix, ch3.g_states + KR * dcgan_g_state_size(g_fix));
+    Tape *T = tape_new();
+    dcgan_sample(T, g_fix, ch3.zfix, GRID * GRID, x);
+    dcgan_grid_write(f, x, GRID, GRID);
+    dcgan_grid_write(f, h->snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX, GRID, GRID);
+    fclose(f);
+    tape_free(T);
+    dcgan_g_free(g_fix);
+    nb_figure("03-remedy-samples", "The fixed noise batch of section 4 at the remedy's last iteration: plain G "
+                                   "(left), G with batch norm (right)");
+    nb_timing("remedy time, training and measuring", now_seconds() - t0, "s");
+    xfree(x);
+    xfree(idx);
+    xfree(dist);
+    xfree(pairs);
+    xfree(states);
+    dcgan_history_free(h);
+    dcgan_pass_free(pass);
+    dcgan_trainer_free(tr);
+}
+
 static const Cell CELLS[] = {
     CELL(article, "The article's code, and what is broken"),
     CELL(article_schedule, "Fault 4, measured: 1,000 D steps on 32 images"),
@@ -626,6 +1198,9 @@ static const Cell CELLS[] = {
     CELL(train, "Training"),
     CELL(figures, "What training shows"),
     CELL(checkpoint, "Saving the generator, and loading it back"),
+    CELL(judge, "A judge for the samples"),
+    CELL(measure, "Measuring the samples"),
+    CELL(remedy, "A remedy: batch normalisation in G"),
 };
 
 int main(int argc, char **argv) {

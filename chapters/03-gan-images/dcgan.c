@@ -8,9 +8,10 @@
  * ends in one logit. A training step is two minimisations on two tapes: D's
  * loss on a *detached* copy of G(z) (so D's step cannot move G), then G's
  * loss through D (whose gradient we compute but do not apply).
- * Leaves out: batch normalisation (the DCGAN paper uses it; this small model
- * trains without it), label smoothing, any GAN stabiliser beyond the
- * non-saturating loss.
+ * With cfg.bn, G normalises its two hidden layers (DCGAN's batch norm): the
+ * remedy of chapter 3's section 9. D never does (the chapter says why).
+ * Leaves out: batch norm in D, label smoothing, any GAN stabiliser beyond
+ * the non-saturating loss and G's batch norm.
  *
  * Dimension key: N = batch, Z = latent width, c1, c2 = G's channels,
  * d1, d2 = D's channels, PIX = 784 pixels of a 28x28 image.
@@ -38,7 +39,7 @@ DcganConfig dcgan_config_default(void) {
                          .lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8};
 }
 
-static Conv conv_new(ParamSet *ps, const char *prefix, int d0, int d1, int k, int nout, int stride, int pad) {
+Conv dcgan_conv_new(ParamSet *ps, const char *prefix, int d0, int d1, int k, int nout, int stride, int pad) {
     char name[96];
     Conv c = {.stride = stride, .pad = pad};
     snprintf(name, sizeof name, "%s.weight", prefix);
@@ -59,9 +60,19 @@ DcganG *dcgan_g_new(DcganConfig cfg) {
     g->cfg = cfg;
     g->ps = params_new();
     g->fc = linear_new(g->ps, "G.fc", cfg.zdim, cfg.c1 * 49, 1);
-    g->deconv1 = conv_new(g->ps, "G.deconv1", cfg.c1, cfg.c2, 4, cfg.c2, 2, 1); /* [C, O, k, k] */
-    g->deconv2 = conv_new(g->ps, "G.deconv2", cfg.c2, 1, 4, 1, 2, 1);
+    g->deconv1 = dcgan_conv_new(g->ps, "G.deconv1", cfg.c1, cfg.c2, 4, cfg.c2, 2, 1); /* [C, O, k, k] */
+    g->deconv2 = dcgan_conv_new(g->ps, "G.deconv2", cfg.c2, 1, 4, 1, 2, 1);
+    if (cfg.bn) {
+        g->bufs = params_new();
+        g->bn1 = batchnorm_new(g->ps, g->bufs, "G.bn1", cfg.c1);
+        g->bn2 = batchnorm_new(g->ps, g->bufs, "G.bn2", cfg.c2);
+    }
     params_alloc(g->ps);
+    if (cfg.bn) {
+        params_alloc(g->bufs);
+        batchnorm_reset(&g->bn1);
+        batchnorm_reset(&g->bn2);
+    }
     return g;
 }
 
@@ -70,8 +81,8 @@ DcganD *dcgan_d_new(DcganConfig cfg) {
     DcganD *d = xcalloc(1, sizeof(DcganD));
     d->cfg = cfg;
     d->ps = params_new();
-    d->conv1 = conv_new(d->ps, "D.conv1", cfg.d1, 1, 3, cfg.d1, 2, 1); /* [O, C, k, k] */
-    d->conv2 = conv_new(d->ps, "D.conv2", cfg.d2, cfg.d1, 3, cfg.d2, 2, 1);
+    d->conv1 = dcgan_conv_new(d->ps, "D.conv1", cfg.d1, 1, 3, cfg.d1, 2, 1); /* [O, C, k, k] */
+    d->conv2 = dcgan_conv_new(d->ps, "D.conv2", cfg.d2, cfg.d1, 3, cfg.d2, 2, 1);
     d->fc = linear_new(d->ps, "D.fc", cfg.d2 * 49, 1, 1);
     params_alloc(d->ps);
     return d;
@@ -79,9 +90,14 @@ DcganD *dcgan_d_new(DcganConfig cfg) {
 
 /* Every parameter set is (weight, bias) pairs in order: PyTorch's default
  * reset_parameters draws the weight U(+-1/sqrt(fan_in)), then the bias with
- * the same bound. */
-static void init_pairs(ParamSet *ps, Rng *r) {
+ * the same bound; a batch norm's pair (1-D weight) is set to 1 and 0. */
+void dcgan_init_pairs(ParamSet *ps, Rng *r) {
     for (int i = 0; i + 1 < ps->n; i += 2) {
+        if (ps->t[i]->ndim == 1) {
+            init_const(ps->t[i], 1);
+            init_const(ps->t[i + 1], 0);
+            continue;
+        }
         long fan_in, fan_out;
         init_fan(ps->t[i], &fan_in, &fan_out);
         double bound = 1.0 / sqrt((double)fan_in);
@@ -90,11 +106,12 @@ static void init_pairs(ParamSet *ps, Rng *r) {
     }
 }
 
-void dcgan_g_init(DcganG *g, Rng *r) { init_pairs(g->ps, r); }
-void dcgan_d_init(DcganD *d, Rng *r) { init_pairs(d->ps, r); }
+void dcgan_g_init(DcganG *g, Rng *r) { dcgan_init_pairs(g->ps, r); }
+void dcgan_d_init(DcganD *d, Rng *r) { dcgan_init_pairs(d->ps, r); }
 
 void dcgan_g_free(DcganG *g) {
     if (!g) return;
+    if (g->bufs) params_free(g->bufs);
     params_free(g->ps);
     xfree(g);
 }
@@ -114,13 +131,27 @@ $(H-1)\cdot 2 - 2 + 4 = 2H$: it exactly doubles the side, 7 → 14 → 28. D's
 convolutions with $k = 3$, $s = 2$, $p = 1$ halve it, 28 → 14 → 7. Each
 layer's stride and padding are stored with its kernel and read from there.
 */
-static Tensor *conv(Tape *T, const Conv *c, Tensor *x) { return t_conv2d(T, x, c->w, c->b, c->stride, c->pad); }
+Tensor *dcgan_conv(Tape *T, const Conv *c, Tensor *x) { return t_conv2d(T, x, c->w, c->b, c->stride, c->pad); }
 static Tensor *deconv(Tape *T, const Conv *c, Tensor *x) {
     return t_conv_transpose2d(T, x, c->w, c->b, c->stride, c->pad);
 }
 
-Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z) {
+/*md
+The remedy of section 8 puts batch normalisation after G's two hidden
+layers (after the reshape, so it normalises each of the $c_1$ maps over the
+batch and its 7×7 positions; then each of the $c_2$ maps), before the ReLU,
+as the DCGAN paper does; never on the output.
+*/
+Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z) { return dcgan_generate_mode(T, g, z, 1); }
+
+Tensor *dcgan_generate_mode(Tape *T, const DcganG *g, Tensor *z, int train) {
     const int N = z->shape[0], c1 = g->cfg.c1;
+    if (g->cfg.bn) {
+        Tensor *h = t_reshape(T, linear(T, &g->fc, z), 4, SHAPE(N, c1, 7, 7)); /* [N, c1, 7, 7] */
+        h = t_relu(T, batchnorm(T, &g->bn1, h, train));
+        h = t_relu(T, batchnorm(T, &g->bn2, deconv(T, &g->deconv1, h), train)); /* [N, c2, 14, 14] */
+        return t_tanh(T, deconv(T, &g->deconv2, h));                          /* [N, 1, 28, 28] */
+    }
     Tensor *h = t_relu(T, linear(T, &g->fc, z));          /* [N, c1*49] */
     h = t_reshape(T, h, 4, SHAPE(N, c1, 7, 7));           /* [N, c1, 7, 7] */
     h = t_relu(T, deconv(T, &g->deconv1, h));             /* [N, c2, 14, 14] */
@@ -130,8 +161,8 @@ Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z) {
 Tensor *dcgan_discriminate(Tape *T, const DcganD *d, Tensor *x) {
     const int N = x->shape[0];
     const real slope = (real)DCGAN_LEAK;
-    Tensor *h = t_leaky_relu(T, conv(T, &d->conv1, x), slope);  /* [N, d1, 14, 14] */
-    h = t_leaky_relu(T, conv(T, &d->conv2, h), slope);          /* [N, d2, 7, 7] */
+    Tensor *h = t_leaky_relu(T, dcgan_conv(T, &d->conv1, x), slope);  /* [N, d1, 14, 14] */
+    h = t_leaky_relu(T, dcgan_conv(T, &d->conv2, h), slope);          /* [N, d2, 7, 7] */
     h = t_reshape(T, h, 2, SHAPE(N, d->cfg.d2 * 49));           /* [N, d2*49] */
     return linear(T, &d->fc, h);                                /* [N, 1] logits */
 }
@@ -235,16 +266,28 @@ DcganStepStats dcgan_trainer_step_d(DcganTrainer *t, const real *x) {
     return st;
 }
 
-DcganStepStats dcgan_trainer_step(DcganTrainer *t, const real *x) {
-    DcganStepStats st;
-    Tensor *fake = step_d(t, x, &st);
-    /* G's step: D(G(z)) with D's new weights, backward through D into G */
+/* G's step on fake = G(z), on G's tape: D(G(z)) with D's current weights,
+ * backward through D into G; returns L_G before the update. */
+static double step_g(DcganTrainer *t, Tensor *fake) {
     Tensor *loss_g = dcgan_loss_g(t->tg, dcgan_discriminate(t->tg, t->d, fake));
-    st.loss_g = loss_g->data[0];
     params_zero_grad(t->g->ps);
     backward(t->tg, loss_g);
     optim_step(t->opt_g);
+    return loss_g->data[0];
+}
+
+DcganStepStats dcgan_trainer_step(DcganTrainer *t, const real *x) {
+    DcganStepStats st;
+    Tensor *fake = step_d(t, x, &st);
+    st.loss_g = step_g(t, fake); /* with D's new weights */
     return st;
+}
+
+double dcgan_trainer_step_g(DcganTrainer *t) {
+    tape_reset(t->tg);
+    Tensor *z = tape_input(t->tg, 2, SHAPE(t->cfg.batch, t->cfg.zdim), 0); /* [N, Z] */
+    rng_fill_normal(&t->noise, z->data, z->size, 0, 1);
+    return step_g(t, dcgan_generate(t->tg, t->g, z));
 }
 
 static double grad_norm(const ParamSet *ps) {
@@ -269,7 +312,7 @@ DcganEvalStats dcgan_trainer_eval(DcganTrainer *t, const real *x, int n) {
     tape_reset(t->te);
     Tensor *z = tape_input(t->te, 2, SHAPE(B, t->cfg.zdim), 0); /* [B, Z] */
     rng_fill_normal(&t->eval, z->data, z->size, 0, 1);
-    Tensor *lf = dcgan_discriminate(t->te, t->d, dcgan_generate(t->te, t->g, z));
+    Tensor *lf = dcgan_discriminate(t->te, t->d, dcgan_generate_mode(t->te, t->g, z, 0));
     e.d_fake = mean_sigmoid(lf);
     Tensor *loss_sat = t_neg(t->te, t_bce_with_logits(t->te, lf, const_column(t->te, B, 0))); /* mean log(1 - D) */
     params_zero_grad(t->g->ps);
@@ -452,11 +495,26 @@ void dcgan_sample(Tape *T, const DcganG *g, const real *z, int n, real *out) {
     tape_reset(T);
     Tensor *zt = tape_input(T, 2, SHAPE(n, g->cfg.zdim), 0); /* [n, Z] */
     memcpy(zt->data, z, (size_t)zt->size * sizeof(real));
-    Tensor *img = dcgan_generate(T, g, zt); /* [n, 1, 28, 28] */
+    Tensor *img = dcgan_generate_mode(T, g, zt, 0); /* [n, 1, 28, 28] */
     memcpy(out, img->data, (size_t)img->size * sizeof(real));
 }
 
+long dcgan_g_state_size(const DcganG *g) { return g->ps->size + (g->bufs ? g->bufs->size : 0); }
+
+void dcgan_g_state_get(const DcganG *g, real *dst) {
+    memcpy(dst, g->ps->data, (size_t)g->ps->size * sizeof(real));
+    if (g->bufs) memcpy(dst + g->ps->size, g->bufs->data, (size_t)g->bufs->size * sizeof(real));
+}
+
+void dcgan_g_state_set(DcganG *g, const real *src) {
+    memcpy(g->ps->data, src, (size_t)g->ps->size * sizeof(real));
+    if (g->bufs) memcpy(g->bufs->data, src + g->ps->size, (size_t)g->bufs->size * sizeof(real));
+}
+
 void dcgan_g_save(const char *path, const DcganG *g) {
+    if (g->cfg.bn)
+        fail(EXIT_SOFTWARE, path, "save a generator without batch norm",
+             "a checkpoint holds parameters, not a batch norm's running statistics");
     char meta[128];
     snprintf(meta, sizeof meta, "dcgan-G zdim=%d c1=%d c2=%d", g->cfg.zdim, g->cfg.c1, g->cfg.c2);
     checkpoint_save(path, g->ps, meta);

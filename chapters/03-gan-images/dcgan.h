@@ -16,7 +16,10 @@
  * recommends for the discriminator (a negative input still passes a
  * gradient back to G). Reference sizes: Z 100, c1 128, c2 64, d1 32, d2 64.
  * The PyTorch fixture uses Z 8, c1 4, c2 3, d1 2, d2 3, so every size is a
- * parameter.
+ * parameter. With cfg.bn (the remedy of chapter 3, section 9) G is
+ *      fc -> view [N, c1, 7, 7] -> bn1 -> ReLU -> deconv1 -> bn2 -> ReLU -> deconv2 -> tanh
+ * (BatchNorm2d, PyTorch's momentum 0.1 and eps 1e-5); its fixture is in
+ * tests/reference/judge.txt.
  *
  * Dimension key:
  *   N = batch, Z = latent width, c1, c2 = G's channels (7x7, 14x14),
@@ -26,7 +29,9 @@
  * (tests/reference/gan_images.txt) and checkpoints load by name:
  *   G.fc.weight [c1*49, Z]  G.deconv1.weight [c1, c2, 4, 4]  G.deconv2.weight [c2, 1, 4, 4]
  *   D.conv1.weight [d1, 1, 3, 3]  D.conv2.weight [d2, d1, 3, 3]  D.fc.weight [1, d2*49]
- *   and a .bias [out] for each.
+ *   and a .bias [out] for each; with cfg.bn also G.bn1.weight/bias [c1] and
+ *   G.bn2.weight/bias [c2] (declared last, so the three layers draw the same
+ *   initial weights with or without batch norm).
  *
  * Ownership: dcgan_g_new, dcgan_d_new and dcgan_g_load return networks the
  * caller frees; the trainer makes, owns and frees its own. Every pointer a
@@ -56,10 +61,11 @@ typedef struct {
     int d1, d2;                    /* D's channels at 14x14 and 7x7 */
     int batch;                     /* N: real images (and fakes) per step */
     double lr, beta1, beta2, eps;  /* Adam, the same for G and D */
+    int bn;                        /* 1: batch normalisation in G (the remedy); 0: none */
 } DcganConfig;
 
 /* DESIGN.md's reference settings: Z 100, c1 128, c2 64, d1 32, d2 64,
- * batch 64, Adam lr 2e-4, betas (0.5, 0.999), eps 1e-8. */
+ * batch 64, Adam lr 2e-4, betas (0.5, 0.999), eps 1e-8, no batch norm. */
 DcganConfig dcgan_config_default(void);
 
 /* A convolution layer: kernel, bias, stride and padding (the forward passes
@@ -75,6 +81,8 @@ typedef struct {
     ParamSet *ps;          /* "G.*": one block, one optimizer, one checkpoint */
     Linear fc;             /* [c1*49, Z] */
     Conv deconv1, deconv2; /* transposed convs */
+    BatchNorm bn1, bn2;    /* cfg.bn only (nn.h): after fc (c1 maps) and deconv1 (c2 maps) */
+    ParamSet *bufs;        /* cfg.bn only: the running statistics "G.bn1.running_mean", ... (else NULL) */
 } DcganG;
 
 typedef struct {
@@ -84,20 +92,34 @@ typedef struct {
     Linear fc;             /* [1, d2*49] */
 } DcganD;
 
-/* Declare and allocate the parameters (zero-filled); only cfg's sizes are
- * read. Sizes < 1: fail(). */
+/* Declare and allocate the parameters (zero-filled); only cfg's sizes (and
+ * cfg.bn for G: "G.bn1.*", "G.bn2.*" after the three layers) are read.
+ * Sizes < 1: fail(). */
 DcganG *dcgan_g_new(DcganConfig cfg);
 DcganD *dcgan_d_new(DcganConfig cfg);
 /* PyTorch's default init for Linear, Conv2d and ConvTranspose2d: weight and
  * bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in from the weight's shape as
- * torch computes it (init.h), layers in declaration order, weight then bias. */
+ * torch computes it (init.h), layers in declaration order, weight then bias.
+ * Batch-norm gains 1, biases 0, drawing nothing: a G with batch norm starts
+ * from the same weights as one without. */
 void dcgan_g_init(DcganG *g, Rng *r);
 void dcgan_d_init(DcganD *d, Rng *r);
+/* The same for any set of (weight, bias) pairs in this layout (the judge's). */
+void dcgan_init_pairs(ParamSet *ps, Rng *r);
+/* "<prefix>.weight" [d0, d1, k, k] and "<prefix>.bias" [nout] in ps, and
+ * the layer that applies them (conv: [O, C, k, k], d0 = nout). */
+Conv dcgan_conv_new(ParamSet *ps, const char *prefix, int d0, int d1, int k, int nout, int stride, int pad);
+Tensor *dcgan_conv(Tape *T, const Conv *c, Tensor *x);
 void dcgan_g_free(DcganG *g);
 void dcgan_d_free(DcganD *d);
 
-/* z [N, Z] -> images [N, 1, 28, 28] in (-1, 1). */
+/* z [N, Z] -> images [N, 1, 28, 28] in (-1, 1). With cfg.bn: batch norm
+ * in training mode (each batch's own statistics; updates the running ones). */
 Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z);
+/* The same with train = 0: batch norm in eval mode (the running statistics;
+ * a sample does not depend on the others in its batch). Without cfg.bn
+ * both modes are one function. Sampling and evaluation use eval mode. */
+Tensor *dcgan_generate_mode(Tape *T, const DcganG *g, Tensor *z, int train);
 /* x [N, 1, 28, 28] -> logits [N, 1]. */
 Tensor *dcgan_discriminate(Tape *T, const DcganD *d, Tensor *x);
 
@@ -149,6 +171,9 @@ DcganTrainer *dcgan_trainer_new(const DcganConfig *cfg, uint64_t seed);
 DcganStepStats dcgan_trainer_step(DcganTrainer *t, const real *x);
 /* D's half alone (G does not move): the article's inner loop. */
 DcganStepStats dcgan_trainer_step_d(DcganTrainer *t, const real *x);
+/* G's half alone, on fresh noise against D as it stands: the one G step
+ * the article takes after each 1,000 of D's. Returns L_G (before the step). */
+double dcgan_trainer_step_g(DcganTrainer *t);
 /* D's mean verdict on n images x [n, 784] (in batches of cfg.batch), and on
  * one batch of fakes from the "dcgan/eval" stream with G's gradient norms
  * for both losses. Parameters unchanged (their gradients are overwritten). */
@@ -229,7 +254,15 @@ ImageSet *dcgan_images_load(const char *dir, int need, const char *why, const ch
  * (reset here). */
 void dcgan_sample(Tape *T, const DcganG *g, const real *z, int n, real *out);
 
-/* Save G's parameters with the meta line "dcgan-G zdim=.. c1=.. c2=..". */
+/* G's numbers, parameters then any running statistics, as one flat array
+ * of dcgan_g_state_size(g) reals: a snapshot of G during training. */
+long dcgan_g_state_size(const DcganG *g);
+void dcgan_g_state_get(const DcganG *g, real *dst);
+void dcgan_g_state_set(DcganG *g, const real *src);
+
+/* Save G's parameters with the meta line "dcgan-G zdim=.. c1=.. c2=..".
+ * A G with batch norm is refused (fail): the format holds parameters, not
+ * its running statistics. */
 void dcgan_g_save(const char *path, const DcganG *g);
 /* Build a G from a checkpoint's meta line and load its numbers. A missing,
  * damaged or foreign file is a fail() naming the file; hint says which
