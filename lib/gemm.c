@@ -54,9 +54,7 @@ typedef real vec_u __attribute__((vector_size(32), aligned(sizeof(real))));
 #define MR 6                          /* micro-tile height: MR*NV = 12 accumulators of 16 registers */
 
 /* Each may be overridden with -D when tuning for another machine. */
-#ifndef KC
-#define KC 256 /* K slice: one packed B micro-panel is KC x NR (16 KB float): L1 */
-#endif
+#define KC GEMM_KC /* K slice (gemm.h): one packed B micro-panel is KC x NR (16 KB float): L1 */
 #ifndef MC
 #define MC 144 /* rows of the packed A block (multiple of MR), MC x KC = 144 KB float: L2 */
 #endif
