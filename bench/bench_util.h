@@ -242,9 +242,12 @@ static inline int step_timings(void (*step)(void *), void *ctx, int warm, int re
 }
 
 /* The lines every model bench prints for its step: its FLOPs (tape_flops of
- * its tapes, `flop`), then per timing the median ms, the CPU ms, the
- * effective GFLOP/s and their share of the FMA peak measured now at that
- * thread count (fma_peak_gflops), the memory (the step's arenas,
+ * its tapes, `flop`), then per timing the median ms, the effective GFLOP/s
+ * (flop / ms) and its share of the FMA peak measured now at that thread
+ * count (fma_peak_gflops); then the same by CPU time (flop / (CPU ms /
+ * threads)): on a busy machine the wall clock counts time spent
+ * descheduled and the CPU time does not, though at 2 threads it counts a
+ * thread's spinning at a barrier as work. Then the memory (the step's arenas,
  * arena_bytes, and the process's max RSS), the load average, and last
  * `result <model> <ms>` at the default thread count (tm[n - 1]), the line
  * bench/peers/compare.py reads. */
@@ -253,18 +256,21 @@ static inline void print_step_report(const char *model, double flop, const StepT
     printf("  FLOPs per step %.3f GFLOP (2 per multiply-add of its matrix products, convolutions and attention,\n"
            "    forward and backward, counted from the shapes on its tapes: node_flops in bench_util.h)\n",
            flop * 1e-9);
+    printf("  %-10s %9s %9s %7s %9s | %9s %9s %7s  (CPU ms: all threads' CPU time per step)\n", "", "ms",
+           "GFLOP/s", "of peak", "FMA peak", "CPU ms", "GFLOP/s", "of peak");
     for (int i = 0; i < n; i++) {
         double peak = fma_peak_gflops(tm[i].threads), gflops = flop / (tm[i].ms * 1e-3) * 1e-9;
-        printf("  %d thread%s %9.3f ms  (CPU %9.3f ms)  %7.1f GFLOP/s  %5.1f %% of the %.1f GFLOP/s FMA peak\n",
-               tm[i].threads, tm[i].threads > 1 ? "s" : " ", tm[i].ms, tm[i].cpu_ms, gflops, 100 * gflops / peak,
-               peak);
+        double cpu_gflops = flop / (tm[i].cpu_ms / tm[i].threads * 1e-3) * 1e-9;
+        printf("  %d thread%s  %9.3f %9.1f %6.1f%% %9.1f | %9.3f %9.1f %6.1f%%\n", tm[i].threads,
+               tm[i].threads > 1 ? "s" : " ", tm[i].ms, gflops, 100 * gflops / peak, peak, tm[i].cpu_ms, cpu_gflops,
+               100 * cpu_gflops / peak);
     }
     printf("  memory    arena %.1f MB (the step's tapes), peak RSS %.1f MB (the process's max resident set)\n",
            arena_bytes / 1e6, max_rss_mb());
     double load = load_average();
     printf("  load average (1 min) %.2f on %d cores%s\n", load, omp_get_num_procs(),
-           load > 1.5 ? ": the machine is busy; the wall-clock ms and GFLOP/s are pessimistic, the 1-thread CPU\n"
-                        "    time is not (OMP_WAIT_POLICY=passive helps, bench/README.md)"
+           load > 1.5 ? ": busy; the wall clock (ms, GFLOP/s) counts time spent descheduled,\n"
+                        "    the CPU time does not (and OMP_WAIT_POLICY=passive helps: bench/README.md)"
                       : "");
     printf("result %s %.3f\n", model, tm[n - 1].ms);
 }
