@@ -127,13 +127,16 @@ void bwd_matmul(Tensor *out) {
 /* END SOLUTION ex01-matmul-backward */
 
 /* ===========================================================================
- * linear: out = act(x w^T + b) in one node.
- * x [R, K] (any leading dims), w [N, K], b [N] or NULL, out [R, N].
- * Bit for bit the chain t_matmul(x, w, 0, 1), t_add(., b), t_gelu(.):
+ * linear: out = res + act(x w^T + b) in one node.
+ * x [R, K] (any leading dims), w [N, K], b [N] or NULL, res [R, N] or NULL,
+ * out [R, N]. Bit for bit the chain t_matmul(x, w, 0, 1), t_add(., b),
+ * t_gelu(.), t_add(res, .):
  *   - forward: the same gemm call; b added to each row after it (z = y + b,
- *     one rounding, as the add op); GELU by the gelu op's own kernel;
- *   - backward, with du = dz (no act) or du = dz gelu'(u) (the gelu op's
- *     backward kernel again): db += the column sums of du, rows in order,
+ *     one rounding, as the add op); GELU by the gelu op's own kernel; then
+ *     res + that, one more rounding;
+ *   - backward: dres += dz, as the add op's; then, with du = dz (no act) or
+ *     du = dz gelu'(u) (the gelu op's backward kernel again): db += the
+ *     column sums of du, rows in order,
  *     as the add op's broadcast backward; dx += du w and dw += du^T x, the
  *     gemm calls of matmul's backward. du is formed LINEAR_ROWS rows at a
  *     time; LINEAR_ROWS is a multiple of GEMM_KC, so dw's sum over rows is
@@ -189,6 +192,12 @@ void fwd_linear(Tensor *out) {
         gelu_views(out, &l, 0, l.R, NULL, &u, &h);
         OPS[OP_GELU].forward(&h);
     }
+    if (out->in[3]) {
+        const real *r = out->in[3]->data;
+        real *z = out->data;
+#pragma omp parallel for if (l.R * l.N > PAR_MIN)
+        for (long i = 0; i < l.R * l.N; i++) z[i] = r[i] + z[i];
+    }
 }
 
 /* sum [N] += the column sums of du [rows, N], each column over the rows in
@@ -203,8 +212,14 @@ static void column_sums(real *sum, const real *du, long rows, int N) {
 }
 
 void bwd_linear(Tensor *out) {
-    Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
+    Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2], *res = out->in[3];
     Lin l = lin_of(out);
+    if (res && res->grad) {
+        real *dr = res->grad;
+        const real *dz = out->grad;
+#pragma omp parallel for if (l.R * l.N > PAR_MIN)
+        for (long i = 0; i < l.R * l.N; i++) dr[i] += dz[i];
+    }
     int db = b && b->grad;
     if (db) memset(l.sum, 0, (size_t)l.N * sizeof(real));
     long block = l.act ? LINEAR_ROWS : l.R; /* without GELU, du is dz: one block */
@@ -228,8 +243,8 @@ void bwd_linear(Tensor *out) {
         for (int c = 0; c < l.N; c++) b->grad[c] += l.sum[c];
 }
 
-Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act) {
-    char sx[64], sw[64], sb[64];
+Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res) {
+    char sx[64], sw[64], sb[64], sr[64];
     if (!x || !w) fail(EXIT_SOFTWARE, "t_linear", "pass an input and a weight", "an input is NULL");
     int K = x->shape[x->ndim - 1];
     if (w->ndim != 2 || w->shape[1] != K || (b && (b->size != w->shape[0] || b->shape[b->ndim - 1] != w->shape[0])))
@@ -241,6 +256,13 @@ Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act) {
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = w->shape[0];
     Tensor *out = tape_node(T, OP_LINEAR, x->ndim, shape, x, w, b);
+    if (res) {
+        if (!shape_equal(res, out))
+            fail(EXIT_SOFTWARE, "t_linear", "the residual must have the output's shape [..., N]",
+                 "residual %s, output %s", shape_str(res, sr, sizeof sr), shape_str(out, sx, sizeof sx));
+        out->in[3] = res;
+        if (res->grad && !out->grad) out->grad = tape_alloc(T, out->size);
+    }
     out->ip[0] = act;
     long R = out->size / w->shape[0], N = w->shape[0];
     long rows = R < LINEAR_ROWS ? R : LINEAR_ROWS;

@@ -29,6 +29,7 @@
 #include "real.h"
 
 #define MAX_DIMS 4
+#define MAX_INPUTS 4 /* tensor inputs of one op (t_linear with a residual has 4) */
 
 /* ---------------------------------------------------------------------------
  * The op table. One X-macro list names every op once; it generates the enum,
@@ -88,7 +89,7 @@ struct Tensor {
     real *data;              /* [size] */
     real *grad;              /* [size], NULL if no gradient flows here */
     OpKind op;               /* OP_LEAF for inputs and parameters */
-    Tensor *in[3];           /* the op's tensor inputs (NULL if unused) */
+    Tensor *in[MAX_INPUTS];  /* the op's tensor inputs (NULL if unused) */
     real fp[2];              /* the op's real attributes (scalar, slope, eps) */
     int ip[4];               /* the op's int attributes (flags, stride, pad) */
     const int *ids;          /* the op's integer input (borrowed), or NULL */
@@ -198,12 +199,14 @@ Tensor *t_mean_last(Tape *T, Tensor *a);
  * (batched), or b 2-D [K, N] shared by every leading index of a. */
 Tensor *t_matmul(Tape *T, Tensor *a, Tensor *b, int ta, int tb);
 
-/* A linear layer as one node: out = act(x @ w^T + b), x [..., K], w [N, K],
- * b [N] or NULL, out [..., N]; act = LINEAR_GELU applies GELU (tanh form).
- * The same numbers, bit for bit, as t_matmul(x, w, 0, 1), then t_add of b,
- * then t_gelu, without the intermediate nodes and their gradients. */
+/* A linear layer as one node: out = res + act(x @ w^T + b), x [..., K],
+ * w [N, K], b [N] or NULL, out [..., N]; act = LINEAR_GELU applies GELU
+ * (tanh form); res (a residual stream, out's shape) or NULL. The same
+ * numbers, bit for bit, as t_matmul(x, w, 0, 1), then t_add of b, then
+ * t_gelu, then t_add(res, .), without the intermediate nodes and their
+ * gradients. */
 enum { LINEAR_NONE = 0, LINEAR_GELU = 1 };
-Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act);
+Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res);
 
 /* Causal self-attention as one node: qkv [B, T, 3C] (q, k, v side by side,
  * each split into H heads of hd = C / H) -> out [B, T, C], the heads merged:

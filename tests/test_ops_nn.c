@@ -10,6 +10,9 @@
  * -inf exactly above the diagonal and its backward blocks the gradient
  * there, heads land where PyTorch's view/transpose puts them, results are
  * bit-identical on 1 and 2 threads, and bad shapes or ids fail clearly.
+ * The fused causal attention (ops_attention.c): its backward matches
+ * central differences, and it gives the chain of small ops' bits (output,
+ * weights, d qkv) on 1 and 2 threads.
  * Leaves out: matmul and the elementwise ops (their own test files).
  */
 #include <omp.h>
@@ -400,5 +403,8 @@ Test(nn, out_of_range_ids_and_bad_shapes_fail_with_a_clear_message) {
     EXPECT_FAIL(t_split_heads(T, f, 0, 3, 3), EXIT_SOFTWARE, "[2, 3, 12]"); /* C = 4 is not divisible by 3 heads */
     EXPECT_FAIL(t_split_heads(T, f, 3, 3, 2), EXIT_SOFTWARE, "part 3 of 3");
     EXPECT_FAIL(t_merge_heads(T, f), EXIT_SOFTWARE, "[2, 3, 12]");
+    EXPECT_FAIL(t_causal_attention(T, f, 3), EXIT_SOFTWARE, "[2, 3, 12] and 3 heads"); /* C = 4, 3 heads */
+    EXPECT_FAIL(t_causal_attention(T, x, 1), EXIT_SOFTWARE, "[4, 6] and 1 heads");    /* not [B, T, 3C] */
+    EXPECT_FAIL(t_attention_weights(x), EXIT_SOFTWARE, "t_causal_attention");
     tape_free(T);
 }

@@ -240,7 +240,7 @@ static const char *PROMPT = "The cat sat on the mat.";
 static void print_node(const Tensor *t) {
     char s[64];
     nb_printf("  %-13s %-16s <-", OPS[t->op].name, shape_str(t, s, sizeof s));
-    for (int k = 0; k < 3 && t->in[k]; k++) {
+    for (int k = 0; k < MAX_INPUTS && t->in[k]; k++) {
         const Tensor *a = t->in[k];
         if (a->name) nb_printf(" %s", a->name);
         else nb_printf(" #%d", a->id);

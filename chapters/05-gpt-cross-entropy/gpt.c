@@ -143,11 +143,11 @@ Built as above, every small op keeps its output and its gradient on the
 tape: attention's four $[B, H, T, T]$ tensors and the MLP's three
 $[B, T, 4C]$ ones dominate. So the trainer asks for `GPT_FUSED`: attention
 as one op (`t_causal_attention`, lib/ops_attention.c), which keeps only
-the attention weights, and each linear layer with its bias and GELU as one
-(`t_linear`, lib/ops_matmul.c). Both compute every number by the same
-expression in the same order as the chain of small ops, so the two forms
-give the same bits, forward and backward; `GPT_COMPOSED` is the one the
-figures below draw.
+the attention weights, and each linear layer with its bias, GELU and the
+residual add after it as one (`t_linear`, lib/ops_matmul.c). Both compute
+every number by the same expression in the same order as the chain of
+small ops, so the two forms give the same bits, forward and backward;
+`GPT_COMPOSED` is the one the figures below draw.
 */
 /* Attention from the small ops, as the chapter draws it: x [B, T, 3C] ->
  * [B, T, C]; *p (if not NULL) receives the weights node [B, H, T, T]. */
@@ -163,12 +163,14 @@ static Tensor *attention_composed(Tape *Tp, Tensor *qkv, int H, Tensor **p_out) 
     return t_merge_heads(Tp, t_matmul(Tp, p, v, 0, 0));                /* [B, T, C] */
 }
 
-/* A linear layer with its bias, then GELU if gelu: from matmul, add and
- * gelu (composed), or as one t_linear node (fused). */
-static Tensor *dense(Tape *Tp, const Linear *l, Tensor *x, int gelu, GptOps ops) {
-    if (ops == GPT_FUSED) return t_linear(Tp, x, l->w, l->b, gelu ? LINEAR_GELU : LINEAR_NONE);
+/* A linear layer with its bias, then GELU if gelu, then added to the
+ * residual stream res if not NULL: from matmul, add, gelu and add
+ * (composed), or as one t_linear node (fused). */
+static Tensor *dense(Tape *Tp, const Linear *l, Tensor *x, int gelu, Tensor *res, GptOps ops) {
+    if (ops == GPT_FUSED) return t_linear(Tp, x, l->w, l->b, gelu ? LINEAR_GELU : LINEAR_NONE, res);
     Tensor *y = linear(Tp, l, x);
-    return gelu ? t_gelu(Tp, y) : y;
+    if (gelu) y = t_gelu(Tp, y);
+    return res ? t_add(Tp, res, y) : y;
 }
 
 Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, GptOps ops, Tensor **att) {
@@ -192,12 +194,12 @@ Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, GptOps
     Tensor *x = t_add(Tp, tok_emb, pos_emb);                            /* the residual stream */
     for (int l = 0; l < c->L; l++) {
         const GptBlock *b = &g->h[l];
-        Tensor *qkv = dense(Tp, &b->c_attn, layernorm(Tp, &b->ln_1, x), 0, ops); /* [B, T, 3C] */
-        Tensor *y = ops == GPT_FUSED ? t_causal_attention(Tp, qkv, c->H)          /* [B, T, C] */
+        Tensor *qkv = dense(Tp, &b->c_attn, layernorm(Tp, &b->ln_1, x), 0, NULL, ops); /* [B, T, 3C] */
+        Tensor *y = ops == GPT_FUSED ? t_causal_attention(Tp, qkv, c->H)                /* [B, T, C] */
                                      : attention_composed(Tp, qkv, c->H, att ? &att[l] : NULL);
-        x = t_add(Tp, x, dense(Tp, &b->attn_proj, y, 0, ops));
-        Tensor *h = dense(Tp, &b->c_fc, layernorm(Tp, &b->ln_2, x), 1, ops);      /* [B, T, 4C] */
-        x = t_add(Tp, x, dense(Tp, &b->mlp_proj, h, 0, ops));                     /* [B, T, C] */
+        x = dense(Tp, &b->attn_proj, y, 0, x, ops);                                     /* x + proj(y) */
+        Tensor *h = dense(Tp, &b->c_fc, layernorm(Tp, &b->ln_2, x), 1, NULL, ops);      /* [B, T, 4C] */
+        x = dense(Tp, &b->mlp_proj, h, 0, x, ops);                                      /* x + proj(h) */
     }
     x = layernorm(Tp, &g->ln_f, x);
     return t_matmul(Tp, x, g->wte.w, 0, 1); /* [B, T, V]: the tied head */

@@ -85,9 +85,10 @@ void gpt_free(Gpt *g);
 /* How gpt_forward builds each block. GPT_COMPOSED: from the small ops the
  * chapter shows (split_heads, matmul, mul_scalar, causal_mask, softmax,
  * merge_heads; matmul, add, gelu). GPT_FUSED: attention as one op
- * (t_causal_attention) and each linear layer, with its bias and the MLP's
- * GELU, as one (t_linear): the same numbers bit for bit, a third of the
- * memory, and faster. Training, evaluation and the benches run fused. */
+ * (t_causal_attention) and each linear layer, with its bias, the MLP's
+ * GELU and the residual add after it, as one (t_linear): the same numbers
+ * bit for bit, a third of the memory, and faster. Training, evaluation and
+ * the benches run fused. */
 typedef enum { GPT_FUSED, GPT_COMPOSED } GptOps;
 
 /* The forward pass on the tape. It changes nothing in g: the position ids
