@@ -152,7 +152,7 @@ Tensor *t_causal_attention(Tape *T, Tensor *qkv, int H) {
     out->ip[0] = H;
     out->ip[1] = threads;
     out->fp[0] = (real)(1.0 / sqrt((double)(C / H)));
-    out->aux = tape_alloc(T, (long)B * H * Tn * Tn + 3L * threads * ((long)Tn * Tn + ALIGN_REALS));
+    out->aux = tape_alloc_uninit(T, (long)B * H * Tn * Tn + 3L * threads * ((long)Tn * Tn + ALIGN_REALS));
     fwd_causal_attention(out);
     return out;
 }

@@ -267,7 +267,7 @@ Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res)
     long R = out->size / w->shape[0], N = w->shape[0];
     long rows = R < LINEAR_ROWS ? R : LINEAR_ROWS;
     long aux = (act ? R * N : 0) + (out->grad ? N + (act ? rows * N : 0) : 0); /* u, sum, du: see Lin */
-    out->aux = aux ? tape_alloc(T, aux) : NULL;
+    out->aux = aux ? tape_alloc_uninit(T, aux) : NULL; /* forward writes u; backward zeroes sum and du */
     fwd_linear(out);
     return out;
 }

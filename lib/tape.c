@@ -203,6 +203,7 @@ static void *arena_get(Tape *T, size_t bytes, int zero) {
 }
 
 real *tape_alloc(Tape *T, long n) { return arena_get(T, (size_t)n * sizeof(real), 1); }
+real *tape_alloc_uninit(Tape *T, long n) { return arena_get(T, (size_t)n * sizeof(real), 0); }
 
 size_t tape_bytes(const Tape *T) {
     size_t b = 0;

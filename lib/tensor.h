@@ -149,6 +149,9 @@ Tensor *tape_node_at(const Tape *T, int i);
 Tensor *tape_input(Tape *T, int ndim, const int *shape, int requires_grad);
 /* Reals from the arena, zero-filled (op scratch). */
 real *tape_alloc(Tape *T, long n);
+/* The same, not zeroed: for what an op's forward writes whole before
+ * anything reads it (zeroing hundreds of MB per step is not free). */
+real *tape_alloc_uninit(Tape *T, long n);
 /* Used by op constructors: a new node with inputs a, b, c (may be NULL). Its
  * grad is allocated iff some input carries a grad. */
 Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape,
