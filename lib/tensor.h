@@ -60,7 +60,7 @@
     X(MSE, mse) X(GAUSSIAN_KL, gaussian_kl)                                 \
     /* convolutions (ops_conv.c) */                                         \
     X(CONV2D, conv2d) X(CONV_TRANSPOSE2D, conv_transpose2d)                 \
-    X(LINEAR, linear) X(CAUSAL_ATTENTION, causal_attention) /* fused: ops_matmul.c, ops_attention.c */
+    X(LINEAR, linear) X(CAUSAL_ATTENTION, causal_attention) /* fused ops */
 
 typedef enum {
 #define X(ENUM, name) OP_##ENUM,
@@ -202,21 +202,22 @@ Tensor *t_mean_last(Tape *T, Tensor *a);
  * (batched), or b 2-D [K, N] shared by every leading index of a. */
 Tensor *t_matmul(Tape *T, Tensor *a, Tensor *b, int ta, int tb);
 
-/* A linear layer as one node: out = res + act(x @ w^T + b), x [..., K],
- * w [N, K], b [N] or NULL, out [..., N]; act = LINEAR_GELU applies GELU
- * (tanh form); res (a residual stream, out's shape) or NULL. The same
- * numbers, bit for bit, as t_matmul(x, w, 0, 1), then t_add of b, then
- * t_gelu, then t_add(res, .), without the intermediate nodes and their
+/* A linear layer as one node (ops_matmul.c): out = res + act(x @ w^T + b),
+ * x [..., K], w [N, K], b [N] or NULL, out [..., N]; act = LINEAR_GELU
+ * applies GELU (tanh form); res (a residual stream, out's shape) or NULL.
+ * The same numbers, bit for bit, as t_matmul(x, w, 0, 1), then t_add of b,
+ * then t_gelu, then t_add(res, .), without the intermediate nodes and their
  * gradients. */
 enum { LINEAR_NONE = 0, LINEAR_GELU = 1 };
 Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res);
 
-/* Causal self-attention as one node: qkv [B, T, 3C] (q, k, v side by side,
- * each split into H heads of hd = C / H) -> out [B, T, C], the heads merged:
- * per head softmax(mask(q k^T / sqrt(hd))) v. The same numbers, bit for
- * bit, as the chain split_heads, matmul, mul_scalar, causal_mask, softmax,
- * matmul, merge_heads; it keeps only the attention weights for backward.
- * The weights of batch b, head h: t_attention_weights(out) + (b H + h) T T. */
+/* Causal self-attention as one node (ops_attention.c): qkv [B, T, 3C] (q,
+ * k, v side by side, each split into H heads of hd = C / H) -> out
+ * [B, T, C], the heads merged: per head softmax(mask(q k^T / sqrt(hd))) v.
+ * The same numbers, bit for bit, as the chain split_heads, matmul,
+ * mul_scalar, causal_mask, softmax, matmul, merge_heads; it keeps only the
+ * attention weights for backward. Those of batch b, head h:
+ * t_attention_weights(out) + (b H + h) T T. */
 Tensor *t_causal_attention(Tape *T, Tensor *qkv, int H);
 const real *t_attention_weights(const Tensor *att);
 
