@@ -82,13 +82,17 @@ static void softmax_views(int T, real *s, real *ds, real *p, real *dp, Tensor *i
                     .in = {in}};
 }
 
+/* n rounded up to whole 64-byte lines. */
+static long lines(long n) { return (n + ALIGN_REALS - 1) / ALIGN_REALS * ALIGN_REALS; }
+
 /* Scratch blocks [T, T] for head bh on this thread: `which` of the three
  * per thread (scores, dP, dS), each placed so that its rows sit where the
- * chain's [B, H, T, T] tensors hold head bh's rows, modulo 64 bytes. */
+ * chain's [B, H, T, T] tensors hold head bh's rows, modulo 64 bytes (aux,
+ * like every arena block, starts on a 64-byte line). */
 static real *scratch_of(const Tensor *out, const Att *a, int bh, int which) {
-    long block = (long)a->T * a->T + ALIGN_REALS; /* a block, and room to shift it */
-    real *base = out->aux + (long)a->B * a->H * a->T * a->T + (3L * omp_get_thread_num() + which) * block;
-    return base + (long)bh * a->T * a->T % ALIGN_REALS;
+    long tt = (long)a->T * a->T, block = lines(tt) + ALIGN_REALS; /* a block, and room to shift it */
+    real *base = out->aux + lines((long)a->B * a->H * tt) + (3L * omp_get_thread_num() + which) * block;
+    return base + (long)bh * tt % ALIGN_REALS;
 }
 
 /* in = (qkv); ip[0] = H, ip[1] = threads the scratch is for; fp[0] =
@@ -152,7 +156,8 @@ Tensor *t_causal_attention(Tape *T, Tensor *qkv, int H) {
     out->ip[0] = H;
     out->ip[1] = threads;
     out->fp[0] = (real)(1.0 / sqrt((double)(C / H)));
-    out->aux = tape_alloc_uninit(T, (long)B * H * Tn * Tn + 3L * threads * ((long)Tn * Tn + ALIGN_REALS));
+    long tt = (long)Tn * Tn;
+    out->aux = tape_alloc_uninit(T, lines((long)B * H * tt) + 3L * threads * (lines(tt) + ALIGN_REALS));
     fwd_causal_attention(out);
     return out;
 }
