@@ -12,6 +12,8 @@
  * breakdown at 1 thread in thread CPU time (meaningful on a busy machine):
  * each tape op's forward and backward (replayed), and the rest of the step
  * (building the tape, zeroing gradients, clipping, AdamW).
+ * Then it checks that the fused forward gives the composed one's loss and
+ * gradients bit for bit, in this float build at this size.
  * `make bench-peers` times the same step in PyTorch.
  * Leaves out: data loading (the step copies its windows in microseconds).
  *
@@ -36,6 +38,36 @@ typedef struct {
     double phase[3][BENCH_MAX_REPS], loss;
     int k;
 } Step;
+
+/* The trainer's first batch through both forms of the forward pass (gpt.h:
+ * GPT_FUSED, the one timed, and GPT_COMPOSED, the chain of small ops), loss
+ * and backward: 1 if the loss and every gradient are the same bits. The
+ * tests prove it in the double build at small sizes; this is the float
+ * build at the reference size. */
+static int same_bits(GptTrainer *t, GptTokens tok) {
+    Gpt *g = t->model;
+    int B = t->cfg.batch, T = g->cfg.ctx;
+    gpt_trainer_step(t, tok); /* draws a batch into t->x, t->y */
+    real *grad = xmalloc((size_t)g->ps->size * sizeof(real));
+    double loss = 0;
+    int same = 1;
+    Tape *tp = tape_new(); /* its own: the trainer's arena holds the fused step only */
+    for (int ops = GPT_FUSED; ops <= GPT_COMPOSED; ops++) {
+        tape_reset(tp);
+        Tensor *l = gpt_loss(tp, g, t->x, t->y, B, T, (GptOps)ops, NULL);
+        params_zero_grad(g->ps);
+        backward(tp, l);
+        if (ops == GPT_FUSED) {
+            loss = l->data[0];
+            memcpy(grad, g->ps->grad, (size_t)g->ps->size * sizeof(real));
+        } else {
+            same = loss == l->data[0] && memcmp(grad, g->ps->grad, (size_t)g->ps->size * sizeof(real)) == 0;
+        }
+    }
+    tape_free(tp);
+    xfree(grad);
+    return same;
+}
 
 static void step(void *ctx) {
     Step *s = ctx;
@@ -74,6 +106,11 @@ int main(int argc, char **argv) {
            " %.0f tokens/s\n", tm[n - 1].threads, ph[0], ph[1], ph[2], tc.batch * CTX / (tm[n - 1].ms * 1e-3));
     print_step_report("gpt", tape_flops(t->tape), tm, n, (double)tape_bytes(t->tape));
     printf("  last loss %.3f (uniform: ln %d = %.3f)\n", s.loss, V, __builtin_log(V));
+    /* after the report: the composed pass's own tape would raise the peak RSS */
+    if (!same_bits(t, s.tok))
+        fail(EXIT_SOFTWARE, "bench_gpt", "see tests/test_gpt.c: the two forms must agree bit for bit",
+             "the fused and the composed forward pass give different loss or gradients");
+    printf("  fused = composed (the chain of small ops), bit for bit: loss and every gradient of one batch\n");
 
     /* ---- where the time goes (1 thread, thread CPU time) ---- */
     omp_set_num_threads(1);
