@@ -6,11 +6,11 @@
  * (L_G, backward, Adam), at DESIGN.md's reference sizes (G: Linear(100 ->
  * 6272), ConvT 128 -> 64 -> 1; D: Conv 1 -> 32 -> 64, Linear(3136 -> 1)),
  * batch 64. We warm up, then report the median wall-clock time of several
- * iterations at the default thread count (the chapter's setting) and at 1
- * thread, and the CPU time per iteration (all threads together: on a busy
- * machine the wall clock counts time spent descheduled, CPU time does not).
- * PyTorch on this machine (2 threads) takes 61 ms per iteration (the issue's
- * measurement). Then a breakdown in thread CPU time at 1 thread: each tape
+ * iterations at 1 thread and at the default thread count (the chapter's
+ * setting), the CPU time per iteration (all threads together: on a busy
+ * machine the wall clock counts time spent descheduled, CPU time does not),
+ * the FLOPs, GFLOP/s, share of the FMA peak and memory (print_step_report;
+ * `make bench-peers` times the same iteration in PyTorch). Then a breakdown in thread CPU time at 1 thread: each tape
  * op's forward and backward (replayed) and the two Adam updates.
  * Leaves out: data loading and shuffling (random pixels in [-1, 1] stand in
  * for a batch of Fashion-MNIST; the chapter reads from memory, so it is cheap).
@@ -43,8 +43,6 @@ static void step(void *ctx) {
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     int warm = quick ? 2 : 10, reps = quick ? 5 : 41;
-    int threads = omp_get_max_threads();
-    double load0 = load_average();
     const DcganConfig cfg = dcgan_config_default(); /* the chapter's settings, batch 64 */
     DcganTrainer *tr = dcgan_trainer_new(&cfg, 0);
     long n_g = tr->g->ps->size, n_d = tr->d->ps->size;
@@ -56,19 +54,11 @@ int main(int argc, char **argv) {
     printf("image GAN iteration (D step + G step, dcgan_trainer_step), float, batch %d, Z %d, G %d->%d->%d->1 (%ld params), "
            "D 1->%d->%d->1 (%ld params), median of %d\n",
            cfg.batch, cfg.zdim, cfg.zdim, cfg.c1, cfg.c2, n_g, cfg.d1, cfg.d2, n_d, reps);
-    double cpun, cpu1;
     Step st = {tr, x};
-    double msn = time_steps(step, &st, threads, warm, reps, &cpun);
-    double ms1 = time_steps(step, &st, 1, warm, reps, &cpu1);
-    double load1 = load_average();
-    printf("  %d threads  %7.2f ms   (CPU %.2f ms, all threads)   <- the chapter's setting; PyTorch, 2 threads: 61 ms\n",
-           threads, msn, cpun);
-    printf("  1 thread   %7.2f ms   (CPU %.2f ms)\n", ms1, cpu1);
-    printf("  load average (1 min) %.2f before, %.2f after, on %d cores%s\n", load0, load1, omp_get_num_procs(),
-           load0 > 0.5 || load1 > 1.5 ? ": the machine was busy; trust the CPU times more than the wall clock,\n"
-                                                "  and set OMP_WAIT_POLICY=passive (bench/README.md)"
-                                              : "");
-    printf("  arenas: G's tape %.1f MB, D's tape %.1f MB\n", tape_bytes(tr->tg) / 1e6, tape_bytes(tr->td) / 1e6);
+    StepTiming tm[2];
+    int nt = step_timings(step, &st, warm, reps, tm);
+    print_step_report("dcgan", tape_flops(tr->td) + tape_flops(tr->tg), tm, nt,
+                      (double)(tape_bytes(tr->td) + tape_bytes(tr->tg)));
 
     /* ---- where the time goes (1 thread) ---- */
     omp_set_num_threads(1);

@@ -6,9 +6,9 @@
  * backward, Adam), at DESIGN.md's reference size (G 16 -> 128 -> 128 -> 2,
  * D 2 -> 128 -> 128 -> 1, batch 256). We warm up, then report the median of
  * many iterations in milliseconds, at 1 thread (how the chapter runs its
- * seeds: one run per core) and at the default thread count. PyTorch on this
- * machine (2 threads) takes 2.1 ms per iteration (the issue's measurement).
- * Then a breakdown in thread CPU time (meaningful even on a busy machine):
+ * seeds: one run per core) and at the default thread count, with the FLOPs,
+ * GFLOP/s, share of the FMA peak and memory (print_step_report; `make
+ * bench-peers` times the same iteration in PyTorch). Then a breakdown in thread CPU time (meaningful even on a busy machine):
  * the data draws, each tape op's forward and backward (replayed), and the
  * two Adam updates.
  * Leaves out: evaluation (2,500 samples once per run; negligible).
@@ -32,16 +32,14 @@ static void step(void *tr) { ring_trainer_step(tr); }
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     int warm = quick ? 5 : 100, reps = quick ? 21 : BENCH_MAX_REPS;
-    int threads = omp_get_max_threads();
     RingConfig c = ring_config_default();
     RingTrainer *tr = ring_trainer_new(&c, 0);
     printf("ring GAN iteration (D step + G step), float, batch %d, G %d->%d->%d->2, D 2->%d->%d->1, median of %d\n",
            c.batch, c.zdim, c.hidden, c.hidden, c.hidden, c.hidden, reps);
-    double cpu1, cpun;
-    double ms1 = time_steps(step, tr, 1, warm, reps, &cpu1);
-    double msn = time_steps(step, tr, threads, warm, reps, &cpun);
-    printf("  1 thread   %6.3f ms   (CPU %.3f ms)   <- how the chapter runs: one seed per core\n", ms1, cpu1);
-    printf("  %d threads  %6.3f ms   (CPU %.3f ms, all threads)   PyTorch, 2 threads: 2.1 ms\n", threads, msn, cpun);
+    StepTiming tm[2];
+    int nt = step_timings(step, tr, warm, reps, tm); /* 1 thread: how the chapter runs its seeds, one per core */
+    print_step_report("ring", tape_flops(tr->td) + tape_flops(tr->tg), tm, nt,
+                      (double)(tape_bytes(tr->td) + tape_bytes(tr->tg)));
 
     /* ---- where the time goes (1 thread) ---- */
     omp_set_num_threads(1);

@@ -2,13 +2,19 @@
  *
  * Teaches: what a training step costs and where the time goes. The step is
  * the one chapter 5 runs, gpt_trainer_step (gpt.h): random windows, forward
- * and loss on the tape, backward, gradient clipping, an AdamW update, with
- * the reference settings (gpt_train_config_default: batch 32 x context 64,
- * 2,048 tokens) and the reference model (4 layers, 4 heads, width 128,
- * vocabulary 96), on random tokens. We warm
- * up, then report the median of several steps, split into its phases, in
- * milliseconds and tokens per second. PyTorch on this machine (2 threads)
- * takes 128 ms per step, 16,000 tokens/s (the issue's measurement).
+ * (fused: t_causal_attention, t_linear) and loss on the tape, backward,
+ * gradient clipping, an AdamW update, with the reference settings
+ * (gpt_train_config_default: batch 32 x context 64, 2,048 tokens) and the
+ * reference model (4 layers, 4 heads, width 128, vocabulary 96), on random
+ * tokens. We warm up, then report the median of several steps at 1 thread
+ * and at the default thread count, split into its phases, with its FLOPs,
+ * GFLOP/s, share of the FMA peak and memory (print_step_report). Then a
+ * breakdown at 1 thread in thread CPU time (meaningful on a busy machine):
+ * each tape op's forward and backward (replayed), and the rest of the step
+ * (building the tape, zeroing gradients, clipping, AdamW).
+ * Then it checks that the fused forward gives the composed one's loss and
+ * gradients bit for bit, in this float build at this size.
+ * `make bench-peers` times the same step in PyTorch.
  * Leaves out: data loading (the step copies its windows in microseconds).
  *
  * Run: make bench (or build/bench/bench_gpt [--quick])
@@ -25,6 +31,53 @@
 
 enum { CTX = 64, V = 96, NTOK = 1 << 16 };
 
+/* One timed step, for step_timings (bench_util.h): its phases' wall times
+ * (forward + loss, backward, clip + AdamW) go to phase[][k % BENCH_MAX_REPS]. */
+typedef struct {
+    GptTrainer *t;
+    GptTokens tok;
+    double phase[3][BENCH_MAX_REPS], loss;
+    int k;
+} Step;
+
+/* The trainer's first batch through both forms of the forward pass (gpt.h:
+ * GPT_FUSED, the one timed, and GPT_COMPOSED, the chain of small ops), loss
+ * and backward: 1 if the loss and every gradient are the same bits. The
+ * tests prove it in the double build at small sizes; this is the float
+ * build at the reference size. */
+static int same_bits(GptTrainer *t, GptTokens tok) {
+    Gpt *g = t->model;
+    int B = t->cfg.batch, T = g->cfg.ctx;
+    gpt_trainer_step(t, tok); /* draws a batch into t->x, t->y */
+    real *grad = xmalloc((size_t)g->ps->size * sizeof(real));
+    double loss = 0;
+    int same = 1;
+    Tape *tp = tape_new(); /* its own: the trainer's arena holds the fused step only */
+    for (int ops = GPT_FUSED; ops <= GPT_COMPOSED; ops++) {
+        tape_reset(tp);
+        Tensor *l = gpt_loss(tp, g, t->x, t->y, B, T, (GptOps)ops, NULL);
+        params_zero_grad(g->ps);
+        backward(tp, l);
+        if (ops == GPT_FUSED) {
+            loss = l->data[0];
+            memcpy(grad, g->ps->grad, (size_t)g->ps->size * sizeof(real));
+        } else {
+            same = loss == l->data[0] && memcmp(grad, g->ps->grad, (size_t)g->ps->size * sizeof(real)) == 0;
+        }
+    }
+    tape_free(tp);
+    xfree(grad);
+    return same;
+}
+
+static void step(void *ctx) {
+    Step *s = ctx;
+    GptStepStats st = gpt_trainer_step(s->t, s->tok);
+    for (int i = 0; i < 3; i++) s->phase[i][s->k % BENCH_MAX_REPS] = 1e3 * st.seconds[i];
+    s->loss = st.loss;
+    s->k++;
+}
+
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     int warm = quick ? 1 : 3, reps = quick ? 3 : 15;
@@ -37,35 +90,45 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NTOK; i++) tok[i] = rng_int(&r, V);
     GptTrainConfig tc = gpt_train_config_default();
     GptTrainer *t = gpt_trainer_new(g, &tc, 0);
-    int B = tc.batch;
-    double fwd[64], bwd[64], opt[64], tot[64], loss = 0, cpu0 = 0;
-    for (int s = 0; s < warm + reps; s++) {
-        if (s == warm) cpu0 = cpu_seconds();
-        double t0 = now_seconds();
-        GptStepStats st = gpt_trainer_step(t, (GptTokens){tok, NTOK});
-        double t1 = now_seconds();
-        loss = st.loss;
-        if (s >= warm) {
-            int k = s - warm;
-            fwd[k] = 1e3 * st.seconds[0], bwd[k] = 1e3 * st.seconds[1], opt[k] = 1e3 * st.seconds[2];
-            tot[k] = 1e3 * (t1 - t0);
-        }
+    static Step s;
+    s = (Step){.t = t, .tok = {tok, NTOK}};
+    printf("GPT training step (gpt_trainer_step), float, batch %d x context %d, L 4, H 4, C 128, V %d"
+           " (%ld parameters), median of %d\n",
+           tc.batch, CTX, V, g->ps->size, reps);
+    StepTiming tm[2];
+    int n = step_timings(step, &s, warm, reps, tm);
+    double ph[3]; /* the phases' medians over the last timing's steps */
+    for (int i = 0; i < 3; i++) {
+        double v[BENCH_MAX_REPS];
+        for (int j = 0; j < reps; j++) v[j] = s.phase[i][(s.k - 1 - j) % BENCH_MAX_REPS];
+        ph[i] = median(v, reps);
     }
-    double cpu_ms = 1e3 * (cpu_seconds() - cpu0) / reps; /* all threads */
-    double ms = median(tot, reps);
-    printf("GPT training step, float, batch %d x context %d, L 4, H 4, C 128, V %d (%ld parameters), median of %d\n",
-           B, CTX, V, g->ps->size, reps);
-    printf("  forward+loss %7.1f ms\n  backward     %7.1f ms\n  clip+AdamW   %7.1f ms\n", median(fwd, reps),
-           median(bwd, reps), median(opt, reps));
-    printf("  step         %7.1f ms   %8.0f tokens/s   (PyTorch, 2 threads: 128 ms, 16,000 tokens/s)\n", ms,
-           B * CTX / (ms / 1e3));
-    printf("  CPU time     %7.1f ms per step, summed over threads (wall time on a busy machine is longer)\n", cpu_ms);
-    printf("  arena %.1f MB, last loss %.3f (uniform: ln %d = %.3f)\n", tape_bytes(t->tape) / 1e6, loss, V,
-           __builtin_log(V));
+    printf("  phases at %d threads: forward+loss %.1f ms, backward %.1f ms, clip+AdamW %.1f ms;"
+           " %.0f tokens/s\n", tm[n - 1].threads, ph[0], ph[1], ph[2], tc.batch * CTX / (tm[n - 1].ms * 1e-3));
+    print_step_report("gpt", tape_flops(t->tape), tm, n, (double)tape_bytes(t->tape));
+    printf("  last loss %.3f (uniform: ln %d = %.3f)\n", s.loss, V, __builtin_log(V));
+    /* after the report: the composed pass's own tape would raise the peak RSS */
+    if (!same_bits(t, s.tok))
+        fail(EXIT_SOFTWARE, "bench_gpt", "see tests/test_gpt.c: the two forms must agree bit for bit",
+             "the fused and the composed forward pass give different loss or gradients");
+    printf("  fused = composed (the chain of small ops), bit for bit: loss and every gradient of one batch\n");
 
-    /* Where the time goes: re-run each tape node's forward, then each one's
-     * backward (in reverse order, as backward() does), timing them by op. */
-    print_profile(t->tape, reps, 14, 3, 7, 2);
+    /* ---- where the time goes (1 thread, thread CPU time) ---- */
+    omp_set_num_threads(1);
+    int nb = quick ? 2 : 5;
+    double t_step = 0, f_op[OP_COUNT] = {0}, b_op[OP_COUNT] = {0};
+    int count[OP_COUNT] = {0};
+    for (int rep = 0; rep < nb; rep++) {
+        double t0 = thread_seconds();
+        gpt_trainer_step(t, s.tok);
+        t_step += thread_seconds() - t0;
+        replay(t->tape, thread_seconds, f_op, b_op, count);
+    }
+    double ops = ops_total(f_op, b_op), all = t_step > ops ? t_step : ops;
+    printf("  breakdown, 1 thread, CPU time (mean ms per step; share of the step's %.1f ms):\n", 1e3 * t_step / nb);
+    printf("    %-22s %7.3f ms  %5.1f %%\n", "the rest of the step", 1e3 * (all - ops) / nb, 100 * (all - ops) / all);
+    printf("    %-22s (building the tape, zeroing gradients, windows, clipping, AdamW)\n", "");
+    print_op_breakdown(f_op, b_op, count, nb, all);
     gpt_trainer_free(t);
     gpt_free(g);
     xfree(tok);

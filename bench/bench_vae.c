@@ -5,8 +5,10 @@
  * vae_config_default(): the -ELBO on the tape, 784 -> 400 -> 20 + 20,
  * 20 -> 400 -> 784, BCE with logits + Gaussian KL, backward, an Adam update,
  * at batch 128). We warm up, then report the median of several steps in
- * milliseconds, the seconds per epoch that implies (469 steps: 60,000
- * images in batches of 128), and a per-op profile of the step's tape.
+ * milliseconds at 1 thread and at the default thread count, the seconds per
+ * epoch that implies (469 steps: 60,000 images in batches of 128), the
+ * FLOPs, GFLOP/s, share of the FMA peak and memory (print_step_report), and
+ * a per-op profile of the step's tape.
  * Leaves out: data loading and evaluation (random pixels stand in for
  * images; the chapter's per-epoch test evaluation is timed there).
  *
@@ -21,6 +23,19 @@
 #include "util.h"
 
 enum { STEPS_PER_EPOCH = 469, IMAGES = 1024 };
+
+/* One timed step, for step_timings (bench_util.h): the trainer, the images,
+ * and the last step's loss. */
+typedef struct {
+    VaeTrainer *t;
+    ImageSet *set;
+    double loss;
+} Step;
+
+static void step(void *ctx) {
+    Step *s = ctx;
+    s->loss = vae_trainer_step(s->t, s->set, IMAGES).loss;
+}
 
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -37,24 +52,16 @@ int main(int argc, char **argv) {
     rng_stream(&r, 0, "bench/pixels");
     for (long i = 0; i < (long)IMAGES * 784; i++)
         set.pixels[i] = (unsigned char)rng_int(&r, 256);
-    double tot[64], loss = 0, cpu0 = 0;
-    for (int s = 0; s < warm + reps; s++) {
-        if (s == warm) cpu0 = cpu_seconds();
-        double t0 = now_seconds();
-        loss = vae_trainer_step(t, &set, IMAGES).loss;
-        if (s >= warm) tot[s - warm] = 1e3 * (now_seconds() - t0);
-    }
-    double cpu_ms = 1e3 * (cpu_seconds() - cpu0) / reps;
-    double ms = median(tot, reps);
+    Step st = {.t = t, .set = &set};
     printf("VAE training step (vae_trainer_step), float, batch %d, D %d, H %d, Z %d"
            " (%ld parameters), median of %d\n",
            cfg.batch, cfg.D, cfg.H, cfg.Z, t->model->ps->size, reps);
-    printf("  step         %7.2f ms   -> %.2f s per epoch of %d steps\n", ms,
-           ms * STEPS_PER_EPOCH / 1e3, STEPS_PER_EPOCH);
-    printf("  CPU time     %7.2f ms per step, all threads together"
-           " (load average matters: see bench/README.md)\n", cpu_ms);
-    printf("  arena %.1f MB, last loss %.2f nats/image\n", tape_bytes(t->tape) / 1e6,
-           loss);
+    StepTiming tm[2];
+    int nt = step_timings(step, &st, warm, reps, tm);
+    printf("  -> %.2f s per epoch of %d steps at %d thread%s\n", tm[nt - 1].ms * STEPS_PER_EPOCH / 1e3,
+           STEPS_PER_EPOCH, tm[nt - 1].threads, tm[nt - 1].threads > 1 ? "s" : "");
+    print_step_report("vae", tape_flops(t->tape), tm, nt, (double)tape_bytes(t->tape));
+    printf("  last loss %.2f nats/image\n", st.loss);
 
     /* Where the time goes: re-run each node of the last step's tape forward,
      * then each one's backward (in reverse order, as backward() does), timing

@@ -13,7 +13,7 @@ void dot_write(FILE *f, const Tape *T, const Tensor *loss, const char *title) {
     for (int i = loss->id; i >= 0; i--) {
         Tensor *t = tape_node_at(T, i);
         if (!used[i]) continue;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < MAX_INPUTS; k++)
             if (t->in[k] && !t->in[k]->name) used[t->in[k]->id] = 1; /* parameters are not on the tape */
     }
     fprintf(f, "digraph G {\n  label=\"%s\"; labelloc=t; rankdir=BT;\n", title);
@@ -30,7 +30,7 @@ void dot_write(FILE *f, const Tape *T, const Tensor *loss, const char *title) {
         else
             fprintf(f, "  n%d [label=\"%s\\n%s\", shape=box, fillcolor=\"%s\"];\n", i, OPS[t->op].name,
                     shape_str(t, shp, sizeof shp), t == loss ? "#f4c7c3" : "#dbe8f6");
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < MAX_INPUTS; k++) {
             Tensor *a = t->in[k];
             if (!a) continue;
             if (a->name) { /* a parameter: drawn once, however often it is used */

@@ -4,12 +4,19 @@
  * and the three ideas that fix it:
  *   1. a register-blocked micro-kernel: an MR x NR tile of C lives in vector
  *      registers for the whole K loop, so each loaded number feeds many FMAs;
- *   2. packing: the panels of op(A) and op(B) a micro-kernel reads are copied
- *      once into contiguous buffers in exactly the order the kernel reads them,
- *      so the kernel never does a strided load, and a transpose costs nothing
- *      more than a different packing loop;
+ *   2. packing: the panels of op(B) a micro-kernel reads are copied once
+ *      into contiguous buffers in exactly the order the kernel reads them,
+ *      so its vector loads are never strided, and a transpose costs nothing
+ *      more than a different packing loop. op(A) is read one number at a
+ *      time (each broadcast to a vector), so its panels need no packing:
+ *      the kernel reads MR rows of A, or MR columns when transposed, in
+ *      place, with two strides; only a last, partial panel is packed (with
+ *      zero rows), so edge tiles need no special kernel. Copying A costs as
+ *      much as the FMAs when N is small (the attention's 64 x 64 x 32
+ *      products, a linear layer of 128 outputs): reading it in place made
+ *      those products 10-25 % faster;
  *   3. cache blocking: K is cut into KC-long slices and M, N into MC- and
- *      NC-wide blocks, so the packed A block stays in L2 and one packed B
+ *      NC-wide blocks, so the A block stays in L2 and one packed B
  *      micro-panel stays in L1 while it is reused.
  * Threads (OpenMP) split C into disjoint strips; every element of C is
  * computed by one thread, summing over K in the same KC-slice order whatever
@@ -26,7 +33,7 @@
  * Dimension key:
  *   M, N, K     C is M x N, the sum runs over K
  *   MR x NR     micro-tile of C held in registers (NR = NV vectors of VL reals)
- *   MC, KC, NC  cache blocks: packed A block MC x KC, packed B block KC x NC
+ *   MC, KC, NC  cache blocks: A block MC x KC, packed B block KC x NC
  */
 #include "gemm.h"
 #include "util.h"
@@ -58,11 +65,9 @@ typedef real vec_u __attribute__((vector_size(32), aligned(sizeof(real))));
 #define MR 6                          /* micro-tile height: MR*NV = 12 accumulators of 16 registers */
 
 /* Each may be overridden with -D when tuning for another machine. */
-#ifndef KC
-#define KC 256 /* K slice: one packed B micro-panel is KC x NR (16 KB float): L1 */
-#endif
+#define KC GEMM_KC /* K slice (gemm.h): one packed B micro-panel is KC x NR (16 KB float): L1 */
 #ifndef MC
-#define MC 144 /* rows of the packed A block (multiple of MR), MC x KC = 144 KB float: L2 */
+#define MC 144 /* rows of the A block (multiple of MR), MC x KC = 144 KB float: L2 */
 #endif
 #ifndef NC
 #define NC 512 /* columns of the packed B block (multiple of NR), KC x NC = 512 KB float */
@@ -73,7 +78,7 @@ typedef real vec_u __attribute__((vector_size(32), aligned(sizeof(real))));
 
 /* The packing buffers: one pair per thread, allocated once with the thread
  * (thread-local storage), aligned so the kernel's vector loads are aligned. */
-static _Thread_local real packA[MC * KC] __attribute__((aligned(32))); /* MC/MR panels, each KC x MR */
+static _Thread_local real packA[MR * KC] __attribute__((aligned(32))); /* one partial panel, KC x MR */
 static _Thread_local real packB[KC * NC] __attribute__((aligned(32))); /* NC/NR panels, each KC x NR */
 
 /* --------------------------------------------------------------- bad input */
@@ -179,11 +184,13 @@ static void pack_B(int kc, int nc, const real *B, int ldb, int tb, int p0, int j
 /* ------------------------------------------------------------- micro-kernel */
 
 /* C tile (mr x nr valid of MR x NR) = (add ? C : 0) + sum_k a[k] (x) b[k].
- * a: one packed A panel, kc x MR.  b: one packed B panel, kc x NR.
- * c: the tile's top-left element in C, row stride ldc.
+ * a: MR rows of op(A), entry (i, k) at a[i * as + k * ks]: a packed panel
+ * (as = 1, ks = MR), or MR rows of A read in place (as = lda, ks = 1).
+ * b: one packed B panel, kc x NR. c: the tile's top-left element in C, row
+ * stride ldc.
  * The MR*NV accumulators start at zero and take the kc products in order k =
  * 0, 1, ...; only then is the old C added: one fixed order per element. */
-static inline void micro_kernel(int kc, const real *restrict a, const real *restrict b,
+static inline void micro_kernel(int kc, const real *restrict a, long as, long ks, const real *restrict b,
                                 real *restrict c, int ldc, int mr, int nr, int add) {
     vec acc[MR][NV];
 #pragma GCC unroll 16
@@ -192,13 +199,13 @@ static inline void micro_kernel(int kc, const real *restrict a, const real *rest
         for (int v = 0; v < NV; v++) acc[i][v] = (vec){0};
 
 #pragma GCC unroll 4
-    for (int k = 0; k < kc; k++, a += MR, b += NR) {
+    for (int k = 0; k < kc; k++, a += ks, b += NR) {
         vec bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) bv[v] = ((const vec *)b)[v];
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
-            real ai = a[i]; /* broadcast by the vector-scalar multiply */
+            real ai = a[i * as]; /* broadcast by the vector-scalar multiply */
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
         }
@@ -218,19 +225,6 @@ static inline void micro_kernel(int kc, const real *restrict a, const real *rest
             for (int v = 0; v < NV; v++) *(vec *)&tile[i][v * VL] = acc[i][v];
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] = add ? c[(size_t)i * ldc + j] + tile[i][j] : tile[i][j];
-    }
-}
-
-/* C block [mc, nc] (= or +=) the packed A block [mc, kc] @ the packed B
- * block [kc, nc]: every micro-tile, B's panels outer (one stays in L1). */
-static void macro_kernel(int mc, int nc, int kc, const real *pa, const real *pb, real *C, int ldc, int add) {
-    for (int jr = 0; jr < nc; jr += NR) {
-        int nr = nc - jr < NR ? nc - jr : NR;
-        const real *bp = pb + (size_t)jr * kc; /* panel jr/NR starts at (jr/NR)*kc*NR */
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = mc - ir < MR ? mc - ir : MR;
-            micro_kernel(kc, pa + (size_t)ir * kc, bp, C + (size_t)ir * ldc + jr, ldc, mr, nr, add);
-        }
     }
 }
 
@@ -360,8 +354,24 @@ static void gemm_serial(int M, int N, int K, const real *A, int lda, int ta, int
                     macro_kernel_wide(mc, nc, kc, A, lda, ta, i_off + ic, pc, packed, C + (size_t)ic * ldc + jc,
                                       ldc, add, packA);
                 } else {
-                    pack_A(mc, kc, A, lda, ta, i_off + ic, pc, packA);
-                    macro_kernel(mc, nc, kc, packA, packed, C + (size_t)ic * ldc + jc, ldc, add);
+                    /* op(A) = A: its full panels of MR rows are read in place (the
+                     * kernel broadcasts one number at a time, from anywhere), only
+                     * a last, partial panel is packed (its missing rows as zeros) */
+                    int full = mc / MR * MR;
+                    long as = ta ? 1 : lda, ks = ta ? lda : 1; /* entry (i, k) of op(A) at A[i as + k ks] */
+                    if (full < mc) pack_A(mc - full, kc, A, lda, ta, i_off + ic + full, pc, packA);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = nc - jr < NR ? nc - jr : NR;
+                        const real *bp = packed + (size_t)jr * kc; /* panel jr/NR starts at (jr/NR)*kc*NR */
+                        real *ct = C + (size_t)ic * ldc + jc + jr;
+                        for (int ir = 0; ir < full; ir += MR)
+                            micro_kernel(kc, A + (i_off + ic + ir) * as + pc * ks, as, ks, bp, ct + (size_t)ir * ldc, ldc,
+                                         MR, nr, add);
+                        for (int ir = full; ir < mc; ir += MR) { /* one panel at most */
+                            int mr = mc - ir;
+                            micro_kernel(kc, packA, 1, MR, bp, ct + (size_t)ir * ldc, ldc, mr, nr, add);
+                        }
+                    }
                 }
             }
         }

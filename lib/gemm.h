@@ -18,6 +18,15 @@
 
 #include "real.h"
 
+/* gemm sums over K in slices of GEMM_KC terms: each element of C becomes
+ * (((C + s_0) + s_1) + ...) (without the first C unless accumulating), s_i
+ * the sum of slice i's products in order. So a caller that splits K at
+ * multiples of GEMM_KC into calls with accumulate = 1 gets the same bits as
+ * one call (t_linear's backward does, to work on a block of rows at a time). */
+#ifndef GEMM_KC /* may be overridden with -D when tuning, as gemm.c's MC and NC */
+#define GEMM_KC 256
+#endif
+
 /* C[M,N] = (accumulate ? C : 0) + op(A)[M,K] @ op(B)[K,N], all row-major.
  * op(A) = A     (A stored M x K, row stride lda >= K) when ta == 0
  *       = A^T   (A stored K x M, row stride lda >= M) when ta == 1

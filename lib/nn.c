@@ -24,7 +24,7 @@ Tensor *linear(Tape *T, const Linear *l, Tensor *x) {
     return l->b ? t_add(T, y, l->b) : y;    /* + b, broadcast over rows */
 }
 
-Tensor *linear_fused(Tape *T, const Linear *l, Tensor *x) { return t_linear(T, x, l->w, l->b); }
+Tensor *linear_fused(Tape *T, const Linear *l, Tensor *x) { return t_linear(T, x, l->w, l->b, LINEAR_NONE, NULL); }
 
 LayerNorm layernorm_new(ParamSet *ps, const char *prefix, int C) {
     char name[128];

@@ -423,7 +423,7 @@ Tensor *t_conv2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stride, int pa
     out->ip[1] = pad;
     const long NP = (long)N * Ho * Wo, LDNP = row_stride(C * k * k) * NP;
     /* wp | rows | tmp | drows */
-    out->aux = tape_scratch(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
+    out->aux = tape_alloc_uninit(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
     fwd_conv2d(out);
     return out;
 }
@@ -437,7 +437,7 @@ Tensor *t_conv_transpose2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stri
     out->ip[0] = stride;
     out->ip[1] = pad;
     const long NP = (long)N * x->shape[2] * x->shape[3];
-    out->aux = tape_scratch(T, wpack_size(C, O * k * k) + row_stride(O * k * k) * NP + C * NP + (x->grad ? C * NP : 0));
+    out->aux = tape_alloc_uninit(T, wpack_size(C, O * k * k) + row_stride(O * k * k) * NP + C * NP + (x->grad ? C * NP : 0));
     /* wp | rows | xt | dxt */
     fwd_conv_transpose2d(out);
     return out;

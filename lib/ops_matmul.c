@@ -10,16 +10,20 @@
  * strides; a weight b shared by every leading index of a (a linear layer
  * on [B, T, C]) gathers one gradient from every batch index, summed in a
  * fixed order so the bits never depend on the thread count.
- * The arithmetic itself lives in gemm.c. t_linear is a linear layer, the
- * product and its bias, as one node: the numbers of t_matmul then t_add,
- * bit for bit, with one pass over the output and one gradient buffer fewer
- * (the ring GAN's small layers spend about as long in the add as
- * in the product). Leaves out: broadcasting leading dims other than "b is
- * one 2-D matrix for all".
+ * The arithmetic itself lives in gemm.c. Leaves out: broadcasting leading
+ * dims other than "b is one 2-D matrix for all".
+ * Below it, t_linear: a linear layer (x w^T + b, then GELU if asked) as one
+ * node, for the GPT. Chained from matmul, add and gelu, the layer keeps
+ * three outputs and three gradients; fused, it keeps its output, its
+ * gradient and, with GELU, the pre-activation. Its backward forms the
+ * pre-activation's gradient a block of rows at a time, in scratch, and
+ * feeds each block to the same gemm calls matmul's backward makes.
  *
  * Dimension key: a [..., M, K] ([..., K, M] if ta), b [..., K, N] ([..., N,
  * K] if tb) or b 2-D, out [..., M, N]; batch = product of a's leading dims.
  */
+#include <string.h>
+
 #include "gemm.h"
 #include "tensor.h"
 #include "util.h"
@@ -122,64 +126,148 @@ void bwd_matmul(Tensor *out) {
 }
 /* END SOLUTION ex01-matmul-backward */
 
-/* ---------------------------------------------------------------------------
- * t_linear: out [R, out] = x [R, in] @ w^T + b, R = the rows of x.
- * ------------------------------------------------------------------------- */
+/* ===========================================================================
+ * linear: out = res + act(x w^T + b) in one node.
+ * x [R, K] (any leading dims), w [N, K], b [N] or NULL, res [R, N] or NULL,
+ * out [R, N]. Bit for bit the chain t_matmul(x, w, 0, 1), t_add(., b),
+ * t_gelu(.), t_add(res, .):
+ *   - forward: the same gemm call; b added to each row after it (z = y + b,
+ *     one rounding, as the add op); GELU by the gelu op's own kernel; then
+ *     res + that, one more rounding;
+ *   - backward: dres += dz, as the add op's; then, with du = dz (no act) or
+ *     du = dz gelu'(u) (the gelu op's backward kernel again): db += the
+ *     column sums of du, rows in order,
+ *     as the add op's broadcast backward; dx += du w and dw += du^T x, the
+ *     gemm calls of matmul's backward. du is formed LINEAR_ROWS rows at a
+ *     time; LINEAR_ROWS is a multiple of GEMM_KC, so dw's sum over rows is
+ *     cut where one gemm call over all rows cuts it (gemm.h): same bits.
+ * ======================================================================== */
 
-/* Above this many output numbers the bias loops use all threads. */
+/* Rows of du formed at a time by the backward of a layer with GELU. */
+#define LINEAR_ROWS (2 * GEMM_KC)
+/* Loops over more numbers than this use every thread (a number, one thread). */
 #define PAR_MIN (1L << 15)
 
-Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b) {
-    char sx[64], sw[64], sb[64];
-    if (!x || !w) fail(EXIT_SOFTWARE, "t_linear", "pass x and w (b may be NULL)", "an input is NULL");
-    const int in = x->shape[x->ndim - 1];
-    if (w->ndim != 2 || w->shape[1] != in || (b && (b->ndim != 1 || b->shape[0] != w->shape[0])))
-        fail(EXIT_SOFTWARE, "t_linear", "x [..., in], w [out, in], b [out] or NULL",
-             "shapes %s, %s and %s do not fit", shape_str(x, sx, sizeof sx), shape_str(w, sw, sizeof sw),
-             b ? shape_str(b, sb, sizeof sb) : "NULL");
-    int shape[MAX_DIMS];
-    for (int i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
-    shape[x->ndim - 1] = w->shape[0];
-    Tensor *out = tape_node(T, OP_LINEAR, x->ndim, shape, x, w, b);
-    OPS[OP_LINEAR].forward(out);
-    return out;
+typedef struct {
+    long R;   /* rows of x and out */
+    int N, K; /* out features, in features */
+    int act;  /* LINEAR_NONE or LINEAR_GELU */
+    real *u;  /* [R, N] x w^T + b, kept for GELU's backward (aux); else out->data */
+    real *sum; /* [N] the column sums of du (aux, after u) */
+    real *du; /* [LINEAR_ROWS, N] backward's scratch (aux, after sum) */
+} Lin;
+
+static Lin lin_of(const Tensor *out) {
+    const Tensor *w = out->in[1];
+    Lin l = {.N = w->shape[0], .K = w->shape[1], .act = out->ip[0]};
+    l.R = out->size / l.N;
+    l.u = l.act ? out->aux : out->data;
+    if (out->grad) {
+        l.sum = out->aux + (l.act ? l.R * l.N : 0);
+        l.du = l.sum + l.N;
+    }
+    return l;
 }
 
-/* The product as t_matmul's folded path computes it, then + b row by row
- * as t_add does. */
+/* Rows [r0, r0 + rows) of u and h = gelu(u) as two tensors, so the gelu op's
+ * own kernels (ops_elementwise.c) run on them: the same code, the same bits.
+ * du: the gradient of those u rows (zeroed by the caller), or NULL. */
+static void gelu_views(const Tensor *out, const Lin *l, long r0, long rows, real *du, Tensor *u, Tensor *h) {
+    *u = (Tensor){.ndim = 2, .shape = {(int)rows, l->N}, .size = rows * l->N, .data = l->u + r0 * l->N, .grad = du};
+    *h = (Tensor){.ndim = 2, .shape = {(int)rows, l->N}, .size = rows * l->N, .op = OP_GELU,
+                  .data = out->data + r0 * l->N, .grad = out->grad ? out->grad + r0 * l->N : NULL, .in = {u}};
+}
+
 void fwd_linear(Tensor *out) {
     const Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
-    const int in = w->shape[1], C = w->shape[0];
-    const long R = x->size / in;
-    real *restrict y = out->data; /* [R, C] */
-    gemm((int)R, C, in, x->data, in, 0, w->data, in, 1, y, C, 0);
-    if (!b) return;
-    const real *restrict bias = b->data;
-#pragma omp parallel for if (out->size > PAR_MIN)
-    for (long r = 0; r < R; r++)
-#pragma omp simd
-        for (long c = 0; c < C; c++) y[r * C + c] = y[r * C + c] + bias[c];
+    Lin l = lin_of(out);
+    gemm((int)l.R, l.N, l.K, x->data, l.K, 0, w->data, l.K, 1, l.u, l.N, 0);
+    if (b) {
+#pragma omp parallel for if (l.R * l.N > PAR_MIN)
+        for (long r = 0; r < l.R; r++)
+            for (int c = 0; c < l.N; c++) l.u[r * l.N + c] = l.u[r * l.N + c] + b->data[c];
+    }
+    if (l.act) {
+        Tensor u, h;
+        gelu_views(out, &l, 0, l.R, NULL, &u, &h);
+        OPS[OP_GELU].forward(&h);
+    }
+    if (out->in[3]) {
+        const real *r = out->in[3]->data;
+        real *z = out->data;
+#pragma omp parallel for if (l.R * l.N > PAR_MIN)
+        for (long i = 0; i < l.R * l.N; i++) z[i] = r[i] + z[i];
+    }
 }
 
-/* db += the column sums of dy (each column's rows in order, from 0, as
- * t_add's broadcast backward sums them); dx += dy w; dw += dy^T x. dy is
- * the product's gradient as it is the sum's: an add passes it on as is. */
-void bwd_linear(Tensor *out) {
-    Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
-    const int in = w->shape[1], C = w->shape[0];
-    const long R = x->size / in;
-    const real *dy = out->grad; /* [R, C] */
-    if (b && b->grad) {
-        real *gb = b->grad;
-#pragma omp parallel for if (out->size > PAR_MIN)
-        for (long c0 = 0; c0 < C; c0 += 64) {
-            const long n = C - c0 < 64 ? C - c0 : 64;
-            real sum[64] = {0};
-            for (long r = 0; r < R; r++)
-                for (long j = 0; j < n; j++) sum[j] += dy[r * C + c0 + j];
-            for (long j = 0; j < n; j++) gb[c0 + j] += sum[j];
-        }
+/* sum [N] += the column sums of du [rows, N], each column over the rows in
+ * order (the add op's broadcast backward), a block of columns per thread. */
+static void column_sums(real *sum, const real *du, long rows, int N) {
+#pragma omp parallel for if (rows * N > PAR_MIN)
+    for (int c0 = 0; c0 < N; c0 += 64) {
+        int w = N - c0 < 64 ? N - c0 : 64;
+        for (long r = 0; r < rows; r++)
+            for (int j = 0; j < w; j++) sum[c0 + j] += du[r * N + c0 + j];
     }
-    if (x->grad) gemm((int)R, in, C, dy, C, 0, w->data, in, 0, x->grad, in, 1);
-    if (w->grad) gemm(C, in, (int)R, dy, C, 1, x->data, in, 0, w->grad, in, 1);
+}
+
+void bwd_linear(Tensor *out) {
+    Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2], *res = out->in[3];
+    Lin l = lin_of(out);
+    if (res && res->grad) {
+        real *dr = res->grad;
+        const real *dz = out->grad;
+#pragma omp parallel for if (l.R * l.N > PAR_MIN)
+        for (long i = 0; i < l.R * l.N; i++) dr[i] += dz[i];
+    }
+    int db = b && b->grad;
+    if (db) memset(l.sum, 0, (size_t)l.N * sizeof(real));
+    long block = l.act ? LINEAR_ROWS : l.R; /* without GELU, du is dz: one block */
+    for (long r0 = 0; r0 < l.R; r0 += block) {
+        long rows = l.R - r0 < block ? l.R - r0 : block;
+        const real *du = out->grad + r0 * l.N;
+        if (l.act) { /* du = dz gelu'(u) for these rows */
+            memset(l.du, 0, (size_t)(rows * l.N) * sizeof(real));
+            Tensor u, h;
+            gelu_views(out, &l, r0, rows, l.du, &u, &h);
+            OPS[OP_GELU].backward(&h);
+            du = l.du;
+        }
+        if (db) column_sums(l.sum, du, rows, l.N);
+        if (x->grad) /* dx [rows, K] += du [rows, N] w [N, K] */
+            gemm((int)rows, l.K, l.N, du, l.N, 0, w->data, l.K, 0, x->grad + r0 * l.K, l.K, 1);
+        if (w->grad) /* dw [N, K] += du^T [N, rows] x [rows, K] */
+            gemm(l.N, l.K, (int)rows, du, l.N, 1, x->data + r0 * l.K, l.K, 0, w->grad, l.K, 1);
+    }
+    if (db)
+        for (int c = 0; c < l.N; c++) b->grad[c] += l.sum[c];
+}
+
+Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res) {
+    char sx[64], sw[64], sb[64], sr[64];
+    if (!x || !w) fail(EXIT_SOFTWARE, "t_linear", "pass an input and a weight", "an input is NULL");
+    int K = x->shape[x->ndim - 1];
+    if (w->ndim != 2 || w->shape[1] != K || (b && (b->size != w->shape[0] || b->shape[b->ndim - 1] != w->shape[0])))
+        fail(EXIT_SOFTWARE, "t_linear", "x [..., K], w [N, K] and b [N] (or NULL)", "shapes %s, %s and %s do not fit",
+             shape_str(x, sx, sizeof sx), shape_str(w, sw, sizeof sw), b ? shape_str(b, sb, sizeof sb) : "no bias");
+    if (act != LINEAR_NONE && act != LINEAR_GELU)
+        fail(EXIT_SOFTWARE, "t_linear", "act is LINEAR_NONE or LINEAR_GELU", "act = %d", act);
+    int shape[MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = w->shape[0];
+    Tensor *out = tape_node(T, OP_LINEAR, x->ndim, shape, x, w, b);
+    if (res) {
+        if (!shape_equal(res, out))
+            fail(EXIT_SOFTWARE, "t_linear", "the residual must have the output's shape [..., N]",
+                 "residual %s, output %s", shape_str(res, sr, sizeof sr), shape_str(out, sx, sizeof sx));
+        out->in[3] = res;
+        if (res->grad && !out->grad) out->grad = tape_alloc(T, out->size);
+    }
+    out->ip[0] = act;
+    long R = out->size / w->shape[0], N = w->shape[0];
+    long rows = R < LINEAR_ROWS ? R : LINEAR_ROWS;
+    long aux = (act ? R * N : 0) + (out->grad ? N + (act ? rows * N : 0) : 0); /* u, sum, du: see Lin */
+    out->aux = aux ? tape_alloc_uninit(T, aux) : NULL; /* forward writes u; backward zeroes sum and du */
+    fwd_linear(out);
+    return out;
 }

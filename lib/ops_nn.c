@@ -7,9 +7,10 @@
  * plain kernels in the manner of llm.c, which a reader can lift out whole.
  * Attention is not one op here: it is built from split_heads, matmul,
  * causal_mask, softmax and merge_heads, so every step has its own gradient
- * check.
- * Leaves out: fused attention (flash attention), dropout, masks other than
- * causal, softmax along any axis but the last.
+ * check; ops_attention.c fuses the same steps into one op (and runs this
+ * file's softmax kernels inside it).
+ * Leaves out: dropout, masks other than causal, softmax along any axis but
+ * the last.
  *
  * Dimension key: R = rows (the product of all dims but the last),
  * C = the last dim (width), N = rows of layernorm, V = vocabulary,

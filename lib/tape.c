@@ -156,6 +156,11 @@ void params_free(ParamSet *ps) {
 /* ---------------------------------------------------------------------------
  * The arena: a list of big chunks, bump-allocated, rewound by tape_reset.
  * The first step grows it; every later step reuses the same memory.
+ * A request goes to the first chunk with room for it (first fit), so the
+ * tail a large request leaves in one chunk still takes the small requests
+ * after it: the arena stays close to what a step really holds. Every step
+ * makes the same requests in the same order, so each lands where it did
+ * in the first step, and the arena never grows again.
  * ------------------------------------------------------------------------- */
 #define ARENA_ALIGN 64
 #define CHUNK_MIN ((size_t)1 << 22) /* 4 MiB */
@@ -167,7 +172,7 @@ typedef struct Chunk {
 } Chunk;
 
 struct Tape {
-    Chunk *first, *cur;   /* chunks in allocation order; cur is being filled */
+    Chunk *first;         /* chunks in allocation order */
     Tensor **nodes;       /* the tape, in creation order */
     int n, cap;
     int grads_dirty;      /* has backward written grads since tape_reset? */
@@ -187,21 +192,18 @@ static Chunk *chunk_new(size_t cap) {
 
 static void *arena_get(Tape *T, size_t bytes, int zero) {
     bytes = (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
-    if (!T->first) T->first = T->cur = chunk_new(bytes > CHUNK_MIN ? bytes : CHUNK_MIN);
-    while (T->cur->used + bytes > T->cur->cap) {
-        if (!T->cur->next) /* grow: only ever happens while the arena is new */
-            T->cur->next = chunk_new(bytes > CHUNK_MIN ? bytes : CHUNK_MIN);
-        T->cur = T->cur->next;
-        T->cur->used = 0;
-    }
-    void *p = T->cur->mem + T->cur->used;
-    T->cur->used += bytes;
+    Chunk **at = &T->first;
+    while (*at && (*at)->used + bytes > (*at)->cap) at = &(*at)->next;
+    if (!*at) *at = chunk_new(bytes > CHUNK_MIN ? bytes : CHUNK_MIN); /* grow: only while the arena is new */
+    Chunk *c = *at;
+    void *p = c->mem + c->used;
+    c->used += bytes;
     if (zero) memset(p, 0, bytes);
     return p;
 }
 
 real *tape_alloc(Tape *T, long n) { return arena_get(T, (size_t)n * sizeof(real), 1); }
-real *tape_scratch(Tape *T, long n) { return arena_get(T, (size_t)n * sizeof(real), 0); }
+real *tape_alloc_uninit(Tape *T, long n) { return arena_get(T, (size_t)n * sizeof(real), 0); }
 
 size_t tape_bytes(const Tape *T) {
     size_t b = 0;
@@ -212,8 +214,7 @@ size_t tape_bytes(const Tape *T) {
 void tape_reset(Tape *T) {
     T->n = 0;
     T->grads_dirty = 0;
-    T->cur = T->first;
-    if (T->cur) T->cur->used = 0;
+    for (Chunk *c = T->first; c; c = c->next) c->used = 0;
 }
 
 void tape_free(Tape *T) {

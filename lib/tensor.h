@@ -29,6 +29,7 @@
 #include "real.h"
 
 #define MAX_DIMS 4
+#define MAX_INPUTS 4 /* tensor inputs of one op (t_linear with a residual has 4) */
 
 /* ---------------------------------------------------------------------------
  * The op table. One X-macro list names every op once; it generates the enum,
@@ -60,8 +61,7 @@
     /* convolutions (ops_conv.c) */                                         \
     X(CONV2D, conv2d) X(CONV_TRANSPOSE2D, conv_transpose2d)                 \
     X(BATCHNORM, batchnorm) /* batch normalisation (ops_nn.c) */           \
-    /* fused: a linear layer in one node (ops_matmul.c) */                  \
-    X(LINEAR, linear)
+    X(LINEAR, linear) X(CAUSAL_ATTENTION, causal_attention) /* fused ops */
 
 typedef enum {
 #define X(ENUM, name) OP_##ENUM,
@@ -90,7 +90,7 @@ struct Tensor {
     real *data;              /* [size] */
     real *grad;              /* [size], NULL if no gradient flows here */
     OpKind op;               /* OP_LEAF for inputs and parameters */
-    Tensor *in[3];           /* the op's tensor inputs (NULL if unused) */
+    Tensor *in[MAX_INPUTS];  /* the op's tensor inputs (NULL if unused) */
     real fp[2];              /* the op's real attributes (scalar, slope, eps) */
     int ip[4];               /* the op's int attributes (flags, stride, pad) */
     const int *ids;          /* the op's integer input (borrowed), or NULL */
@@ -150,10 +150,10 @@ Tensor *tape_node_at(const Tape *T, int i);
 Tensor *tape_input(Tape *T, int ndim, const int *shape, int requires_grad);
 /* Reals from the arena, zero-filled (op scratch). */
 real *tape_alloc(Tape *T, long n);
-/* Reals from the arena, not zeroed: scratch that the op's forward writes in
- * full before anything reads it (a convolution's rows: megabytes a step
- * that zeroing would only overwrite). */
-real *tape_scratch(Tape *T, long n);
+/* The same, not zeroed: for what an op's forward writes whole before
+ * anything reads it (a convolution's rows, attention weights: megabytes a
+ * step that zeroing would only overwrite). */
+real *tape_alloc_uninit(Tape *T, long n);
 /* Used by op constructors: a new node with inputs a, b, c (may be NULL). Its
  * grad is allocated iff some input carries a grad. */
 Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape,
@@ -203,10 +203,24 @@ Tensor *t_mean_last(Tape *T, Tensor *a);
  * ta / tb is set. a [..., M, K], b [..., K, N] with equal leading dims
  * (batched), or b 2-D [K, N] shared by every leading index of a. */
 Tensor *t_matmul(Tape *T, Tensor *a, Tensor *b, int ta, int tb);
-/* A linear layer as one node: x [..., in] @ w^T + b, w [out, in], b [out]
- * or NULL -> [..., out]. The same bits as t_add(t_matmul(x, w, 0, 1), b),
- * without the second node's pass over memory and its gradient buffer. */
-Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b);
+/* A linear layer as one node (ops_matmul.c): out = res + act(x @ w^T + b),
+ * x [..., K], w [N, K], b [N] or NULL, out [..., N]; act = LINEAR_GELU
+ * applies GELU (tanh form); res (a residual stream, out's shape) or NULL.
+ * The same numbers, bit for bit, as t_matmul(x, w, 0, 1), then t_add of b,
+ * then t_gelu, then t_add(res, .), without the intermediate nodes and their
+ * gradients. */
+enum { LINEAR_NONE = 0, LINEAR_GELU = 1 };
+Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res);
+
+/* Causal self-attention as one node (ops_attention.c): qkv [B, T, 3C] (q,
+ * k, v side by side, each split into H heads of hd = C / H) -> out
+ * [B, T, C], the heads merged: per head softmax(mask(q k^T / sqrt(hd))) v.
+ * The same numbers, bit for bit, as the chain split_heads, matmul,
+ * mul_scalar, causal_mask, softmax, matmul, merge_heads; it keeps only the
+ * attention weights for backward. Those of batch b, head h:
+ * t_attention_weights(out) + (b H + h) T T. */
+Tensor *t_causal_attention(Tape *T, Tensor *qkv, int H);
+const real *t_attention_weights(const Tensor *att);
 
 /* Neural-network ops, all along the last axis (but batchnorm: axis 1). */
 Tensor *t_softmax(Tape *T, Tensor *a);

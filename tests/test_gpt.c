@@ -2,10 +2,15 @@
  *
  * Proves:
  *   - backward is right: the full loss's gradient w.r.t. every parameter
- *     tensor matches central differences (double, h = 1e-5, bound 1e-6);
- *   - forward is the intended model: logits, loss, every gradient and the
- *     losses and gradient norms of 5 AdamW steps (warm-up, clipping, decay on
- *     2-D weights) match the PyTorch fixture tests/reference/gpt.txt;
+ *     tensor matches central differences (double, h = 1e-5, bound 1e-6),
+ *     for the forward built from small ops and for the fused one;
+ *   - forward is the intended model: logits, loss, every gradient (both
+ *     forms) and the losses and gradient norms of 5 AdamW steps (warm-up,
+ *     clipping, decay on 2-D weights) match the PyTorch fixture
+ *     tests/reference/gpt.txt;
+ *   - the fused forward (GPT_FUSED) gives the composed one's numbers bit
+ *     for bit: logits, loss and every gradient, at a batch large enough
+ *     that t_linear's backward works in several blocks of rows;
  *   - sampling with the key/value cache gives the same logits and the same
  *     bytes as recomputing the whole window every step;
  *   - the trainer (gpt_trainer_step_on, the step every chapter and the bench
@@ -104,10 +109,53 @@ Test(gpt, loss_gradient_matches_central_differences_for_every_parameter) {
     int idx[B * TT], tgt[B * TT];
     for (int i = 0; i < B * TT; i++) idx[i] = rng_int(&r, 7), tgt[i] = rng_int(&r, 7);
     Tape *T = tape_new();
-    Tensor *loss = gpt_loss(T, g, idx, tgt, B, TT, NULL);
-    GradCheck c = gradcheck(T, loss, g->ps->t, g->ps->n, GC_H, 24);
-    cr_assert(c.checked >= 24 * 10, "only %ld entries checked", c.checked);
-    expect_params_gradcheck(&c, g->ps, "loss w.r.t. every parameter");
+    for (int ops = GPT_FUSED; ops <= GPT_COMPOSED; ops++) {
+        tape_reset(T);
+        Tensor *loss = gpt_loss(T, g, idx, tgt, B, TT, (GptOps)ops, NULL);
+        GradCheck c = gradcheck(T, loss, g->ps->t, g->ps->n, GC_H, 24);
+        cr_assert(c.checked >= 24 * 10, "only %ld entries checked", c.checked);
+        expect_params_gradcheck(&c, g->ps, ops == GPT_FUSED ? "fused: loss w.r.t. every parameter"
+                                                            : "composed: loss w.r.t. every parameter");
+    }
+    tape_free(T);
+    gpt_free(g);
+}
+
+/* The two forms of the forward pass compute every number by the same
+ * expression in the same order (gpt.c, ops_attention.c, t_linear): equal
+ * bits, not merely close. B T = 40 x 16 = 640 rows, more than t_linear's
+ * backward forms at once (LINEAR_ROWS = 512), so its blocking is covered. */
+Test(gpt, fused_and_composed_forward_give_the_same_bits_forward_and_backward) {
+    enum { B = 40, TT = 16 };
+    Gpt *g = gpt_new((GptConfig){.V = 9, .ctx = TT, .L = 2, .H = 2, .C = 16});
+    Rng r;
+    rng_seed(&r, 6);
+    for (int i = 0; i < g->ps->n; i++) rng_fill_normal(&r, g->ps->t[i]->data, g->ps->t[i]->size, 0, 0.3);
+    int idx[B * TT], tgt[B * TT];
+    for (int i = 0; i < B * TT; i++) idx[i] = rng_int(&r, 9), tgt[i] = rng_int(&r, 9);
+    real *logits[2], *grad[2];
+    double loss[2];
+    Tape *T = tape_new();
+    for (int ops = GPT_FUSED; ops <= GPT_COMPOSED; ops++) {
+        tape_reset(T);
+        Tensor *lg, *l = gpt_loss(T, g, idx, tgt, B, TT, (GptOps)ops, &lg);
+        params_zero_grad(g->ps);
+        backward(T, l);
+        loss[ops] = l->data[0];
+        logits[ops] = xmalloc((size_t)lg->size * sizeof(real));
+        memcpy(logits[ops], lg->data, (size_t)lg->size * sizeof(real));
+        grad[ops] = xmalloc((size_t)g->ps->size * sizeof(real));
+        memcpy(grad[ops], g->ps->grad, (size_t)g->ps->size * sizeof(real));
+    }
+    cr_assert(memcmp(logits[0], logits[1], (size_t)B * TT * 9 * sizeof(real)) == 0, "the logits differ");
+    cr_assert(loss[0] == loss[1], "losses %.17g (fused) and %.17g (composed)", loss[0], loss[1]);
+    for (int i = 0; i < g->ps->n; i++) {
+        const Tensor *t = g->ps->t[i];
+        long o = t->grad - g->ps->grad;
+        cr_assert(memcmp(grad[0] + o, grad[1] + o, (size_t)t->size * sizeof(real)) == 0,
+                  "the gradients of %s differ", t->name);
+    }
+    for (int k = 0; k < 2; k++) xfree(logits[k]), xfree(grad[k]);
     tape_free(T);
     gpt_free(g);
 }
@@ -117,13 +165,16 @@ Test(gpt, loss_gradient_matches_central_differences_for_every_parameter) {
 Test(gpt, logits_loss_and_every_gradient_match_pytorch) {
     GptFixture x = gpt_fixture_open();
     Tape *T = tape_new();
-    Tensor *logits;
-    Tensor *loss = gpt_loss(T, x.g, x.idx, x.tgt, 2, 8, &logits);
-    expect_ref("logits", logits->data, fixture_get(x.f, "logits"));
-    expect_ref("loss", loss->data, fixture_get(x.f, "loss"));
-    params_zero_grad(x.g->ps);
-    backward(T, loss);
-    expect_grads_match_fixture(x.f, x.g->ps, "grad.", REF_TOL);
+    for (int ops = GPT_FUSED; ops <= GPT_COMPOSED; ops++) {
+        tape_reset(T);
+        Tensor *logits;
+        Tensor *loss = gpt_loss(T, x.g, x.idx, x.tgt, 2, 8, (GptOps)ops, &logits);
+        expect_ref("logits", logits->data, fixture_get(x.f, "logits"));
+        expect_ref("loss", loss->data, fixture_get(x.f, "loss"));
+        params_zero_grad(x.g->ps);
+        backward(T, loss);
+        expect_grads_match_fixture(x.f, x.g->ps, "grad.", REF_TOL);
+    }
     tape_free(T);
     gpt_fixture_close(&x);
 }
@@ -256,8 +307,8 @@ Test(gpt, a_loss_and_an_evaluation_change_nothing_in_the_model) {
     real *params = xmalloc((size_t)x.g->ps->size * sizeof(real));
     memcpy(params, x.g->ps->data, (size_t)x.g->ps->size * sizeof(real));
     Tape *T = tape_new();
-    gpt_loss(T, x.g, x.idx, x.tgt, 2, 8, NULL);
-    gpt_loss(T, x.g, x.idx, x.tgt, 1, 8, NULL);
+    gpt_loss(T, x.g, x.idx, x.tgt, 2, 8, GPT_FUSED, NULL);
+    gpt_loss(T, x.g, x.idx, x.tgt, 1, 8, GPT_COMPOSED, NULL);
     int tok[64];
     for (int i = 0; i < 64; i++) tok[i] = i % 11;
     gpt_evaluate(x.g, (GptTokens){tok, 64}, 3, 2);
@@ -298,7 +349,7 @@ Test(gpt, the_objective_cells_categorical_gradient_is_p_minus_y) {
 Test(gpt, kv_cache_logits_match_the_full_forward_at_every_position) {
     GptFixture x = gpt_fixture_open();
     Tape *T = tape_new();
-    Tensor *logits = gpt_forward(T, x.g, x.idx, 1, 8, NULL); /* [1, 8, 11] */
+    Tensor *logits = gpt_forward(T, x.g, x.idx, 1, 8, GPT_FUSED, NULL); /* [1, 8, 11] */
     GptCache *c = gpt_cache_new(x.g);
     double worst = 0;
     int at = 0;

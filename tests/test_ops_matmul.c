@@ -9,9 +9,12 @@
  * assigns (accumulate = 0) instead of adding fails. And that its forward
  * equals a plain triple loop written here (a gradient check cannot see a
  * forward that multiplies the wrong entries consistently).
- * Shapes that do not multiply exit 70 with a message naming both.
- * t_linear (product and bias in one node): its gradient check, and the
- * bits of t_matmul then t_add, output and gradients.
+ * t_linear (a linear layer with bias, GELU and residual as one node): its
+ * backward matches central differences for every combination, and it gives
+ * the bits of the chain matmul, add, gelu, add, forward and backward, on 1
+ * and 2 threads, at sizes that cross its row blocks and gemm's K slices.
+ * Shapes that do not multiply, or do not fit a linear layer, exit 70 with a
+ * message naming them.
  * Leaves out: gemm's own speed and blocking (gemm's tests and the bench).
  */
 #include <omp.h>
@@ -162,62 +165,73 @@ Test(matmul, shared_b_gradient_is_identical_on_one_and_two_threads) {
     tape_free(T);
 }
 
-/* ---- t_linear: the product and its bias as one node ---------------------------- */
+/* ---- t_linear: a linear layer (bias, GELU, residual) as one node ------------- */
 
-/* x [2, 3, 4] @ w [5, 4]^T + b [5], and without b, every input also used
- * later (a backward that assigns fails). */
-Test(linear, matches_central_differences_with_and_without_bias) {
-    Tape *T = tape_new();
-    Rng r;
-    rng_seed(&r, 25);
-    for (int with_b = 0; with_b < 2; with_b++) {
-        tape_reset(T);
-        Tensor *x = rand_leaf(T, &r, 3, SHAPE(2, 3, 4), -1, 1, 1), *w = rand_leaf(T, &r, 2, SHAPE(5, 4), -1, 1, 1);
-        Tensor *b = with_b ? rand_leaf(T, &r, 1, SHAPE(5), -1, 1, 1) : NULL;
-        Tensor *loss = weighted_sum(T, &r, t_linear(T, x, w, b));
-        loss = also_used_later(T, &r, loss, (Tensor *[]){x, w, b}, with_b ? 3 : 2);
-        expect_grads(T, loss, (Tensor *[]){x, w, b}, with_b ? 3 : 2, with_b ? "linear, x [2, 3, 4]" : "linear, no bias");
-    }
-    tape_free(T);
-}
-
-/* The reference for t_linear is the pair it fuses, t_matmul then t_add
- * (each checked against PyTorch through the models' fixtures): output and
- * every gradient the same bits, at sizes where gemm blocks and threads
- * (R 300, in 270 > its K slice, out 70) and the bias sums run in blocks. */
-Test(linear, gives_the_bits_of_matmul_then_add) {
-    const int R = 300, in = 270, out = 70;
-    Tape *T[2] = {tape_new(), tape_new()};
-    Tensor *y[2], *x[2], *w[2], *b[2];
-    for (int f = 0; f < 2; f++) {
+/* out = res + act(x w^T + b) for each combination of bias, GELU and residual,
+ * x [2, 3, 4] (leading dims folded), against central differences, with x, w,
+ * b and res also used later (a backward that assigns instead of adding
+ * fails). Inputs in [-2, 2]: GELU has no kink. */
+Test(matmul, linear_with_bias_gelu_and_residual_matches_central_differences) {
+    for (int k = 0; k < 8; k++) {
+        int bias = k & 1, gelu = k >> 1 & 1, resid = k >> 2 & 1;
+        Tape *T = tape_new();
         Rng r;
-        rng_seed(&r, 26);
-        x[f] = rand_leaf(T[f], &r, 2, SHAPE(R, in), -1, 1, 1);
-        w[f] = rand_leaf(T[f], &r, 2, SHAPE(out, in), -1, 1, 1);
-        b[f] = rand_leaf(T[f], &r, 1, SHAPE(out), -1, 1, 1);
-        y[f] = f ? t_linear(T[f], x[f], w[f], b[f]) : t_add(T[f], t_matmul(T[f], x[f], w[f], 0, 1), b[f]);
-        backward(T[f], weighted_sum(T[f], &r, y[f]));
+        rng_seed(&r, 30 + k);
+        Tensor *x = rand_leaf(T, &r, 3, SHAPE(2, 3, 4), -2, 2, 1), *w = rand_leaf(T, &r, 2, SHAPE(5, 4), -1, 1, 1);
+        Tensor *b = bias ? rand_leaf(T, &r, 1, SHAPE(5), -1, 1, 1) : NULL;
+        Tensor *res = resid ? rand_leaf(T, &r, 3, SHAPE(2, 3, 5), -1, 1, 1) : NULL;
+        Tensor *loss = weighted_sum(T, &r, t_linear(T, x, w, b, gelu ? LINEAR_GELU : LINEAR_NONE, res));
+        Tensor *wrt[4] = {x, w};
+        int n = 2;
+        if (b) wrt[n++] = b;
+        if (res) wrt[n++] = res;
+        loss = also_used_later(T, &r, loss, wrt, n);
+        char label[96];
+        snprintf(label, sizeof label, "linear, bias %d, gelu %d, residual %d", bias, gelu, resid);
+        expect_grads(T, loss, wrt, n, label);
+        tape_free(T);
     }
-    const char *what[4] = {"output", "dx", "dw", "db"};
-    const real *u[4] = {y[0]->data, x[0]->grad, w[0]->grad, b[0]->grad};
-    const real *v[4] = {y[1]->data, x[1]->grad, w[1]->grad, b[1]->grad};
-    const long n[4] = {y[0]->size, x[0]->size, w[0]->size, b[0]->size};
-    for (int i = 0; i < 4; i++)
-        for (long j = 0; j < n[i]; j++)
-            cr_assert(memcmp(&u[i][j], &v[i][j], sizeof(real)) == 0, "%s[%ld]: matmul + add %.17g, linear %.17g",
-                      what[i], j, (double)u[i][j], (double)v[i][j]);
-    tape_free(T[0]), tape_free(T[1]);
 }
 
-/* w [5, 3] does not fit x [2, 4]; a bias [4] does not fit w [5, 4]. */
-Test(linear, shapes_that_do_not_fit_fail_with_a_message) {
-    Tape *T = tape_new();
-    Tensor *x = tape_input(T, 2, SHAPE(2, 4), 1);
-    Tensor *w53 = tape_input(T, 2, SHAPE(5, 3), 1), *w54 = tape_input(T, 2, SHAPE(5, 4), 1);
-    Tensor *b4 = tape_input(T, 1, SHAPE(4), 1);
-    EXPECT_FAIL(t_linear(T, x, w53, NULL), EXIT_SOFTWARE, "[2, 4], [5, 3] and NULL do not fit");
-    EXPECT_FAIL(t_linear(T, x, w54, b4), EXIT_SOFTWARE, "[2, 4], [5, 4] and [4] do not fit");
-    tape_free(T);
+/* The same layer from matmul, add, gelu and add: the same bits, forward and
+ * backward, at R = 700 rows (the GELU backward works 512 rows at a time:
+ * two blocks, the second partial) and K = 300 (gemm slices the forward's
+ * sum), on 1 and 2 threads. */
+Test(matmul, linear_gives_the_chain_of_small_ops_bits) {
+    enum { R = 700, K = 300, N = 40 };
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        for (int gelu = 0; gelu < 2; gelu++) {
+            Tensor *x[2], *w[2], *b[2], *res[2], *y[2];
+            Tape *T[2];
+            for (int f = 0; f < 2; f++) {
+                T[f] = tape_new();
+                Rng r;
+                rng_seed(&r, 40);
+                x[f] = rand_leaf(T[f], &r, 2, SHAPE(R, K), -1, 1, 1);
+                w[f] = rand_leaf(T[f], &r, 2, SHAPE(N, K), -0.1, 0.1, 1);
+                b[f] = rand_leaf(T[f], &r, 1, SHAPE(N), -1, 1, 1);
+                res[f] = rand_leaf(T[f], &r, 2, SHAPE(R, N), -1, 1, 1);
+                if (f) {
+                    y[f] = t_linear(T[f], x[f], w[f], b[f], gelu ? LINEAR_GELU : LINEAR_NONE, res[f]);
+                } else {
+                    y[f] = t_add(T[f], t_matmul(T[f], x[f], w[f], 0, 1), b[f]);
+                    if (gelu) y[f] = t_gelu(T[f], y[f]);
+                    y[f] = t_add(T[f], res[f], y[f]);
+                }
+                backward(T[f], weighted_sum(T[f], &r, y[f]));
+            }
+            const char *what[] = {"out", "dx", "dw", "db", "dres"};
+            const real *got[][2] = {{y[0]->data, y[1]->data}, {x[0]->grad, x[1]->grad}, {w[0]->grad, w[1]->grad},
+                                    {b[0]->grad, b[1]->grad}, {res[0]->grad, res[1]->grad}};
+            const long size[] = {y[0]->size, x[0]->size, w[0]->size, b[0]->size, res[0]->size};
+            for (int i = 0; i < 5; i++)
+                cr_assert(memcmp(got[i][0], got[i][1], (size_t)size[i] * sizeof(real)) == 0,
+                          "%s differs from the chain's (gelu %d, %d threads)", what[i], gelu, threads);
+            tape_free(T[0]);
+            tape_free(T[1]);
+        }
+    }
 }
 
 /* ---- bad input ---------------------------------------------------------------- */
@@ -237,5 +251,17 @@ Test(matmul, shapes_that_do_not_multiply_fail_with_a_message) {
         Tensor *a = tape_input(T, cases[k].na, cases[k].sa, 0), *b = tape_input(T, cases[k].nb, cases[k].sb, 0);
         EXPECT_FAIL(t_matmul(T, a, b, cases[k].ta, cases[k].tb), EXIT_SOFTWARE, cases[k].want);
     }
+    tape_free(T);
+}
+
+Test(matmul, a_linear_layer_with_shapes_that_do_not_fit_fails_with_a_message) {
+    Tape *T = tape_new();
+    Tensor *x = tape_input(T, 2, SHAPE(3, 4), 1), *w = tape_input(T, 2, SHAPE(5, 4), 1);
+    Tensor *w_bad = tape_input(T, 2, SHAPE(5, 6), 1), *b_bad = tape_input(T, 1, SHAPE(4), 1);
+    Tensor *res_bad = tape_input(T, 2, SHAPE(3, 4), 1);
+    EXPECT_FAIL(t_linear(T, x, w_bad, NULL, LINEAR_NONE, NULL), EXIT_SOFTWARE, "[3, 4], [5, 6]");
+    EXPECT_FAIL(t_linear(T, x, w, b_bad, LINEAR_NONE, NULL), EXIT_SOFTWARE, "[3, 4], [5, 4] and [4]");
+    EXPECT_FAIL(t_linear(T, x, w, NULL, LINEAR_NONE, res_bad), EXIT_SOFTWARE, "residual [3, 4], output [3, 5]");
+    EXPECT_FAIL(t_linear(T, x, w, NULL, 7, NULL), EXIT_SOFTWARE, "act = 7");
     tape_free(T);
 }

@@ -10,6 +10,9 @@
  * -inf exactly above the diagonal and its backward blocks the gradient
  * there, heads land where PyTorch's view/transpose puts them, results are
  * bit-identical on 1 and 2 threads, and bad shapes or ids fail clearly.
+ * The fused causal attention (ops_attention.c): its backward matches
+ * central differences, and it gives the chain of small ops' bits (output,
+ * weights, d qkv) on 1 and 2 threads.
  * Leaves out: matmul and the elementwise ops (their own test files).
  */
 #include <omp.h>
@@ -156,6 +159,61 @@ Test(nn, causal_attention_chain_grad_matches_finite_differences) {
         char buf[128];
         expect_grads(T, loss, &x, 1, shape_label(buf, sizeof buf, "attention", x));
         tape_free(T);
+    }
+}
+
+/* The fused op (ops_attention.c) against finite differences, with q, k, v
+ * also used later (its backward must add into the input's gradient). */
+Test(nn, causal_attention_op_grad_matches_finite_differences) {
+    static const struct { int B, T, C, H; } cases[] = {{2, 5, 8, 2}, {1, 4, 6, 3}, {1, 1, 4, 1}};
+    for (int i = 0; i < 3; i++) {
+        Tape *T = tape_new();
+        Rng r;
+        rng_seed(&r, 85 + i);
+        Tensor *x = rand_leaf(T, &r, 3, SHAPE(cases[i].B, cases[i].T, 3 * cases[i].C), -1, 1, 1);
+        Tensor *loss = weighted_sum(T, &r, t_causal_attention(T, x, cases[i].H));
+        loss = also_used_later(T, &r, loss, &x, 1);
+        char buf[128];
+        expect_grads(T, loss, &x, 1, shape_label(buf, sizeof buf, "causal_attention", x));
+        tape_free(T);
+    }
+}
+
+/* The chain of small ops above and the fused op: the same numbers bit for
+ * bit, forward (output, attention weights) and backward (d qkv), on 1 and 2
+ * threads (B H = 32 heads: the fused op splits them over the threads). */
+Test(nn, causal_attention_op_gives_the_chain_of_small_ops_bits) {
+    enum { B = 8, Tn = 7, C = 12, H = 4 };
+    int hd = C / H;
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        Tensor *x[2], *y[2], *p[2];
+        Tape *T[2];
+        for (int f = 0; f < 2; f++) {
+            T[f] = tape_new();
+            Rng r;
+            rng_seed(&r, 90);
+            x[f] = rand_leaf(T[f], &r, 3, SHAPE(B, Tn, 3 * C), -2, 2, 1);
+            if (f) {
+                y[f] = t_causal_attention(T[f], x[f], H);
+            } else {
+                Tensor *q = t_split_heads(T[f], x[f], 0, 3, H), *k = t_split_heads(T[f], x[f], 1, 3, H);
+                Tensor *v = t_split_heads(T[f], x[f], 2, 3, H);
+                Tensor *s = t_mul_scalar(T[f], t_matmul(T[f], q, k, 0, 1), 1 / sqrt((double)hd));
+                p[f] = t_softmax(T[f], t_causal_mask(T[f], s));
+                y[f] = t_merge_heads(T[f], t_matmul(T[f], p[f], v, 0, 0));
+            }
+            backward(T[f], weighted_sum(T[f], &r, y[f]));
+        }
+        cr_assert(memcmp(y[0]->data, y[1]->data, sizeof(real) * y[0]->size) == 0, "outputs differ (%d threads)",
+                  threads);
+        cr_assert(memcmp(p[0]->data, t_attention_weights(y[1]), sizeof(real) * p[0]->size) == 0,
+                  "attention weights differ (%d threads)", threads);
+        for (long i = 0; i < x[0]->size; i++)
+            cr_assert(x[0]->grad[i] == x[1]->grad[i], "d qkv differs at %ld (part %ld): %.17g vs %.17g (%d threads)",
+                      i, i % (3 * C) / C, x[0]->grad[i], x[1]->grad[i], threads);
+        tape_free(T[0]);
+        tape_free(T[1]);
     }
 }
 
@@ -345,5 +403,8 @@ Test(nn, out_of_range_ids_and_bad_shapes_fail_with_a_clear_message) {
     EXPECT_FAIL(t_split_heads(T, f, 0, 3, 3), EXIT_SOFTWARE, "[2, 3, 12]"); /* C = 4 is not divisible by 3 heads */
     EXPECT_FAIL(t_split_heads(T, f, 3, 3, 2), EXIT_SOFTWARE, "part 3 of 3");
     EXPECT_FAIL(t_merge_heads(T, f), EXIT_SOFTWARE, "[2, 3, 12]");
+    EXPECT_FAIL(t_causal_attention(T, f, 3), EXIT_SOFTWARE, "[2, 3, 12] and 3 heads"); /* C = 4, 3 heads */
+    EXPECT_FAIL(t_causal_attention(T, x, 1), EXIT_SOFTWARE, "[4, 6] and 1 heads");    /* not [B, T, 3C] */
+    EXPECT_FAIL(t_attention_weights(x), EXIT_SOFTWARE, "t_causal_attention");
     tape_free(T);
 }

@@ -303,11 +303,18 @@ static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
         wrt[(*n)++] = bias;
         return t_batchnorm(T, x, g, bias, NULL, NULL, 1, 0.1f, 1e-5f);
     }
-    case OP_LINEAR: { /* x [3, 4] @ w [5, 4]^T + bias [5] */
+    case OP_LINEAR: { /* the fused layer of chapter 5: res + gelu(x w^T + b) */
         Tensor *w = leaf(T, r, 2, SHAPE(5, 4), -1, 1), *bias = leaf(T, r, 1, SHAPE(5), -1, 1);
+        Tensor *res = leaf(T, r, 2, SHAPE(3, 5), -1, 1);
         wrt[(*n)++] = w;
         wrt[(*n)++] = bias;
-        return t_linear(T, a, w, bias);
+        wrt[(*n)++] = res;
+        return t_linear(T, a, w, bias, LINEAR_GELU, res);
+    }
+    case OP_CAUSAL_ATTENTION: { /* x [B 2, T 4, 3C 12], 2 heads */
+        Tensor *x = leaf(T, r, 3, SHAPE(2, 4, 12), -1, 1);
+        wrt[0] = x;
+        return t_causal_attention(T, x, 2);
     }
     case OP_LEAF: case OP_COUNT: break;
     }

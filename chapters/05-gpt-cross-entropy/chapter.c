@@ -240,7 +240,7 @@ static const char *PROMPT = "The cat sat on the mat.";
 static void print_node(const Tensor *t) {
     char s[64];
     nb_printf("  %-13s %-16s <-", OPS[t->op].name, shape_str(t, s, sizeof s));
-    for (int k = 0; k < 3 && t->in[k]; k++) {
+    for (int k = 0; k < MAX_INPUTS && t->in[k]; k++) {
         const Tensor *a = t->in[k];
         if (a->name) nb_printf(" %s", a->name);
         else nb_printf(" #%d", a->id);
@@ -280,7 +280,7 @@ static void cell_model(void) {
     int ids[64], n = gpt_vocab_prompt(&ch.vocab, PROMPT, ids, cfg.ctx < 64 ? cfg.ctx : 64);
     Tape *T = tape_new();
     Tensor *att[8];
-    Tensor *logits = gpt_forward(T, gpt, ids, 1, n, att);
+    Tensor *logits = gpt_forward(T, gpt, ids, 1, n, GPT_COMPOSED, att);
     nb_printf("config: V %d, context %d, layers %d, heads %d, width %d (head width %d)\n", cfg.V, cfg.ctx, cfg.L,
               cfg.H, cfg.C, cfg.C / cfg.H);
     nb_printf("prompt \"%s\": B = 1, T = %d\n", PROMPT, n);
@@ -320,7 +320,7 @@ static void cell_model(void) {
     gpt_init(tiny, &r);
     static const int tin[4] = {0, 1, 2, 3}, tout[4] = {1, 2, 3, 4};
     Tape *T2 = tape_new();
-    Tensor *loss = gpt_loss(T2, tiny, tin, tout, 1, 4, NULL);
+    Tensor *loss = gpt_loss(T2, tiny, tin, tout, 1, 4, GPT_COMPOSED, NULL);
     nb_graph("05-gpt-graph", "The computation graph of a 1-layer GPT's loss (width 8, 2 heads, context 4), from the tape",
              T2, loss);
     nb_printf("graph of a tiny GPT's loss: %d tape nodes, %d parameter tensors\n", tape_len(T2), tiny->ps->n);
@@ -419,7 +419,7 @@ static void cell_attention(void) {
     int ids[128], n = gpt_vocab_prompt(&ch.vocab, ATT_PROMPT, ids, cfg.ctx);
     Tape *T = tape_new();
     Tensor *att[8];
-    gpt_forward(T, ch.gpt, ids, 1, n, att);
+    gpt_forward(T, ch.gpt, ids, 1, n, GPT_COMPOSED, att);
     FILE *f = nb_open("attention.tsv");
     gpt_attention_write(f, att[ATT_LAYER], ATT_LAYER);
     fclose(f);

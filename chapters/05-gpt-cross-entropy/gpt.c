@@ -11,8 +11,11 @@
  * The trainer is the one training step of the course's GPT (chapter 5's
  * pre-training, chapter 6's fine-tuning, the bench and the tests all call
  * it): random windows, AdamW with warm-up, clipping.
+ * The forward pass comes in two forms with the same numbers: composed from
+ * the small ops (the chapter's figures) and fused (training; see
+ * gpt_forward's notes).
  * Leaves out: dropout, weight sharing beyond the tied head, mixed precision,
- * fused attention kernels, beam search, learning-rate decay.
+ * beam search, learning-rate decay.
  *
  * Dimension key: B = batch, T = positions (<= ctx), V = vocabulary,
  * C = width, H = heads, hd = C / H, L = layers, n = cached positions.
@@ -136,43 +139,76 @@ embeddings to the final LayerNorm. Each block adds two things to it:
 
 The logits are $\mathrm{LN}_f(x)\, W_{te}^\top$: the score of byte $v$ is
 the dot product of the final state with $v$'s own embedding.
+
+Built as above, every small op keeps its output and its gradient on the
+tape: attention's four $[B, H, T, T]$ tensors and the MLP's three
+$[B, T, 4C]$ ones dominate. So the trainer asks for `GPT_FUSED`: attention
+as one op (`t_causal_attention`, lib/ops_attention.c), which keeps only
+the attention weights, and each linear layer with its bias, GELU and the
+residual add after it as one (`t_linear`, lib/ops_matmul.c). Both compute
+every number by the same expression in the same order as the chain of
+small ops, so the two forms give the same bits, forward and backward;
+`GPT_COMPOSED` is the one the figures below draw.
 */
-Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, Tensor **att) {
+/* Attention from the small ops, as the chapter draws it: x [B, T, 3C] ->
+ * [B, T, C]; *p (if not NULL) receives the weights node [B, H, T, T]. */
+static Tensor *attention_composed(Tape *Tp, Tensor *qkv, int H, Tensor **p_out) {
+    int hd = qkv->shape[2] / 3 / H;
+    real scale = (real)(1.0 / sqrt((double)hd));
+    Tensor *q = t_split_heads(Tp, qkv, 0, 3, H);                       /* [B, H, T, hd] */
+    Tensor *k = t_split_heads(Tp, qkv, 1, 3, H);
+    Tensor *v = t_split_heads(Tp, qkv, 2, 3, H);
+    Tensor *s = t_mul_scalar(Tp, t_matmul(Tp, q, k, 0, 1), scale);     /* [B, H, T, T] */
+    Tensor *p = t_softmax(Tp, t_causal_mask(Tp, s));                   /* [B, H, T, T] */
+    if (p_out) *p_out = p;
+    return t_merge_heads(Tp, t_matmul(Tp, p, v, 0, 0));                /* [B, T, C] */
+}
+
+/* A linear layer with its bias, then GELU if gelu, then added to the
+ * residual stream res if not NULL: from matmul, add, gelu and add
+ * (composed), or as one t_linear node (fused). */
+static Tensor *dense(Tape *Tp, const Linear *l, Tensor *x, int gelu, Tensor *res, GptOps ops) {
+    if (ops == GPT_FUSED) return t_linear(Tp, x, l->w, l->b, gelu ? LINEAR_GELU : LINEAR_NONE, res);
+    Tensor *y = linear(Tp, l, x);
+    if (gelu) y = t_gelu(Tp, y);
+    return res ? t_add(Tp, res, y) : y;
+}
+
+Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, GptOps ops, Tensor **att) {
     const GptConfig *c = &g->cfg;
     if (B < 1 || T < 1 || T > c->ctx)
         fail(EXIT_SOFTWARE, "gpt_forward", "pass 1 <= T <= the context length, B >= 1",
              "B = %d, T = %d, context %d", B, T, c->ctx);
+    if (ops != GPT_FUSED && ops != GPT_COMPOSED)
+        fail(EXIT_SOFTWARE, "gpt_forward", "pass GPT_FUSED or GPT_COMPOSED", "ops = %d", (int)ops);
+    if (att && ops != GPT_COMPOSED)
+        fail(EXIT_SOFTWARE, "gpt_forward", "pass GPT_COMPOSED to receive the attention weights as nodes",
+             "att asked of a fused forward");
     long n = (long)B * T;
     /* the position ids [B*T], 0..T-1 per row: the embedding borrows them until
      * tape_reset, so they live in the tape's arena (n reals hold n ints) */
     int *pos = (int *)(void *)tape_alloc(Tp, n);
     for (long i = 0; i < n; i++) pos[i] = (int)(i % T);
-    int H = c->H, hd = c->C / H;
-    real scale = (real)(1.0 / sqrt((double)hd));
 
     Tensor *tok_emb = embedding(Tp, &g->wte, idx, 2, SHAPE(B, T));      /* [B, T, C] */
     Tensor *pos_emb = embedding(Tp, &g->wpe, pos, 2, SHAPE(B, T));      /* [B, T, C] */
     Tensor *x = t_add(Tp, tok_emb, pos_emb);                            /* the residual stream */
     for (int l = 0; l < c->L; l++) {
         const GptBlock *b = &g->h[l];
-        Tensor *qkv = linear(Tp, &b->c_attn, layernorm(Tp, &b->ln_1, x));  /* [B, T, 3C] */
-        Tensor *q = t_split_heads(Tp, qkv, 0, 3, H);                       /* [B, H, T, hd] */
-        Tensor *k = t_split_heads(Tp, qkv, 1, 3, H);
-        Tensor *v = t_split_heads(Tp, qkv, 2, 3, H);
-        Tensor *s = t_mul_scalar(Tp, t_matmul(Tp, q, k, 0, 1), scale);     /* [B, H, T, T] */
-        Tensor *p = t_softmax(Tp, t_causal_mask(Tp, s));                   /* [B, H, T, T] */
-        if (att) att[l] = p;
-        Tensor *y = t_merge_heads(Tp, t_matmul(Tp, p, v, 0, 0));           /* [B, T, C] */
-        x = t_add(Tp, x, linear(Tp, &b->attn_proj, y));
-        Tensor *h = t_gelu(Tp, linear(Tp, &b->c_fc, layernorm(Tp, &b->ln_2, x))); /* [B, T, 4C] */
-        x = t_add(Tp, x, linear(Tp, &b->mlp_proj, h));                     /* [B, T, C] */
+        Tensor *qkv = dense(Tp, &b->c_attn, layernorm(Tp, &b->ln_1, x), 0, NULL, ops); /* [B, T, 3C] */
+        Tensor *y = ops == GPT_FUSED ? t_causal_attention(Tp, qkv, c->H)                /* [B, T, C] */
+                                     : attention_composed(Tp, qkv, c->H, att ? &att[l] : NULL);
+        x = dense(Tp, &b->attn_proj, y, 0, x, ops);                                     /* x + proj(y) */
+        Tensor *h = dense(Tp, &b->c_fc, layernorm(Tp, &b->ln_2, x), 1, NULL, ops);      /* [B, T, 4C] */
+        x = dense(Tp, &b->mlp_proj, h, 0, x, ops);                                      /* x + proj(h) */
     }
     x = layernorm(Tp, &g->ln_f, x);
     return t_matmul(Tp, x, g->wte.w, 0, 1); /* [B, T, V]: the tied head */
 }
 
-Tensor *gpt_loss(Tape *Tp, const Gpt *g, const int *idx, const int *targets, int B, int T, Tensor **logits) {
-    Tensor *lg = gpt_forward(Tp, g, idx, B, T, NULL);
+Tensor *gpt_loss(Tape *Tp, const Gpt *g, const int *idx, const int *targets, int B, int T, GptOps ops,
+                 Tensor **logits) {
+    Tensor *lg = gpt_forward(Tp, g, idx, B, T, ops, NULL);
     if (logits) *logits = lg;
     return t_cross_entropy(Tp, lg, targets);
 }
@@ -343,7 +379,7 @@ GptStepStats gpt_trainer_step_on(GptTrainer *t, const int *x, const int *y) {
     optim_set_lr(t->opt, st.lr);
     double t0 = now_seconds();
     tape_reset(t->tape);
-    Tensor *loss = gpt_loss(t->tape, g, x, y, c->batch, g->cfg.ctx, NULL);
+    Tensor *loss = gpt_loss(t->tape, g, x, y, c->batch, g->cfg.ctx, GPT_FUSED, NULL);
     double t1 = now_seconds();
     params_zero_grad(g->ps);
     backward(t->tape, loss);
@@ -368,7 +404,7 @@ static GptEvalStats eval_windows(Tape *T, const Gpt *g, GptTokens s, int B, int 
     for (int b = 0; b < nb; b++) {
         for (int i = 0; i < B; i++) window(s.tok, span * (b * B + i) / nwin, i, ctx, x, y);
         tape_reset(T);
-        sum += gpt_loss(T, g, x, y, B, ctx, NULL)->data[0];
+        sum += gpt_loss(T, g, x, y, B, ctx, GPT_FUSED, NULL)->data[0];
     }
     return (GptEvalStats){.loss = sum / nb, .windows = nwin};
 }
@@ -707,7 +743,7 @@ void gpt_generate_nocache(const Gpt *g, const int *prompt, int np, int *out, int
         slide(&s, len, ctx);
         tape_reset(Tp);
         int T = len - s;
-        Tensor *logits = gpt_forward(Tp, g, hist + s, 1, T, NULL); /* [1, T, V] */
+        Tensor *logits = gpt_forward(Tp, g, hist + s, 1, T, GPT_FUSED, NULL); /* [1, T, V] */
         int next = gpt_sample_logits(logits->data + (long)(T - 1) * V, V, temperature, top_k, r);
         out[t] = hist[len++] = next;
     }

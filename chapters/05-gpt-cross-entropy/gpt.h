@@ -85,16 +85,27 @@ void gpt_init(Gpt *g, Rng *r);
 Gpt *gpt_copy(const Gpt *g);
 void gpt_free(Gpt *g);
 
+/* How gpt_forward builds each block. GPT_COMPOSED: from the small ops the
+ * chapter shows (split_heads, matmul, mul_scalar, causal_mask, softmax,
+ * merge_heads; matmul, add, gelu). GPT_FUSED: attention as one op
+ * (t_causal_attention) and each linear layer, with its bias, the MLP's
+ * GELU and the residual add after it, as one (t_linear): the same numbers
+ * bit for bit, a third of the memory, and faster. Training, evaluation and
+ * the benches run fused. */
+typedef enum { GPT_FUSED, GPT_COMPOSED } GptOps;
+
 /* The forward pass on the tape. It changes nothing in g: the position ids
  * it needs live in the tape's arena.
  * idx [B*T] token ids (borrowed until tape_reset), 1 <= T <= ctx.
- * Returns logits [B, T, V]. If att is not NULL, att[l] receives layer l's
- * attention weights [B, H, T, T] (the softmax node), for display. */
-Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, Tensor **att);
+ * Returns logits [B, T, V]. If att is not NULL (GPT_COMPOSED only), att[l]
+ * receives layer l's attention weights [B, H, T, T] (the softmax node), for
+ * display. */
+Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, GptOps ops, Tensor **att);
 
 /* Mean next-byte cross-entropy over the B*T positions (nats per token).
  * targets [B*T]; *logits (if not NULL) receives the logits node. */
-Tensor *gpt_loss(Tape *Tp, const Gpt *g, const int *idx, const int *targets, int B, int T, Tensor **logits);
+Tensor *gpt_loss(Tape *Tp, const Gpt *g, const int *idx, const int *targets, int B, int T, GptOps ops,
+                 Tensor **logits);
 
 /* The objective, shown on one prediction: logits z [n] (n <= 8) whose true
  * byte is `target`, scored by the categorical cross-entropy -log p_target

@@ -558,7 +558,7 @@ static void cell_exp_shares(void) {
             }
         }
         tape_reset(T);
-        Tensor *loss = gpt_loss(T, g, x, y, b, ctx, NULL);
+        Tensor *loss = gpt_loss(T, g, x, y, b, ctx, GPT_FUSED, NULL);
         params_zero_grad(g->ps);
         backward(T, loss);
         memcpy(grads + (long)k * n, g->ps->grad, (size_t)n * sizeof(real));

@@ -241,7 +241,7 @@ void dp_accumulate(void *acc, ParamSet *ps, double *loss) {
     memcpy(h->ps->data, ps->data, (size_t)ps->size * sizeof(real)); /* the trained model's numbers */
     for (int s = 1; s < a->shards; s++) {
         tape_reset(a->tape);
-        Tensor *l = gpt_loss(a->tape, h, a->x + s * win, a->y + s * win, a->batch, ctx, NULL);
+        Tensor *l = gpt_loss(a->tape, h, a->x + s * win, a->y + s * win, a->batch, ctx, GPT_FUSED, NULL);
         params_zero_grad(h->ps);
         backward(a->tape, l);
         for (long i = 0; i < ps->size; i++) ps->grad[i] += h->ps->grad[i];
