@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "gemm.h"
 #include "tensor.h"
 #include "util.h"
 
@@ -103,38 +104,48 @@ static inline double time_steps(void (*step)(void *), void *ctx, int threads, in
 
 /* ---- the machine's FMA peak, and a step's share of it ----------------------- */
 
-/* FMA_CHAINS independent accumulators of 8 floats (one 256-bit register
- * each, the vector width of lib/gemm.c): each a = a*x + y is one fused
- * multiply-add instruction, and with more chains than the FMA units' latency
- * times their count (4 cycles x 2 units here) the units never wait. */
+/* FMA_CHAINS independent accumulators, each one vector register: each
+ * a = a*x + y is one fused multiply-add instruction, and with more chains
+ * than the FMA units' latency times their count (4 cycles x 2 units here)
+ * the units never wait. The vector width is the one lib/gemm.c runs at:
+ * 512 bits where the core has AVX-512 (gemm_wide: this machine's EPYC runs
+ * those at full rate, twice the flops of 256-bit FMAs), else 256 bits. */
 enum { FMA_CHAINS = 12 };
-typedef float fma_vec __attribute__((vector_size(32)));
 
-/* Runs `iters` rounds of FMA_CHAINS FMAs; returns a sum so nothing is optimised away. */
-static inline float fma_chains(long iters) {
-    fma_vec a[FMA_CHAINS], x = {0}, y = {0};
-    for (int i = 0; i < FMA_CHAINS; i++) a[i] = (fma_vec){0} + (float)i;
-    x += 0.999f, y += 1e-3f; /* a stays bounded: a -> y / (1 - x) */
-    __asm__ volatile("" : "+x"(x), "+x"(y)); /* x, y unknown to the compiler: no folding */
-    for (long it = 0; it < iters; it++)
-#pragma GCC unroll 16
-        for (int i = 0; i < FMA_CHAINS; i++) a[i] = a[i] * x + y;
-    fma_vec s = {0};
-    for (int i = 0; i < FMA_CHAINS; i++) s += a[i];
-    return s[0];
-}
+/* Runs `iters` rounds of FMA_CHAINS FMAs of VEC (LANES floats); returns a
+ * sum so nothing is optimised away. */
+#define FMA_CHAINS_FN(NAME, LANES, ATTR)                                                   \
+    typedef float NAME##_vec __attribute__((vector_size(4 * (LANES))));                    \
+    ATTR static float NAME(long iters) {                                                   \
+        NAME##_vec a[FMA_CHAINS], x = {0}, y = {0};                                        \
+        for (int i = 0; i < FMA_CHAINS; i++) a[i] = (NAME##_vec){0} + (float)i;            \
+        x += 0.999f, y += 1e-3f; /* a stays bounded: a -> y / (1 - x) */                   \
+        __asm__ volatile("" : "+v"(x), "+v"(y)); /* unknown to the compiler: no folding */ \
+        for (long it = 0; it < iters; it++)                                                \
+            for (int i = 0; i < FMA_CHAINS; i++) a[i] = a[i] * x + y;                      \
+        NAME##_vec s = {0};                                                                \
+        for (int i = 0; i < FMA_CHAINS; i++) s += a[i];                                    \
+        return s[0];                                                                       \
+    }
+FMA_CHAINS_FN(fma_chains, 8, __attribute__((unused)))
+FMA_CHAINS_FN(fma_chains_wide, 16, __attribute__((unused, target("avx512f"))))
+
+/* The vector width, in floats, the FMA peak is measured at (gemm's). */
+static inline int fma_lanes(void) { return gemm_wide(-1) ? 16 : 8; }
 
 /* The float FMA peak of `threads` threads in GFLOP/s (2 flops per multiply-
- * add per lane): every thread runs the chains for about 50 ms and divides
- * its flops by its own CPU time (thread_seconds), so time spent descheduled
- * by other programs does not lower the peak; the threads' rates add up.
- * Best of 5. */
+ * add per lane, at fma_lanes()): every thread runs the chains for about
+ * 50 ms and divides its flops by its own CPU time (thread_seconds), so time
+ * spent descheduled by other programs does not lower the peak; the threads'
+ * rates add up. Best of 5. */
 static inline double fma_peak_gflops(int threads) {
-    const double flop_per_iter = 2.0 * 8 * FMA_CHAINS;
+    const int lanes = fma_lanes();
+    float (*chains)(long) = lanes == 16 ? fma_chains_wide : fma_chains;
+    const double flop_per_iter = 2.0 * lanes * FMA_CHAINS;
     volatile float sink = 0;
     long iters = 1 << 16;
     double t0 = thread_seconds();
-    sink += fma_chains(iters); /* calibrate: iterations for about 50 ms */
+    sink += chains(iters); /* calibrate: iterations for about 50 ms */
     double t = thread_seconds() - t0;
     iters = (long)(iters * 0.05 / (t > 1e-6 ? t : 1e-6)) + 1;
     double best = 0;
@@ -144,7 +155,7 @@ static inline double fma_peak_gflops(int threads) {
 #pragma omp parallel num_threads(threads) reduction(+ : s, rate)
         {
             double c0 = thread_seconds();
-            s += fma_chains(iters);
+            s += chains(iters);
             rate += iters * flop_per_iter / (thread_seconds() - c0) * 1e-9;
         }
         sink += s;
