@@ -84,9 +84,10 @@ static void print_tape(Tape *T) {
     char shp[64];
     for (int i = 0; i < tape_len(T); i++) {
         Tensor *t = tape_node_at(T, i);
-        nb_printf("  node %d: %-10s %-6s value % .6f", i, OPS[t->op].name, shape_str(t, shp, sizeof shp),
-                  (double)t->data[0]);
-        for (int k = 0; k < 3 && t->in[k]; k++) nb_printf("%s%d", k ? ", " : "   inputs: ", t->in[k]->id);
+        nb_printf("  node %d: %-10s %-6s value % .6f", i, OPS[t->op].name,
+                  shape_str(t, shp, sizeof shp), (double)t->data[0]);
+        for (int k = 0; k < 3 && t->in[k]; k++)
+            nb_printf("%s%d", k ? ", " : "   inputs: ", t->in[k]->id);
         nb_printf("\n");
     }
 }
@@ -99,9 +100,11 @@ static void cell_on_tape(void) {
     Tensor *f = t_tanh(T, t_add(T, t_mul(T, a, b), b));
     print_tape(T);
     backward(T, f);
-    nb_printf("tape:    df/da = % .6f   df/db = % .6f\n", (double)a->grad[0], (double)b->grad[0]);
+    nb_printf("tape:    df/da = % .6f   df/db = % .6f\n", (double)a->grad[0],
+              (double)b->grad[0]);
     nb_printf("by hand: df/da = % .6f   df/db = % .6f\n", ch.hand_da, ch.hand_db);
-    nb_printf("b is used twice (in ab and in + b): its gradient is the sum of both paths.\n");
+    nb_printf(
+        "b is used twice (in ab and in + b): its gradient is the sum of both paths.\n");
     tape_free(T);
 }
 
@@ -122,11 +125,13 @@ static void cell_used_twice(void) {
     a->data[0] = 3;
     Tensor *y = t_add(T, a, a);
     backward(T, y);
-    nb_printf("y = a + a at a = 3: y = %g, dy/da = %g (assigning instead of adding would give 1)\n",
+    nb_printf("y = a + a at a = 3: y = %g, dy/da = %g (assigning instead of adding "
+              "would give 1)\n",
               (double)y->data[0], (double)a->grad[0]);
     Tensor *z = t_mul(T, t_mul(T, a, a), a);
     backward(T, z);
-    nb_printf("z = a * a * a:      z = %g, dz/da = %g (= 3 a^2 = 27)\n", (double)z->data[0], (double)a->grad[0]);
+    nb_printf("z = a * a * a:      z = %g, dz/da = %g (= 3 a^2 = 27)\n",
+              (double)z->data[0], (double)a->grad[0]);
     tape_free(T);
 }
 
@@ -176,22 +181,25 @@ static void cell_mlp(void) {
     rng_stream(&data, nb_seed(), "autodiff/mlp data");
     ch.mlp = mlp_new(&r);
     ch.tape = tape_new();
-    Tensor *x = tape_input(ch.tape, 2, SHAPE(MLP_N, MLP_D), 0), *y = tape_input(ch.tape, 2, SHAPE(MLP_N, MLP_O), 0);
+    Tensor *x = tape_input(ch.tape, 2, SHAPE(MLP_N, MLP_D), 0),
+           *y = tape_input(ch.tape, 2, SHAPE(MLP_N, MLP_O), 0);
     rng_fill_normal(&data, x->data, x->size, 0, 1);
     rng_fill_normal(&data, y->data, y->size, 0, 1);
     ch.loss = mlp_loss(ch.tape, &ch.mlp, x, y);
-    nb_printf("loss = %.6f, %d nodes on the tape, %ld parameters\n", (double)ch.loss->data[0],
-              tape_len(ch.tape), ch.mlp.ps->size);
+    nb_printf("loss = %.6f, %d nodes on the tape, %ld parameters\n",
+              (double)ch.loss->data[0], tape_len(ch.tape), ch.mlp.ps->size);
     GradCheck g = gradcheck(ch.tape, ch.loss, ch.mlp.ps->t, ch.mlp.ps->n, GC_STEP, 0);
     gradcheck_print(stdout, "mlp, every parameter", &g, ch.mlp.ps->t);
-    nb_printf("worst relative error over all %ld parameters: %.2e\n", g.checked, g.max_rel);
+    nb_printf("worst relative error over all %ld parameters: %.2e\n", g.checked,
+              g.max_rel);
     /* round-off of the difference quotient, absolute and relative to the worst entry */
     double eps = sizeof(real) == sizeof(float) ? FLT_EPSILON : DBL_EPSILON;
     double roundoff = eps * fabs((double)ch.loss->data[0]) / GC_STEP;
     nb_value("mlp worst relative error", g.max_rel, "");
     nb_value("mlp round-off estimate", roundoff, "");
     nb_value("mlp gradient at the worst entry", g.analytic, "");
-    nb_value("mlp round-off bound at the worst entry", roundoff / fmax(fabs(g.analytic), GC_FLOOR), "");
+    nb_value("mlp round-off bound at the worst entry",
+             roundoff / fmax(fabs(g.analytic), GC_FLOOR), "");
 }
 
 /*md
@@ -219,8 +227,10 @@ static const int example_ids[12] = {0, 2, 1, 4, 3, 3, 0, 1, 2, 4, 1, 0};
 
 /* A small expression around one op; its differentiable leaves go to wrt[]. */
 static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
-    Tensor *a = leaf(T, r, 2, SHAPE(3, 4), 0.5, 1.5), *b = leaf(T, r, 2, SHAPE(3, 4), 0.5, 1.5);
-    Tensor *row = leaf(T, r, 1, SHAPE(4), -1, 1), *s = leaf(T, r, 2, SHAPE(3, 4), -2, 2);
+    Tensor *a = leaf(T, r, 2, SHAPE(3, 4), 0.5, 1.5),
+           *b = leaf(T, r, 2, SHAPE(3, 4), 0.5, 1.5);
+    Tensor *row = leaf(T, r, 1, SHAPE(4), -1, 1),
+           *s = leaf(T, r, 2, SHAPE(3, 4), -2, 2);
     *n = 1;
     wrt[0] = a;
     switch (op) {
@@ -282,9 +292,14 @@ static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
         return t_bce_with_logits(T, s, y);
     }
     case OP_MSE: wrt[(*n)++] = b; return t_mse(T, a, b);
-    case OP_GAUSSIAN_KL: wrt[0] = s; wrt[(*n)++] = b; return t_gaussian_kl(T, s, b);
-    case OP_CONV2D: case OP_CONV_TRANSPOSE2D: {
-        Tensor *x = leaf(T, r, 4, SHAPE(2, 2, 5, 4), -1, 1), *w = leaf(T, r, 4, SHAPE(3, 2, 3, 3), -1, 1);
+    case OP_GAUSSIAN_KL:
+        wrt[0] = s;
+        wrt[(*n)++] = b;
+        return t_gaussian_kl(T, s, b);
+    case OP_CONV2D:
+    case OP_CONV_TRANSPOSE2D: {
+        Tensor *x = leaf(T, r, 4, SHAPE(2, 2, 5, 4), -1, 1),
+               *w = leaf(T, r, 4, SHAPE(3, 2, 3, 3), -1, 1);
         Tensor *bias = leaf(T, r, 1, SHAPE(op == OP_CONV2D ? 3 : 2), -1, 1);
         if (op == OP_CONV_TRANSPOSE2D) { /* x [2, 3, 5, 4], w [3 in, 2 out, 3, 3] */
             x = leaf(T, r, 4, SHAPE(2, 3, 5, 4), -1, 1);
@@ -292,7 +307,8 @@ static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
         wrt[0] = x;
         wrt[(*n)++] = w;
         wrt[(*n)++] = bias;
-        return op == OP_CONV2D ? t_conv2d(T, x, w, bias, 2, 1) : t_conv_transpose2d(T, x, w, bias, 2, 1);
+        return op == OP_CONV2D ? t_conv2d(T, x, w, bias, 2, 1)
+                               : t_conv_transpose2d(T, x, w, bias, 2, 1);
     }
     case OP_BATCHNORM: { /* train mode: the batch statistics move with x */
         Tensor *x = leaf(T, r, 4, SHAPE(2, 3, 2, 2), -1, 1);
@@ -304,7 +320,8 @@ static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
         return t_batchnorm(T, x, g, bias, NULL, NULL, 1, 0.1f, 1e-5f);
     }
     case OP_LINEAR: { /* the fused layer of chapter 5: res + gelu(x w^T + b) */
-        Tensor *w = leaf(T, r, 2, SHAPE(5, 4), -1, 1), *bias = leaf(T, r, 1, SHAPE(5), -1, 1);
+        Tensor *w = leaf(T, r, 2, SHAPE(5, 4), -1, 1),
+               *bias = leaf(T, r, 1, SHAPE(5), -1, 1);
         Tensor *res = leaf(T, r, 2, SHAPE(3, 5), -1, 1);
         wrt[(*n)++] = w;
         wrt[(*n)++] = bias;
@@ -316,7 +333,8 @@ static Tensor *op_example(Tape *T, Rng *r, OpKind op, Tensor **wrt, int *n) {
         wrt[0] = x;
         return t_causal_attention(T, x, 2);
     }
-    case OP_LEAF: case OP_COUNT: break;
+    case OP_LEAF:
+    case OP_COUNT: break;
     }
     return NULL;
 }
@@ -397,8 +415,12 @@ different formulas, and the compiler may pick either unless told
 rounded and stored). A finite difference that must be reproducible has to
 say which one it computes.
 */
-static float ff(float x) { return tanhf(x) * expf(x); }
-static double fd(double x) { return tanh(x) * exp(x); }
+static float ff(float x) {
+    return tanhf(x) * expf(x);
+}
+static double fd(double x) {
+    return tanh(x) * exp(x);
+}
 
 /* (f(x+h) - f(x-h)) / 2h as written: the volatile stores round each f to
  * float and keep the compiler from fusing the subtraction into an FMA. */
@@ -426,7 +448,8 @@ static double fd3(double x) {
 
 /* The optimum of E(h) = h^2/6 |f'''| + eps |f| / h: h* and E(h*). */
 static void theory(const char *type, double eps, double x) {
-    double h = cbrt(3 * eps * fabs(fd(x)) / fabs(fd3(x))), e = 0.5 * h * h * fabs(fd3(x));
+    double h = cbrt(3 * eps * fabs(fd(x)) / fabs(fd3(x))),
+           e = 0.5 * h * h * fabs(fd3(x));
     char name[64];
     snprintf(name, sizeof name, "theory best h in %s", type);
     nb_value(name, h, "");
@@ -440,13 +463,16 @@ static void cell_step_size(void) {
     FILE *f = nb_open("fd-error.tsv");
     fprintf(f, "# h\tfloat_error\tdouble_error\tfloat_fused_error\n");
     double best_f = 1, best_d = 1, h_f = 0, h_d = 0, e_fma = 0, h = 1;
-    nb_printf("%10s %14s %14s %14s\n", "h", "float error", "double error", "float, fused");
+    nb_printf("%10s %14s %14s %14s\n", "h", "float error", "double error",
+              "float, fused");
     for (int k = 0; k <= 48; k++) {
         h = pow(10.0, -k / 4.0);
-        double ef = fabs(central_float(x, (float)h) - exact), ed = fabs(central_double(x, h) - exact);
+        double ef = fabs(central_float(x, (float)h) - exact),
+               ed = fabs(central_double(x, h) - exact);
         e_fma = fabs(central_float_fma(x, (float)h) - exact);
         /* an error of exactly 0 (by luck) is drawn at 1e-17, to stay on the log plot */
-        fprintf(f, "%.6e\t%.6e\t%.6e\t%.6e\n", h, fmax(ef, 1e-17), fmax(ed, 1e-17), fmax(e_fma, 1e-17));
+        fprintf(f, "%.6e\t%.6e\t%.6e\t%.6e\n", h, fmax(ef, 1e-17), fmax(ed, 1e-17),
+                fmax(e_fma, 1e-17));
         if (k % 4 == 0) nb_printf("%10.0e %14.3e %14.3e %14.3e\n", h, ef, ed, e_fma);
         if (ef < best_f) best_f = ef, h_f = h;
         if (ed < best_d) best_d = ed, h_d = h;
@@ -459,13 +485,15 @@ static void cell_step_size(void) {
     nb_metric("floor ratio, orders of magnitude", log10(best_f / best_d), "");
     theory("float", FLT_EPSILON, x);
     theory("double", DBL_EPSILON, x);
-    nb_value("theory floor ratio, orders of magnitude", 2.0 / 3 * log10(FLT_EPSILON / DBL_EPSILON), "");
+    nb_value("theory floor ratio, orders of magnitude",
+             2.0 / 3 * log10(FLT_EPSILON / DBL_EPSILON), "");
     nb_value("truncation error at the best float h", h_f * h_f / 6 * fabs(fd3(x)), "");
     nb_value("float half spacing at x", (nextafterf(x, 1) - x) / 2, "");
     nb_value("exact derivative", exact, "");
     nb_value("smallest h", h, "");
     nb_value("float error with fma at the smallest h", e_fma, "");
-    nb_figure("01-fd-error", "Error of the central difference against the step h: float as written, float with the "
+    nb_figure("01-fd-error", "Error of the central difference against the step h: "
+                             "float as written, float with the "
                              "subtraction fused into an FMA, and double");
 }
 
@@ -478,9 +506,11 @@ Graphviz. This is the MLP's loss from above. Later chapters draw their models
 the same way, from the real tape, so the picture cannot drift from the code.
 */
 static void cell_graph(void) {
-    nb_graph("01-mlp-graph", "The computation graph of the tiny MLP's loss, drawn from the tape", ch.tape,
-             ch.loss);
-    nb_printf("wrote %s.dot: %d tape nodes plus %d parameters\n", "01-mlp-graph", tape_len(ch.tape), ch.mlp.ps->n);
+    nb_graph("01-mlp-graph",
+             "The computation graph of the tiny MLP's loss, drawn from the tape",
+             ch.tape, ch.loss);
+    nb_printf("wrote %s.dot: %d tape nodes plus %d parameters\n", "01-mlp-graph",
+              tape_len(ch.tape), ch.mlp.ps->n);
 }
 
 /*md

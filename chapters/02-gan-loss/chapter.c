@@ -42,12 +42,14 @@ toy problem for mode collapse: a ring of 8 Gaussians in the plane.
 
 /* ---- settings ---------------------------------------------------------------- */
 enum {
-    QUICK_STEPS = 40,   /* --quick; the full run takes ring_config_default's steps */
-    NRUNS = 5,          /* runs (seeds) per variant in the tables */
-    PACK = 2,           /* PacGAN's packing degree for the remedy */
+    QUICK_STEPS = 40, /* --quick; the full run takes ring_config_default's steps */
+    NRUNS = 5,        /* runs (seeds) per variant in the tables */
+    PACK = 2,         /* PacGAN's packing degree for the remedy */
 };
 
-static double logit(double p) { return log(p / (1 - p)); }
+static double logit(double p) {
+    return log(p / (1 - p));
+}
 
 /* A [1, 1] tape input holding the logit l (with a gradient). */
 static Tensor *logit_leaf(Tape *T, double l) {
@@ -57,7 +59,9 @@ static Tensor *logit_leaf(Tape *T, double l) {
 }
 
 /* The same, holding the logit of the probability p. */
-static Tensor *one_logit(Tape *T, double p) { return logit_leaf(T, logit(p)); }
+static Tensor *one_logit(Tape *T, double p) {
+    return logit_leaf(T, logit(p));
+}
 
 /*md
 ## The game
@@ -92,25 +96,30 @@ training curves with.
 static void cell_game(void) {
     Tape *T = tape_new();
     const double ps[] = {0.01, 0.1, 0.5, 0.9, 0.99};
-    nb_printf("%-6s | %-14s | %-18s | %-15s %-15s\n", "D", "D's real term", "D's fake term", "G, saturating",
-              "G, non-sat.");
-    nb_printf("%-6s | %-14s | %-18s | %-15s %-15s\n", "", "-log D(x)", "-log(1-D(G(z)))", "log(1-D(G(z)))",
-              "-log D(G(z))");
+    nb_printf("%-6s | %-14s | %-18s | %-15s %-15s\n", "D", "D's real term",
+              "D's fake term", "G, saturating", "G, non-sat.");
+    nb_printf("%-6s | %-14s | %-18s | %-15s %-15s\n", "", "-log D(x)",
+              "-log(1-D(G(z)))", "log(1-D(G(z)))", "-log D(G(z))");
     for (int i = 0; i < 5; i++) {
         tape_reset(T);
         double p = ps[i];
-        double real_term = t_bce_with_logits(T, one_logit(T, p), const_column(T, 1, 1))->data[0];
-        double fake_term = t_bce_with_logits(T, one_logit(T, p), const_column(T, 1, 0))->data[0];
+        double real_term =
+            t_bce_with_logits(T, one_logit(T, p), const_column(T, 1, 1))->data[0];
+        double fake_term =
+            t_bce_with_logits(T, one_logit(T, p), const_column(T, 1, 0))->data[0];
         double g_sat = ring_loss_g(T, one_logit(T, p), 1)->data[0];
         double g_ns = ring_loss_g(T, one_logit(T, p), 0)->data[0];
-        nb_printf("%-6.2f | %14.4f | %18.4f | %15.4f %15.4f\n", p, real_term, fake_term, g_sat, g_ns);
+        nb_printf("%-6.2f | %14.4f | %18.4f | %15.4f %15.4f\n", p, real_term, fake_term,
+                  g_sat, g_ns);
     }
     tape_reset(T);
     double ld = ring_loss_d(T, one_logit(T, 0.5), one_logit(T, 0.5))->data[0];
     double lg = ring_loss_g(T, one_logit(T, 0.5), 0)->data[0];
-    nb_printf("\nat equilibrium (D = 1/2 everywhere): L_D = %.4f nats (log 4 = %.4f), L_G = %.4f nats (log 2)\n", ld,
-              log(4), lg);
-    nb_printf("D's terms fall as D(x) -> 1 and D(G(z)) -> 0; both G losses fall as D(G(z)) -> 1.\n");
+    nb_printf("\nat equilibrium (D = 1/2 everywhere): L_D = %.4f nats (log 4 = %.4f), "
+              "L_G = %.4f nats (log 2)\n",
+              ld, log(4), lg);
+    nb_printf("D's terms fall as D(x) -> 1 and D(G(z)) -> 0; both G losses fall as "
+              "D(G(z)) -> 1.\n");
     tape_free(T);
 }
 
@@ -134,7 +143,8 @@ static void cell_gradients(void) {
     FILE *f = nb_open("grad.tsv");
     fprintf(f, "# D(G(z))\tdLG_dl_saturating\tdLG_dl_nonsaturating\n");
     double worst = 0;
-    nb_printf("%10s %22s %22s\n", "D(G(z))", "saturating dL/dl", "non-saturating dL/dl");
+    nb_printf("%10s %22s %22s\n", "D(G(z))", "saturating dL/dl",
+              "non-saturating dL/dl");
     for (int i = 0; i <= 400; i++) {
         /* logits from -9.2 to 9.2, so D(G(z)) runs from 1e-4 to 1 - 1e-4, evenly in the logit */
         double g[2], p = 0;
@@ -151,8 +161,10 @@ static void cell_gradients(void) {
     }
     fclose(f);
     nb_printf("largest difference from -D and -(1-D): %.1e\n", worst);
-    nb_printf("at D(G(z)) = 0.0001 the saturating gradient is 10^4 times smaller than the non-saturating one.\n");
-    nb_figure("02-grad", "Gradient of the generator's loss with respect to D's logit, as a function of D(G(z))");
+    nb_printf("at D(G(z)) = 0.0001 the saturating gradient is 10^4 times smaller than "
+              "the non-saturating one.\n");
+    nb_figure("02-grad", "Gradient of the generator's loss with respect to D's logit, "
+                         "as a function of D(G(z))");
     tape_free(T);
 }
 
@@ -201,7 +213,9 @@ static double normal_pdf(double x, double mu, double sd) {
     double u = (x - mu) / sd;
     return exp(-0.5 * u * u) / (sd * sqrt(2 * M_PI));
 }
-static double p_data1(double x) { return 0.5 * normal_pdf(x, -1.5, 0.4) + 0.5 * normal_pdf(x, 1, 0.6); }
+static double p_data1(double x) {
+    return 0.5 * normal_pdf(x, -1.5, 0.4) + 0.5 * normal_pdf(x, 1, 0.6);
+}
 
 /* A fixed 1-D "generator": samples N(mu, sd^2). */
 typedef struct {
@@ -246,10 +260,12 @@ static Disc1 train_disc1(Gen1 g, const char *label) {
     progress_start(&pr, label, steps);
     for (int s = 1; s <= steps; s++) {
         tape_reset(T);
-        Tensor *x = tape_input(T, 2, SHAPE(N, 1), 0), *fake = tape_input(T, 2, SHAPE(N, 1), 0);
+        Tensor *x = tape_input(T, 2, SHAPE(N, 1), 0),
+               *fake = tape_input(T, 2, SHAPE(N, 1), 0);
         for (int i = 0; i < N; i++) {
-            x->data[i] = (real)(rng_uniform(&data) < 0.5 ? -1.5 + 0.4 * rng_normal(&data)
-                                                          : 1 + 0.6 * rng_normal(&data));
+            x->data[i] =
+                (real)(rng_uniform(&data) < 0.5 ? -1.5 + 0.4 * rng_normal(&data)
+                                                : 1 + 0.6 * rng_normal(&data));
             fake->data[i] = (real)(g.mu + g.sd * rng_normal(&data));
         }
         Tensor *loss = ring_loss_d(T, disc1(T, &d, x), disc1(T, &d, fake));
@@ -275,29 +291,38 @@ static void cell_optimal_d(void) {
     Tensor *xs = tape_input(T, 2, SHAPE(NG, 1), 0);
     for (int i = 0; i < NG; i++) xs->data[i] = (real)(lo + i * dx);
     Tensor *lg = disc1(T, &d, xs);
-    Tensor *d_x = t_sigmoid(T, lg), *one_minus_d = t_sigmoid(T, t_neg(T, lg)); /* D and 1 - D, each exact */
+    Tensor *d_x = t_sigmoid(T, lg),
+           *one_minus_d = t_sigmoid(T, t_neg(T, lg)); /* D and 1 - D, each exact */
     FILE *f = nb_open("optimal-d.tsv");
     fprintf(f, "# x\tp_data\tp_g\tD_star\tD_trained\n");
     double ld_trained = 0, ld_star = 0, jsd = 0, worst = 0, worst_x = 0;
     for (int i = 0; i < NG; i++) {
-        double x = lo + i * dx, a = p_data1(x), b = normal_pdf(x, g.mu, g.sd), ds = a / (a + b), dt = d_x->data[i];
+        double x = lo + i * dx, a = p_data1(x), b = normal_pdf(x, g.mu, g.sd),
+               ds = a / (a + b), dt = d_x->data[i];
         double m = 0.5 * (a + b);
         ld_trained += dx * (-a * log(dt) - b * log(one_minus_d->data[i]));
         ld_star += dx * (-a * log(ds) - b * log1p(-ds));
         jsd += dx * 0.5 * (a * log(a / m) + b * log(b / m));
         if (m > 0.05 && fabs(dt - ds) > worst) worst = fabs(dt - ds), worst_x = x;
-        if (i % 4 == 0 && x >= -4 && x <= 4) fprintf(f, "%.4f\t%.6e\t%.6e\t%.6f\t%.6f\n", x, a, b, ds, dt);
+        if (i % 4 == 0 && x >= -4 && x <= 4)
+            fprintf(f, "%.4f\t%.6e\t%.6e\t%.6f\t%.6f\n", x, a, b, ds, dt);
     }
     fclose(f);
     nb_printf("L_D at D* (integral)          = %.4f nats\n", ld_star);
-    nb_printf("log 4 - 2 JSD (integral)       = %.4f nats  (JSD = %.4f nats)\n", log(4) - 2 * jsd, jsd);
-    nb_printf("L_D of the trained D (integral) = %.4f nats  (never below D*'s: D* is the minimum)\n", ld_trained);
-    nb_printf("largest |D - D*| where (p_data + p_g)/2 > 0.05: %.3f at x = %.2f\n", worst, worst_x);
+    nb_printf("log 4 - 2 JSD (integral)       = %.4f nats  (JSD = %.4f nats)\n",
+              log(4) - 2 * jsd, jsd);
+    nb_printf("L_D of the trained D (integral) = %.4f nats  (never below D*'s: D* is "
+              "the minimum)\n",
+              ld_trained);
+    nb_printf("largest |D - D*| where (p_data + p_g)/2 > 0.05: %.3f at x = %.2f\n",
+              worst, worst_x);
     nb_value("1-D, L_D at D*", ld_star, "nats");
     nb_value("1-D, JSD", jsd, "nats");
     nb_value("1-D, largest gap between D and D*", worst, "");
-    nb_metric("1-D, L_D of the trained D minus L_D at D*", ld_trained - ld_star, "nats");
-    nb_figure("02-optimal-d", "The optimal discriminator D* = p_data / (p_data + p_g) on a 1-D example, and a trained D");
+    nb_metric("1-D, L_D of the trained D minus L_D at D*", ld_trained - ld_star,
+              "nats");
+    nb_figure("02-optimal-d", "The optimal discriminator D* = p_data / (p_data + p_g) "
+                              "on a 1-D example, and a trained D");
     tape_free(T);
     params_free(d.ps);
 }
@@ -341,13 +366,15 @@ static double disjoint_push(Gen1 g, const char *label, double push[2]) {
     double dgz = mean_sigmoid(l);
     for (int sat = 0; sat < 2; sat++) {
         backward(T, ring_loss_g(T, l, sat));
-        double s = 0; /* the loss is a mean over N samples: N * dL/dx_i is sample i's own */
+        double s =
+            0; /* the loss is a mean over N samples: N * dL/dx_i is sample i's own */
         for (int i = 0; i < N; i++) s += fabs((double)x->grad[i]);
         push[sat] = s; /* = N * mean |dL/dx_i| / N */
     }
     nb_printf("mean D(G(z)) on %d samples of N(%g, %g^2): %.3g\n", N, g.mu, g.sd, dgz);
-    nb_printf("mean |d loss / d x| per sample: saturating %.3g, non-saturating %.3g (ratio %.0f)\n", push[1],
-              push[0], push[0] / push[1]);
+    nb_printf("mean |d loss / d x| per sample: saturating %.3g, non-saturating %.3g "
+              "(ratio %.0f)\n",
+              push[1], push[0], push[0] / push[1]);
     tape_free(T);
     params_free(d.ps);
     return dgz;
@@ -363,15 +390,15 @@ static void cell_disjoint(void) {
 
 /* ---- the ring GANs ------------------------------------------------------------------ */
 enum { NS, SAT, PAC_ANNEAL, NVARIANT };
-static const char *VARIANT[NVARIANT] = {"non-saturating", "saturating", "PacGAN, annealed"};
-#define ANNEAL 0.6     /* the remedy decays lr over the last 40 % of its steps */
-#define TARGET_HQ 90.0 /* the remedy's target: 8 modes in every run, this mean high-quality % */
+static const char *VARIANT[NVARIANT] = {"non-saturating", "saturating",
+                                        "PacGAN, annealed"};
+#define ANNEAL 0.6 /* the remedy decays lr over the last 40 % of its steps */
+#define TARGET_HQ                                                                      \
+    90.0 /* the remedy's target: 8 modes in every run, this mean high-quality % */
 
 /* The chapter's state between cells: every ring run, [variant][run];
  * runs[NS][0] and runs[SAT][0] are the figure runs of cell "train". */
-static struct {
-    RingRun runs[NVARIANT][NRUNS];
-} ch;
+static struct { RingRun runs[NVARIANT][NRUNS]; } ch;
 
 static void teardown(void) {
     for (int v = 0; v < NVARIANT; v++)
@@ -468,8 +495,10 @@ static void cell_train(void) {
     RingRun runs[2];
     for (int v = 0; v < 2; v++) runs[v] = plan(v, 1, 0, 1);
     RingConfig c = runs[0].cfg;
-    nb_printf("G: %d -> %d -> %d -> 2, D: 2 -> %d -> %d -> 1; batch %d, %ld steps; run 0 of --seed %llu\n", c.zdim,
-              c.hidden, c.hidden, c.hidden, c.hidden, c.batch, c.steps, (unsigned long long)nb_seed());
+    nb_printf("G: %d -> %d -> %d -> 2, D: 2 -> %d -> %d -> 1; batch %d, %ld steps; run "
+              "0 of --seed %llu\n",
+              c.zdim, c.hidden, c.hidden, c.hidden, c.hidden, c.batch, c.steps,
+              (unsigned long long)nb_seed());
     ring_run_all(runs, 2, "ring GANs");
     *two[0] = runs[0], *two[1] = runs[1];
     Rng r;
@@ -479,28 +508,37 @@ static void cell_train(void) {
     ring_write_heat("ring-heat-ns.tsv", &runs[0]);
     ring_write_heat("ring-heat-sat.tsv", &runs[1]);
     ring_write_curves("ring-curves.tsv", runs, 2);
-    nb_printf("\n%-15s %10s %10s %12s %12s\n", "variant", "L_D", "L_G", "mean D(x)", "mean D(G(z))");
+    nb_printf("\n%-15s %10s %10s %12s %12s\n", "variant", "L_D", "L_G", "mean D(x)",
+              "mean D(G(z))");
     for (int v = 0; v < 2; v++) {
         long S = runs[v].cfg.steps;
-        for (int k = 0; k < 2; k++) { /* the first and the last tenth: where training starts and ends */
+        for (int k = 0; k < 2;
+             k++) { /* the first and the last tenth: where training starts and ends */
             long a = k ? S - S / 10 : 0, b = k ? S : S / 10;
             RingStepStats m = ring_trace_mean(&runs[v], a, b);
-            nb_printf("%-15s %10.4f %10.4f %12.4f %12.4f   (mean over steps %ld..%ld)\n", VARIANT[v], m.loss_d,
-                      m.loss_g, m.d_real, m.d_fake, a + 1, b);
+            nb_printf(
+                "%-15s %10.4f %10.4f %12.4f %12.4f   (mean over steps %ld..%ld)\n",
+                VARIANT[v], m.loss_d, m.loss_g, m.d_real, m.d_fake, a + 1, b);
             if (k) ring_record(VARIANT[v], "L_D over the last tenth", m.loss_d);
             if (k) ring_record(VARIANT[v], "mean D(x) over the last tenth", m.d_real);
-            if (k) ring_record(VARIANT[v], "mean D(G(z)) over the last tenth", m.d_fake);
+            if (k)
+                ring_record(VARIANT[v], "mean D(G(z)) over the last tenth", m.d_fake);
         }
         record_curve_facts(v, &runs[v]);
     }
-    nb_printf("step 1: mean D(G(z)) = %.3f: D starts unsure, so the saturating gradient (size D(G(z))) is not small.\n",
+    nb_printf("step 1: mean D(G(z)) = %.3f: D starts unsure, so the saturating "
+              "gradient (size D(G(z))) is not small.\n",
               runs[0].trace[0].d_fake);
     nb_value("mean D(G(z)) at step 1", runs[0].trace[0].d_fake, "");
-    nb_figure("02-ring-samples", "Real points (grey) and samples of G (blue) at four steps of training, "
-                                 "non-saturating loss (top) and saturating loss (bottom), same seed");
-    nb_figure("02-ring-heatmap", "D's output sigmoid(D(x)) over the plane after training, with G's samples on top");
-    nb_figure("02-ring-losses", "L_D and L_G during training (nats, means over windows of steps)");
-    nb_figure("02-ring-dprob", "Mean D(x) on real points and mean D(G(z)) on generated points during training");
+    nb_figure("02-ring-samples",
+              "Real points (grey) and samples of G (blue) at four steps of training, "
+              "non-saturating loss (top) and saturating loss (bottom), same seed");
+    nb_figure("02-ring-heatmap", "D's output sigmoid(D(x)) over the plane after "
+                                 "training, with G's samples on top");
+    nb_figure("02-ring-losses",
+              "L_D and L_G during training (nats, means over windows of steps)");
+    nb_figure("02-ring-dprob", "Mean D(x) on real points and mean D(G(z)) on generated "
+                               "points during training");
 }
 
 /*md
@@ -525,8 +563,8 @@ static void record_empty_centres(int v, const RingRun *r) {
     for (int k = 0, i = 0; k < RING_MODES; k++) {
         if (r->final.count[k] >= RING_MODE_MIN) continue;
         const char *sep = i == 0 ? "" : i == n - 1 ? " and " : ", ";
-        len += snprintf(text + len, sizeof text - (size_t)len, "%s%d (where D says %.2f)", sep, k,
-                        (double)r->d_centre[k]);
+        len += snprintf(text + len, sizeof text - (size_t)len,
+                        "%s%d (where D says %.2f)", sep, k, (double)r->d_centre[k]);
         i++;
     }
     char name[128];
@@ -611,13 +649,15 @@ static void record_largest_jump(void) {
     for (int v = 0; v < 2; v++)
         for (int s = 0; s < NRUNS; s++)
             for (int c = 1; c < RING_CHECKS; c++) {
-                double d = fabs(ch.runs[v][s].check[c].hq - ch.runs[v][s].check[c - 1].hq);
+                double d =
+                    fabs(ch.runs[v][s].check[c].hq - ch.runs[v][s].check[c - 1].hq);
                 if (d > jump) jump = d, bv = v, bs = s;
             }
     const RingRun *r = &ch.runs[bv][bs];
     nb_value("largest high-quality jump between checks", jump, "points");
-    nb_text("run with the largest high-quality jump", "%s run %d: %.0f, %.0f, %.0f and %.0f %%", VARIANT[bv], bs,
-            r->check[0].hq, r->check[1].hq, r->check[2].hq, r->check[3].hq);
+    nb_text("run with the largest high-quality jump",
+            "%s run %d: %.0f, %.0f, %.0f and %.0f %%", VARIANT[bv], bs, r->check[0].hq,
+            r->check[1].hq, r->check[2].hq, r->check[3].hq);
 }
 
 static void cell_seeds(void) {
@@ -635,7 +675,8 @@ static void cell_seeds(void) {
     nb_printf("\nthe same runs measured along the way:\n");
     for (int v = 0; v < 2; v++) ring_print_checks(VARIANT[v], ch.runs[v], NRUNS);
     for (int v = 0; v < 2; v++) {
-        ring_record_runs(VARIANT[v], ch.runs[v], NRUNS, RING_NEVER_FULL, "runs short of modes at every check");
+        ring_record_runs(VARIANT[v], ch.runs[v], NRUNS, RING_NEVER_FULL,
+                         "runs short of modes at every check");
         ring_record_runs(VARIANT[v], ch.runs[v], NRUNS, RING_LOST_MODES,
                          "runs that end short of modes after a check with all 8");
         ring_record_runs(VARIANT[v], ch.runs[v], NRUNS, RING_REFILLED,
@@ -702,37 +743,49 @@ steps as the plain runs.
 static void cell_pacgan(void) {
     RingRun *pac = ch.runs[PAC_ANNEAL];
     for (int s = 0; s < NRUNS; s++) pac[s] = plan(0, PACK, s, 0);
-    long steps = pac[0].cfg.steps, a0 = (long)(ANNEAL * (double)steps), every = steps / RING_CHECKS;
-    nb_printf("D: %d -> %d -> %d -> 1 on packs of %d points; G and the loss unchanged; %ld steps, lr %g until step "
+    long steps = pac[0].cfg.steps, a0 = (long)(ANNEAL * (double)steps),
+         every = steps / RING_CHECKS;
+    nb_printf("D: %d -> %d -> %d -> 1 on packs of %d points; G and the loss unchanged; "
+              "%ld steps, lr %g until step "
               "%ld, then falling linearly to 0\n",
-              2 * PACK, pac[0].cfg.hidden, pac[0].cfg.hidden, PACK, steps, pac[0].cfg.lr, a0);
+              2 * PACK, pac[0].cfg.hidden, pac[0].cfg.hidden, PACK, steps,
+              pac[0].cfg.lr, a0);
     ring_run_all(pac, NRUNS, "PacGAN runs");
     ring_print_head();
-    for (int v = 0; v < NVARIANT; v++) ring_print_table(VARIANT[v], ch.runs[v], NRUNS, v == PAC_ANNEAL);
-    nb_printf("\nmeasured along the way (the learning rate decays from step %ld on):\n", a0);
+    for (int v = 0; v < NVARIANT; v++)
+        ring_print_table(VARIANT[v], ch.runs[v], NRUNS, v == PAC_ANNEAL);
+    nb_printf("\nmeasured along the way (the learning rate decays from step %ld on):\n",
+              a0);
     ring_print_checks(VARIANT[PAC_ANNEAL], pac, NRUNS);
     /* before the decay (checks at steps <= a0) and at the first check after it */
     double lo = 1e9, hi = -1, after = 1e9;
     int c_after = (int)(a0 / every); /* index of the first check after step a0 */
     for (int s = 0; s < NRUNS; s++) {
-        for (int c = 0; c < c_after; c++) lo = fmin(lo, pac[s].check[c].hq), hi = fmax(hi, pac[s].check[c].hq);
+        for (int c = 0; c < c_after; c++)
+            lo = fmin(lo, pac[s].check[c].hq), hi = fmax(hi, pac[s].check[c].hq);
         after = fmin(after, pac[s].check[c_after].hq);
     }
     ring_record(VARIANT[PAC_ANNEAL], "lowest high-quality before the decay", lo);
     ring_record(VARIANT[PAC_ANNEAL], "highest high-quality before the decay", hi);
-    ring_record(VARIANT[PAC_ANNEAL], "lowest high-quality at the first check after the decay starts", after);
-    ring_record(VARIANT[PAC_ANNEAL], "step of the first check after the decay starts", (double)((c_after + 1) * every));
+    ring_record(VARIANT[PAC_ANNEAL],
+                "lowest high-quality at the first check after the decay starts", after);
+    ring_record(VARIANT[PAC_ANNEAL], "step of the first check after the decay starts",
+                (double)((c_after + 1) * every));
     ring_record_runs(VARIANT[PAC_ANNEAL], pac, NRUNS, RING_REFILLED,
                      "runs short of modes at one check and with all 8 at another");
     ring_record_runs(VARIANT[PAC_ANNEAL], pac, NRUNS, RING_LOST_MODES,
                      "runs that end short of modes after a check with all 8");
     double hq = 0;
     int full = 0;
-    for (int s = 0; s < NRUNS; s++) hq += pac[s].final.hq, full += pac[s].final.modes == RING_MODES;
-    nb_text("PacGAN target", "%s", full == NRUNS && hq / NRUNS >= TARGET_HQ ? "met" : "not met");
+    for (int s = 0; s < NRUNS; s++)
+        hq += pac[s].final.hq, full += pac[s].final.modes == RING_MODES;
+    nb_text("PacGAN target", "%s",
+            full == NRUNS && hq / NRUNS >= TARGET_HQ ? "met" : "not met");
     ring_write_finals("ring-seeds.tsv", ch.runs[0], NVARIANT, NRUNS);
-    nb_figure("02-ring-seeds", "Samples after training in five runs (five seeds), one row per variant: "
-                               "non-saturating, saturating, and PacGAN (packs of 2) with an annealed learning rate");
+    nb_figure("02-ring-seeds",
+              "Samples after training in five runs (five seeds), one row per variant: "
+              "non-saturating, saturating, and PacGAN (packs of 2) with an annealed "
+              "learning rate");
 }
 
 /*md
@@ -821,11 +874,12 @@ static void cell_exp_lr(void) {
     nb_text("exp lr verdict", "%s",
             b->hq > a->hq && b->modes <= a->modes
                 ? "gathers G's mass onto the modes sooner, but onto no more of them"
-            : b->hq > a->hq ? "gathers G's mass onto the modes sooner, and onto more of them"
-            : b->modes < a->modes ? "leaves G with fewer modes and no sharper samples"
-                                  : "does not sharpen the samples, with as many modes or more");
-    for (int v = 0; v < 2; v++)
-        ring_run_free(&runs[v]);
+            : b->hq > a->hq
+                ? "gathers G's mass onto the modes sooner, and onto more of them"
+            : b->modes < a->modes
+                ? "leaves G with fewer modes and no sharper samples"
+                : "does not sharpen the samples, with as many modes or more");
+    for (int v = 0; v < 2; v++) ring_run_free(&runs[v]);
 }
 
 static const Cell CELLS[] = {

@@ -37,9 +37,14 @@ the same function PyTorch computes. G and D keep their parameters in two
 /* ---- the model ------------------------------------------------------------ */
 RingGan *ring_new(int zdim, int hidden, int pack) {
     if (zdim < 1 || hidden < 1 || pack < 1)
-        fail(EXIT_SOFTWARE, "ring_new", "pass positive sizes", "zdim %d, hidden %d, pack %d", zdim, hidden, pack);
+        fail(EXIT_SOFTWARE, "ring_new", "pass positive sizes",
+             "zdim %d, hidden %d, pack %d", zdim, hidden, pack);
     RingGan *m = xcalloc(1, sizeof *m);
-    *m = (RingGan){.zdim = zdim, .hidden = hidden, .pack = pack, .g = params_new(), .d = params_new()};
+    *m = (RingGan){.zdim = zdim,
+                   .hidden = hidden,
+                   .pack = pack,
+                   .g = params_new(),
+                   .d = params_new()};
     m->g1 = linear_new(m->g, "G.fc1", zdim, hidden, 1);
     m->g2 = linear_new(m->g, "G.fc2", hidden, hidden, 1);
     m->g3 = linear_new(m->g, "G.fc3", hidden, 2, 1);
@@ -76,12 +81,14 @@ Tensor *ring_generator(Tape *T, const RingGan *m, Tensor *z) {
 Tensor *ring_discriminator(Tape *T, const RingGan *m, Tensor *x) {
     int N = x->shape[0];
     if (x->ndim != 2 || x->shape[1] != 2 || N % m->pack)
-        fail(EXIT_SOFTWARE, "ring_discriminator", "pass points [N, 2] with N a multiple of the packing degree",
+        fail(EXIT_SOFTWARE, "ring_discriminator",
+             "pass points [N, 2] with N a multiple of the packing degree",
              "got %d dims, %d rows, pack %d", x->ndim, N, m->pack);
-    if (m->pack > 1) x = t_reshape(T, x, 2, SHAPE(N / m->pack, 2 * m->pack)); /* [M, 2P] */
-    Tensor *h = t_relu(T, linear_fused(T, &m->d1, x)); /* [M, H] */
-    h = t_relu(T, linear_fused(T, &m->d2, h));         /* [M, H] */
-    return linear_fused(T, &m->d3, h);                 /* [M, 1] */
+    if (m->pack > 1)
+        x = t_reshape(T, x, 2, SHAPE(N / m->pack, 2 * m->pack)); /* [M, 2P] */
+    Tensor *h = t_relu(T, linear_fused(T, &m->d1, x));           /* [M, H] */
+    h = t_relu(T, linear_fused(T, &m->d2, h));                   /* [M, H] */
+    return linear_fused(T, &m->d3, h);                           /* [M, 1] */
 }
 
 /*md
@@ -101,7 +108,9 @@ Tensor *ring_loss_d(Tape *T, Tensor *d_real, Tensor *d_fake) {
 }
 
 Tensor *ring_loss_g(Tape *T, Tensor *d_fake, int saturating) {
-    if (saturating) return t_neg(T, t_bce_with_logits(T, d_fake, const_column(T, d_fake->shape[0], 0)));
+    if (saturating)
+        return t_neg(
+            T, t_bce_with_logits(T, d_fake, const_column(T, d_fake->shape[0], 0)));
     return t_bce_with_logits(T, d_fake, const_column(T, d_fake->shape[0], 1));
 }
 
@@ -159,13 +168,23 @@ RingMetrics ring_metrics(const real *x, int n) {
 
 /* ---- the trainer ------------------------------------------------------------------ */
 RingConfig ring_config_default(void) {
-    return (RingConfig){.zdim = 16, .hidden = 128, .pack = 1, .batch = 256, .saturating = 0,
-                        .lr = 1e-3, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8, .steps = 10000, .anneal = 1};
+    return (RingConfig){.zdim = 16,
+                        .hidden = 128,
+                        .pack = 1,
+                        .batch = 256,
+                        .saturating = 0,
+                        .lr = 1e-3,
+                        .beta1 = 0.5,
+                        .beta2 = 0.999,
+                        .eps = 1e-8,
+                        .steps = 10000,
+                        .anneal = 1};
 }
 
 RingTrainer *ring_trainer_new(const RingConfig *cfg, uint64_t seed) {
     if (cfg->pack < 1 || cfg->batch < 1 || cfg->batch % cfg->pack)
-        fail(EXIT_SOFTWARE, "ring_trainer_new", "make the batch a positive multiple of the packing degree",
+        fail(EXIT_SOFTWARE, "ring_trainer_new",
+             "make the batch a positive multiple of the packing degree",
              "batch %d, pack %d", cfg->batch, cfg->pack);
     RingTrainer *t = xcalloc(1, sizeof *t);
     t->cfg = *cfg;
@@ -204,7 +223,8 @@ static void schedule(RingTrainer *t) {
     const RingConfig *c = &t->cfg;
     long a0 = (long)(c->anneal * (double)c->steps);
     if (c->anneal >= 1 || t->step < a0) return;
-    long left = t->step < c->steps ? c->steps - t->step : 1; /* past the end: the last step's lr */
+    long left = t->step < c->steps ? c->steps - t->step
+                                   : 1; /* past the end: the last step's lr */
     double lr = c->lr * (double)left / (double)(c->steps - a0);
     optim_set_lr(t->opt_g, lr);
     optim_set_lr(t->opt_d, lr);
@@ -219,16 +239,16 @@ RingStepStats ring_trainer_step(RingTrainer *t) {
     tape_reset(t->td);
     tape_reset(t->tg);
     /* 1. data and noise */
-    Tensor *x = tape_input(t->td, 2, SHAPE(N, 2), 0);          /* [N, 2] */
+    Tensor *x = tape_input(t->td, 2, SHAPE(N, 2), 0); /* [N, 2] */
     ring_sample(&t->data, x->data, N, NULL);
-    Tensor *z = tape_input(t->tg, 2, SHAPE(N, c->zdim), 0);    /* [N, Z] */
+    Tensor *z = tape_input(t->tg, 2, SHAPE(N, c->zdim), 0); /* [N, Z] */
     rng_fill_normal(&t->noise, z->data, z->size, 0, 1);
-    Tensor *fake = ring_generator(t->tg, m, z);                /* [N, 2] */
+    Tensor *fake = ring_generator(t->tg, m, z); /* [N, 2] */
     /* 2. the D step, on a detached copy of G(z) */
-    Tensor *fake_det = tape_input(t->td, 2, SHAPE(N, 2), 0);   /* [N, 2] */
+    Tensor *fake_det = tape_input(t->td, 2, SHAPE(N, 2), 0); /* [N, 2] */
     memcpy(fake_det->data, fake->data, sizeof(real) * (size_t)fake->size);
-    Tensor *d_real = ring_discriminator(t->td, m, x);          /* [M, 1] */
-    Tensor *d_fake = ring_discriminator(t->td, m, fake_det);   /* [M, 1] */
+    Tensor *d_real = ring_discriminator(t->td, m, x);        /* [M, 1] */
+    Tensor *d_fake = ring_discriminator(t->td, m, fake_det); /* [M, 1] */
     Tensor *loss_d = ring_loss_d(t->td, d_real, d_fake);
     params_zero_grad(m->d);
     backward(t->td, loss_d);
@@ -237,7 +257,8 @@ RingStepStats ring_trainer_step(RingTrainer *t) {
     st.d_real = mean_sigmoid(d_real);
     st.d_fake = mean_sigmoid(d_fake);
     /* 3. the G step, through the updated D */
-    Tensor *loss_g = ring_loss_g(t->tg, ring_discriminator(t->tg, m, fake), c->saturating);
+    Tensor *loss_g =
+        ring_loss_g(t->tg, ring_discriminator(t->tg, m, fake), c->saturating);
     params_zero_grad(m->g);
     backward(t->tg, loss_g);
     optim_step(t->opt_g);
@@ -282,7 +303,9 @@ void ring_generate(const RingGan *m, Rng *r, real *out, int n) {
 
 /* x [n, 2] -> out [n] */
 void ring_d_prob(const RingGan *m, const real *x, int n, real *out) {
-    if (m->pack != 1) fail(EXIT_SOFTWARE, "ring_d_prob", "use an unpacked D (pack 1)", "pack is %d", m->pack);
+    if (m->pack != 1)
+        fail(EXIT_SOFTWARE, "ring_d_prob", "use an unpacked D (pack 1)", "pack is %d",
+             m->pack);
     Tape *T = tape_new();
     Tensor *xt = tape_input(T, 2, SHAPE(n, 2), 0);
     memcpy(xt->data, x, sizeof(real) * 2 * (size_t)n);
@@ -294,7 +317,9 @@ void ring_d_prob(const RingGan *m, const real *x, int n, real *out) {
 /* ---- runs ------------------------------------------------------------------------- */
 static void snapshot(const RingTrainer *t, real *out) {
     Rng zr;
-    rng_stream(&zr, t->seed, "ring/snapshot"); /* the same z at every snapshot: watch the same points move */
+    rng_stream(
+        &zr, t->seed,
+        "ring/snapshot"); /* the same z at every snapshot: watch the same points move */
     ring_generate(t->model, &zr, out, RING_SNAP_N);
 }
 
@@ -305,7 +330,8 @@ static void heat_map(const RingGan *m, real *heat) {
     for (int i = 0; i < RING_GRID; i++)
         for (int j = 0; j < RING_GRID; j++) {
             pts[2 * (i * RING_GRID + j)] = (real)(lo + (hi - lo) * j / (RING_GRID - 1));
-            pts[2 * (i * RING_GRID + j) + 1] = (real)(lo + (hi - lo) * i / (RING_GRID - 1));
+            pts[2 * (i * RING_GRID + j) + 1] =
+                (real)(lo + (hi - lo) * i / (RING_GRID - 1));
         }
     ring_d_prob(m, pts, RING_GRID * RING_GRID, heat);
     xfree(pts);
@@ -354,7 +380,8 @@ RingStepStats ring_trace_mean(const RingRun *r, long from, long to) {
     double n = (double)(to - from);
     for (long s = from; s < to; s++) {
         const RingStepStats *st = &r->trace[s];
-        m.loss_d += st->loss_d / n, m.loss_g += st->loss_g / n, m.d_real += st->d_real / n, m.d_fake += st->d_fake / n;
+        m.loss_d += st->loss_d / n, m.loss_g += st->loss_g / n,
+            m.d_real += st->d_real / n, m.d_fake += st->d_fake / n;
     }
     return m;
 }
@@ -386,7 +413,8 @@ void ring_run_all(RingRun *runs, int n, const char *label) {
         ring_run(&runs[i]);
         steps += runs[i].cfg.steps;
 #pragma omp ordered
-        progress_update(&pr, i + 1, runs[i].last_loss_d); /* the loss shown: its last L_D */
+        progress_update(&pr, i + 1,
+                        runs[i].last_loss_d); /* the loss shown: its last L_D */
     }
     progress_end(&pr);
     double t = now_seconds() - t0;
@@ -406,26 +434,30 @@ void ring_write_points(const char *name, Rng *r, int n) {
     fclose(f);
 }
 
-void ring_write_snapshots(const char *name, const char *steps_name, const RingRun *runs, int n) {
+void ring_write_snapshots(const char *name, const char *steps_name, const RingRun *runs,
+                          int n) {
     FILE *f = nb_open(name);
     fprintf(f, "# variant (0 non-saturating, 1 saturating)\tsnapshot\tstep\tx\ty\n");
     for (int v = 0; v < n; v++)
         for (int s = 0; s < RING_SNAPS; s++)
             for (int i = 0; i < RING_SNAP_N; i++) {
                 const real *p = runs[v].snap + ((size_t)s * RING_SNAP_N + i) * 2;
-                fprintf(f, "%d\t%d\t%ld\t%.5f\t%.5f\n", v, s, runs[v].snap_step[s], p[0], p[1]);
+                fprintf(f, "%d\t%d\t%ld\t%.5f\t%.5f\n", v, s, runs[v].snap_step[s],
+                        p[0], p[1]);
             }
     fclose(f);
     f = nb_open(steps_name); /* the snapshot steps, for the panel titles */
     fprintf(f, "# snapshot\tstep\n");
-    for (int s = 0; s < RING_SNAPS; s++) fprintf(f, "%d\t%ld\n", s, runs[0].snap_step[s]);
+    for (int s = 0; s < RING_SNAPS; s++)
+        fprintf(f, "%d\t%ld\n", s, runs[0].snap_step[s]);
     fclose(f);
 }
 
 void ring_write_heat(const char *name, const RingRun *r) {
     const double lo = -3, hi = 3;
     FILE *f = nb_open(name);
-    fprintf(f, "# x\ty\tsigmoid(D(x, y)) (gnuplot grid: a blank line after each row)\n");
+    fprintf(f,
+            "# x\ty\tsigmoid(D(x, y)) (gnuplot grid: a blank line after each row)\n");
     for (int i = 0; i < RING_GRID; i++) {
         for (int j = 0; j < RING_GRID; j++)
             fprintf(f, "%.4f\t%.4f\t%.5f\n", lo + (hi - lo) * j / (RING_GRID - 1),
@@ -438,13 +470,16 @@ void ring_write_heat(const char *name, const RingRun *r) {
 void ring_write_curves(const char *name, const RingRun *runs, int n) {
     long S = runs[0].cfg.steps, W = S >= 200 ? S / 200 : 1;
     FILE *f = nb_open(name);
-    fprintf(f, "# step\tns_LD\tns_LG\tns_Dx\tns_DGz\tsat_LD\tsat_LG\tsat_Dx\tsat_DGz (means over %ld steps; nats)\n",
+    fprintf(f,
+            "# step\tns_LD\tns_LG\tns_Dx\tns_DGz\tsat_LD\tsat_LG\tsat_Dx\tsat_DGz "
+            "(means over %ld steps; nats)\n",
             W);
     for (long s0 = 0; s0 + W <= S; s0 += W) {
         fprintf(f, "%ld", s0 + W);
         for (int v = 0; v < n; v++) {
             RingStepStats a = ring_trace_mean(&runs[v], s0, s0 + W);
-            fprintf(f, "\t%.5f\t%.5f\t%.5f\t%.5f", a.loss_d, a.loss_g, a.d_real, a.d_fake);
+            fprintf(f, "\t%.5f\t%.5f\t%.5f\t%.5f", a.loss_d, a.loss_g, a.d_real,
+                    a.d_fake);
         }
         fprintf(f, "\n");
     }
@@ -453,12 +488,15 @@ void ring_write_curves(const char *name, const RingRun *runs, int n) {
 
 void ring_write_finals(const char *name, const RingRun *runs, int nvariants, int per) {
     FILE *f = nb_open(name);
-    fprintf(f, "# variant (0 non-saturating, 1 saturating, 2 PacGAN annealed)\trun\tx\ty\n");
+    fprintf(
+        f,
+        "# variant (0 non-saturating, 1 saturating, 2 PacGAN annealed)\trun\tx\ty\n");
     for (int v = 0; v < nvariants; v++)
         for (int s = 0; s < per; s++) {
             const RingRun *r = &runs[v * per + s];
             for (int i = 0; i < RING_SNAP_N; i++)
-                fprintf(f, "%d\t%d\t%.5f\t%.5f\n", v, s, r->eval[2 * i], r->eval[2 * i + 1]);
+                fprintf(f, "%d\t%d\t%.5f\t%.5f\n", v, s, r->eval[2 * i],
+                        r->eval[2 * i + 1]);
         }
     fclose(f);
 }
@@ -471,7 +509,8 @@ void ring_record(const char *variant, const char *what, double x) {
 }
 
 void ring_print_head(void) {
-    nb_printf("%-17s %5s %6s %8s   %s\n", "variant", "run", "modes", "HQ %", "high-quality samples per centre k=0..7");
+    nb_printf("%-17s %5s %6s %8s   %s\n", "variant", "run", "modes", "HQ %",
+              "high-quality samples per centre k=0..7");
 }
 
 void ring_print_row(const char *variant, int run, const RingEvalStats *m) {
@@ -489,8 +528,9 @@ void ring_print_table(const char *variant, const RingRun *runs, int n, int recor
         modes += m->modes, hq += m->hq, full += m->modes == RING_MODES;
         lo = fmin(lo, m->hq), hi = fmax(hi, m->hq);
     }
-    nb_printf("%-17s  mean %6.1f %8.1f   (8 of 8 modes in %d of %d runs; high quality %.1f to %.1f %%)\n", "",
-              modes / n, hq / n, full, n, lo, hi);
+    nb_printf("%-17s  mean %6.1f %8.1f   (8 of 8 modes in %d of %d runs; high quality "
+              "%.1f to %.1f %%)\n",
+              "", modes / n, hq / n, full, n, lo, hi);
     if (!record) return;
     char name[160];
     snprintf(name, sizeof name, "%s, mean modes over %d seeds", variant, n);
@@ -509,7 +549,8 @@ void ring_print_checks(const char *variant, const RingRun *runs, int n) {
     nb_printf("   (high-quality %%, modes)\n");
     for (int s = 0; s < n; s++) {
         nb_printf("%-17s %5d", variant, s);
-        for (int c = 0; c < RING_CHECKS; c++) nb_printf("   %6.1f %%, %d", runs[s].check[c].hq, runs[s].check[c].modes);
+        for (int c = 0; c < RING_CHECKS; c++)
+            nb_printf("   %6.1f %%, %d", runs[s].check[c].hq, runs[s].check[c].modes);
         nb_printf("\n");
     }
 }
@@ -522,17 +563,21 @@ static int run_shows(const RingRun *r, RingPattern p) {
     return full > 0 && full < RING_CHECKS; /* RING_REFILLED */
 }
 
-void ring_record_runs(const char *variant, const RingRun *runs, int n, RingPattern p, const char *what) {
+void ring_record_runs(const char *variant, const RingRun *runs, int n, RingPattern p,
+                      const char *what) {
     char text[512] = "", name[160];
     int len = 0, shown = 0;
     long every = runs[0].cfg.steps / RING_CHECKS;
     for (int s = 0; s < n; s++) {
         const RingRun *r = &runs[s];
         if (!run_shows(r, p)) continue;
-        len += snprintf(text + len, sizeof text - (size_t)len, "%srun %d (modes", shown++ ? "; " : "", s);
+        len += snprintf(text + len, sizeof text - (size_t)len, "%srun %d (modes",
+                        shown++ ? "; " : "", s);
         for (int c = 0; c < RING_CHECKS; c++)
-            len += snprintf(text + len, sizeof text - (size_t)len, "%s%d", c ? ", " : " ", r->check[c].modes);
-        len += snprintf(text + len, sizeof text - (size_t)len, " at steps %ld to %ld)", every, every * RING_CHECKS);
+            len += snprintf(text + len, sizeof text - (size_t)len, "%s%d",
+                            c ? ", " : " ", r->check[c].modes);
+        len += snprintf(text + len, sizeof text - (size_t)len, " at steps %ld to %ld)",
+                        every, every * RING_CHECKS);
     }
     snprintf(name, sizeof name, "%s, %s", variant, what);
     nb_text(name, "%s", shown ? text : "none");

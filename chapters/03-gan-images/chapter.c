@@ -52,9 +52,11 @@ format. Everything runs on the library of chapter 1, with its two new ops,
 enum { GRID = 8, NSNAP = 6, NCURVE = 15 };
 /* Section 8's curve: G's numbers are kept at these fractions of section 4's
  * run (finely in its first tenth, where the remedy of section 9 may stop). */
-static const double CURVE_AT[NCURVE] = {0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
+static const double CURVE_AT[NCURVE] = {0,   0.02, 0.04, 0.06, 0.08, 0.1, 0.2, 0.3,
+                                        0.4, 0.5,  0.6,  0.7,  0.8,  0.9, 1};
 #ifndef CH3_REMEDY_POINT
-#define CH3_REMEDY_POINT 5 /* the remedy trains to CURVE_AT[5] = 1/10 of section 4's run (time budget) */
+#define CH3_REMEDY_POINT                                                               \
+    5 /* the remedy trains to CURVE_AT[5] = 1/10 of section 4's run (time budget) */
 #endif
 #ifndef CH3_EPOCHS
 #define CH3_EPOCHS 10 /* the full run's length; a shorter trial build: -DCH3_EPOCHS=2 */
@@ -62,30 +64,37 @@ static const double CURVE_AT[NCURVE] = {0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.2, 0.3
 
 /* The chapter's state, shared by the cells in order; teardown frees it. */
 typedef struct {
-    ImageSet *train;         /* the training images, [n, 784] bytes */
-    int n_train;             /* how many of them we use (all, or 512 with --quick) */
-    DcganTrainer *tr;        /* G, D, their optimizers, tapes and streams */
-    DcganPass *pass;         /* the shuffled pass over train */
-    DcganHistory *hist;      /* the training log and the snapshots */
-    real zfix[GRID * GRID * 100]; /* [64, Z] the fixed noise batch the sample grids are drawn from */
-    real *g_states;          /* [NCURVE, G's numbers] G at the CURVE_AT points of training */
-    int curve_step[NCURVE];  /* the iterations of those points */
-    DcganTrainer *article;   /* the article's schedule of section 1, measured in section 8 */
+    ImageSet *train;    /* the training images, [n, 784] bytes */
+    int n_train;        /* how many of them we use (all, or 512 with --quick) */
+    DcganTrainer *tr;   /* G, D, their optimizers, tapes and streams */
+    DcganPass *pass;    /* the shuffled pass over train */
+    DcganHistory *hist; /* the training log and the snapshots */
+    real zfix[GRID * GRID *
+              100]; /* [64, Z] the fixed noise batch the sample grids are drawn from */
+    real *g_states; /* [NCURVE, G's numbers] G at the CURVE_AT points of training */
+    int curve_step[NCURVE]; /* the iterations of those points */
+    DcganTrainer
+        *article; /* the article's schedule of section 1, measured in section 8 */
     /* sections 7 to 9: the judge and the measurements */
-    ImageSet *test;          /* the test images, [n_test, 784] bytes */
-    int n_test, n_measure;   /* test images used; samples per measurement */
+    ImageSet *test;        /* the test images, [n_test, 784] bytes */
+    int n_test, n_measure; /* test images used; samples per measurement */
     Judge *judge;
-    Tape *scratch;           /* one tape for every sampling and judging pass (its memory stays mapped) */
-    real *train_x;           /* [n_train, 784] the training images in [-1, 1] */
-    real *test_x;            /* [n_test, 784] the test images in [-1, 1] */
-    real *zmeasure;          /* [n_measure, Z] one noise draw for every generator measured */
-    FeatureFit test_fit;     /* the judge's features of the test images, fitted */
-    double close_below;      /* the 1st percentile of the test images' nearest-training distances */
+    Tape *
+        scratch; /* one tape for every sampling and judging pass (its memory stays mapped) */
+    real *train_x;  /* [n_train, 784] the training images in [-1, 1] */
+    real *test_x;   /* [n_test, 784] the test images in [-1, 1] */
+    real *zmeasure; /* [n_measure, Z] one noise draw for every generator measured */
+    FeatureFit test_fit; /* the judge's features of the test images, fitted */
+    double
+        close_below; /* the 1st percentile of the test images' nearest-training distances */
     Measures m_real, m_plain, m_article, m_remedy;
-    double fd_real_floor;    /* Fréchet distance of 10,000 training images to the test fit */
-    double *curve_plain;     /* [NCURVE] Fréchet distance over training, plain G */
-    double close_real, close_plain, close_article; /* % of images nearer than close_below */
-    real *pairs_plain;       /* [16, 784] the 8 plain samples nearest the training set, then those images */
+    double
+        fd_real_floor; /* Fréchet distance of 10,000 training images to the test fit */
+    double *curve_plain; /* [NCURVE] Fréchet distance over training, plain G */
+    double close_real, close_plain,
+        close_article; /* % of images nearer than close_below */
+    real *
+        pairs_plain; /* [16, 784] the 8 plain samples nearest the training set, then those images */
 } Ch3;
 static Ch3 ch3;
 
@@ -112,11 +121,15 @@ static void teardown(void) {
  * training a full pass (--quick: the first 512). */
 static const ImageSet *train_set(void) {
     if (!ch3.train)
-        ch3.train = nb_quick() ? dcgan_images_load(nb_data(), 512, "--quick trains on the first 512",
-                                                   "pass --data DIR with the full Fashion-MNIST set (60,000 images)")
-                               : dcgan_images_load(nb_data(), 32 + 1000, "32 + 1,000 for the article's schedule",
-                                                   "pass --quick (it needs 512) or --data DIR with the full "
-                                                   "Fashion-MNIST set (60,000 images)");
+        ch3.train =
+            nb_quick()
+                ? dcgan_images_load(
+                      nb_data(), 512, "--quick trains on the first 512",
+                      "pass --data DIR with the full Fashion-MNIST set (60,000 images)")
+                : dcgan_images_load(
+                      nb_data(), 32 + 1000, "32 + 1,000 for the article's schedule",
+                      "pass --quick (it needs 512) or --data DIR with the full "
+                      "Fashion-MNIST set (60,000 images)");
     return ch3.train;
 }
 
@@ -127,7 +140,8 @@ static void write_random_grid(FILE *f, const char *stream) {
     rng_stream(&r, nb_seed(), stream);
     real *grid = xmalloc(GRID * GRID * DCGAN_PIX * sizeof(real)); /* [64, 784] */
     for (int i = 0; i < GRID * GRID; i++)
-        pixels_to_real(grid + (long)i * DCGAN_PIX, ch3.train->pixels + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
+        pixels_to_real(grid + (long)i * DCGAN_PIX,
+                       ch3.train->pixels + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
                        DCGAN_PIX, -1, 1);
     dcgan_grid_write(f, grid, GRID, GRID);
     xfree(grid);
@@ -235,41 +249,53 @@ static void catch_fail(int code, const char *message) {
 static void cell_article(void) {
     /* Fault 1: a [32, 1024] vector into a transposed convolution. */
     Tape *T = tape_new();
-    Tensor *dense = tape_input(T, 2, SHAPE(32, 1024), 0);          /* the Dense layer's output */
-    Tensor *w = tape_input(T, 4, SHAPE(1024, 1, 4, 4), 0);         /* a kernel for it, if it were one */
-    nb_printf("fault 1: Dense(1024) gives [32, 1024]; the transposed convolution says:\n");
+    Tensor *dense = tape_input(T, 2, SHAPE(32, 1024), 0); /* the Dense layer's output */
+    Tensor *w =
+        tape_input(T, 4, SHAPE(1024, 1, 4, 4), 0); /* a kernel for it, if it were one */
+    nb_printf(
+        "fault 1: Dense(1024) gives [32, 1024]; the transposed convolution says:\n");
     set_fail_handler(catch_fail);
     if (!setjmp(caught)) {
         t_conv_transpose2d(T, dense, w, NULL, 2, 1);
         nb_printf("  (it ran?!)\n");
     } else {
-        for (char *line = strtok(caught_msg, "\n"); line; line = strtok(NULL, "\n")) nb_printf("  %s\n", line);
+        for (char *line = strtok(caught_msg, "\n"); line; line = strtok(NULL, "\n"))
+            nb_printf("  %s\n", line);
     }
     set_fail_handler(NULL);
     tape_free(T);
 
     /* Fault 2: every square feature map a reshape of 1024 units can give. */
-    nb_printf("\nfault 2: reshapes of 1024 units into side x side x channels, then ConvT(k4, s2, p1):\n");
-    nb_printf("  %6s %9s %15s %17s\n", "side", "channels", "after 1 ConvT", "after 2 ConvT");
+    nb_printf("\nfault 2: reshapes of 1024 units into side x side x channels, then "
+              "ConvT(k4, s2, p1):\n");
+    nb_printf("  %6s %9s %15s %17s\n", "side", "channels", "after 1 ConvT",
+              "after 2 ConvT");
     for (int s = 1; s <= 32; s++)
-        if (1024 % (s * s) == 0) nb_printf("  %6d %9d %10dx%-4d %12dx%-4d\n", s, 1024 / (s * s), 2 * s, 2 * s, 4 * s, 4 * s);
-    nb_printf("  28x28 needs side 14 (1024 / 196 = %.2f) or side 7 (1024 / 49 = %.2f): not whole numbers.\n",
+        if (1024 % (s * s) == 0)
+            nb_printf("  %6d %9d %10dx%-4d %12dx%-4d\n", s, 1024 / (s * s), 2 * s,
+                      2 * s, 4 * s, 4 * s);
+    nb_printf("  28x28 needs side 14 (1024 / 196 = %.2f) or side 7 (1024 / 49 = %.2f): "
+              "not whole numbers.\n",
               1024 / 196.0, 1024 / 49.0);
 
     /* Fault 5: D's loss on a fake it calls real (label 0, logit l). */
-    nb_printf("\nfault 5: -log(1 - sigmoid(l)), D's loss on a fake with logit l, in float:\n");
-    nb_printf("  %6s %14s %16s %16s %14s\n", "l", "sigmoid(l)", "from p", "p clipped", "from logit");
+    nb_printf("\nfault 5: -log(1 - sigmoid(l)), D's loss on a fake with logit l, in "
+              "float:\n");
+    nb_printf("  %6s %14s %16s %16s %14s\n", "l", "sigmoid(l)", "from p", "p clipped",
+              "from logit");
     const float ls[] = {2, 8, 16, 17, 20, 40, 90};
     for (int i = 0; i < 7; i++) {
         volatile float l = ls[i], p = 1.0f / (1.0f + expf(-l));
         float naive = -logf(1.0f - p);
         float pc = fminf(fmaxf(p, 1e-7f), 1.0f - 1e-7f), clipped = -logf(1.0f - pc);
         float stable = fmaxf(l, 0) + log1pf(expf(-fabsf(l))); /* softplus(l), label 0 */
-        nb_printf("  %6.0f %14.9f %16.6g %16.6g %14.6g\n", (double)l, (double)p, (double)naive, (double)clipped,
-                  (double)stable);
+        nb_printf("  %6.0f %14.9f %16.6g %16.6g %14.6g\n", (double)l, (double)p,
+                  (double)naive, (double)clipped, (double)stable);
     }
-    nb_printf("  from p: infinite once sigmoid(l) rounds to 1; clipped: stuck near 16 nats, gradient 0;\n"
-              "  from the logit: exact (about l for large l), gradient sigmoid(l) - y.\n");
+    nb_printf(
+        "  from p: infinite once sigmoid(l) rounds to 1; clipped: stuck near 16 nats, "
+        "gradient 0;\n"
+        "  from the logit: exact (about l for large l), gradient sigmoid(l) - y.\n");
 }
 
 /*md
@@ -313,38 +339,50 @@ static void cell_article_schedule(void) {
     DcganConfig cfg = dcgan_config_default();
     cfg.batch = 32; /* x_train[:32] */
     DcganTrainer *t = dcgan_trainer_new(&cfg, nb_seed());
-    real *x = xmalloc((size_t)(32 + held) * DCGAN_PIX * sizeof(real)); /* [32 + held, 784] */
+    real *x =
+        xmalloc((size_t)(32 + held) * DCGAN_PIX * sizeof(real)); /* [32 + held, 784] */
     pixels_to_real(x, s->pixels, (long)(32 + held) * DCGAN_PIX, -1, 1);
     const real *other = x + 32L * DCGAN_PIX; /* images 32 .. 32 + held - 1 */
-    DcganEvalStats e0 = dcgan_trainer_eval(t, x, 32), o0 = dcgan_trainer_eval(t, other, held);
+    DcganEvalStats e0 = dcgan_trainer_eval(t, x, 32),
+                   o0 = dcgan_trainer_eval(t, other, held);
     Progress p;
     progress_start(&p, "D steps on x_train[:32]", steps);
     DcganStepStats st = {0};
     for (int k = 1; k <= steps; k++) {
-        st = dcgan_trainer_step_d(t, x); /* fresh noise, a fixed G, always the same 32 images */
+        st = dcgan_trainer_step_d(
+            t, x); /* fresh noise, a fixed G, always the same 32 images */
         progress_update(&p, k, st.loss_d);
     }
     progress_end(&p);
-    DcganEvalStats e1 = dcgan_trainer_eval(t, x, 32), o1 = dcgan_trainer_eval(t, other, held);
+    DcganEvalStats e1 = dcgan_trainer_eval(t, x, 32),
+                   o1 = dcgan_trainer_eval(t, other, held);
     nb_printf("after %d D steps (L_D = %.4g nats):\n", steps, st.loss_d);
     nb_printf("  %-44s %10s %10s\n", "", "before", "after");
-    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(x) on the 32 images x_train[:32]", e0.d_real, e1.d_real);
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(x) on the 32 images x_train[:32]",
+              e0.d_real, e1.d_real);
     char other_label[64];
-    snprintf(other_label, sizeof other_label, "mean D(x) on %d other training images", held);
+    snprintf(other_label, sizeof other_label, "mean D(x) on %d other training images",
+             held);
     nb_printf("  %-44s %10.4f %10.4f\n", other_label, o0.d_real, o1.d_real);
-    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(G(z)) on fresh fakes", e0.d_fake, e1.d_fake);
-    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (non-saturating L_G)", e0.grad_g, e1.grad_g);
-    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (saturating L_G)", e0.grad_g_sat, e1.grad_g_sat);
+    nb_printf("  %-44s %10.4f %10.4f\n", "mean D(G(z)) on fresh fakes", e0.d_fake,
+              e1.d_fake);
+    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (non-saturating L_G)",
+              e0.grad_g, e1.grad_g);
+    nb_printf("  %-44s %10.4g %10.4g\n", "|dL_G / dtheta_G| (saturating L_G)",
+              e0.grad_g_sat, e1.grad_g_sat);
     nb_value("article schedule D steps", steps, "");
     nb_value("article schedule L_D", st.loss_d, "nats");
     nb_value("article schedule D(G(z)) before", e0.d_fake, "");
     nb_metric("article schedule D(x) on its 32 images", e1.d_real, "");
     nb_metric("article schedule D(x) on other real images", o1.d_real, "");
     nb_metric("article schedule D(G(z))", e1.d_fake, "");
-    nb_value("article schedule non-saturating gradient growth", e1.grad_g / e0.grad_g, "");
-    nb_value("article schedule saturating gradient shrink", e0.grad_g_sat / e1.grad_g_sat, "");
+    nb_value("article schedule non-saturating gradient growth", e1.grad_g / e0.grad_g,
+             "");
+    nb_value("article schedule saturating gradient shrink",
+             e0.grad_g_sat / e1.grad_g_sat, "");
     xfree(x);
-    ch3.article = t; /* section 8 gives it the article's one G step and measures its G */
+    ch3.article =
+        t; /* section 8 gives it the article's one G step and measures its G */
 }
 
 /*md
@@ -363,20 +401,25 @@ set is refused with both counts and what to pass, never read past its end.
 static void cell_data(void) {
     const ImageSet *train = train_set();
     ch3.n_train = nb_quick() ? 512 : train->n;
-    nb_printf("%d training images of %dx%d pixels%s\n", train->n, train->rows, train->cols,
-              nb_quick() ? " (--quick: the first 512 used)" : "");
+    nb_printf("%d training images of %dx%d pixels%s\n", train->n, train->rows,
+              train->cols, nb_quick() ? " (--quick: the first 512 used)" : "");
     long count[10] = {0}, sum = 0;
     for (int i = 0; i < ch3.n_train; i++) count[train->labels[i]]++;
     for (long i = 0; i < (long)ch3.n_train * DCGAN_PIX; i++) sum += train->pixels[i];
-    for (int c = 0; c < 10; c++) nb_printf("  %d %-12s %6ld\n", c, FASHION_CLASSES[c], count[c]);
+    for (int c = 0; c < 10; c++)
+        nb_printf("  %d %-12s %6ld\n", c, FASHION_CLASSES[c], count[c]);
     double mean = (double)sum / ((double)ch3.n_train * DCGAN_PIX);
-    nb_printf("mean pixel %.1f of 255, i.e. %.3f in [-1, 1]: most of an image is background\n", mean,
-              mean / 127.5 - 1);
+    nb_printf("mean pixel %.1f of 255, i.e. %.3f in [-1, 1]: most of an image is "
+              "background\n",
+              mean, mean / 127.5 - 1);
     FILE *f = nb_open("real-grid.tsv");
-    fprintf(f, "# 8x8 grid of random training images, 242 x 242 values in [-1, 1], 1 between tiles\n");
+    fprintf(f, "# 8x8 grid of random training images, 242 x 242 values in [-1, 1], 1 "
+               "between tiles\n");
     write_random_grid(f, "03/real grid");
     fclose(f);
-    nb_figure("03-real", "64 random Fashion-MNIST training images, the data G must learn to imitate");
+    nb_figure(
+        "03-real",
+        "64 random Fashion-MNIST training images, the data G must learn to imitate");
 }
 
 /*md
@@ -410,10 +453,12 @@ What the course changes besides the six fixes, and why:
   (DCGAN's settings) for both networks, where the article uses
   `Adam(0.0001)` with Keras's default $\beta_1 = 0.9$.
 */
-static void print_layer(const char *name, const char *op, const Tensor *out, const Tensor *w, const Tensor *b) {
+static void print_layer(const char *name, const char *op, const Tensor *out,
+                        const Tensor *w, const Tensor *b) {
     char shp[64];
     long np = (w ? w->size : 0) + (b ? b->size : 0);
-    nb_printf("  %-10s %-28s %-16s %9ld\n", name, op, shape_str(out, shp, sizeof shp), np);
+    nb_printf("  %-10s %-28s %-16s %9ld\n", name, op, shape_str(out, shp, sizeof shp),
+              np);
 }
 
 static void cell_model(void) {
@@ -441,32 +486,55 @@ static void cell_model(void) {
     }
     /* G: matmul, add, relu, reshape, convT, relu, convT, tanh;
      * D: conv, leaky, conv, leaky, reshape, matmul, add; then the loss */
-    static const OpKind want[] = {OP_MATMUL, OP_ADD, OP_RELU, OP_RESHAPE, OP_CONV_TRANSPOSE2D, OP_RELU,
-                                  OP_CONV_TRANSPOSE2D, OP_TANH, OP_CONV2D, OP_LEAKY_RELU, OP_CONV2D,
-                                  OP_LEAKY_RELU, OP_RESHAPE, OP_MATMUL, OP_ADD, OP_BCE_WITH_LOGITS};
+    static const OpKind want[] = {OP_MATMUL,
+                                  OP_ADD,
+                                  OP_RELU,
+                                  OP_RESHAPE,
+                                  OP_CONV_TRANSPOSE2D,
+                                  OP_RELU,
+                                  OP_CONV_TRANSPOSE2D,
+                                  OP_TANH,
+                                  OP_CONV2D,
+                                  OP_LEAKY_RELU,
+                                  OP_CONV2D,
+                                  OP_LEAKY_RELU,
+                                  OP_RESHAPE,
+                                  OP_MATMUL,
+                                  OP_ADD,
+                                  OP_BCE_WITH_LOGITS};
     for (int i = 0; i < 16; i++)
         if (i >= n || nodes[i]->op != want[i])
-            fail(EXIT_SOFTWARE, "chapter 3, cell model", "update the layer table to the model in dcgan.c",
+            fail(EXIT_SOFTWARE, "chapter 3, cell model",
+                 "update the layer table to the model in dcgan.c",
                  "tape node %d is not %s", i, OPS[want[i]].name);
     nb_printf("  %-10s %-28s %-16s %9s\n", "layer", "op", "output (N = 2)", "params");
     print_layer("input", "z ~ N(0, I)", z, NULL, NULL);
     print_layer("G.fc", "Linear(100 -> 6272) + ReLU", nodes[2], g->fc.w, g->fc.b);
     print_layer("", "view", nodes[3], NULL, NULL);
-    print_layer("G.deconv1", "ConvT(128->64,k4,s2,p1)+ReLU", nodes[5], g->deconv1.w, g->deconv1.b);
-    print_layer("G.deconv2", "ConvT(64->1,k4,s2,p1)+tanh", nodes[7], g->deconv2.w, g->deconv2.b);
-    print_layer("D.conv1", "Conv(1->32,k3,s2,p1)+LReLU", nodes[9], d->conv1.w, d->conv1.b);
-    print_layer("D.conv2", "Conv(32->64,k3,s2,p1)+LReLU", nodes[11], d->conv2.w, d->conv2.b);
+    print_layer("G.deconv1", "ConvT(128->64,k4,s2,p1)+ReLU", nodes[5], g->deconv1.w,
+                g->deconv1.b);
+    print_layer("G.deconv2", "ConvT(64->1,k4,s2,p1)+tanh", nodes[7], g->deconv2.w,
+                g->deconv2.b);
+    print_layer("D.conv1", "Conv(1->32,k3,s2,p1)+LReLU", nodes[9], d->conv1.w,
+                d->conv1.b);
+    print_layer("D.conv2", "Conv(32->64,k3,s2,p1)+LReLU", nodes[11], d->conv2.w,
+                d->conv2.b);
     print_layer("", "flatten", nodes[12], NULL, NULL);
     print_layer("D.fc", "Linear(3136 -> 1): logit", nodes[14], d->fc.w, d->fc.b);
     nb_printf("G: %ld parameters, D: %ld parameters\n", g->ps->size, d->ps->size);
     nb_metric("G parameters", (double)g->ps->size, "");
     nb_metric("D parameters", (double)d->ps->size, "");
     double lo = 1, hi = -1;
-    for (long i = 0; i < fake->size; i++) lo = fmin(lo, fake->data[i]), hi = fmax(hi, fake->data[i]);
-    nb_printf("at init: G's pixels in [%.3f, %.3f]; D's logits %.4f, %.4f; L_G = %.4f nats (log 2 = 0.6931)\n",
-              lo, hi, (double)logit->data[0], (double)logit->data[1], (double)loss->data[0]);
-    nb_graph("03-graph", "The computation graph of L_G at a batch of 2: G (noise to image), then D (image to logit), "
-                         "then the non-saturating loss",
+    for (long i = 0; i < fake->size; i++)
+        lo = fmin(lo, fake->data[i]), hi = fmax(hi, fake->data[i]);
+    nb_printf("at init: G's pixels in [%.3f, %.3f]; D's logits %.4f, %.4f; L_G = %.4f "
+              "nats (log 2 = 0.6931)\n",
+              lo, hi, (double)logit->data[0], (double)logit->data[1],
+              (double)loss->data[0]);
+    nb_graph("03-graph",
+             "The computation graph of L_G at a batch of 2: G (noise to image), then D "
+             "(image to logit), "
+             "then the non-saturating loss",
              T, loss);
     tape_free(T);
 }
@@ -496,13 +564,14 @@ grids show the same 64 "seeds" growing into clothes.
 */
 /* Run tr to iteration step[k] for k = k0 .. k1-1 in turn, keeping G's
  * numbers there: states [NCURVE, dcgan_g_state_size] (section 8's curve). */
-static void train_keeping_states(DcganTrainer *tr, DcganPass *pass, DcganHistory *h, const int *step, int k0, int k1,
-                                 real *states, Progress *p) {
+static void train_keeping_states(DcganTrainer *tr, DcganPass *pass, DcganHistory *h,
+                                 const int *step, int k0, int k1, real *states,
+                                 Progress *p) {
     const long size = dcgan_g_state_size(tr->g);
     for (int k = k0; k < k1; k++) {
         if (step[k] < h->done)
-            fail(EXIT_SOFTWARE, "train_keeping_states", "start it earlier", "iteration %d is past, the run is at %d",
-                 step[k], h->done);
+            fail(EXIT_SOFTWARE, "train_keeping_states", "start it earlier",
+                 "iteration %d is past, the run is at %d", step[k], h->done);
         dcgan_train(tr, pass, h, step[k], p);
         dcgan_g_state_get(tr->g, states + k * size);
     }
@@ -517,27 +586,34 @@ static void cell_train(void) {
     rng_stream(&r, nb_seed(), "03/fixed noise");
     rng_fill_normal(&r, ch3.zfix, GRID * GRID * cfg.zdim, 0, 1);
     ch3.pass = dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
-    ch3.hist = dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
-    nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", ch3.n_train, steps, cfg.batch, per_epoch);
+    ch3.hist =
+        dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
+    nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", ch3.n_train,
+              steps, cfg.batch, per_epoch);
     nb_value("iterations", steps, "");
 
     Progress p;
     progress_start(&p, "iterations", steps);
     double t0 = now_seconds();
-    ch3.g_states = xmalloc((size_t)NCURVE * dcgan_g_state_size(ch3.tr->g) * sizeof(real));
-    for (int k = 0; k < NCURVE; k++) ch3.curve_step[k] = (int)lround(CURVE_AT[k] * steps);
+    ch3.g_states =
+        xmalloc((size_t)NCURVE * dcgan_g_state_size(ch3.tr->g) * sizeof(real));
+    for (int k = 0; k < NCURVE; k++)
+        ch3.curve_step[k] = (int)lround(CURVE_AT[k] * steps);
     dcgan_g_state_get(ch3.tr->g, ch3.g_states); /* curve point 0: the untrained G */
     int k = 1;
     while (k < NCURVE && ch3.curve_step[k] < probe) k++;
-    train_keeping_states(ch3.tr, ch3.pass, ch3.hist, ch3.curve_step, 1, k, ch3.g_states, &p);
+    train_keeping_states(ch3.tr, ch3.pass, ch3.hist, ch3.curve_step, 1, k, ch3.g_states,
+                         &p);
     dcgan_train(ch3.tr, ch3.pass, ch3.hist, probe, &p);
     double t_probe = (now_seconds() - t0) / ch3.hist->done;
     nb_timing("time per iteration, first iterations", 1e3 * t_probe, "ms");
     nb_timing("projected training time", t_probe * steps / 60, "min");
-    train_keeping_states(ch3.tr, ch3.pass, ch3.hist, ch3.curve_step, k, NCURVE, ch3.g_states, &p);
+    train_keeping_states(ch3.tr, ch3.pass, ch3.hist, ch3.curve_step, k, NCURVE,
+                         ch3.g_states, &p);
     progress_end(&p);
     double secs = now_seconds() - t0;
-    nb_timing("time per iteration", 1e3 * secs / steps, "ms"); /* batch 64, one D + one G step */
+    nb_timing("time per iteration", 1e3 * secs / steps,
+              "ms"); /* batch 64, one D + one G step */
     nb_timing("training time", secs, "s");
 
     const double *last = dcgan_history_row(ch3.hist, steps);
@@ -545,7 +621,8 @@ static void cell_train(void) {
     nb_metric("final L_G", last[2], "nats");
     nb_metric("final mean D(x)", last[3], "");
     nb_metric("final mean D(G(z))", last[4], "");
-    nb_printf("(\"final\": the mean over the last %d iterations)\n", ch3.hist->log_every);
+    nb_printf("(\"final\": the mean over the last %d iterations)\n",
+              ch3.hist->log_every);
 }
 
 /*md
@@ -598,14 +675,17 @@ draws other curves and other garments.
 static void cell_figures(void) {
     const DcganHistory *h = ch3.hist;
     dcgan_history_write(h, GRID);
-    nb_figure("03-samples", "G's samples for one fixed batch of 64 noise vectors, at six points of training");
+    nb_figure("03-samples", "G's samples for one fixed batch of 64 noise vectors, at "
+                            "six points of training");
     nb_figure("03-losses", "L_D and L_G over training, in nats (window means)");
-    nb_figure("03-verdicts", "D's mean verdict on real images, D(x), and on G's samples, D(G(z))");
+    nb_figure("03-verdicts",
+              "D's mean verdict on real images, D(x), and on G's samples, D(G(z))");
 
     nb_printf("%8s %8s %8s %8s %8s\n", "step", "L_D", "L_G", "D(x)", "D(G(z))");
     for (int k = 1; k < NSNAP; k++) {
         const double *row = dcgan_history_row(h, h->snap_step[k]);
-        nb_printf("%8.0f %8.4f %8.4f %8.4f %8.4f\n", row[0], row[1], row[2], row[3], row[4]);
+        nb_printf("%8.0f %8.4f %8.4f %8.4f %8.4f\n", row[0], row[1], row[2], row[3],
+                  row[4]);
         char name[32];
         snprintf(name, sizeof name, "snapshot %d step", k);
         nb_value(name, h->snap_step[k], "");
@@ -622,11 +702,14 @@ static void cell_figures(void) {
     nb_value("windows with D ahead", m.windows_ahead, "");
 
     FILE *f = nb_open("real-vs-fake.tsv");
-    fprintf(f, "# block 0: 64 random training images; block 1: G's samples after training (242 x 242 each)\n");
+    fprintf(f, "# block 0: 64 random training images; block 1: G's samples after "
+               "training (242 x 242 each)\n");
     write_random_grid(f, "03/real vs fake");
-    dcgan_grid_write(f, h->snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX, GRID, GRID);
+    dcgan_grid_write(f, h->snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX, GRID,
+                     GRID);
     fclose(f);
-    nb_figure("03-real-vs-fake", "Left: 64 training images. Right: 64 samples of the trained generator");
+    nb_figure("03-real-vs-fake",
+              "Left: 64 training images. Right: 64 samples of the trained generator");
 }
 
 /*md
@@ -648,18 +731,21 @@ static void cell_checkpoint(void) {
     fseek(f, 0, SEEK_END);
     long bytes = ftell(f);
     fclose(f);
-    nb_printf("saved %s: %ld bytes for %ld parameters (%s)\n", "generator.ckpt", bytes, ch3.tr->g->ps->size, REAL_NAME);
+    nb_printf("saved %s: %ld bytes for %ld parameters (%s)\n", "generator.ckpt", bytes,
+              ch3.tr->g->ps->size, REAL_NAME);
 
     DcganG *g2 = dcgan_g_load(path, "run build/bin/03: its last cell writes it");
     Tape *T = tape_new();
     const long n = (long)GRID * GRID * DCGAN_PIX;
-    real *a = xmalloc((size_t)n * sizeof(real)), *b = xmalloc((size_t)n * sizeof(real)); /* [64, 784] each */
+    real *a = xmalloc((size_t)n * sizeof(real)),
+         *b = xmalloc((size_t)n * sizeof(real)); /* [64, 784] each */
     dcgan_sample(T, ch3.tr->g, ch3.zfix, GRID * GRID, a);
     dcgan_sample(T, g2, ch3.zfix, GRID * GRID, b);
     double worst = 0;
     for (long i = 0; i < n; i++) worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
-    nb_printf("loaded into a fresh model (G zdim=%d c1=%d c2=%d); 64 samples from the fixed noise:\n", g2->cfg.zdim,
-              g2->cfg.c1, g2->cfg.c2);
+    nb_printf("loaded into a fresh model (G zdim=%d c1=%d c2=%d); 64 samples from the "
+              "fixed noise:\n",
+              g2->cfg.zdim, g2->cfg.c1, g2->cfg.c2);
     nb_printf("  largest |loaded - in memory| over %ld pixels: %g (%s)\n", n, worst,
               worst == 0 ? "identical, bit for bit" : "DIFFERENT");
     nb_metric("checkpoint round trip, max pixel difference", worst, "");
@@ -670,7 +756,8 @@ static void cell_checkpoint(void) {
     for (int y = 0; y < DCGAN_IMG; y += 2) {
         nb_printf("  ");
         for (int x = 0; x < DCGAN_IMG; x++) {
-            double v = 0.5 * (b[y * DCGAN_IMG + x] + b[(y + 1) * DCGAN_IMG + x]); /* two rows per line */
+            double v = 0.5 * (b[y * DCGAN_IMG + x] +
+                              b[(y + 1) * DCGAN_IMG + x]); /* two rows per line */
             int k = (int)((v + 1) / 2 * 9.999);
             nb_printf("%c", shade[k < 0 ? 0 : k > 9 ? 9 : k]);
         }
@@ -707,39 +794,52 @@ confuse too.
 static void cell_judge(void) {
     ch3.test = fashion_load(nb_data(), "t10k");
     ch3.n_test = nb_quick() ? 500 : 10000; /* --quick: the first 500 */
-    if (ch3.test->rows != DCGAN_IMG || ch3.test->cols != DCGAN_IMG || ch3.test->n < ch3.n_test)
-        fail(EXIT_DATA, "the Fashion-MNIST test set", "pass --data DIR with the Fashion-MNIST t10k files",
-             "it holds %d images of %dx%d; the chapter needs %d of 28x28 (--quick: 500)", ch3.test->n, ch3.test->rows,
-             ch3.test->cols, ch3.n_test);
+    if (ch3.test->rows != DCGAN_IMG || ch3.test->cols != DCGAN_IMG ||
+        ch3.test->n < ch3.n_test)
+        fail(
+            EXIT_DATA, "the Fashion-MNIST test set",
+            "pass --data DIR with the Fashion-MNIST t10k files",
+            "it holds %d images of %dx%d; the chapter needs %d of 28x28 (--quick: 500)",
+            ch3.test->n, ch3.test->rows, ch3.test->cols, ch3.n_test);
     JudgeConfig cfg = judge_config_default();
-    if (nb_quick()) cfg.epochs = 1, cfg.lr_last = cfg.lr; /* --quick: one epoch at the full rate */
+    if (nb_quick())
+        cfg.epochs = 1, cfg.lr_last = cfg.lr; /* --quick: one epoch at the full rate */
     char path[4096];
     snprintf(path, sizeof path, "%s", nb_path("judge.ckpt"));
     double t0 = now_seconds();
-    const uint64_t data_id = judge_data_id(ch3.train->pixels, ch3.train->labels, ch3.n_train);
+    const uint64_t data_id =
+        judge_data_id(ch3.train->pixels, ch3.train->labels, ch3.n_train);
     ch3.judge = judge_load_if_valid(path, cfg, nb_seed(), ch3.n_train, data_id);
     if (!ch3.judge) {
         ch3.judge = judge_new(cfg, nb_seed());
-        judge_train(ch3.judge, ch3.train->pixels, ch3.train->labels, ch3.n_train, nb_seed());
+        judge_train(ch3.judge, ch3.train->pixels, ch3.train->labels, ch3.n_train,
+                    nb_seed());
         judge_save(path, ch3.judge, nb_seed(), ch3.n_train, data_id);
         nb_timing("judge training time", now_seconds() - t0, "s");
     } else {
-        fprintf(stderr, "  judge: loaded %s (trained by an earlier run with these settings)\n", path);
+        fprintf(stderr,
+                "  judge: loaded %s (trained by an earlier run with these settings)\n",
+                path);
     }
     const Judge *j = ch3.judge;
     ch3.scratch = tape_new();
-    nb_printf("judge: Conv(1->%d,k4,s2,p1)+LReLU, Conv(%d->%d,k4,s2,p1)+LReLU, Linear(%d->%d)+ReLU (features), "
-              "Linear(%d->10)\n", cfg.c1, cfg.c1, cfg.c2, cfg.c2 * 49, cfg.feat, cfg.feat);
-    nb_printf("%ld parameters, trained %d epoch(s) on %d images, batch %d, Adam lr %g (last epoch %g)\n",
+    nb_printf("judge: Conv(1->%d,k4,s2,p1)+LReLU, Conv(%d->%d,k4,s2,p1)+LReLU, "
+              "Linear(%d->%d)+ReLU (features), "
+              "Linear(%d->10)\n",
+              cfg.c1, cfg.c1, cfg.c2, cfg.c2 * 49, cfg.feat, cfg.feat);
+    nb_printf("%ld parameters, trained %d epoch(s) on %d images, batch %d, Adam lr %g "
+              "(last epoch %g)\n",
               j->ps->size, cfg.epochs, ch3.n_train, cfg.batch, cfg.lr, cfg.lr_last);
     nb_value("judge parameters", (double)j->ps->size, "");
     nb_value("judge epochs", cfg.epochs, "");
     nb_value("test images", ch3.n_test, "");
 
     /* the test images through the judge: accuracy, and the features of the real side */
-    ch3.test_x = xmalloc((size_t)ch3.n_test * DCGAN_PIX * sizeof(real)); /* [n_test, 784] */
+    ch3.test_x =
+        xmalloc((size_t)ch3.n_test * DCGAN_PIX * sizeof(real)); /* [n_test, 784] */
     pixels_to_real(ch3.test_x, ch3.test->pixels, (long)ch3.n_test * DCGAN_PIX, -1, 1);
-    real *feat = xmalloc((size_t)ch3.n_test * cfg.feat * sizeof(real)); /* [n_test, F] */
+    real *feat =
+        xmalloc((size_t)ch3.n_test * cfg.feat * sizeof(real)); /* [n_test, F] */
     int *cls = xmalloc((size_t)ch3.n_test * sizeof(int));
     judge_apply(ch3.scratch, j, ch3.test_x, ch3.n_test, feat, cls, NULL);
     ch3.test_fit = feature_fit(feat, ch3.n_test, cfg.feat);
@@ -820,14 +920,15 @@ sample).
 static void sample_many(const DcganG *g, const real *z, int n, real *out) {
     enum { CHUNK = 200 }; /* images per forward pass: a tape of some 40 MB */
     for (int i = 0; i < n; i += CHUNK)
-        dcgan_sample(ch3.scratch, g, z + (long)i * g->cfg.zdim, n - i < CHUNK ? n - i : CHUNK,
-                     out + (long)i * DCGAN_PIX);
+        dcgan_sample(ch3.scratch, g, z + (long)i * g->cfg.zdim,
+                     n - i < CHUNK ? n - i : CHUNK, out + (long)i * DCGAN_PIX);
 }
 
 static double percentile(const double *v, int n, double q) {
     double *s = xmalloc((size_t)n * sizeof(double));
     memcpy(s, v, (size_t)n * sizeof(double));
-    for (int i = 1; i < n; i++) /* insertion sort is enough for 10,000: well under a second */
+    for (int i = 1; i < n;
+         i++) /* insertion sort is enough for 10,000: well under a second */
         for (int k = i; k > 0 && s[k - 1] > s[k]; k--) {
             double t = s[k];
             s[k] = s[k - 1], s[k - 1] = t;
@@ -846,10 +947,11 @@ static double share_below(const double *v, int n, double t) {
 /* A generator's measurements on the shared noise batch; its samples and
  * nearest-training indices and distances into the caller's arrays (no
  * nearest-training search when nn_dist is NULL). */
-static Measures measure_generator(const DcganG *g, real *x, int *nn_idx, double *nn_dist) {
+static Measures measure_generator(const DcganG *g, real *x, int *nn_idx,
+                                  double *nn_dist) {
     sample_many(g, ch3.zmeasure, ch3.n_measure, x);
-    return measure_images(ch3.scratch, ch3.judge, x, ch3.n_measure, &ch3.test_fit, ch3.train_x, nn_dist ? ch3.n_train : 0, nn_idx,
-                          nn_dist);
+    return measure_images(ch3.scratch, ch3.judge, x, ch3.n_measure, &ch3.test_fit,
+                          ch3.train_x, nn_dist ? ch3.n_train : 0, nn_idx, nn_dist);
 }
 
 /* The Fréchet judge distance of n images x [n, 784] to the test images. */
@@ -865,7 +967,8 @@ static double frechet_of(const real *x, int n) {
 }
 
 /* The Fréchet judge distance of G at the first npoints kept states, on n samples. */
-static void frechet_curve(DcganConfig cfg, const real *states, int npoints, int n, double *fd) {
+static void frechet_curve(DcganConfig cfg, const real *states, int npoints, int n,
+                          double *fd) {
     DcganG *g = dcgan_g_new(cfg);
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     for (int k = 0; k < npoints; k++) {
@@ -880,7 +983,8 @@ static void frechet_curve(DcganConfig cfg, const real *states, int npoints, int 
 /* Record m under "<measure>, <what>"; close: % nearer than close_below. */
 static void metric_set(const char *what, const Measures *m, double close) {
     char name[96];
-#define METRIC(label, value, unit) (snprintf(name, sizeof name, "%s, %s", label, what), nb_value(name, value, unit))
+#define METRIC(label, value, unit)                                                     \
+    (snprintf(name, sizeof name, "%s, %s", label, what), nb_value(name, value, unit))
     METRIC("Frechet judge distance", m->frechet, "");
     METRIC("classes present", m->cov.present, "");
     METRIC("KL from uniform", m->cov.kl_uniform, "nats");
@@ -899,31 +1003,38 @@ static void metric_set(const char *what, const Measures *m, double close) {
      * near to the training set as they are (or farther) copies nothing */
     snprintf(name, sizeof name, "memorisation verdict, %s", what);
     if (close <= 2 * ch3.close_real && m->nn_mean >= ch3.m_real.nn_mean)
-        nb_text(name, "no sign of copying, the samples are farther from the training images than new real garments are");
+        nb_text(name, "no sign of copying, the samples are farther from the training "
+                      "images than new real garments are");
     else if (close <= 2 * ch3.close_real)
-        nb_text(name, "no sign of copying, no more samples are that near than test images are");
+        nb_text(
+            name,
+            "no sign of copying, no more samples are that near than test images are");
     else
-        nb_text(name, "more samples sit that near to a training image than test images do: look for copies in the "
+        nb_text(name, "more samples sit that near to a training image than test images "
+                      "do: look for copies in the "
                       "nearest-neighbour figure");
 #undef METRIC
 }
 
 static void print_measures_header(void) {
-    nb_printf("  %-22s %10s %8s %9s %8s %8s %10s %8s\n", "", "Frechet", "classes", "KL nats", "rarest", "conf",
-              "nn dist", "near %");
+    nb_printf("  %-22s %10s %8s %9s %8s %8s %10s %8s\n", "", "Frechet", "classes",
+              "KL nats", "rarest", "conf", "nn dist", "near %");
 }
 
 static void print_measures(const char *label, const Measures *m, double close) {
-    nb_printf("  %-22s %10.3f %8d %9.4f %7.2f%% %8.3f", label, m->frechet, m->cov.present, m->cov.kl_uniform,
-              100 * m->cov.min_share, m->cov.mean_conf);
-    if (isnan(m->nn_mean)) nb_printf(" %10s %8s\n", "-", "-");
-    else nb_printf(" %10.3f %7.2f%%\n", m->nn_mean, close);
+    nb_printf("  %-22s %10.3f %8d %9.4f %7.2f%% %8.3f", label, m->frechet,
+              m->cov.present, m->cov.kl_uniform, 100 * m->cov.min_share,
+              m->cov.mean_conf);
+    if (isnan(m->nn_mean))
+        nb_printf(" %10s %8s\n", "-", "-");
+    else
+        nb_printf(" %10.3f %7.2f%%\n", m->nn_mean, close);
 }
-
 
 /* The 8 samples of x [n, 784] nearest to a training image, and those
  * images, into pairs [16, 784] (the samples, then their neighbours). */
-static void nearest_pairs(const real *x, const int *idx, const double *dist, int n, real *pairs) {
+static void nearest_pairs(const real *x, const int *idx, const double *dist, int n,
+                          real *pairs) {
     int pick[8];
     for (int k = 0; k < 8; k++) {
         int best = -1;
@@ -933,8 +1044,10 @@ static void nearest_pairs(const real *x, const int *idx, const double *dist, int
             if (!taken && (best < 0 || dist[i] < dist[best])) best = i;
         }
         pick[k] = best;
-        memcpy(pairs + (long)k * DCGAN_PIX, x + (long)best * DCGAN_PIX, DCGAN_PIX * sizeof(real));
-        memcpy(pairs + (long)(8 + k) * DCGAN_PIX, ch3.train_x + (long)idx[best] * DCGAN_PIX, DCGAN_PIX * sizeof(real));
+        memcpy(pairs + (long)k * DCGAN_PIX, x + (long)best * DCGAN_PIX,
+               DCGAN_PIX * sizeof(real));
+        memcpy(pairs + (long)(8 + k) * DCGAN_PIX,
+               ch3.train_x + (long)idx[best] * DCGAN_PIX, DCGAN_PIX * sizeof(real));
     }
 }
 
@@ -945,19 +1058,23 @@ static void cell_measure(void) {
     rng_stream(&r, nb_seed(), "03/measure noise");
     ch3.zmeasure = xmalloc((size_t)n * Z * sizeof(real));
     rng_fill_normal(&r, ch3.zmeasure, (long)n * Z, 0, 1);
-    ch3.train_x = xmalloc((size_t)ch3.n_train * DCGAN_PIX * sizeof(real)); /* [n_train, 784] */
-    pixels_to_real(ch3.train_x, ch3.train->pixels, (long)ch3.n_train * DCGAN_PIX, -1, 1);
+    ch3.train_x =
+        xmalloc((size_t)ch3.n_train * DCGAN_PIX * sizeof(real)); /* [n_train, 784] */
+    pixels_to_real(ch3.train_x, ch3.train->pixels, (long)ch3.n_train * DCGAN_PIX, -1,
+                   1);
     nb_value("samples measured", n, "");
 
     /* the floor: real test images (coverage, memorisation), and real training images (Fréchet) */
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     double *dist = xmalloc((size_t)n * sizeof(double));
-    ch3.m_real = measure_images(ch3.scratch, ch3.judge, ch3.test_x, n, &ch3.test_fit, ch3.train_x, ch3.n_train, NULL, dist);
+    ch3.m_real = measure_images(ch3.scratch, ch3.judge, ch3.test_x, n, &ch3.test_fit,
+                                ch3.train_x, ch3.n_train, NULL, dist);
     ch3.close_below = percentile(dist, n, 0.01);
     ch3.close_real = share_below(dist, n, ch3.close_below);
     rng_stream(&r, nb_seed(), "03/real floor");
     for (int i = 0; i < n; i++)
-        memcpy(x + (long)i * DCGAN_PIX, ch3.train_x + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
+        memcpy(x + (long)i * DCGAN_PIX,
+               ch3.train_x + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
                DCGAN_PIX * sizeof(real));
     ch3.m_real.frechet = frechet_of(x, n);
     nb_value("real floor images", n, "");
@@ -973,9 +1090,12 @@ static void cell_measure(void) {
     ch3.m_article = measure_generator(ch3.article->g, x, NULL, dist);
     ch3.close_article = share_below(dist, n, ch3.close_below);
 
-    nb_printf("%d images each; Frechet: the Frechet judge distance to the test images' features; nn dist: mean\n"
-              "distance to the nearest training image; near %%: share nearer than %.3f (the test images' 1st "
-              "percentile)\n", n, ch3.close_below);
+    nb_printf("%d images each; Frechet: the Frechet judge distance to the test images' "
+              "features; nn dist: mean\n"
+              "distance to the nearest training image; near %%: share nearer than %.3f "
+              "(the test images' 1st "
+              "percentile)\n",
+              n, ch3.close_below);
     print_measures_header();
     print_measures("real images (floor)", &ch3.m_real, ch3.close_real);
     print_measures("trained G (plain)", &ch3.m_plain, ch3.close_plain);
@@ -983,11 +1103,13 @@ static void cell_measure(void) {
     metric_set("real", &ch3.m_real, ch3.close_real);
     metric_set("plain", &ch3.m_plain, ch3.close_plain);
     metric_set("article schedule", &ch3.m_article, ch3.close_article);
-    nb_printf("class histogram (share of the samples, %%):\n  %-12s %8s %8s %8s\n", "class", "real", "plain",
-              "article");
+    nb_printf("class histogram (share of the samples, %%):\n  %-12s %8s %8s %8s\n",
+              "class", "real", "plain", "article");
     for (int c = 0; c < JUDGE_CLASSES; c++)
-        nb_printf("  %-12s %8.2f %8.2f %8.2f\n", FASHION_CLASSES[c], 100.0 * ch3.m_real.cov.count[c] / n,
-                  100.0 * ch3.m_plain.cov.count[c] / n, 100.0 * ch3.m_article.cov.count[c] / n);
+        nb_printf("  %-12s %8.2f %8.2f %8.2f\n", FASHION_CLASSES[c],
+                  100.0 * ch3.m_real.cov.count[c] / n,
+                  100.0 * ch3.m_plain.cov.count[c] / n,
+                  100.0 * ch3.m_article.cov.count[c] / n);
 
     /* the curve over training */
     const int nc = nb_quick() ? 100 : 1000;
@@ -995,7 +1117,8 @@ static void cell_measure(void) {
     frechet_curve(ch3.tr->cfg, ch3.g_states, NCURVE, nc, ch3.curve_plain);
     nb_value("curve samples", nc, "");
     nb_printf("Frechet judge distance over training (%d samples per point):\n", nc);
-    for (int k = 0; k < NCURVE; k++) nb_printf("  %8d %10.3f\n", ch3.curve_step[k], ch3.curve_plain[k]);
+    for (int k = 0; k < NCURVE; k++)
+        nb_printf("  %8d %10.3f\n", ch3.curve_step[k], ch3.curve_plain[k]);
     nb_timing("measurement time, plain and article", now_seconds() - t0, "s");
     xfree(x);
     xfree(dist);
@@ -1068,10 +1191,13 @@ static void cell_remedy(void) {
     const int KR = CH3_REMEDY_POINT, steps = ch3.curve_step[KR], n = ch3.n_measure;
     const double snap_at[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
     DcganTrainer *tr = dcgan_trainer_new(&cfg, nb_seed());
-    DcganPass *pass = dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
-    DcganHistory *h = dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
+    DcganPass *pass =
+        dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
+    DcganHistory *h =
+        dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
     real *states = xmalloc((size_t)NCURVE * dcgan_g_state_size(tr->g) * sizeof(real));
-    nb_printf("G with batch norm: %ld parameters (plain G: %ld); %d iterations of section 4's %d\n",
+    nb_printf("G with batch norm: %ld parameters (plain G: %ld); %d iterations of "
+              "section 4's %d\n",
               tr->g->ps->size, ch3.tr->g->ps->size, steps, ch3.hist->steps);
     nb_value("remedy iterations", steps, "");
     nb_value("remedy share of the run", 100.0 * steps / ch3.hist->steps, "%");
@@ -1081,8 +1207,9 @@ static void cell_remedy(void) {
     progress_end(&p);
     nb_timing("remedy training time", now_seconds() - t0, "s");
     const double *last = dcgan_history_row(h, steps);
-    nb_printf("last %d iterations (means): L_D %.4f, L_G %.4f, D(x) %.4f, D(G(z)) %.4f\n", h->log_every, last[1],
-              last[2], last[3], last[4]);
+    nb_printf(
+        "last %d iterations (means): L_D %.4f, L_G %.4f, D(x) %.4f, D(G(z)) %.4f\n",
+        h->log_every, last[1], last[2], last[3], last[4]);
 
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     int *idx = xmalloc((size_t)n * sizeof(int));
@@ -1090,12 +1217,14 @@ static void cell_remedy(void) {
     /* the plain G as it was at the same iteration */
     DcganG *g_same = dcgan_g_new(ch3.tr->cfg);
     dcgan_g_state_set(g_same, ch3.g_states + KR * dcgan_g_state_size(g_same));
-    const Measures m_same = measure_generator(g_same, x, NULL, NULL); /* no memorisation search: time */
+    const Measures m_same =
+        measure_generator(g_same, x, NULL, NULL); /* no memorisation search: time */
     const double close_same = NAN;
     dcgan_g_free(g_same);
     ch3.m_remedy = measure_generator(tr->g, x, idx, dist);
     const double close = share_below(dist, n, ch3.close_below);
-    real *pairs = xmalloc(32 * DCGAN_PIX * sizeof(real)); /* [32, 784]: plain pairs, remedy pairs */
+    real *pairs = xmalloc(32 * DCGAN_PIX *
+                          sizeof(real)); /* [32, 784]: plain pairs, remedy pairs */
     memcpy(pairs, ch3.pairs_plain, 16 * DCGAN_PIX * sizeof(real));
     nearest_pairs(x, idx, dist, n, pairs + 16 * DCGAN_PIX);
     double curve[NCURVE];
@@ -1112,73 +1241,103 @@ static void cell_remedy(void) {
     print_measures("article's schedule", &ch3.m_article, ch3.close_article);
     metric_set("remedy", &ch3.m_remedy, close);
     metric_set("plain at the remedy's length", &m_same, close_same);
-    const double ratio = ch3.m_remedy.frechet / m_same.frechet, ratio_end = ch3.m_remedy.frechet / ch3.m_plain.frechet;
-    const int fd_met = ratio <= 0.5, cov_met = ch3.m_remedy.cov.present == 10 && ch3.m_remedy.cov.min_share >= 0.05;
+    const double ratio = ch3.m_remedy.frechet / m_same.frechet,
+                 ratio_end = ch3.m_remedy.frechet / ch3.m_plain.frechet;
+    const int fd_met = ratio <= 0.5, cov_met = ch3.m_remedy.cov.present == 10 &&
+                                               ch3.m_remedy.cov.min_share >= 0.05;
     nb_value("remedy Frechet ratio", ratio, "");
     nb_value("remedy Frechet ratio to the end of the plain run", ratio_end, "");
     nb_text("remedy Frechet target met", "%s", fd_met ? "met" : "missed");
     nb_text("remedy coverage target met", "%s", cov_met ? "met" : "missed");
-    nb_printf("remedy / plain Frechet judge distance at iteration %d: %.3f (target <= 0.5: %s); against the end of "
-              "the plain run: %.3f\nremedy classes %d, rarest %.2f%% (target 10 and >= 5%%: %s)\n", steps, ratio,
-              fd_met ? "met" : "missed", ratio_end, ch3.m_remedy.cov.present, 100 * ch3.m_remedy.cov.min_share,
+    nb_printf("remedy / plain Frechet judge distance at iteration %d: %.3f (target <= "
+              "0.5: %s); against the end of "
+              "the plain run: %.3f\nremedy classes %d, rarest %.2f%% (target 10 and >= "
+              "5%%: %s)\n",
+              steps, ratio, fd_met ? "met" : "missed", ratio_end,
+              ch3.m_remedy.cov.present, 100 * ch3.m_remedy.cov.min_share,
               cov_met ? "met" : "missed");
-    nb_printf("class histogram (share of the samples, %%):\n  %-12s %8s %8s %8s %8s\n", "class", "real",
-              "plain@", "remedy", "plain end");
+    nb_printf("class histogram (share of the samples, %%):\n  %-12s %8s %8s %8s %8s\n",
+              "class", "real", "plain@", "remedy", "plain end");
     for (int c = 0; c < JUDGE_CLASSES; c++)
-        nb_printf("  %-12s %8.2f %8.2f %8.2f %8.2f\n", FASHION_CLASSES[c], 100.0 * ch3.m_real.cov.count[c] / n,
-                  100.0 * m_same.cov.count[c] / n, 100.0 * ch3.m_remedy.cov.count[c] / n,
+        nb_printf("  %-12s %8.2f %8.2f %8.2f %8.2f\n", FASHION_CLASSES[c],
+                  100.0 * ch3.m_real.cov.count[c] / n, 100.0 * m_same.cov.count[c] / n,
+                  100.0 * ch3.m_remedy.cov.count[c] / n,
                   100.0 * ch3.m_plain.cov.count[c] / n);
 
-    int lead = 0; /* the curve point where the plain G's distance is the largest multiple of the remedy's */
+    int lead =
+        0; /* the curve point where the plain G's distance is the largest multiple of the remedy's */
     for (int k = 1; k <= KR; k++)
-        if (ch3.curve_plain[k] / curve[k] > ch3.curve_plain[lead] / curve[lead]) lead = k;
+        if (ch3.curve_plain[k] / curve[k] > ch3.curve_plain[lead] / curve[lead])
+            lead = k;
     nb_value("remedy largest lead at iteration", ch3.curve_step[lead], "");
     nb_value("remedy largest lead factor", ch3.curve_plain[lead] / curve[lead], "");
     FILE *f = nb_open("frechet-curve.tsv");
-    fprintf(f, "# iteration\tplain\tbatch_norm (NaN past its run)\treal_floor   (Frechet judge distance, %d "
-               "samples per point; the floor at %d)\n", nc, n);
+    fprintf(f,
+            "# iteration\tplain\tbatch_norm (NaN past its run)\treal_floor   (Frechet "
+            "judge distance, %d "
+            "samples per point; the floor at %d)\n",
+            nc, n);
     for (int k = 0; k < NCURVE; k++)
-        fprintf(f, "%d\t%.6f\t%.6f\t%.6f\n", ch3.curve_step[k], ch3.curve_plain[k], k <= KR ? curve[k] : NAN,
-                ch3.m_real.frechet);
+        fprintf(f, "%d\t%.6f\t%.6f\t%.6f\n", ch3.curve_step[k], ch3.curve_plain[k],
+                k <= KR ? curve[k] : NAN, ch3.m_real.frechet);
     fclose(f);
-    nb_printf("Frechet judge distance over training (%d samples per point):\n  %9s %10s %10s\n", nc, "iteration",
-              "plain", "batch norm");
+    nb_printf("Frechet judge distance over training (%d samples per point):\n  %9s "
+              "%10s %10s\n",
+              nc, "iteration", "plain", "batch norm");
     for (int k = 0; k <= KR; k++)
-        nb_printf("  %9d %10.3f %10.3f\n", ch3.curve_step[k], ch3.curve_plain[k], curve[k]);
-    nb_figure("03-frechet", "The Frechet judge distance of G's samples to the test images over training (log "
-                            "scale), plain G and G with batch norm: the whole run (left), the remedy's iterations "
+        nb_printf("  %9d %10.3f %10.3f\n", ch3.curve_step[k], ch3.curve_plain[k],
+                  curve[k]);
+    nb_figure("03-frechet", "The Frechet judge distance of G's samples to the test "
+                            "images over training (log "
+                            "scale), plain G and G with batch norm: the whole run "
+                            "(left), the remedy's iterations "
                             "(right); the dashed line is real training images");
     f = nb_open("classes.tsv");
-    fprintf(f, "# class\tname\treal_test\tplain_same_iteration\tbatch_norm\tplain_end   (share of %d images, "
-               "%%)\n", n);
+    fprintf(f,
+            "# class\tname\treal_test\tplain_same_iteration\tbatch_norm\tplain_end   "
+            "(share of %d images, "
+            "%%)\n",
+            n);
     for (int c = 0; c < JUDGE_CLASSES; c++)
         fprintf(f, "%d\t\"%s\"\t%.4f\t%.4f\t%.4f\t%.4f\n", c, FASHION_CLASSES[c],
                 100.0 * ch3.m_real.cov.count[c] / n, 100.0 * m_same.cov.count[c] / n,
-                100.0 * ch3.m_remedy.cov.count[c] / n, 100.0 * ch3.m_plain.cov.count[c] / n);
+                100.0 * ch3.m_remedy.cov.count[c] / n,
+                100.0 * ch3.m_plain.cov.count[c] / n);
     fclose(f);
-    nb_figure("03-classes", "The judge's class histogram of test images, of the plain G's samples (at the "
-                            "remedy's iteration count and at the end) and of the samples of G with batch norm");
+    nb_figure(
+        "03-classes",
+        "The judge's class histogram of test images, of the plain G's samples (at the "
+        "remedy's iteration count and at the end) and of the samples of G with batch "
+        "norm");
     f = nb_open("nearest.tsv");
-    fprintf(f, "# 4 x 8 tiles: the 8 samples of the plain G (end of run) nearest to a training image, those "
+    fprintf(f, "# 4 x 8 tiles: the 8 samples of the plain G (end of run) nearest to a "
+               "training image, those "
                "images; the same for G with batch norm\n");
     dcgan_grid_write(f, pairs, 4, 8);
     fclose(f);
-    nb_figure("03-nearest", "Memorisation: rows 1 and 3 are the 8 samples (plain G, then G with batch norm) "
-                            "nearest to a training image; rows 2 and 4 are those training images");
+    nb_figure("03-nearest",
+              "Memorisation: rows 1 and 3 are the 8 samples (plain G, then G with "
+              "batch norm) "
+              "nearest to a training image; rows 2 and 4 are those training images");
     f = nb_open("remedy-samples.tsv");
-    fprintf(f, "# the fixed noise batch of section 4 at iteration %d: block 0 plain G, block 1 G with batch norm\n",
+    fprintf(f,
+            "# the fixed noise batch of section 4 at iteration %d: block 0 plain G, "
+            "block 1 G with batch norm\n",
             steps);
     DcganG *g_fix = dcgan_g_new(ch3.tr->cfg);
     dcgan_g_state_set(g_fix, ch3.g_states + KR * dcgan_g_state_size(g_fix));
     Tape *T = tape_new();
     dcgan_sample(T, g_fix, ch3.zfix, GRID * GRID, x);
     dcgan_grid_write(f, x, GRID, GRID);
-    dcgan_grid_write(f, h->snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX, GRID, GRID);
+    dcgan_grid_write(f, h->snaps + (long)(NSNAP - 1) * GRID * GRID * DCGAN_PIX, GRID,
+                     GRID);
     fclose(f);
     tape_free(T);
     dcgan_g_free(g_fix);
-    nb_figure("03-remedy-samples", "The fixed noise batch of section 4 at the remedy's last iteration: plain G "
-                                   "(left), G with batch norm (right)");
+    nb_figure(
+        "03-remedy-samples",
+        "The fixed noise batch of section 4 at the remedy's last iteration: plain G "
+        "(left), G with batch norm (right)");
     nb_timing("remedy time, training and measuring", now_seconds() - t0, "s");
     xfree(x);
     xfree(idx);
@@ -1233,7 +1392,8 @@ static void cell_exp_samples(void) {
     rng_stream(&r, nb_seed(), "03/exp samples");
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     for (int i = 0; i < n; i++)
-        memcpy(x + (long)i * DCGAN_PIX, ch3.train_x + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
+        memcpy(x + (long)i * DCGAN_PIX,
+               ch3.train_x + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
                DCGAN_PIX * sizeof(real));
     const double fd_real = frechet_of(x, n);
     real *z = xmalloc((size_t)n * Z * sizeof(real)); /* [n, Z] */
@@ -1241,13 +1401,17 @@ static void cell_exp_samples(void) {
     sample_many(ch3.tr->g, z, n, x);
     const double fd_plain = frechet_of(x, n);
     nb_printf("Frechet judge distance from %d images (from %d):\n", n, ch3.n_measure);
-    nb_printf("  real training images   %10.3f (%10.3f)\n", fd_real, ch3.m_real.frechet);
-    nb_printf("  trained G (plain)      %10.3f (%10.3f)\n", fd_plain, ch3.m_plain.frechet);
+    nb_printf("  real training images   %10.3f (%10.3f)\n", fd_real,
+              ch3.m_real.frechet);
+    nb_printf("  trained G (plain)      %10.3f (%10.3f)\n", fd_plain,
+              ch3.m_plain.frechet);
     nb_value("exp samples n", n, "");
     nb_value("exp samples real", fd_real, "");
     nb_value("exp samples plain", fd_plain, "");
-    nb_text("exp samples real verdict", "%s", fd_real > ch3.m_real.frechet ? "higher" : "not higher");
-    nb_text("exp samples plain verdict", "%s", fd_plain > ch3.m_plain.frechet ? "higher" : "not higher");
+    nb_text("exp samples real verdict", "%s",
+            fd_real > ch3.m_real.frechet ? "higher" : "not higher");
+    nb_text("exp samples plain verdict", "%s",
+            fd_plain > ch3.m_plain.frechet ? "higher" : "not higher");
     xfree(z);
     xfree(x);
 }
@@ -1273,8 +1437,8 @@ static const Setting SETTINGS[] = {
 };
 
 int main(int argc, char **argv) {
-    Chapter ch = {"03-gan-images", "A GAN on images: the article's project, corrected", CELLS,
-                  sizeof CELLS / sizeof CELLS[0], teardown};
+    Chapter ch = {"03-gan-images", "A GAN on images: the article's project, corrected",
+                  CELLS, sizeof CELLS / sizeof CELLS[0], teardown};
     notebook_settings(SETTINGS, sizeof SETTINGS / sizeof SETTINGS[0]);
     return notebook_main(argc, argv, &ch);
 }

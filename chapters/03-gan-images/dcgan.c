@@ -35,11 +35,20 @@ are separate: two optimizers, and a checkpoint of G alone). The names are
 PyTorch's, so the reference fixture and the checkpoints load by name.
 */
 DcganConfig dcgan_config_default(void) {
-    return (DcganConfig){.zdim = 100, .c1 = 128, .c2 = 64, .d1 = 32, .d2 = 64, .batch = 64,
-                         .lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8};
+    return (DcganConfig){.zdim = 100,
+                         .c1 = 128,
+                         .c2 = 64,
+                         .d1 = 32,
+                         .d2 = 64,
+                         .batch = 64,
+                         .lr = 2e-4,
+                         .beta1 = 0.5,
+                         .beta2 = 0.999,
+                         .eps = 1e-8};
 }
 
-Conv dcgan_conv_new(ParamSet *ps, const char *prefix, int d0, int d1, int k, int nout, int stride, int pad) {
+Conv dcgan_conv_new(ParamSet *ps, const char *prefix, int d0, int d1, int k, int nout,
+                    int stride, int pad) {
     char name[96];
     Conv c = {.stride = stride, .pad = pad};
     snprintf(name, sizeof name, "%s.weight", prefix);
@@ -51,7 +60,9 @@ Conv dcgan_conv_new(ParamSet *ps, const char *prefix, int d0, int d1, int k, int
 
 static void need_sizes(const char *who, int n, const int *v, const char *names) {
     for (int i = 0; i < n; i++)
-        if (v[i] < 1) fail(EXIT_SOFTWARE, who, "use sizes >= 1", "size %d of (%s) is %d", i, names, v[i]);
+        if (v[i] < 1)
+            fail(EXIT_SOFTWARE, who, "use sizes >= 1", "size %d of (%s) is %d", i,
+                 names, v[i]);
 }
 
 DcganG *dcgan_g_new(DcganConfig cfg) {
@@ -60,7 +71,8 @@ DcganG *dcgan_g_new(DcganConfig cfg) {
     g->cfg = cfg;
     g->ps = params_new();
     g->fc = linear_new(g->ps, "G.fc", cfg.zdim, cfg.c1 * 49, 1);
-    g->deconv1 = dcgan_conv_new(g->ps, "G.deconv1", cfg.c1, cfg.c2, 4, cfg.c2, 2, 1); /* [C, O, k, k] */
+    g->deconv1 = dcgan_conv_new(g->ps, "G.deconv1", cfg.c1, cfg.c2, 4, cfg.c2, 2,
+                                1); /* [C, O, k, k] */
     g->deconv2 = dcgan_conv_new(g->ps, "G.deconv2", cfg.c2, 1, 4, 1, 2, 1);
     if (cfg.bn) {
         g->bufs = params_new();
@@ -81,7 +93,8 @@ DcganD *dcgan_d_new(DcganConfig cfg) {
     DcganD *d = xcalloc(1, sizeof(DcganD));
     d->cfg = cfg;
     d->ps = params_new();
-    d->conv1 = dcgan_conv_new(d->ps, "D.conv1", cfg.d1, 1, 3, cfg.d1, 2, 1); /* [O, C, k, k] */
+    d->conv1 =
+        dcgan_conv_new(d->ps, "D.conv1", cfg.d1, 1, 3, cfg.d1, 2, 1); /* [O, C, k, k] */
     d->conv2 = dcgan_conv_new(d->ps, "D.conv2", cfg.d2, cfg.d1, 3, cfg.d2, 2, 1);
     d->fc = linear_new(d->ps, "D.fc", cfg.d2 * 49, 1, 1);
     params_alloc(d->ps);
@@ -106,8 +119,12 @@ void dcgan_init_pairs(ParamSet *ps, Rng *r) {
     }
 }
 
-void dcgan_g_init(DcganG *g, Rng *r) { dcgan_init_pairs(g->ps, r); }
-void dcgan_d_init(DcganD *d, Rng *r) { dcgan_init_pairs(d->ps, r); }
+void dcgan_g_init(DcganG *g, Rng *r) {
+    dcgan_init_pairs(g->ps, r);
+}
+void dcgan_d_init(DcganD *d, Rng *r) {
+    dcgan_init_pairs(d->ps, r);
+}
 
 void dcgan_g_free(DcganG *g) {
     if (!g) return;
@@ -131,7 +148,9 @@ $(H-1)\cdot 2 - 2 + 4 = 2H$: it exactly doubles the side, 7 → 14 → 28. D's
 convolutions with $k = 3$, $s = 2$, $p = 1$ halve it, 28 → 14 → 7. Each
 layer's stride and padding are stored with its kernel and read from there.
 */
-Tensor *dcgan_conv(Tape *T, const Conv *c, Tensor *x) { return t_conv2d(T, x, c->w, c->b, c->stride, c->pad); }
+Tensor *dcgan_conv(Tape *T, const Conv *c, Tensor *x) {
+    return t_conv2d(T, x, c->w, c->b, c->stride, c->pad);
+}
 static Tensor *deconv(Tape *T, const Conv *c, Tensor *x) {
     return t_conv_transpose2d(T, x, c->w, c->b, c->stride, c->pad);
 }
@@ -142,29 +161,34 @@ layers (after the reshape, so it normalises each of the $c_1$ maps over the
 batch and its 7×7 positions; then each of the $c_2$ maps), before the ReLU,
 as the DCGAN paper does; never on the output.
 */
-Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z) { return dcgan_generate_mode(T, g, z, 1); }
+Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z) {
+    return dcgan_generate_mode(T, g, z, 1);
+}
 
 Tensor *dcgan_generate_mode(Tape *T, const DcganG *g, Tensor *z, int train) {
     const int N = z->shape[0], c1 = g->cfg.c1;
     if (g->cfg.bn) {
-        Tensor *h = t_reshape(T, linear(T, &g->fc, z), 4, SHAPE(N, c1, 7, 7)); /* [N, c1, 7, 7] */
+        Tensor *h = t_reshape(T, linear(T, &g->fc, z), 4,
+                              SHAPE(N, c1, 7, 7)); /* [N, c1, 7, 7] */
         h = t_relu(T, batchnorm(T, &g->bn1, h, train));
-        h = t_relu(T, batchnorm(T, &g->bn2, deconv(T, &g->deconv1, h), train)); /* [N, c2, 14, 14] */
-        return t_tanh(T, deconv(T, &g->deconv2, h));                          /* [N, 1, 28, 28] */
+        h = t_relu(T, batchnorm(T, &g->bn2, deconv(T, &g->deconv1, h),
+                                train));             /* [N, c2, 14, 14] */
+        return t_tanh(T, deconv(T, &g->deconv2, h)); /* [N, 1, 28, 28] */
     }
-    Tensor *h = t_relu(T, linear(T, &g->fc, z));          /* [N, c1*49] */
-    h = t_reshape(T, h, 4, SHAPE(N, c1, 7, 7));           /* [N, c1, 7, 7] */
-    h = t_relu(T, deconv(T, &g->deconv1, h));             /* [N, c2, 14, 14] */
-    return t_tanh(T, deconv(T, &g->deconv2, h));          /* [N, 1, 28, 28] */
+    Tensor *h = t_relu(T, linear(T, &g->fc, z)); /* [N, c1*49] */
+    h = t_reshape(T, h, 4, SHAPE(N, c1, 7, 7));  /* [N, c1, 7, 7] */
+    h = t_relu(T, deconv(T, &g->deconv1, h));    /* [N, c2, 14, 14] */
+    return t_tanh(T, deconv(T, &g->deconv2, h)); /* [N, 1, 28, 28] */
 }
 
 Tensor *dcgan_discriminate(Tape *T, const DcganD *d, Tensor *x) {
     const int N = x->shape[0];
     const real slope = (real)DCGAN_LEAK;
-    Tensor *h = t_leaky_relu(T, dcgan_conv(T, &d->conv1, x), slope);  /* [N, d1, 14, 14] */
-    h = t_leaky_relu(T, dcgan_conv(T, &d->conv2, h), slope);          /* [N, d2, 7, 7] */
-    h = t_reshape(T, h, 2, SHAPE(N, d->cfg.d2 * 49));           /* [N, d2*49] */
-    return linear(T, &d->fc, h);                                /* [N, 1] logits */
+    Tensor *h =
+        t_leaky_relu(T, dcgan_conv(T, &d->conv1, x), slope); /* [N, d1, 14, 14] */
+    h = t_leaky_relu(T, dcgan_conv(T, &d->conv2, h), slope); /* [N, d2, 7, 7] */
+    h = t_reshape(T, h, 2, SHAPE(N, d->cfg.d2 * 49));        /* [N, d2*49] */
+    return linear(T, &d->fc, h);                             /* [N, 1] logits */
 }
 
 /*md
@@ -181,8 +205,10 @@ $L_G$ is the non-saturating loss of chapter 2: its gradient is largest when D
 rejects the fakes, which is where a generator starts.
 */
 Tensor *dcgan_loss_d(Tape *T, Tensor *l_real, Tensor *l_fake) {
-    Tensor *real_term = t_bce_with_logits(T, l_real, const_column(T, l_real->shape[0], 1));
-    Tensor *fake_term = t_bce_with_logits(T, l_fake, const_column(T, l_fake->shape[0], 0));
+    Tensor *real_term =
+        t_bce_with_logits(T, l_real, const_column(T, l_real->shape[0], 1));
+    Tensor *fake_term =
+        t_bce_with_logits(T, l_fake, const_column(T, l_fake->shape[0], 0));
     return t_add(T, real_term, fake_term);
 }
 
@@ -202,8 +228,9 @@ step: each tape's arena is reused.
 */
 DcganTrainer *dcgan_trainer_new(const DcganConfig *cfg, uint64_t seed) {
     if (cfg->batch < 1 || !(cfg->lr > 0))
-        fail(EXIT_SOFTWARE, "dcgan_trainer_new", "use a batch >= 1 and a learning rate > 0", "batch %d, lr %g",
-             cfg->batch, cfg->lr);
+        fail(EXIT_SOFTWARE, "dcgan_trainer_new",
+             "use a batch >= 1 and a learning rate > 0", "batch %d, lr %g", cfg->batch,
+             cfg->lr);
     DcganTrainer *t = xcalloc(1, sizeof(DcganTrainer));
     t->cfg = *cfg;
     t->g = dcgan_g_new(*cfg);
@@ -248,7 +275,8 @@ static Tensor *step_d(DcganTrainer *t, const real *x, DcganStepStats *st) {
     Tensor *xr = tape_input(t->td, 4, img, 0), *xf = tape_input(t->td, 4, img, 0);
     memcpy(xr->data, x, (size_t)xr->size * sizeof(real));
     memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
-    Tensor *l_real = dcgan_discriminate(t->td, t->d, xr), *l_fake = dcgan_discriminate(t->td, t->d, xf);
+    Tensor *l_real = dcgan_discriminate(t->td, t->d, xr),
+           *l_fake = dcgan_discriminate(t->td, t->d, xf);
     Tensor *loss_d = dcgan_loss_d(t->td, l_real, l_fake);
     st->loss_d = loss_d->data[0];
     st->d_real = mean_sigmoid(l_real);
@@ -312,9 +340,12 @@ DcganEvalStats dcgan_trainer_eval(DcganTrainer *t, const real *x, int n) {
     tape_reset(t->te);
     Tensor *z = tape_input(t->te, 2, SHAPE(B, t->cfg.zdim), 0); /* [B, Z] */
     rng_fill_normal(&t->eval, z->data, z->size, 0, 1);
-    Tensor *lf = dcgan_discriminate(t->te, t->d, dcgan_generate_mode(t->te, t->g, z, 0));
+    Tensor *lf =
+        dcgan_discriminate(t->te, t->d, dcgan_generate_mode(t->te, t->g, z, 0));
     e.d_fake = mean_sigmoid(lf);
-    Tensor *loss_sat = t_neg(t->te, t_bce_with_logits(t->te, lf, const_column(t->te, B, 0))); /* mean log(1 - D) */
+    Tensor *loss_sat = t_neg(
+        t->te,
+        t_bce_with_logits(t->te, lf, const_column(t->te, B, 0))); /* mean log(1 - D) */
     params_zero_grad(t->g->ps);
     backward(t->te, loss_sat);
     e.grad_g_sat = grad_norm(t->g->ps);
@@ -336,9 +367,11 @@ history keeps a log row per window of iterations (the mean of each
 statistic, so a curve shows trends, not single noisy batches) and G's
 samples for the fixed noise vectors at chosen points of the run.
 */
-DcganPass *dcgan_pass_new(const unsigned char *pixels, int n, int batch, uint64_t seed) {
+DcganPass *dcgan_pass_new(const unsigned char *pixels, int n, int batch,
+                          uint64_t seed) {
     if (batch < 1 || n < batch)
-        fail(EXIT_DATA, "dcgan_pass_new", "pass a data set with at least one batch of images",
+        fail(EXIT_DATA, "dcgan_pass_new",
+             "pass a data set with at least one batch of images",
              "%d images cannot fill a batch of %d", n, batch);
     DcganPass *p = xcalloc(1, sizeof(DcganPass));
     p->pixels = pixels;
@@ -358,7 +391,9 @@ void dcgan_pass_next(DcganPass *p, real *x) {
         p->pos = 0;
     }
     for (int i = 0; i < p->batch; i++)
-        pixels_to_real(x + (long)i * DCGAN_PIX, p->pixels + (long)p->perm[p->pos + i] * DCGAN_PIX, DCGAN_PIX, -1, 1);
+        pixels_to_real(x + (long)i * DCGAN_PIX,
+                       p->pixels + (long)p->perm[p->pos + i] * DCGAN_PIX, DCGAN_PIX, -1,
+                       1);
     p->pos += p->batch;
 }
 
@@ -368,9 +403,11 @@ void dcgan_pass_free(DcganPass *p) {
     xfree(p);
 }
 
-DcganHistory *dcgan_history_new(int steps, int n_snaps, const double *snap_at, const real *zfix, int n_fixed,
-                                int zdim) {
-    if (steps < 1) fail(EXIT_SOFTWARE, "dcgan_history_new", "run at least one iteration", "steps %d", steps);
+DcganHistory *dcgan_history_new(int steps, int n_snaps, const double *snap_at,
+                                const real *zfix, int n_fixed, int zdim) {
+    if (steps < 1)
+        fail(EXIT_SOFTWARE, "dcgan_history_new", "run at least one iteration",
+             "steps %d", steps);
     DcganHistory *h = xcalloc(1, sizeof(DcganHistory));
     h->steps = steps;
     h->log_every = steps >= DCGAN_LOG_ROWS ? steps / DCGAN_LOG_ROWS : 1;
@@ -399,12 +436,16 @@ void dcgan_history_free(DcganHistory *h) {
 
 /* Every snapshot due at the current step (--quick: two can share a step). */
 static void snapshots_due(DcganHistory *h, const DcganG *g) {
-    for (; h->next_snap < h->n_snaps && h->done == h->snap_step[h->next_snap]; h->next_snap++)
-        dcgan_sample(h->ts, g, h->zfix, h->n_fixed, h->snaps + (long)h->next_snap * h->n_fixed * DCGAN_PIX);
+    for (; h->next_snap < h->n_snaps && h->done == h->snap_step[h->next_snap];
+         h->next_snap++)
+        dcgan_sample(h->ts, g, h->zfix, h->n_fixed,
+                     h->snaps + (long)h->next_snap * h->n_fixed * DCGAN_PIX);
 }
 
-void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until, Progress *p) {
-    real *x = xmalloc((size_t)t->cfg.batch * DCGAN_PIX * sizeof(real)); /* [N, 784] one real batch */
+void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until,
+                 Progress *p) {
+    real *x = xmalloc((size_t)t->cfg.batch * DCGAN_PIX *
+                      sizeof(real)); /* [N, 784] one real batch */
     if (until > h->steps) until = h->steps;
     for (; h->done < until; h->done++) {
         snapshots_due(h, t->g);
@@ -415,7 +456,8 @@ void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until, P
         if ((h->done + 1) % h->log_every == 0) {
             double *row = h->log + (long)((h->done + 1) / h->log_every - 1) * 5;
             row[0] = h->done + 1;
-            for (int k = 0; k < 4; k++) row[k + 1] = h->acc[k] / h->log_every, h->acc[k] = 0;
+            for (int k = 0; k < 4; k++)
+                row[k + 1] = h->acc[k] / h->log_every, h->acc[k] = 0;
         }
         if (p) progress_update(p, h->done + 1, st.loss_d);
     }
@@ -435,40 +477,57 @@ DcganLogSummary dcgan_history_summary(const DcganHistory *h) {
     double low = INFINITY, lead = -INFINITY;
     for (int i = 0; i < h->n_logs; i++) {
         const double *row = h->log + (long)i * 5; /* step, L_D, L_G, D(x), D(G(z)) */
-        if (row[1] < low) low = row[1], m.low_step = (int)row[0], m.low_loss_d = row[1], m.low_loss_g = row[2];
+        if (row[1] < low)
+            low = row[1], m.low_step = (int)row[0], m.low_loss_d = row[1],
+            m.low_loss_g = row[2];
         if (row[3] - row[4] > lead)
-            lead = row[3] - row[4], m.lead_step = (int)row[0], m.lead_d_real = row[3], m.lead_d_fake = row[4];
+            lead = row[3] - row[4], m.lead_step = (int)row[0], m.lead_d_real = row[3],
+            m.lead_d_fake = row[4];
         m.windows_ahead += row[3] > row[4];
     }
     return m;
 }
 
 void dcgan_grid_write(FILE *f, const real *imgs, int rows, int cols) {
-    const ImageGrid grid = {.rows = rows, .cols = cols, .side = DCGAN_IMG, .gap = 2, .border = 1, .gap_value = 1};
+    const ImageGrid grid = {.rows = rows,
+                            .cols = cols,
+                            .side = DCGAN_IMG,
+                            .gap = 2,
+                            .border = 1,
+                            .gap_value = 1};
     image_grid_write(f, &grid, imgs);
 }
 
 void dcgan_history_write(const DcganHistory *h, int cols) {
-    const int rows = h->n_fixed / cols, side_y = rows * (DCGAN_IMG + 2) + 2, side_x = cols * (DCGAN_IMG + 2) + 2;
+    const int rows = h->n_fixed / cols, side_y = rows * (DCGAN_IMG + 2) + 2,
+              side_x = cols * (DCGAN_IMG + 2) + 2;
     FILE *f = nb_open("samples.tsv");
-    fprintf(f, "# %d blocks (gnuplot index 0..%d): G(zfix) for the same %d noise vectors at the steps of "
-               "samples-steps.tsv; %d x %d values each\n", h->n_snaps, h->n_snaps - 1, h->n_fixed, side_y, side_x);
-    for (int k = 0; k < h->n_snaps; k++) dcgan_grid_write(f, h->snaps + (long)k * h->n_fixed * DCGAN_PIX, rows, cols);
+    fprintf(f,
+            "# %d blocks (gnuplot index 0..%d): G(zfix) for the same %d noise vectors "
+            "at the steps of "
+            "samples-steps.tsv; %d x %d values each\n",
+            h->n_snaps, h->n_snaps - 1, h->n_fixed, side_y, side_x);
+    for (int k = 0; k < h->n_snaps; k++)
+        dcgan_grid_write(f, h->snaps + (long)k * h->n_fixed * DCGAN_PIX, rows, cols);
     fclose(f);
     f = nb_open("samples-steps.tsv");
     fprintf(f, "# block\tstep\n");
     for (int k = 0; k < h->n_snaps; k++) fprintf(f, "%d\t%d\n", k, h->snap_step[k]);
     fclose(f);
     f = nb_open("train-log.tsv");
-    fprintf(f, "# step\tL_D\tL_G\tD_x\tD_Gz   (means over the %d iterations up to step)\n", h->log_every);
+    fprintf(f,
+            "# step\tL_D\tL_G\tD_x\tD_Gz   (means over the %d iterations up to step)\n",
+            h->log_every);
     for (int i = 0; i < h->n_logs; i++) {
         const double *row = h->log + (long)i * 5;
-        fprintf(f, "%.0f\t%.6f\t%.6f\t%.6f\t%.6f\n", row[0], row[1], row[2], row[3], row[4]);
+        fprintf(f, "%.0f\t%.6f\t%.6f\t%.6f\t%.6f\n", row[0], row[1], row[2], row[3],
+                row[4]);
     }
     fclose(f);
 }
 
-ImageSet *dcgan_images_load(const char *dir, int need, const char *why, const char *hint) {
+ImageSet *dcgan_images_load(const char *dir, int need, const char *why,
+                            const char *hint) {
     ImageSet *s = fashion_load(dir, "train");
     const int n = s->n, rows = s->rows, cols = s->cols;
     const char *what = dir ? dir : "the Fashion-MNIST training set";
@@ -479,7 +538,8 @@ ImageSet *dcgan_images_load(const char *dir, int need, const char *why, const ch
     }
     if (n < need) {
         imageset_free(s);
-        fail(EXIT_DATA, what, hint, "needs %d training images (%s); the files hold %d", need, why, n);
+        fail(EXIT_DATA, what, hint, "needs %d training images (%s); the files hold %d",
+             need, why, n);
     }
     return s;
 }
@@ -499,16 +559,20 @@ void dcgan_sample(Tape *T, const DcganG *g, const real *z, int n, real *out) {
     memcpy(out, img->data, (size_t)img->size * sizeof(real));
 }
 
-long dcgan_g_state_size(const DcganG *g) { return g->ps->size + (g->bufs ? g->bufs->size : 0); }
+long dcgan_g_state_size(const DcganG *g) {
+    return g->ps->size + (g->bufs ? g->bufs->size : 0);
+}
 
 void dcgan_g_state_get(const DcganG *g, real *dst) {
     memcpy(dst, g->ps->data, (size_t)g->ps->size * sizeof(real));
-    if (g->bufs) memcpy(dst + g->ps->size, g->bufs->data, (size_t)g->bufs->size * sizeof(real));
+    if (g->bufs)
+        memcpy(dst + g->ps->size, g->bufs->data, (size_t)g->bufs->size * sizeof(real));
 }
 
 void dcgan_g_state_set(DcganG *g, const real *src) {
     memcpy(g->ps->data, src, (size_t)g->ps->size * sizeof(real));
-    if (g->bufs) memcpy(g->bufs->data, src + g->ps->size, (size_t)g->bufs->size * sizeof(real));
+    if (g->bufs)
+        memcpy(g->bufs->data, src + g->ps->size, (size_t)g->bufs->size * sizeof(real));
 }
 
 void dcgan_g_save(const char *path, const DcganG *g) {
@@ -516,7 +580,8 @@ void dcgan_g_save(const char *path, const DcganG *g) {
         fail(EXIT_SOFTWARE, path, "save a generator without batch norm",
              "a checkpoint holds parameters, not a batch norm's running statistics");
     char meta[128];
-    snprintf(meta, sizeof meta, "dcgan-G zdim=%d c1=%d c2=%d", g->cfg.zdim, g->cfg.c1, g->cfg.c2);
+    snprintf(meta, sizeof meta, "dcgan-G zdim=%d c1=%d c2=%d", g->cfg.zdim, g->cfg.c1,
+             g->cfg.c2);
     checkpoint_save(path, g->ps, meta);
 }
 
@@ -524,9 +589,11 @@ DcganG *dcgan_g_load(const char *path, const char *hint) {
     char meta[256];
     checkpoint_meta(path, meta, sizeof meta, hint);
     DcganConfig cfg = dcgan_config_default();
-    if (sscanf(meta, "dcgan-G zdim=%d c1=%d c2=%d", &cfg.zdim, &cfg.c1, &cfg.c2) != 3 || cfg.zdim < 1 ||
-        cfg.c1 < 1 || cfg.c2 < 1 || cfg.zdim > 100000 || cfg.c1 > 100000 || cfg.c2 > 100000)
-        fail(EXIT_DATA, path, hint, "not a chapter-3 generator checkpoint: its meta line is \"%.80s\"", meta);
+    if (sscanf(meta, "dcgan-G zdim=%d c1=%d c2=%d", &cfg.zdim, &cfg.c1, &cfg.c2) != 3 ||
+        cfg.zdim < 1 || cfg.c1 < 1 || cfg.c2 < 1 || cfg.zdim > 100000 ||
+        cfg.c1 > 100000 || cfg.c2 > 100000)
+        fail(EXIT_DATA, path, hint,
+             "not a chapter-3 generator checkpoint: its meta line is \"%.80s\"", meta);
     DcganG *g = dcgan_g_new(cfg);
     checkpoint_load(path, g->ps, hint);
     return g;

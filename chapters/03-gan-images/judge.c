@@ -27,15 +27,22 @@ what D learns to say about one question (real or fake?), the judge learns
 to say about ten (which garment?).
 */
 JudgeConfig judge_config_default(void) {
-    return (JudgeConfig){.c1 = 32, .c2 = 64, .feat = 128, .epochs = 3, .batch = 64, .lr = 1e-3, .lr_last = 1e-4};
+    return (JudgeConfig){.c1 = 32,
+                         .c2 = 64,
+                         .feat = 128,
+                         .epochs = 3,
+                         .batch = 64,
+                         .lr = 1e-3,
+                         .lr_last = 1e-4};
 }
 
 Judge *judge_new(JudgeConfig cfg, uint64_t seed) {
-    if (cfg.c1 < 1 || cfg.c2 < 1 || cfg.feat < 1 || cfg.epochs < 0 || cfg.batch < 1 || !(cfg.lr > 0) ||
-        !(cfg.lr_last > 0))
-        fail(EXIT_SOFTWARE, "judge_new", "use sizes >= 1, epochs >= 0 and learning rates > 0",
-             "c1 %d, c2 %d, feat %d, epochs %d, batch %d, lr %g, lr_last %g", cfg.c1, cfg.c2, cfg.feat, cfg.epochs,
-             cfg.batch, cfg.lr, cfg.lr_last);
+    if (cfg.c1 < 1 || cfg.c2 < 1 || cfg.feat < 1 || cfg.epochs < 0 || cfg.batch < 1 ||
+        !(cfg.lr > 0) || !(cfg.lr_last > 0))
+        fail(EXIT_SOFTWARE, "judge_new",
+             "use sizes >= 1, epochs >= 0 and learning rates > 0",
+             "c1 %d, c2 %d, feat %d, epochs %d, batch %d, lr %g, lr_last %g", cfg.c1,
+             cfg.c2, cfg.feat, cfg.epochs, cfg.batch, cfg.lr, cfg.lr_last);
     Judge *j = xcalloc(1, sizeof(Judge));
     j->cfg = cfg;
     j->ps = params_new();
@@ -59,13 +66,16 @@ void judge_free(Judge *j) {
 Tensor *judge_features(Tape *T, const Judge *j, Tensor *x) {
     const int N = x->shape[0];
     const real slope = (real)DCGAN_LEAK;
-    Tensor *h = t_leaky_relu(T, dcgan_conv(T, &j->conv1, x), slope); /* [N, c1, 14, 14] */
-    h = t_leaky_relu(T, dcgan_conv(T, &j->conv2, h), slope);         /* [N, c2, 7, 7] */
-    h = t_reshape(T, h, 2, SHAPE(N, j->cfg.c2 * 49));                 /* [N, c2*49] */
-    return t_relu(T, linear(T, &j->fc1, h));                          /* [N, F] */
+    Tensor *h =
+        t_leaky_relu(T, dcgan_conv(T, &j->conv1, x), slope); /* [N, c1, 14, 14] */
+    h = t_leaky_relu(T, dcgan_conv(T, &j->conv2, h), slope); /* [N, c2, 7, 7] */
+    h = t_reshape(T, h, 2, SHAPE(N, j->cfg.c2 * 49));        /* [N, c2*49] */
+    return t_relu(T, linear(T, &j->fc1, h));                 /* [N, F] */
 }
 
-Tensor *judge_logits(Tape *T, const Judge *j, Tensor *features) { return linear(T, &j->fc2, features); }
+Tensor *judge_logits(Tape *T, const Judge *j, Tensor *features) {
+    return linear(T, &j->fc2, features);
+}
 
 Tensor *judge_loss(Tape *T, const Judge *j, Tensor *x, const int *labels) {
     return t_cross_entropy(T, judge_logits(T, j, judge_features(T, j, x)), labels);
@@ -77,9 +87,12 @@ Adam. Its numbers are not part of the book's story, so it reports to the
 terminal only; what the record keeps is the test accuracy, which is the
 same whether the judge was trained now or loaded from its checkpoint.
 */
-double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *labels, int n, uint64_t seed) {
+double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *labels,
+                   int n, uint64_t seed) {
     const int B = j->cfg.batch;
-    if (n < B) fail(EXIT_DATA, "judge_train", "pass at least one batch of images", "%d images, batch %d", n, B);
+    if (n < B)
+        fail(EXIT_DATA, "judge_train", "pass at least one batch of images",
+             "%d images, batch %d", n, B);
     Rng r;
     rng_stream(&r, seed, "judge/data");
     int *perm = xmalloc((size_t)n * sizeof(int)), *y = xmalloc((size_t)B * sizeof(int));
@@ -97,7 +110,8 @@ double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *l
             Tensor *x = tape_input(T, 4, SHAPE(B, 1, DCGAN_IMG, DCGAN_IMG), 0);
             for (int i = 0; i < B; i++) {
                 const int k = perm[s * B + i];
-                pixels_to_real(x->data + (long)i * DCGAN_PIX, pixels + (long)k * DCGAN_PIX, DCGAN_PIX, -1, 1);
+                pixels_to_real(x->data + (long)i * DCGAN_PIX,
+                               pixels + (long)k * DCGAN_PIX, DCGAN_PIX, -1, 1);
                 y[i] = labels[k];
             }
             Tensor *loss = judge_loss(T, j, x, y);
@@ -107,8 +121,8 @@ double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *l
             optim_step(opt);
         }
         last = sum / steps;
-        fprintf(stderr, "  judge: epoch %d/%d, mean loss %.4f nats (%.0f s)\n", e + 1, j->cfg.epochs, last,
-                now_seconds() - t0);
+        fprintf(stderr, "  judge: epoch %d/%d, mean loss %.4f nats (%.0f s)\n", e + 1,
+                j->cfg.epochs, last, now_seconds() - t0);
     }
     tape_free(T);
     optim_free(opt);
@@ -117,7 +131,8 @@ double judge_train(Judge *j, const unsigned char *pixels, const unsigned char *l
     return last;
 }
 
-void judge_apply(Tape *T, const Judge *j, const real *x, int n, real *features, int *cls, double *conf) {
+void judge_apply(Tape *T, const Judge *j, const real *x, int n, real *features,
+                 int *cls, double *conf) {
     enum { CHUNK = 200 }; /* images per forward pass: a tape of some 40 MB */
     const int F = j->cfg.feat;
     for (int i = 0; i < n; i += CHUNK) {
@@ -126,7 +141,8 @@ void judge_apply(Tape *T, const Judge *j, const real *x, int n, real *features, 
         Tensor *xt = tape_input(T, 4, SHAPE(b, 1, DCGAN_IMG, DCGAN_IMG), 0);
         memcpy(xt->data, x + (long)i * DCGAN_PIX, (size_t)xt->size * sizeof(real));
         Tensor *f = judge_features(T, j, xt);
-        if (features) memcpy(features + (long)i * F, f->data, (size_t)f->size * sizeof(real));
+        if (features)
+            memcpy(features + (long)i * F, f->data, (size_t)f->size * sizeof(real));
         if (!cls && !conf) continue;
         Tensor *p = t_softmax(T, judge_logits(T, j, f)); /* [b, 10] */
         for (int k = 0; k < b; k++) {
@@ -140,7 +156,8 @@ void judge_apply(Tape *T, const Judge *j, const real *x, int n, real *features, 
     }
 }
 
-double judge_accuracy(const Judge *j, const unsigned char *pixels, const unsigned char *labels, int n) {
+double judge_accuracy(const Judge *j, const unsigned char *pixels,
+                      const unsigned char *labels, int n) {
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     int *cls = xmalloc((size_t)n * sizeof(int));
     pixels_to_real(x, pixels, (long)n * DCGAN_PIX, -1, 1);
@@ -159,21 +176,28 @@ The checkpoint's meta line names every setting that made the weights, and
 the seed: a file trained otherwise is not reused, and neither is a damaged
 one (the checkpoint reader refuses it, and we train afresh).
 */
-static void judge_meta(char *buf, size_t len, JudgeConfig c, uint64_t seed, int images, uint64_t data_id) {
-    snprintf(buf, len, "judge c1=%d c2=%d feat=%d epochs=%d batch=%d lr=%.17g lr_last=%.17g seed=%llu images=%d "
-             "data=%016llx", c.c1, c.c2, c.feat, c.epochs, c.batch, c.lr, c.lr_last, (unsigned long long)seed, images,
-             (unsigned long long)data_id);
+static void judge_meta(char *buf, size_t len, JudgeConfig c, uint64_t seed, int images,
+                       uint64_t data_id) {
+    snprintf(buf, len,
+             "judge c1=%d c2=%d feat=%d epochs=%d batch=%d lr=%.17g lr_last=%.17g "
+             "seed=%llu images=%d "
+             "data=%016llx",
+             c.c1, c.c2, c.feat, c.epochs, c.batch, c.lr, c.lr_last,
+             (unsigned long long)seed, images, (unsigned long long)data_id);
 }
 
 /* FNV-1a 64 over the pixels, then the labels. */
-uint64_t judge_data_id(const unsigned char *pixels, const unsigned char *labels, int n) {
+uint64_t judge_data_id(const unsigned char *pixels, const unsigned char *labels,
+                       int n) {
     uint64_t h = 1469598103934665603ULL;
-    for (long i = 0; i < (long)n * DCGAN_PIX; i++) h = (h ^ pixels[i]) * 1099511628211ULL;
+    for (long i = 0; i < (long)n * DCGAN_PIX; i++)
+        h = (h ^ pixels[i]) * 1099511628211ULL;
     for (int i = 0; i < n; i++) h = (h ^ labels[i]) * 1099511628211ULL;
     return h;
 }
 
-void judge_save(const char *path, const Judge *j, uint64_t seed, int images, uint64_t data_id) {
+void judge_save(const char *path, const Judge *j, uint64_t seed, int images,
+                uint64_t data_id) {
     char meta[256];
     judge_meta(meta, sizeof meta, j->cfg, seed, images, data_id);
     checkpoint_save(path, j->ps, meta);
@@ -188,7 +212,8 @@ static void catch_load(int code, const char *message) {
     longjmp(load_failed, 1);
 }
 
-Judge *judge_load_if_valid(const char *path, JudgeConfig cfg, uint64_t seed, int images, uint64_t data_id) {
+Judge *judge_load_if_valid(const char *path, JudgeConfig cfg, uint64_t seed, int images,
+                           uint64_t data_id) {
     if (access(path, F_OK) != 0) return NULL; /* the usual case: no judge yet */
     char want[256], meta[256];
     judge_meta(want, sizeof want, cfg, seed, images, data_id);
@@ -197,14 +222,17 @@ Judge *judge_load_if_valid(const char *path, JudgeConfig cfg, uint64_t seed, int
     if (setjmp(load_failed)) {
         set_fail_handler(NULL);
         judge_free(j);
-        fprintf(stderr, "  judge: not reusing %s:\n%s  (training afresh)\n", path, load_msg);
+        fprintf(stderr, "  judge: not reusing %s:\n%s  (training afresh)\n", path,
+                load_msg);
         return NULL;
     }
     checkpoint_meta(path, meta, sizeof meta, "chapter 3 writes it");
     if (strcmp(meta, want) != 0) {
         set_fail_handler(NULL);
-        fprintf(stderr, "  judge: not reusing %s: made by \"%s\", this run needs \"%s\" (training afresh)\n", path,
-                meta, want);
+        fprintf(stderr,
+                "  judge: not reusing %s: made by \"%s\", this run needs \"%s\" "
+                "(training afresh)\n",
+                path, meta, want);
         return NULL;
     }
     j = judge_new(cfg, seed);

@@ -10,8 +10,11 @@
 #include "util.h"
 
 FeatureFit feature_fit(const real *f, int n, int dim) {
-    if (n < 2 || dim < 1) fail(EXIT_SOFTWARE, "feature_fit", "fit at least 2 rows of width >= 1", "%d x %d", n, dim);
-    FeatureFit fit = {.dim = dim, .mu = xmalloc((size_t)dim * sizeof(double)),
+    if (n < 2 || dim < 1)
+        fail(EXIT_SOFTWARE, "feature_fit", "fit at least 2 rows of width >= 1",
+             "%d x %d", n, dim);
+    FeatureFit fit = {.dim = dim,
+                      .mu = xmalloc((size_t)dim * sizeof(double)),
                       .cov = xmalloc((size_t)dim * dim * sizeof(double))};
     mean_cov(n, dim, f, fit.mu, fit.cov);
     return fit;
@@ -25,8 +28,8 @@ void feature_fit_free(FeatureFit *fit) {
 
 double fit_frechet(const FeatureFit *a, const FeatureFit *b) {
     if (a->dim != b->dim)
-        fail(EXIT_SOFTWARE, "fit_frechet", "fit both sets with the same features", "widths %d and %d", a->dim,
-             b->dim);
+        fail(EXIT_SOFTWARE, "fit_frechet", "fit both sets with the same features",
+             "widths %d and %d", a->dim, b->dim);
     return frechet_distance(a->dim, a->mu, a->cov, b->mu, b->cov);
 }
 
@@ -59,14 +62,17 @@ block of queries against a block of references at a time, so the products
 never need more than a few megabytes, and keep each query's running
 minimum.
 */
-void nearest_neighbours(const real *q, int nq, const real *ref, int nr, int d, int *idx, double *dist) {
+void nearest_neighbours(const real *q, int nq, const real *ref, int nr, int d, int *idx,
+                        double *dist) {
     enum { QB = 256, RB = 2048 };
-    double *rn = xmalloc((size_t)nr * sizeof(double)), *best = xmalloc((size_t)QB * sizeof(double));
+    double *rn = xmalloc((size_t)nr * sizeof(double)),
+           *best = xmalloc((size_t)QB * sizeof(double));
     real *dots = xmalloc((size_t)QB * RB * sizeof(real)); /* [QB, RB] */
 #pragma omp parallel for if ((long)nr * d > (1L << 16))
     for (int r = 0; r < nr; r++) {
         double s = 0;
-        for (int k = 0; k < d; k++) s += (double)ref[(long)r * d + k] * ref[(long)r * d + k];
+        for (int k = 0; k < d; k++)
+            s += (double)ref[(long)r * d + k] * ref[(long)r * d + k];
         rn[r] = s;
     }
     for (int q0 = 0; q0 < nq; q0 += QB) {
@@ -75,11 +81,13 @@ void nearest_neighbours(const real *q, int nq, const real *ref, int nr, int d, i
         for (int r0 = 0; r0 < nr; r0 += RB) {
             const int mb = nr - r0 < RB ? nr - r0 : RB;
             /* dots[i, j] = q[q0 + i] . ref[r0 + j] */
-            gemm(nb, mb, d, q + (long)q0 * d, d, 0, ref + (long)r0 * d, d, 1, dots, mb, 0);
+            gemm(nb, mb, d, q + (long)q0 * d, d, 0, ref + (long)r0 * d, d, 1, dots, mb,
+                 0);
 #pragma omp parallel for if ((long)nb * mb > (1L << 16))
             for (int i = 0; i < nb; i++) {
                 const real *row = dots + (long)i * mb;
-                for (int j = 0; j < mb; j++) { /* |q|^2 is the same for every j: added below */
+                for (int j = 0; j < mb;
+                     j++) { /* |q|^2 is the same for every j: added below */
                     const double d2 = rn[r0 + j] - 2.0 * row[j];
                     if (d2 < best[i]) best[i] = d2, idx[q0 + i] = r0 + j;
                 }
@@ -87,7 +95,8 @@ void nearest_neighbours(const real *q, int nq, const real *ref, int nr, int d, i
         }
         for (int i = 0; i < nb; i++) {
             double qn = 0;
-            for (int k = 0; k < d; k++) qn += (double)q[(long)(q0 + i) * d + k] * q[(long)(q0 + i) * d + k];
+            for (int k = 0; k < d; k++)
+                qn += (double)q[(long)(q0 + i) * d + k] * q[(long)(q0 + i) * d + k];
             dist[q0 + i] = sqrt(fmax(qn + best[i], 0));
         }
     }
@@ -96,8 +105,9 @@ void nearest_neighbours(const real *q, int nq, const real *ref, int nr, int d, i
     xfree(dots);
 }
 
-Measures measure_images(Tape *T, const Judge *j, const real *x, int n, const FeatureFit *real_fit, const real *train,
-                        int nr, int *nn_idx, double *nn_dist) {
+Measures measure_images(Tape *T, const Judge *j, const real *x, int n,
+                        const FeatureFit *real_fit, const real *train, int nr,
+                        int *nn_idx, double *nn_dist) {
     Measures m = {0};
     const int F = j->cfg.feat;
     real *feat = xmalloc((size_t)n * F * sizeof(real)); /* [n, F] */

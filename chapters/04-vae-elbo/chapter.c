@@ -591,8 +591,7 @@ static void exp_train(VaeTrainer *t, double beta) {
         Tensor *x = tape_input(T, 2, SHAPE(b, m->D), 0),
                *eps = tape_input(T, 2, SHAPE(b, m->Z), 0);
         int *idx = xmalloc(sizeof(int) * b);
-        for (int i = 0; i < b; i++)
-            idx[i] = at + i; /* the batch: images at..at+b-1 */
+        for (int i = 0; i < b; i++) idx[i] = at + i; /* the batch: images at..at+b-1 */
         vae_pixels(st.data.train, idx, b, x->data);
         xfree(idx);
         rng_fill_normal(&t->noise, eps->data, eps->size, 0, 1);
@@ -621,8 +620,7 @@ static VaeEvalStats exp_run(const char *name, double beta) {
 static void cell_exp_beta(void) {
     nb_printf("one pass over the first %d training images, batches of 128; then the "
               "first %d test images\n",
-              exp_images(),
-              exp_test_images());
+              exp_images(), exp_test_images());
     nb_value("exp images", exp_images(), "images");
     VaeEvalStats e1 = exp_run("vae-exp-beta 1", 1);
     double beta = nb_setting("beta");
@@ -652,8 +650,7 @@ enum { EXP_IW_IMAGES = 20 };
 static void cell_exp_k(void) {
     int n = nb_quick() ? 10 : EXP_IW_IMAGES,
         K = (int)nb_setting("k") / (nb_quick() ? 10 : 1);
-    if (K < 10)
-        K = 10;
+    if (K < 10) K = 10;
     Rng r;
     rng_stream(&r, nb_seed(), "vae-elbo/exp k");
     VaeIw e100 = vae_iw_estimate(st.vae20->model, st.data.test, n, IW_K, &r);

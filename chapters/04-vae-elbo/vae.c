@@ -253,7 +253,8 @@ VaeData vae_data_load(const char *dir, int quick) {
                      QUICK_TRAIN, QUICK_TEST);
         snprintf(hint, sizeof hint,
                  "pass --data DIR with the full Fashion-MNIST set"
-                 " (60,000 training and 10,000 test images)%s", more);
+                 " (60,000 training and 10,000 test images)%s",
+                 more);
         vae_data_free(&d); /* before fail(), so a test that catches it leaks nothing */
         fail(EXIT_DATA, "Fashion-MNIST", hint, "%s", cause);
     }
@@ -556,8 +557,10 @@ void vae_iw_print(const VaeIw *e, int n) {
  * of value 0.35 */
 static void write_grid(const char *file, const real *img, int rows, int cols) {
     FILE *f = nb_open(file);
-    fprintf(f, "# pixel matrix: %d x %d images of 28 x 28, 1-pixel separators;"
-               " intensity in [0, 1]\n", rows, cols);
+    fprintf(f,
+            "# pixel matrix: %d x %d images of 28 x 28, 1-pixel separators;"
+            " intensity in [0, 1]\n",
+            rows, cols);
     ImageGrid g = {.rows = rows,
                    .cols = cols,
                    .side = 28,
@@ -689,10 +692,10 @@ void vae_write_manifold(const Vae *m, int G, double lim, const char *file) {
         }
     vae_decode_means(m, &sc, z, G * G, img);
     write_grid(file, img, G, G);
-    nb_printf(
-        "manifold: %d x %d codes, z1 from %g (left) to %g (right), z2 from %g (top) to %g"
-        " (bottom)\n",
-        G, G, -lim, lim, lim, -lim);
+    nb_printf("manifold: %d x %d codes, z1 from %g (left) to %g (right), z2 from %g "
+              "(top) to %g"
+              " (bottom)\n",
+              G, G, -lim, lim, lim, -lim);
     vae_scratch_free(&sc);
     xfree(z), xfree(img);
 }

@@ -42,11 +42,11 @@ fortune-cookie text.
 /* ---- the chapter's state, shared by the cells; freed by teardown ---- */
 static struct {
     Text *corpus;
-    GptVocab vocab;          /* the bytes present, and their ids */
-    int *tok;                /* [ntok] the corpus as ids */
+    GptVocab vocab; /* the bytes present, and their ids */
+    int *tok;       /* [ntok] the corpus as ids */
     long ntok;
-    GptTokens train, val;    /* the first 90 % of tok, and the rest */
-    GptConfig cfg;           /* the model's shape (smaller with --quick) */
+    GptTokens train, val; /* the first 90 % of tok, and the rest */
+    GptConfig cfg;        /* the model's shape (smaller with --quick) */
     Gpt *gpt;
     GptTrainer *trainer;
     double uniform_loss, bigram_loss;
@@ -76,17 +76,23 @@ static void cell_corpus(void) {
     ch.corpus = corpus_load(nb_data(), exclude, NULL);
     ch.vocab = gpt_vocab_of(ch.corpus->bytes, ch.corpus->n);
     int V = ch.vocab.V;
-    ch.ntok = gpt_encode_split(&ch.vocab, ch.corpus->bytes, ch.corpus->n, &ch.tok, &ch.train, &ch.val);
-    if (nb_quick()) ch.cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
-    else ch.cfg = (GptConfig){.V = V, .ctx = 64, .L = 4, .H = 4, .C = 128};
-    const char *hint = "use a corpus of at least ten windows (--data DIR, or the fortunes package)";
+    ch.ntok = gpt_encode_split(&ch.vocab, ch.corpus->bytes, ch.corpus->n, &ch.tok,
+                               &ch.train, &ch.val);
+    if (nb_quick())
+        ch.cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
+    else
+        ch.cfg = (GptConfig){.V = V, .ctx = 64, .L = 4, .H = 4, .C = 128};
+    const char *hint =
+        "use a corpus of at least ten windows (--data DIR, or the fortunes package)";
     gpt_tokens_check(ch.train, ch.cfg.ctx, "the corpus's training split", hint);
     gpt_tokens_check(ch.val, ch.cfg.ctx, "the corpus's validation split", hint);
     nb_printf("corpus: %ld bytes, vocabulary V = %d distinct bytes\n", ch.ntok, V);
     nb_printf("train: %ld bytes, val: %ld bytes\n", ch.train.n, ch.val.n);
     int ascii = 0;
     for (int i = 0; i < V; i++) ascii += ch.vocab.byte[i] < 128;
-    nb_printf("%d of the %d bytes are ASCII; the others are pieces of UTF-8 or Latin-1 characters\n", ascii, V);
+    nb_printf("%d of the %d bytes are ASCII; the others are pieces of UTF-8 or Latin-1 "
+              "characters\n",
+              ascii, V);
     nb_printf("the first 240 bytes (fortunes are separated by a line holding %%):\n");
     nb_printf("----\n%.240s\n----\n", (const char *)ch.corpus->bytes);
     nb_metric("corpus bytes", (double)ch.ntok, "bytes");
@@ -156,17 +162,20 @@ static GptObjective show_objective(const char *label, const real *z) {
 static void cell_objective(void) {
     /* both put p_0 = 1/2 on the true byte; A spreads the rest evenly, B on one byte */
     real za[5] = {(real)log(4.0), 0, 0, 0, 0}; /* p = [4, 1, 1, 1, 1] / 8 */
-    real zb[5] = {0, 0, -30, -30, -30};       /* p ~ [0.5, 0.5, 0, 0, 0] */
+    real zb[5] = {0, 0, -30, -30, -30};        /* p ~ [0.5, 0.5, 0, 0, 0] */
     GptObjective a = show_objective("A: p = ", za), b = show_objective("B: p = ", zb);
     int same = fabs(a.categorical - b.categorical) < 1e-6;
     nb_printf("categorical loss: A %.4f, B %.4f: %s\n", a.categorical, b.categorical,
               same ? "the same, as the likelihood of the text is" : "DIFFERENT");
     nb_printf("binary form:      A %.4f, B %.4f: %s\n", a.binary, b.binary,
-              fabs(a.binary - b.binary) > 1e-3 ? "it ranks them differently" : "the same");
+              fabs(a.binary - b.binary) > 1e-3 ? "it ranks them differently"
+                                               : "the same");
     ch.uniform_loss = log((double)ch.vocab.V);
-    nb_printf("\nA model that knows nothing gives every byte 1/V: loss ln V = ln %d = %.4f nats per byte.\n",
+    nb_printf("\nA model that knows nothing gives every byte 1/V: loss ln V = ln %d = "
+              "%.4f nats per byte.\n",
               ch.vocab.V, ch.uniform_loss);
-    nb_printf("A perfect model of an unpredictable text still pays its entropy; the gap between the two is\n"
+    nb_printf("A perfect model of an unpredictable text still pays its entropy; the "
+              "gap between the two is\n"
               "what training can win. (1 nat = 1.443 bits.)\n");
     nb_metric("uniform loss ln V", ch.uniform_loss, "nats/byte");
 }
@@ -185,8 +194,10 @@ static void cell_bigram(void) {
     int V = ch.vocab.V;
     const int *tok = ch.tok;
     long ntrain = ch.train.n, ntok = ch.ntok;
-    long *n = xcalloc((size_t)V * V, sizeof(long)), *row = xcalloc((size_t)V, sizeof(long));
-    for (long i = 0; i + 1 < ntrain; i++) n[(long)tok[i] * V + tok[i + 1]]++, row[tok[i]]++;
+    long *n = xcalloc((size_t)V * V, sizeof(long)),
+         *row = xcalloc((size_t)V, sizeof(long));
+    for (long i = 0; i + 1 < ntrain; i++)
+        n[(long)tok[i] * V + tok[i + 1]]++, row[tok[i]]++;
     const double alphas[] = {1, 0.1, 0.01};
     nb_printf("%8s %14s %14s\n", "alpha", "train loss", "val loss");
     ch.bigram_loss = INFINITY;
@@ -203,7 +214,9 @@ static void cell_bigram(void) {
         nb_printf("%8g %14.4f %14.4f\n", al, loss[0], loss[1]);
         if (loss[1] < ch.bigram_loss) ch.bigram_loss = loss[1];
     }
-    nb_printf("the best, %.4f nats per byte, is the baseline (generous: alpha picked on val)\n", ch.bigram_loss);
+    nb_printf("the best, %.4f nats per byte, is the baseline (generous: alpha picked "
+              "on val)\n",
+              ch.bigram_loss);
     nb_metric("bigram val loss", ch.bigram_loss, "nats/byte");
     xfree(n);
     xfree(row);
@@ -242,8 +255,10 @@ static void print_node(const Tensor *t) {
     nb_printf("  %-13s %-16s <-", OPS[t->op].name, shape_str(t, s, sizeof s));
     for (int k = 0; k < MAX_INPUTS && t->in[k]; k++) {
         const Tensor *a = t->in[k];
-        if (a->name) nb_printf(" %s", a->name);
-        else nb_printf(" #%d", a->id);
+        if (a->name)
+            nb_printf(" %s", a->name);
+        else
+            nb_printf(" #%d", a->id);
     }
     nb_printf("   #%d\n", t->id);
 }
@@ -277,40 +292,52 @@ static void cell_model(void) {
     ch.gpt = gpt_new(cfg);
     Gpt *gpt = ch.gpt;
     gpt_init(gpt, &r);
-    int ids[64], n = gpt_vocab_prompt(&ch.vocab, PROMPT, ids, cfg.ctx < 64 ? cfg.ctx : 64);
+    int ids[64],
+        n = gpt_vocab_prompt(&ch.vocab, PROMPT, ids, cfg.ctx < 64 ? cfg.ctx : 64);
     Tape *T = tape_new();
     Tensor *att[8];
     Tensor *logits = gpt_forward(T, gpt, ids, 1, n, GPT_COMPOSED, att);
-    nb_printf("config: V %d, context %d, layers %d, heads %d, width %d (head width %d)\n", cfg.V, cfg.ctx, cfg.L,
-              cfg.H, cfg.C, cfg.C / cfg.H);
+    nb_printf(
+        "config: V %d, context %d, layers %d, heads %d, width %d (head width %d)\n",
+        cfg.V, cfg.ctx, cfg.L, cfg.H, cfg.C, cfg.C / cfg.H);
     nb_printf("prompt \"%s\": B = 1, T = %d\n", PROMPT, n);
     /* the tape: the embeddings (3 nodes), L blocks of equal length, ln_f and the head (2 nodes) */
     int len = tape_len(T), per_block = (len - 3 - 2) / cfg.L;
     for (int i = 0; i < len; i++) {
         if (i == 3) nb_printf(" block 0:\n");
-        if (i == 3 + per_block) nb_printf(" ... blocks 1..%d repeat these %d ops ...\n head:\n", cfg.L - 1, per_block);
+        if (i == 3 + per_block)
+            nb_printf(" ... blocks 1..%d repeat these %d ops ...\n head:\n", cfg.L - 1,
+                      per_block);
         if (i >= 3 + per_block && i < len - 2) continue;
         print_node(tape_node_at(T, i));
     }
-    double lo = INFINITY, hi = -INFINITY; /* at init the logits are all near 0: every byte ~ 1/V */
-    for (long i = 0; i < logits->size; i++) lo = fmin(lo, logits->data[i]), hi = fmax(hi, logits->data[i]);
-    nb_printf("logits [1, %d, %d], all in [%.3f, %.3f] at init: every byte gets about 1/V\n", n, V, lo, hi);
+    double lo = INFINITY,
+           hi = -INFINITY; /* at init the logits are all near 0: every byte ~ 1/V */
+    for (long i = 0; i < logits->size; i++)
+        lo = fmin(lo, logits->data[i]), hi = fmax(hi, logits->data[i]);
+    nb_printf(
+        "logits [1, %d, %d], all in [%.3f, %.3f] at init: every byte gets about 1/V\n",
+        n, V, lo, hi);
 
     /* the causal mask at work: one head's weights */
     int show = n < 8 ? n : 8;
-    nb_printf("\nlayer 0, head 0, first %d positions (rows: query byte, columns: key byte):\n      ", show);
+    nb_printf("\nlayer 0, head 0, first %d positions (rows: query byte, columns: key "
+              "byte):\n      ",
+              show);
     for (int j = 0; j < show; j++) print_label(show_byte((unsigned char)PROMPT[j]), 6);
     nb_printf("\n");
     for (int i = 0; i < show; i++) {
         print_label(show_byte((unsigned char)PROMPT[i]), 6);
-        for (int j = 0; j < show; j++) nb_printf("%6.3f", (double)att[0]->data[(long)i * n + j]);
+        for (int j = 0; j < show; j++)
+            nb_printf("%6.3f", (double)att[0]->data[(long)i * n + j]);
         nb_printf("\n");
     }
 
     /* the parameter count, by formula and as the ParamSet counts it */
     long emb = (long)(cfg.V + cfg.ctx) * cfg.C, blk = 12L * cfg.C * cfg.C + 13L * cfg.C;
-    nb_printf("\nparameters: embeddings %ld + %d blocks x %ld + final LayerNorm %d = %ld (ParamSet holds %ld)\n", emb,
-              cfg.L, blk, 2 * cfg.C, emb + cfg.L * blk + 2 * cfg.C, gpt->ps->size);
+    nb_printf("\nparameters: embeddings %ld + %d blocks x %ld + final LayerNorm %d = "
+              "%ld (ParamSet holds %ld)\n",
+              emb, cfg.L, blk, 2 * cfg.C, emb + cfg.L * blk + 2 * cfg.C, gpt->ps->size);
     nb_metric("parameters", (double)gpt->ps->size, "");
     tape_free(T);
 
@@ -321,9 +348,12 @@ static void cell_model(void) {
     static const int tin[4] = {0, 1, 2, 3}, tout[4] = {1, 2, 3, 4};
     Tape *T2 = tape_new();
     Tensor *loss = gpt_loss(T2, tiny, tin, tout, 1, 4, GPT_COMPOSED, NULL);
-    nb_graph("05-gpt-graph", "The computation graph of a 1-layer GPT's loss (width 8, 2 heads, context 4), from the tape",
+    nb_graph("05-gpt-graph",
+             "The computation graph of a 1-layer GPT's loss (width 8, 2 heads, context "
+             "4), from the tape",
              T2, loss);
-    nb_printf("graph of a tiny GPT's loss: %d tape nodes, %d parameter tensors\n", tape_len(T2), tiny->ps->n);
+    nb_printf("graph of a tiny GPT's loss: %d tape nodes, %d parameter tensors\n",
+              tape_len(T2), tiny->ps->n);
     tape_free(T2);
     gpt_free(tiny);
 }
@@ -367,7 +397,8 @@ static void evaluate(void *curve, int s) {
     Curve *c = curve;
     c->train = gpt_trainer_eval(ch.trainer, ch.train, c->batches).loss;
     c->val = gpt_trainer_eval(ch.trainer, ch.val, c->batches).loss;
-    fprintf(c->f, "%d\t%.5f\t%.5f\t%.5f\t%.5f\n", s, c->train, c->val, ch.bigram_loss, ch.uniform_loss);
+    fprintf(c->f, "%d\t%.5f\t%.5f\t%.5f\t%.5f\n", s, c->train, c->val, ch.bigram_loss,
+            ch.uniform_loss);
     fflush(c->f);
     if (s % (c->steps / 10 > 0 ? c->steps / 10 : 1) == 0 || s == c->steps)
         nb_printf("step %5d  train %.4f  val %.4f nats/byte\n", s, c->train, c->val);
@@ -376,29 +407,35 @@ static void evaluate(void *curve, int s) {
 static void cell_train(void) {
     GptTrainConfig tc = gpt_train_config_default();
     tc.batch = nb_quick() ? 8 : 32;
-    int steps = nb_quick() ? 30 : 2000, eval_every = nb_quick() ? 10 : 100, eval_batches = nb_quick() ? 1 : 8;
+    int steps = nb_quick() ? 30 : 2000, eval_every = nb_quick() ? 10 : 100,
+        eval_batches = nb_quick() ? 1 : 8;
     int Tn = ch.cfg.ctx;
     ch.trainer = gpt_trainer_new(ch.gpt, &tc, nb_seed()); /* windows: "gpt/windows" */
     Curve c = {nb_open("loss.tsv"), eval_batches, steps, 0, 0};
     fprintf(c.f, "# step\ttrain_loss\tval_loss\tbigram_val\tuniform\n");
-    nb_printf("%d steps of batch %d x %d bytes, evaluated every %d steps on %d x %d windows per split\n", steps,
-              tc.batch, Tn, eval_every, eval_batches, tc.batch);
-    double t_train = gpt_trainer_run(ch.trainer, ch.train, steps, eval_every, evaluate, &c, "pre-training");
+    nb_printf("%d steps of batch %d x %d bytes, evaluated every %d steps on %d x %d "
+              "windows per split\n",
+              steps, tc.batch, Tn, eval_every, eval_batches, tc.batch);
+    double t_train = gpt_trainer_run(ch.trainer, ch.train, steps, eval_every, evaluate,
+                                     &c, "pre-training");
     fclose(c.f);
     double train = c.train, val = c.val;
     double step_ms = 1e3 * t_train / steps;
     nb_timing("time per step", step_ms, "ms");
     nb_timing("tokens per second", tc.batch * Tn / (step_ms / 1e3), "tokens/s");
     nb_timing("arena (reused every step)", tape_bytes(ch.trainer->tape) / 1e6, "MB");
-    nb_printf("val loss %.4f nats/byte (%.3f bits) against bigram %.4f and uniform %.4f\n", val, val / log(2.0),
-              ch.bigram_loss, ch.uniform_loss);
+    nb_printf(
+        "val loss %.4f nats/byte (%.3f bits) against bigram %.4f and uniform %.4f\n",
+        val, val / log(2.0), ch.bigram_loss, ch.uniform_loss);
     nb_metric("steps", steps, "");
     nb_metric("train loss", train, "nats/byte");
     nb_metric("val loss", val, "nats/byte");
     nb_value("val bits per byte", val / log(2.0), "bits/byte");
     nb_value("bytes per step", (double)tc.batch * Tn, "bytes");
-    nb_value("passes over the training split", (double)steps * tc.batch * Tn / (double)ch.train.n, "");
-    nb_figure("05-loss", "Train and validation loss of the GPT (nats per byte), with the bigram and uniform baselines");
+    nb_value("passes over the training split",
+             (double)steps * tc.batch * Tn / (double)ch.train.n, "");
+    nb_figure("05-loss", "Train and validation loss of the GPT (nats per byte), with "
+                         "the bigram and uniform baselines");
 }
 /*md
 ## What attention learned
@@ -410,7 +447,8 @@ that puts its weight on the byte just before (the previous-character head a
 bigram would need), heads that look back to the start of the word or to the
 last space, and a head that spreads wide.
 */
-static const char *ATT_PROMPT = "Whenever you find yourself on the side of the majority, pause.";
+static const char *ATT_PROMPT =
+    "Whenever you find yourself on the side of the majority, pause.";
 
 enum { ATT_LAYER = 0 }; /* the layer the figure shows */
 
@@ -425,10 +463,12 @@ static void cell_attention(void) {
     fclose(f);
     f = nb_open("attention-bytes.tsv");
     fprintf(f, "# position\tbyte\n");
-    for (int i = 0; i < n; i++) fprintf(f, "%d\t%s\n", i, show_byte(ch.vocab.byte[ids[i]]));
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d\t%s\n", i, show_byte(ch.vocab.byte[ids[i]]));
     fclose(f);
     nb_printf("prompt: \"%.*s\" (%d bytes)\n", n, ATT_PROMPT, n);
-    nb_printf("per head: the mean distance back to the most attended key, and the share of queries\n"
+    nb_printf("per head: the mean distance back to the most attended key, and the "
+              "share of queries\n"
               "whose top key is the byte just before\n");
     for (int l = 0; l < cfg.L; l++) {
         nb_printf("layer %d:", l);
@@ -438,7 +478,8 @@ static void cell_attention(void) {
         }
         nb_printf("\n");
     }
-    nb_figure("05-attention", "Attention weights of each head of layer 0 on a prompt (rows: query byte, columns: key byte)");
+    nb_figure("05-attention", "Attention weights of each head of layer 0 on a prompt "
+                              "(rows: query byte, columns: key byte)");
     tape_free(T);
 }
 
@@ -462,22 +503,29 @@ static void print_sample(const int *out, int n) {
     nb_printf("%%\n");
     for (int i = 0; i < n; i++) {
         const unsigned char *b = ch.vocab.byte;
-        if (b[out[i]] == '%' && i > 0 && b[out[i - 1]] == '\n') break; /* the next separator */
+        if (b[out[i]] == '%' && i > 0 && b[out[i - 1]] == '\n')
+            break; /* the next separator */
         nb_printf("%c", b[out[i]]);
     }
     nb_printf("\n");
 }
 
 static void cell_sample(void) {
-    int prompt[2], np = gpt_vocab_prompt(&ch.vocab, "%\n", prompt, 2), nnew = nb_quick() ? 60 : 400;
+    int prompt[2], np = gpt_vocab_prompt(&ch.vocab, "%\n", prompt, 2),
+                   nnew = nb_quick() ? 60 : 400;
     int *out = xmalloc((size_t)nnew * sizeof(int));
-    struct { double temp; int top_k; } modes[] = {{0.6, 0}, {1.0, 0}, {1.0, 10}};
+    struct {
+        double temp;
+        int top_k;
+    } modes[] = {{0.6, 0}, {1.0, 0}, {1.0, 10}};
     Rng r;
     rng_stream(&r, nb_seed(), "05/samples");
     for (int m = 0; m < 3; m++) {
-        nb_printf("%s=== temperature %.1f, %s ===\n", m ? "\n" : "", modes[m].temp, modes[m].top_k ? "top-k 10" : "no top-k");
+        nb_printf("%s=== temperature %.1f, %s ===\n", m ? "\n" : "", modes[m].temp,
+                  modes[m].top_k ? "top-k 10" : "no top-k");
         for (int k = 0; k < 2; k++) {
-            gpt_generate(ch.gpt, prompt, np, out, nnew, modes[m].temp, modes[m].top_k, &r);
+            gpt_generate(ch.gpt, prompt, np, out, nnew, modes[m].temp, modes[m].top_k,
+                         &r);
             print_sample(out, nnew);
         }
     }
@@ -518,10 +566,13 @@ static void cell_checkpoint(void) {
     GptVocab v2;
     Gpt *back = gpt_load(path, &v2, "run `make run-05`");
     int same = back->ps->size == gpt->ps->size &&
-               memcmp(back->ps->data, gpt->ps->data, (size_t)gpt->ps->size * sizeof(real)) == 0 &&
+               memcmp(back->ps->data, gpt->ps->data,
+                      (size_t)gpt->ps->size * sizeof(real)) == 0 &&
                v2.V == ch.vocab.V && memcmp(v2.byte, ch.vocab.byte, (size_t)v2.V) == 0;
-    nb_printf("wrote gpt.ckpt in the run directory (%ld numbers, %d tensors); reloaded: %s\n", gpt->ps->size,
-              gpt->ps->n, same ? "identical parameters and vocabulary" : "MISMATCH");
+    nb_printf(
+        "wrote gpt.ckpt in the run directory (%ld numbers, %d tensors); reloaded: %s\n",
+        gpt->ps->size, gpt->ps->n,
+        same ? "identical parameters and vocabulary" : "MISMATCH");
     gpt_free(back);
 }
 
@@ -600,23 +651,20 @@ static void exp_sample(double temp, int top_k, const char *stream, double *disti
     gpt_generate(ch.gpt, prompt, np, out, n, temp, top_k, &r);
     int used[256] = {0}, V = ch.vocab.V, unique = 0;
     *bytes = 0;
-    for (int i = 0; i < n; i++)
-        *bytes += !used[out[i]]++;
+    for (int i = 0; i < n; i++) *bytes += !used[out[i]]++;
     /* a 4-byte string as one number in base V; distinct ones counted by sorting */
     long *g = xmalloc((size_t)n * sizeof(long));
     int m = n - 3;
     for (int i = 0; i < m; i++)
         g[i] = ((out[i] * (long)V + out[i + 1]) * V + out[i + 2]) * V + out[i + 3];
     qsort(g, (size_t)m, sizeof(long), cmp_long);
-    for (int i = 0; i < m; i++)
-        unique += i == 0 || g[i] != g[i - 1];
+    for (int i = 0; i < m; i++) unique += i == 0 || g[i] != g[i - 1];
     *distinct = (double)unique / m;
     nb_printf("temperature %g, %s: %d of %d 4-byte strings distinct (%.3f), %d bytes "
               "used; it begins:\n",
               temp, top_k ? "top-k" : "no top-k", unique, m, *distinct, *bytes);
     nb_printf("%%\n");
-    for (int i = 0; i < n && i < 240; i++)
-        nb_printf("%c", ch.vocab.byte[out[i]]);
+    for (int i = 0; i < n && i < 240; i++) nb_printf("%c", ch.vocab.byte[out[i]]);
     nb_printf("\n...\n");
     xfree(g);
     xfree(exp_last);
@@ -630,10 +678,8 @@ static int exp_loop_period(void) {
     int n = exp_last_n;
     for (int p = 1; p <= n / 4; p++) {
         int i = n / 2;
-        while (i < n && o[i] == o[i - p])
-            i++;
-        if (i == n)
-            return p;
+        while (i < n && o[i] == o[i - p]) i++;
+        if (i == n) return p;
     }
     return 0;
 }

@@ -53,23 +53,37 @@ int gpt_config_check(const GptConfig *c, char *why, size_t len) {
     const char *name[5] = {"V", "ctx", "L", "H", "C"};
     for (int i = 0; i < 5; i++)
         if (size[i] < 1 || size[i] > GPT_MAX_SIZE) {
-            snprintf(why, len, "%s = %d is outside [1, %d]", name[i], size[i], GPT_MAX_SIZE);
+            snprintf(why, len, "%s = %d is outside [1, %d]", name[i], size[i],
+                     GPT_MAX_SIZE);
             return 0;
         }
-    if (c->V > 256) return snprintf(why, len, "V = %d: a byte vocabulary has at most 256 ids", c->V), 0;
-    if (c->C % c->H) return snprintf(why, len, "the width C = %d is not divisible by H = %d heads", c->C, c->H), 0;
-    int64_t params = gpt_config_params(c), cache = (int64_t)c->L * c->ctx * c->C; /* each < 2^53: no overflow */
+    if (c->V > 256)
+        return snprintf(why, len, "V = %d: a byte vocabulary has at most 256 ids",
+                        c->V),
+               0;
+    if (c->C % c->H)
+        return snprintf(why, len, "the width C = %d is not divisible by H = %d heads",
+                        c->C, c->H),
+               0;
+    int64_t params = gpt_config_params(c),
+            cache = (int64_t)c->L * c->ctx * c->C; /* each < 2^53: no overflow */
     if (params > GPT_MAX_REALS || cache > GPT_MAX_REALS)
-        return snprintf(why, len, "%lld parameters and a %lld-number key/value cache: the limit is %ld each",
-                        (long long)params, (long long)cache, GPT_MAX_REALS), 0;
+        return snprintf(why, len,
+                        "%lld parameters and a %lld-number key/value cache: the limit "
+                        "is %ld each",
+                        (long long)params, (long long)cache, GPT_MAX_REALS),
+               0;
     return 1;
 }
 
 Gpt *gpt_new(GptConfig cfg) {
     char why[160];
     if (!gpt_config_check(&cfg, why, sizeof why))
-        fail(EXIT_SOFTWARE, "gpt_new", "use sizes >= 1 within the bounds of gpt.h and a width divisible by the heads",
-             "bad config V=%d ctx=%d L=%d H=%d C=%d: %s", cfg.V, cfg.ctx, cfg.L, cfg.H, cfg.C, why);
+        fail(EXIT_SOFTWARE, "gpt_new",
+             "use sizes >= 1 within the bounds of gpt.h and a width divisible by the "
+             "heads",
+             "bad config V=%d ctx=%d L=%d H=%d C=%d: %s", cfg.V, cfg.ctx, cfg.L, cfg.H,
+             cfg.C, why);
     Gpt *g = xcalloc(1, sizeof(Gpt));
     g->cfg = cfg;
     g->ps = params_new();
@@ -101,8 +115,10 @@ Gpt *gpt_new(GptConfig cfg) {
 void gpt_init(Gpt *g, Rng *r) {
     for (int i = 0; i < g->ps->n; i++) {
         Tensor *t = g->ps->t[i];
-        if (t->ndim == 2) init_normal(t, r, 0.02);
-        else init_const(t, 0);
+        if (t->ndim == 2)
+            init_normal(t, r, 0.02);
+        else
+            init_const(t, 0);
     }
     for (int l = 0; l < g->cfg.L; l++) {
         layernorm_reset(&g->h[l].ln_1);
@@ -155,34 +171,39 @@ small ops, so the two forms give the same bits, forward and backward;
 static Tensor *attention_composed(Tape *Tp, Tensor *qkv, int H, Tensor **p_out) {
     int hd = qkv->shape[2] / 3 / H;
     real scale = (real)(1.0 / sqrt((double)hd));
-    Tensor *q = t_split_heads(Tp, qkv, 0, 3, H);                       /* [B, H, T, hd] */
+    Tensor *q = t_split_heads(Tp, qkv, 0, 3, H); /* [B, H, T, hd] */
     Tensor *k = t_split_heads(Tp, qkv, 1, 3, H);
     Tensor *v = t_split_heads(Tp, qkv, 2, 3, H);
-    Tensor *s = t_mul_scalar(Tp, t_matmul(Tp, q, k, 0, 1), scale);     /* [B, H, T, T] */
-    Tensor *p = t_softmax(Tp, t_causal_mask(Tp, s));                   /* [B, H, T, T] */
+    Tensor *s = t_mul_scalar(Tp, t_matmul(Tp, q, k, 0, 1), scale); /* [B, H, T, T] */
+    Tensor *p = t_softmax(Tp, t_causal_mask(Tp, s));               /* [B, H, T, T] */
     if (p_out) *p_out = p;
-    return t_merge_heads(Tp, t_matmul(Tp, p, v, 0, 0));                /* [B, T, C] */
+    return t_merge_heads(Tp, t_matmul(Tp, p, v, 0, 0)); /* [B, T, C] */
 }
 
 /* A linear layer with its bias, then GELU if gelu, then added to the
  * residual stream res if not NULL: from matmul, add, gelu and add
  * (composed), or as one t_linear node (fused). */
-static Tensor *dense(Tape *Tp, const Linear *l, Tensor *x, int gelu, Tensor *res, GptOps ops) {
-    if (ops == GPT_FUSED) return t_linear(Tp, x, l->w, l->b, gelu ? LINEAR_GELU : LINEAR_NONE, res);
+static Tensor *dense(Tape *Tp, const Linear *l, Tensor *x, int gelu, Tensor *res,
+                     GptOps ops) {
+    if (ops == GPT_FUSED)
+        return t_linear(Tp, x, l->w, l->b, gelu ? LINEAR_GELU : LINEAR_NONE, res);
     Tensor *y = linear(Tp, l, x);
     if (gelu) y = t_gelu(Tp, y);
     return res ? t_add(Tp, res, y) : y;
 }
 
-Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, GptOps ops, Tensor **att) {
+Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, GptOps ops,
+                    Tensor **att) {
     const GptConfig *c = &g->cfg;
     if (B < 1 || T < 1 || T > c->ctx)
         fail(EXIT_SOFTWARE, "gpt_forward", "pass 1 <= T <= the context length, B >= 1",
              "B = %d, T = %d, context %d", B, T, c->ctx);
     if (ops != GPT_FUSED && ops != GPT_COMPOSED)
-        fail(EXIT_SOFTWARE, "gpt_forward", "pass GPT_FUSED or GPT_COMPOSED", "ops = %d", (int)ops);
+        fail(EXIT_SOFTWARE, "gpt_forward", "pass GPT_FUSED or GPT_COMPOSED", "ops = %d",
+             (int)ops);
     if (att && ops != GPT_COMPOSED)
-        fail(EXIT_SOFTWARE, "gpt_forward", "pass GPT_COMPOSED to receive the attention weights as nodes",
+        fail(EXIT_SOFTWARE, "gpt_forward",
+             "pass GPT_COMPOSED to receive the attention weights as nodes",
              "att asked of a fused forward");
     long n = (long)B * T;
     /* the position ids [B*T], 0..T-1 per row: the embedding borrows them until
@@ -190,24 +211,27 @@ Tensor *gpt_forward(Tape *Tp, const Gpt *g, const int *idx, int B, int T, GptOps
     int *pos = (int *)(void *)tape_alloc(Tp, n);
     for (long i = 0; i < n; i++) pos[i] = (int)(i % T);
 
-    Tensor *tok_emb = embedding(Tp, &g->wte, idx, 2, SHAPE(B, T));      /* [B, T, C] */
-    Tensor *pos_emb = embedding(Tp, &g->wpe, pos, 2, SHAPE(B, T));      /* [B, T, C] */
-    Tensor *x = t_add(Tp, tok_emb, pos_emb);                            /* the residual stream */
+    Tensor *tok_emb = embedding(Tp, &g->wte, idx, 2, SHAPE(B, T)); /* [B, T, C] */
+    Tensor *pos_emb = embedding(Tp, &g->wpe, pos, 2, SHAPE(B, T)); /* [B, T, C] */
+    Tensor *x = t_add(Tp, tok_emb, pos_emb); /* the residual stream */
     for (int l = 0; l < c->L; l++) {
         const GptBlock *b = &g->h[l];
-        Tensor *qkv = dense(Tp, &b->c_attn, layernorm(Tp, &b->ln_1, x), 0, NULL, ops); /* [B, T, 3C] */
-        Tensor *y = ops == GPT_FUSED ? t_causal_attention(Tp, qkv, c->H)                /* [B, T, C] */
-                                     : attention_composed(Tp, qkv, c->H, att ? &att[l] : NULL);
-        x = dense(Tp, &b->attn_proj, y, 0, x, ops);                                     /* x + proj(y) */
-        Tensor *h = dense(Tp, &b->c_fc, layernorm(Tp, &b->ln_2, x), 1, NULL, ops);      /* [B, T, 4C] */
-        x = dense(Tp, &b->mlp_proj, h, 0, x, ops);                                      /* x + proj(h) */
+        Tensor *qkv = dense(Tp, &b->c_attn, layernorm(Tp, &b->ln_1, x), 0, NULL,
+                            ops); /* [B, T, 3C] */
+        Tensor *y = ops == GPT_FUSED
+                        ? t_causal_attention(Tp, qkv, c->H) /* [B, T, C] */
+                        : attention_composed(Tp, qkv, c->H, att ? &att[l] : NULL);
+        x = dense(Tp, &b->attn_proj, y, 0, x, ops); /* x + proj(y) */
+        Tensor *h = dense(Tp, &b->c_fc, layernorm(Tp, &b->ln_2, x), 1, NULL,
+                          ops);                    /* [B, T, 4C] */
+        x = dense(Tp, &b->mlp_proj, h, 0, x, ops); /* x + proj(h) */
     }
     x = layernorm(Tp, &g->ln_f, x);
     return t_matmul(Tp, x, g->wte.w, 0, 1); /* [B, T, V]: the tied head */
 }
 
-Tensor *gpt_loss(Tape *Tp, const Gpt *g, const int *idx, const int *targets, int B, int T, GptOps ops,
-                 Tensor **logits) {
+Tensor *gpt_loss(Tape *Tp, const Gpt *g, const int *idx, const int *targets, int B,
+                 int T, GptOps ops, Tensor **logits) {
     Tensor *lg = gpt_forward(Tp, g, idx, B, T, ops, NULL);
     if (logits) *logits = lg;
     return t_cross_entropy(Tp, lg, targets);
@@ -215,8 +239,9 @@ Tensor *gpt_loss(Tape *Tp, const Gpt *g, const int *idx, const int *targets, int
 
 GptObjective gpt_objective(const real *z, int n, int target) {
     if (n < 1 || n > 8 || target < 0 || target >= n)
-        fail(EXIT_SOFTWARE, "gpt_objective", "pass 1 <= n <= 8 logits and a target in [0, n)", "n = %d, target %d",
-             n, target);
+        fail(EXIT_SOFTWARE, "gpt_objective",
+             "pass 1 <= n <= 8 logits and a target in [0, n)", "n = %d, target %d", n,
+             target);
     GptObjective o = {.n = n};
     int tgt[1] = {target};
     /* the categorical loss on its own tape: -log softmax(z)[target] */
@@ -229,12 +254,16 @@ GptObjective gpt_objective(const real *z, int n, int target) {
     memcpy(o.d_categorical, zc->grad, (size_t)n * sizeof(real));
     /* the binary form on a second tape: -sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)] */
     tape_reset(T);
-    Tensor *zb = tape_input(T, 2, SHAPE(1, n), 1), *y = tape_input(T, 2, SHAPE(1, n), 0);
+    Tensor *zb = tape_input(T, 2, SHAPE(1, n), 1),
+           *y = tape_input(T, 2, SHAPE(1, n), 0);
     memcpy(zb->data, z, (size_t)n * sizeof(real));
     y->data[target] = 1; /* one-hot */
     Tensor *p = t_softmax(T, zb);
-    Tensor *one_minus_y = t_add_scalar(T, t_neg(T, y), 1), *one_minus_p = t_add_scalar(T, t_neg(T, p), 1);
-    Tensor *bce = t_neg(T, t_sum(T, t_add(T, t_mul(T, y, t_log(T, p)), t_mul(T, one_minus_y, t_log(T, one_minus_p)))));
+    Tensor *one_minus_y = t_add_scalar(T, t_neg(T, y), 1),
+           *one_minus_p = t_add_scalar(T, t_neg(T, p), 1);
+    Tensor *bce =
+        t_neg(T, t_sum(T, t_add(T, t_mul(T, y, t_log(T, p)),
+                                t_mul(T, one_minus_y, t_log(T, one_minus_p)))));
     backward(T, bce);
     o.binary = bce->data[0];
     memcpy(o.p, p->data, (size_t)n * sizeof(real));
@@ -248,7 +277,8 @@ GptHeadFocus gpt_head_focus(const Tensor *att, int h) {
     double dist = 0;
     int prev = 0;
     for (int i = 1; i < n; i++) {
-        const real *row = att->data + ((long)h * n + i) * n; /* [n]: query i's weights */
+        const real *row =
+            att->data + ((long)h * n + i) * n; /* [n]: query i's weights */
         int best = 0;
         for (int j = 1; j <= i; j++)
             if (row[j] > row[best]) best = j;
@@ -265,7 +295,8 @@ void gpt_attention_write(FILE *f, const Tensor *att, int layer) {
         if (h) fprintf(f, "\n\n");
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
-                fprintf(f, "%d\t%d\t%.5f\n", i, j, j <= i ? (double)att->data[((long)h * n + i) * n + j] : 0.0);
+                fprintf(f, "%d\t%d\t%.5f\n", i, j,
+                        j <= i ? (double)att->data[((long)h * n + i) * n + j] : 0.0);
     }
 }
 
@@ -289,8 +320,8 @@ long gpt_vocab_encode(const GptVocab *v, const unsigned char *bytes, long n, int
     return k;
 }
 
-long gpt_encode_split(const GptVocab *v, const unsigned char *bytes, long n, int **ids, GptTokens *train,
-                      GptTokens *val) {
+long gpt_encode_split(const GptVocab *v, const unsigned char *bytes, long n, int **ids,
+                      GptTokens *train, GptTokens *val) {
     *ids = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
     long m = gpt_vocab_encode(v, bytes, n, *ids);
     long ntrain = m * 9 / 10;
@@ -304,36 +335,51 @@ int gpt_vocab_prompt(const GptVocab *v, const char *text, int *ids, int max) {
     for (const unsigned char *s = (const unsigned char *)text; *s && n < max; s++) {
         if (v->id[*s] < 0)
             fail(EXIT_DATA, "the corpus",
-                 "use a corpus that contains every byte of the prompts (the fortunes package's)",
-                 "byte 0x%02x ('%c') of a prompt is not in the corpus's vocabulary of %d bytes", *s,
-                 *s >= 32 && *s < 127 ? *s : '?', v->V);
+                 "use a corpus that contains every byte of the prompts (the fortunes "
+                 "package's)",
+                 "byte 0x%02x ('%c') of a prompt is not in the corpus's vocabulary of "
+                 "%d bytes",
+                 *s, *s >= 32 && *s < 127 ? *s : '?', v->V);
         ids[n++] = v->id[*s];
     }
-    if (n < 1) fail(EXIT_SOFTWARE, "gpt_vocab_prompt", "pass a non-empty prompt and max >= 1", "empty prompt");
+    if (n < 1)
+        fail(EXIT_SOFTWARE, "gpt_vocab_prompt", "pass a non-empty prompt and max >= 1",
+             "empty prompt");
     return n;
 }
 
 void gpt_tokens_check(GptTokens s, int ctx, const char *what, const char *hint) {
     if (s.n < (long)ctx + 1)
-        fail(EXIT_DATA, what, hint, "%ld tokens, fewer than one window of context + 1 = %d tokens", s.n, ctx + 1);
+        fail(EXIT_DATA, what, hint,
+             "%ld tokens, fewer than one window of context + 1 = %d tokens", s.n,
+             ctx + 1);
 }
 
 /* ---- the trainer --------------------------------------------------------------- */
 
 GptTrainConfig gpt_train_config_default(void) {
-    return (GptTrainConfig){.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.99, .eps = 1e-8, .weight_decay = 0.1,
-                            .warmup = 100, .clip = 1.0, .batch = 32, .windows = "gpt/windows"};
+    return (GptTrainConfig){.lr = 1e-3,
+                            .beta1 = 0.9,
+                            .beta2 = 0.99,
+                            .eps = 1e-8,
+                            .weight_decay = 0.1,
+                            .warmup = 100,
+                            .clip = 1.0,
+                            .batch = 32,
+                            .windows = "gpt/windows"};
 }
 
 GptTrainer *gpt_trainer_new(Gpt *model, const GptTrainConfig *cfg, uint64_t seed) {
-    if (cfg->batch < 1 || cfg->warmup < 1 || !(cfg->lr > 0) || !(cfg->clip > 0) || !cfg->windows)
+    if (cfg->batch < 1 || cfg->warmup < 1 || !(cfg->lr > 0) || !(cfg->clip > 0) ||
+        !cfg->windows)
         fail(EXIT_SOFTWARE, "gpt_trainer_new", "start from gpt_train_config_default()",
-             "batch %d, warmup %d, lr %g, clip %g, windows stream %s", cfg->batch, cfg->warmup, cfg->lr, cfg->clip,
-             cfg->windows ? cfg->windows : "NULL");
+             "batch %d, warmup %d, lr %g, clip %g, windows stream %s", cfg->batch,
+             cfg->warmup, cfg->lr, cfg->clip, cfg->windows ? cfg->windows : "NULL");
     GptTrainer *t = xcalloc(1, sizeof(GptTrainer));
     t->cfg = *cfg;
     t->model = model;
-    t->opt = adamw_new(model->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps, cfg->weight_decay);
+    t->opt = adamw_new(model->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps,
+                       cfg->weight_decay);
     t->tape = tape_new();
     rng_stream(&t->windows, seed, cfg->windows);
     size_t n = (size_t)cfg->batch * (size_t)model->cfg.ctx;
@@ -361,7 +407,9 @@ GptStepStats gpt_trainer_step(GptTrainer *t, GptTokens train) {
     int ctx = t->model->cfg.ctx;
     gpt_tokens_check(train, ctx, "the training split", "use a longer corpus");
     for (int i = 0; i < t->cfg.batch; i++) /* offsets in [0, n - ctx - 1) */
-        window(train.tok, (long)(rng_uniform(&t->windows) * (double)(train.n - ctx - 1)), i, ctx, t->x, t->y);
+        window(train.tok,
+               (long)(rng_uniform(&t->windows) * (double)(train.n - ctx - 1)), i, ctx,
+               t->x, t->y);
     return gpt_trainer_step_on(t, t->x, t->y);
 }
 
@@ -396,13 +444,15 @@ GptStepStats gpt_trainer_step_on(GptTrainer *t, const int *x, const int *y) {
 
 /* The mean loss of g over nb batches of B windows evenly spaced in s, on tape
  * T with window buffers x, y [B, ctx]. */
-static GptEvalStats eval_windows(Tape *T, const Gpt *g, GptTokens s, int B, int nb, int *x, int *y) {
+static GptEvalStats eval_windows(Tape *T, const Gpt *g, GptTokens s, int B, int nb,
+                                 int *x, int *y) {
     int ctx = g->cfg.ctx;
     gpt_tokens_check(s, ctx, "the evaluation split", "use a longer corpus");
     long nwin = (long)nb * B, span = s.n - ctx - 1;
     double sum = 0;
     for (int b = 0; b < nb; b++) {
-        for (int i = 0; i < B; i++) window(s.tok, span * (b * B + i) / nwin, i, ctx, x, y);
+        for (int i = 0; i < B; i++)
+            window(s.tok, span * (b * B + i) / nwin, i, ctx, x, y);
         tape_reset(T);
         sum += gpt_loss(T, g, x, y, B, ctx, GPT_FUSED, NULL)->data[0];
     }
@@ -427,8 +477,8 @@ GptEvalStats gpt_evaluate(const Gpt *g, GptTokens s, int batch, int nbatches) {
 double gpt_trainer_run(GptTrainer *t, GptTokens train, int steps, int every,
                        void (*at)(void *arg, int step), void *arg, const char *label) {
     if (steps < 0 || every < 1)
-        fail(EXIT_SOFTWARE, "gpt_trainer_run", "pass steps >= 0 and every >= 1", "steps %d, every %d", steps,
-             every);
+        fail(EXIT_SOFTWARE, "gpt_trainer_run", "pass steps >= 0 and every >= 1",
+             "steps %d, every %d", steps, every);
     Progress p;
     if (label) progress_start(&p, label, steps);
     double seconds = 0;
@@ -444,7 +494,8 @@ double gpt_trainer_run(GptTrainer *t, GptTokens train, int steps, int every,
 }
 
 char *gpt_config_str(const GptConfig *cfg, char *buf, size_t len) {
-    snprintf(buf, len, "gpt V=%d ctx=%d L=%d H=%d C=%d", cfg->V, cfg->ctx, cfg->L, cfg->H, cfg->C);
+    snprintf(buf, len, "gpt V=%d ctx=%d L=%d H=%d C=%d", cfg->V, cfg->ctx, cfg->L,
+             cfg->H, cfg->C);
     return buf;
 }
 
@@ -464,8 +515,9 @@ static int parse_int(const char **s, const char *key, int *out) {
 int gpt_config_parse(const char *text, GptConfig *cfg, char *why, size_t len) {
     GptConfig c;
     const char *s = text;
-    if (!parse_int(&s, "gpt V=", &c.V) || !parse_int(&s, " ctx=", &c.ctx) || !parse_int(&s, " L=", &c.L) ||
-        !parse_int(&s, " H=", &c.H) || !parse_int(&s, " C=", &c.C)) {
+    if (!parse_int(&s, "gpt V=", &c.V) || !parse_int(&s, " ctx=", &c.ctx) ||
+        !parse_int(&s, " L=", &c.L) || !parse_int(&s, " H=", &c.H) ||
+        !parse_int(&s, " C=", &c.C)) {
         snprintf(why, len, "not a \"gpt V=.. ctx=.. L=.. H=.. C=..\" line of integers");
         return 0;
     }
@@ -479,7 +531,8 @@ void gpt_save(const char *path, const Gpt *g, const GptVocab *vocab) {
     gpt_config_str(&g->cfg, meta, sizeof meta);
     size_t k = strlen(meta);
     k += (size_t)snprintf(meta + k, sizeof meta - k, " vocab=");
-    for (int i = 0; i < g->cfg.V; i++) k += (size_t)snprintf(meta + k, sizeof meta - k, "%02x", vocab->byte[i]);
+    for (int i = 0; i < g->cfg.V; i++)
+        k += (size_t)snprintf(meta + k, sizeof meta - k, "%02x", vocab->byte[i]);
     checkpoint_save(path, g->ps, meta);
 }
 
@@ -493,27 +546,37 @@ static long file_bytes(const char *path, const char *hint) {
 
 Gpt *gpt_load(const char *path, GptVocab *vocab, const char *hint) {
     char meta[1024], why[160];
-    checkpoint_meta(path, meta, sizeof meta, hint); /* the whole file checked: lengths, checksum */
+    checkpoint_meta(path, meta, sizeof meta,
+                    hint); /* the whole file checked: lengths, checksum */
     GptConfig cfg;
     if (!gpt_config_parse(meta, &cfg, why, sizeof why))
-        fail(EXIT_DATA, path, hint, "not a GPT checkpoint this program can build (%s): its meta line is \"%.80s\"",
+        fail(EXIT_DATA, path, hint,
+             "not a GPT checkpoint this program can build (%s): its meta line is "
+             "\"%.80s\"",
              why, meta);
     const char *hex = strstr(meta, " vocab=");
     if (!hex || strlen(hex + 7) != 2 * (size_t)cfg.V)
-        fail(EXIT_DATA, path, hint, "damaged: the meta line's vocabulary is not V = %d bytes in hex", cfg.V);
+        fail(EXIT_DATA, path, hint,
+             "damaged: the meta line's vocabulary is not V = %d bytes in hex", cfg.V);
     unsigned char bytes_of[256];
     for (int i = 0; i < cfg.V; i++) {
         unsigned b;
         if (sscanf(hex + 7 + 2 * i, "%2x", &b) != 1 || (i > 0 && b <= bytes_of[i - 1]))
-            fail(EXIT_DATA, path, hint, "damaged: the vocabulary in the meta line is not increasing hex at byte %d", i);
+            fail(EXIT_DATA, path, hint,
+                 "damaged: the vocabulary in the meta line is not increasing hex at "
+                 "byte %d",
+                 i);
         bytes_of[i] = (unsigned char)b;
     }
     /* every number takes at least 4 bytes: a meta line promising more numbers
      * than the file holds is refused before the model is allocated */
     long bytes = file_bytes(path, hint);
     if (gpt_config_params(&cfg) > bytes / 4)
-        fail(EXIT_DATA, path, hint, "damaged: its meta line describes a model of %lld parameters, the file of %ld "
-             "bytes cannot hold them", (long long)gpt_config_params(&cfg), bytes);
+        fail(EXIT_DATA, path, hint,
+             "damaged: its meta line describes a model of %lld parameters, the file of "
+             "%ld "
+             "bytes cannot hold them",
+             (long long)gpt_config_params(&cfg), bytes);
     Gpt *g = gpt_new(cfg);
     checkpoint_load(path, g->ps, hint);
     *vocab = gpt_vocab_of(bytes_of, cfg.V); /* increasing and distinct: the same list */
@@ -528,7 +591,8 @@ sharpens the distribution, above 1 flattens it), optionally keep only the
 $k$ largest (top-$k$: the long tail of unlikely bytes never gets picked),
 and draw from the softmax of what is left.
 */
-int gpt_sample_logits(const real *logits, int V, double temperature, int top_k, Rng *r) {
+int gpt_sample_logits(const real *logits, int V, double temperature, int top_k,
+                      Rng *r) {
     /* BEGIN SOLUTION ex05-sampling
      * HINT: find the k-th largest logit (keep every logit >= it), then draw i with probability
      * HINT: exp((logit_i - max) / temperature) / sum over the kept: one rng_uniform(r) times the
@@ -537,7 +601,9 @@ int gpt_sample_logits(const real *logits, int V, double temperature, int top_k, 
      * STUB: return 0;
      */
     double thresh = -INFINITY; /* keep logits >= thresh */
-    if (top_k > 0 && top_k < V) { /* thresh = the k-th largest: the smallest with fewer than k above it */
+    if (top_k > 0 &&
+        top_k <
+            V) { /* thresh = the k-th largest: the smallest with fewer than k above it */
         thresh = INFINITY;
         for (int i = 0; i < V; i++) {
             int above = 0;
@@ -597,7 +663,9 @@ void gpt_cache_free(GptCache *c) {
     xfree(c);
 }
 
-void gpt_cache_clear(GptCache *c) { c->n = 0; }
+void gpt_cache_clear(GptCache *c) {
+    c->n = 0;
+}
 
 /* out [C] = layernorm of x [C] with gain w [C], bias b [C] (as t_layernorm) */
 static void ln_row(real *out, const real *x, const LayerNorm *ln, int C) {
@@ -607,7 +675,8 @@ static void ln_row(real *out, const real *x, const LayerNorm *ln, int C) {
     for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
     v /= C;
     real s = (real)(1 / sqrt((double)(v + ln->eps)));
-    for (int i = 0; i < C; i++) out[i] = (x[i] - m) * s * ln->g->data[i] + ln->b->data[i];
+    for (int i = 0; i < C; i++)
+        out[i] = (x[i] - m) * s * ln->g->data[i] + ln->b->data[i];
 }
 
 /* a [n] . b [n]. The simd reduction lets the compiler keep several partial
@@ -623,13 +692,16 @@ static real dot(const real *a, const real *b, int n) {
 /* out [l->out] (+)= W x + b, W [out, in] */
 static void linear_row(real *out, const Linear *l, const real *x, int accumulate) {
     for (int o = 0; o < l->out; o++) {
-        real s = (l->b ? l->b->data[o] : 0) + dot(l->w->data + (long)o * l->in, x, l->in);
+        real s =
+            (l->b ? l->b->data[o] : 0) + dot(l->w->data + (long)o * l->in, x, l->in);
         out[o] = accumulate ? out[o] + s : s;
     }
 }
 
 static real gelu_scalar(real x) {
-    return (real)0.5 * x * (1 + (real)tanh((double)((real)0.7978845608028654 * (x + (real)0.044715 * x * x * x))));
+    return (real)0.5 * x *
+           (1 + (real)tanh((double)((real)0.7978845608028654 *
+                                    (x + (real)0.044715 * x * x * x))));
 }
 
 const real *gpt_cache_step(GptCache *c, int token) {
@@ -637,29 +709,34 @@ const real *gpt_cache_step(GptCache *c, int token) {
     const GptConfig *cf = &g->cfg;
     int C = cf->C, H = cf->H, hd = C / H, n = c->n;
     if (n >= cf->ctx)
-        fail(EXIT_SOFTWARE, "gpt_cache_step", "clear the cache (or slide the window) before it overflows",
+        fail(EXIT_SOFTWARE, "gpt_cache_step",
+             "clear the cache (or slide the window) before it overflows",
              "the cache already holds %d positions, the context is %d", n, cf->ctx);
     if (token < 0 || token >= cf->V)
-        fail(EXIT_SOFTWARE, "gpt_cache_step", "pass a token id in [0, V)", "token %d, V = %d", token, cf->V);
+        fail(EXIT_SOFTWARE, "gpt_cache_step", "pass a token id in [0, V)",
+             "token %d, V = %d", token, cf->V);
     real scale = (real)(1.0 / sqrt((double)hd));
     real *x = c->x; /* [C]: this position's residual stream */
-    for (int i = 0; i < C; i++) x[i] = g->wte.w->data[(long)token * C + i] + g->wpe.w->data[(long)n * C + i];
+    for (int i = 0; i < C; i++)
+        x[i] = g->wte.w->data[(long)token * C + i] + g->wpe.w->data[(long)n * C + i];
     for (int l = 0; l < cf->L; l++) {
         const GptBlock *b = &g->h[l];
-        real *K = c->k + (long)l * cf->ctx * C, *Vv = c->v + (long)l * cf->ctx * C; /* [ctx, C] */
+        real *K = c->k + (long)l * cf->ctx * C,
+             *Vv = c->v + (long)l * cf->ctx * C; /* [ctx, C] */
         ln_row(c->xn, x, &b->ln_1, C);
-        linear_row(c->qkv, &b->c_attn, c->xn, 0);          /* [3C]: q, k, v */
+        linear_row(c->qkv, &b->c_attn, c->xn, 0); /* [3C]: q, k, v */
         memcpy(K + (long)n * C, c->qkv + C, (size_t)C * sizeof(real));
         memcpy(Vv + (long)n * C, c->qkv + 2 * C, (size_t)C * sizeof(real));
         for (int h = 0; h < H; h++) {
-            const real *q = c->qkv + h * hd;                /* [hd] */
+            const real *q = c->qkv + h * hd; /* [hd] */
             real m = -INFINITY, s = 0;
-            for (int j = 0; j <= n; j++) {                  /* scores against positions 0..n */
+            for (int j = 0; j <= n; j++) { /* scores against positions 0..n */
                 c->att[j] = dot(q, K + (long)j * C + h * hd, hd) * scale;
                 if (c->att[j] > m) m = c->att[j];
             }
-            for (int j = 0; j <= n; j++) s += c->att[j] = (real)exp((double)(c->att[j] - m));
-            real *y = c->y + h * hd;                        /* [hd] */
+            for (int j = 0; j <= n; j++)
+                s += c->att[j] = (real)exp((double)(c->att[j] - m));
+            real *y = c->y + h * hd; /* [hd] */
             for (int e = 0; e < hd; e++) y[e] = 0;
             for (int j = 0; j <= n; j++) {
                 real p = c->att[j] / s;
@@ -668,14 +745,15 @@ const real *gpt_cache_step(GptCache *c, int token) {
                 for (int e = 0; e < hd; e++) y[e] += p * vj[e];
             }
         }
-        linear_row(x, &b->attn_proj, c->y, 1);              /* x += proj(y) */
+        linear_row(x, &b->attn_proj, c->y, 1); /* x += proj(y) */
         ln_row(c->xn, x, &b->ln_2, C);
-        linear_row(c->hid, &b->c_fc, c->xn, 0);             /* [4C] */
+        linear_row(c->hid, &b->c_fc, c->xn, 0); /* [4C] */
         for (int i = 0; i < 4 * C; i++) c->hid[i] = gelu_scalar(c->hid[i]);
-        linear_row(x, &b->mlp_proj, c->hid, 1);             /* x += mlp */
+        linear_row(x, &b->mlp_proj, c->hid, 1); /* x += mlp */
     }
     ln_row(c->xn, x, &g->ln_f, C);
-    for (int v = 0; v < cf->V; v++) c->logits[v] = dot(g->wte.w->data + (long)v * C, c->xn, C); /* tied head */
+    for (int v = 0; v < cf->V; v++)
+        c->logits[v] = dot(g->wte.w->data + (long)v * C, c->xn, C); /* tied head */
     c->n = n + 1;
     return c->logits;
 }
@@ -700,15 +778,18 @@ static int slide(int *s, int len, int ctx) {
 
 static void check_prompt(const Gpt *g, const int *prompt, int np, int n_new) {
     if (np < 1 || n_new < 0)
-        fail(EXIT_SOFTWARE, "gpt_generate", "give a prompt of at least one token", "np = %d, n_new = %d", np, n_new);
+        fail(EXIT_SOFTWARE, "gpt_generate", "give a prompt of at least one token",
+             "np = %d, n_new = %d", np, n_new);
     for (int i = 0; i < np; i++)
         if (prompt[i] < 0 || prompt[i] >= g->cfg.V)
-            fail(EXIT_DATA, "gpt_generate", "encode the prompt with the model's vocabulary",
-                 "prompt token %d at position %d is outside [0, %d)", prompt[i], i, g->cfg.V);
+            fail(EXIT_DATA, "gpt_generate",
+                 "encode the prompt with the model's vocabulary",
+                 "prompt token %d at position %d is outside [0, %d)", prompt[i], i,
+                 g->cfg.V);
 }
 
-void gpt_generate(const Gpt *g, const int *prompt, int np, int *out, int n_new, double temperature, int top_k,
-                  Rng *r) {
+void gpt_generate(const Gpt *g, const int *prompt, int np, int *out, int n_new,
+                  double temperature, int top_k, Rng *r) {
     check_prompt(g, prompt, np, n_new);
     int ctx = g->cfg.ctx, len = np, s = 0;
     int *hist = xmalloc((size_t)(np + n_new) * sizeof(int)); /* every token so far */
@@ -732,8 +813,8 @@ void gpt_generate(const Gpt *g, const int *prompt, int np, int *out, int n_new, 
     xfree(hist);
 }
 
-void gpt_generate_nocache(const Gpt *g, const int *prompt, int np, int *out, int n_new, double temperature, int top_k,
-                          Rng *r) {
+void gpt_generate_nocache(const Gpt *g, const int *prompt, int np, int *out, int n_new,
+                          double temperature, int top_k, Rng *r) {
     check_prompt(g, prompt, np, n_new);
     int ctx = g->cfg.ctx, V = g->cfg.V, len = np, s = 0;
     int *hist = xmalloc((size_t)(np + n_new) * sizeof(int));
@@ -743,8 +824,10 @@ void gpt_generate_nocache(const Gpt *g, const int *prompt, int np, int *out, int
         slide(&s, len, ctx);
         tape_reset(Tp);
         int T = len - s;
-        Tensor *logits = gpt_forward(Tp, g, hist + s, 1, T, GPT_FUSED, NULL); /* [1, T, V] */
-        int next = gpt_sample_logits(logits->data + (long)(T - 1) * V, V, temperature, top_k, r);
+        Tensor *logits =
+            gpt_forward(Tp, g, hist + s, 1, T, GPT_FUSED, NULL); /* [1, T, V] */
+        int next = gpt_sample_logits(logits->data + (long)(T - 1) * V, V, temperature,
+                                     top_k, r);
         out[t] = hist[len++] = next;
     }
     tape_free(Tp);

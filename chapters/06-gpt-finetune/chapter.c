@@ -42,22 +42,24 @@ corpus along the way?
 
 /* ---- the chapter's state, shared by the cells; freed by teardown ---- */
 typedef struct {
-    int *tok;         /* [n] ids */
+    int *tok;             /* [n] ids */
     GptTokens train, val; /* the first 90 %, and the rest */
 } Split;
 
 static struct {
-    GptVocab vocab;           /* chapter 5's bytes and ids */
-    Gpt *pre;                 /* the pre-trained model, as loaded */
-    Split poems, old;         /* songs-poems; chapter 5's corpus */
-    GptTrainConfig tc;        /* the reference recipe at this chapter's batch size */
+    GptVocab vocab;    /* chapter 5's bytes and ids */
+    Gpt *pre;          /* the pre-trained model, as loaded */
+    Split poems, old;  /* songs-poems; chapter 5's corpus */
+    GptTrainConfig tc; /* the reference recipe at this chapter's batch size */
     int eval_batches;
     Gpt *tuned, *scratch;
     GptTrainer *tuned_tr, *scratch_tr;
     double before_poems, before_old, tuned_poems, tuned_old;
 } ch;
 
-static void split_free(Split *s) { xfree(s->tok); }
+static void split_free(Split *s) {
+    xfree(s->tok);
+}
 
 static void teardown(void) {
     gpt_trainer_free(ch.tuned_tr);
@@ -78,7 +80,8 @@ static Split encode_split(const Text *t, const char *name, long *dropped) {
     s.train = (GptTokens){s.tok, n * 9 / 10};
     s.val = (GptTokens){s.tok + n * 9 / 10, n - n * 9 / 10};
     char what[96];
-    const char *hint = "use a corpus of at least ten windows of bytes the vocabulary has (--data DIR)";
+    const char *hint =
+        "use a corpus of at least ten windows of bytes the vocabulary has (--data DIR)";
     snprintf(what, sizeof what, "%s, training split", name);
     gpt_tokens_check(s.train, ch.pre->cfg.ctx, what, hint);
     snprintf(what, sizeof what, "%s, validation split", name);
@@ -104,14 +107,17 @@ static void cell_load(void) {
     ch.tc = gpt_train_config_default();
     ch.tc.batch = nb_quick() ? 8 : 32;
     ch.tc.windows = "06/fine-tuning windows"; /* both runs: the same batches */
-    Text *t = corpus_load(nb_data(), NOT_POEMS, NULL); /* chapter 5's corpus: for "what it forgot" */
+    Text *t = corpus_load(nb_data(), NOT_POEMS,
+                          NULL); /* chapter 5's corpus: for "what it forgot" */
     long dropped;
     if (nb_quick()) {
-        nb_printf("--quick: pre-training a tiny model here for 20 steps instead of loading chapter 5's\n");
+        nb_printf("--quick: pre-training a tiny model here for 20 steps instead of "
+                  "loading chapter 5's\n");
         ch.vocab = gpt_vocab_of(t->bytes, t->n);
         Rng r;
         rng_stream(&r, nb_seed(), "06/tiny init");
-        ch.pre = gpt_new((GptConfig){.V = ch.vocab.V, .ctx = 32, .L = 2, .H = 2, .C = 32});
+        ch.pre =
+            gpt_new((GptConfig){.V = ch.vocab.V, .ctx = 32, .L = 2, .H = 2, .C = 32});
         gpt_init(ch.pre, &r);
         ch.old = encode_split(t, "chapter 5's corpus", &dropped);
         GptTrainConfig tiny = ch.tc;
@@ -120,17 +126,20 @@ static void cell_load(void) {
         gpt_trainer_run(tr, ch.old.train, 20, 20, NULL, NULL, "tiny pre-training");
         gpt_trainer_free(tr);
     } else {
-        const char *env = getenv("GPT_CHECKPOINT"), *path = env && *env ? env : GPT_CHECKPOINT_DEFAULT;
+        const char *env = getenv("GPT_CHECKPOINT"),
+                   *path = env && *env ? env : GPT_CHECKPOINT_DEFAULT;
         ch.pre = gpt_load(path, &ch.vocab,
-                          "run chapter 5 first, from the project's root (`make run-05` writes " GPT_CHECKPOINT_DEFAULT
+                          "run chapter 5 first, from the project's root (`make run-05` "
+                          "writes " GPT_CHECKPOINT_DEFAULT
                           "), or set GPT_CHECKPOINT to the checkpoint it wrote");
         ch.old = encode_split(t, "chapter 5's corpus", &dropped);
         nb_printf("loaded %s\n", path);
     }
     text_free(t);
     char cs[128];
-    nb_printf("model: %s, %ld parameters, vocabulary of %d bytes\n", gpt_config_str(&ch.pre->cfg, cs, sizeof cs),
-              ch.pre->ps->size, ch.vocab.V);
+    nb_printf("model: %s, %ld parameters, vocabulary of %d bytes\n",
+              gpt_config_str(&ch.pre->cfg, cs, sizeof cs), ch.pre->ps->size,
+              ch.vocab.V);
 }
 
 /*md
@@ -144,9 +153,11 @@ static void cell_corpus(void) {
     Text *t = corpus_load(nb_data(), NULL, "songs-poems");
     long dropped;
     ch.poems = encode_split(t, "songs-poems", &dropped);
-    nb_printf("songs-poems: %ld bytes (%ld not in the vocabulary, dropped); train %ld, val %ld\n", t->n, dropped,
-              ch.poems.train.n, ch.poems.val.n);
-    nb_printf("chapter 5's corpus, for comparison: train %ld, val %ld bytes\n", ch.old.train.n, ch.old.val.n);
+    nb_printf("songs-poems: %ld bytes (%ld not in the vocabulary, dropped); train %ld, "
+              "val %ld\n",
+              t->n, dropped, ch.poems.train.n, ch.poems.val.n);
+    nb_printf("chapter 5's corpus, for comparison: train %ld, val %ld bytes\n",
+              ch.old.train.n, ch.old.val.n);
     nb_printf("the first 200 bytes:\n----\n%.200s\n----\n", (const char *)t->bytes);
     nb_value("songs-poems train bytes", (double)ch.poems.train.n, "bytes");
     text_free(t);
@@ -178,12 +189,15 @@ seed's run the `songs-poems` validation loss goes from
 {{songs-poems val, fine-tuned:.3f}} nats per byte with fine-tuning; from
 scratch it ends at {{songs-poems val, from scratch:.3f}}.
 */
-static double eval_val(GptTrainer *t, const Split *s) { return gpt_trainer_eval(t, s->val, ch.eval_batches).loss; }
+static double eval_val(GptTrainer *t, const Split *s) {
+    return gpt_trainer_eval(t, s->val, ch.eval_batches).loss;
+}
 
 /* A row of the curve at step s: the fine-tuned run fills columns 2 and 4,
  * the run from scratch column 3. */
 static void log_tuned(void *curve, int s) {
-    ch.tuned_poems = eval_val(ch.tuned_tr, &ch.poems), ch.tuned_old = eval_val(ch.tuned_tr, &ch.old);
+    ch.tuned_poems = eval_val(ch.tuned_tr, &ch.poems),
+    ch.tuned_old = eval_val(ch.tuned_tr, &ch.old);
     fprintf(curve, "%d\t%.5f\tnan\t%.5f\n", s, ch.tuned_poems, ch.tuned_old);
     fflush(curve);
 }
@@ -199,8 +213,10 @@ static void cell_finetune(void) {
     int B = ch.tc.batch, ctx = ch.pre->cfg.ctx;
     ch.before_poems = gpt_evaluate(ch.pre, ch.poems.val, B, ch.eval_batches).loss;
     ch.before_old = gpt_evaluate(ch.pre, ch.old.val, B, ch.eval_batches).loss;
-    nb_printf("%d steps each, batch %d x %d; evaluated every %d steps\n", steps, B, ctx, eval_every);
-    nb_printf("pre-trained model, before any fine-tuning: songs-poems val %.4f, chapter 5 val %.4f nats/byte\n",
+    nb_printf("%d steps each, batch %d x %d; evaluated every %d steps\n", steps, B, ctx,
+              eval_every);
+    nb_printf("pre-trained model, before any fine-tuning: songs-poems val %.4f, "
+              "chapter 5 val %.4f nats/byte\n",
               ch.before_poems, ch.before_old);
     FILE *curve = nb_open("finetune.tsv");
     fprintf(curve, "# step\tfinetuned_val\tscratch_val\tfinetuned_old_val\n");
@@ -209,7 +225,8 @@ static void cell_finetune(void) {
     ch.tuned = gpt_copy(ch.pre);
     ch.tuned_tr = gpt_trainer_new(ch.tuned, &ft, nb_seed());
     double t0 = now_seconds();
-    gpt_trainer_run(ch.tuned_tr, ch.poems.train, steps, eval_every, log_tuned, curve, "fine-tuning");
+    gpt_trainer_run(ch.tuned_tr, ch.poems.train, steps, eval_every, log_tuned, curve,
+                    "fine-tuning");
     double t1 = now_seconds();
     fprintf(curve, "\n\n"); /* the from-scratch run: a second block */
     Rng r;
@@ -217,12 +234,14 @@ static void cell_finetune(void) {
     ch.scratch = gpt_new(ch.pre->cfg);
     gpt_init(ch.scratch, &r);
     ch.scratch_tr = gpt_trainer_new(ch.scratch, &ch.tc, nb_seed());
-    gpt_trainer_run(ch.scratch_tr, ch.poems.train, steps, eval_every, log_scratch, curve, "from scratch");
+    gpt_trainer_run(ch.scratch_tr, ch.poems.train, steps, eval_every, log_scratch,
+                    curve, "from scratch");
     double t2 = now_seconds();
     fclose(curve);
     double scratch_val = eval_val(ch.scratch_tr, &ch.poems);
-    nb_printf("songs-poems val after %d steps: fine-tuned %.4f, from scratch %.4f nats/byte\n", steps,
-              ch.tuned_poems, scratch_val);
+    nb_printf("songs-poems val after %d steps: fine-tuned %.4f, from scratch %.4f "
+              "nats/byte\n",
+              steps, ch.tuned_poems, scratch_val);
     nb_timing("fine-tuning time", t1 - t0, "s");
     nb_timing("from-scratch time", t2 - t1, "s");
     nb_metric("fine-tune steps", steps, "");
@@ -230,9 +249,12 @@ static void cell_finetune(void) {
     nb_metric("songs-poems val, fine-tuned", ch.tuned_poems, "nats/byte");
     nb_metric("songs-poems val, from scratch", scratch_val, "nats/byte");
     nb_value("bytes per step", (double)B * ctx, "bytes");
-    nb_value("passes over songs-poems", (double)steps * B * ctx / (double)ch.poems.train.n, "");
-    nb_figure("06-finetune", "Validation loss on songs-poems (nats per byte): fine-tuning the pre-trained GPT against "
-                             "training it from scratch, and the fine-tuned model's loss on chapter 5's corpus");
+    nb_value("passes over songs-poems",
+             (double)steps * B * ctx / (double)ch.poems.train.n, "");
+    nb_figure("06-finetune", "Validation loss on songs-poems (nats per byte): "
+                             "fine-tuning the pre-trained GPT against "
+                             "training it from scratch, and the fine-tuned model's "
+                             "loss on chapter 5's corpus");
 }
 
 /*md
@@ -252,11 +274,14 @@ static void cell_forgetting(void) {
     double after_old = ch.tuned_old, before_old = ch.before_old;
     double scratch_old = eval_val(ch.scratch_tr, &ch.old);
     nb_printf("%-34s %14s %14s\n", "val loss (nats/byte)", "songs-poems", "chapter 5");
-    nb_printf("%-34s %14.4f %14.4f\n", "pre-trained (chapter 5)", ch.before_poems, before_old);
-    nb_printf("%-34s %14.4f %14.4f\n", "fine-tuned on songs-poems", ch.tuned_poems, after_old);
-    nb_printf("%-34s %14.4f %14.4f\n", "trained on songs-poems only", eval_val(ch.scratch_tr, &ch.poems), scratch_old);
-    nb_printf("forgetting: the chapter-5 loss rose by %.4f nats/byte (%+.1f %%)\n", after_old - before_old,
-              100 * (after_old - before_old) / before_old);
+    nb_printf("%-34s %14.4f %14.4f\n", "pre-trained (chapter 5)", ch.before_poems,
+              before_old);
+    nb_printf("%-34s %14.4f %14.4f\n", "fine-tuned on songs-poems", ch.tuned_poems,
+              after_old);
+    nb_printf("%-34s %14.4f %14.4f\n", "trained on songs-poems only",
+              eval_val(ch.scratch_tr, &ch.poems), scratch_old);
+    nb_printf("forgetting: the chapter-5 loss rose by %.4f nats/byte (%+.1f %%)\n",
+              after_old - before_old, 100 * (after_old - before_old) / before_old);
     nb_metric("chapter 5 val, before fine-tuning", before_old, "nats/byte");
     nb_metric("chapter 5 val, after fine-tuning", after_old, "nats/byte");
 }
@@ -271,18 +296,24 @@ few words, capitalised line starts and rhyme-like endings after fine-tuning.
 */
 static void cell_samples(void) {
     const char *text = "%\nThe ";
-    int prompt[16], np = gpt_vocab_prompt(&ch.vocab, text, prompt, 16), nnew = nb_quick() ? 60 : 300;
+    int prompt[16], np = gpt_vocab_prompt(&ch.vocab, text, prompt, 16),
+                    nnew = nb_quick() ? 60 : 300;
     int *out = xmalloc((size_t)nnew * sizeof(int));
     const unsigned char *byte = ch.vocab.byte;
-    struct { const char *name; const Gpt *g; } models[] = {
-        {"pre-trained", ch.pre}, {"fine-tuned", ch.tuned}, {"from scratch", ch.scratch}};
+    struct {
+        const char *name;
+        const Gpt *g;
+    } models[] = {{"pre-trained", ch.pre},
+                  {"fine-tuned", ch.tuned},
+                  {"from scratch", ch.scratch}};
     for (int m = 0; m < 3; m++) {
         Rng r;
         rng_stream(&r, nb_seed(), "06/samples"); /* the same draws for each model */
         gpt_generate(models[m].g, prompt, np, out, nnew, 0.8, 0, &r);
         nb_printf("%s=== %s ===\n%s", m ? "\n" : "", models[m].name, text);
         for (int i = 0; i < nnew; i++) {
-            if (byte[out[i]] == '%' && i > 0 && byte[out[i - 1]] == '\n') break; /* end of the fortune */
+            if (byte[out[i]] == '%' && i > 0 && byte[out[i - 1]] == '\n')
+                break; /* end of the fortune */
             nb_printf("%c", byte[out[i]]);
         }
         nb_printf("\n");

@@ -41,19 +41,19 @@ llm.c with MPI and NCCL. We use a real MPI (Open MPI): the processes are
 
 /* ---- the chapter's state, shared by the cells; freed by teardown ---- */
 static struct {
-    Dp dp;                  /* every rank of the run */
+    Dp dp; /* every rank of the run */
     Text *corpus;
     GptVocab vocab;
-    int *tok;               /* [ntok] the corpus as ids */
+    int *tok; /* [ntok] the corpus as ids */
     long ntok;
-    GptTokens train, val;   /* the first 90 % of tok, and the rest */
+    GptTokens train, val; /* the first 90 % of tok, and the rest */
     GptConfig cfg;
-    int batch;              /* B: windows per step, over all ranks */
-    Gpt *init;              /* the initial model: the same numbers on every rank */
-    Gpt *gpt;               /* the data-parallel run's model */
+    int batch; /* B: windows per step, over all ranks */
+    Gpt *init; /* the initial model: the same numbers on every rank */
+    Gpt *gpt;  /* the data-parallel run's model */
     GptTrainer *trainer;
-    char windows[64];       /* the name of this rank's stream of windows */
-    double window_seconds;  /* measured: compute time of one window on one rank */
+    char windows[64];      /* the name of this rank's stream of windows */
+    double window_seconds; /* measured: compute time of one window on one rank */
 } ch;
 
 static void teardown(void) {
@@ -65,7 +65,9 @@ static void teardown(void) {
 }
 
 /* The reference model of chapter 5 for a vocabulary of V bytes. */
-static GptConfig reference_config(int V) { return (GptConfig){.V = V, .ctx = 64, .L = 4, .H = 4, .C = 128}; }
+static GptConfig reference_config(int V) {
+    return (GptConfig){.V = V, .ctx = 64, .L = 4, .H = 4, .C = 128};
+}
 
 /* A trainer of batch B / P for this rank (of d): its windows from its own stream. */
 static GptTrainer *rank_trainer(Gpt *g, Dp *d) {
@@ -73,7 +75,8 @@ static GptTrainer *rank_trainer(Gpt *g, Dp *d) {
     tc.batch = ch.batch / d->size;
     tc.windows = ch.windows;
     GptTrainer *t = gpt_trainer_new(g, &tc, nb_seed());
-    rng_stream(&t->windows, nb_seed(), tc.windows); /* the trainer's stream, named as gpt.h says */
+    rng_stream(&t->windows, nb_seed(),
+               tc.windows); /* the trainer's stream, named as gpt.h says */
     dp_attach(t, d);
     return t;
 }
@@ -98,33 +101,44 @@ static void cell_ranks(void) {
     int P = ch.dp.size;
     ch.batch = nb_quick() ? 8 : gpt_train_config_default().batch;
     if (ch.dp.rank == 0 && ch.batch % P)
-        fail(EXIT_USAGE, "mpirun -np", "run with a P that divides the batch (1, 2, 4, 8, ...)",
+        fail(EXIT_USAGE, "mpirun -np",
+             "run with a P that divides the batch (1, 2, 4, 8, ...)",
              "a batch of %d windows cannot be split evenly over %d ranks", ch.batch, P);
     static const char *const exclude[] = {"songs-poems", NULL}; /* chapter 5's corpus */
     ch.corpus = corpus_load(nb_data(), exclude, NULL);
     ch.vocab = gpt_vocab_of(ch.corpus->bytes, ch.corpus->n);
-    ch.ntok = gpt_encode_split(&ch.vocab, ch.corpus->bytes, ch.corpus->n, &ch.tok, &ch.train, &ch.val);
+    ch.ntok = gpt_encode_split(&ch.vocab, ch.corpus->bytes, ch.corpus->n, &ch.tok,
+                               &ch.train, &ch.val);
     int V = ch.vocab.V;
-    if (nb_quick()) ch.cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
-    else ch.cfg = reference_config(V);
+    if (nb_quick())
+        ch.cfg = (GptConfig){.V = V, .ctx = 32, .L = 2, .H = 2, .C = 32};
+    else
+        ch.cfg = reference_config(V);
     dp_stream_name(ch.windows, sizeof ch.windows, "dp/windows", ch.dp.rank);
-    gpt_tokens_check(ch.val, ch.cfg.ctx, "the corpus's validation split", "use a longer corpus");
+    gpt_tokens_check(ch.val, ch.cfg.ctx, "the corpus's validation split",
+                     "use a longer corpus");
     uint64_t corpus_hash = dp_hash(ch.corpus->bytes, (size_t)ch.corpus->n);
     dp_check_same(&ch.dp, corpus_hash, "the corpus",
-                  "every node must read the same corpus: copy it, or point --data at the same files");
+                  "every node must read the same corpus: copy it, or point --data at "
+                  "the same files");
     Rng r;
     rng_stream(&r, nb_seed(), "dp/init");
     ch.init = gpt_new(ch.cfg);
     gpt_init(ch.init, &r);
-    uint64_t param_hash = dp_hash(ch.init->ps->data, (size_t)ch.init->ps->size * sizeof(real));
-    dp_check_same(&ch.dp, param_hash, "the initial parameters",
-                  "every node must run the same build of build/bin/07 with the same --seed");
-    nb_printf("P = %d rank%s; a step of B = %d windows: %d per rank, each from its own stream\n", P,
-              P > 1 ? "s" : "", ch.batch, ch.batch / P);
+    uint64_t param_hash =
+        dp_hash(ch.init->ps->data, (size_t)ch.init->ps->size * sizeof(real));
+    dp_check_same(
+        &ch.dp, param_hash, "the initial parameters",
+        "every node must run the same build of build/bin/07 with the same --seed");
+    nb_printf("P = %d rank%s; a step of B = %d windows: %d per rank, each from its own "
+              "stream\n",
+              P, P > 1 ? "s" : "", ch.batch, ch.batch / P);
     nb_printf("corpus: %ld bytes, V = %d; hash %016llx on every rank\n", ch.ntok, V,
               (unsigned long long)corpus_hash);
-    nb_printf("model: ctx %d, %d layers, %d heads, width %d: %ld parameters; hash %016llx on every rank\n",
-              ch.cfg.ctx, ch.cfg.L, ch.cfg.H, ch.cfg.C, ch.init->ps->size, (unsigned long long)param_hash);
+    nb_printf("model: ctx %d, %d layers, %d heads, width %d: %ld parameters; hash "
+              "%016llx on every rank\n",
+              ch.cfg.ctx, ch.cfg.L, ch.cfg.H, ch.cfg.C, ch.init->ps->size,
+              (unsigned long long)param_hash);
     nb_metric("ranks", P, "");
     nb_metric("parameters", (double)ch.init->ps->size, "");
     nb_value("batch", ch.batch, "windows");
@@ -178,18 +192,20 @@ static void cell_same_step(void) {
     Gpt *g = gpt_copy(ch.init);
     GptTrainer *t = rank_trainer(g, &d);
     DpCompare *c = dp_compare_new(t, &d);
-    nb_printf("%4s %12s %12s %24s %24s\n", "step", "loss, P", "loss, one", "largest diff, one batch",
-              "largest diff, accumulated");
+    nb_printf("%4s %12s %12s %24s %24s\n", "step", "loss, P", "loss, one",
+              "largest diff, one batch", "largest diff, accumulated");
     double rel = 0, acc = 0;
     for (int s = 1; s <= (nb_quick() ? 3 : 5); s++) {
         DpCompareStep r = dp_compare_step(c, ch.train);
         rel = fmax(rel, r.diff_one / r.largest), acc = fmax(acc, r.diff_acc);
-        nb_printf("%4d %12.6f %12.6f %13.2e (%.1e rel) %24.2e\n", s, r.loss_ranks, r.loss_one, r.diff_one,
-                  r.diff_one / r.largest, r.diff_acc);
+        nb_printf("%4d %12.6f %12.6f %13.2e (%.1e rel) %24.2e\n", s, r.loss_ranks,
+                  r.loss_one, r.diff_one, r.diff_one / r.largest, r.diff_acc);
     }
-    nb_printf("P = %d against one batch of %d: %s; against accumulation in rank order: %s\n", d.size, ch.batch,
-              rel == 0 ? "identical" : "round-off apart",
-              acc == 0 ? "identical, bit for bit" : "round-off apart (MPI adds 3 or more numbers in its own order)");
+    nb_printf(
+        "P = %d against one batch of %d: %s; against accumulation in rank order: %s\n",
+        d.size, ch.batch, rel == 0 ? "identical" : "round-off apart",
+        acc == 0 ? "identical, bit for bit"
+                 : "round-off apart (MPI adds 3 or more numbers in its own order)");
     nb_metric("largest difference one batch", rel, "relative");
     nb_metric("largest difference accumulated", acc, "");
     dp_compare_free(c);
@@ -230,15 +246,17 @@ static void cell_allreduce(void) {
     int P = d.size, reps = nb_quick() ? 5 : 40;
     long n = ch.init->ps->size;
     double bytes = (double)n * sizeof(real), ring = dp_ring_bytes(P, bytes);
-    nb_printf("gradient block: %ld numbers of %zu bytes = %.3f MB; each rank sends 2(P-1)/P of it: %.3f MB\n", n,
-              sizeof(real), bytes / 1e6, ring / 1e6);
+    nb_printf("gradient block: %ld numbers of %zu bytes = %.3f MB; each rank sends "
+              "2(P-1)/P of it: %.3f MB\n",
+              n, sizeof(real), bytes / 1e6, ring / 1e6);
     nb_value("gradient MB", bytes / 1e6, "MB");
     nb_value("ring MB per rank", ring / 1e6, "MB");
     real *x = xmalloc((size_t)n * sizeof(real)), *y = xmalloc((size_t)n * sizeof(real));
     real *scratch = xmalloc((size_t)(n / P + 1) * sizeof(real));
     char name[64];
     Rng r;
-    rng_stream(&r, nb_seed(), dp_stream_name(name, sizeof name, "dp/allreduce block", d.rank));
+    rng_stream(&r, nb_seed(),
+               dp_stream_name(name, sizeof name, "dp/allreduce block", d.rank));
     rng_fill_normal(&r, x, n, 0, 1);
     memcpy(y, x, (size_t)n * sizeof(real));
     dp_ring_allreduce(&d, x, n, scratch);
@@ -246,21 +264,27 @@ static void cell_allreduce(void) {
     double diff = 0;
     for (long i = 0; i < n; i++) diff = fmax(diff, fabs((double)x[i] - (double)y[i]));
     MPI_Allreduce(MPI_IN_PLACE, &diff, 1, MPI_DOUBLE, MPI_MAX, d.comm);
-    nb_printf("ring of dp.c against MPI_Allreduce, largest difference on any rank: %g\n", diff);
+    nb_printf(
+        "ring of dp.c against MPI_Allreduce, largest difference on any rank: %g\n",
+        diff);
     double t[2];
     for (int k = 0; k < 2; k++) { /* the mean over reps calls, the slowest rank's */
         MPI_Barrier(d.comm);
         double t0 = MPI_Wtime();
         for (int i = 0; i < reps; i++) {
-            if (k == 0) MPI_Allreduce(MPI_IN_PLACE, y, (int)n, DP_REAL, MPI_SUM, d.comm);
-            else dp_ring_allreduce(&d, x, n, scratch);
+            if (k == 0)
+                MPI_Allreduce(MPI_IN_PLACE, y, (int)n, DP_REAL, MPI_SUM, d.comm);
+            else
+                dp_ring_allreduce(&d, x, n, scratch);
         }
         t[k] = (MPI_Wtime() - t0) / reps;
         MPI_Allreduce(MPI_IN_PLACE, &t[k], 1, MPI_DOUBLE, MPI_MAX, d.comm);
     }
     nb_timing("MPI_Allreduce of the gradient block", 1e3 * t[0], "ms");
     nb_timing("ring all-reduce by hand", 1e3 * t[1], "ms");
-    if (P > 1) nb_timing("MPI_Allreduce bandwidth, 2(P-1)/P bytes per second", ring / t[0] / 1e9, "GB/s");
+    if (P > 1)
+        nb_timing("MPI_Allreduce bandwidth, 2(P-1)/P bytes per second",
+                  ring / t[0] / 1e9, "GB/s");
     xfree(x), xfree(y), xfree(scratch);
 }
 
@@ -306,21 +330,26 @@ static void evaluate(void *curve, int s) {
 static void cell_train(void) {
     dp_cell_begin();
     Dp *d = &ch.dp;
-    int steps = nb_quick() ? 20 : 600, eval_every = nb_quick() ? 10 : 50, eval_batches = nb_quick() ? 1 : 8;
+    int steps = nb_quick() ? 20 : 600, eval_every = nb_quick() ? 10 : 50,
+        eval_batches = nb_quick() ? 1 : 8;
     ch.gpt = gpt_copy(ch.init);
     ch.trainer = rank_trainer(ch.gpt, d);
     Curve c = {nb_open("loss.tsv"), eval_batches, 0, 0};
     fprintf(c.f, "# step\ttrain_loss\tval_loss\n");
-    nb_printf("%d steps of %d windows (%d per rank) of %d bytes; evaluated every %d steps\n", steps, ch.batch,
-              ch.batch / d->size, ch.cfg.ctx, eval_every);
+    nb_printf(
+        "%d steps of %d windows (%d per rank) of %d bytes; evaluated every %d steps\n",
+        steps, ch.batch, ch.batch / d->size, ch.cfg.ctx, eval_every);
     d->comm_seconds = 0;
-    double t_step = gpt_trainer_run(ch.trainer, ch.train, steps, eval_every, evaluate, &c, "data-parallel training");
+    double t_step = gpt_trainer_run(ch.trainer, ch.train, steps, eval_every, evaluate,
+                                    &c, "data-parallel training");
     fclose(c.f);
     double train = c.train, val = c.val;
     nb_metric("steps", steps, "");
     nb_metric("train loss", train, "nats/byte");
     nb_metric("val loss", val, "nats/byte");
-    nb_figure("07-loss", "Train and validation loss of the GPT trained on P ranks (nats per byte)");
+    nb_figure(
+        "07-loss",
+        "Train and validation loss of the GPT trained on P ranks (nats per byte)");
     double step_ms = 1e3 * t_step / steps, comm_ms = 1e3 * d->comm_seconds / steps;
     ch.window_seconds = (step_ms - comm_ms) / 1e3 / (ch.batch / d->size);
     /* the same step on one rank alone, batch B, for the comparison */
@@ -378,15 +407,20 @@ enum { DP_NODE_GFLOPS = 100 }; /* the modelled node's speed */
 
 static void cell_scaling(void) {
     dp_cell_begin();
-    GptConfig cfg = reference_config(ch.vocab.V); /* even with --quick: the model is arithmetic */
+    GptConfig cfg =
+        reference_config(ch.vocab.V); /* even with --quick: the model is arithmetic */
     int B = gpt_train_config_default().batch;
-    double bytes = (double)gpt_config_params(&cfg) * sizeof(real), tw = dp_window_flops(&cfg) / (DP_NODE_GFLOPS * 1e9);
+    double bytes = (double)gpt_config_params(&cfg) * sizeof(real),
+           tw = dp_window_flops(&cfg) / (DP_NODE_GFLOPS * 1e9);
     const double gbit[2] = {10, 100};
-    nb_printf("modelled: node %d GFLOP/s, window %.3f GFLOP = %.2f ms, gradient block %.3f MB, B = %d\n",
+    nb_printf("modelled: node %d GFLOP/s, window %.3f GFLOP = %.2f ms, gradient block "
+              "%.3f MB, B = %d\n",
               DP_NODE_GFLOPS, dp_window_flops(&cfg) / 1e9, 1e3 * tw, bytes / 1e6, B);
-    nb_printf("%5s %8s %10s | %-37s | %-37s\n", "", "", "", "           10 Gbit/s", "          100 Gbit/s");
+    nb_printf("%5s %8s %10s | %-37s | %-37s\n", "", "", "", "           10 Gbit/s",
+              "          100 Gbit/s");
     nb_printf("%5s %8s %10s |", "P", "win/node", "compute ms");
-    for (int k = 0; k < 2; k++) nb_printf(" %8s %8s %8s %9s |", "comm ms", "step ms", "speed-up", "B to hide");
+    for (int k = 0; k < 2; k++)
+        nb_printf(" %8s %8s %8s %9s |", "comm ms", "step ms", "speed-up", "B to hide");
     nb_printf("\n");
     FILE *f = nb_open("scaling.tsv");
     fprintf(f, "# P\tspeedup_10gbit\tspeedup_100gbit (modelled, B = %d)\n", B);
@@ -396,10 +430,17 @@ static void cell_scaling(void) {
         nb_printf("%5d %8d %10.2f |", P, B / P, 1e3 * compute);
         fprintf(f, "%d", P);
         for (int k = 0; k < 2; k++) {
-            double comm = dp_ring_bytes(P, bytes) / (gbit[k] * 1e9 / 8), step = compute + comm;
-            long hide = P * (long)ceil(comm / tw); /* windows per node with compute >= comm, times P */
-            if (P == 1) nb_printf(" %8.2f %8.2f %8.2f %9s |", 1e3 * comm, 1e3 * step, B * tw / step, "-");
-            else nb_printf(" %8.2f %8.2f %8.2f %9ld |", 1e3 * comm, 1e3 * step, B * tw / step, hide);
+            double comm = dp_ring_bytes(P, bytes) / (gbit[k] * 1e9 / 8),
+                   step = compute + comm;
+            long hide =
+                P * (long)ceil(comm /
+                               tw); /* windows per node with compute >= comm, times P */
+            if (P == 1)
+                nb_printf(" %8.2f %8.2f %8.2f %9s |", 1e3 * comm, 1e3 * step,
+                          B * tw / step, "-");
+            else
+                nb_printf(" %8.2f %8.2f %8.2f %9ld |", 1e3 * comm, 1e3 * step,
+                          B * tw / step, hide);
             fprintf(f, "\t%.4f", B * tw / step);
             char name[64];
             snprintf(name, sizeof name, "speed-up %d nodes at %.0f Gbit/s", P, gbit[k]);
@@ -409,10 +450,12 @@ static void cell_scaling(void) {
         fprintf(f, "\n");
     }
     fclose(f);
-    nb_figure("07-scaling", "Modelled speed-up of a step of B windows on P nodes, ring all-reduce at 10 and 100 Gbit/s");
-    if (ch.window_seconds > 0) { /* the same model with this machine's measured compute speed */
-        nb_timing("GFLOP per second per rank, measured", dp_window_flops(&ch.cfg) / ch.window_seconds / 1e9,
-                  "GFLOP/s");
+    nb_figure("07-scaling", "Modelled speed-up of a step of B windows on P nodes, ring "
+                            "all-reduce at 10 and 100 Gbit/s");
+    if (ch.window_seconds >
+        0) { /* the same model with this machine's measured compute speed */
+        nb_timing("GFLOP per second per rank, measured",
+                  dp_window_flops(&ch.cfg) / ch.window_seconds / 1e9, "GFLOP/s");
         double own = (double)ch.init->ps->size * sizeof(real); /* this run's block */
         nb_timing("windows per node to hide a 10 Gbit/s all-reduce at this speed",
                   2 * own / (10e9 / 8) / ch.window_seconds, "windows");
@@ -432,18 +475,23 @@ static void cell_checkpoint(void) {
     dp_cell_begin();
     const Gpt *g = ch.gpt;
     uint64_t h = dp_hash(g->ps->data, (size_t)g->ps->size * sizeof(real));
-    dp_check_same(&ch.dp, h, "the trained parameters", "a rank took a different step: report this as a bug");
+    dp_check_same(&ch.dp, h, "the trained parameters",
+                  "a rank took a different step: report this as a bug");
     if (ch.dp.rank != 0) return;
     char path[4096];
     snprintf(path, sizeof path, "%s", nb_path("gpt.ckpt"));
     gpt_save(path, g, &ch.vocab);
     GptVocab v2;
     Gpt *back = gpt_load(path, &v2, "run `make run-07`");
-    int same = back->ps->size == g->ps->size &&
-               memcmp(back->ps->data, g->ps->data, (size_t)g->ps->size * sizeof(real)) == 0 && v2.V == ch.vocab.V;
-    nb_printf("trained parameters: hash %016llx on every rank\n", (unsigned long long)h);
-    nb_printf("rank 0 wrote gpt.ckpt (%ld numbers); reloaded with chapter 5's gpt_load: %s\n", g->ps->size,
-              same ? "identical" : "MISMATCH");
+    int same =
+        back->ps->size == g->ps->size &&
+        memcmp(back->ps->data, g->ps->data, (size_t)g->ps->size * sizeof(real)) == 0 &&
+        v2.V == ch.vocab.V;
+    nb_printf("trained parameters: hash %016llx on every rank\n",
+              (unsigned long long)h);
+    nb_printf(
+        "rank 0 wrote gpt.ckpt (%ld numbers); reloaded with chapter 5's gpt_load: %s\n",
+        g->ps->size, same ? "identical" : "MISMATCH");
     gpt_free(back);
 }
 
@@ -474,8 +522,9 @@ died. The cell prints the command for this run's settings.
 static void cell_cluster(void) {
     dp_cell_begin();
     nb_printf("hostfile \"hosts\": one line per node, \"<name> slots=<ranks>\"\n");
-    nb_printf("mpirun --hostfile hosts -np %d -x OMP_NUM_THREADS=1 build/bin/07 --seed %llu%s\n", ch.dp.size,
-              (unsigned long long)nb_seed(), nb_quick() ? " --quick" : "");
+    nb_printf("mpirun --hostfile hosts -np %d -x OMP_NUM_THREADS=1 build/bin/07 --seed "
+              "%llu%s\n",
+              ch.dp.size, (unsigned long long)nb_seed(), nb_quick() ? " --quick" : "");
 }
 
 /*md
@@ -533,8 +582,7 @@ all-reduce behind its compute.
  * "dp/exp shares windows"), added in rank order and in pairs. */
 static void cell_exp_shares(void) {
     dp_cell_begin();
-    if (ch.dp.rank != 0)
-        return;
+    if (ch.dp.rank != 0) return;
     int S = (int)nb_setting("shares"), B = ch.batch, ctx = ch.cfg.ctx;
     if (B % S)
         fail(EXIT_USAGE, "--set shares",
@@ -568,18 +616,14 @@ static void cell_exp_shares(void) {
     long differ = 0;
     for (long i = 0; i < n; i++) {
         real in_order = 0;
-        for (int k = 0; k < S; k++)
-            in_order += grads[(long)k * n + i];
+        for (int k = 0; k < S; k++) in_order += grads[(long)k * n + i];
         real part[32] = {0}; /* S <= 32: the setting's range */
-        for (int k = 0; k < S; k++)
-            part[k] = grads[(long)k * n + i];
+        for (int k = 0; k < S; k++) part[k] = grads[(long)k * n + i];
         /* one level of pairs at a time: w partial sums become (w + 1) / 2 */
         for (int w = S; w > 1;) {
             int h = w / 2;
-            for (int k = 0; k < h; k++)
-                part[k] = part[2 * k] + part[2 * k + 1];
-            if (w % 2)
-                part[h++] = part[w - 1];
+            for (int k = 0; k < h; k++) part[k] = part[2 * k] + part[2 * k + 1];
+            if (w % 2) part[h++] = part[w - 1];
             w = h;
         }
         double d = fabs((double)in_order - (double)part[0]);

@@ -28,10 +28,11 @@ so an exit with an error on any rank calls `MPI_Abort`, which ends them all.
 
 static struct {
     int rank, size;
-    char tmp[256];        /* ranks > 0: their throwaway run directory ("" if none) */
+    char tmp[256]; /* ranks > 0: their throwaway run directory ("" if none) */
 } world;
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw) {
     (void)sb, (void)flag, (void)ftw;
     return remove(path);
 }
@@ -67,19 +68,23 @@ int dp_notebook_main(int argc, char **argv, const Chapter *ch) {
         if (world.rank == 0 || strcmp(argv[i], "--step") != 0) args[n++] = argv[i];
     if (world.rank > 0) {
         const char *tmpdir = getenv("TMPDIR");
-        snprintf(world.tmp, sizeof world.tmp, "%s/07-rank%d-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp", world.rank);
+        snprintf(world.tmp, sizeof world.tmp, "%s/07-rank%d-XXXXXX",
+                 tmpdir && *tmpdir ? tmpdir : "/tmp", world.rank);
         if (!mkdtemp(world.tmp)) {
             world.tmp[0] = 0;
-            fail(EXIT_IOERR, "a temporary directory", "set TMPDIR to a writable directory",
+            fail(EXIT_IOERR, "a temporary directory",
+                 "set TMPDIR to a writable directory",
                  "cannot create one for rank %d's records", world.rank);
         }
         args[n++] = "--out", args[n++] = world.tmp; /* the last --out wins */
         if (!freopen("/dev/null", "w", stdout))
-            fail(EXIT_IOERR, "/dev/null", "check the system", "cannot send rank %d's output there", world.rank);
+            fail(EXIT_IOERR, "/dev/null", "check the system",
+                 "cannot send rank %d's output there", world.rank);
     }
     args[n] = NULL;
     int rc = notebook_main(n, args, ch);
-    int go = 0; /* the other ranks wait in dp_cell_begin (or here, when every cell ran) */
+    int go =
+        0; /* the other ranks wait in dp_cell_begin (or here, when every cell ran) */
     MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
     xfree(args);
     return rc;
@@ -97,7 +102,9 @@ Dp dp_world(void) {
     MPI_Comm_size(d.comm, &d.size);
     return d;
 }
-Dp dp_self(void) { return (Dp){.comm = MPI_COMM_SELF, .rank = 0, .size = 1}; }
+Dp dp_self(void) {
+    return (Dp){.comm = MPI_COMM_SELF, .rank = 0, .size = 1};
+}
 
 const char *dp_stream_name(char *buf, size_t len, const char *purpose, int rank) {
     snprintf(buf, len, "%s of rank %d", purpose, rank);
@@ -126,8 +133,8 @@ static void scale_mean(real *g, long n, double *loss, int P) {
 void dp_average(void *dp, ParamSet *ps, double *loss) {
     Dp *d = dp;
     if (ps->size > 0x7fffffffL)
-        fail(EXIT_SOFTWARE, "dp_average", "use a smaller model", "%ld gradients do not fit one MPI count",
-             ps->size);
+        fail(EXIT_SOFTWARE, "dp_average", "use a smaller model",
+             "%ld gradients do not fit one MPI count", ps->size);
     /* BEGIN SOLUTION ex07-average
      * HINT: one MPI_Allreduce, in place (MPI_IN_PLACE), with MPI_SUM over the whole gradient
      * HINT: block (DP_REAL numbers), one more for the loss (a double); time both into
@@ -162,7 +169,8 @@ void dp_check_same(const Dp *d, uint64_t value, const char *what, const char *hi
     MPI_Allgather(&value, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, d->comm);
     for (int r = 1; r < d->size; r++)
         if (all[r] != all[0] && d->rank == 0)
-            fail(EXIT_DATA, what, hint, "rank %d's checksum %016llx differs from rank 0's %016llx", r,
+            fail(EXIT_DATA, what, hint,
+                 "rank %d's checksum %016llx differs from rank 0's %016llx", r,
                  (unsigned long long)all[r], (unsigned long long)all[0]);
     xfree(all);
 }
@@ -177,7 +185,9 @@ and receives in one call, so a ring of blocking sends cannot deadlock.
 */
 
 /* Chunk c of a block of n numbers cut into P: [n c / P, n (c + 1) / P). */
-static long chunk_at(long n, int P, int c) { return n * c / P; }
+static long chunk_at(long n, int P, int c) {
+    return n * c / P;
+}
 
 /* Reduce-scatter: at step s rank r sends chunk r - s to its right-hand
  * neighbour and adds chunk r - s - 1, received from its left, into its own.
@@ -195,24 +205,27 @@ void dp_ring_allreduce(const Dp *d, real *x, long n, real *scratch) {
         int cs = ((r - s) % P + P) % P, cr = ((r - s - 1) % P + P) % P;
         long os = chunk_at(n, P, cs), ns = chunk_at(n, P, cs + 1) - os;
         long orr = chunk_at(n, P, cr), nr = chunk_at(n, P, cr + 1) - orr;
-        MPI_Sendrecv(x + os, (int)ns, DP_REAL, right, 0, scratch, (int)nr, DP_REAL, left, 0, d->comm,
-                     MPI_STATUS_IGNORE);
+        MPI_Sendrecv(x + os, (int)ns, DP_REAL, right, 0, scratch, (int)nr, DP_REAL,
+                     left, 0, d->comm, MPI_STATUS_IGNORE);
         for (long i = 0; i < nr; i++) x[orr + i] += scratch[i];
     }
     for (int s = 0; s < P - 1; s++) {
         int cs = ((r + 1 - s) % P + P) % P, cr = ((r - s) % P + P) % P;
         long os = chunk_at(n, P, cs), ns = chunk_at(n, P, cs + 1) - os;
         long orr = chunk_at(n, P, cr), nr = chunk_at(n, P, cr + 1) - orr;
-        MPI_Sendrecv(x + os, (int)ns, DP_REAL, right, 1, x + orr, (int)nr, DP_REAL, left, 1, d->comm,
-                     MPI_STATUS_IGNORE);
+        MPI_Sendrecv(x + os, (int)ns, DP_REAL, right, 1, x + orr, (int)nr, DP_REAL,
+                     left, 1, d->comm, MPI_STATUS_IGNORE);
     }
     /* END SOLUTION ex07-ring-allreduce */
 }
 
-double dp_ring_bytes(int P, double bytes) { return 2.0 * (P - 1) / P * bytes; }
+double dp_ring_bytes(int P, double bytes) {
+    return 2.0 * (P - 1) / P * bytes;
+}
 
 double dp_window_flops(const GptConfig *c) {
-    double matmul = 12.0 * c->L * c->C * c->C + (double)c->V * c->C; /* weights used in products */
+    double matmul =
+        12.0 * c->L * c->C * c->C + (double)c->V * c->C; /* weights used in products */
     return 6.0 * matmul * c->ctx + 12.0 * c->L * (double)c->ctx * c->ctx * c->C;
 }
 
@@ -238,10 +251,12 @@ void dp_accumulate(void *acc, ParamSet *ps, double *loss) {
     Gpt *h = a->helper;
     int ctx = h->cfg.ctx;
     long win = (long)a->batch * ctx; /* numbers in one shard's windows */
-    memcpy(h->ps->data, ps->data, (size_t)ps->size * sizeof(real)); /* the trained model's numbers */
+    memcpy(h->ps->data, ps->data,
+           (size_t)ps->size * sizeof(real)); /* the trained model's numbers */
     for (int s = 1; s < a->shards; s++) {
         tape_reset(a->tape);
-        Tensor *l = gpt_loss(a->tape, h, a->x + s * win, a->y + s * win, a->batch, ctx, GPT_FUSED, NULL);
+        Tensor *l = gpt_loss(a->tape, h, a->x + s * win, a->y + s * win, a->batch, ctx,
+                             GPT_FUSED, NULL);
         params_zero_grad(h->ps);
         backward(a->tape, l);
         for (long i = 0; i < ps->size; i++) ps->grad[i] += h->ps->grad[i];
@@ -260,12 +275,12 @@ void dp_accumulate_free(DpAccumulate *a) {
 /* ---- the equivalence experiment -------------------------------------------------- */
 
 struct DpCompare {
-    GptTrainer *t;            /* borrowed: the P-rank trainer */
+    GptTrainer *t; /* borrowed: the P-rank trainer */
     Dp d;
-    Gpt *one, *acc;           /* rank 0: the references' models */
+    Gpt *one, *acc; /* rank 0: the references' models */
     GptTrainer *t_one, *t_acc;
     DpAccumulate *a;
-    int *x, *y;               /* rank 0: [B, ctx] every rank's windows, in rank order */
+    int *x, *y; /* rank 0: [B, ctx] every rank's windows, in rank order */
 };
 
 DpCompare *dp_compare_new(GptTrainer *t, const Dp *d) {
@@ -276,38 +291,48 @@ DpCompare *dp_compare_new(GptTrainer *t, const Dp *d) {
     GptTrainConfig one = t->cfg, acc = t->cfg;
     one.batch = b * P;
     c->one = gpt_copy(t->model), c->acc = gpt_copy(t->model);
-    c->t_one = gpt_trainer_new(c->one, &one, 0), c->t_acc = gpt_trainer_new(c->acc, &acc, 0); /* streams unused */
+    c->t_one = gpt_trainer_new(c->one, &one, 0),
+    c->t_acc = gpt_trainer_new(c->acc, &acc, 0); /* streams unused */
     c->a = dp_accumulate_new(c->acc, P, b);
     c->t_acc->reduce = dp_accumulate, c->t_acc->reduce_arg = c->a;
-    c->x = xmalloc((size_t)b * P * ctx * sizeof(int)), c->y = xmalloc((size_t)b * P * ctx * sizeof(int));
+    c->x = xmalloc((size_t)b * P * ctx * sizeof(int)),
+    c->y = xmalloc((size_t)b * P * ctx * sizeof(int));
     c->a->x = c->x, c->a->y = c->y;
     return c;
 }
 
 static double largest_diff(const Gpt *a, const Gpt *b) {
     double d = 0;
-    for (long i = 0; i < a->ps->size; i++) d = fmax(d, fabs((double)a->ps->data[i] - (double)b->ps->data[i]));
+    for (long i = 0; i < a->ps->size; i++)
+        d = fmax(d, fabs((double)a->ps->data[i] - (double)b->ps->data[i]));
     return d;
 }
 
 DpCompareStep dp_compare_step(DpCompare *c, GptTokens train) {
     DpCompareStep r = {0};
-    GptStepStats s = gpt_trainer_step(c->t, train); /* every rank: its windows, the average, the step */
+    GptStepStats s = gpt_trainer_step(
+        c->t, train); /* every rank: its windows, the average, the step */
     int n = c->t->cfg.batch * c->t->model->cfg.ctx;
     MPI_Gather(c->t->x, n, MPI_INT, c->x, n, MPI_INT, 0, c->d.comm);
     MPI_Gather(c->t->y, n, MPI_INT, c->y, n, MPI_INT, 0, c->d.comm);
     if (c->d.rank != 0) return r;
     r.loss_ranks = s.loss;
     r.loss_one = gpt_trainer_step_on(c->t_one, c->x, c->y).loss;
-    gpt_trainer_step_on(c->t_acc, c->x, c->y); /* share 0 on the trainer, the others in its hook */
+    gpt_trainer_step_on(c->t_acc, c->x,
+                        c->y); /* share 0 on the trainer, the others in its hook */
     const Gpt *g = c->t->model;
     r.diff_one = largest_diff(g, c->one), r.diff_acc = largest_diff(g, c->acc);
-    for (long i = 0; i < g->ps->size; i++) r.largest = fmax(r.largest, fabs((double)g->ps->data[i]));
+    for (long i = 0; i < g->ps->size; i++)
+        r.largest = fmax(r.largest, fabs((double)g->ps->data[i]));
     return r;
 }
 
-const Gpt *dp_compare_one(const DpCompare *c) { return c->one; }
-const Gpt *dp_compare_accumulated(const DpCompare *c) { return c->acc; }
+const Gpt *dp_compare_one(const DpCompare *c) {
+    return c->one;
+}
+const Gpt *dp_compare_accumulated(const DpCompare *c) {
+    return c->acc;
+}
 
 void dp_compare_free(DpCompare *c) {
     if (!c) return;
