@@ -464,6 +464,8 @@ GptEvalStats gpt_trainer_eval(GptTrainer *t, GptTokens s, int nbatches) {
 }
 
 GptEvalStats gpt_evaluate(const Gpt *g, GptTokens s, int batch, int nbatches) {
+    /* checked before anything is allocated, so a failure leaks nothing */
+    gpt_tokens_check(s, g->cfg.ctx, "the evaluation split", "use a longer corpus");
     size_t n = (size_t)batch * (size_t)g->cfg.ctx;
     int *x = xmalloc(n * sizeof(int)), *y = xmalloc(n * sizeof(int));
     Tape *T = tape_new();
