@@ -924,15 +924,16 @@ static void sample_many(const DcganG *g, const real *z, int n, real *out) {
                      n - i < CHUNK ? n - i : CHUNK, out + (long)i * DCGAN_PIX);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of v [n] (the entry at rank q (n - 1) of a sorted copy). */
 static double percentile(const double *v, int n, double q) {
     double *s = xmalloc((size_t)n * sizeof(double));
     memcpy(s, v, (size_t)n * sizeof(double));
-    for (int i = 1; i < n;
-         i++) /* insertion sort is enough for 10,000: well under a second */
-        for (int k = i; k > 0 && s[k - 1] > s[k]; k--) {
-            double t = s[k];
-            s[k] = s[k - 1], s[k - 1] = t;
-        }
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
     double r = s[(int)(q * (n - 1))];
     xfree(s);
     return r;
@@ -952,6 +953,15 @@ static Measures measure_generator(const DcganG *g, real *x, int *nn_idx,
     sample_many(g, ch3.zmeasure, ch3.n_measure, x);
     return measure_images(ch3.scratch, ch3.judge, x, ch3.n_measure, &ch3.test_fit,
                           ch3.train_x, nn_dist ? ch3.n_train : 0, nn_idx, nn_dist);
+}
+
+/* n training images drawn at random (with replacement) from r into x [n, 784],
+ * in [-1, 1]. */
+static void random_training_images(Rng *r, real *x, int n) {
+    for (int i = 0; i < n; i++)
+        memcpy(x + (long)i * DCGAN_PIX,
+               ch3.train_x + (long)rng_int(r, ch3.n_train) * DCGAN_PIX,
+               DCGAN_PIX * sizeof(real));
 }
 
 /* The Fréchet judge distance of n images x [n, 784] to the test images. */
@@ -1072,10 +1082,7 @@ static void cell_measure(void) {
     ch3.close_below = percentile(dist, n, 0.01);
     ch3.close_real = share_below(dist, n, ch3.close_below);
     rng_stream(&r, nb_seed(), "03/real floor");
-    for (int i = 0; i < n; i++)
-        memcpy(x + (long)i * DCGAN_PIX,
-               ch3.train_x + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
-               DCGAN_PIX * sizeof(real));
+    random_training_images(&r, x, n);
     ch3.m_real.frechet = frechet_of(x, n);
     nb_value("real floor images", n, "");
 
@@ -1391,10 +1398,7 @@ static void cell_exp_samples(void) {
     Rng r;
     rng_stream(&r, nb_seed(), "03/exp samples");
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
-    for (int i = 0; i < n; i++)
-        memcpy(x + (long)i * DCGAN_PIX,
-               ch3.train_x + (long)rng_int(&r, ch3.n_train) * DCGAN_PIX,
-               DCGAN_PIX * sizeof(real));
+    random_training_images(&r, x, n);
     const double fd_real = frechet_of(x, n);
     real *z = xmalloc((size_t)n * Z * sizeof(real)); /* [n, Z] */
     rng_fill_normal(&r, z, (long)n * Z, 0, 1);
