@@ -262,6 +262,44 @@ Test(vae, trainer_is_reproducible_and_visits_every_image_once_per_epoch) {
     imageset_free(set);
 }
 
+Test(vae, a_step_with_beta_minimises_recon_plus_beta_times_kl) {
+    /* trainer a takes one step of recon + 3 KL; b (beta 1, same seed, so the
+     * same weights, shuffle and noise) is stepped by hand on that loss:
+     * the two must agree bit for bit, and differ from a beta-1 step */
+    Rng r;
+    rng_seed(&r, 5);
+    ImageSet *set = fake_set(8, 4, &r);
+    VaeConfig cfg = tiny_config(), cfg3 = tiny_config();
+    cfg3.beta = 3;
+    VaeTrainer *a = vae_trainer_new(&cfg3, 7), *b = vae_trainer_new(&cfg, 7),
+               *c = vae_trainer_new(&cfg, 7);
+    VaeStepStats st = vae_trainer_step(a, set, 4);
+    vae_trainer_step(c, set, 4);
+    const Vae *m = b->model;
+    Tape *T = b->tape;
+    tape_reset(T);
+    Tensor *x = tape_input(T, 2, SHAPE(4, m->D), 0);   /* [4, D] */
+    Tensor *eps = tape_input(T, 2, SHAPE(4, m->Z), 0); /* [4, Z] */
+    vae_pixels(set, a->order, 4, x->data); /* a's batch: its shuffle of images 0..3 */
+    rng_fill_normal(&b->noise, eps->data, eps->size, 0, 1);
+    VaeOut o = vae_forward(T, m, x, eps);
+    Tensor *loss = t_add(T, o.recon, t_mul_scalar(T, o.kl, 3));
+    params_zero_grad(m->ps);
+    backward(T, loss);
+    optim_step(b->opt);
+    double hand = 0, beta1 = 0; /* largest difference: a vs by hand, a vs beta 1 */
+    for (long i = 0; i < m->ps->size; i++) {
+        hand = fmax(hand, fabs(a->model->ps->data[i] - m->ps->data[i]));
+        beta1 = fmax(beta1, fabs(a->model->ps->data[i] - c->model->ps->data[i]));
+    }
+    cr_assert(hand == 0, "the beta-3 step differs from a step by hand by %.3g", hand);
+    cr_assert(beta1 > 0, "the beta-3 step equals the beta-1 step");
+    cr_assert(fabs(st.loss - (st.recon + 3 * st.kl)) <= 1e-6 * fabs(st.loss),
+              "loss %.9g != recon + 3 kl %.9g", st.loss, st.recon + 3 * st.kl);
+    vae_trainer_free(a), vae_trainer_free(b), vae_trainer_free(c);
+    imageset_free(set);
+}
+
 Test(vae, evaluation_changes_no_parameter_and_draws_the_same_noise_each_time) {
     Rng r;
     rng_seed(&r, 6);

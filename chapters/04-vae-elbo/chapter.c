@@ -579,36 +579,14 @@ static int exp_test_images(void) {
     return nb_quick() ? 100 : EXP_TEST_IMAGES;
 }
 
-/* One pass of the loss recon + beta KL, in batches of the reference's 128, in
- * order (no shuffle); eps from the trainer's own noise stream. */
-static void exp_train(VaeTrainer *t, double beta) {
-    const Vae *m = t->model;
-    int n = exp_images();
-    for (int at = 0; at < n; at += t->cfg.batch) {
-        int b = n - at < t->cfg.batch ? n - at : t->cfg.batch;
-        Tape *T = t->tape;
-        tape_reset(T);
-        Tensor *x = tape_input(T, 2, SHAPE(b, m->D), 0),
-               *eps = tape_input(T, 2, SHAPE(b, m->Z), 0);
-        int *idx = xmalloc(sizeof(int) * b);
-        for (int i = 0; i < b; i++) idx[i] = at + i; /* the batch: images at..at+b-1 */
-        vae_pixels(st.data.train, idx, b, x->data);
-        xfree(idx);
-        rng_fill_normal(&t->noise, eps->data, eps->size, 0, 1);
-        VaeOut o = vae_forward(T, m, x, eps);
-        Tensor *loss = t_add(T, o.recon, t_mul_scalar(T, o.kl, (real)beta));
-        params_zero_grad(m->ps);
-        backward(T, loss);
-        optim_step(t->opt);
-    }
-}
-
-/* A short run of a Z-dimensional VAE weighing KL by beta (streams "<name>/..."). */
+/* A short run weighing KL by beta, one shuffled pass over the first
+ * exp_images() training images in the trainer's batches (streams "<name>/..."). */
 static VaeEvalStats exp_run(const char *name, double beta) {
     VaeConfig cfg = vae_config_default();
-    cfg.name = name;
+    cfg.name = name, cfg.beta = beta;
     VaeTrainer *t = vae_trainer_new(&cfg, nb_seed());
-    exp_train(t, beta);
+    for (int done = 0; !done;)
+        done = vae_trainer_step(t, st.data.train, exp_images()).epoch_done;
     int n = exp_test_images();
     VaeEvalStats e = vae_trainer_eval(t, st.data.test, n);
     nb_printf("beta = %g: test -ELBO %.2f = reconstruction %.2f + KL %.2f nats/image\n",

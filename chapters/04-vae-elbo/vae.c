@@ -291,7 +291,8 @@ VaeConfig vae_config_default(void) {
                        .lr = 1e-3,
                        .beta1 = 0.9,
                        .beta2 = 0.999,
-                       .adam_eps = 1e-8};
+                       .adam_eps = 1e-8,
+                       .beta = 1};
 }
 
 /* rng_stream of "<name>/<purpose>" */
@@ -341,12 +342,15 @@ VaeStepStats vae_trainer_step(VaeTrainer *t, const ImageSet *train, int n) {
     vae_pixels(train, t->order + t->cursor, b, x->data);
     rng_fill_normal(&t->noise, eps->data, eps->size, 0, 1);
     VaeOut o = vae_forward(T, m, x, eps);
+    Tensor *loss = o.loss; /* the -ELBO, or with beta != 1: */
+    if (t->cfg.beta != 1)
+        loss = t_add(T, o.recon, t_mul_scalar(T, o.kl, (real)t->cfg.beta));
     params_zero_grad(m->ps);
-    backward(T, o.loss);
+    backward(T, loss);
     optim_step(t->opt);
     t->steps++;
     t->cursor += b;
-    VaeStepStats st = {(double)o.loss->data[0], (double)o.recon->data[0],
+    VaeStepStats st = {(double)loss->data[0], (double)o.recon->data[0],
                        (double)o.kl->data[0], b, 0};
     if (t->cursor == n) t->cursor = 0, st.epoch_done = 1;
     return st;

@@ -120,9 +120,10 @@ typedef struct {
     int D, H, Z;      /* pixels, hidden width, latent width: 784, 400, 20 */
     int batch;        /* images per step: 128 */
     double lr, beta1, beta2, adam_eps; /* Adam: 1e-3, 0.9, 0.999, 1e-8 */
+    double beta; /* the loss is recon + beta KL: 1, the -ELBO (beta-VAE: > 1) */
 } VaeConfig;
 
-/* DESIGN.md's reference settings (above), with name "vae". */
+/* DESIGN.md's reference settings (above), with name "vae" and beta 1. */
 VaeConfig vae_config_default(void);
 
 typedef struct {
@@ -154,7 +155,8 @@ VaeTrainer *vae_trainer_new(const VaeConfig *cfg, uint64_t seed);
 /* One Adam step on the next batch of train's first n images, drawn without
  * replacement: the order is reshuffled at the start of every epoch, and an
  * epoch ends with a short batch if batch does not divide n. Pass the same
- * n every step. */
+ * n every step. The step minimises recon + cfg.beta KL; the stats report
+ * the batch's loss as that sum. */
 VaeStepStats vae_trainer_step(VaeTrainer *t, const ImageSet *train, int n);
 /* -ELBO of set's first n images, one eps per image drawn from the stream
  * "<name>/eval" started afresh at each call (the same noise every time);
