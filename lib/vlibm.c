@@ -16,7 +16,13 @@
 #include <math.h>
 #include <stdint.h>
 
+/* no fusing here; and FP operations do not trap, so a ? b : c may compute
+ * both b and c (a select, not a branch), which is what lets the loops vectorise */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#else
 #pragma GCC optimize("fp-contract=off", "no-trapping-math")
+#endif
 
 static inline uint32_t bits_of(float f) {
     union { float f; uint32_t u; } v = {.f = f};
