@@ -3,6 +3,7 @@
 #   make course   build, run every chapter at full size, draw every figure, build the book
 #   make check    the whole test suite (+ a --quick run of every chapter)
 #   make NN / run-NN / step-NN / plots / book / bench / bench-peers / sanitize / fuzz / clean / deps
+#   make check-vlibm   lib/vlibm.c against libm on all 2^32 floats (minutes; not in make check)
 
 BUILD    ?= build
 CC       ?= gcc
@@ -80,7 +81,7 @@ TEST_MODEL_DIRS := $(sort $(foreach t,$(TEST_SRC:tests/%.c=%),$(call test_deps,$
 # double build and the sanitizer build.
 TEST_DEPS := $(LIB_HDR) $(wildcard tests/*.h) tests/deps $(CHAPTER_HDR) book/weave.c $(wildcard fuzz/*.[ch])
 
-.PHONY: all check course valgrind gradcheck-table deps deps-course deps-bench deps-fuzz plots book bench bench-peers sanitize fuzz clean \
+.PHONY: all check check-vlibm course valgrind gradcheck-table deps deps-course deps-bench deps-fuzz plots book bench bench-peers sanitize fuzz clean \
         $(NUMS) $(addprefix run-,$(NUMS)) $(addprefix step-,$(NUMS)) quick unit check-dp
 
 all: $(addprefix $(BUILD)/bin/,$(NUMS))
@@ -153,6 +154,14 @@ gradcheck-table: $(BUILD)/bin/01-double
 
 unit: $(BUILD)/test/tests
 	OMP_WAIT_POLICY=passive $(BUILD)/test/tests --jobs 2
+
+# lib/vlibm.c against libm on every one of the 2^32 floats (about 2 minutes
+# on 2 cores; make check runs the sampled test in tests/test_vlibm.c)
+$(BUILD)/test/vlibm_all: tests/exhaustive/vlibm_all.c $(BUILD)/float/lib/vlibm.o
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $^ $(LDLIBS) -o $@
+check-vlibm: $(BUILD)/test/vlibm_all
+	$(BUILD)/test/vlibm_all
 
 # every chapter at tiny sizes: the smoke test. Each runs twice, with 2
 # threads and with 1: the two records (cell outputs, metrics.tsv, figure
