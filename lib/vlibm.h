@@ -12,7 +12,7 @@
  * FMA variant (__expf_fma, the algorithm of ARM's optimized-routines:
  * 2^(k/32) from a table times a cubic in double), log1pf is fdlibm's float
  * log1p (Sun, 1993). tests/test_vlibm.c compares against libm; the program
- * tests/exhaustive_vlibm.c compares every float the BCE loss can pass.
+ * tests/exhaustive/vlibm_all.c (make check-vlibm) compares every float.
  * Leaves out: the rare inputs, which go to libm itself, one call each:
  * expf for |x| >= 88 (overflow, underflow to subnormals, inf, NaN), log1pf
  * outside [0, 1] (the BCE loss only asks for log1p(e^-|l|)).
