@@ -48,21 +48,37 @@ static int last_dim(const Tensor *t) { return t->shape[t->ndim - 1]; }
 /* y = e^(x - m) / sum e^(x - m), m = the row max. A row of -inf except one
  * entry (a masked attention row) gives exactly 1 there and 0 elsewhere.
  * A row of only -inf has no softmax (NaN); the causal mask never makes one,
- * since it keeps the diagonal. */
+ * since it keeps the diagonal.
+ * A row's max and its sum are chains of C steps, each waiting for the one
+ * before (the sum runs in order, j = 0, 1, ...: that order fixes its bits).
+ * So rows go SOFTMAX_ROWS at a time, their chains side by side, step j of
+ * every row together: the core overlaps them. Each row's numbers are those
+ * of the row done alone. */
+#define SOFTMAX_ROWS 8
+
+/* n rows (n a constant where it is inlined: 1 or SOFTMAX_ROWS) of x [n, C]
+ * into y [n, C]. */
+static inline __attribute__((always_inline)) void softmax_rows(const real *x, real *y, long C, int n) {
+    real m[SOFTMAX_ROWS], s[SOFTMAX_ROWS];
+    for (int r = 0; r < n; r++) m[r] = -INFINITY, s[r] = 0;
+    for (long j = 0; j < C; j++)
+        for (int r = 0; r < n; r++) m[r] = x[r * C + j] > m[r] ? x[r * C + j] : m[r];
+    for (int r = 0; r < n; r++)
+        for (long j = 0; j < C; j++) y[r * C + j] = vexp(x[r * C + j] - m[r]); /* a vector loop */
+    for (long j = 0; j < C; j++)
+        for (int r = 0; r < n; r++) s[r] += y[r * C + j];
+    for (int r = 0; r < n; r++)
+        for (long j = 0; j < C; j++) y[r * C + j] /= s[r];
+}
+
 void fwd_softmax(Tensor *out) {
     const real *x = out->in[0]->data; /* [R, C] */
     real *y = out->data;              /* [R, C] */
-    long C = last_dim(out), R = out->size / C;
+    long C = last_dim(out), R = out->size / C, groups = R / SOFTMAX_ROWS;
 #pragma omp parallel for if (out->size > PAR_MIN)
-    for (long r = 0; r < R; r++) {
-        const real *xr = x + r * C;
-        real *yr = y + r * C;
-        real m = -INFINITY, s = 0;
-        for (long j = 0; j < C; j++) m = xr[j] > m ? xr[j] : m;
-        for (long j = 0; j < C; j++) yr[j] = vexp(xr[j] - m); /* a vector loop */
-        for (long j = 0; j < C; j++) s += yr[j];
-        for (long j = 0; j < C; j++) yr[j] /= s;
-    }
+    for (long g = 0; g < groups; g++)
+        softmax_rows(x + g * SOFTMAX_ROWS * C, y + g * SOFTMAX_ROWS * C, C, SOFTMAX_ROWS);
+    for (long r = groups * SOFTMAX_ROWS; r < R; r++) softmax_rows(x + r * C, y + r * C, C, 1);
 }
 
 /* dx = y ⊙ (dy − Σ_j dy_j y_j), per row. */
