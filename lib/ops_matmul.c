@@ -227,7 +227,8 @@ void bwd_linear(Tensor *out) {
         long rows = l.R - r0 < block ? l.R - r0 : block;
         const real *du = out->grad + r0 * l.N;
         if (l.act) { /* du = dz gelu'(u) for these rows */
-            memset(l.du, 0, (size_t)(rows * l.N) * sizeof(real));
+#pragma omp parallel for if (rows * l.N > PAR_MIN) /* zeroed a row at a time, over the threads */
+            for (long r = 0; r < rows; r++) memset(l.du + r * l.N, 0, (size_t)l.N * sizeof(real));
             Tensor u, h;
             gelu_views(out, &l, r0, rows, l.du, &u, &h);
             OPS[OP_GELU].backward(&h);

@@ -30,6 +30,7 @@
  */
 #include "tensor.h"
 
+#include <omp.h>
 #include <tgmath.h>
 #include <string.h>
 
@@ -48,21 +49,37 @@ static int last_dim(const Tensor *t) { return t->shape[t->ndim - 1]; }
 /* y = e^(x - m) / sum e^(x - m), m = the row max. A row of -inf except one
  * entry (a masked attention row) gives exactly 1 there and 0 elsewhere.
  * A row of only -inf has no softmax (NaN); the causal mask never makes one,
- * since it keeps the diagonal. */
+ * since it keeps the diagonal.
+ * A row's max and its sum are chains of C steps, each waiting for the one
+ * before (the sum runs in order, j = 0, 1, ...: that order fixes its bits).
+ * So rows go SOFTMAX_ROWS at a time, their chains side by side, step j of
+ * every row together: the core overlaps them. Each row's numbers are those
+ * of the row done alone. */
+#define SOFTMAX_ROWS 8
+
+/* n rows (n a constant where it is inlined: 1 or SOFTMAX_ROWS) of x [n, C]
+ * into y [n, C]. */
+static inline __attribute__((always_inline)) void softmax_rows(const real *x, real *y, long C, int n) {
+    real m[SOFTMAX_ROWS], s[SOFTMAX_ROWS];
+    for (int r = 0; r < n; r++) m[r] = -INFINITY, s[r] = 0;
+    for (long j = 0; j < C; j++)
+        for (int r = 0; r < n; r++) m[r] = x[r * C + j] > m[r] ? x[r * C + j] : m[r];
+    for (int r = 0; r < n; r++)
+        for (long j = 0; j < C; j++) y[r * C + j] = vexp(x[r * C + j] - m[r]); /* a vector loop */
+    for (long j = 0; j < C; j++)
+        for (int r = 0; r < n; r++) s[r] += y[r * C + j];
+    for (int r = 0; r < n; r++)
+        for (long j = 0; j < C; j++) y[r * C + j] /= s[r];
+}
+
 void fwd_softmax(Tensor *out) {
     const real *x = out->in[0]->data; /* [R, C] */
     real *y = out->data;              /* [R, C] */
-    long C = last_dim(out), R = out->size / C;
+    long C = last_dim(out), R = out->size / C, groups = R / SOFTMAX_ROWS;
 #pragma omp parallel for if (out->size > PAR_MIN)
-    for (long r = 0; r < R; r++) {
-        const real *xr = x + r * C;
-        real *yr = y + r * C;
-        real m = -INFINITY, s = 0;
-        for (long j = 0; j < C; j++) m = xr[j] > m ? xr[j] : m;
-        for (long j = 0; j < C; j++) yr[j] = vexp(xr[j] - m); /* a vector loop */
-        for (long j = 0; j < C; j++) s += yr[j];
-        for (long j = 0; j < C; j++) yr[j] /= s;
-    }
+    for (long g = 0; g < groups; g++)
+        softmax_rows(x + g * SOFTMAX_ROWS * C, y + g * SOFTMAX_ROWS * C, C, SOFTMAX_ROWS);
+    for (long r = groups * SOFTMAX_ROWS; r < R; r++) softmax_rows(x + r * C, y + r * C, C, 1);
 }
 
 /* dx = y ⊙ (dy − Σ_j dy_j y_j), per row. */
@@ -139,22 +156,42 @@ Tensor *t_log_softmax(Tape *T, Tensor *a) {
  * mean [N]     saved for backward
  * rstd [N]     1 / sqrt(var + eps), saved for backward
  * inp  [N, C], weight [C], bias [C] */
+/* A row's mean and variance are chains of C additions in order (as
+ * softmax's sum): rows go LN_ROWS at a time, step i of every row together,
+ * so the core overlaps their chains; each row's numbers are those of the
+ * row done alone. rows: a constant where this is inlined (1 or LN_ROWS). */
+#define LN_ROWS 8
+static inline __attribute__((always_inline)) void layernorm_rows(real *out, real *mean, real *rstd, const real *x,
+                                                                 const real *weight, const real *bias, int rows,
+                                                                 int C, real eps) {
+    real m[LN_ROWS], v[LN_ROWS];
+    for (int r = 0; r < rows; r++) m[r] = 0, v[r] = 0;
+    for (int i = 0; i < C; i++)
+        for (int r = 0; r < rows; r++) m[r] += x[(long)r * C + i];
+    for (int r = 0; r < rows; r++) m[r] /= C;
+    for (int i = 0; i < C; i++)
+        for (int r = 0; r < rows; r++) v[r] += (x[(long)r * C + i] - m[r]) * (x[(long)r * C + i] - m[r]);
+    for (int r = 0; r < rows; r++) {
+        v[r] /= C;
+        real s = 1 / sqrt(v[r] + eps);
+        const real *xr = x + (long)r * C;
+        real *o = out + (long)r * C;
+        for (int i = 0; i < C; i++) o[i] = (xr[i] - m[r]) * s * weight[i] + bias[i];
+        mean[r] = m[r];
+        rstd[r] = s;
+    }
+}
+
 static void layernorm_forward(real *out, real *mean, real *rstd, const real *inp, const real *weight,
                               const real *bias, int N, int C, real eps) {
+    int groups = N / LN_ROWS;
 #pragma omp parallel for if ((long)N * C > PAR_MIN)
-    for (int n = 0; n < N; n++) {
-        const real *x = inp + (long)n * C;
-        real m = 0, v = 0;
-        for (int i = 0; i < C; i++) m += x[i];
-        m /= C;
-        for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
-        v /= C;
-        real s = 1 / sqrt(v + eps);
-        real *o = out + (long)n * C;
-        for (int i = 0; i < C; i++) o[i] = (x[i] - m) * s * weight[i] + bias[i];
-        mean[n] = m;
-        rstd[n] = s;
+    for (int g = 0; g < groups; g++) {
+        long n = (long)g * LN_ROWS;
+        layernorm_rows(out + n * C, mean + n, rstd + n, inp + n * C, weight, bias, LN_ROWS, C, eps);
     }
+    for (long n = (long)groups * LN_ROWS; n < N; n++)
+        layernorm_rows(out + n * C, mean + n, rstd + n, inp + n * C, weight, bias, 1, C, eps);
 }
 
 /* With xhat = (x - mean) rstd and y = xhat ⊙ w + b, per row:
@@ -189,13 +226,28 @@ static void layernorm_backward(real *dinp, real *dweight, real *dbias, const rea
         }
     }
     if (dweight || dbias) {
-        for (int n = 0; n < N; n++) {
-            const real *x = inp + (long)n * C, *dy = dout + (long)n * C;
-            real m = mean[n], s = rstd[n];
-            if (dbias)
-                for (int i = 0; i < C; i++) dbias[i] += dy[i];
-            if (dweight)
-                for (int i = 0; i < C; i++) dweight[i] += dy[i] * (x[i] - m) * s;
+        /* a block of at most 256 columns per thread, each column summed over
+         * the rows in order, in registers or the thread's own stack (one
+         * cache line written by two threads would bounce between them) */
+        int nt = omp_in_parallel() ? 1 : omp_get_max_threads(), w = ((C + nt - 1) / nt + 15) / 16 * 16;
+        w = w < 256 ? w : 256;
+#pragma omp parallel for if ((long)N * C > PAR_MIN)
+        for (int c0 = 0; c0 < C; c0 += w) {
+            int c1 = C - c0 < w ? C : c0 + w;
+            real dw[256], db[256];
+            for (int i = c0; i < c1; i++) dw[i - c0] = dweight ? dweight[i] : 0, db[i - c0] = dbias ? dbias[i] : 0;
+            for (int n = 0; n < N; n++) {
+                const real *x = inp + (long)n * C, *dy = dout + (long)n * C;
+                real m = mean[n], s = rstd[n];
+                if (dbias)
+                    for (int i = c0; i < c1; i++) db[i - c0] += dy[i];
+                if (dweight)
+                    for (int i = c0; i < c1; i++) dw[i - c0] += dy[i] * (x[i] - m) * s;
+            }
+            for (int i = c0; i < c1; i++) {
+                if (dweight) dweight[i] = dw[i - c0];
+                if (dbias) dbias[i] = db[i - c0];
+            }
         }
     }
     /* END SOLUTION ex05-layernorm-backward */

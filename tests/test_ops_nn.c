@@ -259,6 +259,64 @@ Test(nn, softmax_of_a_row_masked_but_for_one_entry_is_one_hot) {
     tape_free(T);
 }
 
+/* fwd_softmax takes rows a group at a time (their chains side by side) and
+ * the rows left over one by one: every row must come out as it does alone,
+ * here against each row of a [19, 37] block (two groups of 8, three left
+ * over) taken as a [1, 37] tensor of its own. */
+Test(nn, softmax_of_a_block_of_rows_gives_each_row_alone_bits) {
+    enum { R = 19, C = 37 };
+    Tape *T = tape_new();
+    Rng r;
+    rng_seed(&r, 95);
+    Tensor *x = rand_leaf(T, &r, 2, SHAPE(R, C), -6, 6, 0);
+    for (int i = 0; i < R; i++) x->data[i * C + (i * 7) % C] = -INFINITY; /* a masked entry per row */
+    Tensor *y = t_softmax(T, x);
+    for (int i = 0; i < R; i++) {
+        Tensor *xi = tape_input(T, 2, SHAPE(1, C), 0);
+        memcpy(xi->data, x->data + i * C, C * sizeof(real));
+        Tensor *yi = t_softmax(T, xi);
+        for (int j = 0; j < C; j++)
+            cr_assert(yi->data[j] == y->data[i * C + j], "row %d, entry %d: %.17g in the block, %.17g alone", i, j,
+                      y->data[i * C + j], yi->data[j]);
+    }
+    tape_free(T);
+}
+
+/* The same for layernorm's forward (rows a group at a time, the rest one
+ * by one), and its backward's gain and bias gradients, summed over the rows
+ * by column blocks: the block's rows one at a time, in order, must give the
+ * same bits. */
+Test(nn, layernorm_of_a_block_of_rows_gives_each_row_alone_bits) {
+    enum { R = 19, C = 37 };
+    Tape *T = tape_new();
+    Rng r;
+    rng_seed(&r, 96);
+    Tensor *x = rand_leaf(T, &r, 2, SHAPE(R, C), -3, 3, 0);
+    Tensor *g = rand_leaf(T, &r, 1, SHAPE(C), 0.5, 1.5, 1), *b = rand_leaf(T, &r, 1, SHAPE(C), -1, 1, 1);
+    Tensor *y = t_layernorm(T, x, g, b, 1e-5);
+    Tensor *dy = rand_leaf(T, &r, 2, SHAPE(R, C), -1, 1, 0);
+    memcpy(y->grad, dy->data, sizeof(real) * R * C);
+    OPS[y->op].backward(y);
+    real dg[C], db[C];
+    memcpy(dg, g->grad, sizeof dg);
+    memcpy(db, b->grad, sizeof db);
+    memset(g->grad, 0, sizeof dg);
+    memset(b->grad, 0, sizeof db);
+    for (int i = 0; i < R; i++) {
+        Tensor *xi = tape_input(T, 2, SHAPE(1, C), 0);
+        memcpy(xi->data, x->data + i * C, C * sizeof(real));
+        Tensor *yi = t_layernorm(T, xi, g, b, 1e-5);
+        for (int j = 0; j < C; j++)
+            cr_assert(yi->data[j] == y->data[i * C + j], "row %d, entry %d: %.17g in the block, %.17g alone", i, j,
+                      y->data[i * C + j], yi->data[j]);
+        memcpy(yi->grad, dy->data + i * C, C * sizeof(real));
+        OPS[yi->op].backward(yi); /* adds row i's share to g->grad, b->grad */
+    }
+    cr_assert(memcmp(dg, g->grad, sizeof dg) == 0, "d gain: the block and the rows one by one differ");
+    cr_assert(memcmp(db, b->grad, sizeof db) == 0, "d bias: the block and the rows one by one differ");
+    tape_free(T);
+}
+
 /* exp(y) of log_softmax sums to 1 per row (tolerance 1e-12 as above). */
 Test(nn, log_softmax_of_large_logits_is_finite_and_normalised) {
     Tape *T = tape_new();
