@@ -139,7 +139,26 @@ Tensor *params_get(const ParamSet *ps, const char *name) {
     return k >= 0 ? ps->t[k] : NULL;
 }
 
-void params_zero_grad(ParamSet *ps) { memset(ps->grad, 0, (size_t)ps->size * sizeof(real)); }
+/* Zeroing a block this large is split over the threads (a gradient of the
+ * GPT's MLP is 4 MB, all its parameters' gradients 3 MB: one core's stores
+ * do not fill the memory's bandwidth). */
+#define ZERO_PAR_MIN ((size_t)1 << 20)
+#define ZERO_PIECE ((size_t)1 << 16)
+
+/* memset(p, 0, bytes), in 64 KB pieces over the threads when it is large
+ * (zeros are zeros: which thread writes a piece changes nothing). */
+static void zero_bytes(unsigned char *p, size_t bytes) {
+    long pieces = (long)((bytes + ZERO_PIECE - 1) / ZERO_PIECE);
+#pragma omp parallel for schedule(static) if (bytes >= ZERO_PAR_MIN && !omp_in_parallel())
+    for (long i = 0; i < pieces; i++) {
+        size_t at = (size_t)i * ZERO_PIECE, n = bytes - at < ZERO_PIECE ? bytes - at : ZERO_PIECE;
+        memset(p + at, 0, n);
+    }
+}
+
+void params_zero_grad(ParamSet *ps) {
+    zero_bytes((unsigned char *)ps->grad, (size_t)ps->size * sizeof(real));
+}
 
 void params_free(ParamSet *ps) {
     if (!ps) return;
@@ -165,10 +184,6 @@ void params_free(ParamSet *ps) {
  * ------------------------------------------------------------------------- */
 #define ARENA_ALIGN 64
 #define CHUNK_MIN ((size_t)1 << 22) /* 4 MiB */
-/* Zeroing a block this large is split over the threads (a gradient of the
- * GPT's MLP is 4 MB: one core's stores do not fill the memory's bandwidth). */
-#define ZERO_PAR_MIN ((size_t)1 << 20)
-#define ZERO_PIECE ((size_t)1 << 16)
 
 typedef struct Chunk {
     struct Chunk *next;
@@ -193,17 +208,6 @@ static Chunk *chunk_new(size_t cap) {
     c->cap = cap;
     c->used = 0;
     return c;
-}
-
-/* memset(p, 0, bytes), in 64 KB pieces over the threads when it is large
- * (zeros are zeros: which thread writes a piece changes nothing). */
-static void zero_bytes(unsigned char *p, size_t bytes) {
-    long pieces = (long)((bytes + ZERO_PIECE - 1) / ZERO_PIECE);
-#pragma omp parallel for schedule(static) if (bytes >= ZERO_PAR_MIN && !omp_in_parallel())
-    for (long i = 0; i < pieces; i++) {
-        size_t at = (size_t)i * ZERO_PIECE, n = bytes - at < ZERO_PIECE ? bytes - at : ZERO_PIECE;
-        memset(p + at, 0, n);
-    }
 }
 
 static void *arena_get(Tape *T, size_t bytes, int zero) {
