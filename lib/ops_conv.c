@@ -20,6 +20,10 @@
  * NCHW (from_rows, which adds the bias on the way) and row2im reads each row
  * contiguously. Channel-major copies [channels, N*P] are made only of what
  * a GEMM must read across images: dout for conv2d, x for conv_transpose2d.
+ * Where a layer has few channels and large images (D's Conv 1->32 at 28x28,
+ * G's ConvT 64->1), a product whose result is an image's [channels, P] block
+ * runs the other way round instead, W @ rows^T, straight into NCHW, one image
+ * at a time (channel_major below: the same bits).
  * Leaves out: dilation, groups, output_padding, non-square kernels, and
  * direct (Winograd/FFT) algorithms.
  *
@@ -39,6 +43,7 @@
  * zeroed: every part is written before it is read):
  *   conv2d:            wp | rows [NP, ld] | tmp [NP, O] | drows [NP, ld] (if x has a grad)
  *   conv_transpose2d:  wp | rows [NP, ld] | xt [C, NP]  | dxt [NP, C] (if x has a grad)
+ * (channel-major, tmp is unused and dxt holds each image's [C, P] block)
  * where wp holds the weight packed once per pass (gemm_pack_b), ld =
  * row_stride(KK) >= KK is the row stride of rows and drows, and xt (x in
  * channel-major order) is the A of the forward GEMM and of dW.
@@ -180,6 +185,18 @@ static void from_rows(real *restrict dst, const real *restrict src, const real *
     }
 }
 
+/* Position-major or channel-major? A product whose result is one image's
+ * [channels, P] block can also be run the other way round: W [channels, KK]
+ * @ rows^T gives [channels, P] directly, NCHW, with no transpose after it
+ * (from_rows reads its source with a stride of `channels` reals, one pass per
+ * channel). Each element is the same sum of the same products in the same
+ * order (gemm.h), so the bits do not change. It pays where an image has many
+ * positions and the layer few channels (D's Conv 1->32 on 28x28, G's ConvT
+ * 64->1 on 14x14: P = 196 > 32, 64): then the product is wide enough for the
+ * kernel's tiles one image at a time. Where P is small (P = 49, at 7x7) the
+ * position-major product of CHUNK images fills the tiles better. */
+static int channel_major(long P, int channels) { return P > channels; }
+
 /* dbias [C]  +=  sum over n, p of x [N, C, P], each channel's sum in the
  * order n, then p. One running sum waits for the previous addition (about 4
  * cycles) at every step; so BIAS_GROUP channels are summed side by side,
@@ -222,15 +239,28 @@ static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const rea
                            const real *bias, int N, int C, int H, int W, int O, int k, int stride, int pad) {
     const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
     const int KK = C * k * k, P = Ho * Wo, ld = row_stride(KK);
-    gemm_pack_b(O, KK, weight, KK, 1, wp); /* W^T [KK, O] */
+    const int cm = channel_major(P, O);
+    if (!cm) gemm_pack_b(O, KK, weight, KK, 1, wp); /* W^T [KK, O] */
 #pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         real *r = rows + (long)n0 * P * ld, *t = tmp + (long)n0 * P * O;
         for (int n = 0; n < nb; n++)
             im2row(r + (long)n * P * ld, ld, inp + (long)(n0 + n) * C * H * W, C, H, W, k, stride, pad, Ho, Wo);
-        gemm_packed_b(nb * P, O, KK, r, ld, 0, wp, t, O, 0); /* t [nb*P, O] = rows @ W^T */
-        for (int n = 0; n < nb; n++) from_rows(out + (long)(n0 + n) * O * P, t + (long)n * P * O, bias, O, P, 0);
+        if (cm) /* out [O, P] = W @ rows^T, image by image, then + bias */
+            for (int n = 0; n < nb; n++) {
+                real *o = out + (long)(n0 + n) * O * P;
+                gemm(O, P, KK, weight, KK, 0, r + (long)n * P * ld, ld, 1, o, P, 0);
+                for (int c = 0; c < O; c++) {
+                    const real b = bias ? bias[c] : 0; /* + 0 without a bias, as from_rows */
+                    for (long p = 0; p < P; p++) o[c * P + p] += b;
+                }
+            }
+        else {
+            gemm_packed_b(nb * P, O, KK, r, ld, 0, wp, t, O, 0); /* t [nb*P, O] = rows @ W^T */
+            for (int n = 0; n < nb; n++)
+                from_rows(out + (long)(n0 + n) * O * P, t + (long)n * P * O, bias, O, P, 0);
+        }
     }
 }
 
@@ -320,14 +350,21 @@ static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, re
     if (dbias) bias_backward(dbias, dout, N, O, (long)Ho * Wo);
     if (!dinp && !dweight) return;
     /* conv2d's forward, from dout [N, O, Ho, Wo] to [N, C, H, W] */
-    if (dinp) gemm_pack_b(C, KK, weight, KK, 1, wp); /* W^T [KK, C] */
+    const int cm = channel_major(P, C);
+    if (dinp && !cm) gemm_pack_b(C, KK, weight, KK, 1, wp); /* W^T [KK, C] */
 #pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         real *r = rows + (long)n0 * P * ld;
         for (int n = 0; n < nb; n++)
             im2row(r + (long)n * P * ld, ld, dout + (long)(n0 + n) * O * Ho * Wo, O, Ho, Wo, k, stride, pad, H, W);
-        if (dinp) {
+        if (dinp && cm) /* dx [C, P] = W @ rows^T, image by image, then added to dinp */
+            for (int n = 0; n < nb; n++) {
+                real *d = dxt + (long)(n0 + n) * P * C, *dx = dinp + (long)(n0 + n) * C * P;
+                gemm(C, P, KK, weight, KK, 0, r + (long)n * P * ld, ld, 1, d, P, 0);
+                for (long e = 0; e < (long)C * P; e++) dx[e] += d[e];
+            }
+        else if (dinp) {
             real *d = dxt + (long)n0 * P * C;
             gemm_packed_b(nb * P, C, KK, r, ld, 0, wp, d, C, 0); /* dx^T [nb*P, C] = rows @ W^T */
             for (int n = 0; n < nb; n++)

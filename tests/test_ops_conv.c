@@ -39,11 +39,15 @@ typedef struct {
 } Cfg;
 
 /* Every combination the op must handle: stride 1/2, pad 0/1, k 3/4, H != W,
- * and the GAN's own (k4 s2 p1 transposed, k3 s2 p1 forward). */
+ * and the GAN's own (k4 s2 p1 transposed, k3 s2 p1 forward). ops_conv.c runs
+ * a product position-major or channel-major (channel_major: more positions
+ * than channels or not); the last two have more channels than positions, so
+ * both ways are checked (conv2d's forward with 12 outputs at 2x2; the
+ * transposed op's dx with 12 inputs at 2x3). */
 static const Cfg CFGS[] = {
     {2, 3, 2, 5, 6, 3, 1, 0, 1}, {2, 2, 3, 6, 5, 3, 1, 1, 1}, {3, 2, 2, 7, 6, 3, 2, 1, 0},
     {2, 3, 2, 6, 7, 4, 2, 1, 1}, {2, 2, 3, 5, 7, 4, 1, 0, 0}, {2, 2, 2, 8, 6, 4, 2, 0, 1},
-    {1, 1, 1, 4, 4, 3, 1, 1, 1},
+    {1, 1, 1, 4, 4, 3, 1, 1, 1}, {2, 2, 12, 4, 4, 3, 1, 0, 1}, {2, 12, 2, 2, 3, 4, 2, 1, 1},
 };
 #define NCFG ((int)(sizeof CFGS / sizeof CFGS[0]))
 
@@ -323,10 +327,13 @@ static void direct_dweight(const Cfg *c, int transposed, const real *x, const re
 }
 
 Test(conv, batches_of_several_chunks_match_the_direct_loops) {
-    static const Cfg cfgs[] = {{6, 8, 8, 10, 9, 3, 1, 1, 1}, {9, 16, 4, 8, 8, 4, 2, 1, 1}};
+    /* the first two run channel-major, the last two position-major (conv2d's
+     * forward: 16 positions, 48 outputs; the transposed op's dx: 36, 48) */
+    static const Cfg cfgs[] = {{6, 8, 8, 10, 9, 3, 1, 1, 1}, {9, 16, 4, 8, 8, 4, 2, 1, 1},
+                               {17, 32, 48, 7, 7, 3, 2, 1, 1}, {17, 48, 8, 6, 6, 4, 2, 1, 1}};
     Rng r;
     rng_seed(&r, 40);
-    for (int ci = 0; ci < 2; ci++)
+    for (int ci = 0; ci < (int)(sizeof cfgs / sizeof cfgs[0]); ci++)
         for (int transposed = 0; transposed < 2; transposed++) {
             const Cfg *c = &cfgs[ci];
             Tape *T = tape_new();
