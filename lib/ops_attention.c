@@ -14,8 +14,9 @@
  *     dV  = P^T dY                       dP = dY V^T
  *     dS  = P (dP - rowsum(dP P)) / sqrt(hd)     (0 above the diagonal)
  *     dQ  = dS K                         dK = dS^T Q
- * Every product is a gemm of the same shape, and every other number is
- * computed by the same expression, in the same order, as in the chain of
+ * Every product is computed as gemm computes it (at the GPT's sizes by
+ * head_mm below, a small kernel with gemm's arithmetic), and every other
+ * number by the same expression, in the same order, as in the chain of
  * small ops, so the results are the same bit for bit (tests/test_ops_nn.c
  * and tests/test_gpt.c prove it). Masked entries are never computed: their
  * weight is exactly 0, their exp adds nothing to a row's sum, and a product
@@ -23,7 +24,8 @@
  * Leaves out: FlashAttention's tiling with an online softmax (it recomputes
  * P in backward instead of keeping it, and never holds a whole T x T block;
  * at T = 64, P is 2 MB per layer and a block fits in L1), dropout, masks
- * other than causal, skipping the masked half of the products.
+ * other than causal, skipping the masked terms at the end of a sum (head_mm
+ * says why).
  *
  * Dimension key: B = batch, T = positions, C = width, H = heads, hd = C / H
  * (head width); qkv rows are [q | k | v], each C wide, head h at columns
@@ -95,26 +97,118 @@ static real *scratch_of(const Tensor *out, const Att *a, int bh, int which) {
     return base + (long)bh * tt % ALIGN_REALS;
 }
 
+/* ---------------------------------------------------------------------------
+ * One head's products, without gemm's machinery.
+ *
+ * At T = 64 and hd = 32 a product is 64 x 64 x 32: 131,072 multiply-adds,
+ * about 3 microseconds of one core. gemm pays for generality there: it
+ * packs op(B) into panels, cuts blocks, handles edge tiles. head_mm does
+ * only what these shapes need: B is read in place, row by row (a transpose,
+ * K^T or V^T, is copied once per head into scratch), and C is cut into
+ * tiles of HM_ROWS rows by two vectors, whose accumulators stay in
+ * registers over the whole sum.
+ *
+ * Its arithmetic is gemm's, element for element (gemm.h, gemm.c's
+ * micro-kernel): every element's products are summed by fused multiply-adds
+ * into an accumulator that starts at zero, k = 0, 1, ... in order (one K
+ * slice: K <= GEMM_KC here), and only then is the old C added (add = 1).
+ * A lane of a vector is a lane at any width, so the bits are gemm's.
+ *
+ * The causal mask lets it skip work, exactly:
+ *   HM_COLS  (S = Q K^T): a tile whose columns all lie above the diagonal
+ *            (j > i for every row) is not computed; the mask overwrites it.
+ *   HM_FROM_ROW (dV = P^T dY, dK = dS^T Q): the sum for output row j runs
+ *            over k = i, and the masked terms (i < j) lead the sum. Each is
+ *            0 times a finite number, and an accumulator at +0 stays +0
+ *            when one is added (+0 + -0 = +0 in round-to-nearest), so the
+ *            sum may start at k = the tile's first row instead.
+ * (Trailing masked terms, as in P V, are not skipped: an accumulator at -0
+ * would become +0 on them, so skipping would change a zero's sign.)
+ * ------------------------------------------------------------------------ */
+
+#ifdef __AVX512F__
+typedef real hvec __attribute__((vector_size(64)));
+typedef real hvec_u __attribute__((vector_size(64), aligned(sizeof(real))));
+#else
+typedef real hvec __attribute__((vector_size(32)));
+typedef real hvec_u __attribute__((vector_size(32), aligned(sizeof(real))));
+#endif
+#define HV ((int)(sizeof(hvec) / sizeof(real))) /* reals per vector */
+#define HM_COLS_TILE (2 * HV)                   /* a tile: two vectors wide */
+#define HM_ROWS (HV >= 16 ? 8 : 4)              /* and this many rows: 16 or 8 accumulators */
+
+enum { HM_ALL, HM_COLS, HM_FROM_ROW };
+
+/* C [M, N] = (add ? C : 0) + op(A) [M, K] B [K, N]. op(A) (i, k) at
+ * A[i as + k ks]; B row-major, row stride ldb; C row stride ldc. M a
+ * multiple of HM_ROWS, N of HM_COLS_TILE (head_kernel_fits). */
+static void head_mm(int M, int N, int K, const real *A, long as, long ks, const real *B, int ldb, real *C, int ldc,
+                    int add, int causal) {
+    for (int i0 = 0; i0 < M; i0 += HM_ROWS)
+        for (int j0 = 0; j0 < N; j0 += HM_COLS_TILE) {
+            if (causal == HM_COLS && j0 > i0 + HM_ROWS - 1) break; /* above the diagonal: masked */
+            hvec acc[HM_ROWS][2];
+            for (int r = 0; r < HM_ROWS; r++) acc[r][0] = acc[r][1] = (hvec){0};
+            for (int k = causal == HM_FROM_ROW ? i0 : 0; k < K; k++) {
+                const hvec b0 = *(const hvec_u *)(B + (long)k * ldb + j0);
+                const hvec b1 = *(const hvec_u *)(B + (long)k * ldb + j0 + HV);
+#pragma GCC unroll 8
+                for (int r = 0; r < HM_ROWS; r++) {
+                    real a = A[(i0 + r) * as + k * ks];
+                    acc[r][0] += a * b0; /* one fused multiply-add per lane, as gemm's kernel */
+                    acc[r][1] += a * b1;
+                }
+            }
+            for (int r = 0; r < HM_ROWS; r++)
+                for (int v = 0; v < 2; v++) {
+                    hvec_u *c = (hvec_u *)(C + (long)(i0 + r) * ldc + j0 + v * HV);
+                    *c = add ? *c + acc[r][v] : acc[r][v];
+                }
+        }
+}
+
+/* Whether head_mm takes these sizes (T = 64, hd = 32 does); others go to gemm. */
+static int head_kernel_fits(const Att *a) {
+    return a->T % HM_ROWS == 0 && a->T % HM_COLS_TILE == 0 && a->hd % HM_COLS_TILE == 0 && a->hd <= a->T;
+}
+
+/* dst [hd, T] = the head's [T, hd] block src (row stride ld), transposed. */
+static void transpose_head(int T, int hd, const real *src, int ld, real *dst) {
+    for (int j = 0; j < T; j++)
+        for (int d = 0; d < hd; d++) dst[(long)d * T + j] = src[(long)j * ld + d];
+}
+
 /* in = (qkv); ip[0] = H, ip[1] = threads the scratch is for; fp[0] =
  * 1/sqrt(hd); aux = P [B, H, T, T], then 3 scratch blocks per thread. */
 void fwd_causal_attention(Tensor *out) {
     Att a = att_of(out);
     const real *x = out->in[0]->data;
-    int T = a.T, ld = 3 * a.C;
+    int T = a.T, ld = 3 * a.C, fits = head_kernel_fits(&a);
     real scale = out->fp[0];
     int threads = omp_get_max_threads() < out->ip[1] ? omp_get_max_threads() : out->ip[1];
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel(&a))
     for (int bh = 0; bh < a.B * a.H; bh++) {
         int b = bh / a.H, h = bh % a.H;
         const real *q = x + head_qkv(&a, b, h), *k = q + a.C, *v = q + 2 * a.C;
-        real *s = scratch_of(out, &a, bh, 0), *p = out->aux + (long)bh * T * T;
-        gemm(T, T, a.hd, q, ld, 0, k, ld, 1, s, T, 0); /* S = Q K^T */
-        for (int i = 0; i < T; i++)                    /* scaled, the future masked */
-            for (int j = 0; j < T; j++) s[i * T + j] = j > i ? -INFINITY : s[i * T + j] * scale;
+        real *s = scratch_of(out, &a, bh, 0), *p = out->aux + (long)bh * T * T, *y = out->data + head_out(&a, b, h);
+        if (fits) { /* S = Q K^T, the tiles on or below the diagonal */
+            real *kt = scratch_of(out, &a, bh, 1);
+            transpose_head(T, a.hd, k, ld, kt);
+            head_mm(T, T, a.hd, q, ld, 1, kt, T, s, T, 0, HM_COLS);
+        } else {
+            gemm(T, T, a.hd, q, ld, 0, k, ld, 1, s, T, 0);
+        }
+        for (int i = 0; i < T; i++) { /* scaled, the future masked */
+            for (int j = 0; j <= i; j++) s[i * T + j] = s[i * T + j] * scale;
+            for (int j = i + 1; j < T; j++) s[i * T + j] = -INFINITY;
+        }
         Tensor in, sm;
         softmax_views(T, s, NULL, p, NULL, &in, &sm);
-        OPS[OP_SOFTMAX].forward(&sm);                                                /* P */
-        gemm(T, a.hd, T, p, T, 0, v, ld, 0, out->data + head_out(&a, b, h), a.C, 0); /* Y = P V */
+        OPS[OP_SOFTMAX].forward(&sm); /* P */
+        if (fits)                     /* Y = P V */
+            head_mm(T, a.hd, T, p, T, 1, v, ld, y, a.C, 0, HM_ALL);
+        else
+            gemm(T, a.hd, T, p, T, 0, v, ld, 0, y, a.C, 0);
     }
 }
 
@@ -124,7 +218,7 @@ void bwd_causal_attention(Tensor *out) {
     Att a = att_of(out);
     const real *x = qkv->data;
     real *dx = qkv->grad, scale = out->fp[0];
-    int T = a.T, ld = 3 * a.C;
+    int T = a.T, ld = 3 * a.C, fits = head_kernel_fits(&a);
     int threads = omp_get_max_threads() < out->ip[1] ? omp_get_max_threads() : out->ip[1];
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel(&a))
     for (int bh = 0; bh < a.B * a.H; bh++) {
@@ -132,16 +226,29 @@ void bwd_causal_attention(Tensor *out) {
         long o = head_qkv(&a, b, h);
         const real *q = x + o, *k = q + a.C, *v = q + 2 * a.C, *dy = out->grad + head_out(&a, b, h);
         real *p = out->aux + (long)bh * T * T, *dp = scratch_of(out, &a, bh, 1), *ds = scratch_of(out, &a, bh, 2);
-        gemm(T, a.hd, T, p, T, 1, dy, a.C, 0, dx + o + 2 * a.C, ld, 1); /* dV += P^T dY */
-        gemm(T, T, a.hd, dy, a.C, 0, v, ld, 1, dp, T, 0);               /* dP = dY V^T */
+        real *dq = dx + o, *dk = dq + a.C, *dv = dq + 2 * a.C;
+        if (fits) {
+            real *vt = scratch_of(out, &a, bh, 0);
+            head_mm(T, a.hd, T, p, 1, T, dy, a.C, dv, ld, 1, HM_FROM_ROW); /* dV += P^T dY */
+            transpose_head(T, a.hd, v, ld, vt);
+            head_mm(T, T, a.hd, dy, a.C, 1, vt, T, dp, T, 0, HM_ALL); /* dP = dY V^T */
+        } else {
+            gemm(T, a.hd, T, p, T, 1, dy, a.C, 0, dv, ld, 1); /* dV += P^T dY */
+            gemm(T, T, a.hd, dy, a.C, 0, v, ld, 1, dp, T, 0); /* dP = dY V^T */
+        }
         memset(ds, 0, (size_t)T * T * sizeof(real));
         Tensor in, sm;
         softmax_views(T, NULL, ds, p, dp, &in, &sm);
         OPS[OP_SOFTMAX].backward(&sm); /* softmax's backward: dS (unscaled) += P (dP - rowsum(dP P)) */
         for (int i = 0; i < T; i++)    /* the mask's and the scale's backward */
             for (int j = 0; j < T; j++) ds[i * T + j] = j > i ? 0 : ds[i * T + j] * scale;
-        gemm(T, a.hd, T, ds, T, 0, k, ld, 0, dx + o, ld, 1);       /* dQ += dS K */
-        gemm(T, a.hd, T, ds, T, 1, q, ld, 0, dx + o + a.C, ld, 1); /* dK += dS^T Q */
+        if (fits) {
+            head_mm(T, a.hd, T, ds, T, 1, k, ld, dq, ld, 1, HM_ALL);      /* dQ += dS K */
+            head_mm(T, a.hd, T, ds, 1, T, q, ld, dk, ld, 1, HM_FROM_ROW); /* dK += dS^T Q */
+        } else {
+            gemm(T, a.hd, T, ds, T, 0, k, ld, 0, dq, ld, 1); /* dQ += dS K */
+            gemm(T, a.hd, T, ds, T, 1, q, ld, 0, dk, ld, 1); /* dK += dS^T Q */
+        }
     }
 }
 

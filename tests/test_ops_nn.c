@@ -181,11 +181,14 @@ Test(nn, causal_attention_op_grad_matches_finite_differences) {
 
 /* The chain of small ops above and the fused op: the same numbers bit for
  * bit, forward (output, attention weights) and backward (d qkv), on 1 and 2
- * threads (B H = 32 heads: the fused op splits them over the threads). */
+ * threads (the fused op splits the B H heads over the threads). Two sizes:
+ * T = 7, hd = 3 run gemm; T = 32, hd = 16 run the op's own small kernel
+ * (head_mm: T and hd whole tiles, as the GPT's 64 and 32 are). */
 Test(nn, causal_attention_op_gives_the_chain_of_small_ops_bits) {
-    enum { B = 8, Tn = 7, C = 12, H = 4 };
-    int hd = C / H;
+    const struct { int B, Tn, C, H; } cases[] = {{8, 7, 12, 4}, {3, 32, 64, 4}};
+    for (int c = 0; c < 2; c++)
     for (int threads = 1; threads <= 2; threads++) {
+        int B = cases[c].B, Tn = cases[c].Tn, C = cases[c].C, H = cases[c].H, hd = C / H;
         omp_set_num_threads(threads);
         Tensor *x[2], *y[2], *p[2];
         Tape *T[2];
@@ -205,13 +208,13 @@ Test(nn, causal_attention_op_gives_the_chain_of_small_ops_bits) {
             }
             backward(T[f], weighted_sum(T[f], &r, y[f]));
         }
-        cr_assert(memcmp(y[0]->data, y[1]->data, sizeof(real) * y[0]->size) == 0, "outputs differ (%d threads)",
-                  threads);
+        cr_assert(memcmp(y[0]->data, y[1]->data, sizeof(real) * y[0]->size) == 0, "outputs differ (T %d, %d threads)",
+                  Tn, threads);
         cr_assert(memcmp(p[0]->data, t_attention_weights(y[1]), sizeof(real) * p[0]->size) == 0,
-                  "attention weights differ (%d threads)", threads);
+                  "attention weights differ (T %d, %d threads)", Tn, threads);
         for (long i = 0; i < x[0]->size; i++)
-            cr_assert(x[0]->grad[i] == x[1]->grad[i], "d qkv differs at %ld (part %ld): %.17g vs %.17g (%d threads)",
-                      i, i % (3 * C) / C, x[0]->grad[i], x[1]->grad[i], threads);
+            cr_assert(x[0]->grad[i] == x[1]->grad[i], "d qkv differs at %ld (part %ld): %.17g vs %.17g (T %d, %d threads)",
+                      i, i % (3 * C) / C, x[0]->grad[i], x[1]->grad[i], Tn, threads);
         tape_free(T[0]);
         tape_free(T[1]);
     }
