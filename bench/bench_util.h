@@ -6,7 +6,9 @@
  * its tapes; max_rss_mb), the report every model bench prints for its step
  * (step_timings, print_step_report: ms, GFLOP/s, share of the FMA peak,
  * memory, and the `result <model> <ms>` line bench/peers/compare.py reads),
- * and a per-op profile of a recorded tape with the tables that print it.
+ * the step's ceiling (print_products_ceiling: its matrix products alone, by
+ * gemm on the same shapes, node_products), and a per-op profile of a
+ * recorded tape with the tables that print it.
  *
  * Teaches: three clocks answer three questions. Wall time (now_seconds in
  * lib/util.h) is what a user waits; on a busy machine it counts time spent
@@ -17,7 +19,8 @@
  * so one descheduled repetition does not move the answer.
  * Peak: a step's effective GFLOP/s means little alone; divided by what this
  * machine's cores can do at most (independent FMA chains, no memory
- * traffic), it says how much is left to win.
+ * traffic), it says how much is left to win. The ceiling says how much of
+ * that can be won at all: a step is never faster than its products.
  * The profile replays a tape node by node (forward in order, backward in
  * reverse, as backward() does) and adds the time per op kind.
  * Leaves out: the steps being timed (each bench's own main).
@@ -34,6 +37,7 @@
 #include <time.h>
 
 #include "gemm.h"
+#include "rng.h"
 #include "tensor.h"
 #include "util.h"
 
@@ -284,6 +288,144 @@ static inline void print_step_report(const char *model, double flop, const StepT
                         "    the CPU time does not (and OMP_WAIT_POLICY=passive helps: bench/README.md)"
                       : "");
     printf("result %s %.3f\n", model, tm[n - 1].ms);
+}
+
+/* ---- the ceiling: the step's products alone ---------------------------------- */
+
+/* One matrix product the FLOP count above assumes: `count` products of
+ * op(A) [M, K] by op(B) [K, N], each 2 M N K FLOPs. */
+typedef struct {
+    int count, M, N, K, ta, tb;
+} Product;
+
+#define MAX_NODE_PRODUCTS 6
+
+/* The products node t's forward and backward make, as gemm shapes (into
+ * p[MAX_NODE_PRODUCTS]); returns how many. Their FLOPs add up to
+ * node_flops(t): print_products_ceiling checks that. */
+static inline int node_products(const Tensor *t, Product *p) {
+    const Tensor *a = t->in[0], *b = t->in[1];
+    int n = 0, back = t->grad != NULL;
+#define PRODUCT(c, m, nn, k, ta_, tb_) (p[n++] = (Product){(c), (m), (nn), (k), (ta_), (tb_)})
+    switch (t->op) {
+    case OP_MATMUL: { /* a [..., M, K] (or [..., K, M] when ta), out [..., M, N] */
+        int M = t->shape[t->ndim - 2], N = t->shape[t->ndim - 1];
+        int K = a->shape[a->ndim - 2 + !t->ip[0]], c = (int)(t->size / ((long)M * N));
+        PRODUCT(c, M, N, K, 0, 0);
+        if (back && a->grad) PRODUCT(c, M, K, N, 0, 1); /* dA = dC B^T */
+        if (back && b->grad) PRODUCT(c, K, N, M, 1, 0); /* dB = A^T dC */
+        break;
+    }
+    case OP_LINEAR: { /* x [R, K] @ w [N, K]^T */
+        int K = a->shape[a->ndim - 1], N = t->shape[t->ndim - 1], R = (int)(t->size / N);
+        PRODUCT(1, R, N, K, 0, 1);
+        if (back && a->grad) PRODUCT(1, R, K, N, 0, 0); /* dx = du w */
+        if (back && b->grad) PRODUCT(1, N, K, R, 1, 0); /* dw = du^T x */
+        break;
+    }
+    case OP_CONV2D: { /* rows [NP, KK] @ W^T [KK, O] */
+        int O = b->shape[0], KK = b->shape[1] * b->shape[2] * b->shape[3], NP = (int)(t->size / O);
+        PRODUCT(1, NP, O, KK, 0, 1);
+        if (back && a->grad) PRODUCT(1, NP, KK, O, 0, 0); /* drows = dout W */
+        if (back && b->grad) PRODUCT(1, O, KK, NP, 1, 0); /* dW = dout^T rows */
+        break;
+    }
+    case OP_CONV_TRANSPOSE2D: { /* rows [NP, KK] = x^T [NP, C] @ W [C, KK] */
+        int C = b->shape[0], KK = b->shape[1] * b->shape[2] * b->shape[3], NP = (int)(a->size / C);
+        PRODUCT(1, NP, KK, C, 0, 0);
+        if (back && a->grad) PRODUCT(1, NP, C, KK, 0, 1); /* dx^T = drows W^T */
+        if (back && b->grad) PRODUCT(1, C, KK, NP, 1, 0); /* dW = x drows */
+        break;
+    }
+    case OP_CAUSAL_ATTENTION: { /* qkv [B, T, 3C], per batch and head: S = Q K^T, Y = P V */
+        int T = a->shape[1], hd = a->shape[2] / 3 / t->ip[0], c = a->shape[0] * t->ip[0];
+        PRODUCT(c, T, T, hd, 0, 1);
+        PRODUCT(c, T, hd, T, 0, 0);
+        if (back && a->grad) {
+            PRODUCT(c, T, hd, T, 1, 0); /* dV = P^T dY */
+            PRODUCT(c, T, T, hd, 0, 1); /* dP = dY V^T */
+            PRODUCT(c, T, hd, T, 0, 0); /* dQ = dS K */
+            PRODUCT(c, T, hd, T, 1, 0); /* dK = dS^T Q */
+        }
+        break;
+    }
+    default:
+        break;
+    }
+#undef PRODUCT
+    return n;
+}
+
+/* Runs products p[0..n) once with gemm (gemm_batched where count > 1) on
+ * the operands A, B, C, each large enough for any of them. */
+static inline void run_products(const Product *p, int n, const real *A, const real *B, real *C) {
+    for (int i = 0; i < n; i++) {
+        const Product *q = &p[i];
+        int lda = q->ta ? q->M : q->K, ldb = q->tb ? q->K : q->N;
+        long sA = (long)q->M * q->K, sB = (long)q->K * q->N, sC = (long)q->M * q->N;
+        if (q->count > 1)
+            gemm_batched(q->count, q->M, q->N, q->K, A, lda, sA, q->ta, B, ldb, sB, q->tb, C, q->N, sC, 0);
+        else
+            gemm(q->M, q->N, q->K, A, lda, q->ta, B, ldb, q->tb, C, q->N, 0);
+    }
+}
+
+/* The most the step on tapes T[0..nt) could reach: its matrix products
+ * (node_products) alone, run by gemm on their shapes, median of `reps`
+ * rounds at each timing's thread count (1 thread: the thread's CPU time;
+ * more: the wall clock). If every other op of the step took no time, the
+ * step would run at this share of the FMA peak, and no faster while its
+ * products run at gemm's speed. */
+static inline void print_products_ceiling(Tape *const *T, int nt, const StepTiming *tm, int ntm, int reps) {
+    static Product p[4096];
+    int n = 0;
+    double flop = 0, want = 0;
+    long most = 1;
+    for (int k = 0; k < nt; k++)
+        for (int i = 0; i < tape_len(T[k]); i++) {
+            const Tensor *t = tape_node_at(T[k], i);
+            want += node_flops(t);
+            if (n + MAX_NODE_PRODUCTS > (int)(sizeof p / sizeof p[0]))
+                fail(EXIT_SOFTWARE, "print_products_ceiling", "raise the size of p", "more than %d products",
+                     (int)(sizeof p / sizeof p[0]));
+            n += node_products(t, p + n);
+        }
+    for (int i = 0; i < n; i++) {
+        long a = (long)p[i].count * p[i].M * p[i].K, b = (long)p[i].count * p[i].K * p[i].N,
+             c = (long)p[i].count * p[i].M * p[i].N;
+        most = a > most ? a : most, most = b > most ? b : most, most = c > most ? c : most;
+        flop += 2.0 * p[i].count * p[i].M * p[i].N * p[i].K;
+    }
+    if (flop != want)
+        fail(EXIT_SOFTWARE, "print_products_ceiling", "make node_products list what node_flops counts",
+             "its products make %.0f FLOPs, node_flops counts %.0f", flop, want);
+    real *A = xmalloc(most * sizeof(real)), *B = xmalloc(most * sizeof(real)), *C = xmalloc(most * sizeof(real));
+    Rng r;
+    rng_stream(&r, 0, "bench/products");
+    rng_fill_uniform(&r, A, most, -1, 1);
+    rng_fill_uniform(&r, B, most, -1, 1);
+    printf("  ceiling: its %d matrix products alone, by gemm on the same shapes, median of %d\n"
+           "    rounds (1 thread: the thread's CPU time; more: the wall clock). With every other op\n"
+           "    free, the step would run at the products' GFLOP/s, and no faster while they run\n"
+           "    at gemm's speed:\n", n, reps);
+    printf("  %-10s %9s %9s %7s   %s\n", "", "ms", "GFLOP/s", "of peak", "share of the step's time");
+    for (int i = 0; i < ntm; i++) {
+        int th = tm[i].threads;
+        double v[BENCH_MAX_REPS];
+        omp_set_num_threads(th);
+        run_products(p, n, A, B, C); /* warm up */
+        for (int j = 0; j < reps; j++) {
+            double t0 = th == 1 ? thread_seconds() : now_seconds();
+            run_products(p, n, A, B, C);
+            v[j] = (th == 1 ? thread_seconds() : now_seconds()) - t0;
+        }
+        double ms = 1e3 * median(v, reps), gflops = flop / (ms * 1e-3) * 1e-9;
+        double step_ms = th == 1 ? tm[i].cpu_ms : tm[i].ms; /* the same clock as the products' */
+        printf("  %d thread%s  %9.3f %9.1f %6.1f%%   %5.1f%%\n", th, th > 1 ? "s" : " ", ms, gflops,
+               100 * gflops / fma_peak_gflops(th), 100 * ms / step_ms);
+    }
+    omp_set_num_threads(tm[ntm - 1].threads);
+    xfree(A), xfree(B), xfree(C);
 }
 
 /* ---- where the time goes: per-op profile ------------------------------------ */

@@ -61,6 +61,7 @@ int main(int argc, char **argv) {
     printf("  -> %.2f s per epoch of %d steps at %d thread%s\n", tm[nt - 1].ms * STEPS_PER_EPOCH / 1e3,
            STEPS_PER_EPOCH, tm[nt - 1].threads, tm[nt - 1].threads > 1 ? "s" : "");
     print_step_report("vae", tape_flops(t->tape), tm, nt, (double)tape_bytes(t->tape));
+    print_products_ceiling(&t->tape, 1, tm, nt, reps);
     printf("  last loss %.2f nats/image\n", st.loss);
 
     /* Where the time goes: re-run each node of the last step's tape forward,
