@@ -57,9 +57,7 @@ int main(int argc, char **argv) {
     Step st = {tr, x};
     StepTiming tm[2];
     int nt = step_timings(step, &st, warm, reps, tm);
-    print_step_report("dcgan", tape_flops(tr->td) + tape_flops(tr->tg), tm, nt,
-                      (double)(tape_bytes(tr->td) + tape_bytes(tr->tg)));
-    print_products_ceiling((Tape *const[]){tr->td, tr->tg}, 2, tm, nt, reps);
+    print_gan_step_report("dcgan", tr->td, tr->tg, tr->d->ps, tm, nt, reps);
 
     /* ---- where the time goes (1 thread) ---- */
     omp_set_num_threads(1);

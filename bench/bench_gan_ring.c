@@ -38,9 +38,7 @@ int main(int argc, char **argv) {
            c.batch, c.zdim, c.hidden, c.hidden, c.hidden, c.hidden, reps);
     StepTiming tm[2];
     int nt = step_timings(step, tr, warm, reps, tm); /* 1 thread: how the chapter runs its seeds, one per core */
-    print_step_report("ring", tape_flops(tr->td) + tape_flops(tr->tg), tm, nt,
-                      (double)(tape_bytes(tr->td) + tape_bytes(tr->tg)));
-    print_products_ceiling((Tape *const[]){tr->td, tr->tg}, 2, tm, nt, reps);
+    print_gan_step_report("ring", tr->td, tr->tg, tr->model->d, tm, nt, reps);
 
     /* ---- where the time goes (1 thread) ---- */
     omp_set_num_threads(1);

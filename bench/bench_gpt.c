@@ -105,8 +105,10 @@ int main(int argc, char **argv) {
     }
     printf("  phases at %d threads: forward+loss %.1f ms, backward %.1f ms, clip+AdamW %.1f ms;"
            " %.0f tokens/s\n", tm[n - 1].threads, ph[0], ph[1], ph[2], tc.batch * CTX / (tm[n - 1].ms * 1e-3));
-    print_step_report("gpt", tape_flops(t->tape), tm, n, (double)tape_bytes(t->tape));
-    print_products_ceiling(&t->tape, 1, tm, n, reps);
+    static StepProducts sp;
+    step_products_add(&sp, t->tape);
+    print_step_report("gpt", sp.flop, tm, n, (double)tape_bytes(t->tape));
+    print_products_ceiling(&sp, tm, n, reps);
     printf("  last loss %.3f (uniform: ln %d = %.3f)\n", s.loss, V, __builtin_log(V));
     /* after the report: the composed pass's own tape would raise the peak RSS */
     if (!same_bits(t, s.tok))

@@ -7,7 +7,8 @@
  * (step_timings, print_step_report: ms, GFLOP/s, share of the FMA peak,
  * memory, and the `result <model> <ms>` line bench/peers/compare.py reads),
  * the step's ceiling (print_products_ceiling: its matrix products alone, by
- * gemm on the same shapes, node_products), and a per-op profile of a
+ * gemm on the same shapes: step_products_add, node_products), and a
+ * per-op profile of a
  * recorded tape with the tables that print it.
  *
  * Teaches: three clocks answer three questions. Wall time (now_seconds in
@@ -370,35 +371,51 @@ static inline void run_products(const Product *p, int n, const real *A, const re
     }
 }
 
-/* The most the step on tapes T[0..nt) could reach: its matrix products
- * (node_products) alone, run by gemm on their shapes, median of `reps`
- * rounds at each timing's thread count (1 thread: the thread's CPU time;
- * more: the wall clock). If every other op of the step took no time, the
- * step would run at this share of the FMA peak, and no faster while its
- * products run at gemm's speed. */
-static inline void print_products_ceiling(Tape *const *T, int nt, const StepTiming *tm, int ntm, int reps) {
-    static Product p[4096];
-    int n = 0;
+/* A step's products: those of every node on its tapes, and their FLOPs. */
+typedef struct {
+    Product p[4096];
+    int n;
+    double flop;
+} StepProducts;
+
+/* Adds the products of the nodes on T (as they stand now: a frozen
+ * parameter set's weights take no gradient) to sp, and checks that their
+ * FLOPs are what node_flops counts for the same nodes. */
+static inline void step_products_add(StepProducts *sp, const Tape *T) {
     double flop = 0, want = 0;
-    long most = 1;
-    for (int k = 0; k < nt; k++)
-        for (int i = 0; i < tape_len(T[k]); i++) {
-            const Tensor *t = tape_node_at(T[k], i);
-            want += node_flops(t);
-            if (n + MAX_NODE_PRODUCTS > (int)(sizeof p / sizeof p[0]))
-                fail(EXIT_SOFTWARE, "print_products_ceiling", "raise the size of p", "more than %d products",
-                     (int)(sizeof p / sizeof p[0]));
-            n += node_products(t, p + n);
+    for (int i = 0; i < tape_len(T); i++) {
+        const Tensor *t = tape_node_at(T, i);
+        want += node_flops(t);
+        if (sp->n + MAX_NODE_PRODUCTS > (int)(sizeof sp->p / sizeof sp->p[0]))
+            fail(EXIT_SOFTWARE, "step_products_add", "raise the size of StepProducts.p", "more than %d products",
+                 (int)(sizeof sp->p / sizeof sp->p[0]));
+        int k = node_products(t, sp->p + sp->n);
+        for (int j = 0; j < k; j++) {
+            const Product *q = &sp->p[sp->n + j];
+            flop += 2.0 * q->count * q->M * q->N * q->K;
         }
+        sp->n += k;
+    }
+    if (flop != want)
+        fail(EXIT_SOFTWARE, "step_products_add", "make node_products list what node_flops counts",
+             "its products make %.0f FLOPs, node_flops counts %.0f", flop, want);
+    sp->flop += flop;
+}
+
+/* The most the step could reach: its matrix products (sp) alone, run by
+ * gemm on their shapes, median of `reps` rounds at each timing's thread
+ * count (1 thread: the thread's CPU time; more: the wall clock). If every
+ * other op of the step took no time, the step would run at this share of
+ * the FMA peak, and no faster while its products run at gemm's speed. */
+static inline void print_products_ceiling(const StepProducts *sp, const StepTiming *tm, int ntm, int reps) {
+    const Product *p = sp->p;
+    const int n = sp->n;
+    long most = 1;
     for (int i = 0; i < n; i++) {
         long a = (long)p[i].count * p[i].M * p[i].K, b = (long)p[i].count * p[i].K * p[i].N,
              c = (long)p[i].count * p[i].M * p[i].N;
         most = a > most ? a : most, most = b > most ? b : most, most = c > most ? c : most;
-        flop += 2.0 * p[i].count * p[i].M * p[i].N * p[i].K;
     }
-    if (flop != want)
-        fail(EXIT_SOFTWARE, "print_products_ceiling", "make node_products list what node_flops counts",
-             "its products make %.0f FLOPs, node_flops counts %.0f", flop, want);
     real *A = xmalloc(most * sizeof(real)), *B = xmalloc(most * sizeof(real)), *C = xmalloc(most * sizeof(real));
     Rng r;
     rng_stream(&r, 0, "bench/products");
@@ -419,13 +436,28 @@ static inline void print_products_ceiling(Tape *const *T, int nt, const StepTimi
             run_products(p, n, A, B, C);
             v[j] = (th == 1 ? thread_seconds() : now_seconds()) - t0;
         }
-        double ms = 1e3 * median(v, reps), gflops = flop / (ms * 1e-3) * 1e-9;
+        double ms = 1e3 * median(v, reps), gflops = sp->flop / (ms * 1e-3) * 1e-9;
         double step_ms = th == 1 ? tm[i].cpu_ms : tm[i].ms; /* the same clock as the products' */
         printf("  %d thread%s  %9.3f %9.1f %6.1f%%   %5.1f%%\n", th, th > 1 ? "s" : " ", ms, gflops,
                100 * gflops / fma_peak_gflops(th), 100 * ms / step_ms);
     }
     omp_set_num_threads(tm[ntm - 1].threads);
     xfree(A), xfree(B), xfree(C);
+}
+
+/* The report and ceiling of a GAN iteration: D's step on td, then G's step
+ * on tg, which runs D (parameter set d) frozen, without its weight
+ * gradients; its tape is counted so. */
+static inline void print_gan_step_report(const char *model, const Tape *td, const Tape *tg, ParamSet *d,
+                                         const StepTiming *tm, int ntm, int reps) {
+    static StepProducts sp;
+    sp.n = 0, sp.flop = 0;
+    step_products_add(&sp, td);
+    params_freeze(d, 1);
+    step_products_add(&sp, tg);
+    params_freeze(d, 0);
+    print_step_report(model, sp.flop, tm, ntm, (double)(tape_bytes(td) + tape_bytes(tg)));
+    print_products_ceiling(&sp, tm, ntm, reps);
 }
 
 /* ---- where the time goes: per-op profile ------------------------------------ */

@@ -60,8 +60,10 @@ int main(int argc, char **argv) {
     int nt = step_timings(step, &st, warm, reps, tm);
     printf("  -> %.2f s per epoch of %d steps at %d thread%s\n", tm[nt - 1].ms * STEPS_PER_EPOCH / 1e3,
            STEPS_PER_EPOCH, tm[nt - 1].threads, tm[nt - 1].threads > 1 ? "s" : "");
-    print_step_report("vae", tape_flops(t->tape), tm, nt, (double)tape_bytes(t->tape));
-    print_products_ceiling(&t->tape, 1, tm, nt, reps);
+    static StepProducts sp;
+    step_products_add(&sp, t->tape);
+    print_step_report("vae", sp.flop, tm, nt, (double)tape_bytes(t->tape));
+    print_products_ceiling(&sp, tm, nt, reps);
     printf("  last loss %.2f nats/image\n", st.loss);
 
     /* Where the time goes: re-run each node of the last step's tape forward,

@@ -160,6 +160,12 @@ void params_zero_grad(ParamSet *ps) {
     zero_bytes((unsigned char *)ps->grad, (size_t)ps->size * sizeof(real));
 }
 
+void params_freeze(ParamSet *ps, int frozen) {
+    if (!ps->grad) fail(EXIT_SOFTWARE, "params_freeze", "call params_alloc first", "parameter set not allocated");
+    for (int i = 0; i < ps->n; i++) /* a tensor's grad sits where its data does, in the other block */
+        ps->t[i]->grad = frozen ? NULL : ps->grad + (ps->t[i]->data - ps->data);
+}
+
 void params_free(ParamSet *ps) {
     if (!ps) return;
     for (int i = 0; i < ps->n; i++) {

@@ -133,6 +133,12 @@ Tensor *params_add(ParamSet *ps, const char *name, int ndim, const int *shape);
 void params_alloc(ParamSet *ps);
 Tensor *params_get(const ParamSet *ps, const char *name); /* NULL if absent */
 void params_zero_grad(ParamSet *ps);
+/* frozen = 1: the set's tensors carry no grad until params_freeze(ps, 0),
+ * so a backward through them computes only what flows past them, to the
+ * inputs, and leaves the grad block alone (PyTorch: requires_grad_(False)).
+ * A GAN freezes D in G's step: D's weight gradients there would be thrown
+ * away unread. Nodes built while frozen still see the weights' data. */
+void params_freeze(ParamSet *ps, int frozen);
 void params_free(ParamSet *ps);
 
 /* ---------------------------------------------------------------------------

@@ -289,6 +289,32 @@ Test(gan_images, d_step_moves_only_d_and_g_step_moves_only_g) {
     dcgan_trainer_free(b);
 }
 
+Test(gan_images, g_step_freezes_d_so_d_keeps_the_gradients_of_its_own_step) {
+    /* D's weight gradients in G's step would be thrown away unread: G's step
+     * freezes D (params_freeze), so after a whole step D's gradient block
+     * holds, bit for bit, what D's step alone left there */
+    DcganTrainer *a = tiny_trainer(6), *b = tiny_trainer(6);
+    real x[4 * DCGAN_PIX];
+    Rng rx;
+    rng_stream(&rx, 6, "test/pixels");
+    rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
+    dcgan_trainer_step(a, x);
+    dcgan_trainer_step_d(b, x);
+    const ParamSet *da = a->d->ps, *db = b->d->ps;
+    double seen = 0;
+    for (long i = 0; i < db->size; i++) seen += fabs((double)db->grad[i]);
+    cr_assert(seen > 0, "D's step left no gradient in D");
+    long first = -1;
+    for (long i = 0; i < da->size && first < 0; i++)
+        if (memcmp(&da->grad[i], &db->grad[i], sizeof(real))) first = i;
+    cr_assert(first < 0, "G's step changed D's gradient %ld: %g after the whole step, %g after D's step", first,
+              (double)da->grad[first], (double)db->grad[first]);
+    for (int i = 0; i < da->n; i++)
+        cr_assert(da->t[i]->grad == da->grad + (da->t[i]->data - da->data), "D's %s left frozen", da->t[i]->name);
+    dcgan_trainer_free(a);
+    dcgan_trainer_free(b);
+}
+
 Test(gan_images, eval_changes_no_parameter_and_a_d_only_step_moves_only_d) {
     DcganTrainer *t = tiny_trainer(5);
     real x[4 * DCGAN_PIX];

@@ -67,7 +67,8 @@ def median_ms(step, warm, reps):
 
 
 def gan_iteration(G, D, opt_g, opt_d, real, z):
-    """One D step, then one G step on the same G(z) (our ring and image GANs)."""
+    """One D step, then one G step on the same G(z) through D frozen (our ring
+    and image GANs: D's weight gradients in G's step would go unread)."""
     n = real.shape[0]
     ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
     fake = G(z)
@@ -76,9 +77,11 @@ def gan_iteration(G, D, opt_g, opt_d, real, z):
     opt_d.zero_grad(set_to_none=True)
     loss_d.backward()
     opt_d.step()
+    D.requires_grad_(False)
     loss_g = F.binary_cross_entropy_with_logits(D(fake), ones)
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
+    D.requires_grad_(True)
     opt_g.step()
 
 

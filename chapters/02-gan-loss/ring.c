@@ -256,11 +256,14 @@ RingStepStats ring_trainer_step(RingTrainer *t) {
     st.loss_d = loss_d->data[0];
     st.d_real = mean_sigmoid(d_real);
     st.d_fake = mean_sigmoid(d_fake);
-    /* 3. the G step, through the updated D */
+    /* 3. the G step, through the updated D, frozen (its weight gradients
+     * would go unread) */
+    params_freeze(m->d, 1);
     Tensor *loss_g =
         ring_loss_g(t->tg, ring_discriminator(t->tg, m, fake), c->saturating);
     params_zero_grad(m->g);
     backward(t->tg, loss_g);
+    params_freeze(m->d, 0);
     optim_step(t->opt_g);
     st.loss_g = loss_g->data[0];
     t->step++;

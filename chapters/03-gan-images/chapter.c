@@ -231,8 +231,10 @@ What is broken, each with its fix:
 6. **D is never frozen inside `gan_model`.** `discriminator` is a trainable
    part of `gan_model`, so `gan_model.train_on_batch(noise, np.ones((32, 1)))`
    updates D too, towards calling G's fakes real: each generator step also
-   trains D on flipped labels. *Fix:* G's step applies its update to G's
-   parameters only (`dcgan_trainer_step` in `dcgan.c`).
+   trains D on flipped labels. *Fix:* G's step freezes D
+   (`params_freeze`: D's weights take no gradient, as Keras's
+   `discriminator.trainable = False` before compiling `gan_model` would
+   do) and updates G's parameters only (`dcgan_trainer_step` in `dcgan.c`).
 
 The code below checks faults 1, 2 and 5 with this course's library, then
 measures fault 4.

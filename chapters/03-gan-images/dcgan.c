@@ -295,11 +295,13 @@ DcganStepStats dcgan_trainer_step_d(DcganTrainer *t, const real *x) {
 }
 
 /* G's step on fake = G(z), on G's tape: D(G(z)) with D's current weights,
- * backward through D into G; returns L_G before the update. */
+ * frozen, backward through D into G; returns L_G before the update. */
 static double step_g(DcganTrainer *t, Tensor *fake) {
+    params_freeze(t->d->ps, 1); /* D's weight gradients would go unread */
     Tensor *loss_g = dcgan_loss_g(t->tg, dcgan_discriminate(t->tg, t->d, fake));
     params_zero_grad(t->g->ps);
     backward(t->tg, loss_g);
+    params_freeze(t->d->ps, 0);
     optim_step(t->opt_g);
     return loss_g->data[0];
 }
