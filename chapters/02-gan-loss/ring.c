@@ -211,9 +211,9 @@ One D step, then one G step, on the same draw of $z$:
    G tape (it keeps the graph for step 2);
 2. *detach*: copy the numbers of $G(z)$ onto the D tape as a plain input
    without a gradient, so $L_D$'s backward stops at D; step D's Adam;
-3. run the (just updated) D on the G tape's $G(z)$, backward $L_G$ through D
-   into G, step G's Adam. D's gradients from this pass are thrown away
-   (zeroed before D's next backward): D is held fixed while G learns.
+3. run the (just updated) D on the G tape's $G(z)$, frozen (`params_freeze`:
+   its weights take no gradient, which G's step would never apply), backward
+   $L_G$ through D into G, step G's Adam: D is held fixed while G learns.
 
 With `anneal` below 1 the learning rate of both falls linearly to 0 over the
 last steps: at step $a_0$ = `anneal * steps` it is still `lr`, at the last

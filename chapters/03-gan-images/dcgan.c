@@ -222,9 +222,9 @@ Tensor *dcgan_loss_g(Tape *T, Tensor *l_fake) {
 Two tapes, because `backward` walks a tape from the loss down to its first
 node: D's step is recorded on its own tape, so its backward never touches G's
 layers. On G's tape, G's backward runs through D (that is how G learns what D
-dislikes); the gradient this leaves in D's parameters is simply never applied,
-and is zeroed before D's next step. Nothing is allocated after the first
-step: each tape's arena is reused.
+dislikes) with D frozen (`params_freeze`): the gradient flows through D's
+layers to G, but D's weights take none, since G's step would never apply it.
+Nothing is allocated after the first step: each tape's arena is reused.
 */
 DcganTrainer *dcgan_trainer_new(const DcganConfig *cfg, uint64_t seed) {
     if (cfg->batch < 1 || !(cfg->lr > 0))
