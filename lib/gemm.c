@@ -73,8 +73,6 @@ typedef real vec_u __attribute__((vector_size(32), aligned(sizeof(real))));
 #define NC 512 /* columns of the packed B block (multiple of NR), KC x NC = 512 KB float */
 #endif
 
-/* Below this many multiply-adds (M*N*K) one thread is faster than waking two. */
-#define PARALLEL_MIN_FMAS (48.0 * 48 * 48)
 
 /* The packing buffers: one pair per thread, allocated once with the thread
  * (thread-local storage), aligned so the kernel's vector loads are aligned. */
@@ -387,7 +385,7 @@ static void gemm_empty_k(int M, int N, real *C, int ldc, int accumulate) {
 /* How many threads to use for an M x N x K product started here. */
 static int gemm_threads(int M, int N, int K) {
     if (omp_in_parallel()) return 1; /* already inside a team: stay on this thread */
-    if ((double)M * N * K < PARALLEL_MIN_FMAS) return 1;
+    if ((double)M * N * K < GEMM_PARALLEL_MIN_FMAS) return 1;
     return omp_get_max_threads();
 }
 
@@ -440,7 +438,7 @@ void gemm_batched(int batch, int M, int N, int K, const real *A, int lda, long s
      * so the bits are the same as a serial call). Large ones: gemm threads
      * inside each product. */
     int outer = !omp_in_parallel() && omp_get_max_threads() > 1 && batch > 1 &&
-                (double)M * N * K < 128.0 * 128 * 128 && (double)batch * M * N * K >= PARALLEL_MIN_FMAS;
+                (double)M * N * K < 128.0 * 128 * 128 && (double)batch * M * N * K >= GEMM_PARALLEL_MIN_FMAS;
     if (outer) {
 #pragma omp parallel for schedule(static)
         for (int b = 0; b < batch; b++) {

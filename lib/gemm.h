@@ -27,6 +27,16 @@
 #define GEMM_KC 256
 #endif
 
+/* gemm splits one product over the threads only from this many
+ * multiply-adds (M N K) on; below, one thread does it. Measured inside a
+ * step, not alone: the ring GAN's 256 x 128 x 128 products (4.2 M) ran a
+ * little faster on two threads by themselves, but the step around them ran
+ * about 13 % slower (the ops after a product, on one thread, read rows the
+ * other core wrote). The tests size their threaded products from it. */
+#ifndef GEMM_PARALLEL_MIN_FMAS
+#define GEMM_PARALLEL_MIN_FMAS (256.0 * 256 * 128)
+#endif
+
 /* C[M,N] = (accumulate ? C : 0) + op(A)[M,K] @ op(B)[K,N], all row-major.
  * op(A) = A     (A stored M x K, row stride lda >= K) when ta == 0
  *       = A^T   (A stored K x M, row stride lda >= M) when ta == 1

@@ -173,12 +173,12 @@ static void check_batched(int batch, int M, int N, int K, int ta, int tb, int sh
 Test(gemm_batched, many_small_products_match_naive_with_own_and_shared_b) {
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
-            for (int shared = 0; shared < 2; shared++) check_batched(128, 64, 64, 16, ta, tb, shared, ta ^ tb);
+            for (int shared = 0; shared < 2; shared++) check_batched(128, 64, 64, 32, ta, tb, shared, ta ^ tb);
 }
 
 /* Few large products: threads inside each product instead. */
 Test(gemm_batched, few_large_products_match_naive_with_own_and_shared_b) {
-    for (int shared = 0; shared < 2; shared++) check_batched(3, 150, 170, 130, 0, 1, shared, shared);
+    for (int shared = 0; shared < 2; shared++) check_batched(3, 200, 170, 260, 0, 1, shared, shared);
 }
 
 Test(gemm_batched, odd_sizes_and_k_zero_match_naive) {
@@ -198,14 +198,16 @@ static real *run_with_threads(int nt, int M, int N, int K, int ta, int tb, const
     return C;
 }
 
-/* 200 x 190 x 300 is far above the threading threshold and is split by rows
- * (M >= N); 90 x 261 x 300 is split by columns. Every transpose case. */
+/* 200 x 190 x 300 is above the threading threshold and is split by rows
+ * (M >= N); 90 x 261 x 400 is split by columns. Every transpose case. */
 Test(gemm, one_and_two_threads_give_identical_bits) {
-    int shapes[2][3] = {{200, 190, 300}, {90, 261, 300}};
+    int shapes[2][3] = {{200, 190, 300}, {90, 261, 400}};
     for (int s = 0; s < 2; s++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
                 int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                cr_assert((double)M * N * K >= GEMM_PARALLEL_MIN_FMAS,
+                          "%d x %d x %d is below GEMM_PARALLEL_MIN_FMAS: one thread would do it all", M, N, K);
                 rng_state = 99;
                 real *A = new_matrix(ta ? K : M, ta ? M : K, ta ? M : K);
                 real *B = new_matrix(tb ? N : K, tb ? K : N, tb ? K : N);
@@ -223,7 +225,9 @@ Test(gemm, one_and_two_threads_give_identical_bits) {
 
 /* Batched, one product per thread vs all products on one thread. */
 Test(gemm_batched, one_and_two_threads_give_identical_bits) {
-    int batch = 64, M = 64, N = 64, K = 16;
+    int batch = 64, M = 64, N = 64, K = 64;
+    cr_assert((double)batch * M * N * K >= GEMM_PARALLEL_MIN_FMAS && (double)M * N * K < 128.0 * 128 * 128,
+              "the batch must take gemm_batched's one-product-per-thread path");
     rng_state = 5;
     real *A = new_matrix(batch * M, K, K), *B = new_matrix(K, N, N);
     real *C[2];
