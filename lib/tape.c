@@ -202,6 +202,7 @@ struct Tape {
     Tensor **nodes;       /* the tape, in creation order */
     int n, cap;
     int grads_dirty;      /* has backward written grads since tape_reset? */
+    unsigned char *ready; /* [cap]: backward has zeroed node i's grad (see backward) */
 };
 
 Tape *tape_new(void) { return xcalloc(1, sizeof(Tape)); }
@@ -250,6 +251,7 @@ void tape_free(Tape *T) {
         xfree(c);
     }
     xfree(T->nodes);
+    xfree(T->ready);
     xfree(T);
 }
 
@@ -266,6 +268,7 @@ static Tensor *push(Tape *T, OpKind op, int ndim, const int *shape) {
     if (T->n == T->cap) {
         T->cap = T->cap ? 2 * T->cap : 256;
         T->nodes = xrealloc(T->nodes, (size_t)T->cap * sizeof(Tensor *));
+        T->ready = xrealloc(T->ready, (size_t)T->cap);
     }
     t->id = T->n;
     T->nodes[T->n++] = t;
@@ -287,31 +290,53 @@ Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape, Tensor *a, Ten
     /* reshape is a view: it shares its input's numbers (but has its own grad).
      * Other outputs are not zeroed: every forward writes all of its output
      * (the gradient checks prove it, since they replay each forward over its
-     * old values), and zeroing hundreds of MB per step is not free. */
+     * old values), and zeroing hundreds of MB per step is not free. Nor is
+     * the grad: backward zeroes it just before its first use. */
     t->data = op == OP_RESHAPE ? a->data : arena_get(T, (size_t)t->size * sizeof(real), 0);
-    if ((a && a->grad) || (b && b->grad) || (c && c->grad)) t->grad = tape_alloc(T, t->size);
+    if ((a && a->grad) || (b && b->grad) || (c && c->grad)) t->grad = tape_alloc_uninit(T, t->size);
     return t;
 }
 
 /* ---------------------------------------------------------------------------
  * Backward and replay.
  * ------------------------------------------------------------------------- */
+
+/* Zeroes t's grad if t is a node of T (not a leaf: parameters and inputs
+ * keep their own grads) whose grad backward has not zeroed yet. */
+static void zero_grad_once(Tape *T, Tensor *t) {
+    if (!t->grad || t->op == OP_LEAF || t->id >= T->n || T->nodes[t->id] != t || T->ready[t->id]) return;
+    zero_bytes((unsigned char *)t->grad, (size_t)t->size * sizeof(real));
+    T->ready[t->id] = 1;
+}
 void backward(Tape *T, Tensor *loss) {
     if (loss->size != 1)
         fail(EXIT_SOFTWARE, "backward", "reduce the loss to a scalar (t_sum / t_mean)",
              "the loss has %ld elements", loss->size);
     if (!loss->grad) fail(EXIT_SOFTWARE, "backward", "the loss must depend on a parameter", "no gradient flows to the loss");
-    /* grads come zeroed from the arena; only a second backward on the same
-     * tape (the gradient checker, a test) must clear the first one's */
+    /* A node's grad is zeroed here, just before the first backward that adds
+     * to it (its last consumer on the tape) or, if none does, before its own
+     * backward reads it: the zeros are written while the numbers are about
+     * to be used, not in forward, long before. The sums are the same: each
+     * still starts from zero and adds the same terms in the same order.
+     * Inputs' grads (tape_input) are zeroed when made; only a second
+     * backward on the same tape (the gradient checker, a test) clears them. */
     if (T->grads_dirty)
         for (int i = 0; i < T->n; i++)
-            if (T->nodes[i]->grad) memset(T->nodes[i]->grad, 0, (size_t)T->nodes[i]->size * sizeof(real));
+            if (T->nodes[i]->op == OP_LEAF && T->nodes[i]->grad)
+                memset(T->nodes[i]->grad, 0, (size_t)T->nodes[i]->size * sizeof(real));
     T->grads_dirty = 1;
+    memset(T->ready, 0, (size_t)T->n);
+    zero_grad_once(T, loss);
     loss->grad[0] = 1;
     for (int i = loss->id; i >= 0; i--) {
         Tensor *t = T->nodes[i];
-        if (t->grad && t->op != OP_LEAF) OPS[t->op].backward(t);
+        if (!t->grad || t->op == OP_LEAF) continue;
+        zero_grad_once(T, t); /* no consumer added to it: it holds zeros */
+        for (int k = 0; k < MAX_INPUTS; k++)
+            if (t->in[k]) zero_grad_once(T, t->in[k]);
+        OPS[t->op].backward(t);
     }
+    for (int i = loss->id + 1; i < T->n; i++) zero_grad_once(T, T->nodes[i]); /* past the loss: no gradient */
 }
 
 void tape_replay(Tape *T) {

@@ -261,3 +261,37 @@ Test(params, a_frozen_set_passes_the_gradient_on_and_keeps_none_of_its_own) {
     cr_assert_eq(w->grad, ps->grad, "thawing must point w's grad back into the block");
     params_free(ps);
 }
+
+/* ---- grads zeroed by backward, just before their first use -------------------- */
+
+/* loss = sum(tanh(a) * tanh(a) + tanh(a)): the tanh node has two consumers;
+ * a node made after the loss (extra) takes no gradient. */
+static void reused_arena_case(Tape *T, real *da, real *dt, real *dextra) {
+    tape_reset(T);
+    Tensor *a = tape_input(T, 1, SHAPE(5), 1);
+    for (int i = 0; i < 5; i++) a->data[i] = (real)(0.3 * i - 0.6);
+    Tensor *t = t_tanh(T, a);
+    Tensor *loss = t_sum(T, t_add(T, t_mul(T, t, t), t));
+    Tensor *extra = t_exp(T, t);
+    backward(T, loss);
+    memcpy(da, a->grad, 5 * sizeof(real));
+    memcpy(dt, t->grad, 5 * sizeof(real));
+    memcpy(dextra, extra->grad, 5 * sizeof(real));
+}
+
+Test(tape, a_reused_arena_gives_the_same_grads_not_the_last_steps_plus_new) {
+    /* the second step's nodes land where the first step's did, on top of
+     * their old grads: backward must zero each before adding to it */
+    Tape *T = tape_new();
+    real da[2][5], dt[2][5], dx[2][5];
+    for (int k = 0; k < 2; k++) reused_arena_case(T, da[k], dt[k], dx[k]);
+    for (int i = 0; i < 5; i++) {
+        double y = tanh(0.3 * i - 0.6), want_dt = 2 * y + 1; /* d/dt (t^2 + t), to double round-off */
+        cr_assert(fabs(dt[0][i] - want_dt) < 1e-12, "step 1: dL/dt[%d] = %.17g, want %.17g", i, dt[0][i], want_dt);
+        cr_assert(memcmp(&da[0][i], &da[1][i], sizeof(real)) == 0 && memcmp(&dt[0][i], &dt[1][i], sizeof(real)) == 0,
+                  "entry %d: step 2 gave dL/da %.17g, dL/dt %.17g; step 1 %.17g, %.17g", i, da[1][i], dt[1][i],
+                  da[0][i], dt[0][i]);
+        cr_assert(dx[0][i] == 0 && dx[1][i] == 0, "a node made after the loss has grad %g, %g", dx[0][i], dx[1][i]);
+    }
+    tape_free(T);
+}
