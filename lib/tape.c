@@ -301,10 +301,15 @@ Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape, Tensor *a, Ten
  * Backward and replay.
  * ------------------------------------------------------------------------- */
 
-/* Zeroes t's grad if t is a node of T (not a leaf: parameters and inputs
- * keep their own grads) whose grad backward has not zeroed yet. */
+/* Zeroes t's grad if t is a node (not a leaf: parameters and inputs keep
+ * their own grads) whose grad backward has not zeroed yet. A node of
+ * another tape is refused: its grad is that tape's to zero. */
 static void zero_grad_once(Tape *T, Tensor *t) {
-    if (!t->grad || t->op == OP_LEAF || t->id >= T->n || T->nodes[t->id] != t || T->ready[t->id]) return;
+    if (!t->grad || t->op == OP_LEAF) return;
+    if (t->id >= T->n || T->nodes[t->id] != t)
+        fail(EXIT_SOFTWARE, "backward", "record the whole graph on one tape (copy a result across with tape_input)",
+             "a %s node of another tape is an input here", OPS[t->op].name);
+    if (T->ready[t->id]) return;
     zero_bytes((unsigned char *)t->grad, (size_t)t->size * sizeof(real));
     T->ready[t->id] = 1;
 }

@@ -295,3 +295,12 @@ Test(tape, a_reused_arena_gives_the_same_grads_not_the_last_steps_plus_new) {
     }
     tape_free(T);
 }
+
+Test(tape, a_node_of_another_tape_as_input_is_refused, .exit_code = EXIT_SOFTWARE) {
+    /* its grad belongs to the other tape, which zeroes it in its own backward */
+    cr_redirect_stderr();
+    Tape *A = tape_new(), *B = tape_new();
+    Tensor *a = tape_input(A, 1, SHAPE(3), 1);
+    Tensor *n = t_tanh(A, a); /* a node of A */
+    backward(B, t_sum(B, t_tanh(B, n)));
+}
