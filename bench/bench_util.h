@@ -2,14 +2,14 @@
  * bench_dcgan, bench_gan_ring) share: clocks, the median, the load average,
  * time_steps (median ms of repeated steps at a thread count), the machine's
  * FMA peak (fma_peak_gflops) and a step's share of it (print_step_flops),
- * what a step computes and holds (tape_flops: its FLOPs from the shapes of
- * its tapes; max_rss_mb), the report every model bench prints for its step
+ * what a step computes and holds (node_products: the matrix products of
+ * each node on its tapes, whose FLOPs are the step's, step_products_add;
+ * max_rss_mb), the report every model bench prints for its step
  * (step_timings, print_step_report: ms, GFLOP/s, share of the FMA peak,
  * memory, and the `result <model> <ms>` line bench/peers/compare.py reads),
- * the step's ceiling (print_products_ceiling: its matrix products alone, by
- * gemm on the same shapes: step_products_add, node_products), and a
- * per-op profile of a
- * recorded tape with the tables that print it.
+ * the step's ceiling (print_products_ceiling: those products alone, by gemm
+ * on the same shapes), and a per-op profile of a recorded tape with the
+ * tables that print it.
  *
  * Teaches: three clocks answer three questions. Wall time (now_seconds in
  * lib/util.h) is what a user waits; on a busy machine it counts time spent
@@ -182,119 +182,8 @@ static inline void print_step_flops(const char *what, double flop, double ms, do
 
 /* ---- what a step computes and holds ----------------------------------------- */
 
-/* The flops of node t, from its shapes: 2 per multiply-add of its products,
- * the forward one(s) and, when a gradient reaches t, one more per input its
- * backward differentiates. Products: matmul and linear (out [..., N] summed
- * over K), conv2d and conv_transpose2d (every output pixel sums C k k
- * terms; transposed, every input pixel spreads over O k k), and causal
- * attention's q k^T and p v per head (two forward, four backward), counted
- * over every key, the masked ones too, as PyTorch's counters do. Everything
- * else (softmax, layernorm, GELU, adds, the optimizer) is not counted: a few
- * flops per number, next to a product's K. */
-static inline double node_flops(const Tensor *t) {
-    const Tensor *a = t->in[0], *b = t->in[1];
-    double f = 0; /* the flops of one product */
-    int grads = 0; /* inputs whose gradient backward computes */
-    switch (t->op) {
-    case OP_MATMUL: /* a [..., M, K] (or [..., K, M] when ta) */
-        f = 2.0 * t->size * a->shape[a->ndim - 2 + !t->ip[0]];
-        grads = !!a->grad + !!b->grad;
-        break;
-    case OP_LINEAR: /* x [..., K] @ w [N, K]^T */
-        f = 2.0 * t->size * a->shape[a->ndim - 1];
-        grads = !!a->grad + !!b->grad;
-        break;
-    case OP_CONV2D: /* out [N, O, Ho, Wo], w [O, C, k, k] */
-        f = 2.0 * t->size * b->shape[1] * b->shape[2] * b->shape[3];
-        grads = !!a->grad + !!b->grad;
-        break;
-    case OP_CONV_TRANSPOSE2D: /* x [N, C, H, W], w [C, O, k, k] */
-        f = 2.0 * a->size * b->shape[1] * b->shape[2] * b->shape[3];
-        grads = !!a->grad + !!b->grad;
-        break;
-    case OP_CAUSAL_ATTENTION: /* qkv [B, T, 3C]: q k^T and p v, each 2 B T T C */
-        f = 2 * 2.0 * a->shape[0] * a->shape[1] * a->shape[1] * (a->shape[2] / 3);
-        grads = a->grad ? 2 : 0; /* backward: 4 products, twice the forward's 2 */
-        break;
-    default:
-        return 0;
-    }
-    return f * (1 + (t->grad ? grads : 0));
-}
-
-/* The flops of the step recorded on T: node_flops summed over its nodes. */
-static inline double tape_flops(const Tape *T) {
-    double f = 0;
-    for (int i = 0; i < tape_len(T); i++) f += node_flops(tape_node_at(T, i));
-    return f;
-}
-
-/* The process's peak memory so far: its largest resident set (getrusage's
- * ru_maxrss, in kB on Linux), in MB. */
-static inline double max_rss_mb(void) {
-    struct rusage u;
-    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_maxrss / 1e3 : -1;
-}
-
-/* ---- the step report every model bench prints --------------------------------- */
-
-/* A step timed at one thread count: median wall ms and CPU ms (all threads). */
-typedef struct {
-    int threads;
-    double ms, cpu_ms;
-} StepTiming;
-
-/* Times step(ctx) by time_steps at 1 thread, then at the default thread
- * count if that is more, into tm[]; returns how many entries (1 or 2). The
- * last is the default count's: the chapters' setting, the one compared with
- * PyTorch. */
-static inline int step_timings(void (*step)(void *), void *ctx, int warm, int reps, StepTiming tm[2]) {
-    int most = omp_get_max_threads(), n = most > 1 ? 2 : 1;
-    tm[0].threads = 1;
-    tm[n - 1].threads = most;
-    for (int i = 0; i < n; i++) tm[i].ms = time_steps(step, ctx, tm[i].threads, warm, reps, &tm[i].cpu_ms);
-    omp_set_num_threads(most);
-    return n;
-}
-
-/* The lines every model bench prints for its step: its FLOPs (tape_flops of
- * its tapes, `flop`), then per timing the median ms, the effective GFLOP/s
- * (flop / ms) and its share of the FMA peak measured now at that thread
- * count (fma_peak_gflops); then the same by CPU time (flop / (CPU ms /
- * threads)): on a busy machine the wall clock counts time spent
- * descheduled and the CPU time does not, though at 2 threads it counts a
- * thread's spinning at a barrier as work. Then the memory (the step's arenas,
- * arena_bytes, and the process's max RSS), the load average, and last
- * `result <model> <ms>` at the default thread count (tm[n - 1]), the line
- * bench/peers/compare.py reads. */
-static inline void print_step_report(const char *model, double flop, const StepTiming *tm, int n,
-                                     double arena_bytes) {
-    printf("  FLOPs per step %.3f GFLOP (2 per multiply-add of its matrix products, convolutions and attention,\n"
-           "    forward and backward, counted from the shapes on its tapes: node_flops in bench_util.h)\n",
-           flop * 1e-9);
-    printf("  %-10s %9s %9s %7s %9s | %9s %9s %7s  (CPU ms: all threads' CPU time per step)\n", "", "ms",
-           "GFLOP/s", "of peak", "FMA peak", "CPU ms", "GFLOP/s", "of peak");
-    for (int i = 0; i < n; i++) {
-        double peak = fma_peak_gflops(tm[i].threads), gflops = flop / (tm[i].ms * 1e-3) * 1e-9;
-        double cpu_gflops = flop / (tm[i].cpu_ms / tm[i].threads * 1e-3) * 1e-9;
-        printf("  %d thread%s  %9.3f %9.1f %6.1f%% %9.1f | %9.3f %9.1f %6.1f%%\n", tm[i].threads,
-               tm[i].threads > 1 ? "s" : " ", tm[i].ms, gflops, 100 * gflops / peak, peak, tm[i].cpu_ms, cpu_gflops,
-               100 * cpu_gflops / peak);
-    }
-    printf("  memory    arena %.1f MB (the step's tapes), peak RSS %.1f MB (the process's max resident set)\n",
-           arena_bytes / 1e6, max_rss_mb());
-    double load = load_average();
-    printf("  load average (1 min) %.2f on %d cores%s\n", load, omp_get_num_procs(),
-           load > 1.5 ? ": busy; the wall clock (ms, GFLOP/s) counts time spent descheduled,\n"
-                        "    the CPU time does not (and OMP_WAIT_POLICY=passive helps: bench/README.md)"
-                      : "");
-    printf("result %s %.3f\n", model, tm[n - 1].ms);
-}
-
-/* ---- the ceiling: the step's products alone ---------------------------------- */
-
-/* One matrix product the FLOP count above assumes: `count` products of
- * op(A) [M, K] by op(B) [K, N], each 2 M N K FLOPs. */
+/* One matrix product of a step: `count` products of op(A) [M, K] by
+ * op(B) [K, N], each 2 M N K FLOPs. */
 typedef struct {
     int count, M, N, K, ta, tb;
 } Product;
@@ -302,8 +191,15 @@ typedef struct {
 #define MAX_NODE_PRODUCTS 6
 
 /* The products node t's forward and backward make, as gemm shapes (into
- * p[MAX_NODE_PRODUCTS]); returns how many. Their FLOPs add up to
- * node_flops(t): print_products_ceiling checks that. */
+ * p[MAX_NODE_PRODUCTS]); returns how many: the forward one(s) and, when a
+ * gradient reaches t, one more per input its backward differentiates.
+ * Products: matmul and linear (out [..., N] summed over K), conv2d and
+ * conv_transpose2d (every output pixel sums C k k terms; transposed, every
+ * input pixel spreads over O k k), and causal attention's q k^T and p v per
+ * head (two forward, four backward), counted over every key, the masked ones
+ * too, as PyTorch's counters do. Everything else (softmax, layernorm, GELU,
+ * adds, the optimizer) is not counted: a few flops per number, next to a
+ * product's K. */
 static inline int node_products(const Tensor *t, Product *p) {
     const Tensor *a = t->in[0], *b = t->in[1];
     int n = 0, back = t->grad != NULL;
@@ -357,6 +253,77 @@ static inline int node_products(const Tensor *t, Product *p) {
     return n;
 }
 
+/* The flops of products p[0..n): 2 per multiply-add. */
+static inline double products_flops(const Product *p, int n) {
+    double f = 0;
+    for (int i = 0; i < n; i++) f += 2.0 * p[i].count * p[i].M * p[i].N * p[i].K;
+    return f;
+}
+
+/* The process's peak memory so far: its largest resident set (getrusage's
+ * ru_maxrss, in kB on Linux), in MB. */
+static inline double max_rss_mb(void) {
+    struct rusage u;
+    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_maxrss / 1e3 : -1;
+}
+
+/* ---- the step report every model bench prints --------------------------------- */
+
+/* A step timed at one thread count: median wall ms and CPU ms (all threads). */
+typedef struct {
+    int threads;
+    double ms, cpu_ms;
+} StepTiming;
+
+/* Times step(ctx) by time_steps at 1 thread, then at the default thread
+ * count if that is more, into tm[]; returns how many entries (1 or 2). The
+ * last is the default count's: the chapters' setting, the one compared with
+ * PyTorch. */
+static inline int step_timings(void (*step)(void *), void *ctx, int warm, int reps, StepTiming tm[2]) {
+    int most = omp_get_max_threads(), n = most > 1 ? 2 : 1;
+    tm[0].threads = 1;
+    tm[n - 1].threads = most;
+    for (int i = 0; i < n; i++) tm[i].ms = time_steps(step, ctx, tm[i].threads, warm, reps, &tm[i].cpu_ms);
+    omp_set_num_threads(most);
+    return n;
+}
+
+/* The lines every model bench prints for its step: its FLOPs (`flop`, from
+ * step_products_add), then per timing the median ms, the effective GFLOP/s
+ * (flop / ms) and its share of the FMA peak measured now at that thread
+ * count (fma_peak_gflops); then the same by CPU time (flop / (CPU ms /
+ * threads)): on a busy machine the wall clock counts time spent
+ * descheduled and the CPU time does not, though at 2 threads it counts a
+ * thread's spinning at a barrier as work. Then the memory (the step's arenas,
+ * arena_bytes, and the process's max RSS), the load average, and last
+ * `result <model> <ms>` at the default thread count (tm[n - 1]), the line
+ * bench/peers/compare.py reads. */
+static inline void print_step_report(const char *model, double flop, const StepTiming *tm, int n,
+                                     double arena_bytes) {
+    printf("  FLOPs per step %.3f GFLOP (2 per multiply-add of its matrix products, convolutions and attention,\n"
+           "    forward and backward, counted from the shapes on its tapes: node_products in bench_util.h)\n",
+           flop * 1e-9);
+    printf("  %-10s %9s %9s %7s %9s | %9s %9s %7s  (CPU ms: all threads' CPU time per step)\n", "", "ms",
+           "GFLOP/s", "of peak", "FMA peak", "CPU ms", "GFLOP/s", "of peak");
+    for (int i = 0; i < n; i++) {
+        double peak = fma_peak_gflops(tm[i].threads), gflops = flop / (tm[i].ms * 1e-3) * 1e-9;
+        double cpu_gflops = flop / (tm[i].cpu_ms / tm[i].threads * 1e-3) * 1e-9;
+        printf("  %d thread%s  %9.3f %9.1f %6.1f%% %9.1f | %9.3f %9.1f %6.1f%%\n", tm[i].threads,
+               tm[i].threads > 1 ? "s" : " ", tm[i].ms, gflops, 100 * gflops / peak, peak, tm[i].cpu_ms, cpu_gflops,
+               100 * cpu_gflops / peak);
+    }
+    printf("  memory    arena %.1f MB (the step's tapes), peak RSS %.1f MB (the process's max resident set)\n",
+           arena_bytes / 1e6, max_rss_mb());
+    double load = load_average();
+    printf("  load average (1 min) %.2f on %d cores%s\n", load, omp_get_num_procs(),
+           load > 1.5 ? ": busy; the wall clock (ms, GFLOP/s) counts time spent descheduled,\n"
+                        "    the CPU time does not (and OMP_WAIT_POLICY=passive helps: bench/README.md)"
+                      : "");
+    printf("result %s %.3f\n", model, tm[n - 1].ms);
+}
+
+/* ---- the ceiling: the step's products alone ---------------------------------- */
+
 /* Runs products p[0..n) once with gemm (gemm_batched where count > 1) on
  * the operands A, B, C, each large enough for any of them. */
 static inline void run_products(const Product *p, int n, const real *A, const real *B, real *C) {
@@ -379,27 +346,17 @@ typedef struct {
 } StepProducts;
 
 /* Adds the products of the nodes on T (as they stand now: a frozen
- * parameter set's weights take no gradient) to sp, and checks that their
- * FLOPs are what node_flops counts for the same nodes. */
+ * parameter set's weights take no gradient) and their FLOPs to sp. */
 static inline void step_products_add(StepProducts *sp, const Tape *T) {
-    double flop = 0, want = 0;
     for (int i = 0; i < tape_len(T); i++) {
         const Tensor *t = tape_node_at(T, i);
-        want += node_flops(t);
         if (sp->n + MAX_NODE_PRODUCTS > (int)(sizeof sp->p / sizeof sp->p[0]))
             fail(EXIT_SOFTWARE, "step_products_add", "raise the size of StepProducts.p", "more than %d products",
                  (int)(sizeof sp->p / sizeof sp->p[0]));
         int k = node_products(t, sp->p + sp->n);
-        for (int j = 0; j < k; j++) {
-            const Product *q = &sp->p[sp->n + j];
-            flop += 2.0 * q->count * q->M * q->N * q->K;
-        }
+        sp->flop += products_flops(sp->p + sp->n, k);
         sp->n += k;
     }
-    if (flop != want)
-        fail(EXIT_SOFTWARE, "step_products_add", "make node_products list what node_flops counts",
-             "its products make %.0f FLOPs, node_flops counts %.0f", flop, want);
-    sp->flop += flop;
 }
 
 /* The most the step could reach: its matrix products (sp) alone, run by

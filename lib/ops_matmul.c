@@ -262,7 +262,7 @@ Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res)
             fail(EXIT_SOFTWARE, "t_linear", "the residual must have the output's shape [..., N]",
                  "residual %s, output %s", shape_str(res, sr, sizeof sr), shape_str(out, sx, sizeof sx));
         out->in[3] = res;
-        if (res->grad && !out->grad) out->grad = tape_alloc(T, out->size);
+        if (res->grad && !out->grad) out->grad = tape_alloc_uninit(T, out->size); /* backward zeroes it */
     }
     out->ip[0] = act;
     long R = out->size / w->shape[0], N = w->shape[0];
