@@ -11,6 +11,14 @@
  *   - a training step is deterministic and allocates nothing after the first;
  *     D's half alone moves only D; an evaluation moves nothing;
  *   - a shuffled pass shows each image at most once per epoch, then reshuffles;
+ *     given labels, it returns the same images, and y holds the class of
+ *     exactly the images of the batch it returned;
+ *   - the conditional trainer (cfg.classes = K): a step is deterministic for
+ *     a seed, draws the fakes' classes in [0, K) from its "dcgan/labels"
+ *     stream, reads the real classes (other classes, other D), and is D's
+ *     step on (x, y) and (G(z, y_fake) detached, y_fake), then G's through
+ *     the updated D with y_fake (replayed by hand, 1e-10 relative, two
+ *     steps); dcgan_train feeds it the classes of the pass's batch;
  *   - a run split into two dcgan_train calls is the same run: its log rows
  *     are the step stats, its snapshots G's samples at the chosen steps;
  *   - the forward passes read each layer's stride and padding fields;
@@ -338,29 +346,167 @@ Test(gan_images, eval_changes_no_parameter_and_a_d_only_step_moves_only_d) {
     dcgan_trainer_free(t);
 }
 
+/* ---- the conditional trainer (the second remedy) ---------------------------------- */
+
+#define K_CLASSES 3
+
+static DcganTrainer *tiny_cond_trainer(uint64_t seed) {
+    DcganConfig cfg = dcgan_config_default();
+    cfg.zdim = TINY.zdim, cfg.c1 = TINY.c1, cfg.c2 = TINY.c2, cfg.d1 = TINY.d1, cfg.d2 = TINY.d2, cfg.batch = 4;
+    cfg.classes = K_CLASSES;
+    return dcgan_trainer_new(&cfg, seed);
+}
+
+Test(gan_images, a_conditional_step_is_deterministic_draws_fake_classes_from_its_stream_and_reads_the_real_ones) {
+    DcganTrainer *a = tiny_cond_trainer(5), *b = tiny_cond_trainer(5), *o = tiny_cond_trainer(5);
+    real x[4 * DCGAN_PIX];
+    Rng rx;
+    rng_stream(&rx, 5, "test/pixels");
+    rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
+    const int y[4] = {0, 1, 2, 1}, y_other[4] = {2, 0, 1, 0};
+    Rng labels; /* the fakes' classes: uniform draws from the seed's "dcgan/labels" stream */
+    rng_stream(&labels, 5, "dcgan/labels");
+    int drawn[K_CLASSES] = {0};
+    for (int t = 0; t < 3; t++) {
+        DcganStepStats sa = dcgan_trainer_step_class(a, x, y), sb = dcgan_trainer_step_class(b, x, y);
+        cr_assert(sa.loss_d == sb.loss_d && sa.loss_g == sb.loss_g && sa.d_real == sb.d_real &&
+                      sa.d_fake == sb.d_fake,
+                  "step %d: the stats differ between equal runs", t);
+        cr_assert(sa.loss_d > 0 && sa.loss_g > 0, "step %d: L_D %g, L_G %g", t, sa.loss_d, sa.loss_g);
+        for (int n = 0; n < 4; n++) {
+            int want = rng_int(&labels, K_CLASSES);
+            cr_assert(a->y_fake[n] >= 0 && a->y_fake[n] < K_CLASSES, "step %d: fake %d of class %d, not in [0, %d)",
+                      t, n, a->y_fake[n], K_CLASSES);
+            cr_assert(a->y_fake[n] == want && b->y_fake[n] == want,
+                      "step %d: fake %d of class %d and %d, the labels stream draws %d", t, n, a->y_fake[n],
+                      b->y_fake[n], want);
+            drawn[want]++;
+        }
+        dcgan_trainer_step_class(o, x, y_other);
+    }
+    for (int k = 0; k < K_CLASSES; k++) cr_assert(drawn[k] > 0, "12 fakes and none of class %d", k);
+    cr_assert(memcmp(a->g->ps->data, b->g->ps->data, (size_t)a->g->ps->size * sizeof(real)) == 0, "G differs");
+    cr_assert(memcmp(a->d->ps->data, b->d->ps->data, (size_t)a->d->ps->size * sizeof(real)) == 0, "D differs");
+    cr_assert(memcmp(a->d->embed->data, o->d->embed->data, (size_t)a->d->embed->size * sizeof(real)) != 0,
+              "D.embed is the same after steps on other real classes: D ignores them");
+    cr_assert(memcmp(a->d->ps->data, o->d->ps->data,
+                     (size_t)(a->d->embed->data - a->d->ps->data) * sizeof(real)) != 0,
+              "D's shared layers are the same after steps on other real classes");
+    dcgan_trainer_free(a);
+    dcgan_trainer_free(b);
+    dcgan_trainer_free(o);
+}
+
+Test(gan_images, a_conditional_step_is_l_d_then_l_g_with_each_fake_judged_with_its_class) {
+    /* one step of a conditional trainer, replayed by hand from copies of its
+     * noise and labels streams: the fakes G(z, y_fake), D's step on x with
+     * the real classes and the detached fakes with theirs, then G's step
+     * through the updated D with the fakes' classes */
+    DcganTrainer *a = tiny_cond_trainer(4), *b = tiny_cond_trainer(4);
+    real x[4 * DCGAN_PIX];
+    Rng rx;
+    rng_stream(&rx, 1, "test/pixels");
+    rng_fill_uniform(&rx, x, 4 * DCGAN_PIX, -1, 1);
+    const int y[4] = {2, 2, 0, 1};
+    for (int t = 0; t < 2; t++) { /* the second step: tables no longer zero */
+        Rng rn = a->noise, rl = a->labels; /* what a's step draws */
+        dcgan_trainer_step_class(a, x, y);
+        Tape *T = tape_new();
+        Tensor *z = tape_input(T, 2, SHAPE(4, TINY.zdim), 0);
+        rng_fill_normal(&rn, z->data, z->size, 0, 1);
+        int yf[4];
+        for (int n = 0; n < 4; n++) yf[n] = rng_int(&rl, K_CLASSES);
+        Tensor *fake = dcgan_generate_class(T, b->g, z, yf, 1);
+        Tensor *xr = tape_input(T, 4, SHAPE(4, 1, 28, 28), 0), *xf = tape_input(T, 4, SHAPE(4, 1, 28, 28), 0);
+        memcpy(xr->data, x, sizeof x);
+        memcpy(xf->data, fake->data, sizeof x);
+        Tensor *ld =
+            dcgan_loss_d(T, dcgan_discriminate_class(T, b->d, xr, y), dcgan_discriminate_class(T, b->d, xf, yf));
+        params_zero_grad(b->d->ps);
+        backward(T, ld);
+        optim_step(b->opt_d);
+        /* bound 1e-10, as for the plain step: round-off is ~1e-13, a fake
+         * judged with the wrong class or a real with none is ~1e-4 */
+        double dd = max_rel_diff(a->d->ps->data, b->d->ps->data, a->d->ps->size);
+        cr_assert(dd <= 1e-10, "step %d: D differs from D's step by hand by %.3e relative", t, dd);
+        Tensor *lg = dcgan_loss_g(T, dcgan_discriminate_class(T, b->d, fake, yf));
+        params_zero_grad(b->g->ps);
+        backward(T, lg);
+        optim_step(b->opt_g);
+        double dg = max_rel_diff(a->g->ps->data, b->g->ps->data, a->g->ps->size);
+        cr_assert(dg <= 1e-10, "step %d: G differs from G's step by hand by %.3e relative", t, dg);
+        tape_free(T);
+        /* the next step from a's weights (Adam's moments agree to round-off) */
+        memcpy(b->g->ps->data, a->g->ps->data, (size_t)a->g->ps->size * sizeof(real));
+        memcpy(b->d->ps->data, a->d->ps->data, (size_t)a->d->ps->size * sizeof(real));
+    }
+    dcgan_trainer_free(a);
+    dcgan_trainer_free(b);
+}
+
+Test(gan_images, a_conditional_run_trains_on_the_classes_of_the_batch_the_pass_returned) {
+    enum { NIMG = 12, STEPS = 4 };
+    unsigned char pixels[NIMG * DCGAN_PIX], labels[NIMG];
+    Rng r;
+    rng_stream(&r, 2, "test/pixels");
+    for (int i = 0; i < NIMG * DCGAN_PIX; i++) pixels[i] = (unsigned char)rng_int(&r, 256);
+    for (int i = 0; i < NIMG; i++) labels[i] = (unsigned char)(i % K_CLASSES);
+    real zfix[8];
+    rng_fill_normal(&r, zfix, TINY.zdim, 0, 1);
+    const double at[1] = {1};
+    DcganTrainer *a = tiny_cond_trainer(7), *b = tiny_cond_trainer(7);
+    DcganPass *pa = dcgan_pass_new(pixels, labels, NIMG, 4, 7), *pb = dcgan_pass_new(pixels, labels, NIMG, 4, 7);
+    DcganHistory *h = dcgan_history_new(STEPS, 1, at, zfix, 1, TINY.zdim);
+    dcgan_train(a, pa, h, STEPS, NULL);
+    real x[4 * DCGAN_PIX];
+    for (int s = 0; s < STEPS; s++) {
+        dcgan_pass_next(pb, x);
+        dcgan_trainer_step_class(b, x, pb->y);
+    }
+    cr_assert(memcmp(a->g->ps->data, b->g->ps->data, (size_t)a->g->ps->size * sizeof(real)) == 0,
+              "G after dcgan_train differs from G after steps on the pass's classes");
+    cr_assert(memcmp(a->d->ps->data, b->d->ps->data, (size_t)a->d->ps->size * sizeof(real)) == 0,
+              "D after dcgan_train differs from D after steps on the pass's classes");
+    dcgan_history_free(h);
+    dcgan_pass_free(pa);
+    dcgan_pass_free(pb);
+    dcgan_trainer_free(a);
+    dcgan_trainer_free(b);
+}
+
 Test(gan_images, a_pass_shows_each_image_once_per_epoch_then_reshuffles) {
     enum { N = 10, B = 4 }; /* 2 batches per epoch; images 8 and 9 of each order are skipped */
     unsigned char pixels[N * DCGAN_PIX];
     for (int i = 0; i < N; i++) memset(pixels + i * DCGAN_PIX, 20 * i, DCGAN_PIX); /* image i: bytes 20 i */
-    DcganPass *p = dcgan_pass_new(pixels, N, B, 3);
-    real x[B * DCGAN_PIX];
+    unsigned char labels[N];
+    for (int i = 0; i < N; i++) labels[i] = (unsigned char)((7 * i + 3) % 10); /* not the image's index */
+    DcganPass *p = dcgan_pass_new(pixels, NULL, N, B, 3);
+    DcganPass *q = dcgan_pass_new(pixels, labels, N, B, 3); /* the same pass, with each image's class */
+    cr_assert_null(p->y, "a pass without labels has classes");
+    real x[B * DCGAN_PIX], xq[B * DCGAN_PIX];
     int order[3][2 * B];
     for (int e = 0; e < 3; e++) {
         int seen[N] = {0};
         for (int b = 0; b < 2; b++) {
             dcgan_pass_next(p, x);
+            dcgan_pass_next(q, xq);
+            cr_assert(memcmp(x, xq, sizeof x) == 0, "epoch %d, batch %d: labels changed the images a pass returns", e,
+                      b);
             for (int i = 0; i < B; i++) {
                 int id = (int)lround(((double)x[i * DCGAN_PIX] + 1) * 127.5 / 20);
                 cr_assert(id >= 0 && id < N && !seen[id], "epoch %d: image %d twice or out of range", e, id);
                 seen[id] = 1;
                 order[e][b * B + i] = id;
+                cr_assert_eq(q->y[i], labels[id], "epoch %d, batch %d: image %d (class %d) came with class %d", e, b,
+                             id, labels[id], q->y[i]);
             }
         }
     }
     cr_assert(memcmp(order[0], order[1], sizeof order[0]) || memcmp(order[1], order[2], sizeof order[1]),
               "three epochs in the same order: no reshuffle");
     dcgan_pass_free(p);
-    EXPECT_FAIL(dcgan_pass_new(pixels, 3, B, 3), EXIT_DATA, "3 images cannot fill a batch of 4");
+    dcgan_pass_free(q);
+    EXPECT_FAIL(dcgan_pass_new(pixels, NULL, 3, B, 3), EXIT_DATA, "3 images cannot fill a batch of 4");
 }
 
 /* ---- a data set too small for what the chapter reads (issue 14) ------------------------ */
@@ -439,7 +585,7 @@ Test(gan_images, a_run_split_into_two_train_calls_equals_the_steps_taken_one_by_
     rng_fill_normal(&r, zfix, NFIX * TINY.zdim, 0, 1);
     const double at[3] = {0, 0.5, 1};
     DcganTrainer *a = tiny_trainer(6), *b = tiny_trainer(6);
-    DcganPass *pa = dcgan_pass_new(pixels, NIMG, 4, 6), *pb = dcgan_pass_new(pixels, NIMG, 4, 6);
+    DcganPass *pa = dcgan_pass_new(pixels, NULL, NIMG, 4, 6), *pb = dcgan_pass_new(pixels, NULL, NIMG, 4, 6);
     DcganHistory *h = dcgan_history_new(STEPS, 3, at, zfix, NFIX, TINY.zdim);
     dcgan_train(a, pa, h, STEPS / 2, NULL);
     dcgan_train(a, pa, h, STEPS, NULL);

@@ -1,5 +1,6 @@
-/* test_judge.c - chapter 3's judge, its measurements and the remedy's G
- * (chapters/03-gan-images/judge.c, measure.c, dcgan.c with cfg.bn).
+/* test_judge.c - chapter 3's judge, its measurements and the remedies' models
+ * (chapters/03-gan-images/judge.c, measure.c, dcgan.c with cfg.bn and with
+ * cfg.classes).
  *
  * Proves:
  *   - the judge is the intended model: features, logits, the cross-entropy
@@ -16,6 +17,18 @@
  *     plain G's weights (gains 1, biases 0); its state (parameters and
  *     running statistics) round-trips; evaluation does not move it; its
  *     checkpoint is refused with a clear message;
+ *   - the pair conditional on the class (the second remedy: G adds G.embed[y]
+ *     to fc's output, D adds the projection <D.embed[y], features>) is the
+ *     intended model: G(z, y), D's logits, L_D, L_G and every D and G
+ *     gradient match the fixture's "cond." tensors (REF_TOL, tables drawn
+ *     N(0, 0.3)); L_D's gradient w.r.t. every D parameter and L_G's w.r.t.
+ *     every G parameter, the tables included, match central differences
+ *     (as above); it starts as the plain pair of its seed (shared layers
+ *     bit-identical, tables 0: G(z, y) = G(z) and D(x, y) = D(x) for any y);
+ *     dcgan_sample gives sample i class i mod K, and a non-zero G.embed
+ *     makes the classes differ; a conditional network without classes, a
+ *     plain one given classes, and the evaluation and checkpoint of a
+ *     conditional one are refused with a clear message;
  *   - the judge's checkpoint is reused only when valid for the run: a
  *     missing, damaged or differently trained file (settings, seed, images)
  *     gives NULL, never an exit; the data id sees one changed pixel;
@@ -293,6 +306,217 @@ Test(judge, a_g_step_alone_moves_only_g) {
     xfree(g0);
     xfree(d0);
     dcgan_trainer_free(t);
+}
+
+/* ---- the second remedy: a pair conditional on the class ------------------------- */
+
+static const DcganConfig TINY_C = {.zdim = 8, .c1 = 4, .c2 = 3, .d1 = 2, .d2 = 3, .batch = 4, .lr = 2e-4,
+                                   .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8, .classes = 3};
+
+/* Every parameter of ps from the fixture's "<prefix><name>", shapes checked. */
+static void params_from_fixture_prefixed(ParamSet *ps, const Fixture *f, const char *prefix) {
+    char name[160];
+    for (int i = 0; i < ps->n; i++) {
+        snprintf(name, sizeof name, "%s%s", prefix, ps->t[i]->name);
+        copy_fixture_same_shape(ps->t[i], fixture_get(f, name));
+    }
+}
+
+/* A fixture's integer tensor of n classes into y [n]. */
+static void classes_from(const FixTensor *v, int *y, int n) {
+    cr_assert_eq(v->size, n, "%s: %ld classes in the fixture, want %d", v->name, v->size, n);
+    for (int i = 0; i < n; i++) y[i] = (int)v->data[i];
+}
+
+/* A TINY_C pair with every parameter drawn, the class tables N(0, 0.3) (not
+ * the zeros dcgan_*_init sets), as the fixture, so the tables are exercised. */
+static void cond_pair_drawn(uint64_t seed, Rng *r, DcganG **g, DcganD **d) {
+    rng_stream(r, seed, "test/conditional pair");
+    *g = dcgan_g_new(TINY_C);
+    *d = dcgan_d_new(TINY_C);
+    dcgan_g_init(*g, r);
+    dcgan_d_init(*d, r);
+    rng_fill_normal(r, (*g)->embed->data, (*g)->embed->size, 0, 0.3);
+    rng_fill_normal(r, (*d)->embed->data, (*d)->embed->size, 0, 0.3);
+}
+
+/* The first n entries where a and b differ (!=, so +0 and -0 agree), or -1. */
+static long first_unequal(const real *a, const real *b, long n) {
+    for (long i = 0; i < n; i++)
+        if (a[i] != b[i]) return i;
+    return -1;
+}
+
+Test(judge, conditional_pair_fake_logits_losses_and_every_gradient_match_pytorch) {
+    Fixture *f = fixture_load(FIXTURE_DIR "/judge.txt");
+    DcganG *g = dcgan_g_new(TINY_C);
+    DcganD *d = dcgan_d_new(TINY_C);
+    cr_assert(g->ps->n == 7 && d->ps->n == 7, "the conditional pair has %d + %d parameter tensors, the fixture 7 + 7",
+              g->ps->n, d->ps->n);
+    cr_assert(g->ps->t[6] == g->embed && d->ps->t[6] == d->embed, "the class tables are not declared last");
+    params_from_fixture_prefixed(g->ps, f, "cond.");
+    params_from_fixture_prefixed(d->ps, f, "cond.");
+    int y_fake[4], y_real[4];
+    classes_from(fixture_get(f, "cond.y_fake"), y_fake, 4);
+    classes_from(fixture_get(f, "cond.y_real"), y_real, 4);
+    Tape *T = tape_new();
+    Tensor *z = input_from(T, fixture_get(f, "cond.z")), *x = input_from(T, fixture_get(f, "cond.x"));
+    Tensor *fake = dcgan_generate_class(T, g, z, y_fake, 1);
+    expect_ref("cond.fake", fake, fixture_get(f, "cond.fake"));
+    /* D's loss, on a detached copy of G(z, y_fake) judged with y_fake */
+    Tensor *xf = tape_input(T, 4, fake->shape, 0);
+    memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
+    Tensor *l_real = dcgan_discriminate_class(T, d, x, y_real), *l_fake = dcgan_discriminate_class(T, d, xf, y_fake);
+    expect_ref("cond.d_real", l_real, fixture_get(f, "cond.d_real"));
+    expect_ref("cond.d_fake", l_fake, fixture_get(f, "cond.d_fake"));
+    Tensor *loss_d = dcgan_loss_d(T, l_real, l_fake);
+    expect_ref("cond.loss_d", loss_d, fixture_get(f, "cond.loss_d"));
+    expect_backward_matches_fixture(T, loss_d, d->ps, f, "cond.grad.", REF_TOL);
+    /* G's loss, through D with the fakes' classes */
+    Tensor *loss_g = dcgan_loss_g(T, dcgan_discriminate_class(T, d, fake, y_fake));
+    expect_ref("cond.loss_g", loss_g, fixture_get(f, "cond.loss_g"));
+    expect_backward_matches_fixture(T, loss_g, g->ps, f, "cond.gradg.", REF_TOL);
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+    fixture_free(f);
+}
+
+Test(judge, conditional_loss_d_and_loss_g_gradients_match_central_differences_for_every_parameter) {
+    Rng r;
+    DcganG *g;
+    DcganD *d;
+    cond_pair_drawn(44, &r, &g, &d);
+    const int y_real[4] = {1, 2, 0, 0}, y_fake[4] = {2, 0, 1, 2}; /* every row of both tables is read */
+    Tape *T = tape_new();
+    Tensor *z = rand_leaf(T, &r, 2, SHAPE(4, TINY_C.zdim), -2, 2, 0);
+    Tensor *x = rand_leaf(T, &r, 4, SHAPE(4, 1, 28, 28), -1, 1, 0);
+    Tensor *fake = dcgan_generate_class(T, g, z, y_fake, 1);
+    Tensor *xf = tape_input(T, 4, fake->shape, 0); /* G(z, y_fake), detached */
+    memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
+    Tensor *loss_d =
+        dcgan_loss_d(T, dcgan_discriminate_class(T, d, x, y_real), dcgan_discriminate_class(T, d, xf, y_fake));
+    GradCheck c = gradcheck(T, loss_d, d->ps->t, d->ps->n, GC_H, 40);
+    cr_assert(c.checked >= d->ps->n, "L_D: only %ld entries checked", c.checked);
+    expect_params_gradcheck(&c, d->ps, "conditional L_D w.r.t. D (D.embed included)");
+    tape_reset(T);
+    z = rand_leaf(T, &r, 2, SHAPE(4, TINY_C.zdim), -2, 2, 0);
+    Tensor *loss_g = dcgan_loss_g(T, dcgan_discriminate_class(T, d, dcgan_generate_class(T, g, z, y_fake, 1), y_fake));
+    c = gradcheck(T, loss_g, g->ps->t, g->ps->n, GC_H, 40);
+    cr_assert(c.checked >= g->ps->n, "L_G: only %ld entries checked", c.checked);
+    expect_params_gradcheck(&c, g->ps, "conditional L_G w.r.t. G (G.embed included)");
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+}
+
+Test(judge, a_conditional_pair_starts_as_the_plain_pair_whatever_the_class) {
+    DcganConfig plain_cfg = TINY_C;
+    plain_cfg.classes = 0;
+    DcganTrainer *p = dcgan_trainer_new(&plain_cfg, 9), *c = dcgan_trainer_new(&TINY_C, 9);
+    const ParamSet *pair[2][2] = {{p->g->ps, c->g->ps}, {p->d->ps, c->d->ps}};
+    const Tensor *tables[2] = {c->g->embed, c->d->embed};
+    for (int k = 0; k < 2; k++) {
+        const ParamSet *a = pair[k][0], *b = pair[k][1];
+        cr_assert_eq(b->n, a->n + 1, "%s: %d tensors, the plain network %d + the table", k ? "D" : "G", b->n, a->n);
+        for (int i = 0; i < a->n; i++) {
+            cr_assert_str_eq(b->t[i]->name, a->t[i]->name);
+            cr_assert_eq(b->t[i]->size, a->t[i]->size, "%s: %ld numbers, the plain one's %ld", a->t[i]->name,
+                         b->t[i]->size, a->t[i]->size);
+            long at = first_unequal(b->t[i]->data, a->t[i]->data, a->t[i]->size), j = at < 0 ? 0 : at;
+            cr_assert(at < 0, "%s[%ld] starts at %.17g, the plain one's at %.17g", a->t[i]->name, at,
+                      (double)b->t[i]->data[j], (double)a->t[i]->data[j]);
+        }
+        cr_assert(b->t[a->n] == tables[k], "%s: the class table is not declared last", b->t[a->n]->name);
+        for (long i = 0; i < tables[k]->size; i++)
+            cr_assert(tables[k]->data[i] == 0, "%s[%ld] starts at %g, not 0", tables[k]->name, i,
+                      (double)tables[k]->data[i]);
+    }
+    Rng r;
+    rng_stream(&r, 3, "test/conditional start");
+    Tape *T = tape_new();
+    Tensor *z = rand_leaf(T, &r, 2, SHAPE(4, TINY_C.zdim), -2, 2, 0);
+    Tensor *x = rand_leaf(T, &r, 4, SHAPE(4, 1, 28, 28), -1, 1, 0);
+    Tensor *gp = dcgan_generate(T, p->g, z), *dp = dcgan_discriminate(T, p->d, x);
+    const int ys[3][4] = {{0, 0, 0, 0}, {1, 2, 0, 1}, {2, 2, 2, 2}};
+    for (int k = 0; k < 3; k++) {
+        Tensor *gc = dcgan_generate_class(T, c->g, z, ys[k], 1), *dc = dcgan_discriminate_class(T, c->d, x, ys[k]);
+        long at = first_unequal(gc->data, gp->data, gp->size);
+        cr_assert(at < 0, "classes %d %d %d %d: G(z, y)[%ld] = %.17g, plain G(z) %.17g", ys[k][0], ys[k][1], ys[k][2],
+                  ys[k][3], at, (double)gc->data[at < 0 ? 0 : at], (double)gp->data[at < 0 ? 0 : at]);
+        at = first_unequal(dc->data, dp->data, dp->size);
+        cr_assert(at < 0, "classes %d %d %d %d: D(x, y)[%ld] = %.17g, plain D(x) %.17g", ys[k][0], ys[k][1], ys[k][2],
+                  ys[k][3], at, (double)dc->data[at < 0 ? 0 : at], (double)dp->data[at < 0 ? 0 : at]);
+    }
+    tape_free(T);
+    dcgan_trainer_free(p);
+    dcgan_trainer_free(c);
+}
+
+Test(judge, a_conditional_g_samples_class_i_mod_k_and_its_table_sets_the_class) {
+    enum { N = 5 }; /* more samples than classes: classes 0 1 2 0 1 */
+    Rng r;
+    DcganG *g;
+    DcganD *d;
+    cond_pair_drawn(45, &r, &g, &d);
+    real z[N * 8], a[N * DCGAN_PIX], b[N * DCGAN_PIX];
+    rng_fill_normal(&r, z, N * TINY_C.zdim, 0, 1);
+    const int y[N] = {0, 1, 2, 0, 1};
+    Tape *T = tape_new();
+    dcgan_sample(T, g, z, N, a);
+    dcgan_sample_class(T, g, z, y, N, b);
+    cr_assert(memcmp(a, b, sizeof a) == 0, "dcgan_sample differs from dcgan_sample_class with y = i mod 3");
+    /* one z, each class: a non-zero G.embed makes three different images */
+    real z3[3 * 8], s[3 * DCGAN_PIX];
+    for (int k = 0; k < 3; k++) memcpy(z3 + k * 8, z, 8 * sizeof(real));
+    const int y3[3] = {0, 1, 2};
+    dcgan_sample_class(T, g, z3, y3, 3, s);
+    for (int k = 0; k < 3; k++)
+        for (int l = k + 1; l < 3; l++) {
+            double most = 0;
+            for (int i = 0; i < DCGAN_PIX; i++)
+                most = fmax(most, fabs((double)s[k * DCGAN_PIX + i] - (double)s[l * DCGAN_PIX + i]));
+            cr_assert(most > 1e-3, "classes %d and %d give the same image from one z (largest difference %g)", k, l,
+                      most);
+        }
+    tape_free(T);
+    dcgan_g_free(g);
+    dcgan_d_free(d);
+}
+
+Test(judge, a_conditional_network_without_classes_and_a_plain_one_given_classes_are_refused) {
+    DcganConfig plain_cfg = TINY_C;
+    plain_cfg.classes = 0;
+    DcganTrainer *p = dcgan_trainer_new(&plain_cfg, 2), *c = dcgan_trainer_new(&TINY_C, 2);
+    Tape *T = tape_new();
+    Tensor *z = tape_input(T, 2, SHAPE(4, TINY_C.zdim), 0), *x = tape_input(T, 4, SHAPE(4, 1, 28, 28), 0);
+    const int y[4] = {0, 1, 2, 0};
+    static real xb[4 * DCGAN_PIX], zb[4 * 8], out[4 * DCGAN_PIX];
+    const char *need = "pass each image's class", *cond = "conditional on 3 classes";
+    const char *plain = "pass NULL for a plain network", *given = "classes were given";
+    /* a conditional network without its classes, by every way in */
+    EXPECT_FAIL(dcgan_generate(T, c->g, z), EXIT_SOFTWARE, need, cond);
+    EXPECT_FAIL(dcgan_generate_class(T, c->g, z, NULL, 1), EXIT_SOFTWARE, need, cond);
+    EXPECT_FAIL(dcgan_discriminate(T, c->d, x), EXIT_SOFTWARE, need, cond);
+    EXPECT_FAIL(dcgan_sample_class(T, c->g, zb, NULL, 4, out), EXIT_SOFTWARE, need, cond);
+    EXPECT_FAIL(dcgan_trainer_step(c, xb), EXIT_SOFTWARE, need, cond);
+    EXPECT_FAIL(dcgan_trainer_step_d(c, xb), EXIT_SOFTWARE, need, cond);
+    EXPECT_FAIL(dcgan_trainer_step_g(c), EXIT_SOFTWARE, need, cond);
+    EXPECT_FAIL(dcgan_trainer_eval(c, xb, 4), EXIT_SOFTWARE, "dcgan_trainer_eval", cond);
+    make_dirs("build/test-tmp");
+    const char *path = "build/test-tmp/cond-g.ckpt";
+    remove(path);
+    EXPECT_FAIL(dcgan_g_save(path, c->g), EXIT_SOFTWARE, path, "no place for the classes", "save a plain generator");
+    FILE *left = fopen(path, "rb");
+    cr_assert_null(left, "a refused checkpoint was written anyway");
+    /* a plain network given classes */
+    EXPECT_FAIL(dcgan_generate_class(T, p->g, z, y, 1), EXIT_SOFTWARE, plain, given);
+    EXPECT_FAIL(dcgan_discriminate_class(T, p->d, x, y), EXIT_SOFTWARE, plain, given);
+    EXPECT_FAIL(dcgan_sample_class(T, p->g, zb, y, 4, out), EXIT_SOFTWARE, plain, given);
+    EXPECT_FAIL(dcgan_trainer_step_class(p, xb, y), EXIT_SOFTWARE, plain, given);
+    tape_free(T);
+    dcgan_trainer_free(p);
+    dcgan_trainer_free(c);
 }
 
 /* ---- the measurements ------------------------------------------------------------ */

@@ -8,12 +8,15 @@
  * generator that loads back bit for bit. Then how GAN samples are measured:
  * a classifier trained here (the judge, judge.c) gives a Fréchet distance in
  * its features, class coverage and a memorisation check (measure.c), for
- * real images, the trained G and the article's schedule; and a remedy the
- * numbers judge, DCGAN's batch normalisation in G, trained with the same
- * seed for the first tenth of the run (the chapter's time budget) and set
- * beside the plain G at the same iteration and at the end.
+ * real images, the trained G and the article's schedule; and two remedies
+ * the numbers judge, DCGAN's batch normalisation in G and a GAN conditional
+ * on the class (projection discriminator), each trained by one recipe
+ * (remedy_run) with the same seed for the first tenth of the run (the
+ * chapter's time budget) and set beside the plain G at the same iteration
+ * and at the end.
  * Leaves out: FID proper (Inception-v3 is not part of this course), the
- * Inception Score, batch norm in D, conditional generation.
+ * Inception Score, batch norm in D, other conditioning schemes (AC-GAN,
+ * conditional batch norm).
  * Run: make run-03 (minutes; its timing.tsv says how long on this machine),
  * build/bin/03 --quick (seconds), build/bin/03 --step to go cell by cell.
  *
@@ -88,6 +91,9 @@ typedef struct {
     double
         close_below; /* the 1st percentile of the test images' nearest-training distances */
     Measures m_real, m_plain, m_article, m_remedy;
+    Measures m_same; /* the plain G at the remedies' iteration (sections 9 and 10) */
+    double close_remedy; /* section 9's G: % of its samples nearer than close_below */
+    double curve_bn[NCURVE]; /* section 9's curve, for section 10's figure (NaN past its run) */
     double
         fd_real_floor; /* Fréchet distance of 10,000 training images to the test fit */
     double *curve_plain; /* [NCURVE] Fréchet distance over training, plain G */
@@ -587,7 +593,7 @@ static void cell_train(void) {
     Rng r;
     rng_stream(&r, nb_seed(), "03/fixed noise");
     rng_fill_normal(&r, ch3.zfix, GRID * GRID * cfg.zdim, 0, 1);
-    ch3.pass = dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
+    ch3.pass = dcgan_pass_new(ch3.train->pixels, NULL, ch3.n_train, cfg.batch, nb_seed());
     ch3.hist =
         dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
     nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", ch3.n_train,
@@ -1135,6 +1141,73 @@ static void cell_measure(void) {
     xfree(nn_dist_plain);
 }
 
+/* A remedy's run: G and D of cfg trained as section 4's run (same seed,
+ * data order and noise; with cfg.classes, the images' labels too) up to the
+ * curve point CH3_REMEDY_POINT, then measured like the plain G, with its
+ * nearest pairs and its Fréchet curve. The one recipe of sections 9 and 10. */
+typedef struct {
+    DcganTrainer *tr;
+    DcganHistory *h;       /* its log and its snapshots of the fixed noise batch */
+    int steps;             /* iterations trained */
+    Measures m;            /* on the shared noise batch */
+    double close;          /* % of its samples nearer than the test images' 1st percentile */
+    double curve[NCURVE];  /* Fréchet judge distance at the curve points (NaN past its run) */
+    real *pairs;           /* [16, 784] its 8 samples nearest a training image, then those images */
+    double agree;          /* cfg.classes: % of samples the judge puts in the class asked for (else NaN) */
+} RemedyRun;
+
+static RemedyRun remedy_run(DcganConfig cfg, const char *what) {
+    const double t0 = now_seconds();
+    const int KR = CH3_REMEDY_POINT, n = ch3.n_measure;
+    const double snap_at[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
+    RemedyRun r = {.steps = ch3.curve_step[KR]};
+    r.tr = dcgan_trainer_new(&cfg, nb_seed());
+    DcganPass *pass = dcgan_pass_new(ch3.train->pixels,
+                                     cfg.classes ? ch3.train->labels : NULL,
+                                     ch3.n_train, cfg.batch, nb_seed());
+    r.h = dcgan_history_new(r.steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
+    real *states = xmalloc((size_t)NCURVE * dcgan_g_state_size(r.tr->g) * sizeof(real));
+    char label[96];
+    snprintf(label, sizeof label, "iterations (%s)", what);
+    Progress p;
+    progress_start(&p, label, r.steps);
+    train_keeping_states(r.tr, pass, r.h, ch3.curve_step, 0, KR + 1, states, &p);
+    progress_end(&p);
+    snprintf(label, sizeof label, "%s training time", what);
+    nb_timing(label, now_seconds() - t0, "s");
+
+    real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
+    int *idx = xmalloc((size_t)n * sizeof(int));
+    double *dist = xmalloc((size_t)n * sizeof(double));
+    r.m = measure_generator(r.tr->g, x, idx, dist);
+    r.close = share_below(dist, n, ch3.close_below);
+    r.agree = NAN;
+    if (cfg.classes) { /* dcgan_sample drew sample i of class i mod K */
+        int *cls = xmalloc((size_t)n * sizeof(int));
+        judge_apply(ch3.scratch, ch3.judge, x, n, NULL, cls, NULL);
+        long k = 0;
+        for (int i = 0; i < n; i++) k += cls[i] == i % cfg.classes;
+        r.agree = 100.0 * k / n;
+        xfree(cls);
+    }
+    r.pairs = xmalloc(16 * DCGAN_PIX * sizeof(real));
+    nearest_pairs(x, idx, dist, n, r.pairs);
+    for (int k = 0; k < NCURVE; k++) r.curve[k] = NAN;
+    frechet_curve(cfg, states, KR + 1, nb_quick() ? 100 : 1000, r.curve);
+    xfree(x);
+    xfree(idx);
+    xfree(dist);
+    xfree(states);
+    dcgan_pass_free(pass);
+    return r;
+}
+
+static void remedy_free(RemedyRun *r) {
+    xfree(r->pairs);
+    dcgan_history_free(r->h);
+    dcgan_trainer_free(r->tr);
+}
+
 /*md
 ## 9. A remedy: batch normalisation in G
 
@@ -1197,48 +1270,38 @@ static void cell_remedy(void) {
     const double t0 = now_seconds();
     DcganConfig cfg = ch3.tr->cfg;
     cfg.bn = 1;
-    const int KR = CH3_REMEDY_POINT, steps = ch3.curve_step[KR], n = ch3.n_measure;
-    const double snap_at[NSNAP] = {0, 1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0 / 2, 1};
-    DcganTrainer *tr = dcgan_trainer_new(&cfg, nb_seed());
-    DcganPass *pass =
-        dcgan_pass_new(ch3.train->pixels, ch3.n_train, cfg.batch, nb_seed());
-    DcganHistory *h =
-        dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
-    real *states = xmalloc((size_t)NCURVE * dcgan_g_state_size(tr->g) * sizeof(real));
+    const int KR = CH3_REMEDY_POINT, n = ch3.n_measure, nc = nb_quick() ? 100 : 1000;
+    DcganG *g_bn = dcgan_g_new(cfg);
     nb_printf("G with batch norm: %ld parameters (plain G: %ld); %d iterations of "
               "section 4's %d\n",
-              tr->g->ps->size, ch3.tr->g->ps->size, steps, ch3.hist->steps);
+              g_bn->ps->size, ch3.tr->g->ps->size, ch3.curve_step[KR], ch3.hist->steps);
+    dcgan_g_free(g_bn);
+    RemedyRun run = remedy_run(cfg, "remedy");
+    const int steps = run.steps;
+    DcganHistory *h = run.h;
     nb_value("remedy iterations", steps, "");
     nb_value("remedy share of the run", 100.0 * steps / ch3.hist->steps, "%");
-    Progress p;
-    progress_start(&p, "iterations (remedy)", steps);
-    train_keeping_states(tr, pass, h, ch3.curve_step, 0, KR + 1, states, &p);
-    progress_end(&p);
-    nb_timing("remedy training time", now_seconds() - t0, "s");
     const double *last = dcgan_history_row(h, steps);
     nb_printf(
         "last %d iterations (means): L_D %.4f, L_G %.4f, D(x) %.4f, D(G(z)) %.4f\n",
         h->log_every, last[1], last[2], last[3], last[4]);
 
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
-    int *idx = xmalloc((size_t)n * sizeof(int));
-    double *dist = xmalloc((size_t)n * sizeof(double));
     /* the plain G as it was at the same iteration */
     DcganG *g_same = dcgan_g_new(ch3.tr->cfg);
     dcgan_g_state_set(g_same, ch3.g_states + KR * dcgan_g_state_size(g_same));
-    const Measures m_same =
+    const Measures m_same = ch3.m_same =
         measure_generator(g_same, x, NULL, NULL); /* no memorisation search: time */
     const double close_same = NAN;
     dcgan_g_free(g_same);
-    ch3.m_remedy = measure_generator(tr->g, x, idx, dist);
-    const double close = share_below(dist, n, ch3.close_below);
+    ch3.m_remedy = run.m;
+    const double close = ch3.close_remedy = run.close;
     real *pairs = xmalloc(32 * DCGAN_PIX *
                           sizeof(real)); /* [32, 784]: plain pairs, remedy pairs */
     memcpy(pairs, ch3.pairs_plain, 16 * DCGAN_PIX * sizeof(real));
-    nearest_pairs(x, idx, dist, n, pairs + 16 * DCGAN_PIX);
-    double curve[NCURVE];
-    const int nc = nb_quick() ? 100 : 1000;
-    frechet_curve(cfg, states, KR + 1, nc, curve);
+    memcpy(pairs + 16 * DCGAN_PIX, run.pairs, 16 * DCGAN_PIX * sizeof(real));
+    const double *curve = run.curve;
+    memcpy(ch3.curve_bn, run.curve, sizeof ch3.curve_bn);
 
     char label[64];
     snprintf(label, sizeof label, "plain G at iter. %d", steps);
@@ -1349,13 +1412,134 @@ static void cell_remedy(void) {
         "(left), G with batch norm (right)");
     nb_timing("remedy time, training and measuring", now_seconds() - t0, "s");
     xfree(x);
-    xfree(idx);
-    xfree(dist);
     xfree(pairs);
-    xfree(states);
-    dcgan_history_free(h);
-    dcgan_pass_free(pass);
-    dcgan_trainer_free(tr);
+    remedy_free(&run);
+}
+
+/*md
+## 10. A second remedy: tell both networks the class
+
+Batch norm changes how G learns; it leaves D's question as it was: *is this
+a real garment?* A **conditional GAN** (Mirza and Osindero, 2014) gives both
+networks each image's class $y$ and asks D a sharper question: *is this a
+real garment of class $y$?* G draws for a class it is told, and D can no
+longer pass a convincing shoe labelled "dress". In `dcgan.c` G adds a
+learned vector of its class to its first layer's output, which is the same
+as appending $y$'s one-hot code to $z$; D adds to its logit the projection
+of its features $f$ on a learned vector of the class,
+$\ell = w^\top f + b + e_y^\top f$ (the projection discriminator of Miyato
+and Koyama, ICLR 2018). Both class tables start at zero, so the pair starts
+exactly where the plain pair does: same seed, same initial weights, same
+data order, same noise. The real images bring their labels; each fake's
+class is drawn uniformly from a stream of its own. To measure, sample $i$
+is drawn of class $i \bmod 10$: 1,000 of each class, as in the test set.
+
+This remedy uses something the plain GAN does not have, the labels, so it
+answers a different question: how much of the distance comes from G not
+knowing which garment to draw? Coverage is now partly ours to set, so the
+judge checks something sharper: whether each sample is of the class it was
+asked for.
+
+The result (this seed's run, the same {{remedy iterations:'.0f}}
+iterations as section 9): the conditional G's Fréchet judge distance is
+{{Frechet judge distance, conditional:.1f}} against the plain G's
+{{Frechet judge distance, plain at the remedy's length:.1f}} at the same
+iteration, a ratio of {{conditional Frechet ratio:.2f}} (the target was at
+most one half: {{conditional Frechet target met}}); against the plain G at
+the end of its run, ten times longer, the ratio is
+{{conditional Frechet ratio to the end of the plain run:.2f}}. The judge
+puts {{conditional class agreement:.1f}} % of the samples in the class
+they were drawn for (it classifies {{judge test accuracy:.1f}} % of the
+test images right). The samples fall in
+{{classes present, conditional:.0f}} classes, the rarest at
+{{rarest class share, conditional:.1f}} % (the target was all ten, none
+below half of the uniform $10\%$: {{conditional coverage target met}}). Their mean distance to the
+nearest training image is {{nearest training distance, conditional:.2f}}:
+{{memorisation verdict, conditional}}.
+The figures: the Fréchet judge distance of the three generators over the
+remedies' iterations, and the conditional G's samples, one class per row,
+the same eight noise vectors in every row: the class sets the garment, the
+noise what varies within it.
+*/
+static void cell_condition(void) {
+    const double t0 = now_seconds();
+    DcganConfig cfg = ch3.tr->cfg;
+    cfg.classes = JUDGE_CLASSES;
+    const int KR = CH3_REMEDY_POINT, n = ch3.n_measure;
+    RemedyRun run = remedy_run(cfg, "conditional");
+    nb_printf("conditional G: %ld parameters, D: %ld (plain: %ld and %ld); %d "
+              "iterations\n",
+              run.tr->g->ps->size, run.tr->d->ps->size, ch3.tr->g->ps->size,
+              ch3.tr->d->ps->size, run.steps);
+    char label[64];
+    snprintf(label, sizeof label, "plain G at iter. %d", run.steps);
+    print_measures_header();
+    print_measures("real images (floor)", &ch3.m_real, ch3.close_real);
+    print_measures(label, &ch3.m_same, NAN);
+    print_measures("G with batch norm", &ch3.m_remedy, ch3.close_remedy);
+    print_measures("conditional G", &run.m, run.close);
+    print_measures("plain G, end of run", &ch3.m_plain, ch3.close_plain);
+    metric_set("conditional", &run.m, run.close);
+    const double ratio = run.m.frechet / ch3.m_same.frechet,
+                 ratio_end = run.m.frechet / ch3.m_plain.frechet;
+    const int fd_met = ratio <= 0.5,
+              cov_met = run.m.cov.present == 10 && run.m.cov.min_share >= 0.05;
+    nb_value("conditional Frechet ratio", ratio, "");
+    nb_value("conditional Frechet ratio to the end of the plain run", ratio_end, "");
+    nb_value("conditional class agreement", run.agree, "%");
+    nb_text("conditional Frechet target met", "%s", fd_met ? "met" : "missed");
+    nb_text("conditional coverage target met", "%s", cov_met ? "met" : "missed");
+    nb_printf("conditional / plain Frechet judge distance at iteration %d: %.3f "
+              "(target <= 0.5: %s);\nagainst the end of the plain run: %.3f; "
+              "samples in the class asked for: %.2f%%\n",
+              run.steps, ratio, fd_met ? "met" : "missed", ratio_end, run.agree);
+    nb_printf("class histogram (share of the samples, %%):\n  %-12s %8s %8s %8s\n",
+              "class", "real", "plain@", "cond.");
+    for (int c = 0; c < JUDGE_CLASSES; c++)
+        nb_printf("  %-12s %8.2f %8.2f %8.2f\n", FASHION_CLASSES[c],
+                  100.0 * ch3.m_real.cov.count[c] / n,
+                  100.0 * ch3.m_same.cov.count[c] / n, 100.0 * run.m.cov.count[c] / n);
+
+    FILE *f = nb_open("remedies-curve.tsv");
+    fprintf(f, "# iteration\tplain\tbatch_norm\tconditional\treal_floor   (Frechet judge "
+               "distance over the remedies' iterations)\n");
+    nb_printf("Frechet judge distance over training:\n  %9s %10s %10s %12s\n",
+              "iteration", "plain", "batch norm", "conditional");
+    for (int k = 0; k <= KR; k++) {
+        fprintf(f, "%d\t%.6f\t%.6f\t%.6f\t%.6f\n", ch3.curve_step[k], ch3.curve_plain[k],
+                ch3.curve_bn[k], run.curve[k], ch3.m_real.frechet);
+        nb_printf("  %9d %10.3f %10.3f %12.3f\n", ch3.curve_step[k], ch3.curve_plain[k],
+                  ch3.curve_bn[k], run.curve[k]);
+    }
+    fclose(f);
+    nb_figure("03-remedies-frechet",
+              "The Frechet judge distance over the remedies' iterations (log scale): "
+              "plain G, G with batch norm, conditional G; the dashed line is real "
+              "training images");
+
+    enum { COLS = 8 }; /* the first 8 fixed noise vectors, once per class */
+    real *z = xmalloc((size_t)JUDGE_CLASSES * COLS * cfg.zdim * sizeof(real));
+    int y[JUDGE_CLASSES * COLS];
+    for (int c = 0; c < JUDGE_CLASSES; c++)
+        for (int j = 0; j < COLS; j++) {
+            y[c * COLS + j] = c;
+            memcpy(z + (long)(c * COLS + j) * cfg.zdim, ch3.zfix + (long)j * cfg.zdim,
+                   (size_t)cfg.zdim * sizeof(real));
+        }
+    real *x = xmalloc((size_t)JUDGE_CLASSES * COLS * DCGAN_PIX * sizeof(real));
+    dcgan_sample_class(ch3.scratch, run.tr->g, z, y, JUDGE_CLASSES * COLS, x);
+    f = nb_open("class-samples.tsv");
+    fprintf(f, "# the conditional G at iteration %d: row c is class c, column j the "
+               "fixed noise vector j\n", run.steps);
+    dcgan_grid_write(f, x, JUDGE_CLASSES, COLS);
+    fclose(f);
+    nb_figure("03-class-samples",
+              "The conditional G at the remedy's last iteration: one class per row "
+              "(T-shirt/top to ankle boot), the same 8 noise vectors in every row");
+    nb_timing("conditional time, training and measuring", now_seconds() - t0, "s");
+    xfree(z);
+    xfree(x);
+    remedy_free(&run);
 }
 
 /*md
@@ -1433,6 +1617,7 @@ static const Cell CELLS[] = {
     CELL(judge, "A judge for the samples"),
     CELL(measure, "Measuring the samples"),
     CELL(remedy, "A remedy: batch normalisation in G"),
+    CELL(condition, "A second remedy: tell both networks the class"),
     CELL(exp_samples, "Experiment: the Fréchet distance from fewer samples"),
 };
 

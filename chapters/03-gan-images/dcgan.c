@@ -65,8 +65,15 @@ static void need_sizes(const char *who, int n, const int *v, const char *names) 
                  names, v[i]);
 }
 
+static void need_classes(const char *who, int classes) {
+    if (classes < 0)
+        fail(EXIT_SOFTWARE, who, "use classes = 0 (a plain GAN) or the number of classes",
+             "classes is %d", classes);
+}
+
 DcganG *dcgan_g_new(DcganConfig cfg) {
     need_sizes("dcgan_g_new", 3, (int[]){cfg.zdim, cfg.c1, cfg.c2}, "zdim, c1, c2");
+    need_classes("dcgan_g_new", cfg.classes);
     DcganG *g = xcalloc(1, sizeof(DcganG));
     g->cfg = cfg;
     g->ps = params_new();
@@ -79,6 +86,8 @@ DcganG *dcgan_g_new(DcganConfig cfg) {
         g->bn1 = batchnorm_new(g->ps, g->bufs, "G.bn1", cfg.c1);
         g->bn2 = batchnorm_new(g->ps, g->bufs, "G.bn2", cfg.c2);
     }
+    if (cfg.classes)
+        g->embed = params_add(g->ps, "G.embed.weight", 2, SHAPE(cfg.classes, cfg.c1 * 49));
     params_alloc(g->ps);
     if (cfg.bn) {
         params_alloc(g->bufs);
@@ -90,6 +99,7 @@ DcganG *dcgan_g_new(DcganConfig cfg) {
 
 DcganD *dcgan_d_new(DcganConfig cfg) {
     need_sizes("dcgan_d_new", 2, (int[]){cfg.d1, cfg.d2}, "d1, d2");
+    need_classes("dcgan_d_new", cfg.classes);
     DcganD *d = xcalloc(1, sizeof(DcganD));
     d->cfg = cfg;
     d->ps = params_new();
@@ -97,13 +107,16 @@ DcganD *dcgan_d_new(DcganConfig cfg) {
         dcgan_conv_new(d->ps, "D.conv1", cfg.d1, 1, 3, cfg.d1, 2, 1); /* [O, C, k, k] */
     d->conv2 = dcgan_conv_new(d->ps, "D.conv2", cfg.d2, cfg.d1, 3, cfg.d2, 2, 1);
     d->fc = linear_new(d->ps, "D.fc", cfg.d2 * 49, 1, 1);
+    if (cfg.classes)
+        d->embed = params_add(d->ps, "D.embed.weight", 2, SHAPE(cfg.classes, cfg.d2 * 49));
     params_alloc(d->ps);
     return d;
 }
 
 /* Every parameter set is (weight, bias) pairs in order: PyTorch's default
  * reset_parameters draws the weight U(+-1/sqrt(fan_in)), then the bias with
- * the same bound; a batch norm's pair (1-D weight) is set to 1 and 0. */
+ * the same bound; a batch norm's pair (1-D weight) is set to 1 and 0. A
+ * tensor left over at the end (a class table) is the caller's to set. */
 void dcgan_init_pairs(ParamSet *ps, Rng *r) {
     for (int i = 0; i + 1 < ps->n; i += 2) {
         if (ps->t[i]->ndim == 1) {
@@ -119,11 +132,15 @@ void dcgan_init_pairs(ParamSet *ps, Rng *r) {
     }
 }
 
+/* A class table (declared last, outside the pairs) starts at zero: the
+ * conditional pair starts as the plain one, and learns what each class adds. */
 void dcgan_g_init(DcganG *g, Rng *r) {
     dcgan_init_pairs(g->ps, r);
+    if (g->embed) init_const(g->embed, 0);
 }
 void dcgan_d_init(DcganD *d, Rng *r) {
     dcgan_init_pairs(d->ps, r);
+    if (d->embed) init_const(d->embed, 0);
 }
 
 void dcgan_g_free(DcganG *g) {
@@ -166,29 +183,68 @@ Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z) {
 }
 
 Tensor *dcgan_generate_mode(Tape *T, const DcganG *g, Tensor *z, int train) {
+    return dcgan_generate_class(T, g, z, NULL, train);
+}
+
+/* y must come with a conditional network and only with one. */
+static void need_classes_given(const char *who, int classes, const int *y) {
+    if (classes && !y)
+        fail(EXIT_SOFTWARE, who, "pass each image's class (the _class functions)",
+             "the network is conditional on %d classes and no classes were given",
+             classes);
+    if (!classes && y)
+        fail(EXIT_SOFTWARE, who, "pass NULL for a plain network",
+             "classes were given to a network made without them");
+}
+
+/*md
+The second remedy (section 10) gives G each sample's class $y$ as a learned
+vector added to its first layer's output, `G.embed` row $y$: the same as
+appending $y$'s one-hot code to $z$, since
+$W [z; e_y] + b = W_z z + b + W_y e_y$ and $W_y e_y$ is column $y$ of $W_y$.
+*/
+Tensor *dcgan_generate_class(Tape *T, const DcganG *g, Tensor *z, const int *y,
+                             int train) {
     const int N = z->shape[0], c1 = g->cfg.c1;
+    need_classes_given("dcgan_generate_class", g->cfg.classes, y);
+    Tensor *a = linear(T, &g->fc, z); /* [N, c1*49] */
+    if (y) a = t_add(T, a, t_embedding(T, g->embed, y, 1, SHAPE(N)));
     if (g->cfg.bn) {
-        Tensor *h = t_reshape(T, linear(T, &g->fc, z), 4,
-                              SHAPE(N, c1, 7, 7)); /* [N, c1, 7, 7] */
+        Tensor *h = t_reshape(T, a, 4, SHAPE(N, c1, 7, 7)); /* [N, c1, 7, 7] */
         h = t_relu(T, batchnorm(T, &g->bn1, h, train));
         h = t_relu(T, batchnorm(T, &g->bn2, deconv(T, &g->deconv1, h),
                                 train));             /* [N, c2, 14, 14] */
         return t_tanh(T, deconv(T, &g->deconv2, h)); /* [N, 1, 28, 28] */
     }
-    Tensor *h = t_relu(T, linear(T, &g->fc, z)); /* [N, c1*49] */
+    Tensor *h = t_relu(T, a);                    /* [N, c1*49] */
     h = t_reshape(T, h, 4, SHAPE(N, c1, 7, 7));  /* [N, c1, 7, 7] */
     h = t_relu(T, deconv(T, &g->deconv1, h));    /* [N, c2, 14, 14] */
     return t_tanh(T, deconv(T, &g->deconv2, h)); /* [N, 1, 28, 28] */
 }
 
 Tensor *dcgan_discriminate(Tape *T, const DcganD *d, Tensor *x) {
+    return dcgan_discriminate_class(T, d, x, NULL);
+}
+
+/*md
+The conditional D keeps its one logit and adds to it the projection of its
+features $f$ on a learned vector of the image's class,
+$\ell = w^\top f + b + e_y^\top f$ (Miyato and Koyama's projection
+discriminator): a class's vector says which features make an image a
+convincing member of that class.
+*/
+Tensor *dcgan_discriminate_class(Tape *T, const DcganD *d, Tensor *x, const int *y) {
     const int N = x->shape[0];
+    need_classes_given("dcgan_discriminate_class", d->cfg.classes, y);
     const real slope = (real)DCGAN_LEAK;
     Tensor *h =
         t_leaky_relu(T, dcgan_conv(T, &d->conv1, x), slope); /* [N, d1, 14, 14] */
     h = t_leaky_relu(T, dcgan_conv(T, &d->conv2, h), slope); /* [N, d2, 7, 7] */
     h = t_reshape(T, h, 2, SHAPE(N, d->cfg.d2 * 49));        /* [N, d2*49] */
-    return linear(T, &d->fc, h);                             /* [N, 1] logits */
+    Tensor *logit = linear(T, &d->fc, h);                    /* [N, 1] */
+    if (!y) return logit;
+    Tensor *proj = t_sum_last(T, t_mul(T, t_embedding(T, d->embed, y, 1, SHAPE(N)), h));
+    return t_add(T, logit, t_reshape(T, proj, 2, SHAPE(N, 1))); /* [N, 1] logits */
 }
 
 /*md
@@ -241,6 +297,10 @@ DcganTrainer *dcgan_trainer_new(const DcganConfig *cfg, uint64_t seed) {
     dcgan_d_init(t->d, &init);
     rng_stream(&t->noise, seed, "dcgan/noise");
     rng_stream(&t->eval, seed, "dcgan/eval");
+    if (cfg->classes) {
+        rng_stream(&t->labels, seed, "dcgan/labels");
+        t->y_fake = xmalloc((size_t)cfg->batch * sizeof(int));
+    }
     t->opt_g = adam_new(t->g->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
     t->opt_d = adam_new(t->d->ps, cfg->lr, cfg->beta1, cfg->beta2, cfg->eps);
     t->tg = tape_new();
@@ -256,27 +316,32 @@ void dcgan_trainer_free(DcganTrainer *t) {
     tape_free(t->tg);
     tape_free(t->td);
     tape_free(t->te);
+    xfree(t->y_fake);
     dcgan_g_free(t->g);
     dcgan_d_free(t->d);
     xfree(t);
 }
 
-/* D's step on x and a detached copy of G(z), z fresh from the noise stream;
+/* D's step on x (of classes y, or NULL) and a detached copy of G(z), z fresh
+ * from the noise stream (and each fake's class from the labels stream);
  * returns G(z) on G's tape for the G step. */
-static Tensor *step_d(DcganTrainer *t, const real *x, DcganStepStats *st) {
+static Tensor *step_d(DcganTrainer *t, const real *x, const int *y, DcganStepStats *st) {
     const int N = t->cfg.batch, Z = t->cfg.zdim;
     const int img[4] = {N, 1, DCGAN_IMG, DCGAN_IMG};
     tape_reset(t->tg);
     tape_reset(t->td);
     Tensor *z = tape_input(t->tg, 2, SHAPE(N, Z), 0); /* [N, Z] */
     rng_fill_normal(&t->noise, z->data, z->size, 0, 1);
-    Tensor *fake = dcgan_generate(t->tg, t->g, z); /* [N, 1, 28, 28] */
+    const int *yf = y ? t->y_fake : NULL;
+    if (y)
+        for (int n = 0; n < N; n++) t->y_fake[n] = rng_int(&t->labels, t->cfg.classes);
+    Tensor *fake = dcgan_generate_class(t->tg, t->g, z, yf, 1); /* [N, 1, 28, 28] */
 
     Tensor *xr = tape_input(t->td, 4, img, 0), *xf = tape_input(t->td, 4, img, 0);
     memcpy(xr->data, x, (size_t)xr->size * sizeof(real));
     memcpy(xf->data, fake->data, (size_t)xf->size * sizeof(real));
-    Tensor *l_real = dcgan_discriminate(t->td, t->d, xr),
-           *l_fake = dcgan_discriminate(t->td, t->d, xf);
+    Tensor *l_real = dcgan_discriminate_class(t->td, t->d, xr, y),
+           *l_fake = dcgan_discriminate_class(t->td, t->d, xf, yf);
     Tensor *loss_d = dcgan_loss_d(t->td, l_real, l_fake);
     st->loss_d = loss_d->data[0];
     st->d_real = mean_sigmoid(l_real);
@@ -290,15 +355,16 @@ static Tensor *step_d(DcganTrainer *t, const real *x, DcganStepStats *st) {
 
 DcganStepStats dcgan_trainer_step_d(DcganTrainer *t, const real *x) {
     DcganStepStats st;
-    step_d(t, x, &st);
+    step_d(t, x, NULL, &st);
     return st;
 }
 
 /* G's step on fake = G(z), on G's tape: D(G(z)) with D's current weights,
  * frozen, backward through D into G; returns L_G before the update. */
-static double step_g(DcganTrainer *t, Tensor *fake) {
+static double step_g(DcganTrainer *t, Tensor *fake, const int *yf) {
     params_freeze(t->d->ps, 1); /* D's weight gradients would go unread */
-    Tensor *loss_g = dcgan_loss_g(t->tg, dcgan_discriminate(t->tg, t->d, fake));
+    Tensor *loss_g =
+        dcgan_loss_g(t->tg, dcgan_discriminate_class(t->tg, t->d, fake, yf));
     params_zero_grad(t->g->ps);
     backward(t->tg, loss_g);
     params_freeze(t->d->ps, 0);
@@ -307,9 +373,14 @@ static double step_g(DcganTrainer *t, Tensor *fake) {
 }
 
 DcganStepStats dcgan_trainer_step(DcganTrainer *t, const real *x) {
+    return dcgan_trainer_step_class(t, x, NULL);
+}
+
+DcganStepStats dcgan_trainer_step_class(DcganTrainer *t, const real *x, const int *y) {
+    need_classes_given("dcgan_trainer_step_class", t->cfg.classes, y);
     DcganStepStats st;
-    Tensor *fake = step_d(t, x, &st);
-    st.loss_g = step_g(t, fake); /* with D's new weights */
+    Tensor *fake = step_d(t, x, y, &st);
+    st.loss_g = step_g(t, fake, y ? t->y_fake : NULL); /* with D's new weights */
     return st;
 }
 
@@ -317,7 +388,7 @@ double dcgan_trainer_step_g(DcganTrainer *t) {
     tape_reset(t->tg);
     Tensor *z = tape_input(t->tg, 2, SHAPE(t->cfg.batch, t->cfg.zdim), 0); /* [N, Z] */
     rng_fill_normal(&t->noise, z->data, z->size, 0, 1);
-    return step_g(t, dcgan_generate(t->tg, t->g, z));
+    return step_g(t, dcgan_generate(t->tg, t->g, z), NULL);
 }
 
 static double grad_norm(const ParamSet *ps) {
@@ -328,6 +399,11 @@ static double grad_norm(const ParamSet *ps) {
 
 DcganEvalStats dcgan_trainer_eval(DcganTrainer *t, const real *x, int n) {
     const int B = t->cfg.batch;
+    if (t->cfg.classes)
+        fail(EXIT_SOFTWARE, "dcgan_trainer_eval", "evaluate a plain trainer",
+             "the trainer is conditional on %d classes: D's verdict on real images "
+             "needs their classes, and eval takes none",
+             t->cfg.classes);
     DcganEvalStats e;
     double s = 0;
     for (int i = 0; i < n; i += B) {
@@ -369,14 +445,16 @@ history keeps a log row per window of iterations (the mean of each
 statistic, so a curve shows trends, not single noisy batches) and G's
 samples for the fixed noise vectors at chosen points of the run.
 */
-DcganPass *dcgan_pass_new(const unsigned char *pixels, int n, int batch,
-                          uint64_t seed) {
+DcganPass *dcgan_pass_new(const unsigned char *pixels, const unsigned char *labels,
+                          int n, int batch, uint64_t seed) {
     if (batch < 1 || n < batch)
         fail(EXIT_DATA, "dcgan_pass_new",
              "pass a data set with at least one batch of images",
              "%d images cannot fill a batch of %d", n, batch);
     DcganPass *p = xcalloc(1, sizeof(DcganPass));
     p->pixels = pixels;
+    p->labels = labels;
+    if (labels) p->y = xmalloc((size_t)batch * sizeof(int));
     p->n = n;
     p->batch = batch;
     p->perm = xmalloc((size_t)n * sizeof(int));
@@ -392,16 +470,19 @@ void dcgan_pass_next(DcganPass *p, real *x) {
         rng_shuffle(&p->r, p->perm, p->n);
         p->pos = 0;
     }
-    for (int i = 0; i < p->batch; i++)
-        pixels_to_real(x + (long)i * DCGAN_PIX,
-                       p->pixels + (long)p->perm[p->pos + i] * DCGAN_PIX, DCGAN_PIX, -1,
-                       1);
+    for (int i = 0; i < p->batch; i++) {
+        const int k = p->perm[p->pos + i];
+        pixels_to_real(x + (long)i * DCGAN_PIX, p->pixels + (long)k * DCGAN_PIX,
+                       DCGAN_PIX, -1, 1);
+        if (p->labels) p->y[i] = p->labels[k];
+    }
     p->pos += p->batch;
 }
 
 void dcgan_pass_free(DcganPass *p) {
     if (!p) return;
     xfree(p->perm);
+    xfree(p->y);
     xfree(p);
 }
 
@@ -446,13 +527,17 @@ static void snapshots_due(DcganHistory *h, const DcganG *g) {
 
 void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until,
                  Progress *p) {
+    if (t->cfg.classes && !pass->y)
+        fail(EXIT_SOFTWARE, "dcgan_train", "make the pass with the images' labels",
+             "the trainer is conditional on %d classes and the pass has no labels",
+             t->cfg.classes);
     real *x = xmalloc((size_t)t->cfg.batch * DCGAN_PIX *
                       sizeof(real)); /* [N, 784] one real batch */
     if (until > h->steps) until = h->steps;
     for (; h->done < until; h->done++) {
         snapshots_due(h, t->g);
         dcgan_pass_next(pass, x);
-        DcganStepStats st = dcgan_trainer_step(t, x);
+        DcganStepStats st = dcgan_trainer_step_class(t, x, t->cfg.classes ? pass->y : NULL);
         const double v[4] = {st.loss_d, st.loss_g, st.d_real, st.d_fake};
         for (int k = 0; k < 4; k++) h->acc[k] += v[k];
         if ((h->done + 1) % h->log_every == 0) {
@@ -554,10 +639,21 @@ a meta line with its sizes, so `dcgan_g_load` can build the right model before
 it loads the numbers; D is not needed to generate and is not saved.
 */
 void dcgan_sample(Tape *T, const DcganG *g, const real *z, int n, real *out) {
+    int *y = NULL; /* a conditional G: class i mod K for sample i */
+    if (g->cfg.classes) {
+        y = xmalloc((size_t)n * sizeof(int));
+        for (int i = 0; i < n; i++) y[i] = i % g->cfg.classes;
+    }
+    dcgan_sample_class(T, g, z, y, n, out);
+    xfree(y);
+}
+
+void dcgan_sample_class(Tape *T, const DcganG *g, const real *z, const int *y, int n,
+                        real *out) {
     tape_reset(T);
     Tensor *zt = tape_input(T, 2, SHAPE(n, g->cfg.zdim), 0); /* [n, Z] */
     memcpy(zt->data, z, (size_t)zt->size * sizeof(real));
-    Tensor *img = dcgan_generate_mode(T, g, zt, 0); /* [n, 1, 28, 28] */
+    Tensor *img = dcgan_generate_class(T, g, zt, y, 0); /* [n, 1, 28, 28] */
     memcpy(out, img->data, (size_t)img->size * sizeof(real));
 }
 
@@ -581,6 +677,9 @@ void dcgan_g_save(const char *path, const DcganG *g) {
     if (g->cfg.bn)
         fail(EXIT_SOFTWARE, path, "save a generator without batch norm",
              "a checkpoint holds parameters, not a batch norm's running statistics");
+    if (g->cfg.classes)
+        fail(EXIT_SOFTWARE, path, "save a plain generator",
+             "the checkpoint's meta line has no place for the classes");
     char meta[128];
     snprintf(meta, sizeof meta, "dcgan-G zdim=%d c1=%d c2=%d", g->cfg.zdim, g->cfg.c1,
              g->cfg.c2);

@@ -19,7 +19,13 @@
  * parameter. With cfg.bn (the remedy of chapter 3, section 9) G is
  *      fc -> view [N, c1, 7, 7] -> bn1 -> ReLU -> deconv1 -> bn2 -> ReLU -> deconv2 -> tanh
  * (BatchNorm2d, PyTorch's momentum 0.1 and eps 1e-5); its fixture is in
- * tests/reference/judge.txt.
+ * tests/reference/judge.txt. With cfg.classes = K (the second remedy,
+ * section 10: a GAN conditional on the class, y in 0..K-1 per image)
+ *   G: fc(z) + G.embed[y]  -> ReLU -> ... as above
+ *      (the same as fc on z with y's one-hot appended: Mirza and Osindero 2014)
+ *   D: logit = fc(f) + <D.embed[y], f>,  f = D's flattened features [N, d2*49]
+ *      (the projection discriminator of Miyato and Koyama, ICLR 2018)
+ * Both tables start at zero, so a conditional pair starts as the plain one.
  *
  * Dimension key:
  *   N = batch, Z = latent width, c1, c2 = G's channels (7x7, 14x14),
@@ -62,6 +68,7 @@ typedef struct {
     int batch;                     /* N: real images (and fakes) per step */
     double lr, beta1, beta2, eps;  /* Adam, the same for G and D */
     int bn;                        /* 1: batch normalisation in G (the remedy); 0: none */
+    int classes;                   /* K > 0: G and D are given each image's class (section 10); 0: not */
 } DcganConfig;
 
 /* DESIGN.md's reference settings: Z 100, c1 128, c2 64, d1 32, d2 64,
@@ -83,6 +90,7 @@ typedef struct {
     Conv deconv1, deconv2; /* transposed convs */
     BatchNorm bn1, bn2;    /* cfg.bn only (nn.h): after fc (c1 maps) and deconv1 (c2 maps) */
     ParamSet *bufs;        /* cfg.bn only: the running statistics "G.bn1.running_mean", ... (else NULL) */
+    Tensor *embed;         /* cfg.classes only: "G.embed.weight" [K, c1*49], added to fc's output (else NULL) */
 } DcganG;
 
 typedef struct {
@@ -90,18 +98,20 @@ typedef struct {
     ParamSet *ps;          /* "D.*" */
     Conv conv1, conv2;
     Linear fc;             /* [1, d2*49] */
+    Tensor *embed;         /* cfg.classes only: "D.embed.weight" [K, d2*49], the projection (else NULL) */
 } DcganD;
 
 /* Declare and allocate the parameters (zero-filled); only cfg's sizes (and
- * cfg.bn for G: "G.bn1.*", "G.bn2.*" after the three layers) are read.
- * Sizes < 1: fail(). */
+ * cfg.bn for G: "G.bn1.*", "G.bn2.*" after the three layers; cfg.classes:
+ * "G.embed.weight", "D.embed.weight" last of all) are read.
+ * Sizes < 1 or classes < 0: fail(). */
 DcganG *dcgan_g_new(DcganConfig cfg);
 DcganD *dcgan_d_new(DcganConfig cfg);
 /* PyTorch's default init for Linear, Conv2d and ConvTranspose2d: weight and
  * bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in from the weight's shape as
  * torch computes it (init.h), layers in declaration order, weight then bias.
- * Batch-norm gains 1, biases 0, drawing nothing: a G with batch norm starts
- * from the same weights as one without. */
+ * Batch-norm gains 1, biases 0, class tables 0, drawing nothing: a G with
+ * batch norm or classes starts from the same weights as one without. */
 void dcgan_g_init(DcganG *g, Rng *r);
 void dcgan_d_init(DcganD *d, Rng *r);
 /* The same for any set of (weight, bias) pairs in this layout (the judge's). */
@@ -120,8 +130,14 @@ Tensor *dcgan_generate(Tape *T, const DcganG *g, Tensor *z);
  * a sample does not depend on the others in its batch). Without cfg.bn
  * both modes are one function. Sampling and evaluation use eval mode. */
 Tensor *dcgan_generate_mode(Tape *T, const DcganG *g, Tensor *z, int train);
+/* The same for a conditional G: y [N] the classes (in 0..K-1, read again by
+ * backward: keep them until the tape is reset). A conditional G without
+ * y, or y for a plain G: fail(). */
+Tensor *dcgan_generate_class(Tape *T, const DcganG *g, Tensor *z, const int *y, int train);
 /* x [N, 1, 28, 28] -> logits [N, 1]. */
 Tensor *dcgan_discriminate(Tape *T, const DcganD *d, Tensor *x);
+/* The same for a conditional D, y [N] as for dcgan_generate_class. */
+Tensor *dcgan_discriminate_class(Tape *T, const DcganD *d, Tensor *x, const int *y);
 
 /* L_D = mean_n BCE(l_real, 1) + mean_n BCE(l_fake, 0), logits [N, 1] each.
  * For D's step the caller makes l_fake from a detached copy of G(z), so no
@@ -144,6 +160,8 @@ typedef struct {
     Optimizer *opt_g, *opt_d;  /* Adam(cfg.lr, cfg.beta1, cfg.beta2, cfg.eps) */
     Tape *tg, *td, *te;        /* G's tape (G(z), then D(G(z)) for L_G); D's; eval's */
     Rng noise, eval;
+    Rng labels;                /* cfg.classes: "dcgan/labels", the fakes' classes (uniform) */
+    int *y_fake;               /* cfg.classes: [N] the classes of the step's fakes (else NULL) */
 } DcganTrainer;
 
 /* What one step measured (before its updates). */
@@ -169,6 +187,11 @@ DcganTrainer *dcgan_trainer_new(const DcganConfig *cfg, uint64_t seed);
  *   G: minimise L_G on D(fake), with D's new weights; Adam step on G
  * x [N, 784]: cfg.batch images, pixels in [-1, 1]. */
 DcganStepStats dcgan_trainer_step(DcganTrainer *t, const real *x);
+/* The same for a conditional pair: y [N] the classes of x; each fake's
+ * class is drawn uniformly from "dcgan/labels", and D judges every image
+ * with its class. The steps above (and D's or G's half alone) are for a
+ * plain pair: a conditional one fails there. */
+DcganStepStats dcgan_trainer_step_class(DcganTrainer *t, const real *x, const int *y);
 /* D's half alone (G does not move): the article's inner loop. */
 DcganStepStats dcgan_trainer_step_d(DcganTrainer *t, const real *x);
 /* G's half alone, on fresh noise against D as it stands: the one G step
@@ -183,17 +206,19 @@ void dcgan_trainer_free(DcganTrainer *t); /* NULL is fine */
 /* ---- a shuffled pass over the caller's images ----------------------------------------
  * Batches of `batch` images in a random order, reshuffled each epoch (the
  * last n % batch images of a pass are skipped), pixels scaled to [-1, 1].
- * Holds a const pointer to the caller's bytes [n, 784]; owns its order and
- * its stream "dcgan/data". */
+ * Holds const pointers to the caller's bytes [n, 784] and labels [n] (or
+ * NULL); owns its order, its stream "dcgan/data" and the batch's labels. */
 typedef struct {
-    const unsigned char *pixels;
+    const unsigned char *pixels, *labels;
     int n, batch, pos;
     int *perm;                 /* [n] */
+    int *y;                    /* [batch] the classes of the last batch (labels only, else NULL) */
     Rng r;
 } DcganPass;
 
-/* n >= batch, or fail(). */
-DcganPass *dcgan_pass_new(const unsigned char *pixels, int n, int batch, uint64_t seed);
+/* n >= batch, or fail(). labels: NULL for a plain pair's training. */
+DcganPass *dcgan_pass_new(const unsigned char *pixels, const unsigned char *labels, int n, int batch,
+                          uint64_t seed);
 void dcgan_pass_next(DcganPass *p, real *x); /* x [batch, 784] */
 void dcgan_pass_free(DcganPass *p);
 
@@ -218,7 +243,8 @@ typedef struct {
 DcganHistory *dcgan_history_new(int steps, int n_snaps, const double *snap_at, const real *zfix, int n_fixed,
                                 int zdim);
 void dcgan_history_free(DcganHistory *h);
-/* Run iterations h->done .. until-1 (one pass batch, one trainer step each),
+/* Run iterations h->done .. until-1 (one pass batch, one trainer step each,
+ * with the batch's classes for a conditional pair),
  * logging and snapshotting on the way; the last snapshot is taken when
  * until reaches h->steps. p (may be NULL) shows progress, with L_D. */
 void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until, Progress *p);
@@ -251,8 +277,11 @@ ImageSet *dcgan_images_load(const char *dir, int need, const char *why, const ch
 
 /* ---- sampling and the checkpoint ------------------------------------------------ */
 /* G(z) for n latent vectors z [n, Z] into out [n, 784], on the scratch tape T
- * (reset here). */
+ * (reset here). A conditional G draws sample i of class i mod K, so that
+ * any 10k samples hold each class equally (its eval batch does the same). */
 void dcgan_sample(Tape *T, const DcganG *g, const real *z, int n, real *out);
+/* The same with the classes given, y [n] (a conditional G only). */
+void dcgan_sample_class(Tape *T, const DcganG *g, const real *z, const int *y, int n, real *out);
 
 /* G's numbers, parameters then any running statistics, as one flat array
  * of dcgan_g_state_size(g) reals: a snapshot of G during training. */
@@ -261,8 +290,8 @@ void dcgan_g_state_get(const DcganG *g, real *dst);
 void dcgan_g_state_set(DcganG *g, const real *src);
 
 /* Save G's parameters with the meta line "dcgan-G zdim=.. c1=.. c2=..".
- * A G with batch norm is refused (fail): the format holds parameters, not
- * its running statistics. */
+ * A G with batch norm or classes is refused (fail): the format holds the
+ * plain G's parameters (no running statistics, no class table). */
 void dcgan_g_save(const char *path, const DcganG *g);
 /* Build a G from a checkpoint's meta line and load its numbers. A missing,
  * damaged or foreign file is a fail() naming the file; hint says which
