@@ -35,6 +35,7 @@
  * one thread (its gemm calls then run serially on it), so the results do
  * not depend on the thread count.
  */
+#include "par.h"
 #include "tensor.h"
 
 #include <math.h>
@@ -186,7 +187,7 @@ void fwd_causal_attention(Tensor *out) {
     int T = a.T, ld = 3 * a.C, fits = head_kernel_fits(&a);
     real scale = out->fp[0];
     int threads = omp_get_max_threads() < out->ip[1] ? omp_get_max_threads() : out->ip[1];
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel(&a))
+    PAR_FOR(parallel(&a), "omp parallel for schedule(static) num_threads(threads)",
     for (int bh = 0; bh < a.B * a.H; bh++) {
         int b = bh / a.H, h = bh % a.H;
         const real *q = x + head_qkv(&a, b, h), *k = q + a.C, *v = q + 2 * a.C;
@@ -209,7 +210,7 @@ void fwd_causal_attention(Tensor *out) {
             head_mm(T, a.hd, T, p, T, 1, v, ld, y, a.C, 0, HM_ALL);
         else
             gemm(T, a.hd, T, p, T, 0, v, ld, 0, y, a.C, 0);
-    }
+    });
 }
 
 void bwd_causal_attention(Tensor *out) {
@@ -220,7 +221,7 @@ void bwd_causal_attention(Tensor *out) {
     real *dx = qkv->grad, scale = out->fp[0];
     int T = a.T, ld = 3 * a.C, fits = head_kernel_fits(&a);
     int threads = omp_get_max_threads() < out->ip[1] ? omp_get_max_threads() : out->ip[1];
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel(&a))
+    PAR_FOR(parallel(&a), "omp parallel for schedule(static) num_threads(threads)",
     for (int bh = 0; bh < a.B * a.H; bh++) {
         int b = bh / a.H, h = bh % a.H;
         long o = head_qkv(&a, b, h);
@@ -249,7 +250,7 @@ void bwd_causal_attention(Tensor *out) {
             gemm(T, a.hd, T, ds, T, 0, k, ld, 0, dq, ld, 1); /* dQ += dS K */
             gemm(T, a.hd, T, ds, T, 1, q, ld, 0, dk, ld, 1); /* dK += dS^T Q */
         }
-    }
+    });
 }
 
 Tensor *t_causal_attention(Tape *T, Tensor *qkv, int H) {

@@ -51,6 +51,7 @@
  * it); backward only reads what the last forward left and the inputs' data,
  * and adds (+=) into the grads that exist.
  */
+#include "par.h"
 #include "tensor.h"
 
 #include <string.h>
@@ -164,10 +165,10 @@ static void row2im(real *img, const real *rows, int ld, int C, int H, int W, int
 /* dst [C, N*P]  <-  src [N, C, P]   (NCHW to channel major): the operand of
  * a weight-gradient GEMM that sums over the whole batch. */
 static void to_channel_major(real *dst, const real *src, int N, int C, long P) {
-#pragma omp parallel for collapse(2) schedule(static) if ((long)N * C * P > PAR_MIN)
+    PAR_FOR((long)N * C * P > PAR_MIN, "omp parallel for collapse(2) schedule(static)",
     for (int c = 0; c < C; c++)
         for (int n = 0; n < N; n++)
-            memcpy(dst + (long)c * N * P + n * P, src + ((long)n * C + c) * P, (size_t)P * sizeof(real));
+            memcpy(dst + (long)c * N * P + n * P, src + ((long)n * C + c) * P, (size_t)P * sizeof(real)););
 }
 
 /* dst [C, P]  (= or +=)  src [P, C]^T  (+ bias [C] if not NULL): one image's
@@ -203,7 +204,7 @@ static int channel_major(long P, int channels) { return P > channels; }
  * each in its own order, and the additions overlap. */
 #define BIAS_GROUP 8
 static void bias_backward(real *dbias, const real *x, int N, int C, long P) {
-#pragma omp parallel for schedule(static) if ((long)N * C * P > PAR_MIN)
+    PAR_FOR((long)N * C * P > PAR_MIN, "omp parallel for schedule(static)",
     for (int c0 = 0; c0 < C; c0 += BIAS_GROUP) {
         real s[BIAS_GROUP] = {0};
         if (C - c0 >= BIAS_GROUP) {
@@ -221,7 +222,7 @@ static void bias_backward(real *dbias, const real *x, int N, int C, long P) {
                 dbias[c] += t;
             }
         }
-    }
+    });
 }
 
 /* ---------------------------------------------------------------------------
@@ -241,7 +242,7 @@ static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const rea
     const int KK = C * k * k, P = Ho * Wo, ld = row_stride(KK);
     const int cm = channel_major(P, O);
     if (!cm) gemm_pack_b(O, KK, weight, KK, 1, wp); /* W^T [KK, O] */
-#pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
+    PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         real *r = rows + (long)n0 * P * ld, *t = tmp + (long)n0 * P * O;
@@ -261,7 +262,7 @@ static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const rea
             for (int n = 0; n < nb; n++)
                 from_rows(out + (long)(n0 + n) * O * P, t + (long)n * P * O, bias, O, P, 0);
         }
-    }
+    });
 }
 
 /* dinp    [N, C, H, W] or NULL    += d loss / d inp
@@ -285,14 +286,14 @@ static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *wp, re
     if (dweight) gemm(O, KK, NP, dtmp, NP, 0, rows, ld, 0, dweight, KK, 1);
     if (!dinp) return;
     gemm_pack_b(KK, O, weight, KK, 0, wp); /* W [O, KK] */
-#pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
+    PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         real *dr = drows + (long)n0 * P * ld;
         gemm_packed_b(nb * P, KK, O, dtmp + (long)n0 * P, NP, 1, wp, dr, ld, 0); /* drows = dout^T @ W */
         for (int n = 0; n < nb; n++)
             row2im(dinp + (long)(n0 + n) * C * H * W, dr + (long)n * P * ld, ld, C, H, W, k, stride, pad, Ho, Wo);
-    }
+    });
 }
 
 /* ---------------------------------------------------------------------------
@@ -319,7 +320,7 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, 
     const long Q = (long)Ho * Wo;
     gemm_pack_b(KK, C, weight, KK, 0, wp); /* W [C, KK] */
     to_channel_major(xt, inp, N, C, P);
-#pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
+    PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         real *r = rows + (long)n0 * P * ld;
@@ -330,7 +331,7 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, 
                 for (long q = 0; q < Q; q++) o[c * Q + q] = bias ? bias[c] : 0;
             row2im(o, r + (long)n * P * ld, ld, O, Ho, Wo, k, stride, pad, H, W);
         }
-    }
+    });
 }
 
 /* dinp    [N, C, H, W] or NULL   += d loss / d inp
@@ -352,7 +353,7 @@ static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, re
     /* conv2d's forward, from dout [N, O, Ho, Wo] to [N, C, H, W] */
     const int cm = channel_major(P, C);
     if (dinp && !cm) gemm_pack_b(C, KK, weight, KK, 1, wp); /* W^T [KK, C] */
-#pragma omp parallel for schedule(static) if (per_image_threads(N, (long)N * P * KK))
+    PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         real *r = rows + (long)n0 * P * ld;
@@ -370,7 +371,7 @@ static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, re
             for (int n = 0; n < nb; n++)
                 from_rows(dinp + (long)(n0 + n) * C * P, d + (long)n * P * C, NULL, C, P, 1);
         }
-    }
+    });
     /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
     if (dweight) gemm(C, KK, NP, xt, NP, 0, rows, ld, 0, dweight, KK, 1);
 }

@@ -17,16 +17,17 @@
  */
 #include <tgmath.h> /* exp, tanh, log of `real`: the float versions in the float build */
 
+#include "par.h"
 #include "tensor.h"
 #include "util.h"
 #include "vmath.h"
 
-/* Loops over more elements than this run on all OpenMP threads; each
- * element is computed by one thread, so the result never depends on how
- * many there are. The `if` of a `parallel for simd` names `parallel`: a bare
- * if (...) applies to the simd as well (OpenMP 5), and below PAR_MIN the
- * loops then ran one element at a time (ReLU's backward with a branch per
- * element, 4x slower at the ring GAN's sizes). */
+/* Loops over more elements than this run on all OpenMP threads (par.h);
+ * each element is computed by one thread, so the result never depends on
+ * how many there are. Below it, a loop runs on the calling thread, still
+ * vectorised (PAR_FOR_SIMD's plain copy is an `omp simd` loop: without it,
+ * ReLU's backward ran with a branch per element, 4x slower at the ring
+ * GAN's sizes). */
 #define PAR_MIN (1L << 15)
 
 /* ===========================================================================
@@ -86,7 +87,7 @@ Tensor *t_div(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_DIV, "t_div",
         Pair p = pair(out);                                                     \
         real *restrict z = out->data; /* [R, C] */                              \
         long n = out->size;                                                     \
-        _Pragma("omp parallel for if (n > PAR_MIN)")                            \
+        PAR_FOR(n > PAR_MIN, "omp parallel for",                                \
         for (long r = 0; r < p.R; r++) {                                        \
             const real *ar = p.a + r * p.C, *br = p.b + r * p.b_stride;         \
             real *zr = z + r * p.C;                                             \
@@ -95,31 +96,31 @@ Tensor *t_div(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_DIV, "t_div",
                 real x = ar[c], y = br[c];                                      \
                 zr[c] = (F);                                                    \
             }                                                                   \
-        }                                                                       \
+        });                                                                     \
     }                                                                           \
     void bwd_##name(Tensor *out) {                                              \
         Pair p = pair(out);                                                     \
         const real *restrict dz = out->grad; /* [R, C] */                       \
         long n = out->size;                                                     \
         if (p.ga) {                                                             \
-            _Pragma("omp parallel for if (n > PAR_MIN)")                        \
+            PAR_FOR(n > PAR_MIN, "omp parallel for",                            \
             for (long r = 0; r < p.R; r++)                                      \
                 for (long c = 0; c < p.C; c++) {                                \
                     real x = p.a[r * p.C + c], y = p.b[r * p.b_stride + c];     \
                     (void)x, (void)y;                                           \
                     p.ga[r * p.C + c] += dz[r * p.C + c] * (DFDX);              \
-                }                                                               \
+                });                                                             \
         }                                                                       \
         if (p.gb && p.b_stride) {                                               \
-            _Pragma("omp parallel for if (n > PAR_MIN)")                        \
+            PAR_FOR(n > PAR_MIN, "omp parallel for",                            \
             for (long i = 0; i < n; i++) {                                      \
                 real x = p.a[i], y = p.b[i];                                    \
                 (void)x, (void)y;                                               \
                 p.gb[i] += dz[i] * (DFDY);                                      \
-            }                                                                   \
+            });                                                                 \
         }                                                                       \
         if (p.gb && !p.b_stride) {                                              \
-            _Pragma("omp parallel for if (n > PAR_MIN)")                        \
+            PAR_FOR(n > PAR_MIN, "omp parallel for",                            \
             for (long c0 = 0; c0 < p.C; c0 += BCOLS) {                          \
                 long w = p.C - c0 < BCOLS ? p.C - c0 : BCOLS;                   \
                 real sum[BCOLS] = {0};                                          \
@@ -130,7 +131,7 @@ Tensor *t_div(Tape *T, Tensor *a, Tensor *b) { return binary(T, OP_DIV, "t_div",
                         sum[j] += dz[r * p.C + c0 + j] * (DFDY);                \
                     }                                                           \
                 for (long j = 0; j < w; j++) p.gb[c0 + j] += sum[j];            \
-            }                                                                   \
+            });                                                                 \
         }                                                                       \
     }
 
@@ -189,11 +190,11 @@ static inline real gelu_grad(real x) {
         real s = out->fp[0];                                                     \
         long n = out->size;                                                      \
         (void)s;                                                                 \
-        _Pragma("omp parallel for simd if (parallel: n > PAR_MIN)")              \
+        PAR_FOR_SIMD(n > PAR_MIN, "omp parallel for simd",                       \
         for (long i = 0; i < n; i++) {                                           \
             real x = a[i];                                                       \
             z[i] = (F);                                                          \
-        }                                                                        \
+        });                                                                      \
     }                                                                            \
     void bwd_##name(Tensor *out) {                                               \
         Tensor *in = out->in[0];                                                 \
@@ -204,12 +205,12 @@ static inline real gelu_grad(real x) {
         real s = out->fp[0];                                                     \
         long n = out->size;                                                      \
         (void)s;                                                                 \
-        _Pragma("omp parallel for simd if (parallel: n > PAR_MIN)")              \
+        PAR_FOR_SIMD(n > PAR_MIN, "omp parallel for simd",                       \
         for (long i = 0; i < n; i++) {                                           \
             real x = a[i], y = z[i];                                             \
             (void)x, (void)y;                                                    \
             da[i] += dz[i] * (DF);                                               \
-        }                                                                        \
+        });                                                                      \
     }
 
 /*    op          f(x)                          f'(x), from x, y = f(x), s     */

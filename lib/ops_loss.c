@@ -17,6 +17,7 @@
  * N = shape[0] (the batch), K = entries per row (size / R), Z = latent width.
  * Every loss is a scalar [1]; g = d L / d loss, the seed of its backward.
  */
+#include "par.h"
 #include "tensor.h"
 
 #include <tgmath.h>
@@ -57,7 +58,7 @@ void fwd_cross_entropy(Tensor *out) {
     const Tensor *x = out->in[0];
     long V = x->shape[x->ndim - 1], R = x->size / V;
     real *lse = out->aux, *row = out->aux + R;
-#pragma omp parallel for if (x->size > PAR_MIN)
+    PAR_FOR(x->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         const real *xr = x->data + r * V;
         real m = -INFINITY, s = 0;
@@ -71,7 +72,7 @@ void fwd_cross_entropy(Tensor *out) {
         lse[r] = m + log(s);
         row[r] = lse[r] - xr[out->ids[r]];
         /* END SOLUTION ex05-cross-entropy */
-    }
+    });
     out->data[0] = sum_rows(row, R) / (real)R;
 }
 
@@ -86,13 +87,13 @@ void bwd_cross_entropy(Tensor *out) {
      * HINT: the forward saved lse in aux, so softmax is one exp per entry.
      * STUB: (void)lse, (void)gR;
      */
-#pragma omp parallel for if (x->size > PAR_MIN)
+    PAR_FOR(x->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         const real *xr = x->data + r * V;
         real *dx = x->grad + r * V;
         for (long j = 0; j < V; j++) dx[j] += gR * vexp(xr[j] - lse[r]);
         dx[out->ids[r]] -= gR;
-    }
+    });
     /* END SOLUTION ex05-cross-entropy */
 }
 
@@ -141,7 +142,7 @@ static inline void log1p_each(real *restrict y, const real *restrict x, long n) 
 void fwd_bce_with_logits(Tensor *out) {
     const Tensor *l = out->in[0], *y = out->in[1];
     long N = l->shape[0], K = l->size / N;
-#pragma omp parallel for if (l->size > PAR_MIN)
+    PAR_FOR(l->size > PAR_MIN, "omp parallel for",
     for (long n = 0; n < N; n++) {
         const real *ln = l->data + n * K, *yn = y->data + n * K;
         real *en = out->aux + N + n * K, *lp = out->aux + N + N * K + n * K, s = 0;
@@ -158,7 +159,7 @@ void fwd_bce_with_logits(Tensor *out) {
         for (long k = 0; k < K; k++) s += (ln[k] > 0 ? ln[k] : 0) - ln[k] * yn[k] + lp[k];
         /* END SOLUTION ex02-bce-with-logits */
         out->aux[n] = s;
-    }
+    });
     out->data[0] = sum_rows(out->aux, N) / (real)N;
 }
 
@@ -174,12 +175,12 @@ void bwd_bce_with_logits(Tensor *out) {
      * STUB: (void)gN, (void)e_abs, (void)y;
      */
     if (l->grad) {
-#pragma omp parallel for if (l->size > PAR_MIN)
+        PAR_FOR(l->size > PAR_MIN, "omp parallel for",
         for (long i = 0; i < l->size; i++) {
             real e = e_abs[i];
             real sig = l->data[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
             l->grad[i] += gN * (sig - y->data[i]);
-        }
+        });
     }
     if (y->grad)
         for (long i = 0; i < y->size; i++) y->grad[i] += -gN * l->data[i];
@@ -203,7 +204,7 @@ Tensor *t_bce_with_logits(Tape *T, Tensor *logits, Tensor *targets) {
 void fwd_mse(Tensor *out) {
     const Tensor *a = out->in[0], *b = out->in[1];
     long K = a->shape[a->ndim - 1], R = a->size / K;
-#pragma omp parallel for if (a->size > PAR_MIN)
+    PAR_FOR(a->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         real s = 0;
         /* BEGIN SOLUTION ex01-mse
@@ -217,7 +218,7 @@ void fwd_mse(Tensor *out) {
         }
         /* END SOLUTION ex01-mse */
         out->aux[r] = s;
-    }
+    });
     out->data[0] = sum_rows(out->aux, R) / (real)a->size;
 }
 
@@ -253,7 +254,7 @@ Tensor *t_mse(Tape *T, Tensor *a, Tensor *b) {
 void fwd_gaussian_kl(Tensor *out) {
     const Tensor *mu = out->in[0], *lv = out->in[1];
     long N = mu->shape[0], Z = mu->size / N;
-#pragma omp parallel for if (mu->size > PAR_MIN)
+    PAR_FOR(mu->size > PAR_MIN, "omp parallel for",
     for (long n = 0; n < N; n++) {
         const real *m = mu->data + n * Z, *v = lv->data + n * Z;
         real s = 0;
@@ -265,7 +266,7 @@ void fwd_gaussian_kl(Tensor *out) {
         for (long z = 0; z < Z; z++) s += (real)0.5 * (m[z] * m[z] + exp(v[z]) - 1 - v[z]);
         /* END SOLUTION ex04-gaussian-kl */
         out->aux[n] = s;
-    }
+    });
     out->data[0] = sum_rows(out->aux, N) / (real)N;
 }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "par.h"
 #include "tensor.h"
 #include "util.h"
 
@@ -183,9 +184,9 @@ void fwd_linear(Tensor *out) {
     Lin l = lin_of(out);
     gemm((int)l.R, l.N, l.K, x->data, l.K, 0, w->data, l.K, 1, l.u, l.N, 0);
     if (b) {
-#pragma omp parallel for if (l.R * l.N > PAR_MIN)
+        PAR_FOR(l.R * l.N > PAR_MIN, "omp parallel for",
         for (long r = 0; r < l.R; r++)
-            for (int c = 0; c < l.N; c++) l.u[r * l.N + c] = l.u[r * l.N + c] + b->data[c];
+            for (int c = 0; c < l.N; c++) l.u[r * l.N + c] = l.u[r * l.N + c] + b->data[c];);
     }
     if (l.act) {
         Tensor u, h;
@@ -195,20 +196,20 @@ void fwd_linear(Tensor *out) {
     if (out->in[3]) {
         const real *r = out->in[3]->data;
         real *z = out->data;
-#pragma omp parallel for if (l.R * l.N > PAR_MIN)
-        for (long i = 0; i < l.R * l.N; i++) z[i] = r[i] + z[i];
+        PAR_FOR(l.R * l.N > PAR_MIN, "omp parallel for",
+        for (long i = 0; i < l.R * l.N; i++) z[i] = r[i] + z[i];);
     }
 }
 
 /* sum [N] += the column sums of du [rows, N], each column over the rows in
  * order (the add op's broadcast backward), a block of columns per thread. */
 static void column_sums(real *sum, const real *du, long rows, int N) {
-#pragma omp parallel for if (rows * N > PAR_MIN)
+    PAR_FOR(rows * N > PAR_MIN, "omp parallel for",
     for (int c0 = 0; c0 < N; c0 += 64) {
         int w = N - c0 < 64 ? N - c0 : 64;
         for (long r = 0; r < rows; r++)
             for (int j = 0; j < w; j++) sum[c0 + j] += du[r * N + c0 + j];
-    }
+    });
 }
 
 void bwd_linear(Tensor *out) {
@@ -217,8 +218,8 @@ void bwd_linear(Tensor *out) {
     if (res && res->grad) {
         real *dr = res->grad;
         const real *dz = out->grad;
-#pragma omp parallel for if (l.R * l.N > PAR_MIN)
-        for (long i = 0; i < l.R * l.N; i++) dr[i] += dz[i];
+        PAR_FOR(l.R * l.N > PAR_MIN, "omp parallel for",
+        for (long i = 0; i < l.R * l.N; i++) dr[i] += dz[i];);
     }
     int db = b && b->grad;
     if (db) memset(l.sum, 0, (size_t)l.N * sizeof(real));
@@ -227,8 +228,8 @@ void bwd_linear(Tensor *out) {
         long rows = l.R - r0 < block ? l.R - r0 : block;
         const real *du = out->grad + r0 * l.N;
         if (l.act) { /* du = dz gelu'(u) for these rows */
-#pragma omp parallel for if (rows * l.N > PAR_MIN) /* zeroed a row at a time, over the threads */
-            for (long r = 0; r < rows; r++) memset(l.du + r * l.N, 0, (size_t)l.N * sizeof(real));
+            PAR_FOR(rows * l.N > PAR_MIN, "omp parallel for", /* zeroed a row at a time, over the threads */
+            for (long r = 0; r < rows; r++) memset(l.du + r * l.N, 0, (size_t)l.N * sizeof(real)););
             Tensor u, h;
             gelu_views(out, &l, r0, rows, l.du, &u, &h);
             OPS[OP_GELU].backward(&h);

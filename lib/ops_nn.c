@@ -28,6 +28,7 @@
  * serially; batchnorm gives each channel to one thread, which sums it in a
  * fixed order. So results are bit-identical for any number of threads.
  */
+#include "par.h"
 #include "tensor.h"
 
 #include <omp.h>
@@ -76,9 +77,9 @@ void fwd_softmax(Tensor *out) {
     const real *x = out->in[0]->data; /* [R, C] */
     real *y = out->data;              /* [R, C] */
     long C = last_dim(out), R = out->size / C, groups = R / SOFTMAX_ROWS;
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long g = 0; g < groups; g++)
-        softmax_rows(x + g * SOFTMAX_ROWS * C, y + g * SOFTMAX_ROWS * C, C, SOFTMAX_ROWS);
+        softmax_rows(x + g * SOFTMAX_ROWS * C, y + g * SOFTMAX_ROWS * C, C, SOFTMAX_ROWS););
     for (long r = groups * SOFTMAX_ROWS; r < R; r++) softmax_rows(x + r * C, y + r * C, C, 1);
 }
 
@@ -93,13 +94,13 @@ void bwd_softmax(Tensor *out) {
      * HINT: one pass over a row for the sum, a second to add into dx (+=, never =).
      * STUB: (void)y, (void)dy, (void)dx, (void)R;
      */
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         const real *yr = y + r * C, *dyr = dy + r * C;
         real dot = 0;
         for (long j = 0; j < C; j++) dot += dyr[j] * yr[j];
         for (long j = 0; j < C; j++) dx[r * C + j] += yr[j] * (dyr[j] - dot);
-    }
+    });
     /* END SOLUTION ex05-softmax-backward */
 }
 
@@ -114,7 +115,7 @@ void fwd_log_softmax(Tensor *out) {
     const real *x = out->in[0]->data; /* [R, C] */
     real *y = out->data;              /* [R, C] */
     long C = last_dim(out), R = out->size / C;
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         const real *xr = x + r * C;
         real m = -INFINITY, s = 0;
@@ -122,7 +123,7 @@ void fwd_log_softmax(Tensor *out) {
         for (long j = 0; j < C; j++) s += exp(xr[j] - m);
         real lse = m + log(s);
         for (long j = 0; j < C; j++) y[r * C + j] = xr[j] - lse;
-    }
+    });
 }
 
 /* dx = dy − softmax(x) Σ_j dy_j, and softmax(x) = e^y. */
@@ -132,13 +133,13 @@ void bwd_log_softmax(Tensor *out) {
     const real *y = out->data, *dy = out->grad; /* [R, C] */
     real *dx = a->grad;                         /* [R, C] */
     long C = last_dim(out), R = out->size / C;
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         const real *yr = y + r * C, *dyr = dy + r * C;
         real s = 0;
         for (long j = 0; j < C; j++) s += dyr[j];
         for (long j = 0; j < C; j++) dx[r * C + j] += dyr[j] - exp(yr[j]) * s;
-    }
+    });
 }
 
 Tensor *t_log_softmax(Tape *T, Tensor *a) {
@@ -185,11 +186,11 @@ static inline __attribute__((always_inline)) void layernorm_rows(real *out, real
 static void layernorm_forward(real *out, real *mean, real *rstd, const real *inp, const real *weight,
                               const real *bias, int N, int C, real eps) {
     int groups = N / LN_ROWS;
-#pragma omp parallel for if ((long)N * C > PAR_MIN)
+    PAR_FOR((long)N * C > PAR_MIN, "omp parallel for",
     for (int g = 0; g < groups; g++) {
         long n = (long)g * LN_ROWS;
         layernorm_rows(out + n * C, mean + n, rstd + n, inp + n * C, weight, bias, LN_ROWS, C, eps);
-    }
+    });
     for (long n = (long)groups * LN_ROWS; n < N; n++)
         layernorm_rows(out + n * C, mean + n, rstd + n, inp + n * C, weight, bias, 1, C, eps);
 }
@@ -210,7 +211,7 @@ static void layernorm_backward(real *dinp, real *dweight, real *dbias, const rea
      * STUB: (void)weight, (void)mean, (void)rstd, (void)N, (void)C;
      */
     if (dinp) {
-#pragma omp parallel for if ((long)N * C > PAR_MIN)
+        PAR_FOR((long)N * C > PAR_MIN, "omp parallel for",
         for (int n = 0; n < N; n++) {
             const real *x = inp + (long)n * C, *dy = dout + (long)n * C;
             real m = mean[n], s = rstd[n], g_mean = 0, gx_mean = 0;
@@ -223,7 +224,7 @@ static void layernorm_backward(real *dinp, real *dweight, real *dbias, const rea
             gx_mean /= C;
             real *dx = dinp + (long)n * C;
             for (int i = 0; i < C; i++) dx[i] += s * (dy[i] * weight[i] - g_mean - (x[i] - m) * s * gx_mean);
-        }
+        });
     }
     if (dweight || dbias) {
         /* a block of at most 256 columns per thread, each column summed over
@@ -231,7 +232,7 @@ static void layernorm_backward(real *dinp, real *dweight, real *dbias, const rea
          * cache line written by two threads would bounce between them) */
         int nt = omp_in_parallel() ? 1 : omp_get_max_threads(), w = ((C + nt - 1) / nt + 15) / 16 * 16;
         w = w < 256 ? w : 256;
-#pragma omp parallel for if ((long)N * C > PAR_MIN)
+        PAR_FOR((long)N * C > PAR_MIN, "omp parallel for",
         for (int c0 = 0; c0 < C; c0 += w) {
             int c1 = C - c0 < w ? C : c0 + w;
             real dw[256], db[256];
@@ -248,7 +249,7 @@ static void layernorm_backward(real *dinp, real *dweight, real *dbias, const rea
                 if (dweight) dweight[i] = dw[i - c0];
                 if (dbias) dbias[i] = db[i - c0];
             }
-        }
+        });
     }
     /* END SOLUTION ex05-layernorm-backward */
 }
@@ -312,7 +313,7 @@ void fwd_batchnorm(Tensor *out) {
     int N = x->shape[0], C = x->shape[1], train = out->ip[0];
     long S = x->size / ((long)N * C), M = (long)N * S;
     real *mean = out->aux, *rstd = out->aux + C, *var = out->aux + 2 * C;
-#pragma omp parallel for if (x->size > PAR_MIN)
+    PAR_FOR(x->size > PAR_MIN, "omp parallel for",
     for (int c = 0; c < C; c++) {
         if (train) {
             double m = 0, v = 0;
@@ -335,7 +336,7 @@ void fwd_batchnorm(Tensor *out) {
                 long i = BN_AT(n, c, s);
                 out->data[i] = (x->data[i] - mean[c]) * scale + b[c];
             }
-    }
+    });
 }
 
 /* With xhat = (x - mean) rstd and y = g xhat + b, per channel (sums over
@@ -349,7 +350,7 @@ void bwd_batchnorm(Tensor *out) {
     int N = x->shape[0], C = x->shape[1], train = out->ip[0];
     long S = x->size / ((long)N * C), M = (long)N * S;
     const real *mean = out->aux, *rstd = out->aux + C, *dy = out->grad;
-#pragma omp parallel for if (x->size > PAR_MIN)
+    PAR_FOR(x->size > PAR_MIN, "omp parallel for",
     for (int c = 0; c < C; c++) {
         double sdy = 0, sdyx = 0;
         for (int n = 0; n < N; n++)
@@ -368,7 +369,7 @@ void bwd_batchnorm(Tensor *out) {
                 long i = BN_AT(n, c, s);
                 x->grad[i] += k * (dy[i] - dmean - (x->data[i] - mean[c]) * rstd[c] * dvar);
             }
-    }
+    });
 }
 
 Tensor *t_batchnorm(Tape *T, Tensor *x, Tensor *g, Tensor *b, real *running_mean, real *running_var, int train,
@@ -432,8 +433,8 @@ Tensor *t_batchnorm(Tape *T, Tensor *x, Tensor *g, Tensor *b, real *running_mean
 void fwd_embedding(Tensor *out) {
     const Tensor *tab = out->in[0];
     long C = tab->shape[1], n = out->size / C;
-#pragma omp parallel for if (out->size > PAR_MIN)
-    for (long i = 0; i < n; i++) memcpy(out->data + i * C, tab->data + (long)out->ids[i] * C, (size_t)C * sizeof(real));
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
+    for (long i = 0; i < n; i++) memcpy(out->data + i * C, tab->data + (long)out->ids[i] * C, (size_t)C * sizeof(real)););
 }
 
 /* dtable[ids[n], :] += dout[n, :]. An id seen twice gets both rows, so the
@@ -492,11 +493,11 @@ void fwd_causal_mask(Tensor *out) {
      * HINT: row r is query i = r % T; key j is in its future when j > i.
      * STUB: (void)x, (void)R;
      */
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         long i = r % Tn;
         for (long j = 0; j < Tn; j++) out->data[r * Tn + j] = j > i ? -INFINITY : x[r * Tn + j];
-    }
+    });
     /* END SOLUTION ex05-causal-mask */
 }
 
@@ -508,9 +509,9 @@ void bwd_causal_mask(Tensor *out) {
     /* BEGIN SOLUTION ex05-causal-mask
      * STUB: (void)R;
      */
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++)
-        for (long j = 0; j <= r % Tn; j++) a->grad[r * Tn + j] += out->grad[r * Tn + j];
+        for (long j = 0; j <= r % Tn; j++) a->grad[r * Tn + j] += out->grad[r * Tn + j];);
     /* END SOLUTION ex05-causal-mask */
 }
 
@@ -538,11 +539,11 @@ void fwd_split_heads(Tensor *out) {
     const Tensor *x = out->in[0];
     int B = out->shape[0], H = out->shape[1], Tn = out->shape[2], hd = out->shape[3];
     long W = x->shape[2], off = (long)out->ip[0] * H * hd; /* W = P*C; part p starts at p*C */
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < (long)B * H * Tn; r++) { /* r = (b, h, t) */
         long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
         memcpy(out->data + r * hd, x->data + (b * Tn + t) * W + off + h * hd, (size_t)hd * sizeof(real));
-    }
+    });
 }
 
 void bwd_split_heads(Tensor *out) {
@@ -554,13 +555,13 @@ void bwd_split_heads(Tensor *out) {
      * HINT: the forward's copy run backwards, adding (+=) each head's row into x->grad.
      * STUB: (void)B, (void)Tn, (void)W, (void)off;
      */
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < (long)B * H * Tn; r++) {
         long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
         real *dx = x->grad + (b * Tn + t) * W + off + h * hd;
         const real *dy = out->grad + r * hd;
         for (int d = 0; d < hd; d++) dx[d] += dy[d];
-    }
+    });
     /* END SOLUTION ex05-heads-backward */
 }
 
@@ -584,11 +585,11 @@ Tensor *t_split_heads(Tape *T, Tensor *x, int part, int nparts, int H) {
 void fwd_merge_heads(Tensor *out) {
     const Tensor *x = out->in[0];
     int B = x->shape[0], H = x->shape[1], Tn = x->shape[2], hd = x->shape[3];
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < (long)B * H * Tn; r++) {
         long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
         memcpy(out->data + (b * Tn + t) * H * hd + h * hd, x->data + r * hd, (size_t)hd * sizeof(real));
-    }
+    });
 }
 
 void bwd_merge_heads(Tensor *out) {
@@ -598,12 +599,12 @@ void bwd_merge_heads(Tensor *out) {
     /* BEGIN SOLUTION ex05-heads-backward
      * STUB: (void)B, (void)H, (void)Tn, (void)hd;
      */
-#pragma omp parallel for if (out->size > PAR_MIN)
+    PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < (long)B * H * Tn; r++) {
         long b = r / ((long)H * Tn), h = r / Tn % H, t = r % Tn;
         const real *dy = out->grad + (b * Tn + t) * H * hd + h * hd;
         for (int d = 0; d < hd; d++) x->grad[r * hd + d] += dy[d];
-    }
+    });
     /* END SOLUTION ex05-heads-backward */
 }
 

@@ -17,6 +17,7 @@
  */
 #include <stdio.h>
 
+#include "par.h"
 #include "tensor.h"
 #include "util.h"
 
@@ -60,8 +61,8 @@ void bwd_reshape(Tensor *out) {
     const real *restrict dz = out->grad; /* [n] */
     real *restrict da = a->grad;         /* [n], its own buffer: only data is shared */
     long n = out->size;
-#pragma omp parallel for simd if (parallel: n > PAR_MIN)
-    for (long i = 0; i < n; i++) da[i] += dz[i];
+    PAR_FOR_SIMD(n > PAR_MIN, "omp parallel for simd",
+    for (long i = 0; i < n; i++) da[i] += dz[i];);
     /* END SOLUTION ex01-reshape-transpose-backward */
 }
 
@@ -87,13 +88,13 @@ Tensor *t_transpose(Tape *T, Tensor *a) {
 
 /* dst[b, j, i] (+)= src[b, i, j] for src [B, R, C]; one thread per dst row. */
 static void transpose_into(real *dst, const real *src, long B, long R, long C, int add) {
-#pragma omp parallel for if (B * R * C > PAR_MIN)
+    PAR_FOR(B * R * C > PAR_MIN, "omp parallel for",
     for (long bj = 0; bj < B * C; bj++) {
         long b = bj / C, j = bj % C;
         const real *s = src + b * R * C + j; /* column j of matrix b */
         real *d = dst + bj * R;              /* row j of the output matrix b */
         for (long i = 0; i < R; i++) d[i] = (add ? d[i] : 0) + s[i * C];
-    }
+    });
 }
 
 void fwd_transpose(Tensor *out) {
@@ -138,13 +139,13 @@ static real divisor(const Tensor *out, long n) { return out->op == OP_MEAN || ou
 static void fwd_reduce_all(Tensor *out) {
     const Tensor *a = out->in[0];
     long nb = (a->size + BLOCK - 1) / BLOCK;
-#pragma omp parallel for if (a->size > PAR_MIN)
+    PAR_FOR(a->size > PAR_MIN, "omp parallel for",
     for (long k = 0; k < nb; k++) {
         long end = (k + 1) * BLOCK < a->size ? (k + 1) * BLOCK : a->size;
         real s = 0;
         for (long i = k * BLOCK; i < end; i++) s += a->data[i];
         out->aux[k] = s;
-    }
+    });
     real s = 0;
     for (long k = 0; k < nb; k++) s += out->aux[k];
     out->data[0] = s / divisor(out, a->size);
@@ -155,8 +156,8 @@ static void bwd_reduce_all(Tensor *out) {
     Tensor *a = out->in[0];
     if (!a->grad) return;
     real g = out->grad[0] / divisor(out, a->size);
-#pragma omp parallel for if (a->size > PAR_MIN)
-    for (long i = 0; i < a->size; i++) a->grad[i] += g;
+    PAR_FOR(a->size > PAR_MIN, "omp parallel for",
+    for (long i = 0; i < a->size; i++) a->grad[i] += g;);
 }
 
 void fwd_sum(Tensor *out) { fwd_reduce_all(out); }
@@ -183,12 +184,12 @@ Tensor *t_mean_last(Tape *T, Tensor *a) { return reduce_last(T, OP_MEAN_LAST, a)
 static void fwd_reduce_last(Tensor *out) {
     const Tensor *a = out->in[0];
     long C = a->shape[a->ndim - 1], R = a->size / C;
-#pragma omp parallel for if (a->size > PAR_MIN)
+    PAR_FOR(a->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         real s = 0;
         for (long c = 0; c < C; c++) s += a->data[r * C + c];
         out->data[r] = s / divisor(out, C);
-    }
+    });
 }
 
 static void bwd_reduce_last(Tensor *out) { /* da[r, c] += dout[r] / divisor */
@@ -199,11 +200,11 @@ static void bwd_reduce_last(Tensor *out) { /* da[r, c] += dout[r] / divisor */
      * STUB: (void)out;
      */
     long C = a->shape[a->ndim - 1], R = a->size / C;
-#pragma omp parallel for if (a->size > PAR_MIN)
+    PAR_FOR(a->size > PAR_MIN, "omp parallel for",
     for (long r = 0; r < R; r++) {
         real g = out->grad[r] / divisor(out, C);
         for (long c = 0; c < C; c++) a->grad[r * C + c] += g;
-    }
+    });
     /* END SOLUTION ex01-sum-mean-rows-backward */
 }
 

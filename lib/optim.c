@@ -12,6 +12,7 @@
 #include <tgmath.h>
 #include <string.h>
 
+#include "par.h"
 #include "util.h"
 
 typedef enum { OPT_SGD, OPT_ADAM, OPT_ADAMW } OptKind;
@@ -102,12 +103,12 @@ void optim_free(Optimizer *o) {
 
 /* SGD with momentum over n numbers: w [n], g [n], vel [n]. */
 static void sgd_update(real *w, const real *g, real *vel, long n, double lr, double mu) {
-#pragma omp parallel for if (n > OMP_MIN) schedule(static)
+    PAR_FOR(n > OMP_MIN, "omp parallel for schedule(static)",
     for (long i = 0; i < n; i++) {
         double v = mu * vel[i] + g[i];
         vel[i] = (real)v;
         w[i] = (real)(w[i] - lr * v);
-    }
+    });
 }
 
 /* Adam over n numbers: w, g, m, v [n]. step = lr / (1 - b1^t) and
@@ -124,14 +125,14 @@ static void adam_update(real *restrict w, const real *restrict g, real *restrict
      * STUB: (void)w, (void)g, (void)m, (void)v, (void)n, (void)b1, (void)b2, (void)eps;
      * STUB: (void)step, (void)inv_sqrt_bc2, (void)keep;
      */
-#pragma omp parallel for simd if (parallel: n > OMP_MIN) schedule(static)
+    PAR_FOR_SIMD(n > OMP_MIN, "omp parallel for simd schedule(static)",
     for (long i = 0; i < n; i++) {
         real mi = b1 * m[i] + (1 - b1) * g[i];
         real vi = b2 * v[i] + (1 - b2) * g[i] * g[i];
         m[i] = mi;
         v[i] = vi;
         w[i] = w[i] * keep - step * mi / (sqrt(vi) * inv_sqrt_bc2 + eps); /* decay first, then Adam */
-    }
+    });
     /* END SOLUTION ex02-adam */
 }
 

@@ -8,6 +8,7 @@
  * accumulate with += : a tensor used twice (a + a) gets two contributions.
  * Leaves out: freeing nodes early, graph pruning, double backward.
  */
+#include "par.h"
 #include "tensor.h"
 
 #include <omp.h>
@@ -149,11 +150,11 @@ Tensor *params_get(const ParamSet *ps, const char *name) {
  * (zeros are zeros: which thread writes a piece changes nothing). */
 static void zero_bytes(unsigned char *p, size_t bytes) {
     long pieces = (long)((bytes + ZERO_PIECE - 1) / ZERO_PIECE);
-#pragma omp parallel for schedule(static) if (bytes >= ZERO_PAR_MIN && !omp_in_parallel())
+    PAR_FOR(bytes >= ZERO_PAR_MIN && !omp_in_parallel(), "omp parallel for schedule(static)",
     for (long i = 0; i < pieces; i++) {
         size_t at = (size_t)i * ZERO_PIECE, n = bytes - at < ZERO_PIECE ? bytes - at : ZERO_PIECE;
         memset(p + at, 0, n);
-    }
+    });
 }
 
 void params_zero_grad(ParamSet *ps) {

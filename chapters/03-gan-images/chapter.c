@@ -1432,7 +1432,8 @@ and Koyama, ICLR 2018). Both class tables start at zero, so the pair starts
 exactly where the plain pair does: same seed, same initial weights, same
 data order, same noise. The real images bring their labels; each fake's
 class is drawn uniformly from a stream of its own. To measure, sample $i$
-is drawn of class $i \bmod 10$: 1,000 of each class, as in the test set.
+is drawn of class $i \bmod 10$: an equal share of each class, as in the
+test set.
 
 This remedy uses something the plain GAN does not have, the labels, so it
 answers a different question: how much of the distance comes from G not
@@ -1479,6 +1480,7 @@ static void cell_condition(void) {
     print_measures("G with batch norm", &ch3.m_remedy, ch3.close_remedy);
     print_measures("conditional G", &run.m, run.close);
     print_measures("plain G, end of run", &ch3.m_plain, ch3.close_plain);
+    print_measures("article's schedule", &ch3.m_article, ch3.close_article);
     metric_set("conditional", &run.m, run.close);
     const double ratio = run.m.frechet / ch3.m_same.frechet,
                  ratio_end = run.m.frechet / ch3.m_plain.frechet;
