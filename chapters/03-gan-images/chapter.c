@@ -93,7 +93,7 @@ typedef struct {
     Measures m_real, m_plain, m_article, m_remedy;
     Measures m_same; /* the plain G at the remedies' iteration (sections 9 and 10) */
     double close_remedy; /* section 9's G: % of its samples nearer than close_below */
-    double curve_bn[NCURVE]; /* section 9's curve, for section 10's figure (NaN past its run) */
+    double curve_bn[NCURVE]; /* section 9's curve, drawn again in section 10 */
     double
         fd_real_floor; /* Fréchet distance of 10,000 training images to the test fit */
     double *curve_plain; /* [NCURVE] Fréchet distance over training, plain G */
@@ -593,7 +593,8 @@ static void cell_train(void) {
     Rng r;
     rng_stream(&r, nb_seed(), "03/fixed noise");
     rng_fill_normal(&r, ch3.zfix, GRID * GRID * cfg.zdim, 0, 1);
-    ch3.pass = dcgan_pass_new(ch3.train->pixels, NULL, ch3.n_train, cfg.batch, nb_seed());
+    ch3.pass =
+        dcgan_pass_new(ch3.train->pixels, NULL, ch3.n_train, cfg.batch, nb_seed());
     ch3.hist =
         dcgan_history_new(steps, NSNAP, snap_at, ch3.zfix, GRID * GRID, cfg.zdim);
     nb_printf("%d images, %d iterations of batch %d (%d per epoch)\n", ch3.n_train,
@@ -1147,13 +1148,13 @@ static void cell_measure(void) {
  * nearest pairs and its Fréchet curve. The one recipe of sections 9 and 10. */
 typedef struct {
     DcganTrainer *tr;
-    DcganHistory *h;       /* its log and its snapshots of the fixed noise batch */
-    int steps;             /* iterations trained */
-    Measures m;            /* on the shared noise batch */
-    double close;          /* % of its samples nearer than the test images' 1st percentile */
-    double curve[NCURVE];  /* Fréchet judge distance at the curve points (NaN past its run) */
-    real *pairs;           /* [16, 784] its 8 samples nearest a training image, then those images */
-    double agree;          /* cfg.classes: % of samples the judge puts in the class asked for (else NaN) */
+    DcganHistory *h;      /* its log and its snapshots of the fixed noise batch */
+    int steps;            /* iterations trained */
+    Measures m;           /* on the shared noise batch */
+    double close;         /* % of samples nearer than the test images' 1st percentile */
+    double curve[NCURVE]; /* Fréchet judge distance at the curve points (NaN past it) */
+    real *pairs;          /* [16, 784] its 8 samples nearest the training set, then theirs */
+    double agree; /* with classes: % of samples the judge puts in the class asked for */
 } RemedyRun;
 
 static RemedyRun remedy_run(DcganConfig cfg, const char *what) {
@@ -1453,8 +1454,9 @@ puts {{conditional class agreement:.1f}} % of the samples in the class
 they were drawn for (it classifies {{judge test accuracy:.1f}} % of the
 test images right). The samples fall in
 {{classes present, conditional:.0f}} classes, the rarest at
-{{rarest class share, conditional:.1f}} % (the target was all ten, none
-below half of the uniform $10\%$: {{conditional coverage target met}}). Their mean distance to the
+{{rarest class share, conditional:.1f}} % (the target was all ten,
+none below half of the uniform $10\%$:
+{{conditional coverage target met}}). Their mean distance to the
 nearest training image is {{nearest training distance, conditional:.2f}}:
 {{memorisation verdict, conditional}}.
 The figures: the Fréchet judge distance of the three generators over the
@@ -1503,13 +1505,13 @@ static void cell_condition(void) {
                   100.0 * ch3.m_same.cov.count[c] / n, 100.0 * run.m.cov.count[c] / n);
 
     FILE *f = nb_open("remedies-curve.tsv");
-    fprintf(f, "# iteration\tplain\tbatch_norm\tconditional\treal_floor   (Frechet judge "
-               "distance over the remedies' iterations)\n");
+    fprintf(f, "# iteration\tplain\tbatch_norm\tconditional\treal_floor   (Frechet "
+               "judge distance over the remedies' iterations)\n");
     nb_printf("Frechet judge distance over training:\n  %9s %10s %10s %12s\n",
               "iteration", "plain", "batch norm", "conditional");
     for (int k = 0; k <= KR; k++) {
-        fprintf(f, "%d\t%.6f\t%.6f\t%.6f\t%.6f\n", ch3.curve_step[k], ch3.curve_plain[k],
-                ch3.curve_bn[k], run.curve[k], ch3.m_real.frechet);
+        fprintf(f, "%d\t%.6f\t%.6f\t%.6f\t%.6f\n", ch3.curve_step[k],
+                ch3.curve_plain[k], ch3.curve_bn[k], run.curve[k], ch3.m_real.frechet);
         nb_printf("  %9d %10.3f %10.3f %12.3f\n", ch3.curve_step[k], ch3.curve_plain[k],
                   ch3.curve_bn[k], run.curve[k]);
     }

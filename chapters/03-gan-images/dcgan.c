@@ -67,8 +67,9 @@ static void need_sizes(const char *who, int n, const int *v, const char *names) 
 
 static void need_classes(const char *who, int classes) {
     if (classes < 0)
-        fail(EXIT_SOFTWARE, who, "use classes = 0 (a plain GAN) or the number of classes",
-             "classes is %d", classes);
+        fail(EXIT_SOFTWARE, who,
+             "use classes = 0 (a plain GAN) or the number of classes", "classes is %d",
+             classes);
 }
 
 DcganG *dcgan_g_new(DcganConfig cfg) {
@@ -87,7 +88,8 @@ DcganG *dcgan_g_new(DcganConfig cfg) {
         g->bn2 = batchnorm_new(g->ps, g->bufs, "G.bn2", cfg.c2);
     }
     if (cfg.classes)
-        g->embed = params_add(g->ps, "G.embed.weight", 2, SHAPE(cfg.classes, cfg.c1 * 49));
+        g->embed =
+            params_add(g->ps, "G.embed.weight", 2, SHAPE(cfg.classes, cfg.c1 * 49));
     params_alloc(g->ps);
     if (cfg.bn) {
         params_alloc(g->bufs);
@@ -108,7 +110,8 @@ DcganD *dcgan_d_new(DcganConfig cfg) {
     d->conv2 = dcgan_conv_new(d->ps, "D.conv2", cfg.d2, cfg.d1, 3, cfg.d2, 2, 1);
     d->fc = linear_new(d->ps, "D.fc", cfg.d2 * 49, 1, 1);
     if (cfg.classes)
-        d->embed = params_add(d->ps, "D.embed.weight", 2, SHAPE(cfg.classes, cfg.d2 * 49));
+        d->embed =
+            params_add(d->ps, "D.embed.weight", 2, SHAPE(cfg.classes, cfg.d2 * 49));
     params_alloc(d->ps);
     return d;
 }
@@ -325,7 +328,8 @@ void dcgan_trainer_free(DcganTrainer *t) {
 /* D's step on x (of classes y, or NULL) and a detached copy of G(z), z fresh
  * from the noise stream (and each fake's class from the labels stream);
  * returns G(z) on G's tape for the G step. */
-static Tensor *step_d(DcganTrainer *t, const real *x, const int *y, DcganStepStats *st) {
+static Tensor *step_d(DcganTrainer *t, const real *x, const int *y,
+                      DcganStepStats *st) {
     const int N = t->cfg.batch, Z = t->cfg.zdim;
     const int img[4] = {N, 1, DCGAN_IMG, DCGAN_IMG};
     tape_reset(t->tg);
@@ -537,7 +541,8 @@ void dcgan_train(DcganTrainer *t, DcganPass *pass, DcganHistory *h, int until,
     for (; h->done < until; h->done++) {
         snapshots_due(h, t->g);
         dcgan_pass_next(pass, x);
-        DcganStepStats st = dcgan_trainer_step_class(t, x, t->cfg.classes ? pass->y : NULL);
+        DcganStepStats st =
+            dcgan_trainer_step_class(t, x, t->cfg.classes ? pass->y : NULL);
         const double v[4] = {st.loss_d, st.loss_g, st.d_real, st.d_fake};
         for (int k = 0; k < 4; k++) h->acc[k] += v[k];
         if ((h->done + 1) % h->log_every == 0) {
