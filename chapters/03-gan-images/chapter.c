@@ -1153,7 +1153,7 @@ typedef struct {
     Measures m;           /* on the shared noise batch */
     double close;         /* % of samples nearer than the test images' 1st percentile */
     double curve[NCURVE]; /* Fréchet judge distance at the curve points (NaN past it) */
-    real *pairs; /* [16, 784] its 8 samples nearest a training image, then those images */
+    real *pairs;          /* [16, 784] 8 samples nearest the training set, then those */
     double agree; /* with classes: % of samples the judge puts in the class asked for */
 } RemedyRun;
 
