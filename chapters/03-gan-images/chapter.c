@@ -954,13 +954,14 @@ static double share_below(const double *v, int n, double t) {
     return 100.0 * k / n;
 }
 
-/* A generator's measurements on the shared noise batch; its samples and
- * nearest-training indices and distances into the caller's arrays (no
- * nearest-training search when nn_dist is NULL). */
-static Measures measure_generator(const DcganG *g, real *x, int *nn_idx,
+/* A generator's measurements on the shared noise batch; its samples, the
+ * judge's class of each (cls may be NULL) and the nearest-training indices
+ * and distances into the caller's arrays (no nearest-training search when
+ * nn_dist is NULL). */
+static Measures measure_generator(const DcganG *g, real *x, int *cls, int *nn_idx,
                                   double *nn_dist) {
     sample_many(g, ch3.zmeasure, ch3.n_measure, x);
-    return measure_images(ch3.scratch, ch3.judge, x, ch3.n_measure, &ch3.test_fit,
+    return measure_images(ch3.scratch, ch3.judge, x, ch3.n_measure, &ch3.test_fit, cls,
                           ch3.train_x, nn_dist ? ch3.n_train : 0, nn_idx, nn_dist);
 }
 
@@ -1087,7 +1088,7 @@ static void cell_measure(void) {
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     double *dist = xmalloc((size_t)n * sizeof(double));
     ch3.m_real = measure_images(ch3.scratch, ch3.judge, ch3.test_x, n, &ch3.test_fit,
-                                ch3.train_x, ch3.n_train, NULL, dist);
+                                NULL, ch3.train_x, ch3.n_train, NULL, dist);
     ch3.close_below = percentile(dist, n, 0.01);
     ch3.close_real = share_below(dist, n, ch3.close_below);
     rng_stream(&r, nb_seed(), "03/real floor");
@@ -1098,12 +1099,12 @@ static void cell_measure(void) {
     /* the trained G, and the article's schedule (its one G step after the 1,000 D steps) */
     int *nn_idx_plain = xmalloc((size_t)n * sizeof(int));
     double *nn_dist_plain = xmalloc((size_t)n * sizeof(double));
-    ch3.m_plain = measure_generator(ch3.tr->g, x, nn_idx_plain, nn_dist_plain);
+    ch3.m_plain = measure_generator(ch3.tr->g, x, NULL, nn_idx_plain, nn_dist_plain);
     ch3.close_plain = share_below(nn_dist_plain, n, ch3.close_below);
     ch3.pairs_plain = xmalloc(16 * DCGAN_PIX * sizeof(real));
     nearest_pairs(x, nn_idx_plain, nn_dist_plain, n, ch3.pairs_plain);
     dcgan_trainer_step_g(ch3.article);
-    ch3.m_article = measure_generator(ch3.article->g, x, NULL, dist);
+    ch3.m_article = measure_generator(ch3.article->g, x, NULL, NULL, dist);
     ch3.close_article = share_below(dist, n, ch3.close_below);
 
     nb_printf("%d images each; Frechet: the Frechet judge distance to the test images' "
@@ -1180,16 +1181,14 @@ static RemedyRun remedy_run(DcganConfig cfg, const char *what) {
     real *x = xmalloc((size_t)n * DCGAN_PIX * sizeof(real)); /* [n, 784] */
     int *idx = xmalloc((size_t)n * sizeof(int));
     double *dist = xmalloc((size_t)n * sizeof(double));
-    r.m = measure_generator(r.tr->g, x, idx, dist);
+    int *cls = xmalloc((size_t)n * sizeof(int)); /* the judge's class of each sample */
+    r.m = measure_generator(r.tr->g, x, cls, idx, dist);
     r.close = share_below(dist, n, ch3.close_below);
     r.agree = NAN;
     if (cfg.classes) { /* dcgan_sample drew sample i of class i mod K */
-        int *cls = xmalloc((size_t)n * sizeof(int));
-        judge_apply(ch3.scratch, ch3.judge, x, n, NULL, cls, NULL);
         long k = 0;
         for (int i = 0; i < n; i++) k += cls[i] == i % cfg.classes;
         r.agree = 100.0 * k / n;
-        xfree(cls);
     }
     r.pairs = xmalloc(16 * DCGAN_PIX * sizeof(real));
     nearest_pairs(x, idx, dist, n, r.pairs);
@@ -1198,6 +1197,7 @@ static RemedyRun remedy_run(DcganConfig cfg, const char *what) {
     xfree(x);
     xfree(idx);
     xfree(dist);
+    xfree(cls);
     xfree(states);
     dcgan_pass_free(pass);
     return r;
@@ -1292,7 +1292,7 @@ static void cell_remedy(void) {
     DcganG *g_same = dcgan_g_new(ch3.tr->cfg);
     dcgan_g_state_set(g_same, ch3.g_states + KR * dcgan_g_state_size(g_same));
     const Measures m_same = ch3.m_same =
-        measure_generator(g_same, x, NULL, NULL); /* no memorisation search: time */
+        measure_generator(g_same, x, NULL, NULL, NULL); /* no memorisation search: time */
     const double close_same = NAN;
     dcgan_g_free(g_same);
     ch3.m_remedy = run.m;

@@ -106,12 +106,12 @@ void nearest_neighbours(const real *q, int nq, const real *ref, int nr, int d, i
 }
 
 Measures measure_images(Tape *T, const Judge *j, const real *x, int n,
-                        const FeatureFit *real_fit, const real *train, int nr,
-                        int *nn_idx, double *nn_dist) {
+                        const FeatureFit *real_fit, int *cls_out, const real *train,
+                        int nr, int *nn_idx, double *nn_dist) {
     Measures m = {0};
     const int F = j->cfg.feat;
     real *feat = xmalloc((size_t)n * F * sizeof(real)); /* [n, F] */
-    int *cls = xmalloc((size_t)n * sizeof(int));
+    int *cls = cls_out ? cls_out : xmalloc((size_t)n * sizeof(int));
     double *conf = xmalloc((size_t)n * sizeof(double));
     judge_apply(T, j, x, n, feat, cls, conf);
     FeatureFit fit = feature_fit(feat, n, F);
@@ -130,7 +130,7 @@ Measures measure_images(Tape *T, const Judge *j, const real *x, int n,
     }
     feature_fit_free(&fit);
     xfree(feat);
-    xfree(cls);
+    if (!cls_out) xfree(cls);
     xfree(conf);
     return m;
 }

@@ -69,10 +69,11 @@ typedef struct {
 } Measures;
 
 /* T: a scratch tape for the judge (judge_apply).
+ * cls [n] (or NULL) receives the judge's class of each image.
  * nn_idx and nn_dist [n] (either may be NULL) receive each image's nearest
  * training image and the distance to it. train [nr, 784] in [-1, 1];
  * nr = 0 skips the search (nn_mean is then NaN). */
-Measures measure_images(Tape *T, const Judge *j, const real *x, int n, const FeatureFit *real_fit, const real *train,
-                        int nr, int *nn_idx, double *nn_dist);
+Measures measure_images(Tape *T, const Judge *j, const real *x, int n, const FeatureFit *real_fit, int *cls,
+                        const real *train, int nr, int *nn_idx, double *nn_dist);
 
 #endif
