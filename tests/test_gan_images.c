@@ -223,11 +223,15 @@ static double max_rel_diff(const real *a, const real *b, long n) {
     return worst;
 }
 
-static DcganTrainer *tiny_trainer(uint64_t seed) {
+/* A trainer of TINY's sizes, batch 4, conditional on `classes` (0: plain). */
+static DcganTrainer *tiny_trainer_of(uint64_t seed, int classes) {
     DcganConfig cfg = dcgan_config_default();
     cfg.zdim = TINY.zdim, cfg.c1 = TINY.c1, cfg.c2 = TINY.c2, cfg.d1 = TINY.d1, cfg.d2 = TINY.d2, cfg.batch = 4;
+    cfg.classes = classes;
     return dcgan_trainer_new(&cfg, seed);
 }
+
+static DcganTrainer *tiny_trainer(uint64_t seed) { return tiny_trainer_of(seed, 0); }
 
 Test(gan_images, training_steps_are_deterministic_and_allocate_nothing_after_the_first) {
     DcganTrainer *a = tiny_trainer(3), *b = tiny_trainer(3);
@@ -350,12 +354,7 @@ Test(gan_images, eval_changes_no_parameter_and_a_d_only_step_moves_only_d) {
 
 #define K_CLASSES 3
 
-static DcganTrainer *tiny_cond_trainer(uint64_t seed) {
-    DcganConfig cfg = dcgan_config_default();
-    cfg.zdim = TINY.zdim, cfg.c1 = TINY.c1, cfg.c2 = TINY.c2, cfg.d1 = TINY.d1, cfg.d2 = TINY.d2, cfg.batch = 4;
-    cfg.classes = K_CLASSES;
-    return dcgan_trainer_new(&cfg, seed);
-}
+static DcganTrainer *tiny_cond_trainer(uint64_t seed) { return tiny_trainer_of(seed, K_CLASSES); }
 
 Test(gan_images, a_conditional_step_is_deterministic_draws_fake_classes_from_its_stream_and_reads_the_real_ones) {
     DcganTrainer *a = tiny_cond_trainer(5), *b = tiny_cond_trainer(5), *o = tiny_cond_trainer(5);
