@@ -216,7 +216,10 @@ valgrind: deps
 	  { echo "valgrind found errors in chapter $$n (log: $(BUILD)/vg/$$n.log)"; exit 1; }; done
 
 # ---- the course ------------------------------------------------------------
-course: deps deps-course all
+# The build runs on every core (JOBS); each chapter already keeps all of them busy.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+course: deps deps-course
+	$(MAKE) --no-print-directory -j$(JOBS) all
 	@for n in $(NUMS); do $(MAKE) --no-print-directory run-$$n || exit 1; done
 	$(MAKE) plots
 	$(MAKE) book

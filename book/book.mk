@@ -32,7 +32,7 @@ $(WEAVE): book/weave.c
 	$(CC) $(WEAVE_CFLAGS) -o $@ book/weave.c -lm
 
 book: plots $(WEAVE)
-	@CHAPTERS='$(CHAPTERS_DIR)' RUN_DIR='$(RUN_DIR)' FIG_DIR='$(FIG_DIR)' \
+	@JOBS='$(JOBS)' CHAPTERS='$(CHAPTERS_DIR)' RUN_DIR='$(RUN_DIR)' FIG_DIR='$(FIG_DIR)' \
 	 BOOK_OUT='$(BOOK_OUT)' WEAVE='$(WEAVE)' BOOK_SRC=book sh book/build.sh
 
 check-book:

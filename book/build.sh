@@ -122,6 +122,16 @@ esc() { printf '%s' "$1" | sed 's/\$//g; s/\\//g; s/&/\&amp;/g; s/</\&lt;/g; s/>
 total=$(wc -l < "$pages.all")
 BOOK_PAGES=$(cut -f1 "$pages.all" | tr '\n' ' ')
 export BOOK_PAGES
+# pandoc renders $JOBS pages at a time (the number of cores unless make
+# passes JOBS): render I SRC ARGS... runs one, its messages kept in
+# .pandoc.I.err, its failure marked by .pandoc.I.failed, all read below.
+: "${JOBS:=$(nproc 2>/dev/null || echo 2)}"
+render() {
+    n=$1 page=$2; shift 2
+    rm -f "$BOOK_OUT/.pandoc.$n.failed"
+    "$PANDOC" "$@" "$page" 2> "$BOOK_OUT/.pandoc.$n.err" || : > "$BOOK_OUT/.pandoc.$n.failed"
+}
+running=0
 i=0
 prev_html=""; prev_title=""
 while IFS="$(printf '\t')" read -r html src title; do
@@ -138,20 +148,32 @@ while IFS="$(printf '\t')" read -r html src title; do
     [ -n "$next_html" ] && set -- "$@" -V next-href="$next_html" -V next-title="$(esc "$next_title")"
     [ "$html" = index.html ] && set -- "$@" -V is-index=true
     case "$html" in [0-9][0-9]-*) ;; *) set -- "$@" --lua-filter "$BOOK_SRC/links.lua" ;; esac
-    if ! "$PANDOC" "$@" "$src" 2> "$BOOK_OUT/.pandoc.err"; then
-        cat "$BOOK_OUT/.pandoc.err" >&2; echo "make book: pandoc failed on $src" >&2; exit 1
+    render "$i" "$src" "$@" &
+    running=$((running + 1))
+    if [ "$running" -ge "$JOBS" ]; then wait; running=0; fi
+    prev_html=$html; prev_title=$title
+done < "$pages.all"
+wait
+
+# Each page's messages, in page order, once every pandoc has finished.
+i=0
+while IFS="$(printf '\t')" read -r html src title; do
+    i=$((i + 1))
+    err="$BOOK_OUT/.pandoc.$i.err"
+    if [ -f "$BOOK_OUT/.pandoc.$i.failed" ]; then
+        cat "$err" >&2; echo "make book: pandoc failed on $src" >&2; exit 1
     fi
-    grep -v '^\[WARNING\] Could not convert TeX math' "$BOOK_OUT/.pandoc.err" >&2 || true
-    if grep -q 'Could not convert TeX math' "$BOOK_OUT/.pandoc.err"; then
+    grep -v '^\[WARNING\] Could not convert TeX math' "$err" >&2 || true
+    if grep -q 'Could not convert TeX math' "$err"; then
         echo "make book: $src has math that pandoc cannot turn into MathML:" >&2
-        grep -A3 'Could not convert TeX math' "$BOOK_OUT/.pandoc.err" | sed 's/^/  /' >&2
+        grep -A3 'Could not convert TeX math' "$err" | sed 's/^/  /' >&2
         echo "  (texmath does not know every LaTeX command: rewrite it, e.g. \\left( \\right) for \\Bigl( \\Bigr))" >&2
         math_failed=1
     fi
-    prev_html=$html; prev_title=$title
+    rm -f "$err"
 done < "$pages.all"
 
-rm -f "$errors" "$toc" "$pages" "$BOOK_OUT/.pandoc.err"
+rm -f "$errors" "$toc" "$pages"
 [ "$math_failed" = 0 ] || { echo "make book: failed: math that does not render (see above)" >&2; exit 1; }
 mv "$pages.all" "$BOOK_OUT/pages.tsv"
 echo "book: $total pages ($n_chapters chapters) in $BOOK_OUT/; open $BOOK_OUT/index.html"

@@ -1,6 +1,7 @@
 # plots/plots.mk: every figure of the course, included by the top-level Makefile.
 #
-#   make plots   runs plots/plots.sh, which renders each figure whose data exists, into $(FIG_DIR):
+#   make plots   runs plots/plots.sh, which renders each figure whose data exists, into $(FIG_DIR)
+#                (JOBS at a time: the number of cores unless set):
 #     - plots/NN-name.gp for which a run directory $(RUN_DIR)/NN-*/ exists
 #       -> NN-name.svg (the book) and NN-name.png (a quick look), with
 #       gnuplot -e "datadir='...'; outfile='...'; fmt='svg|png'" (see style.gp);
@@ -25,5 +26,5 @@ PLOTS_DEPS  := gnuplot-nox graphviz
 
 .PHONY: plots
 plots:
-	@PLOTS_DIR='$(PLOTS_DIR)' RUN_DIR='$(RUN_DIR)' FIG_DIR='$(FIG_DIR)' GNUPLOT='$(GNUPLOT)' DOT='$(DOT)' \
+	@JOBS='$(JOBS)' PLOTS_DIR='$(PLOTS_DIR)' RUN_DIR='$(RUN_DIR)' FIG_DIR='$(FIG_DIR)' GNUPLOT='$(GNUPLOT)' DOT='$(DOT)' \
 	 FLOWCHARTS='$(FLOWCHARTS)' sh $(PLOTS_DIR)/plots.sh

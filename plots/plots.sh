@@ -16,7 +16,27 @@ set -u
 command -v "$GNUPLOT" >/dev/null || { echo "plots: gnuplot is missing: apt-get install gnuplot-nox" >&2; exit 1; }
 command -v "$DOT" >/dev/null || { echo "plots: dot is missing: apt-get install graphviz" >&2; exit 1; }
 mkdir -p "$FIG_DIR"
-fail=0; drawn=0
+
+# The loops below only list the figures to draw, a line each in $todo;
+# then $JOBS lanes (the number of cores unless make passes JOBS) draw them,
+# lane k every JOBS-th line from line k, each figure its own gnuplot or dot
+# process. Each outcome is a line in one of two files, counted at the end.
+: "${JOBS:=$(nproc 2>/dev/null || echo 2)}"
+todo=$FIG_DIR/.todo; drawn_log=$FIG_DIR/.drawn; failed_log=$FIG_DIR/.failed
+: > "$todo"; : > "$drawn_log"; : > "$failed_log"
+tab=$(printf '\t')
+todo_add() { # list one figure: its drawing function and arguments, tab-separated
+    (IFS=$tab; echo "$*") >> "$todo"
+}
+draw_gp() { # gp run out fmt
+    if "$GNUPLOT" -e "datadir='$2'; outfile='$3'; fmt='$4'" "$1"; then echo "$3" >> "$drawn_log"
+    else echo "plots: gnuplot failed on $1 (datadir $2, $4)" >&2; rm -f "$3"; echo "$3" >> "$failed_log"; fi
+}
+draw_dot() { # src out fmt
+    if [ "$3" = png ]; then extra=-Gdpi=144; else extra=; fi
+    if "$DOT" -T"$3" $extra -o "$2" "$1"; then echo "$2" >> "$drawn_log"
+    else echo "plots: dot failed on $1 ($3)" >&2; rm -f "$2"; echo "$2" >> "$failed_log"; fi
+}
 
 # stale OUT PATHS...: OUT is missing or older than one of PATHS
 stale() {
@@ -32,8 +52,7 @@ for gp in "$PLOTS_DIR"/[0-9][0-9]-*.gp; do
     for fmt in svg png; do
         out=$FIG_DIR/$name.$fmt
         stale "$out" "$gp" "$PLOTS_DIR/style.gp" "$run" || continue
-        if "$GNUPLOT" -e "datadir='$run'; outfile='$out'; fmt='$fmt'" "$gp"; then drawn=$((drawn + 1))
-        else echo "plots: gnuplot failed on $gp (datadir $run, $fmt)" >&2; rm -f "$out"; fail=1; fi
+        todo_add draw_gp "$gp" "$run" "$out" "$fmt"
     done
 done
 
@@ -45,10 +64,19 @@ for src in "$RUN_DIR"/*/*.dot $flowcharts; do
     for fmt in svg png; do
         out=$FIG_DIR/$name.$fmt
         stale "$out" "$src" || continue
-        if [ "$fmt" = png ]; then extra=-Gdpi=144; else extra=; fi
-        if "$DOT" -T"$fmt" $extra -o "$out" "$src"; then drawn=$((drawn + 1))
-        else echo "plots: dot failed on $src ($fmt)" >&2; rm -f "$out"; fail=1; fi
+        todo_add draw_dot "$src" "$out" "$fmt"
     done
 done
-echo "plots: $drawn file(s) drawn into $FIG_DIR"
-exit $fail
+lane=0
+while [ "$lane" -lt "$JOBS" ]; do
+    awk -v k="$lane" -v n="$JOBS" '(NR - 1) % n == k' "$todo" | while IFS=$tab read -r fn a b c d; do
+        "$fn" "$a" "$b" "$c" "$d" < /dev/null
+    done &
+    lane=$((lane + 1))
+done
+wait
+rm -f "$todo"
+drawn=$(wc -l < "$drawn_log"); failed=$(wc -l < "$failed_log")
+rm -f "$drawn_log" "$failed_log"
+echo "plots: $((drawn)) file(s) drawn into $FIG_DIR"
+[ "$failed" -eq 0 ]
