@@ -138,8 +138,8 @@ static inline void window(real *restrict d, real *restrict img, int add, int C, 
  * taps in the order (i, j) = (0, 0), (0, 1), ...: a later window reaches a
  * pixel through an earlier tap. (The order the im2col version used: the same
  * bits.) */
-static void windows(real *rows, int ld, real *img, int add, int C, int H, int W, int k, int stride, int pad,
-                    int Ho, int Wo) {
+static void windows_in(real *rows, int ld, real *img, int add, int C, int H, int W, int k, int stride, int pad,
+                       int Ho, int Wo) {
     for (int q = 0; q < Ho * Wo; q++) {
         const int p = add ? Ho * Wo - 1 - q : q, oh = p / Wo, ow = p % Wo;
         real *d = rows + (long)p * ld;
@@ -150,6 +150,40 @@ static void windows(real *rows, int ld, real *img, int add, int C, int H, int W,
         else
             window(d, img, add, C, H, W, k, oh * stride - pad, ow * stride - pad);
     }
+}
+
+/* With padding, a window at the border takes window()'s slow path, one
+ * number at a time; at 7x7 outputs that is 24 windows of 49. So the image is
+ * first copied into the middle of a zero frame `pad` wide (this thread's
+ * `framed`, when it fits), where every window lies inside; row2im adds into
+ * the framed copy and the middle is copied back. Each pixel receives the same
+ * additions in the same order, and the frame's own sums are dropped: the
+ * same bits as without the frame. */
+#define FRAMED_MAX (32 * 1024) /* reals: 128 KB float, [64, 16, 16] x 2 */
+static _Thread_local real framed[FRAMED_MAX] __attribute__((aligned(64)));
+
+static void windows(real *rows, int ld, real *img, int add, int C, int H, int W, int k, int stride, int pad,
+                    int Ho, int Wo) {
+    const int Hp = H + 2 * pad, Wp = W + 2 * pad;
+    if (pad == 0 || (long)C * Hp * Wp > FRAMED_MAX) {
+        windows_in(rows, ld, img, add, C, H, W, k, stride, pad, Ho, Wo);
+        return;
+    }
+    memset(framed, 0, (size_t)C * Hp * Wp * sizeof(real));
+    for (int c = 0; c < C; c++)
+        for (int h = 0; h < H; h++) {
+            const real *src = img + ((long)c * H + h) * W;
+            real *dst = framed + ((long)c * Hp + h + pad) * Wp + pad;
+            for (int w = 0; w < W; w++) dst[w] = src[w];
+        }
+    windows_in(rows, ld, framed, add, C, Hp, Wp, k, stride, 0, Ho, Wo);
+    if (add)
+        for (int c = 0; c < C; c++)
+            for (int h = 0; h < H; h++) {
+                const real *src = framed + ((long)c * Hp + h + pad) * Wp + pad;
+                real *dst = img + ((long)c * H + h) * W;
+                for (int w = 0; w < W; w++) dst[w] = src[w];
+            }
 }
 
 static void im2row(real *rows, int ld, const real *img, int C, int H, int W, int k, int stride, int pad, int Ho,
