@@ -72,15 +72,18 @@ static int parallel(const Att *a) {
     return a->B * a->H > 1 && (double)a->B * a->H * a->T * a->T * a->hd >= PAR_MIN_FMAS;
 }
 
-/* The softmax op's own kernels (ops_nn.c) run on one head's [T, T] block,
- * through two tensors that view it: `in` (the scores, and their gradient)
- * and `out` (the weights, and theirs). Why not a loop written here: a
+/* The softmax. Forward: the softmax op's own kernel, on each row's live
+ * part only (ops_nn.c: softmax_causal): its max, exps and sum have no
+ * multiply-add a compiler could fuse, so they round the same whatever the
+ * loop's length. Backward: the op's own backward kernel, on the whole [T, T]
+ * block, through two tensors that view it: `in` (the scores' gradient) and
+ * `out` (the weights, and theirs). Why not a loop written here: a
  * compiler may vectorise a row's sum with separate multiplies and adds and
- * fuse them into FMAs in scalar code, so two loops that say the same thing
- * can round differently. The same machine code on rows at the same
- * addresses modulo 64 bytes (see scratch_of) rounds the same. */
-static void softmax_views(int T, real *s, real *ds, real *p, real *dp, Tensor *in, Tensor *out) {
-    *in = (Tensor){.ndim = 2, .shape = {T, T}, .size = (long)T * T, .data = s, .grad = ds};
+ * fuse them into FMAs in the scalar tail, and where the tail starts depends
+ * on the row's length and address; the same machine code on rows at the
+ * same addresses modulo 64 bytes (see scratch_of) rounds the same. */
+static void softmax_views(int T, real *ds, real *p, real *dp, Tensor *in, Tensor *out) {
+    *in = (Tensor){.ndim = 2, .shape = {T, T}, .size = (long)T * T, .grad = ds};
     *out = (Tensor){.ndim = 2, .shape = {T, T}, .size = (long)T * T, .op = OP_SOFTMAX, .data = p, .grad = dp,
                     .in = {in}};
 }
@@ -199,13 +202,9 @@ void fwd_causal_attention(Tensor *out) {
         } else {
             gemm(T, T, a.hd, q, ld, 0, k, ld, 1, s, T, 0);
         }
-        for (int i = 0; i < T; i++) { /* scaled, the future masked */
+        for (int i = 0; i < T; i++) /* scaled; the future is the mask's, softmax_causal's */
             for (int j = 0; j <= i; j++) s[i * T + j] = s[i * T + j] * scale;
-            for (int j = i + 1; j < T; j++) s[i * T + j] = -INFINITY;
-        }
-        Tensor in, sm;
-        softmax_views(T, s, NULL, p, NULL, &in, &sm);
-        OPS[OP_SOFTMAX].forward(&sm); /* P */
+        softmax_causal(s, p, T); /* P */
         if (fits)                     /* Y = P V */
             head_mm(T, a.hd, T, p, T, 1, v, ld, y, a.C, 0, HM_ALL);
         else
@@ -239,7 +238,7 @@ void bwd_causal_attention(Tensor *out) {
         }
         memset(ds, 0, (size_t)T * T * sizeof(real));
         Tensor in, sm;
-        softmax_views(T, NULL, ds, p, dp, &in, &sm);
+        softmax_views(T, ds, p, dp, &in, &sm);
         OPS[OP_SOFTMAX].backward(&sm); /* softmax's backward: dS (unscaled) += P (dP - rowsum(dP P)) */
         for (int i = 0; i < T; i++)    /* the mask's and the scale's backward */
             for (int j = 0; j < T; j++) ds[i * T + j] = j > i ? 0 : ds[i * T + j] * scale;

@@ -59,18 +59,23 @@ static int last_dim(const Tensor *t) { return t->shape[t->ndim - 1]; }
 #define SOFTMAX_ROWS 8
 
 /* n rows (n a constant where it is inlined: 1 or SOFTMAX_ROWS) of x [n, C]
- * into y [n, C]. */
-static inline __attribute__((always_inline)) void softmax_rows(const real *x, real *y, long C, int n) {
+ * into y [n, C], of which only the first `live` columns are read: the rest
+ * are -inf (a causal mask's future), so their weights are 0, written as 0.
+ * Skipping them changes no bit: max(m, -inf) = m, and adding e^-inf = 0 to
+ * a positive sum leaves it as it was. */
+static inline __attribute__((always_inline)) void softmax_rows(const real *x, real *y, long C, int n, long live) {
     real m[SOFTMAX_ROWS], s[SOFTMAX_ROWS];
     for (int r = 0; r < n; r++) m[r] = -INFINITY, s[r] = 0;
-    for (long j = 0; j < C; j++)
+    for (long j = 0; j < live; j++)
         for (int r = 0; r < n; r++) m[r] = x[r * C + j] > m[r] ? x[r * C + j] : m[r];
     for (int r = 0; r < n; r++)
-        for (long j = 0; j < C; j++) y[r * C + j] = vexp(x[r * C + j] - m[r]); /* a vector loop */
-    for (long j = 0; j < C; j++)
+        for (long j = 0; j < live; j++) y[r * C + j] = vexp(x[r * C + j] - m[r]); /* a vector loop */
+    for (long j = 0; j < live; j++)
         for (int r = 0; r < n; r++) s[r] += y[r * C + j];
-    for (int r = 0; r < n; r++)
-        for (long j = 0; j < C; j++) y[r * C + j] /= s[r];
+    for (int r = 0; r < n; r++) {
+        for (long j = 0; j < live; j++) y[r * C + j] /= s[r];
+        for (long j = live; j < C; j++) y[r * C + j] = 0;
+    }
 }
 
 void fwd_softmax(Tensor *out) {
@@ -79,8 +84,24 @@ void fwd_softmax(Tensor *out) {
     long C = last_dim(out), R = out->size / C, groups = R / SOFTMAX_ROWS;
     PAR_FOR(out->size > PAR_MIN, "omp parallel for",
     for (long g = 0; g < groups; g++)
-        softmax_rows(x + g * SOFTMAX_ROWS * C, y + g * SOFTMAX_ROWS * C, C, SOFTMAX_ROWS););
-    for (long r = groups * SOFTMAX_ROWS; r < R; r++) softmax_rows(x + r * C, y + r * C, C, 1);
+        softmax_rows(x + g * SOFTMAX_ROWS * C, y + g * SOFTMAX_ROWS * C, C, SOFTMAX_ROWS, C););
+    for (long r = groups * SOFTMAX_ROWS; r < R; r++) softmax_rows(x + r * C, y + r * C, C, 1, C);
+}
+
+/* The fused attention's softmax of one head's scores s [T, T], row i over
+ * columns 0..i: the softmax op's own kernel, on the live part of each group
+ * of rows. Row i of a group reads up to the group's last row's diagonal, so
+ * the entries right of its own diagonal there are set to -inf first. The
+ * same numbers as softmax(causal_mask(s)), bit for bit. */
+void softmax_causal(real *s, real *p, int T) {
+    const int groups = T / SOFTMAX_ROWS;
+    for (int g = 0; g < groups; g++) {
+        const int i0 = g * SOFTMAX_ROWS, live = i0 + SOFTMAX_ROWS;
+        for (int i = i0; i < live; i++)
+            for (int j = i + 1; j < live; j++) s[(long)i * T + j] = -INFINITY;
+        softmax_rows(s + (long)i0 * T, p + (long)i0 * T, T, SOFTMAX_ROWS, live);
+    }
+    for (int i = groups * SOFTMAX_ROWS; i < T; i++) softmax_rows(s + (long)i * T, p + (long)i * T, T, 1, i + 1);
 }
 
 /* dx = y ⊙ (dy − Σ_j dy_j y_j), per row. */

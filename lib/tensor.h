@@ -227,6 +227,10 @@ Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res)
  * t_attention_weights(out) + (b H + h) T T. */
 Tensor *t_causal_attention(Tape *T, Tensor *qkv, int H);
 const real *t_attention_weights(const Tensor *att);
+/* Its softmax (ops_nn.c, the softmax op's kernel): p [T, T] = the weights of
+ * the scores s [T, T] (scaled), row i over columns 0..i; entries of s right
+ * of the diagonal are ignored (overwritten: s is scratch). */
+void softmax_causal(real *s, real *p, int T);
 
 /* Neural-network ops, all along the last axis (but batchnorm: axis 1). */
 Tensor *t_softmax(Tape *T, Tensor *a);
