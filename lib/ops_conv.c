@@ -23,7 +23,9 @@
  * Where a layer has few channels and large images (D's Conv 1->32 at 28x28,
  * G's ConvT 64->1), a product whose result is an image's [channels, P] block
  * runs the other way round instead, W @ rows^T, straight into NCHW, one image
- * at a time (channel_major below: the same bits).
+ * at a time (channel_major below: the same bits). A padded image is read
+ * and added to through a copy inside a zero frame (windows below), so no
+ * window needs a bounds test.
  * Leaves out: dilation, groups, output_padding, non-square kernels, and
  * direct (Winograd/FFT) algorithms.
  *
