@@ -219,6 +219,8 @@ void bwd_causal_attention(Tensor *out) {
     const real *x = qkv->data;
     real *dx = qkv->grad, scale = out->fp[0];
     int T = a.T, ld = 3 * a.C, fits = head_kernel_fits(&a);
+    const int add = !qkv->grad_fresh; /* fresh: each head's dQ, dK, dV written once, = 0 + its product */
+    qkv->grad_fresh = 0;
     int threads = omp_get_max_threads() < out->ip[1] ? omp_get_max_threads() : out->ip[1];
     PAR_FOR(parallel(&a), "omp parallel for schedule(static) num_threads(threads)",
     for (int bh = 0; bh < a.B * a.H; bh++) {
@@ -229,11 +231,11 @@ void bwd_causal_attention(Tensor *out) {
         real *dq = dx + o, *dk = dq + a.C, *dv = dq + 2 * a.C;
         if (fits) {
             real *vt = scratch_of(out, &a, bh, 0);
-            head_mm(T, a.hd, T, p, 1, T, dy, a.C, dv, ld, 1, HM_FROM_ROW); /* dV += P^T dY */
+            head_mm(T, a.hd, T, p, 1, T, dy, a.C, dv, ld, add, HM_FROM_ROW); /* dV += P^T dY */
             transpose_head(T, a.hd, v, ld, vt);
             head_mm(T, T, a.hd, dy, a.C, 1, vt, T, dp, T, 0, HM_ALL); /* dP = dY V^T */
         } else {
-            gemm(T, a.hd, T, p, T, 1, dy, a.C, 0, dv, ld, 1); /* dV += P^T dY */
+            gemm(T, a.hd, T, p, T, 1, dy, a.C, 0, dv, ld, add); /* dV += P^T dY */
             gemm(T, T, a.hd, dy, a.C, 0, v, ld, 1, dp, T, 0); /* dP = dY V^T */
         }
         memset(ds, 0, (size_t)T * T * sizeof(real));
@@ -243,11 +245,11 @@ void bwd_causal_attention(Tensor *out) {
         for (int i = 0; i < T; i++)    /* the mask's and the scale's backward */
             for (int j = 0; j < T; j++) ds[i * T + j] = j > i ? 0 : ds[i * T + j] * scale;
         if (fits) {
-            head_mm(T, a.hd, T, ds, T, 1, k, ld, dq, ld, 1, HM_ALL);      /* dQ += dS K */
-            head_mm(T, a.hd, T, ds, 1, T, q, ld, dk, ld, 1, HM_FROM_ROW); /* dK += dS^T Q */
+            head_mm(T, a.hd, T, ds, T, 1, k, ld, dq, ld, add, HM_ALL);      /* dQ += dS K */
+            head_mm(T, a.hd, T, ds, 1, T, q, ld, dk, ld, add, HM_FROM_ROW); /* dK += dS^T Q */
         } else {
-            gemm(T, a.hd, T, ds, T, 0, k, ld, 0, dq, ld, 1); /* dQ += dS K */
-            gemm(T, a.hd, T, ds, T, 1, q, ld, 0, dk, ld, 1); /* dK += dS^T Q */
+            gemm(T, a.hd, T, ds, T, 0, k, ld, 0, dq, ld, add); /* dQ += dS K */
+            gemm(T, a.hd, T, ds, T, 1, q, ld, 0, dk, ld, add); /* dK += dS^T Q */
         }
     });
 }

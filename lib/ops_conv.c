@@ -164,15 +164,19 @@ static void windows_in(real *rows, int ld, real *img, int add, int C, int H, int
 #define FRAMED_MAX (32 * 1024) /* reals: 128 KB float, [64, 16, 16] x 2 */
 static _Thread_local real framed[FRAMED_MAX] __attribute__((aligned(64)));
 
-static void windows(real *rows, int ld, real *img, int add, int C, int H, int W, int k, int stride, int pad,
-                    int Ho, int Wo) {
+/* fresh (row2im only): img holds old numbers, to be replaced by the sums
+ * (0 + the rows added onto it: a fresh grad, see backward in tape.c). */
+static void windows(real *rows, int ld, real *img, int add, int fresh, int C, int H, int W, int k, int stride,
+                    int pad, int Ho, int Wo) {
     const int Hp = H + 2 * pad, Wp = W + 2 * pad;
     if (pad == 0 || (long)C * Hp * Wp > FRAMED_MAX) {
+        if (fresh) memset(img, 0, (size_t)C * H * W * sizeof(real));
         windows_in(rows, ld, img, add, C, H, W, k, stride, pad, Ho, Wo);
         return;
     }
     memset(framed, 0, (size_t)C * Hp * Wp * sizeof(real));
-    for (int c = 0; c < C; c++)
+    if (!fresh)
+        for (int c = 0; c < C; c++)
         for (int h = 0; h < H; h++) {
             const real *src = img + ((long)c * H + h) * W;
             real *dst = framed + ((long)c * Hp + h + pad) * Wp + pad;
@@ -190,12 +194,12 @@ static void windows(real *rows, int ld, real *img, int add, int C, int H, int W,
 
 static void im2row(real *rows, int ld, const real *img, int C, int H, int W, int k, int stride, int pad, int Ho,
                    int Wo) {
-    windows(rows, ld, (real *)img, 0, C, H, W, k, stride, pad, Ho, Wo); /* add = 0 only reads img */
+    windows(rows, ld, (real *)img, 0, 0, C, H, W, k, stride, pad, Ho, Wo); /* add = 0 only reads img */
 }
 
-static void row2im(real *img, const real *rows, int ld, int C, int H, int W, int k, int stride, int pad, int Ho,
-                   int Wo) {
-    windows((real *)rows, ld, img, 1, C, H, W, k, stride, pad, Ho, Wo); /* add = 1 only reads rows */
+static void row2im(real *img, int fresh, const real *rows, int ld, int C, int H, int W, int k, int stride, int pad,
+                   int Ho, int Wo) {
+    windows((real *)rows, ld, img, 1, fresh, C, H, W, k, stride, pad, Ho, Wo); /* add = 1 only reads rows */
 }
 
 /* dst [C, N*P]  <-  src [N, C, P]   (NCHW to channel major): the operand of
@@ -310,9 +314,9 @@ static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const rea
  * dout    [N, O, Ho, Wo]
  * rows    [NP, ld]                im2row(inp) from the forward (needed iff dweight)
  * weight  [O, C, k, k] */
-static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *wp, real *drows, real *dtmp,
-                            const real *dout, const real *rows, const real *weight, int N, int C, int H, int W,
-                            int O, int k, int stride, int pad) {
+static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbias, real *wp, real *drows,
+                            real *dtmp, const real *dout, const real *rows, const real *weight, int N, int C, int H,
+                            int W, int O, int k, int stride, int pad) {
     const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
     const int KK = C * k * k, P = Ho * Wo, NP = N * P, ld = row_stride(KK);
     if (dbias) bias_backward(dbias, dout, N, O, P);
@@ -328,7 +332,8 @@ static void conv2d_backward(real *dinp, real *dweight, real *dbias, real *wp, re
         real *dr = drows + (long)n0 * P * ld;
         gemm_packed_b(nb * P, KK, O, dtmp + (long)n0 * P, NP, 1, wp, dr, ld, 0); /* drows = dout^T @ W */
         for (int n = 0; n < nb; n++)
-            row2im(dinp + (long)(n0 + n) * C * H * W, dr + (long)n * P * ld, ld, C, H, W, k, stride, pad, Ho, Wo);
+            row2im(dinp + (long)(n0 + n) * C * H * W, dinp_fresh, dr + (long)n * P * ld, ld, C, H, W, k, stride, pad,
+                   Ho, Wo);
     });
 }
 
@@ -365,7 +370,7 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, 
             real *o = out + (long)(n0 + n) * O * Q;
             for (int c = 0; c < O; c++) /* out = bias, then row2im adds the windows */
                 for (long q = 0; q < Q; q++) o[c * Q + q] = bias ? bias[c] : 0;
-            row2im(o, r + (long)n * P * ld, ld, O, Ho, Wo, k, stride, pad, H, W);
+            row2im(o, 0, r + (long)n * P * ld, ld, O, Ho, Wo, k, stride, pad, H, W);
         }
     });
 }
@@ -379,9 +384,9 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, 
  * dout    [N, O, Ho, Wo]
  * xt      [C, NP]                inp, channel major, from the forward
  * weight  [C, O, k, k] */
-static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, real *wp, real *rows, real *dxt,
-                                      const real *dout, const real *xt, const real *weight, int N, int C, int H,
-                                      int W, int O, int k, int stride, int pad) {
+static void conv_transpose2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbias, real *wp, real *rows,
+                                      real *dxt, const real *dout, const real *xt, const real *weight, int N, int C,
+                                      int H, int W, int O, int k, int stride, int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
     const int KK = O * k * k, P = H * W, NP = N * P, ld = row_stride(KK);
     if (dbias) bias_backward(dbias, dout, N, O, (long)Ho * Wo);
@@ -399,13 +404,16 @@ static void conv_transpose2d_backward(real *dinp, real *dweight, real *dbias, re
             for (int n = 0; n < nb; n++) {
                 real *d = dxt + (long)(n0 + n) * P * C, *dx = dinp + (long)(n0 + n) * C * P;
                 gemm(C, P, KK, weight, KK, 0, r + (long)n * P * ld, ld, 1, d, P, 0);
-                for (long e = 0; e < (long)C * P; e++) dx[e] += d[e];
+                if (dinp_fresh)
+                    for (long e = 0; e < (long)C * P; e++) dx[e] = (real)0 + d[e];
+                else
+                    for (long e = 0; e < (long)C * P; e++) dx[e] += d[e];
             }
         else if (dinp) {
             real *d = dxt + (long)n0 * P * C;
             gemm_packed_b(nb * P, C, KK, r, ld, 0, wp, d, C, 0); /* dx^T [nb*P, C] = rows @ W^T */
             for (int n = 0; n < nb; n++)
-                from_rows(dinp + (long)(n0 + n) * C * P, d + (long)n * P * C, NULL, C, P, 1);
+                from_rows(dinp + (long)(n0 + n) * C * P, d + (long)n * P * C, NULL, C, P, !dinp_fresh);
         }
     });
     /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
@@ -441,8 +449,10 @@ void bwd_conv2d(Tensor *out) {
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
     long NP = (long)d.N * out->shape[2] * out->shape[3], LDNP = row_stride(d.C * d.k * d.k) * NP;
     real *wp = out->aux, *rows = wp + wpack_size(d.O, d.C * d.k * d.k), *tmp = rows + LDNP, *drows = tmp + d.O * NP;
-    conv2d_backward(x->grad, w->grad, b ? b->grad : NULL, wp, drows, tmp, out->grad, rows, w->data, d.N, d.C, d.H,
-                    d.W, d.O, d.k, d.stride, d.pad);
+    const int fresh = x->grad_fresh;
+    x->grad_fresh = 0;
+    conv2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, drows, tmp, out->grad, rows, w->data, d.N, d.C,
+                    d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 void fwd_conv_transpose2d(Tensor *out) {
@@ -459,8 +469,10 @@ void bwd_conv_transpose2d(Tensor *out) {
     long NP = (long)d.N * d.H * d.W;
     real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
     real *xt = rows + row_stride(d.O * d.k * d.k) * NP, *dxt = xt + d.C * NP;
-    conv_transpose2d_backward(x->grad, w->grad, b ? b->grad : NULL, wp, rows, dxt, out->grad, xt, w->data, d.N, d.C,
-                              d.H, d.W, d.O, d.k, d.stride, d.pad);
+    const int fresh = x->grad_fresh;
+    x->grad_fresh = 0;
+    conv_transpose2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, rows, dxt, out->grad, xt, w->data,
+                              d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 /* Shape checks shared by both constructors (Ho, Wo: the output size it would have). */

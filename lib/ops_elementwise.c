@@ -204,13 +204,23 @@ static inline real gelu_grad(real x) {
         real *restrict da = in->grad;                                /* [n] */   \
         real s = out->fp[0];                                                     \
         long n = out->size;                                                      \
+        const int fresh = in->grad_fresh; /* then da = 0 + the share: backward */ \
         (void)s;                                                                 \
-        PAR_FOR_SIMD(n > PAR_MIN, "omp parallel for simd",                       \
-        for (long i = 0; i < n; i++) {                                           \
-            real x = a[i], y = z[i];                                             \
-            (void)x, (void)y;                                                    \
-            da[i] += dz[i] * (DF);                                               \
-        });                                                                      \
+        in->grad_fresh = 0;                                                      \
+        if (!fresh)                                                              \
+            PAR_FOR_SIMD(n > PAR_MIN, "omp parallel for simd",                   \
+            for (long i = 0; i < n; i++) {                                       \
+                real x = a[i], y = z[i];                                         \
+                (void)x, (void)y;                                                \
+                da[i] += dz[i] * (DF);                                           \
+            });                                                                  \
+        else                                                                     \
+            PAR_FOR_SIMD(n > PAR_MIN, "omp parallel for simd",                   \
+            for (long i = 0; i < n; i++) {                                       \
+                real x = a[i], y = z[i];                                         \
+                (void)x, (void)y;                                                \
+                da[i] = (real)0 + dz[i] * (DF);                                  \
+            });                                                                  \
     }
 
 /*    op          f(x)                          f'(x), from x, y = f(x), s     */

@@ -172,7 +172,8 @@ static Lin lin_of(const Tensor *out) {
 
 /* Rows [r0, r0 + rows) of u and h = gelu(u) as two tensors, so the gelu op's
  * own kernels (ops_elementwise.c) run on them: the same code, the same bits.
- * du: the gradient of those u rows (zeroed by the caller), or NULL. */
+ * du: the gradient of those u rows (the caller marks it fresh: the gelu op
+ * writes it), or NULL. */
 static void gelu_views(const Tensor *out, const Lin *l, long r0, long rows, real *du, Tensor *u, Tensor *h) {
     *u = (Tensor){.ndim = 2, .shape = {(int)rows, l->N}, .size = rows * l->N, .data = l->u + r0 * l->N, .grad = du};
     *h = (Tensor){.ndim = 2, .shape = {(int)rows, l->N}, .size = rows * l->N, .op = OP_GELU,
@@ -215,29 +216,37 @@ static void column_sums(real *sum, const real *du, long rows, int N) {
 void bwd_linear(Tensor *out) {
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2], *res = out->in[3];
     Lin l = lin_of(out);
-    if (res && res->grad) {
+    if (res && res->grad) { /* dres (+)= dz: written, 0 + dz, where fresh (backward in tape.c) */
         real *dr = res->grad;
         const real *dz = out->grad;
-        PAR_FOR(l.R * l.N > PAR_MIN, "omp parallel for",
-        for (long i = 0; i < l.R * l.N; i++) dr[i] += dz[i];);
+        const int fresh = res->grad_fresh;
+        res->grad_fresh = 0;
+        if (fresh)
+            PAR_FOR(l.R * l.N > PAR_MIN, "omp parallel for",
+            for (long i = 0; i < l.R * l.N; i++) dr[i] = (real)0 + dz[i];);
+        else
+            PAR_FOR(l.R * l.N > PAR_MIN, "omp parallel for",
+            for (long i = 0; i < l.R * l.N; i++) dr[i] += dz[i];);
     }
+    /* dx fresh: each block's gemm writes its rows (accumulate = 0) */
+    const int dx_add = x->grad && !x->grad_fresh;
+    x->grad_fresh = 0;
     int db = b && b->grad;
     if (db) memset(l.sum, 0, (size_t)l.N * sizeof(real));
     long block = l.act ? LINEAR_ROWS : l.R; /* without GELU, du is dz: one block */
     for (long r0 = 0; r0 < l.R; r0 += block) {
         long rows = l.R - r0 < block ? l.R - r0 : block;
         const real *du = out->grad + r0 * l.N;
-        if (l.act) { /* du = dz gelu'(u) for these rows */
-            PAR_FOR(rows * l.N > PAR_MIN, "omp parallel for", /* zeroed a row at a time, over the threads */
-            for (long r = 0; r < rows; r++) memset(l.du + r * l.N, 0, (size_t)l.N * sizeof(real)););
+        if (l.act) { /* du = dz gelu'(u) for these rows: the gelu op writes them, fresh */
             Tensor u, h;
             gelu_views(out, &l, r0, rows, l.du, &u, &h);
+            u.grad_fresh = 1;
             OPS[OP_GELU].backward(&h);
             du = l.du;
         }
         if (db) column_sums(l.sum, du, rows, l.N);
-        if (x->grad) /* dx [rows, K] += du [rows, N] w [N, K] */
-            gemm((int)rows, l.K, l.N, du, l.N, 0, w->data, l.K, 0, x->grad + r0 * l.K, l.K, 1);
+        if (x->grad) /* dx [rows, K] (+)= du [rows, N] w [N, K] */
+            gemm((int)rows, l.K, l.N, du, l.N, 0, w->data, l.K, 0, x->grad + r0 * l.K, l.K, dx_add);
         if (w->grad) /* dw [N, K] += du^T [N, rows] x [rows, K] */
             gemm(l.N, l.K, (int)rows, du, l.N, 1, x->data + r0 * l.K, l.K, 0, w->grad, l.K, 1);
     }
@@ -269,7 +278,7 @@ Tensor *t_linear(Tape *T, Tensor *x, Tensor *w, Tensor *b, int act, Tensor *res)
     long R = out->size / w->shape[0], N = w->shape[0];
     long rows = R < LINEAR_ROWS ? R : LINEAR_ROWS;
     long aux = (act ? R * N : 0) + (out->grad ? N + (act ? rows * N : 0) : 0); /* u, sum, du: see Lin */
-    out->aux = aux ? tape_alloc_uninit(T, aux) : NULL; /* forward writes u; backward zeroes sum and du */
+    out->aux = aux ? tape_alloc_uninit(T, aux) : NULL; /* forward writes u; backward zeroes sum, writes du */
     fwd_linear(out);
     return out;
 }

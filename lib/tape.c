@@ -302,18 +302,40 @@ Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape, Tensor *a, Ten
  * Backward and replay.
  * ------------------------------------------------------------------------- */
 
-/* Zeroes t's grad if t is a node (not a leaf: parameters and inputs keep
- * their own grads) whose grad backward has not zeroed yet. A node of
- * another tape is refused: its grad is that tape's to zero. */
-static void zero_grad_once(Tape *T, Tensor *t) {
+/* The ops whose backward writes a fresh input grad whole (=) rather than
+ * adding to it: the big activations' first writers (the GPT's linear layers
+ * and attention, the GAN's convolutions and activations). Writing skips the
+ * zeroing, a pass over every activation's gradient, and the read of zeros. */
+static const unsigned char WRITES_FRESH[OP_COUNT] = {
+    [OP_LINEAR] = 1, [OP_CAUSAL_ATTENTION] = 1, [OP_CONV2D] = 1, [OP_CONV_TRANSPOSE2D] = 1,
+    [OP_RELU] = 1,   [OP_LEAKY_RELU] = 1,       [OP_TANH] = 1,   [OP_SIGMOID] = 1,
+    [OP_GELU] = 1,   [OP_EXP] = 1,              [OP_LOG] = 1,    [OP_NEG] = 1,
+    [OP_ADD_SCALAR] = 1, [OP_MUL_SCALAR] = 1};
+static int fresh_grads = 1; /* tape_fresh_grads */
+
+int tape_fresh_grads(int on) {
+    int was = fresh_grads;
+    fresh_grads = on;
+    return was;
+}
+
+/* Readies t's grad for an op that is about to write it (writes = 1: the op
+ * is in WRITES_FRESH) or to add to it: if t is a node (not a leaf:
+ * parameters and inputs keep their own grads) that no op has written yet,
+ * its grad is zeroed, or only marked fresh for a writing op. A grad still
+ * fresh (its writer wrote nothing) is zeroed before anything adds to it. A
+ * node of another tape is refused: its grad is that tape's to zero. */
+static void ready_grad(Tape *T, Tensor *t, int writes) {
     if (!t->grad || t->op == OP_LEAF) return;
     if (t->id >= T->n || T->nodes[t->id] != t)
         fail(EXIT_SOFTWARE, "backward", "record the whole graph on one tape (copy a result across with tape_input)",
              "a %s node of another tape is an input here", OPS[t->op].name);
-    if (T->ready[t->id]) return;
-    zero_bytes((unsigned char *)t->grad, (size_t)t->size * sizeof(real));
+    if (T->ready[t->id] && !(t->grad_fresh && !writes)) return;
     T->ready[t->id] = 1;
+    t->grad_fresh = writes && fresh_grads;
+    if (!t->grad_fresh) zero_bytes((unsigned char *)t->grad, (size_t)t->size * sizeof(real));
 }
+static void zero_grad_once(Tape *T, Tensor *t) { ready_grad(T, t, 0); }
 void backward(Tape *T, Tensor *loss) {
     if (loss->size != 1)
         fail(EXIT_SOFTWARE, "backward", "reduce the loss to a scalar (t_sum / t_mean)",
@@ -324,6 +346,9 @@ void backward(Tape *T, Tensor *loss) {
      * backward reads it: the zeros are written while the numbers are about
      * to be used, not in forward, long before. The sums are the same: each
      * still starts from zero and adds the same terms in the same order.
+     * If that first consumer is in WRITES_FRESH, it writes 0 + its share
+     * instead, with no zeroing: the same numbers (0 + x is x, and a -0
+     * becomes +0 as it would on zeros).
      * Inputs' grads (tape_input) are zeroed when made; only a second
      * backward on the same tape (the gradient checker, a test) clears them. */
     if (T->grads_dirty)
@@ -339,10 +364,11 @@ void backward(Tape *T, Tensor *loss) {
         if (!t->grad || t->op == OP_LEAF) continue;
         zero_grad_once(T, t); /* no consumer added to it: it holds zeros */
         for (int k = 0; k < MAX_INPUTS; k++)
-            if (t->in[k]) zero_grad_once(T, t->in[k]);
+            if (t->in[k]) ready_grad(T, t->in[k], WRITES_FRESH[t->op]);
         OPS[t->op].backward(t);
     }
-    for (int i = loss->id + 1; i < T->n; i++) zero_grad_once(T, T->nodes[i]); /* past the loss: no gradient */
+    for (int i = 0; i < T->n; i++) /* past the loss, or a writer that wrote nothing: no gradient */
+        zero_grad_once(T, T->nodes[i]);
 }
 
 void tape_replay(Tape *T) {

@@ -97,6 +97,8 @@ struct Tensor {
     real *aux;               /* scratch that forward saves for backward */
     const char *name;        /* parameters: "fc1.weight"; else NULL */
     int id;                  /* position on the tape (or in the ParamSet) */
+    int grad_fresh;          /* 1: grad holds old numbers, and the op now running
+                                backward writes it whole (=, see backward) */
 };
 
 /* Shapes are passed as (ndim, dims[]); SHAPE(2, N, D) builds the array. */
@@ -167,8 +169,15 @@ Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape,
 
 /* Backward from a scalar loss: zero every tape node's grad, seed dloss = 1,
  * run each op's backward in reverse tape order. Parameter grads ACCUMULATE
- * (call params_zero_grad before each step). */
+ * (call params_zero_grad before each step).
+ * The first op to write a node's grad may write it (=) instead of adding to
+ * zeros (+=): an op listed in tape.c's WRITES_FRESH finds grad_fresh = 1 on
+ * such an input, writes every number of its grad as 0 + its share (the same
+ * bits as adding it to zeros), and clears the flag; every other op gets the
+ * grad zeroed first. tape_fresh_grads(0) zeroes them all, as before (tests
+ * compare the two); it returns the setting it replaced. */
 void backward(Tape *T, Tensor *loss);
+int tape_fresh_grads(int on);
 /* Re-run every op's forward in tape order (after changing a leaf's data):
  * the gradient checker perturbs one number and replays. */
 void tape_replay(Tape *T);

@@ -1,12 +1,15 @@
 /* tests/test_tape.c - the tape, the arena, determinism, DOT export, the runtime's flags.
  *
- * Proves: gradients accumulate (a + a); backward runs in reverse order
+ * Proves: gradients accumulate (a + a); a grad written fresh by its first
+ * consumer has the bits of one zeroed and added to; backward runs in reverse order
  * through a chain; a training loop allocates nothing after its first step;
  * the same seed gives bit-identical training, a different seed does not;
  * the DOT export names every op; bad notebook flags exit 64.
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_util.h"
@@ -38,6 +41,60 @@ Test(tape, backward_twice_gives_the_same_input_grads) {
     backward(T, y);
     cr_assert_eq(a->grad[0], 4);
     cr_assert_eq(a->grad[1], -2);
+    tape_free(T);
+}
+
+/* Every op in tape.c's WRITES_FRESH, each fed by another node (whose grad
+ * it then writes fresh), in one graph: the convolutions, the activations,
+ * the scalar ops, linear with GELU and with its input as the residual,
+ * attention. Run backward with fresh grads, every node's grad first filled
+ * with NaN (a number a writer missed stays NaN), then again with every grad
+ * zeroed first: every node's and every input's grad must be the same bits. */
+Test(tape, fresh_grads_written_whole_give_the_bits_of_zeroed_ones) {
+    Rng r;
+    rng_seed(&r, 11);
+    Tape *T = tape_new();
+    Tensor *x = rand_leaf(T, &r, 4, SHAPE(2, 2, 6, 6), -1, 1, 1);
+    Tensor *w1 = rand_leaf(T, &r, 4, SHAPE(3, 2, 3, 3), -0.5, 0.5, 1), *b1 = rand_leaf(T, &r, 1, SHAPE(3), -0.1, 0.1, 1);
+    Tensor *w2 = rand_leaf(T, &r, 4, SHAPE(3, 2, 4, 4), -0.5, 0.5, 1), *b2 = rand_leaf(T, &r, 1, SHAPE(2), -0.1, 0.1, 1);
+    Tensor *w3 = rand_leaf(T, &r, 2, SHAPE(96, 36), -0.3, 0.3, 1), *b3 = rand_leaf(T, &r, 1, SHAPE(96), -0.1, 0.1, 1);
+    Tensor *w4 = rand_leaf(T, &r, 2, SHAPE(32, 32), -0.3, 0.3, 1), *b4 = rand_leaf(T, &r, 1, SHAPE(32), -0.1, 0.1, 1);
+    Tensor *h = t_conv2d(T, t_mul_scalar(T, x, (real)1.5), w1, b1, 1, 1); /* [2, 3, 6, 6] */
+    h = t_leaky_relu(T, t_relu(T, h), (real)0.2);
+    h = t_sigmoid(T, t_tanh(T, t_conv_transpose2d(T, h, w2, b2, 2, 1)));           /* [2, 2, 12, 12] */
+    h = t_exp(T, t_log(T, t_add_scalar(T, t_neg(T, h), 3)));
+    h = t_gelu(T, t_mul_scalar(T, h, (real)0.5));
+    h = t_reshape(T, h, 3, SHAPE(2, 8, 36));
+    Tensor *a = t_causal_attention(T, t_linear(T, h, w3, b3, LINEAR_GELU, NULL), 2); /* [2, 8, 32] */
+    Tensor *loss = t_sum(T, t_linear(T, a, w4, b4, LINEAR_NONE, a));
+    const int n = tape_len(T);
+    real **fresh = malloc((size_t)n * sizeof(real *));
+    int was = tape_fresh_grads(1);
+    for (int i = 0; i < n; i++) {
+        Tensor *t = tape_node_at(T, i);
+        if (t->grad && t->op != OP_LEAF)
+            for (long e = 0; e < t->size; e++) t->grad[e] = NAN;
+    }
+    backward(T, loss);
+    for (int i = 0; i < n; i++) {
+        Tensor *t = tape_node_at(T, i);
+        fresh[i] = t->grad ? memcpy(malloc((size_t)t->size * sizeof(real)), t->grad, (size_t)t->size * sizeof(real))
+                           : NULL;
+    }
+    tape_fresh_grads(0);
+    backward(T, loss);
+    tape_fresh_grads(was);
+    for (int i = 0; i < n; i++) {
+        Tensor *t = tape_node_at(T, i);
+        if (!t->grad) continue;
+        long diff = -1;
+        for (long e = 0; e < t->size && diff < 0; e++)
+            if (memcmp(&fresh[i][e], &t->grad[e], sizeof(real))) diff = e;
+        cr_assert(diff < 0, "node %d (%s): grad[%ld] is %.17g fresh, %.17g zeroed first", i, OPS[t->op].name, diff,
+                  diff < 0 ? 0.0 : (double)fresh[i][diff], diff < 0 ? 0.0 : (double)t->grad[diff]);
+        free(fresh[i]);
+    }
+    free(fresh);
     tape_free(T);
 }
 

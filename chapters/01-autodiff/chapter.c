@@ -115,9 +115,11 @@ In $y = a + a$ the input $a$ feeds the same op twice, and $\partial y/\partial a
 The add's backward visits its two input slots one after the other; if it
 *assigned* `a->grad = dy` the second visit would overwrite the first and we
 would get 1. So every backward *adds*: `dinp += ...`, and `backward()` zeroes
-the gradients once, before the walk. For the same reason a node's backward
-may only run after *all* its consumers have run: the reverse of a
-topological order guarantees that, and the tape is one.
+the gradients once, before the walk. (The big ops of later chapters skip that
+pass: the first op to reach a gradient writes $0 +$ its share into it, the same
+numbers, and the ones after it add; `WRITES_FRESH` in `tape.c`.) For the same
+reason a node's backward may only run after *all* its consumers have run: the
+reverse of a topological order guarantees that, and the tape is one.
 */
 static void cell_used_twice(void) {
     Tape *T = tape_new();
