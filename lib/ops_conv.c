@@ -46,7 +46,8 @@
  *   conv2d:            wp | rows [NP, ld] | tmp [NP, O] | drows [NP, ld] (if x has a grad)
  *   conv_transpose2d:  wp | rows [NP, ld] | xt [C, NP]  | dxt [NP, C] (if x has a grad)
  * (channel-major, tmp is unused and dxt holds each image's [C, P] block)
- * where wp holds the weight packed once per pass (gemm_pack_b), ld =
+ * where wp holds the weight packed once per pass (gemm_pack_b), and the
+ * weight gradient transposed while weight_grad sums it, ld =
  * row_stride(KK) >= KK is the row stride of rows and drows, and xt (x in
  * channel-major order) is the A of the forward GEMM and of dW.
  * Forward rewrites all it uses from the inputs (the gradient checker replays
@@ -177,11 +178,11 @@ static void windows(real *rows, int ld, real *img, int add, int fresh, int C, in
     memset(framed, 0, (size_t)C * Hp * Wp * sizeof(real));
     if (!fresh)
         for (int c = 0; c < C; c++)
-        for (int h = 0; h < H; h++) {
-            const real *src = img + ((long)c * H + h) * W;
-            real *dst = framed + ((long)c * Hp + h + pad) * Wp + pad;
-            for (int w = 0; w < W; w++) dst[w] = src[w];
-        }
+            for (int h = 0; h < H; h++) {
+                const real *src = img + ((long)c * H + h) * W;
+                real *dst = framed + ((long)c * Hp + h + pad) * Wp + pad;
+                for (int w = 0; w < W; w++) dst[w] = src[w];
+            }
     windows_in(rows, ld, framed, add, C, Hp, Wp, k, stride, 0, Ho, Wo);
     if (add)
         for (int c = 0; c < C; c++)
@@ -265,6 +266,21 @@ static void bias_backward(real *dbias, const real *x, int N, int C, long P) {
     });
 }
 
+/* dW [M, KK] += A [M, NP] @ rows [NP, KK] (row stride ld): a weight's
+ * gradient, summed over the whole batch. gemm copies (packs) its second
+ * operand and reads the first in place; here the second, rows, is the big
+ * one (NP x KK, megabytes), so the product runs transposed, dW^T [KK, M] +=
+ * rows^T @ A^T, in scratch [KK, M], and packs A (NP x M) instead. Each
+ * element is the same sum of the same products in the same order: the same
+ * bits. */
+static void weight_grad(real *dW, const real *A, const real *rows, int ld, int M, int KK, int NP, real *scratch) {
+    for (int m = 0; m < M; m++)
+        for (int j = 0; j < KK; j++) scratch[(long)j * M + m] = dW[(long)m * KK + j];
+    gemm(KK, M, NP, rows, ld, 1, A, NP, 1, scratch, M, 1);
+    for (int m = 0; m < M; m++)
+        for (int j = 0; j < KK; j++) dW[(long)m * KK + j] = scratch[(long)j * M + m];
+}
+
 /* ---------------------------------------------------------------------------
  * conv2d: out = W * x + b.
  * ------------------------------------------------------------------------- */
@@ -323,7 +339,7 @@ static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbi
     if (!dinp && !dweight) return;
     to_channel_major(dtmp, dout, N, O, P);
     /* dW [O, KK] += dout [O, NP] @ rows [NP, KK]: the batch is the summed dimension */
-    if (dweight) gemm(O, KK, NP, dtmp, NP, 0, rows, ld, 0, dweight, KK, 1);
+    if (dweight) weight_grad(dweight, dtmp, rows, ld, O, KK, NP, wp); /* wp is free until dinp's */
     if (!dinp) return;
     gemm_pack_b(KK, O, weight, KK, 0, wp); /* W [O, KK] */
     PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
@@ -417,7 +433,7 @@ static void conv_transpose2d_backward(real *dinp, int dinp_fresh, real *dweight,
         }
     });
     /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
-    if (dweight) gemm(C, KK, NP, xt, NP, 0, rows, ld, 0, dweight, KK, 1);
+    if (dweight) weight_grad(dweight, xt, rows, ld, C, KK, NP, wp); /* wp: dinp is done with it */
 }
 
 /* ---------------------------------------------------------------------------
