@@ -101,15 +101,33 @@ static int per_image_threads(int N, long work) { return N > CHUNK && work > PAR_
  * constant where it is inlined below, so the inner loops unroll. */
 static inline void window(real *restrict d, real *restrict img, int add, int C, int H, int W, int k, int ih0,
                           int iw0) {
+    typedef real v4 __attribute__((vector_size(4 * sizeof(real)), aligned(sizeof(real))));
     if (ih0 >= 0 && ih0 + k <= H && iw0 >= 0 && iw0 + k <= W) { /* inside: no bounds to test */
         for (int c = 0; c < C; c++)
             for (int i = 0; i < k; i++, d += k) {
                 real *row = img + ((long)c * H + ih0 + i) * W + iw0;
                 if (k == 4) { /* a window row is one short vector: 4 additions or copies at once */
-                    typedef real v4 __attribute__((vector_size(4 * sizeof(real)), aligned(sizeof(real))));
                     if (add)
                         *(v4 *)row = *(v4 *)row + *(const v4 *)d;
                     else
+                        *(v4 *)d = *(const v4 *)row;
+                } else if (k == 3 && iw0 + 4 <= W && (c < C - 1 || i < k - 1)) {
+                    /* 3 numbers through one 4-wide vector: the 4th lane reads the
+                     * image row's next number (still in the row) and d's next
+                     * tap (still in the window). A copy writes that tap too,
+                     * which the next row of the loop then overwrites; an
+                     * addition puts the image's own 4th number back (a lane
+                     * select, no arithmetic). The window's last row, whose 4th
+                     * lane lies past it, takes the loop below. */
+#ifdef REAL_DOUBLE
+                    typedef long long v4i __attribute__((vector_size(4 * sizeof(long long))));
+#else
+                    typedef int v4i __attribute__((vector_size(4 * sizeof(int))));
+#endif
+                    if (add) {
+                        const v4 r = *(v4 *)row;
+                        *(v4 *)row = __builtin_shuffle(r + *(const v4 *)d, r, (v4i){0, 1, 2, 7});
+                    } else
                         *(v4 *)d = *(const v4 *)row;
                 } else if (add)
                     for (int j = 0; j < k; j++) row[j] += d[j];
