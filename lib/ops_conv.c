@@ -285,6 +285,19 @@ static void bias_backward(real *dbias, const real *x, int N, int C, long P) {
     });
 }
 
+/* dst [cols, rows] = src [rows, cols]^T, in TILE x TILE blocks: a plain
+ * loop writes dst with a stride of `rows` numbers, one cache line per
+ * number; a block's lines are reused while it lasts. */
+#define TILE 16
+static void transpose(real *restrict dst, const real *restrict src, int rows, int cols) {
+    for (int i0 = 0; i0 < rows; i0 += TILE)
+        for (int j0 = 0; j0 < cols; j0 += TILE) {
+            const int i1 = i0 + TILE < rows ? i0 + TILE : rows, j1 = j0 + TILE < cols ? j0 + TILE : cols;
+            for (int j = j0; j < j1; j++)
+                for (int i = i0; i < i1; i++) dst[(long)j * rows + i] = src[(long)i * cols + j];
+        }
+}
+
 /* dW [M, KK] += A [M, NP] @ rows [NP, KK] (row stride ld): a weight's
  * gradient, summed over the whole batch. gemm copies (packs) its second
  * operand and reads the first in place; here the second, rows, is the big
@@ -293,11 +306,9 @@ static void bias_backward(real *dbias, const real *x, int N, int C, long P) {
  * element is the same sum of the same products in the same order: the same
  * bits. */
 static void weight_grad(real *dW, const real *A, const real *rows, int ld, int M, int KK, int NP, real *scratch) {
-    for (int m = 0; m < M; m++)
-        for (int j = 0; j < KK; j++) scratch[(long)j * M + m] = dW[(long)m * KK + j];
+    transpose(scratch, dW, M, KK);
     gemm(KK, M, NP, rows, ld, 1, A, NP, 1, scratch, M, 1);
-    for (int m = 0; m < M; m++)
-        for (int j = 0; j < KK; j++) dW[(long)m * KK + j] = scratch[(long)j * M + m];
+    transpose(dW, scratch, KK, M);
 }
 
 /* ---------------------------------------------------------------------------
