@@ -47,7 +47,9 @@
  *   conv_transpose2d:  wp | rows [NP, ld] | xt [C, NP]  | dxt [NP, C] (if x has a grad)
  * (channel-major, tmp is unused and dxt holds each image's [C, P] block)
  * where wp holds the weight packed once per pass (gemm_pack_b), and the
- * weight gradient transposed while weight_grad sums it, ld =
+ * weight gradient transposed while weight_grad sums it; conv_transpose2d's
+ * forward uses one chunk's block of rows per thread, its backward all of
+ * them (im2row of dout); ld =
  * row_stride(KK) >= KK is the row stride of rows and drows, and xt (x in
  * channel-major order) is the A of the forward GEMM and of dW.
  * Forward rewrites all it uses from the inputs (the gradient checker replays
@@ -394,7 +396,7 @@ static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbi
 
 /* out    [N, O, Ho, Wo]
  * wp     [wpack_size]    scratch: W packed for the GEMM
- * rows   [NP, ld]        scratch: x^T @ W
+ * rows   [NP, ld]        scratch: x^T @ W, one chunk's block per thread
  * xt     [C, NP]         scratch: inp, channel major, kept for backward
  * inp    [N, C, H, W]
  * weight [C, O, k, k]    = [C, O*k*k] as a matrix
