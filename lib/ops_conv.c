@@ -409,15 +409,17 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, 
     const long Q = (long)Ho * Wo;
     gemm_pack_b(KK, C, weight, KK, 0, wp); /* W [C, KK] */
     to_channel_major(xt, inp, N, C, P);
-    PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
+    const int par = per_image_threads(N, (long)N * P * KK);
+    PAR_FOR(par, "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         /* row2im reads these rows at once and backward never does, so each
          * thread reuses one chunk's block, the one numbered as the thread
          * (a static schedule's first chunk for thread t is chunk t or later,
          * so that block exists): it stays in the core's cache, and the
-         * batch's rows (13 MB for G's ConvT 128->64) are never written out */
-        real *r = rows + (long)omp_get_thread_num() * CHUNK * P * ld;
+         * batch's rows (13 MB for G's ConvT 128->64) are never written out.
+         * On one thread, block 0 (whatever team the caller may be in). */
+        real *r = rows + (long)(par ? omp_get_thread_num() : 0) * CHUNK * P * ld;
         gemm_packed_b(nb * P, KK, C, xt + (long)n0 * P, NP, 1, wp, r, ld, 0); /* rows = x^T @ W */
         for (int n = 0; n < nb; n++) {
             real *o = out + (long)(n0 + n) * O * Q;

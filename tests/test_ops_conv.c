@@ -416,6 +416,49 @@ Test(conv, one_and_two_threads_give_identical_bits) {
     free(first);
 }
 
+/* A caller's own parallel region (as chapter 2 runs its GANs, one per
+ * thread) with a batch below one chunk, so the op runs on the calling
+ * thread. The transposed op's forward reuses a block of rows per thread;
+ * one picked by the caller's thread number would lie past a small batch's
+ * rows, over whatever the tape holds next. So on each thread: the op, then
+ * a sentinel on the tape, then the forward replayed (as the gradient
+ * checker replays it); the sentinel must be intact and the output the bits
+ * of the same call outside any region. */
+Test(conv, inside_a_callers_parallel_region_stays_in_its_scratch) {
+    enum { NT = 2, SENTINEL = 1 << 16 };
+    real *got[NT + 1] = {0};
+    long n = 0, bad[NT + 1] = {0};
+    for (int pass = 0; pass < 2; pass++) {
+#pragma omp parallel num_threads(pass ? NT : 1)
+        {
+            Rng r;
+            rng_seed(&r, 41);
+            Tape *T = tape_new();
+            Tensor *x = rand_leaf(T, &r, 4, SHAPE(2, 16, 7, 7), -1, 1, 0);
+            Tensor *w = rand_leaf(T, &r, 4, SHAPE(16, 8, 4, 4), -0.1, 0.1, 0);
+            Tensor *y = t_conv_transpose2d(T, x, w, NULL, 2, 1);
+            Tensor *s = tape_input(T, 1, SHAPE(SENTINEL), 0);
+            for (long i = 0; i < SENTINEL; i++) s->data[i] = 7;
+            OPS[y->op].forward(y);
+            int slot = pass ? 1 + omp_get_thread_num() : 0;
+            for (long i = 0; i < SENTINEL; i++) bad[slot] += s->data[i] != 7;
+            got[slot] = malloc(y->size * sizeof(real));
+            memcpy(got[slot], y->data, y->size * sizeof(real));
+            if (omp_get_thread_num() == 0) n = y->size;
+            tape_free(T);
+        }
+    }
+    for (int t = 0; t <= NT; t++) {
+        cr_assert(bad[t] == 0, "%s: %ld numbers of the sentinel after the op were overwritten",
+                  t ? "a thread of the region" : "outside a region", bad[t]);
+        for (long i = 0; t > 0 && i < n; i++)
+            cr_assert(memcmp(&got[0][i], &got[t][i], sizeof(real)) == 0,
+                      "thread %d, value %ld: %.17g, outside a region %.17g", t - 1, i, (double)got[t][i],
+                      (double)got[0][i]);
+    }
+    for (int t = 0; t <= NT; t++) free(got[t]);
+}
+
 Test(conv, reference_gan_layers_have_documented_shapes) {
     Tape *T = tape_new();
     /* G: 128x7x7 -> ConvT(128->64, k4, s2, p1) -> 64x14x14 -> ConvT(64->1) -> 1x28x28 */
