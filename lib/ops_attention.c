@@ -219,8 +219,7 @@ void bwd_causal_attention(Tensor *out) {
     const real *x = qkv->data;
     real *dx = qkv->grad, scale = out->fp[0];
     int T = a.T, ld = 3 * a.C, fits = head_kernel_fits(&a);
-    const int add = !qkv->grad_fresh; /* fresh: each head's dQ, dK, dV written once, = 0 + its product */
-    qkv->grad_fresh = 0;
+    const int add = !grad_take_fresh(qkv); /* fresh: each head's dQ, dK, dV written once, = 0 + its product */
     int threads = omp_get_max_threads() < out->ip[1] ? omp_get_max_threads() : out->ip[1];
     PAR_FOR(parallel(&a), "omp parallel for schedule(static) num_threads(threads)",
     for (int bh = 0; bh < a.B * a.H; bh++) {

@@ -504,8 +504,7 @@ void bwd_conv2d(Tensor *out) {
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
     long NP = (long)d.N * out->shape[2] * out->shape[3], LDNP = row_stride(d.C * d.k * d.k) * NP;
     real *wp = out->aux, *rows = wp + wpack_size(d.O, d.C * d.k * d.k), *tmp = rows + LDNP, *drows = tmp + d.O * NP;
-    const int fresh = x->grad_fresh;
-    x->grad_fresh = 0;
+    const int fresh = grad_take_fresh(x);
     conv2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, drows, tmp, out->grad, rows, w->data, d.N, d.C,
                     d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
@@ -524,8 +523,7 @@ void bwd_conv_transpose2d(Tensor *out) {
     long NP = (long)d.N * d.H * d.W;
     real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
     real *xt = rows + row_stride(d.O * d.k * d.k) * NP, *dxt = xt + d.C * NP;
-    const int fresh = x->grad_fresh;
-    x->grad_fresh = 0;
+    const int fresh = grad_take_fresh(x);
     conv_transpose2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, rows, dxt, out->grad, xt, w->data,
                               d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }

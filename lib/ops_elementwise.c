@@ -204,9 +204,8 @@ static inline real gelu_grad(real x) {
         real *restrict da = in->grad;                                /* [n] */   \
         real s = out->fp[0];                                                     \
         long n = out->size;                                                      \
-        const int fresh = in->grad_fresh; /* then da = 0 + the share: backward */ \
+        const int fresh = grad_take_fresh(in); /* then da = 0 + the share */     \
         (void)s;                                                                 \
-        in->grad_fresh = 0;                                                      \
         if (!fresh)                                                              \
             PAR_FOR_SIMD(n > PAR_MIN, "omp parallel for simd",                   \
             for (long i = 0; i < n; i++) {                                       \

@@ -219,8 +219,7 @@ void bwd_linear(Tensor *out) {
     if (res && res->grad) { /* dres (+)= dz: written, 0 + dz, where fresh (backward in tape.c) */
         real *dr = res->grad;
         const real *dz = out->grad;
-        const int fresh = res->grad_fresh;
-        res->grad_fresh = 0;
+        const int fresh = grad_take_fresh(res);
         if (fresh)
             PAR_FOR(l.R * l.N > PAR_MIN, "omp parallel for",
             for (long i = 0; i < l.R * l.N; i++) dr[i] = (real)0 + dz[i];);
@@ -229,8 +228,7 @@ void bwd_linear(Tensor *out) {
             for (long i = 0; i < l.R * l.N; i++) dr[i] += dz[i];);
     }
     /* dx fresh: each block's gemm writes its rows (accumulate = 0) */
-    const int dx_add = x->grad && !x->grad_fresh;
-    x->grad_fresh = 0;
+    const int x_fresh = grad_take_fresh(x), dx_add = x->grad && !x_fresh;
     int db = b && b->grad;
     if (db) memset(l.sum, 0, (size_t)l.N * sizeof(real));
     long block = l.act ? LINEAR_ROWS : l.R; /* without GELU, du is dz: one block */

@@ -178,6 +178,14 @@ Tensor *tape_node(Tape *T, OpKind op, int ndim, const int *shape,
  * compare the two); it returns the setting it replaced. */
 void backward(Tape *T, Tensor *loss);
 int tape_fresh_grads(int on);
+/* An op of WRITES_FRESH, starting its backward: whether input t's grad is to
+ * be written whole (1: 0 + the share) or added to (0). Clears the flag, so
+ * the ops after it add. */
+static inline int grad_take_fresh(Tensor *t) {
+    const int fresh = t->grad_fresh;
+    t->grad_fresh = 0;
+    return fresh;
+}
 /* Re-run every op's forward in tape order (after changing a leaf's data):
  * the gradient checker perturbs one number and replays. */
 void tape_replay(Tape *T);
