@@ -1,4 +1,4 @@
-/* vlibm.c - libm's expf and log1pf as loops that vectorise; see vlibm.h.
+/* vlibm.c - libm's expf, log1pf and tanhf as loops that vectorise; see vlibm.h.
  *
  * Each loop computes every element by the fast path, with branches turned
  * into selects (a ? b : c), so the compiler can run 16 elements per
@@ -17,11 +17,13 @@
 #include <stdint.h>
 
 /* no fusing here; and FP operations do not trap, so a ? b : c may compute
- * both b and c (a select, not a branch), which is what lets the loops vectorise */
+ * both b and c (a select, not a branch), which is what lets the loops
+ * vectorise; and no jump threading, which would turn tanhf's many selects
+ * back into branches ("control flow in loop": not vectorised) */
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #else
-#pragma GCC optimize("fp-contract=off", "no-trapping-math")
+#pragma GCC optimize("fp-contract=off", "no-trapping-math", "no-thread-jumps")
 #endif
 
 static inline uint32_t bits_of(float f) {
@@ -151,4 +153,89 @@ void vlibm_log1pf(float *restrict y, const float *restrict x, long n) {
     }
     for (long i = 0; i < n; i++) /* the rest, from libm */
         if (!log1p_fast(x[i])) y[i] = log1pf(x[i]);
+}
+
+/* ===========================================================================
+ * tanhf: fdlibm's (Sun, 1993; glibc's s_tanhf.c, no FMA anywhere). With
+ * t = expm1(+-2|x|): tanh|x| = 1 - 2 / (t + 2) for |x| >= 1, and
+ * -t / (t + 2) below, where t = e^(-2|x|) - 1 comes out precise without
+ * cancellation; then the sign of x. |x| >= 22 gives 1 - 1e-30, which rounds
+ * to 1; |x| < 2^-55 gives x (1 + x) = x.
+ * expm1 (s_expm1f.c), for the arguments tanh gives it: u = k ln2 + r with
+ * |r| <= ln2 / 2 (k = +-1 straight from the sign when |u| < 1.5 ln2), r
+ * held as hi - lo with its rounding error c; e^r - 1 from a rational
+ * approximation in r^2 / 2 (Q1..Q5); then 2^k put back by adding k to the
+ * exponent bits, in one of five forms chosen by k so that nothing cancels.
+ * Every form is computed and the right one selected, which is what lets
+ * the loop run 16 lanes at a time. NaNs go to libm.
+ * ======================================================================== */
+
+#define EM_LN2_HI 6.9313812256e-01f  /* 0x3f317180 */
+#define EM_LN2_LO 9.0580006145e-06f  /* 0x3717f7d1 */
+#define EM_INVLN2 1.4426950216e+00f  /* 0x3fb8aa3b */
+#define EM_Q1 -3.3333335072e-02f     /* 0xbd088889 */
+#define EM_Q2 1.5873016091e-03f      /* 0x3ad00d01 */
+#define EM_Q3 -7.9365076090e-05f     /* 0xb8a670cd */
+#define EM_Q4 4.0082177293e-06f      /* 0x36867e54 */
+#define EM_Q5 -2.0109921195e-07f     /* 0xb457edbb */
+
+/* expm1f(u) for 2^-54 <= |u| < 44 */
+static inline float expm1_for_tanh(float u) {
+    uint32_t hx = bits_of(u) & 0x7fffffff;
+    int neg = bits_of(u) >> 31;
+    /* u = k ln2 + hi - lo */
+    int near = hx < 0x3f851592;                              /* |u| < 1.5 ln2 */
+    int k_far = (int)(EM_INVLN2 * u + (neg ? -0.5f : 0.5f)); /* rounded half away from 0 */
+    float t_far = (float)k_far;
+    float hi = near ? (neg ? u + EM_LN2_HI : u - EM_LN2_HI) : u - t_far * EM_LN2_HI;
+    float lo = near ? (neg ? -EM_LN2_LO : EM_LN2_LO) : t_far * EM_LN2_LO;
+    int reduce = hx > 0x3eb17218; /* |u| > ln2 / 2 */
+    int k = reduce ? (near ? (neg ? -1 : 1) : k_far) : 0;
+    float x = reduce ? hi - lo : u;
+    float c = reduce ? (hi - x) - lo : 0.0f;
+    /* e^x - 1 on |x| <= ln2 / 2 */
+    float hfx = 0.5f * x, hxs = x * hfx;
+    float r1 = 1.0f + hxs * (EM_Q1 + hxs * (EM_Q2 + hxs * (EM_Q3 + hxs * (EM_Q4 + hxs * EM_Q5))));
+    float t = 3.0f - r1 * hfx;
+    float e = hxs * ((r1 - t) / (6.0f - x * t));
+    float v_k0 = x - (x * e - hxs);
+    e = x * (e - c) - c;
+    e -= hxs;
+    /* 2^k (1 + x - e) - 1, in the form that keeps its bits for this k */
+    uint32_t k_exp = (uint32_t)k << 23; /* k added to an exponent */
+    float v_km1 = 0.5f * (x - e) - 0.5f;
+    float v_k1 = x < -0.25f ? -2.0f * (e - (x + 0.5f)) : 1.0f + 2.0f * (x - e);
+    float v_far = float_of(bits_of(1.0f - (e - x)) + k_exp) - 1.0f;       /* k <= -2 or k > 56 */
+    float one_less = float_of(0x3f800000 - (0x1000000u >> (k & 31)));     /* 1 - 2^-k */
+    float v_mid = float_of(bits_of(one_less - (e - x)) + k_exp);           /* 2 <= k < 23 */
+    float y_hi = x - (e + float_of((uint32_t)(0x7f - k) << 23));           /* 2^-k */
+    float v_hi = float_of(bits_of(y_hi + 1.0f) + k_exp);                   /* 23 <= k <= 56 */
+    float v = k < 23 ? v_mid : v_hi; /* selects, from the last case back (no && or ||: */
+    v = (k <= -2) | (k > 56) ? v_far : v; /* they would be branches, and stop the vectoriser) */
+    v = k == 1 ? v_k1 : v;
+    v = k == -1 ? v_km1 : v;
+    v = k == 0 ? v_k0 : v;
+    float huge = 1.0e30f, big = huge + u; /* |u| < 2^-25: u itself (libm's way of saying so) */
+    return hx < 0x33000000 ? u - (big - (huge + u)) : v;
+}
+
+/* NaN goes to libm (its payload is libm's business) */
+static inline int tanh_fast(float x) { return (bits_of(x) & 0x7fffffff) <= 0x7f800000; }
+
+void vlibm_tanhf(float *restrict y, const float *restrict x, long n) {
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float xi = tanh_fast(x[i]) ? x[i] : 0.0f;
+        uint32_t ix = bits_of(xi) & 0x7fffffff;
+        float ax = float_of(ix);
+        int from_one = ix >= 0x3f800000; /* |x| >= 1 */
+        float a = (ix < 0x24000000) | (ix >= 0x41b00000) ? 1.0f : ax; /* keep expm1's argument in range */
+        float t = expm1_for_tanh(from_one ? 2.0f * a : -2.0f * a);
+        float z = from_one ? 1.0f - 2.0f / (t + 2.0f) : -t / (t + 2.0f);
+        z = ix >= 0x41b00000 ? 1.0f - 1.0e-30f : z; /* |x| >= 22, and inf */
+        z = bits_of(xi) >> 31 ? -z : z;
+        y[i] = ix < 0x24000000 ? xi * (1.0f + xi) : z; /* |x| < 2^-55, and 0 */
+    }
+    for (long i = 0; i < n; i++) /* the rest, from libm */
+        if (!tanh_fast(x[i])) y[i] = tanhf(x[i]);
 }

@@ -1,17 +1,19 @@
-/* test_vlibm.c - Criterion tests of lib/vlibm.c (expf and log1pf, vectorised).
+/* test_vlibm.c - Criterion tests of lib/vlibm.c (expf, log1pf, tanhf, vectorised).
  *
- * Proves: vlibm_expf and vlibm_log1pf give libm's bits on a sample of every
+ * Proves: vlibm_expf, vlibm_log1pf and vlibm_tanhf give libm's bits on a sample of every
  * 257th float over all 2^32 (16.7 million inputs each, every exponent and
  * sign, NaNs and infinities included) and on the edges of their fast paths
  * (|x| = 88, the underflow thresholds of expf; 2^-54, 2^-29, 0.41422, the
- * sqrt(2) split and 1 for log1pf), at every array length up to 40 (the
+ * sqrt(2) split and 1 for log1pf; 2^-55, 2^-26 (expm1's own tiny case),
+ * ln2 / 4 and 0.75 ln2 (expm1's k = 0, +-1 splits), 1, 11.5 ln2 (k = 23)
+ * and 22 for tanhf), at every array length up to 40 (the
  * vector loop's tail); and, whatever the libm, that they are within one
  * unit in the last place of the double-precision exp and log1p.
  * The bit comparison needs the libm vlibm copies (glibc 2.36, x86-64 with
  * FMA) and is skipped elsewhere. The check of all 2^32 floats is
  * tests/exhaustive/vlibm_all.c (make check-vlibm).
- * Leaves out: the BCE loss that uses them (test_ops_loss.c, and the
- * chapters' records, which do not change).
+ * Leaves out: the BCE loss and the tanh op that use them (test_ops_loss.c,
+ * test_ops_elementwise.c, and the chapters' records, which do not change).
  */
 #include <criterion/criterion.h>
 #include <gnu/libc-version.h>
@@ -41,6 +43,7 @@ static int same_libm(void) {
 
 static float libm_expf(float x) { return expf(x); }
 static float libm_log1pf(float x) { return log1pf(x); }
+static float libm_tanhf(float x) { return tanhf(x); }
 
 /* compare vec with ref on n inputs x; the first difference fails the test */
 static void expect_libm_bits(const char *name, void (*vec)(float *, const float *, long),
@@ -89,6 +92,20 @@ Test(vlibm, log1pf_has_libm_bits_on_a_sample_of_all_floats_and_the_edges) {
     free(x);
 }
 
+Test(vlibm, tanhf_has_libm_bits_on_a_sample_of_all_floats_and_the_edges) {
+    if (!same_libm()) cr_skip_test("libm is not glibc 2.36 with FMA: vlibm copies that one");
+    /* 2^-55, 2^-26, ln2 / 4 and 0.75 ln2 (2|x| at expm1's splits), 1, 11.5 ln2, 22, and their
+     * negatives; 0, -0, inf, -inf, NaN */
+    static const uint32_t edges[] = {0x24000000, 0x32800000, 0x3e317218, 0x3f051592, 0x3f800000, 0x40ff0000,
+                                     0x41b00000, 0xa4000000, 0xb2800000, 0xbe317218, 0xbf051592, 0xbf800000,
+                                     0xc0ff0000, 0xc1b00000, 0x00000002, 0x80000002, 0x7f800000, 0xff800000,
+                                     0x7fc00000};
+    long n;
+    float *x = sample(&n, edges, sizeof edges / sizeof edges[0]);
+    expect_libm_bits("tanhf", vlibm_tanhf, libm_tanhf, x, n);
+    free(x);
+}
+
 Test(vlibm, every_length_gives_the_same_bits_as_one_call_per_number) {
     /* the vector loop's remainder: lengths 0..40, each element alone as reference */
     float x[40], y[40], one;
@@ -106,6 +123,14 @@ Test(vlibm, every_length_gives_the_same_bits_as_one_call_per_number) {
         for (int i = 0; i < n; i++) {
             vlibm_log1pf(&one, &x[i], 1);
             cr_assert(bits(y[i]) == bits(one), "log1pf, length %d, element %d", n, i);
+        }
+    }
+    for (int i = 0; i < 40; i++) x[i] = 0.61f * (float)(i - 20); /* tanh: every form of expm1 */
+    for (int n = 0; n <= 40; n++) {
+        vlibm_tanhf(y, x, n);
+        for (int i = 0; i < n; i++) {
+            vlibm_tanhf(&one, &x[i], 1);
+            cr_assert(bits(y[i]) == bits(one), "tanhf, length %d, element %d", n, i);
         }
     }
 }
@@ -129,4 +154,8 @@ Test(vlibm, within_one_ulp_of_the_double_functions) {
     for (int i = 0; i < N; i++)
         cr_assert(ulps(y[i], log1p((double)x[i])) < 1, "log1pf(%a) = %a, log1p = %a", x[i], y[i],
                   log1p((double)x[i]));
+    for (int i = 0; i < N; i++) x[i] = -12.0f + 24.0f * (float)i / N; /* tanh through all its forms */
+    vlibm_tanhf(y, x, N);
+    for (int i = 0; i < N; i++)
+        cr_assert(ulps(y[i], tanh((double)x[i])) < 2, "tanhf(%a) = %a, tanh = %a", x[i], y[i], tanh((double)x[i]));
 }

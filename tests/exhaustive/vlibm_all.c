@@ -1,11 +1,12 @@
 /* vlibm_all.c - lib/vlibm.c against libm on every one of the 2^32 floats.
  *
- * Proves: vlibm_expf(x) and vlibm_log1pf(x) have the bits of libm's
- * expf(x) and log1pf(x) for every float x (NaNs, infinities, subnormals,
- * both zeros included), which is what lets the BCE loss use them without
- * changing a single record. The fast paths are the point (expf for
- * |x| < 88, log1pf on [0, 1]); the other inputs go to libm inside vlibm,
- * and are checked all the same.
+ * Proves: vlibm_expf(x), vlibm_log1pf(x) and vlibm_tanhf(x) have the bits
+ * of libm's expf(x), log1pf(x) and tanhf(x) for every float x (NaNs,
+ * infinities, subnormals, both zeros included), which is what lets the BCE
+ * loss and the tanh op use them without changing a single record. The fast
+ * paths are the point (expf for |x| < 88, log1pf on [0, 1], tanhf for all
+ * but NaN); the other inputs go to libm inside vlibm, and are checked all
+ * the same.
  * Run: make check-vlibm (not part of make check: about a minute on 2 cores;
  * the sampled check in tests/test_vlibm.c is). Exits 1 at the first
  * difference, printing it.
@@ -59,9 +60,11 @@ static long check(const char *name, void (*vec)(float *, const float *, long), f
 
 static float libm_expf(float x) { return expf(x); }
 static float libm_log1pf(float x) { return log1pf(x); }
+static float libm_tanhf(float x) { return tanhf(x); }
 
 int main(void) {
     long bad = check("expf", vlibm_expf, libm_expf);
     bad += check("log1pf", vlibm_log1pf, libm_log1pf);
+    bad += check("tanhf", vlibm_tanhf, libm_tanhf);
     return bad ? 1 : 0;
 }
