@@ -122,14 +122,9 @@ static inline void window(real *restrict d, real *restrict img, int add, int C, 
                      * addition puts the image's own 4th number back (a lane
                      * select, no arithmetic). The window's last row, whose 4th
                      * lane lies past it, takes the loop below. */
-#ifdef REAL_DOUBLE
-                    typedef long long v4i __attribute__((vector_size(4 * sizeof(long long))));
-#else
-                    typedef int v4i __attribute__((vector_size(4 * sizeof(int))));
-#endif
                     if (add) {
-                        const v4 r = *(v4 *)row;
-                        *(v4 *)row = __builtin_shuffle(r + *(const v4 *)d, r, (v4i){0, 1, 2, 7});
+                        const v4 r = *(v4 *)row, s = r + *(const v4 *)d;
+                        *(v4 *)row = (v4){s[0], s[1], s[2], r[3]};
                     } else
                         *(v4 *)d = *(const v4 *)row;
                 } else if (add)

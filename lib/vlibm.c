@@ -211,7 +211,7 @@ static inline float expm1_for_tanh(float u) {
     float y_hi = x - (e + float_of((uint32_t)(0x7f - k) << 23));           /* 2^-k */
     float v_hi = float_of(bits_of(y_hi + 1.0f) + k_exp);                   /* 23 <= k <= 56 */
     float v = k < 23 ? v_mid : v_hi; /* selects, from the last case back (no && or ||: */
-    v = (k <= -2) | (k > 56) ? v_far : v; /* they would be branches, and stop the vectoriser) */
+    v = ((k <= -2) | (k > 56)) ? v_far : v; /* they would be branches, and stop the vectoriser) */
     v = k == 1 ? v_k1 : v;
     v = k == -1 ? v_km1 : v;
     v = k == 0 ? v_k0 : v;
@@ -229,7 +229,7 @@ void vlibm_tanhf(float *restrict y, const float *restrict x, long n) {
         uint32_t ix = bits_of(xi) & 0x7fffffff;
         float ax = float_of(ix);
         int from_one = ix >= 0x3f800000; /* |x| >= 1 */
-        float a = (ix < 0x24000000) | (ix >= 0x41b00000) ? 1.0f : ax; /* keep expm1's argument in range */
+        float a = ((ix < 0x24000000) | (ix >= 0x41b00000)) ? 1.0f : ax; /* keep expm1's argument in range */
         float t = expm1_for_tanh(from_one ? 2.0f * a : -2.0f * a);
         float z = from_one ? 1.0f - 2.0f / (t + 2.0f) : -t / (t + 2.0f);
         z = ix >= 0x41b00000 ? 1.0f - 1.0e-30f : z; /* |x| >= 22, and inf */
