@@ -150,7 +150,8 @@ BINARY(div, x / y,       1 / y,  -x / (y * y))
 /* ===========================================================================
  * Unary ops: y = f(x), dx += dy * f'(x).
  * Each is two lines below: f, then f' written with x = a[i], y = out[i] and
- * s = out->fp[0] (the scalar or slope).
+ * s = out->fp[0] (the scalar or slope); tanh's line has f' only, its f is
+ * fwd_tanh (libm's tanhf, vectorised).
  * =========================================================================== */
 
 static Tensor *unary(Tape *T, OpKind op, const char *name, Tensor *a, real s) {

@@ -8,7 +8,8 @@
  * ln2 / 4 and 0.75 ln2 (expm1's k = 0, +-1 splits), 1, 11.5 ln2 (k = 23)
  * and 22 for tanhf), at every array length up to 40 (the
  * vector loop's tail); and, whatever the libm, that they are within one
- * unit in the last place of the double-precision exp and log1p.
+ * unit in the last place of the double-precision exp and log1p, and two of
+ * tanh.
  * The bit comparison needs the libm vlibm copies (glibc 2.36, x86-64 with
  * FMA) and is skipped elsewhere. The check of all 2^32 floats is
  * tests/exhaustive/vlibm_all.c (make check-vlibm).
@@ -142,7 +143,10 @@ static double ulps(float got, double want) {
     return fabs((double)got - want) / ldexp(1, e - 24 < -149 ? -149 : e - 24);
 }
 
-Test(vlibm, within_one_ulp_of_the_double_functions) {
+/* expf and log1pf within 1 ulp of the double functions; tanhf within 2:
+ * after expm1 it rounds three more times (t + 2, the division, 1 - q),
+ * and glibc's tanhf itself reaches 1.94 ulp on this grid. */
+Test(vlibm, within_one_or_two_ulps_of_the_double_functions) {
     enum { N = 100000 };
     static float x[N], y[N];
     for (int i = 0; i < N; i++) x[i] = -87.0f + 174.0f * (float)i / N; /* the fast path of expf */
