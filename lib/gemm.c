@@ -14,7 +14,9 @@
  *      zero rows), so edge tiles need no special kernel. Copying A costs as
  *      much as the FMAs when N is small (the attention's 64 x 64 x 32
  *      products, a linear layer of 128 outputs): reading it in place made
- *      those products 10-25 % faster;
+ *      those products 10-25 % faster. In place can also mean gathered:
+ *      entry (i, k) at A[rowoff[i] + coloff[k]] (gemm_gather_a), so a
+ *      convolution's windows are read in the image, never copied out;
  *   3. cache blocking: K is cut into KC-long slices and M, N into MC- and
  *      NC-wide blocks, so the A block stays in L2 and one packed B
  *      micro-panel stays in L1 while it is reused.
@@ -79,6 +81,15 @@ typedef real vec_u __attribute__((vector_size(32), aligned(sizeof(real))));
 static _Thread_local real packA[MR * KC] __attribute__((aligned(32))); /* one partial panel, KC x MR */
 static _Thread_local real packB[KC * NC] __attribute__((aligned(32))); /* NC/NR panels, each KC x NR */
 
+/* op(A) as the kernels read it: where it is stored (A, row stride lda, ta),
+ * or gathered (ro != NULL: entry (i, k) of op(A) is A[ro[i] + co[k]], a
+ * convolution's windows read straight from the image; gemm_gather_a). */
+typedef struct {
+    const real *A;
+    int lda, ta;
+    const long *ro, *co;
+} Aop;
+
 /* --------------------------------------------------------------- bad input */
 
 /* A bad size or stride is a bug in the calling op: the one error path. */
@@ -139,6 +150,18 @@ static void pack_A(int mc, int kc, const real *A, int lda, int ta, int i0, int p
             for (int i = mr; i < MR; i++)
                 for (int k = 0; k < kc; k++) dst[(size_t)k * MR + i] = 0;
             dst += (size_t)kc * MR;
+        }
+    }
+}
+
+/* pack_A's panels from a gathered op(A) (Aop): entry (i, k) = A[ro[i] + co[k]]. */
+static void pack_A_gather(int mc, int kc, const Aop *op, int i0, int p0, real *restrict dst) {
+    const long *co = op->co + p0;
+    for (int r = 0; r < mc; r += MR, dst += (size_t)kc * MR) {
+        int mr = mc - r < MR ? mc - r : MR;
+        for (int i = 0; i < MR; i++) {
+            const real *src = i < mr ? op->A + op->ro[i0 + r + i] : NULL;
+            for (int k = 0; k < kc; k++) dst[(size_t)k * MR + i] = src ? src[co[k]] : 0;
         }
     }
 }
@@ -244,14 +267,19 @@ typedef real wvec_u __attribute__((vector_size(64), aligned(sizeof(real))));
 /* C tile (mr x nr valid of MR x np*NR) = (add ? C : 0) + sum_k a[k] (x) b[k],
  * b: np (1 or 2) adjacent packed B panels, each kc x NR. The MR rows of
  * op(A) are read where they are (am = 1: A's rows, am = 2: A's columns,
- * row stride lda) or from a packed panel (am = 0): A is not packed at all,
+ * row stride lda), gathered (am = 3: row i at a + ro[i], its k-th number
+ * co[k] further) or from a packed panel (am = 0): A is not packed at all,
  * since a broadcast reads one number wherever it lies; only a partial
  * panel at the bottom edge is packed (with its zero rows). */
 static inline __attribute__((always_inline)) void wide_kernel(int kc, const real *restrict a, int lda, int am,
+                                                              const long *ro, const long *co,
                                                               const real *restrict b, int np, real *restrict c,
                                                               int ldc, int mr, int nr, int add) {
     wvec acc[MR][2];
     const real *b1 = b + (size_t)kc * NR;
+    const real *ap[MR]; /* am = 3: row i of op(A) gathered from ap[i][co[k]] */
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) ap[i] = am == 3 ? a + ro[i] : a;
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (wvec){0};
 #pragma GCC unroll 4
@@ -259,7 +287,10 @@ static inline __attribute__((always_inline)) void wide_kernel(int kc, const real
         const wvec bv0 = *(const wvec_u *)b, bv1 = np > 1 ? *(const wvec_u *)b1 : (wvec){0};
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
-            real ai = am == 0 ? a[k * MR + i] : am == 1 ? a[(size_t)i * lda + k] : a[(size_t)k * lda + i];
+            real ai = am == 0   ? a[k * MR + i]
+                      : am == 1 ? a[(size_t)i * lda + k]
+                      : am == 2 ? a[(size_t)k * lda + i]
+                                : ap[i][co[k]];
             acc[i][0] += ai * bv0;
             if (np > 1) acc[i][1] += ai * bv1;
         }
@@ -280,33 +311,41 @@ static inline __attribute__((always_inline)) void wide_kernel(int kc, const real
     }
 }
 
-/* One tile: am = 1 + ta where the tile has MR rows, the packed edge panel
- * (am = 0) where it has fewer; np = 2 where there are two panels of B. */
-static inline __attribute__((always_inline)) void wide_tile(int kc, const real *a, int lda, int am,
-                                                            const real *b, real *c, int ldc, int mr, int nr,
-                                                            int add) {
-    if (am == 0 && nr > NR) wide_kernel(kc, a, lda, 0, b, 2, c, ldc, mr, nr, add);
-    else if (am == 0) wide_kernel(kc, a, lda, 0, b, 1, c, ldc, mr, nr, add);
-    else if (am == 1 && nr > NR) wide_kernel(kc, a, lda, 1, b, 2, c, ldc, mr, nr, add);
-    else if (am == 1) wide_kernel(kc, a, lda, 1, b, 1, c, ldc, mr, nr, add);
-    else if (nr > NR) wide_kernel(kc, a, lda, 2, b, 2, c, ldc, mr, nr, add);
-    else wide_kernel(kc, a, lda, 2, b, 1, c, ldc, mr, nr, add);
+/* One tile: am = 1 + ta (3 gathered) where the tile has MR rows, the packed
+ * edge panel (am = 0) where it has fewer; np = 2 where there are two panels
+ * of B. Each case is its own copy of the kernel, with am and np constant. */
+static inline __attribute__((always_inline)) void wide_tile(int kc, const real *a, int lda, int am, const long *ro,
+                                                            const long *co, const real *b, real *c, int ldc, int mr,
+                                                            int nr, int add) {
+#define WIDE(AM, NP) wide_kernel(kc, a, lda, AM, ro, co, b, NP, c, ldc, mr, nr, add)
+    if (am == 0) nr > NR ? WIDE(0, 2) : WIDE(0, 1);
+    else if (am == 1) nr > NR ? WIDE(1, 2) : WIDE(1, 1);
+    else if (am == 2) nr > NR ? WIDE(2, 2) : WIDE(2, 1);
+    else nr > NR ? WIDE(3, 2) : WIDE(3, 1);
+#undef WIDE
 }
 
 /* C block [mc, nc] (= or +=) op(A) rows i0.., columns p0..p0+kc @ the
  * packed B block [kc, nc]. edge: room for one packed panel (MR x kc). */
-static void macro_kernel_wide(int mc, int nc, int kc, const real *A, int lda, int ta, int i0, int p0,
-                              const real *pb, real *C, int ldc, int add, real *edge) {
+static void macro_kernel_wide(int mc, int nc, int kc, const Aop *op, int i0, int p0, const real *pb, real *C,
+                              int ldc, int add, real *edge) {
     const int full = mc / MR * MR; /* rows in whole panels; a partial one is packed */
-    if (full < mc) pack_A(mc - full, kc, A, lda, ta, i0 + full, p0, edge);
+    const real *A = op->A;
+    const int lda = op->lda, ta = op->ta, am = op->ro ? 3 : 1 + ta;
+    if (full < mc) {
+        if (op->ro) pack_A_gather(mc - full, kc, op, i0 + full, p0, edge);
+        else pack_A(mc - full, kc, A, lda, ta, i0 + full, p0, edge);
+    }
     for (int jr = 0; jr < nc; jr += 2 * NR) {
         int nr = nc - jr < 2 * NR ? nc - jr : 2 * NR;
         const real *bp = pb + (size_t)jr * kc;
         for (int ir = 0; ir < full; ir += MR) {
-            const real *a = ta ? A + (size_t)p0 * lda + i0 + ir : A + (size_t)(i0 + ir) * lda + p0;
-            wide_tile(kc, a, lda, 1 + ta, bp, C + (size_t)ir * ldc + jr, ldc, MR, nr, add);
+            const real *a = am == 3 ? A : ta ? A + (size_t)p0 * lda + i0 + ir : A + (size_t)(i0 + ir) * lda + p0;
+            const long *ro = am == 3 ? op->ro + i0 + ir : NULL, *co = am == 3 ? op->co + p0 : NULL;
+            wide_tile(kc, a, lda, am, ro, co, bp, C + (size_t)ir * ldc + jr, ldc, MR, nr, add);
         }
-        if (full < mc) wide_tile(kc, edge, 0, 0, bp, C + (size_t)full * ldc + jr, ldc, mc - full, nr, add);
+        if (full < mc)
+            wide_tile(kc, edge, 0, 0, NULL, NULL, bp, C + (size_t)full * ldc + jr, ldc, mc - full, nr, add);
     }
 }
 #pragma GCC pop_options
@@ -327,15 +366,49 @@ int gemm_wide(int on) {
 
 /* ---------------------------------------------------- the blocked algorithm */
 
+/* C block [mc, nc] (C at its top-left element) (= or + when add) op(A)
+ * rows i0.., columns p0..p0+kc @ the packed B block [kc, nc]: the 256-bit
+ * kernel, tile by tile. */
+static void macro_kernel(int mc, int nc, int kc, const Aop *op, int i0, int p0, const real *packed, real *C,
+                         int ldc, int add) {
+    if (op->ro) { /* gathered: each panel of MR rows packed once, then used by every tile of it */
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = mc - ir < MR ? mc - ir : MR;
+            pack_A_gather(mr, kc, op, i0 + ir, p0, packA);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int nr = nc - jr < NR ? nc - jr : NR;
+                micro_kernel(kc, packA, 1, MR, packed + (size_t)jr * kc, C + (size_t)ir * ldc + jr, ldc, mr, nr,
+                             add);
+            }
+        }
+        return;
+    }
+    /* op(A) = A: its full panels of MR rows are read in place (the kernel
+     * broadcasts one number at a time, from anywhere), only a last, partial
+     * panel is packed (its missing rows as zeros) */
+    const real *A = op->A;
+    const int lda = op->lda, ta = op->ta, full = mc / MR * MR;
+    long as = ta ? 1 : lda, ks = ta ? lda : 1; /* entry (i, k) of op(A) at A[i as + k ks] */
+    if (full < mc) pack_A(mc - full, kc, A, lda, ta, i0 + full, p0, packA);
+    for (int jr = 0; jr < nc; jr += NR) {
+        int nr = nc - jr < NR ? nc - jr : NR;
+        const real *bp = packed + (size_t)jr * kc; /* panel jr/NR starts at (jr/NR)*kc*NR */
+        real *ct = C + jr;
+        for (int ir = 0; ir < full; ir += MR)
+            micro_kernel(kc, A + (i0 + ir) * as + p0 * ks, as, ks, bp, ct + (size_t)ir * ldc, ldc, MR, nr, add);
+        for (int ir = full; ir < mc; ir += MR) /* one panel at most */
+            micro_kernel(kc, packA, 1, MR, bp, ct + (size_t)ir * ldc, ldc, mc - ir, nr, add);
+    }
+}
+
 /* One thread's share: C[M,N] (pointers already offset to the strip) =
  * (accumulate ? C : 0) + op(A) @ op(B), using this thread's pack buffers.
  * i_off / j_off: where the strip starts inside the full op(A) rows / op(B)
  * columns, so the packing routines index the caller's matrices directly.
  * Bpacked: NULL, or all of op(B) packed by gemm_pack_b (then B, ldb, tb and
  * j_off are unused): its blocks are read in place of packing them again. */
-static void gemm_serial(int M, int N, int K, const real *A, int lda, int ta, int i_off,
-                        const real *B, int ldb, int tb, int j_off, const real *Bpacked, real *C, int ldc,
-                        int accumulate) {
+static void gemm_serial(int M, int N, int K, const Aop *op, int i_off, const real *B, int ldb, int tb, int j_off,
+                        const real *Bpacked, real *C, int ldc, int accumulate) {
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
         for (int pc = 0; pc < K; pc += KC) {
@@ -348,29 +421,11 @@ static void gemm_serial(int M, int N, int K, const real *A, int lda, int ta, int
                 pack_B(kc, nc, B, ldb, tb, pc, j_off + jc, packB);
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
-                if (use_wide) { /* reads A in place */
-                    macro_kernel_wide(mc, nc, kc, A, lda, ta, i_off + ic, pc, packed, C + (size_t)ic * ldc + jc,
-                                      ldc, add, packA);
-                } else {
-                    /* op(A) = A: its full panels of MR rows are read in place (the
-                     * kernel broadcasts one number at a time, from anywhere), only
-                     * a last, partial panel is packed (its missing rows as zeros) */
-                    int full = mc / MR * MR;
-                    long as = ta ? 1 : lda, ks = ta ? lda : 1; /* entry (i, k) of op(A) at A[i as + k ks] */
-                    if (full < mc) pack_A(mc - full, kc, A, lda, ta, i_off + ic + full, pc, packA);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = nc - jr < NR ? nc - jr : NR;
-                        const real *bp = packed + (size_t)jr * kc; /* panel jr/NR starts at (jr/NR)*kc*NR */
-                        real *ct = C + (size_t)ic * ldc + jc + jr;
-                        for (int ir = 0; ir < full; ir += MR)
-                            micro_kernel(kc, A + (i_off + ic + ir) * as + pc * ks, as, ks, bp, ct + (size_t)ir * ldc, ldc,
-                                         MR, nr, add);
-                        for (int ir = full; ir < mc; ir += MR) { /* one panel at most */
-                            int mr = mc - ir;
-                            micro_kernel(kc, packA, 1, MR, bp, ct + (size_t)ir * ldc, ldc, mr, nr, add);
-                        }
-                    }
-                }
+                real *cb = C + (size_t)ic * ldc + jc;
+                if (use_wide) /* reads A in place */
+                    macro_kernel_wide(mc, nc, kc, op, i_off + ic, pc, packed, cb, ldc, add, packA);
+                else
+                    macro_kernel(mc, nc, kc, op, i_off + ic, pc, packed, cb, ldc, add);
             }
         }
     }
@@ -392,8 +447,8 @@ static int gemm_threads(int M, int N, int K) {
 /* Splits C into nt strips along its longer side, in whole micro-tiles, and
  * lets each thread run gemm_serial on its strip. Which thread computes an
  * element changes with nt; how it is computed does not. */
-static void gemm_parallel(int nt, int M, int N, int K, const real *A, int lda, int ta,
-                          const real *B, int ldb, int tb, real *C, int ldc, int accumulate) {
+static void gemm_parallel(int nt, int M, int N, int K, const Aop *op, const real *B, int ldb, int tb, real *C,
+                          int ldc, int accumulate) {
     int by_rows = M >= N;
     int tile = by_rows ? MR : NR, len = by_rows ? M : N;
     int tiles = (len + tile - 1) / tile;
@@ -405,9 +460,9 @@ static void gemm_parallel(int nt, int M, int N, int K, const real *A, int lda, i
         if (hi > len) hi = len;
         if (hi > lo) {
             if (by_rows)
-                gemm_serial(hi - lo, N, K, A, lda, ta, lo, B, ldb, tb, 0, NULL, C + (size_t)lo * ldc, ldc, accumulate);
+                gemm_serial(hi - lo, N, K, op, lo, B, ldb, tb, 0, NULL, C + (size_t)lo * ldc, ldc, accumulate);
             else
-                gemm_serial(M, hi - lo, K, A, lda, ta, 0, B, ldb, tb, lo, NULL, C + lo, ldc, accumulate);
+                gemm_serial(M, hi - lo, K, op, 0, B, ldb, tb, lo, NULL, C + lo, ldc, accumulate);
         }
     }
 }
@@ -419,11 +474,12 @@ void gemm(int M, int N, int K, const real *A, int lda, int ta,
     check_args("gemm", M, N, K, A, lda, ta, B, ldb, tb, C, ldc);
     if (M == 0 || N == 0) return;
     if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
+    const Aop op = {A, lda, ta, NULL, NULL};
     int nt = gemm_threads(M, N, K);
     if (nt <= 1)
-        gemm_serial(M, N, K, A, lda, ta, 0, B, ldb, tb, 0, NULL, C, ldc, accumulate);
+        gemm_serial(M, N, K, &op, 0, B, ldb, tb, 0, NULL, C, ldc, accumulate);
     else
-        gemm_parallel(nt, M, N, K, A, lda, ta, B, ldb, tb, C, ldc, accumulate);
+        gemm_parallel(nt, M, N, K, &op, B, ldb, tb, C, ldc, accumulate);
 }
 
 void gemm_batched(int batch, int M, int N, int K, const real *A, int lda, long strideA, int ta,
@@ -443,7 +499,10 @@ void gemm_batched(int batch, int M, int N, int K, const real *A, int lda, long s
 #pragma omp parallel for schedule(static)
         for (int b = 0; b < batch; b++) {
             if (K == 0) gemm_empty_k(M, N, C + b * strideC, ldc, accumulate);
-            else gemm_serial(M, N, K, A + b * strideA, lda, ta, 0, B + b * strideB, ldb, tb, 0, NULL, C + b * strideC, ldc, accumulate);
+            else {
+                const Aop op = {A + b * strideA, lda, ta, NULL, NULL};
+                gemm_serial(M, N, K, &op, 0, B + b * strideB, ldb, tb, 0, NULL, C + b * strideC, ldc, accumulate);
+            }
         }
     } else {
         for (int b = 0; b < batch; b++)
@@ -477,7 +536,38 @@ void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const re
     check_args("gemm_packed_b", M, N, K, A, lda, ta, Bpacked, N, 0, C, ldc);
     if (M == 0 || N == 0) return;
     if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
-    gemm_serial(M, N, K, A, lda, ta, 0, NULL, 0, 0, 0, Bpacked, C, ldc, accumulate);
+    const Aop op = {A, lda, ta, NULL, NULL};
+    gemm_serial(M, N, K, &op, 0, NULL, 0, 0, 0, Bpacked, C, ldc, accumulate);
+}
+
+/* A gathered op(A) must be there: its two tables and its numbers. */
+static void check_gather(const char *who, int M, int K, const real *A, const long *rowoff, const long *coloff) {
+    if (M > 0 && K > 0 && (!A || !rowoff || !coloff))
+        gemm_fail(who, "NULL matrix or offset table for a non-empty gathered op(A)");
+}
+
+void gemm_gather_a(int M, int N, int K, const real *A, const long *rowoff, const long *coloff, const real *B,
+                   int ldb, int tb, real *C, int ldc, int accumulate) {
+    check_args("gemm_gather_a", M, N, K, A, K, 0, B, ldb, tb, C, ldc);
+    check_gather("gemm_gather_a", M, K, A, rowoff, coloff);
+    if (M == 0 || N == 0) return;
+    if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
+    const Aop op = {A, 0, 0, rowoff, coloff};
+    int nt = gemm_threads(M, N, K);
+    if (nt <= 1)
+        gemm_serial(M, N, K, &op, 0, B, ldb, tb, 0, NULL, C, ldc, accumulate);
+    else
+        gemm_parallel(nt, M, N, K, &op, B, ldb, tb, C, ldc, accumulate);
+}
+
+void gemm_packed_b_gather_a(int M, int N, int K, const real *A, const long *rowoff, const long *coloff,
+                            const real *Bpacked, real *C, int ldc, int accumulate) {
+    check_args("gemm_packed_b_gather_a", M, N, K, A, K, 0, Bpacked, N, 0, C, ldc);
+    check_gather("gemm_packed_b_gather_a", M, K, A, rowoff, coloff);
+    if (M == 0 || N == 0) return;
+    if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
+    const Aop op = {A, 0, 0, rowoff, coloff};
+    gemm_serial(M, N, K, &op, 0, NULL, 0, 0, 0, Bpacked, C, ldc, accumulate);
 }
 
 void gemm_naive(int M, int N, int K, const real *A, int lda, int ta, const real *B, int ldb, int tb, real *C, int ldc, int accumulate) {

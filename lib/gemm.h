@@ -63,6 +63,17 @@ void gemm_pack_b(int N, int K, const real *B, int ldb, int tb, real *dst);
 void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const real *Bpacked, real *C, int ldc,
                    int accumulate);
 
+/* op(A) gathered instead of stored: entry (i, k) of op(A) is
+ * A[rowoff[i] + coloff[k]], for i < M, k < K. A convolution's windows,
+ * read straight from a (zero-framed) image without copying them into rows
+ * (im2row): rowoff[i] is where window i starts, coloff[k] where tap k lies
+ * inside a window. The same bits as gemm (and gemm_packed_b) on op(A)
+ * copied out: the same products in the same order. */
+void gemm_gather_a(int M, int N, int K, const real *A, const long *rowoff, const long *coloff, const real *B,
+                   int ldb, int tb, real *C, int ldc, int accumulate);
+void gemm_packed_b_gather_a(int M, int N, int K, const real *A, const long *rowoff, const long *coloff,
+                            const real *Bpacked, real *C, int ldc, int accumulate);
+
 /* The wide (AVX-512) kernel, where the core has it: gemm_wide(1) or (0)
  * turns it on or off (on only where the core has it), gemm_wide(-1) asks;
  * each returns whether it is on. The bits are the same either way; tests

@@ -3,7 +3,9 @@
  * Teaches: how a convolution becomes matrix multiplies. im2row copies every
  * k x k window of an image into a row of a matrix `rows`, one row per output
  * position; the convolution is then rows [P, C*k*k] @ W^T [C*k*k, O], which
- * the library's GEMM runs near the machine's peak. The backward pass is two
+ * the library's GEMM runs near the machine's peak (where the rows are the
+ * GEMM's first operand, it reads each window where it lies in the image
+ * instead: Windows and gemm_gather_a below). The backward pass is two
  * more multiplies (dW = dout @ rows, summed over the batch; drows = dout^T @
  * W) and row2im, the adjoint of im2row, which adds each row back onto the
  * window it came from. A transposed convolution is the adjoint of a
@@ -43,8 +45,11 @@
  *
  * Scratch (out->aux, from the tape's arena, sized in the constructors, not
  * zeroed: every part is written before it is read):
- *   conv2d:            wp | rows [NP, ld] | tmp [NP, O] | drows [NP, ld] (if x has a grad)
- *   conv_transpose2d:  wp | rows [NP, ld] | xt [C, NP]  | dxt [NP, C] (if x has a grad)
+ *   conv2d:            wp | windows of x | tmp [NP, O] | drows [NP, ld] (if x has a grad)
+ *   conv_transpose2d:  wp | rows         | xt [C, NP]  | dxt [NP, C] (if x has a grad)
+ * where the windows are rows [NP, ld] (channel-major) or the batch framed
+ * in zeros with two offset tables (Windows), and conv_transpose2d's rows
+ * hold its forward's blocks of rows or its backward's windows of dout
  * (channel-major, tmp is unused and dxt holds each image's [C, P] block)
  * where wp holds the weight packed once per pass (gemm_pack_b), and the
  * weight gradient transposed while weight_grad sums it; conv_transpose2d's
@@ -295,43 +300,125 @@ static void transpose(real *restrict dst, const real *restrict src, int rows, in
         }
 }
 
+/* ---------------------------------------------------------------------------
+ * A batch's windows, the first operand of the products that read im2row's
+ * rows: copied out (rows [NP, ld], im2row), or read where they lie. For the
+ * second, the batch is copied once into zero frames, xf [N, C, Hp, Wp] (Hp =
+ * H + 2 pad), and two tables say where each number of `rows` is:
+ *     rows[p][t] = xf[at[p] + tap[t]],
+ * at[p] = n C Hp Wp + (oh s) Wp + ow s  where window p = (n, oh, ow) starts,
+ * tap[t] = (c Hp + i) Wp + j            where tap t = (c, i, j) lies in it.
+ * gemm_gather_a reads op(A) through such tables: the same numbers in the
+ * same order as from the rows, so the same bits, without writing the rows
+ * (G's ConvT 128->64 backward: 13 MB of them, read twice) or making
+ * room for them (the framed batch is about k^2 / s^2 = 4 times smaller).
+ * The products that take the rows as their second operand (channel_major)
+ * still copy them out.
+ * ------------------------------------------------------------------------- */
+typedef struct {
+    real *rows; /* copied out [NP, ld], or NULL: gathered */
+    int ld;
+    real *xf;          /* gathered: the framed batch */
+    long *at, *tap;    /* and where windows start, and taps lie in them */
+} Windows;
+
+static long round16(long n) { return (n + 15) / 16 * 16; }
+static long reals_for_longs(long n) { return (n * (long)sizeof(long) + (long)sizeof(real) - 1) / (long)sizeof(real); }
+
+/* Reals the windows of the batch img [N, C, H, W] (k x k, pad; NP windows)
+ * take in scratch, copied out or gathered. */
+static long windows_size(int gathered, int N, int C, int H, int W, int k, int pad, long NP) {
+    const long KK = (long)C * k * k;
+    if (!gathered) return row_stride((int)KK) * NP;
+    return round16((long)N * C * (H + 2 * pad) * (W + 2 * pad)) + round16(reals_for_longs(NP)) +
+           round16(reals_for_longs(KK));
+}
+
+/* Where the windows live in scratch s (windows_size reals). */
+static Windows windows_at(real *s, int gathered, int N, int C, int H, int W, int k, int pad, long NP) {
+    Windows w = {.ld = row_stride(C * k * k)};
+    if (!gathered) {
+        w.rows = s;
+        return w;
+    }
+    w.xf = s;
+    w.at = (long *)(s + round16((long)N * C * (H + 2 * pad) * (W + 2 * pad)));
+    w.tap = (long *)((real *)w.at + round16(reals_for_longs(NP)));
+    return w;
+}
+
+/* Gathered windows: frames the batch img [N, C, H, W] into w->xf and fills
+ * the two tables (Ho x Wo windows per image). */
+static void windows_frame(Windows *w, const real *img, int N, int C, int H, int W, int k, int stride, int pad,
+                          int Ho, int Wo) {
+    const int Hp = H + 2 * pad, Wp = W + 2 * pad;
+    PAR_FOR((long)N * C * Hp * Wp > PAR_MIN, "omp parallel for collapse(2) schedule(static)",
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            real *dst = w->xf + ((long)n * C + c) * Hp * Wp;
+            const real *src = img + ((long)n * C + c) * H * W;
+            memset(dst, 0, (size_t)Hp * Wp * sizeof(real));
+            for (int h = 0; h < H; h++) memcpy(dst + (long)(h + pad) * Wp + pad, src + (long)h * W, W * sizeof(real));
+        });
+    for (int n = 0; n < N; n++)
+        for (int oh = 0; oh < Ho; oh++)
+            for (int ow = 0; ow < Wo; ow++)
+                w->at[((long)n * Ho + oh) * Wo + ow] = (long)n * C * Hp * Wp + (long)oh * stride * Wp + ow * stride;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) w->tap[((long)c * k + i) * k + j] = ((long)c * Hp + i) * Wp + j;
+}
+
+/* C [rows, N] = the windows p0 .. p0 + rows @ the packed B [K, N]
+ * (gemm_packed_b: on this thread). */
+static void windows_times(const Windows *w, long p0, int rows, int N, int K, const real *Bpacked, real *C) {
+    if (w->rows) gemm_packed_b(rows, N, K, w->rows + p0 * w->ld, w->ld, 0, Bpacked, C, N, 0);
+    else gemm_packed_b_gather_a(rows, N, K, w->xf, w->at + p0, w->tap, Bpacked, C, N, 0);
+}
+
 /* dW [M, KK] += A [M, NP] @ rows [NP, KK] (row stride ld): a weight's
  * gradient, summed over the whole batch. gemm copies (packs) its second
  * operand and reads the first in place; here the second, rows, is the big
  * one (NP x KK, megabytes), so the product runs transposed, dW^T [KK, M] +=
  * rows^T @ A^T, in scratch [KK, M], and packs A (NP x M) instead. Each
  * element is the same sum of the same products in the same order: the same
- * bits. */
-static void weight_grad(real *dW, const real *A, const real *rows, int ld, int M, int KK, int NP, real *scratch) {
+ * bits. The rows may be gathered (Windows): op(A) = rows^T is then read
+ * with the two tables swapped. */
+static void weight_grad(real *dW, const real *A, const Windows *w, int M, int KK, int NP, real *scratch) {
     transpose(scratch, dW, M, KK);
-    gemm(KK, M, NP, rows, ld, 1, A, NP, 1, scratch, M, 1);
+    if (w->rows) gemm(KK, M, NP, w->rows, w->ld, 1, A, NP, 1, scratch, M, 1);
+    else gemm_gather_a(KK, M, NP, w->xf, w->tap, w->at, A, NP, 1, scratch, M, 1); /* rows^T: tap by window */
     transpose(dW, scratch, KK, M);
 }
-
 /* ---------------------------------------------------------------------------
  * conv2d: out = W * x + b.
  * ------------------------------------------------------------------------- */
 
 /* out    [N, O, Ho, Wo]   the result
  * wp     [wpack_size]     scratch: W^T packed for the GEMM
- * rows   [NP, ld]         scratch: im2row of each image, kept for backward
+ * win    windows          scratch: the windows of inp, kept for backward
+ *                         (copied out channel-major, else gathered)
  * tmp    [NP, O]          scratch: rows @ W^T, position major
  * inp    [N, C, H, W]
  * weight [O, C, k, k]     = [O, C*k*k] as a matrix
  * bias   [O] or NULL */
-static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const real *inp, const real *weight,
+static void conv2d_forward(real *out, real *wp, Windows *win, real *tmp, const real *inp, const real *weight,
                            const real *bias, int N, int C, int H, int W, int O, int k, int stride, int pad) {
     const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
-    const int KK = C * k * k, P = Ho * Wo, ld = row_stride(KK);
+    const int KK = C * k * k, P = Ho * Wo, ld = win->ld;
     const int cm = channel_major(P, O);
-    if (!cm) gemm_pack_b(O, KK, weight, KK, 1, wp); /* W^T [KK, O] */
+    if (!cm) {
+        gemm_pack_b(O, KK, weight, KK, 1, wp); /* W^T [KK, O] */
+        windows_frame(win, inp, N, C, H, W, k, stride, pad, Ho, Wo);
+    }
     PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
-        real *r = rows + (long)n0 * P * ld, *t = tmp + (long)n0 * P * O;
-        for (int n = 0; n < nb; n++)
-            im2row(r + (long)n * P * ld, ld, inp + (long)(n0 + n) * C * H * W, C, H, W, k, stride, pad, Ho, Wo);
-        if (cm) /* out [O, P] = W @ rows^T, image by image, then + bias */
+        real *t = tmp + (long)n0 * P * O;
+        if (cm) { /* out [O, P] = W @ rows^T, image by image, then + bias */
+            real *r = win->rows + (long)n0 * P * ld;
+            for (int n = 0; n < nb; n++)
+                im2row(r + (long)n * P * ld, ld, inp + (long)(n0 + n) * C * H * W, C, H, W, k, stride, pad, Ho, Wo);
             for (int n = 0; n < nb; n++) {
                 real *o = out + (long)(n0 + n) * O * P;
                 gemm(O, P, KK, weight, KK, 0, r + (long)n * P * ld, ld, 1, o, P, 0);
@@ -340,8 +427,8 @@ static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const rea
                     for (long p = 0; p < P; p++) o[c * P + p] += b;
                 }
             }
-        else {
-            gemm_packed_b(nb * P, O, KK, r, ld, 0, wp, t, O, 0); /* t [nb*P, O] = rows @ W^T */
+        } else {
+            windows_times(win, (long)n0 * P, nb * P, O, KK, wp, t); /* t [nb*P, O] = rows @ W^T */
             for (int n = 0; n < nb; n++)
                 from_rows(out + (long)(n0 + n) * O * P, t + (long)n * P * O, bias, O, P, 0);
         }
@@ -355,10 +442,10 @@ static void conv2d_forward(real *out, real *wp, real *rows, real *tmp, const rea
  * drows   [NP, ld]                scratch (needed iff dinp)
  * dtmp    [O, NP]                 scratch: dout, channel major
  * dout    [N, O, Ho, Wo]
- * rows    [NP, ld]                im2row(inp) from the forward (needed iff dweight)
+ * win     windows                 of inp, from the forward (needed iff dweight)
  * weight  [O, C, k, k] */
 static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbias, real *wp, real *drows,
-                            real *dtmp, const real *dout, const real *rows, const real *weight, int N, int C, int H,
+                            real *dtmp, const real *dout, const Windows *win, const real *weight, int N, int C, int H,
                             int W, int O, int k, int stride, int pad) {
     const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
     const int KK = C * k * k, P = Ho * Wo, NP = N * P, ld = row_stride(KK);
@@ -366,7 +453,7 @@ static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbi
     if (!dinp && !dweight) return;
     to_channel_major(dtmp, dout, N, O, P);
     /* dW [O, KK] += dout [O, NP] @ rows [NP, KK]: the batch is the summed dimension */
-    if (dweight) weight_grad(dweight, dtmp, rows, ld, O, KK, NP, wp); /* wp is free until dinp's */
+    if (dweight) weight_grad(dweight, dtmp, win, O, KK, NP, wp); /* wp is free until dinp's */
     if (!dinp) return;
     gemm_pack_b(KK, O, weight, KK, 0, wp); /* W [O, KK] */
     PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
@@ -429,26 +516,28 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, 
  * dweight [C, O, k, k] or NULL   += d loss / d weight
  * dbias   [O] or NULL            += d loss / d bias
  * wp      [wpack_size]           scratch: W^T packed for the GEMM (needed iff dinp)
- * rows    [NP, ld]               scratch: im2row(dout)
+ * win     windows                scratch: the windows of dout (copied out
+ *                                channel-major, else gathered)
  * dxt     [NP, C]                scratch (needed iff dinp)
  * dout    [N, O, Ho, Wo]
  * xt      [C, NP]                inp, channel major, from the forward
  * weight  [C, O, k, k] */
-static void conv_transpose2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbias, real *wp, real *rows,
-                                      real *dxt, const real *dout, const real *xt, const real *weight, int N, int C,
-                                      int H, int W, int O, int k, int stride, int pad) {
+static void conv_transpose2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbias, real *wp,
+                                      Windows *win, real *dxt, const real *dout, const real *xt, const real *weight,
+                                      int N, int C, int H, int W, int O, int k, int stride, int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
-    const int KK = O * k * k, P = H * W, NP = N * P, ld = row_stride(KK);
+    const int KK = O * k * k, P = H * W, NP = N * P, ld = win->ld;
     if (dbias) bias_backward(dbias, dout, N, O, (long)Ho * Wo);
     if (!dinp && !dweight) return;
     /* conv2d's forward, from dout [N, O, Ho, Wo] to [N, C, H, W] */
     const int cm = channel_major(P, C);
     if (dinp && !cm) gemm_pack_b(C, KK, weight, KK, 1, wp); /* W^T [KK, C] */
+    if (!cm) windows_frame(win, dout, N, O, Ho, Wo, k, stride, pad, H, W);
     PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
-        real *r = rows + (long)n0 * P * ld;
-        for (int n = 0; n < nb; n++)
+        real *r = cm ? win->rows + (long)n0 * P * ld : NULL;
+        for (int n = 0; cm && n < nb; n++)
             im2row(r + (long)n * P * ld, ld, dout + (long)(n0 + n) * O * Ho * Wo, O, Ho, Wo, k, stride, pad, H, W);
         if (dinp && cm) /* dx [C, P] = W @ rows^T, image by image, then added to dinp */
             for (int n = 0; n < nb; n++) {
@@ -461,13 +550,13 @@ static void conv_transpose2d_backward(real *dinp, int dinp_fresh, real *dweight,
             }
         else if (dinp) {
             real *d = dxt + (long)n0 * P * C;
-            gemm_packed_b(nb * P, C, KK, r, ld, 0, wp, d, C, 0); /* dx^T [nb*P, C] = rows @ W^T */
+            windows_times(win, (long)n0 * P, nb * P, C, KK, wp, d); /* dx^T [nb*P, C] = rows @ W^T */
             for (int n = 0; n < nb; n++)
                 from_rows(dinp + (long)(n0 + n) * C * P, d + (long)n * P * C, NULL, C, P, !dinp_fresh);
         }
     });
     /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
-    if (dweight) weight_grad(dweight, xt, rows, ld, C, KK, NP, wp); /* wp: dinp is done with it */
+    if (dweight) weight_grad(dweight, xt, win, C, KK, NP, wp); /* wp: dinp is done with it */
 }
 
 /* ---------------------------------------------------------------------------
@@ -485,29 +574,57 @@ static ConvDims dims_of(const Tensor *out, int transposed) {
                       transposed ? w->shape[1] : w->shape[0], w->shape[2], out->ip[0], out->ip[1]};
 }
 
+/* A conv2d node's scratch (out->aux): wp | windows of x | tmp | drows.
+ * Sizes from the node's dims; the constructor allocates conv2d_aux_size. */
+typedef struct {
+    real *wp, *tmp, *drows;
+    Windows win;
+} Conv2dAux;
+
+static long conv2d_win_size(const ConvDims *d, long NP, int P) {
+    return windows_size(!channel_major(P, d->O), d->N, d->C, d->H, d->W, d->k, d->pad, NP);
+}
+
+static Conv2dAux conv2d_aux(const Tensor *out, const ConvDims *d) {
+    const int P = out->shape[2] * out->shape[3];
+    const long NP = (long)d->N * P;
+    Conv2dAux a = {.wp = out->aux};
+    real *w = a.wp + wpack_size(d->O, d->C * d->k * d->k);
+    a.win = windows_at(w, !channel_major(P, d->O), d->N, d->C, d->H, d->W, d->k, d->pad, NP);
+    a.tmp = w + conv2d_win_size(d, NP, P);
+    a.drows = a.tmp + d->O * NP;
+    return a;
+}
+
 void fwd_conv2d(Tensor *out) {
     ConvDims d = dims_of(out, 0);
-    long NP = (long)d.N * out->shape[2] * out->shape[3];
-    real *wp = out->aux, *rows = wp + wpack_size(d.O, d.C * d.k * d.k);
-    real *tmp = rows + row_stride(d.C * d.k * d.k) * NP;
-    conv2d_forward(out->data, wp, rows, tmp, out->in[0]->data, out->in[1]->data,
+    Conv2dAux a = conv2d_aux(out, &d);
+    conv2d_forward(out->data, a.wp, &a.win, a.tmp, out->in[0]->data, out->in[1]->data,
                    out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 void bwd_conv2d(Tensor *out) {
     ConvDims d = dims_of(out, 0);
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
-    long NP = (long)d.N * out->shape[2] * out->shape[3], LDNP = row_stride(d.C * d.k * d.k) * NP;
-    real *wp = out->aux, *rows = wp + wpack_size(d.O, d.C * d.k * d.k), *tmp = rows + LDNP, *drows = tmp + d.O * NP;
+    Conv2dAux a = conv2d_aux(out, &d);
     const int fresh = grad_take_fresh(x);
-    conv2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, drows, tmp, out->grad, rows, w->data, d.N, d.C,
-                    d.H, d.W, d.O, d.k, d.stride, d.pad);
+    conv2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, a.wp, a.drows, a.tmp, out->grad, &a.win, w->data,
+                    d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
+}
+
+/* A conv_transpose2d node's scratch (out->aux): wp | rows | xt | dxt, where
+ * rows holds forward's blocks of rows (one per thread, at most NP rows in
+ * all) and backward's windows of dout, whichever needs more. */
+static long convt_rows_size(const ConvDims *d, int Ho, int Wo) {
+    const long NP = (long)d->N * d->H * d->W, fwd = row_stride(d->O * d->k * d->k) * NP;
+    const long bwd = windows_size(!channel_major((long)d->H * d->W, d->C), d->N, d->O, Ho, Wo, d->k, d->pad, NP);
+    return fwd > bwd ? fwd : bwd;
 }
 
 void fwd_conv_transpose2d(Tensor *out) {
     ConvDims d = dims_of(out, 1);
-    long NP = (long)d.N * d.H * d.W;
-    real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k), *xt = rows + row_stride(d.O * d.k * d.k) * NP;
+    real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
+    real *xt = rows + convt_rows_size(&d, out->shape[2], out->shape[3]);
     conv_transpose2d_forward(out->data, wp, rows, xt, out->in[0]->data, out->in[1]->data,
                              out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
@@ -515,11 +632,13 @@ void fwd_conv_transpose2d(Tensor *out) {
 void bwd_conv_transpose2d(Tensor *out) {
     ConvDims d = dims_of(out, 1);
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
-    long NP = (long)d.N * d.H * d.W;
+    const int Ho = out->shape[2], Wo = out->shape[3];
+    const long NP = (long)d.N * d.H * d.W;
     real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
-    real *xt = rows + row_stride(d.O * d.k * d.k) * NP, *dxt = xt + d.C * NP;
+    real *xt = rows + convt_rows_size(&d, Ho, Wo), *dxt = xt + d.C * NP;
+    Windows win = windows_at(rows, !channel_major((long)d.H * d.W, d.C), d.N, d.O, Ho, Wo, d.k, d.pad, NP);
     const int fresh = grad_take_fresh(x);
-    conv_transpose2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, rows, dxt, out->grad, xt, w->data,
+    conv_transpose2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, &win, dxt, out->grad, xt, w->data,
                               d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
@@ -556,8 +675,10 @@ Tensor *t_conv2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stride, int pa
     out->ip[0] = stride;
     out->ip[1] = pad;
     const long NP = (long)N * Ho * Wo, LDNP = row_stride(C * k * k) * NP;
-    /* wp | rows | tmp | drows */
-    out->aux = tape_alloc_uninit(T, wpack_size(O, C * k * k) + LDNP + O * NP + (x->grad ? LDNP : 0));
+    const ConvDims d = dims_of(out, 0);
+    /* wp | windows of x | tmp | drows (Conv2dAux) */
+    out->aux = tape_alloc_uninit(T, wpack_size(O, C * k * k) + conv2d_win_size(&d, NP, Ho * Wo) + O * NP +
+                                        (x->grad ? LDNP : 0));
     fwd_conv2d(out);
     return out;
 }
@@ -571,8 +692,10 @@ Tensor *t_conv_transpose2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stri
     out->ip[0] = stride;
     out->ip[1] = pad;
     const long NP = (long)N * x->shape[2] * x->shape[3];
-    out->aux = tape_alloc_uninit(T, wpack_size(C, O * k * k) + row_stride(O * k * k) * NP + C * NP + (x->grad ? C * NP : 0));
+    const ConvDims d = dims_of(out, 1);
     /* wp | rows | xt | dxt */
+    out->aux = tape_alloc_uninit(T, wpack_size(C, O * k * k) + convt_rows_size(&d, Ho, Wo) + C * NP +
+                                        (x->grad ? C * NP : 0));
     fwd_conv_transpose2d(out);
     return out;
 }
