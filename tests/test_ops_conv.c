@@ -327,10 +327,14 @@ static void direct_dweight(const Cfg *c, int transposed, const real *x, const re
 }
 
 Test(conv, batches_of_several_chunks_match_the_direct_loops) {
-    /* the first two run channel-major, the last two position-major (conv2d's
-     * forward: 16 positions, 48 outputs; the transposed op's dx: 36, 48) */
-    static const Cfg cfgs[] = {{6, 8, 8, 10, 9, 3, 1, 1, 1}, {9, 16, 4, 8, 8, 4, 2, 1, 1},
-                               {17, 32, 48, 7, 7, 3, 2, 1, 1}, {17, 48, 8, 6, 6, 4, 2, 1, 1}};
+    /* the first two run channel-major, the next two position-major (conv2d's
+     * forward: 16 positions, 48 outputs; the transposed op's dx: 36, 48), so
+     * their windows are gathered, not copied out; the last is G's last layer
+     * in small (O k k = 16 <= C: the transposed op's dW packs its rows as
+     * they are, weight_grad in ops_conv.c) */
+    static const Cfg cfgs[] = {{6, 8, 8, 10, 9, 3, 1, 1, 1},   {9, 16, 4, 8, 8, 4, 2, 1, 1},
+                               {17, 32, 48, 7, 7, 3, 2, 1, 1}, {17, 48, 8, 6, 6, 4, 2, 1, 1},
+                               {17, 16, 1, 12, 12, 4, 2, 1, 1}};
     Rng r;
     rng_seed(&r, 40);
     for (int ci = 0; ci < (int)(sizeof cfgs / sizeof cfgs[0]); ci++)
