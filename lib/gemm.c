@@ -15,8 +15,9 @@
  *      much as the FMAs when N is small (the attention's 64 x 64 x 32
  *      products, a linear layer of 128 outputs): reading it in place made
  *      those products 10-25 % faster. In place can also mean gathered:
- *      entry (i, k) at A[rowoff[i] + coloff[k]] (gemm_gather_a), so a
- *      convolution's windows are read in the image, never copied out;
+ *      entry (i, k) at A[row[i] + col[k]] (gemm_mat, gemm.h), so a
+ *      convolution's windows are read in the image, never copied out; a
+ *      gathered op(B) is gathered by its packing (pack_B_mat);
  *   3. cache blocking: K is cut into KC-long slices and M, N into MC- and
  *      NC-wide blocks, so the A block stays in L2 and one packed B
  *      micro-panel stays in L1 while it is reused.
@@ -81,20 +82,25 @@ typedef real vec_u __attribute__((vector_size(32), aligned(sizeof(real))));
 static _Thread_local real packA[MR * KC] __attribute__((aligned(32))); /* one partial panel, KC x MR */
 static _Thread_local real packB[KC * NC] __attribute__((aligned(32))); /* NC/NR panels, each KC x NR */
 
-/* op(A) as the kernels read it: where it is stored (A, row stride lda, ta),
- * or gathered (ro != NULL: entry (i, k) of op(A) is A[ro[i] + co[k]], a
- * convolution's windows read straight from the image; gemm_gather_a). */
-typedef struct {
-    const real *A;
-    int lda, ta;
-    const long *ro, *co;
-} Aop;
-
 /* --------------------------------------------------------------- bad input */
 
 /* A bad size or stride is a bug in the calling op: the one error path. */
 static void gemm_fail(const char *who, const char *what) {
     fail(EXIT_SOFTWARE, who, "the calling op passed a wrong size or stride: a bug to fix there", "%s", what);
+}
+
+/* The sizes, and C's row stride and pointer. */
+static void check_sizes(const char *who, int M, int N, int K, const real *C, int ldc) {
+    char msg[256];
+    if (M < 0 || N < 0 || K < 0) {
+        snprintf(msg, sizeof msg, "negative size M=%d N=%d K=%d; sizes must be >= 0", M, N, K);
+        gemm_fail(who, msg);
+    }
+    if (ldc < N) {
+        snprintf(msg, sizeof msg, "leading dimension too small: ldc=%d (needs >= %d)", ldc, N);
+        gemm_fail(who, msg);
+    }
+    if (M > 0 && N > 0 && !C) gemm_fail(who, "NULL matrix pointer for a non-empty operand");
 }
 
 static void check_args(const char *who, int M, int N, int K, const real *A, int lda, int ta,
@@ -154,14 +160,14 @@ static void pack_A(int mc, int kc, const real *A, int lda, int ta, int i0, int p
     }
 }
 
-/* pack_A's panels from a gathered op(A) (Aop): entry (i, k) = A[ro[i] + co[k]]. */
-static void pack_A_gather(int mc, int kc, const Aop *op, int i0, int p0, real *restrict dst) {
-    const long *co = op->co + p0;
+/* pack_A's panels from a gathered op(A): entry (i, k) = a->p[a->row[i] + a->col[k]]. */
+static void pack_A_gather(int mc, int kc, const GemmMat *a, int i0, int p0, real *restrict dst) {
+    const long *col = a->col + p0;
     for (int r = 0; r < mc; r += MR, dst += (size_t)kc * MR) {
         int mr = mc - r < MR ? mc - r : MR;
         for (int i = 0; i < MR; i++) {
-            const real *src = i < mr ? op->A + op->ro[i0 + r + i] : NULL;
-            for (int k = 0; k < kc; k++) dst[(size_t)k * MR + i] = src ? src[co[k]] : 0;
+            const real *src = i < mr ? a->p + a->row[i0 + r + i] : NULL;
+            for (int k = 0; k < kc; k++) dst[(size_t)k * MR + i] = src ? src[col[k]] : 0;
         }
     }
 }
@@ -198,6 +204,25 @@ static void pack_B(int kc, int nc, const real *B, int ldb, int tb, int p0, int j
                     for (int j = nr; j < NR; j++) dst[j] = 0;
                 }
             }
+        }
+    }
+}
+
+/* pack_B's panels from op(B) as gemm reads it: stored (pack_B), or
+ * gathered, entry (k, j) = b->p[b->row[k] + b->col[j]]: one number at a
+ * time, as pack_B reads a transposed B. */
+static void pack_B_mat(int kc, int nc, const GemmMat *b, int p0, int j0, real *restrict dst) {
+    if (!b->row) {
+        pack_B(kc, nc, b->p, b->ld, b->trans, p0, j0, dst);
+        return;
+    }
+    for (int s = 0; s < nc; s += NR, dst += (size_t)kc * NR) {
+        int nr = nc - s < NR ? nc - s : NR;
+        const long *col = b->col + j0 + s;
+        for (int k = 0; k < kc; k++) {
+            const real *src = b->p + b->row[p0 + k];
+            for (int j = 0; j < nr; j++) dst[(size_t)k * NR + j] = src[col[j]];
+            for (int j = nr; j < NR; j++) dst[(size_t)k * NR + j] = 0;
         }
     }
 }
@@ -327,13 +352,13 @@ static inline __attribute__((always_inline)) void wide_tile(int kc, const real *
 
 /* C block [mc, nc] (= or +=) op(A) rows i0.., columns p0..p0+kc @ the
  * packed B block [kc, nc]. edge: room for one packed panel (MR x kc). */
-static void macro_kernel_wide(int mc, int nc, int kc, const Aop *op, int i0, int p0, const real *pb, real *C,
+static void macro_kernel_wide(int mc, int nc, int kc, const GemmMat *op, int i0, int p0, const real *pb, real *C,
                               int ldc, int add, real *edge) {
     const int full = mc / MR * MR; /* rows in whole panels; a partial one is packed */
-    const real *A = op->A;
-    const int lda = op->lda, ta = op->ta, am = op->ro ? 3 : 1 + ta;
+    const real *A = op->p;
+    const int lda = op->ld, ta = op->trans, am = op->row ? 3 : 1 + ta;
     if (full < mc) {
-        if (op->ro) pack_A_gather(mc - full, kc, op, i0 + full, p0, edge);
+        if (op->row) pack_A_gather(mc - full, kc, op, i0 + full, p0, edge);
         else pack_A(mc - full, kc, A, lda, ta, i0 + full, p0, edge);
     }
     for (int jr = 0; jr < nc; jr += 2 * NR) {
@@ -341,7 +366,7 @@ static void macro_kernel_wide(int mc, int nc, int kc, const Aop *op, int i0, int
         const real *bp = pb + (size_t)jr * kc;
         for (int ir = 0; ir < full; ir += MR) {
             const real *a = am == 3 ? A : ta ? A + (size_t)p0 * lda + i0 + ir : A + (size_t)(i0 + ir) * lda + p0;
-            const long *ro = am == 3 ? op->ro + i0 + ir : NULL, *co = am == 3 ? op->co + p0 : NULL;
+            const long *ro = am == 3 ? op->row + i0 + ir : NULL, *co = am == 3 ? op->col + p0 : NULL;
             wide_tile(kc, a, lda, am, ro, co, bp, C + (size_t)ir * ldc + jr, ldc, MR, nr, add);
         }
         if (full < mc)
@@ -369,9 +394,9 @@ int gemm_wide(int on) {
 /* C block [mc, nc] (C at its top-left element) (= or + when add) op(A)
  * rows i0.., columns p0..p0+kc @ the packed B block [kc, nc]: the 256-bit
  * kernel, tile by tile. */
-static void macro_kernel(int mc, int nc, int kc, const Aop *op, int i0, int p0, const real *packed, real *C,
+static void macro_kernel(int mc, int nc, int kc, const GemmMat *op, int i0, int p0, const real *packed, real *C,
                          int ldc, int add) {
-    if (op->ro) { /* gathered: each panel of MR rows packed once, then used by every tile of it */
+    if (op->row) { /* gathered: each panel of MR rows packed once, then used by every tile of it */
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = mc - ir < MR ? mc - ir : MR;
             pack_A_gather(mr, kc, op, i0 + ir, p0, packA);
@@ -386,8 +411,8 @@ static void macro_kernel(int mc, int nc, int kc, const Aop *op, int i0, int p0, 
     /* op(A) = A: its full panels of MR rows are read in place (the kernel
      * broadcasts one number at a time, from anywhere), only a last, partial
      * panel is packed (its missing rows as zeros) */
-    const real *A = op->A;
-    const int lda = op->lda, ta = op->ta, full = mc / MR * MR;
+    const real *A = op->p;
+    const int lda = op->ld, ta = op->trans, full = mc / MR * MR;
     long as = ta ? 1 : lda, ks = ta ? lda : 1; /* entry (i, k) of op(A) at A[i as + k ks] */
     if (full < mc) pack_A(mc - full, kc, A, lda, ta, i0 + full, p0, packA);
     for (int jr = 0; jr < nc; jr += NR) {
@@ -405,9 +430,9 @@ static void macro_kernel(int mc, int nc, int kc, const Aop *op, int i0, int p0, 
  * (accumulate ? C : 0) + op(A) @ op(B), using this thread's pack buffers.
  * i_off / j_off: where the strip starts inside the full op(A) rows / op(B)
  * columns, so the packing routines index the caller's matrices directly.
- * Bpacked: NULL, or all of op(B) packed by gemm_pack_b (then B, ldb, tb and
- * j_off are unused): its blocks are read in place of packing them again. */
-static void gemm_serial(int M, int N, int K, const Aop *op, int i_off, const real *B, int ldb, int tb, int j_off,
+ * Bpacked: NULL, or all of op(B) packed by gemm_pack_b (then b and j_off
+ * are unused): its blocks are read in place of packing them again. */
+static void gemm_serial(int M, int N, int K, const GemmMat *op, int i_off, const GemmMat *b, int j_off,
                         const real *Bpacked, real *C, int ldc, int accumulate) {
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
@@ -418,7 +443,7 @@ static void gemm_serial(int M, int N, int K, const Aop *op, int i_off, const rea
             if (Bpacked) /* already packed by gemm_pack_b: block (jc, pc) starts here */
                 packed = Bpacked + (size_t)jc * K + (size_t)(nc + NR - 1) / NR * NR * pc;
             else
-                pack_B(kc, nc, B, ldb, tb, pc, j_off + jc, packB);
+                pack_B_mat(kc, nc, b, pc, j_off + jc, packB);
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
                 real *cb = C + (size_t)ic * ldc + jc;
@@ -447,8 +472,8 @@ static int gemm_threads(int M, int N, int K) {
 /* Splits C into nt strips along its longer side, in whole micro-tiles, and
  * lets each thread run gemm_serial on its strip. Which thread computes an
  * element changes with nt; how it is computed does not. */
-static void gemm_parallel(int nt, int M, int N, int K, const Aop *op, const real *B, int ldb, int tb, real *C,
-                          int ldc, int accumulate) {
+static void gemm_parallel(int nt, int M, int N, int K, const GemmMat *op, const GemmMat *b, real *C, int ldc,
+                          int accumulate) {
     int by_rows = M >= N;
     int tile = by_rows ? MR : NR, len = by_rows ? M : N;
     int tiles = (len + tile - 1) / tile;
@@ -460,26 +485,31 @@ static void gemm_parallel(int nt, int M, int N, int K, const Aop *op, const real
         if (hi > len) hi = len;
         if (hi > lo) {
             if (by_rows)
-                gemm_serial(hi - lo, N, K, op, lo, B, ldb, tb, 0, NULL, C + (size_t)lo * ldc, ldc, accumulate);
+                gemm_serial(hi - lo, N, K, op, lo, b, 0, NULL, C + (size_t)lo * ldc, ldc, accumulate);
             else
-                gemm_serial(M, hi - lo, K, op, 0, B, ldb, tb, lo, NULL, C + lo, ldc, accumulate);
+                gemm_serial(M, hi - lo, K, op, 0, b, lo, NULL, C + lo, ldc, accumulate);
         }
     }
 }
 
 /* --------------------------------------------------------------- public API */
 
+/* C = (accumulate ? C : 0) + op(A) op(B) for checked, non-empty operands. */
+static void gemm_run(int M, int N, int K, const GemmMat *a, const GemmMat *b, real *C, int ldc, int accumulate) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
+    int nt = gemm_threads(M, N, K);
+    if (nt <= 1)
+        gemm_serial(M, N, K, a, 0, b, 0, NULL, C, ldc, accumulate);
+    else
+        gemm_parallel(nt, M, N, K, a, b, C, ldc, accumulate);
+}
+
 void gemm(int M, int N, int K, const real *A, int lda, int ta,
           const real *B, int ldb, int tb, real *C, int ldc, int accumulate) {
     check_args("gemm", M, N, K, A, lda, ta, B, ldb, tb, C, ldc);
-    if (M == 0 || N == 0) return;
-    if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
-    const Aop op = {A, lda, ta, NULL, NULL};
-    int nt = gemm_threads(M, N, K);
-    if (nt <= 1)
-        gemm_serial(M, N, K, &op, 0, B, ldb, tb, 0, NULL, C, ldc, accumulate);
-    else
-        gemm_parallel(nt, M, N, K, &op, B, ldb, tb, C, ldc, accumulate);
+    const GemmMat a = gemm_stored(A, lda, ta), b = gemm_stored(B, ldb, tb);
+    gemm_run(M, N, K, &a, &b, C, ldc, accumulate);
 }
 
 void gemm_batched(int batch, int M, int N, int K, const real *A, int lda, long strideA, int ta,
@@ -500,8 +530,8 @@ void gemm_batched(int batch, int M, int N, int K, const real *A, int lda, long s
         for (int b = 0; b < batch; b++) {
             if (K == 0) gemm_empty_k(M, N, C + b * strideC, ldc, accumulate);
             else {
-                const Aop op = {A + b * strideA, lda, ta, NULL, NULL};
-                gemm_serial(M, N, K, &op, 0, B + b * strideB, ldb, tb, 0, NULL, C + b * strideC, ldc, accumulate);
+                const GemmMat a = gemm_stored(A + b * strideA, lda, ta), bm = gemm_stored(B + b * strideB, ldb, tb);
+                gemm_serial(M, N, K, &a, 0, &bm, 0, NULL, C + b * strideC, ldc, accumulate);
             }
         }
     } else {
@@ -536,38 +566,40 @@ void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const re
     check_args("gemm_packed_b", M, N, K, A, lda, ta, Bpacked, N, 0, C, ldc);
     if (M == 0 || N == 0) return;
     if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
-    const Aop op = {A, lda, ta, NULL, NULL};
-    gemm_serial(M, N, K, &op, 0, NULL, 0, 0, 0, Bpacked, C, ldc, accumulate);
+    const GemmMat a = gemm_stored(A, lda, ta);
+    gemm_serial(M, N, K, &a, 0, NULL, 0, Bpacked, C, ldc, accumulate);
 }
 
-/* A gathered op(A) must be there: its two tables and its numbers. */
-static void check_gather(const char *who, int M, int K, const real *A, const long *rowoff, const long *coloff) {
-    if (M > 0 && K > 0 && (!A || !rowoff || !coloff))
-        gemm_fail(who, "NULL matrix or offset table for a non-empty gathered op(A)");
+/* An operand as gemm_mat reads it, checked: stored (its row stride covers
+ * its rows, rows x cols as op() sees it) or gathered (its numbers and both
+ * tables are there). */
+static void check_mat(const char *who, const char *name, const GemmMat *m, int rows, int cols) {
+    char msg[160];
+    if (rows == 0 || cols == 0) return;
+    if (!m->p || (m->row && !m->col) || (!m->row && m->col)) {
+        snprintf(msg, sizeof msg, "%s: NULL numbers, or one offset table without the other", name);
+        gemm_fail(who, msg);
+    }
+    if (!m->row && m->ld < (m->trans ? rows : cols)) {
+        snprintf(msg, sizeof msg, "%s: row stride %d, needs >= %d", name, m->ld, m->trans ? rows : cols);
+        gemm_fail(who, msg);
+    }
 }
 
-void gemm_gather_a(int M, int N, int K, const real *A, const long *rowoff, const long *coloff, const real *B,
-                   int ldb, int tb, real *C, int ldc, int accumulate) {
-    check_args("gemm_gather_a", M, N, K, A, K, 0, B, ldb, tb, C, ldc);
-    check_gather("gemm_gather_a", M, K, A, rowoff, coloff);
+void gemm_mat(int M, int N, int K, GemmMat a, GemmMat b, real *C, int ldc, int accumulate) {
+    check_sizes("gemm_mat", M, N, K, C, ldc);
+    check_mat("gemm_mat", "A", &a, M, K);
+    check_mat("gemm_mat", "B", &b, K, N);
+    gemm_run(M, N, K, &a, &b, C, ldc, accumulate);
+}
+
+void gemm_mat_packed_b(int M, int N, int K, GemmMat a, const real *Bpacked, real *C, int ldc, int accumulate) {
+    check_sizes("gemm_mat_packed_b", M, N, K, C, ldc);
+    check_mat("gemm_mat_packed_b", "A", &a, M, K);
+    if (N > 0 && K > 0 && !Bpacked) gemm_fail("gemm_mat_packed_b", "NULL packed B for a non-empty product");
     if (M == 0 || N == 0) return;
     if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
-    const Aop op = {A, 0, 0, rowoff, coloff};
-    int nt = gemm_threads(M, N, K);
-    if (nt <= 1)
-        gemm_serial(M, N, K, &op, 0, B, ldb, tb, 0, NULL, C, ldc, accumulate);
-    else
-        gemm_parallel(nt, M, N, K, &op, B, ldb, tb, C, ldc, accumulate);
-}
-
-void gemm_packed_b_gather_a(int M, int N, int K, const real *A, const long *rowoff, const long *coloff,
-                            const real *Bpacked, real *C, int ldc, int accumulate) {
-    check_args("gemm_packed_b_gather_a", M, N, K, A, K, 0, Bpacked, N, 0, C, ldc);
-    check_gather("gemm_packed_b_gather_a", M, K, A, rowoff, coloff);
-    if (M == 0 || N == 0) return;
-    if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
-    const Aop op = {A, 0, 0, rowoff, coloff};
-    gemm_serial(M, N, K, &op, 0, NULL, 0, 0, 0, Bpacked, C, ldc, accumulate);
+    gemm_serial(M, N, K, &a, 0, NULL, 0, Bpacked, C, ldc, accumulate);
 }
 
 void gemm_naive(int M, int N, int K, const real *A, int lda, int ta, const real *B, int ldb, int tb, real *C, int ldc, int accumulate) {

@@ -63,16 +63,34 @@ void gemm_pack_b(int N, int K, const real *B, int ldb, int tb, real *dst);
 void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const real *Bpacked, real *C, int ldc,
                    int accumulate);
 
-/* op(A) gathered instead of stored: entry (i, k) of op(A) is
- * A[rowoff[i] + coloff[k]], for i < M, k < K. A convolution's windows,
- * read straight from a (zero-framed) image without copying them into rows
- * (im2row): rowoff[i] is where window i starts, coloff[k] where tap k lies
- * inside a window. The same bits as gemm (and gemm_packed_b) on op(A)
- * copied out: the same products in the same order. */
-void gemm_gather_a(int M, int N, int K, const real *A, const long *rowoff, const long *coloff, const real *B,
-                   int ldb, int tb, real *C, int ldc, int accumulate);
-void gemm_packed_b_gather_a(int M, int N, int K, const real *A, const long *rowoff, const long *coloff,
-                            const real *Bpacked, real *C, int ldc, int accumulate);
+/* An operand as gemm_mat reads it: stored, or gathered.
+ *   stored   (gemm_stored): row stride ld, trans as gemm's ta / tb;
+ *   gathered (gemm_gathered): entry (r, c) of op(X) is p[row[r] + col[c]],
+ *            for the r < rows and c < cols op(X) has.
+ * Gathered, a convolution's windows are read where they lie in the
+ * (zero-framed) image, without copying them into rows (im2row): row[r] says
+ * where window r starts, col[c] where tap c lies inside a window; and an
+ * NCHW tensor is read as a [positions, channels] matrix, without copying it
+ * channel-major. gemm_mat gives the same bits as gemm on the operands copied
+ * out: the same products in the same order. */
+typedef struct {
+    const real *p;
+    int ld, trans;          /* stored */
+    const long *row, *col;  /* gathered (both non-NULL) */
+} GemmMat;
+
+static inline GemmMat gemm_stored(const real *p, int ld, int trans) {
+    return (GemmMat){.p = p, .ld = ld, .trans = trans};
+}
+static inline GemmMat gemm_gathered(const real *p, const long *row, const long *col) {
+    return (GemmMat){.p = p, .row = row, .col = col};
+}
+
+/* C[M,N] = (accumulate ? C : 0) + op(A)[M,K] @ op(B)[K,N], as gemm. */
+void gemm_mat(int M, int N, int K, GemmMat a, GemmMat b, real *C, int ldc, int accumulate);
+/* The same with op(B) packed by gemm_pack_b, on the calling thread only, as
+ * gemm_packed_b. */
+void gemm_mat_packed_b(int M, int N, int K, GemmMat a, const real *Bpacked, real *C, int ldc, int accumulate);
 
 /* The wide (AVX-512) kernel, where the core has it: gemm_wide(1) or (0)
  * turns it on or off (on only where the core has it), gemm_wide(-1) asks;

@@ -5,7 +5,7 @@
  * position; the convolution is then rows [P, C*k*k] @ W^T [C*k*k, O], which
  * the library's GEMM runs near the machine's peak (where the rows are the
  * GEMM's first operand, it reads each window where it lies in the image
- * instead: Windows and gemm_gather_a below). The backward pass is two
+ * instead: Windows and gemm_mat below). The backward pass is two
  * more multiplies (dW = dout @ rows, summed over the batch; drows = dout^T @
  * W) and row2im, the adjoint of im2row, which adds each row back onto the
  * window it came from. A transposed convolution is the adjoint of a
@@ -45,18 +45,18 @@
  *
  * Scratch (out->aux, from the tape's arena, sized in the constructors, not
  * zeroed: every part is written before it is read):
- *   conv2d:            wp | windows of x | tmp [NP, O] | drows [NP, ld] (if x has a grad)
- *   conv_transpose2d:  wp | rows         | xt [C, NP]  | dxt [NP, C] (if x has a grad)
- * where the windows are rows [NP, ld] (channel-major) or the batch framed
- * in zeros with two offset tables (Windows), and conv_transpose2d's rows
- * hold its forward's blocks of rows or its backward's windows of dout
- * (channel-major, tmp is unused and dxt holds each image's [C, P] block)
+ *   conv2d:            wp | windows of x | tmp [NP, O] | dtab | drows [NP, ld] (if x has a grad)
+ *   conv_transpose2d:  wp | rows         | xtab | xt [C, NP] | dxt [NP, C] (if x has a grad)
  * where wp holds the weight packed once per pass (gemm_pack_b), and the
- * weight gradient transposed while weight_grad sums it; conv_transpose2d's
- * forward uses one chunk's block of rows per thread, its backward all of
- * them (im2row of dout); ld =
- * row_stride(KK) >= KK is the row stride of rows and drows, and xt (x in
- * channel-major order) is the A of the forward GEMM and of dW.
+ * weight gradient transposed while weight_grad sums it; the windows are
+ * rows [NP, ld] (channel-major) or the batch framed in zeros with two offset
+ * tables (Windows); conv_transpose2d's rows hold its forward's blocks of
+ * rows (one chunk's per thread) or its backward's windows of dout; dtab and
+ * xtab are the offset tables that read dout and x as matrices in place
+ * (Nchw), while the weight gradients read channel-major copies, tmp (as
+ * dout [O, NP] in backward) and xt; ld = row_stride(KK) >= KK is the row
+ * stride of rows and drows (channel-major, tmp is unused in forward and dxt
+ * holds each image's [C, P] block).
  * Forward rewrites all it uses from the inputs (the gradient checker replays
  * it); backward only reads what the last forward left and the inputs' data,
  * and adds (+=) into the grads that exist.
@@ -225,12 +225,39 @@ static void row2im(real *img, int fresh, const real *rows, int ld, int C, int H,
 }
 
 /* dst [C, N*P]  <-  src [N, C, P]   (NCHW to channel major): the operand of
- * a weight-gradient GEMM that sums over the whole batch. */
+ * a weight-gradient GEMM that sums over the whole batch. (Read in place
+ * through tables (Nchw below), this operand made the GEMM's packing of it
+ * slower than the copy: 16 numbers 49 or 196 apart per row of the panel.) */
 static void to_channel_major(real *dst, const real *src, int N, int C, long P) {
     PAR_FOR((long)N * C * P > PAR_MIN, "omp parallel for collapse(2) schedule(static)",
     for (int c = 0; c < C; c++)
         for (int n = 0; n < N; n++)
             memcpy(dst + (long)c * N * P + n * P, src + ((long)n * C + c) * P, (size_t)P * sizeof(real)););
+}
+
+/* An NCHW tensor [N, C, P] read as a matrix without copying it: entry
+ * (n P + p, c) is at pos[n P + p] + ch[c], with pos = n C P + p and ch = c P.
+ * gemm_gathered(t, pos, ch) is the tensor position-major, [N P, C]: the
+ * first operand of conv2d's dx and the transposed convolution's forward. */
+typedef struct {
+    const real *t;
+    long *pos, *ch;
+} Nchw;
+
+static long round16(long n) { return (n + 15) / 16 * 16; }
+static long reals_for_longs(long n) { return (n * (long)sizeof(long) + (long)sizeof(real) - 1) / (long)sizeof(real); }
+
+/* Reals the two tables of an [N, C, P] tensor take in scratch. */
+static long nchw_size(long NP, int C) { return round16(reals_for_longs(NP)) + round16(reals_for_longs(C)); }
+
+/* The tables of t [N, C, P] in scratch s (nchw_size reals), filled. */
+static Nchw nchw_at(real *s, const real *t, int N, int C, long P) {
+    Nchw m = {.t = t, .pos = (long *)s};
+    m.ch = (long *)(s + round16(reals_for_longs((long)N * P)));
+    for (int n = 0; n < N; n++)
+        for (long p = 0; p < P; p++) m.pos[n * P + p] = (long)n * C * P + p;
+    for (int c = 0; c < C; c++) m.ch[c] = c * P;
+    return m;
 }
 
 /* dst [C, P]  (= or +=)  src [P, C]^T  (+ bias [C] if not NULL): one image's
@@ -308,7 +335,7 @@ static void transpose(real *restrict dst, const real *restrict src, int rows, in
  *     rows[p][t] = xf[at[p] + tap[t]],
  * at[p] = n C Hp Wp + (oh s) Wp + ow s  where window p = (n, oh, ow) starts,
  * tap[t] = (c Hp + i) Wp + j            where tap t = (c, i, j) lies in it.
- * gemm_gather_a reads op(A) through such tables: the same numbers in the
+ * gemm_mat reads op(A) through such tables (gemm_gathered): the same numbers in the
  * same order as from the rows, so the same bits, without writing the rows
  * (G's ConvT 128->64 backward: 13 MB of them, read twice) or making
  * room for them (the framed batch is about k^2 / s^2 = 4 times smaller).
@@ -321,9 +348,6 @@ typedef struct {
     real *xf;          /* gathered: the framed batch */
     long *at, *tap;    /* and where windows start, and taps lie in them */
 } Windows;
-
-static long round16(long n) { return (n + 15) / 16 * 16; }
-static long reals_for_longs(long n) { return (n * (long)sizeof(long) + (long)sizeof(real) - 1) / (long)sizeof(real); }
 
 /* Reals the windows of the batch img [N, C, H, W] (k x k, pad; NP windows)
  * take in scratch, copied out or gathered. */
@@ -369,11 +393,13 @@ static void windows_frame(Windows *w, const real *img, int N, int C, int H, int 
             for (int j = 0; j < k; j++) w->tap[((long)c * k + i) * k + j] = ((long)c * Hp + i) * Wp + j;
 }
 
-/* C [rows, N] = the windows p0 .. p0 + rows @ the packed B [K, N]
- * (gemm_packed_b: on this thread). */
-static void windows_times(const Windows *w, long p0, int rows, int N, int K, const real *Bpacked, real *C) {
-    if (w->rows) gemm_packed_b(rows, N, K, w->rows + p0 * w->ld, w->ld, 0, Bpacked, C, N, 0);
-    else gemm_packed_b_gather_a(rows, N, K, w->xf, w->at + p0, w->tap, Bpacked, C, N, 0);
+/* The windows from p0 on as a GEMM operand: rows [NP - p0, KK], or
+ * (transposed) rows^T [KK, NP]. */
+static GemmMat windows_mat(const Windows *w, long p0) {
+    return w->rows ? gemm_stored(w->rows + p0 * w->ld, w->ld, 0) : gemm_gathered(w->xf, w->at + p0, w->tap);
+}
+static GemmMat windows_mat_t(const Windows *w) {
+    return w->rows ? gemm_stored(w->rows, w->ld, 1) : gemm_gathered(w->xf, w->tap, w->at);
 }
 
 /* dW [M, KK] += A [M, NP] @ rows [NP, KK] (row stride ld): a weight's
@@ -395,8 +421,7 @@ static void weight_grad(real *dW, const real *A, const Windows *w, int M, int KK
         return;
     }
     transpose(scratch, dW, M, KK);
-    if (w->rows) gemm(KK, M, NP, w->rows, w->ld, 1, A, NP, 1, scratch, M, 1);
-    else gemm_gather_a(KK, M, NP, w->xf, w->tap, w->at, A, NP, 1, scratch, M, 1); /* rows^T: tap by window */
+    gemm_mat(KK, M, NP, windows_mat_t(w), gemm_stored(A, NP, 1), scratch, M, 1);
     transpose(dW, scratch, KK, M);
 }
 /* ---------------------------------------------------------------------------
@@ -437,7 +462,7 @@ static void conv2d_forward(real *out, real *wp, Windows *win, real *tmp, const r
                 }
             }
         } else {
-            windows_times(win, (long)n0 * P, nb * P, O, KK, wp, t); /* t [nb*P, O] = rows @ W^T */
+            gemm_mat_packed_b(nb * P, O, KK, windows_mat(win, (long)n0 * P), wp, t, O, 0); /* t = rows @ W^T */
             for (int n = 0; n < nb; n++)
                 from_rows(out + (long)(n0 + n) * O * P, t + (long)n * P * O, bias, O, P, 0);
         }
@@ -449,27 +474,30 @@ static void conv2d_forward(real *out, real *wp, Windows *win, real *tmp, const r
  * dbias   [O] or NULL             += d loss / d bias
  * wp      [wpack_size]            scratch: W packed for the GEMM (needed iff dinp)
  * drows   [NP, ld]                scratch (needed iff dinp)
- * dtmp    [O, NP]                 scratch: dout, channel major
+ * dtmp    [O, NP]                 scratch: dout, channel major (needed iff dweight)
+ * dtab    [nchw_size(NP, O)]      scratch: dout's tables (Nchw)
  * dout    [N, O, Ho, Wo]
  * win     windows                 of inp, from the forward (needed iff dweight)
  * weight  [O, C, k, k] */
 static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbias, real *wp, real *drows,
-                            real *dtmp, const real *dout, const Windows *win, const real *weight, int N, int C, int H,
-                            int W, int O, int k, int stride, int pad) {
+                            real *dtmp, real *dtab, const real *dout, const Windows *win, const real *weight, int N,
+                            int C, int H, int W, int O, int k, int stride, int pad) {
     const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
     const int KK = C * k * k, P = Ho * Wo, NP = N * P, ld = row_stride(KK);
     if (dbias) bias_backward(dbias, dout, N, O, P);
     if (!dinp && !dweight) return;
-    to_channel_major(dtmp, dout, N, O, P);
+    if (dweight) to_channel_major(dtmp, dout, N, O, P);
     /* dW [O, KK] += dout [O, NP] @ rows [NP, KK]: the batch is the summed dimension */
     if (dweight) weight_grad(dweight, dtmp, win, O, KK, NP, wp); /* wp is free until dinp's */
     if (!dinp) return;
     gemm_pack_b(KK, O, weight, KK, 0, wp); /* W [O, KK] */
+    const Nchw d = nchw_at(dtab, dout, N, O, P);
     PAR_FOR(per_image_threads(N, (long)N * P * KK), "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         real *dr = drows + (long)n0 * P * ld;
-        gemm_packed_b(nb * P, KK, O, dtmp + (long)n0 * P, NP, 1, wp, dr, ld, 0); /* drows = dout^T @ W */
+        /* drows = dout^T @ W */
+        gemm_mat_packed_b(nb * P, KK, O, gemm_gathered(dout, d.pos + (long)n0 * P, d.ch), wp, dr, ld, 0);
         for (int n = 0; n < nb; n++)
             row2im(dinp + (long)(n0 + n) * C * H * W, dinp_fresh, dr + (long)n * P * ld, ld, C, H, W, k, stride, pad,
                    Ho, Wo);
@@ -488,18 +516,18 @@ static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbi
 /* out    [N, O, Ho, Wo]
  * wp     [wpack_size]    scratch: W packed for the GEMM
  * rows   [NP, ld]        scratch: x^T @ W, one chunk's block per thread
- * xt     [C, NP]         scratch: inp, channel major, kept for backward
+ * xtab   [nchw_size(NP, C)] scratch: inp's tables (Nchw), kept for backward
  * inp    [N, C, H, W]
  * weight [C, O, k, k]    = [C, O*k*k] as a matrix
  * bias   [O] or NULL */
-static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, const real *inp,
+static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xtab, const real *inp,
                                      const real *weight, const real *bias, int N, int C, int H, int W, int O, int k,
                                      int stride, int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
-    const int KK = O * k * k, P = H * W, NP = N * P, ld = row_stride(KK);
+    const int KK = O * k * k, P = H * W, ld = row_stride(KK);
     const long Q = (long)Ho * Wo;
     gemm_pack_b(KK, C, weight, KK, 0, wp); /* W [C, KK] */
-    to_channel_major(xt, inp, N, C, P);
+    const Nchw x = nchw_at(xtab, inp, N, C, P);
     const int par = per_image_threads(N, (long)N * P * KK);
     PAR_FOR(par, "omp parallel for schedule(static)",
     for (int n0 = 0; n0 < N; n0 += CHUNK) {
@@ -511,7 +539,8 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, 
          * batch's rows (13 MB for G's ConvT 128->64) are never written out.
          * On one thread, block 0 (whatever team the caller may be in). */
         real *r = rows + (long)(par ? omp_get_thread_num() : 0) * CHUNK * P * ld;
-        gemm_packed_b(nb * P, KK, C, xt + (long)n0 * P, NP, 1, wp, r, ld, 0); /* rows = x^T @ W */
+        /* rows = x^T @ W */
+        gemm_mat_packed_b(nb * P, KK, C, gemm_gathered(inp, x.pos + (long)n0 * P, x.ch), wp, r, ld, 0);
         for (int n = 0; n < nb; n++) {
             real *o = out + (long)(n0 + n) * O * Q;
             for (int c = 0; c < O; c++) /* out = bias, then row2im adds the windows */
@@ -529,10 +558,12 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xt, 
  *                                channel-major, else gathered)
  * dxt     [NP, C]                scratch (needed iff dinp)
  * dout    [N, O, Ho, Wo]
- * xt      [C, NP]                inp, channel major, from the forward
+ * xt      [C, NP]                scratch: inp, channel major (needed iff dweight)
+ * inp     [N, C, H, W]
  * weight  [C, O, k, k] */
 static void conv_transpose2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbias, real *wp,
-                                      Windows *win, real *dxt, const real *dout, const real *xt, const real *weight,
+                                      Windows *win, real *dxt, const real *dout, real *xt, const real *inp,
+                                      const real *weight,
                                       int N, int C, int H, int W, int O, int k, int stride, int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
     const int KK = O * k * k, P = H * W, NP = N * P, ld = win->ld;
@@ -559,13 +590,15 @@ static void conv_transpose2d_backward(real *dinp, int dinp_fresh, real *dweight,
             }
         else if (dinp) {
             real *d = dxt + (long)n0 * P * C;
-            windows_times(win, (long)n0 * P, nb * P, C, KK, wp, d); /* dx^T [nb*P, C] = rows @ W^T */
+            gemm_mat_packed_b(nb * P, C, KK, windows_mat(win, (long)n0 * P), wp, d, C, 0); /* dx^T = rows @ W^T */
             for (int n = 0; n < nb; n++)
                 from_rows(dinp + (long)(n0 + n) * C * P, d + (long)n * P * C, NULL, C, P, !dinp_fresh);
         }
     });
-    /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
-    if (dweight) weight_grad(dweight, xt, win, C, KK, NP, wp); /* wp: dinp is done with it */
+    if (dweight) { /* dW [C, KK] += x [C, NP] @ rows [NP, KK] */
+        to_channel_major(xt, inp, N, C, P);
+        weight_grad(dweight, xt, win, C, KK, NP, wp); /* wp: dinp is done with it */
+    }
 }
 
 /* ---------------------------------------------------------------------------
@@ -583,10 +616,10 @@ static ConvDims dims_of(const Tensor *out, int transposed) {
                       transposed ? w->shape[1] : w->shape[0], w->shape[2], out->ip[0], out->ip[1]};
 }
 
-/* A conv2d node's scratch (out->aux): wp | windows of x | tmp | drows.
- * Sizes from the node's dims; the constructor allocates conv2d_aux_size. */
+/* A conv2d node's scratch (out->aux): wp | windows of x | tmp | dtab |
+ * drows, at the offsets the constructor sized them for. */
 typedef struct {
-    real *wp, *tmp, *drows;
+    real *wp, *tmp, *dtab, *drows;
     Windows win;
 } Conv2dAux;
 
@@ -601,7 +634,8 @@ static Conv2dAux conv2d_aux(const Tensor *out, const ConvDims *d) {
     real *w = a.wp + wpack_size(d->O, d->C * d->k * d->k);
     a.win = windows_at(w, !channel_major(P, d->O), d->N, d->C, d->H, d->W, d->k, d->pad, NP);
     a.tmp = w + conv2d_win_size(d, NP, P);
-    a.drows = a.tmp + d->O * NP;
+    a.dtab = a.tmp + d->O * NP;
+    a.drows = a.dtab + nchw_size(NP, d->O);
     return a;
 }
 
@@ -617,11 +651,12 @@ void bwd_conv2d(Tensor *out) {
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
     Conv2dAux a = conv2d_aux(out, &d);
     const int fresh = grad_take_fresh(x);
-    conv2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, a.wp, a.drows, a.tmp, out->grad, &a.win, w->data,
+    conv2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, a.wp, a.drows, a.tmp, a.dtab, out->grad, &a.win,
+                    w->data,
                     d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
-/* A conv_transpose2d node's scratch (out->aux): wp | rows | xt | dxt, where
+/* A conv_transpose2d node's scratch (out->aux): wp | rows | xtab | xt | dxt, where
  * rows holds forward's blocks of rows (one per thread, at most NP rows in
  * all) and backward's windows of dout, whichever needs more. */
 static long convt_rows_size(const ConvDims *d, int Ho, int Wo) {
@@ -633,8 +668,8 @@ static long convt_rows_size(const ConvDims *d, int Ho, int Wo) {
 void fwd_conv_transpose2d(Tensor *out) {
     ConvDims d = dims_of(out, 1);
     real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
-    real *xt = rows + convt_rows_size(&d, out->shape[2], out->shape[3]);
-    conv_transpose2d_forward(out->data, wp, rows, xt, out->in[0]->data, out->in[1]->data,
+    real *xtab = rows + convt_rows_size(&d, out->shape[2], out->shape[3]);
+    conv_transpose2d_forward(out->data, wp, rows, xtab, out->in[0]->data, out->in[1]->data,
                              out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
@@ -644,11 +679,11 @@ void bwd_conv_transpose2d(Tensor *out) {
     const int Ho = out->shape[2], Wo = out->shape[3];
     const long NP = (long)d.N * d.H * d.W;
     real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
-    real *xt = rows + convt_rows_size(&d, Ho, Wo), *dxt = xt + d.C * NP;
+    real *xt = rows + convt_rows_size(&d, Ho, Wo) + nchw_size(NP, d.C), *dxt = xt + d.C * NP;
     Windows win = windows_at(rows, !channel_major((long)d.H * d.W, d.C), d.N, d.O, Ho, Wo, d.k, d.pad, NP);
     const int fresh = grad_take_fresh(x);
-    conv_transpose2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, &win, dxt, out->grad, xt, w->data,
-                              d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
+    conv_transpose2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, &win, dxt, out->grad, xt,
+                              x->data, w->data, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 /* Shape checks shared by both constructors (Ho, Wo: the output size it would have). */
@@ -685,9 +720,9 @@ Tensor *t_conv2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stride, int pa
     out->ip[1] = pad;
     const long NP = (long)N * Ho * Wo, LDNP = row_stride(C * k * k) * NP;
     const ConvDims d = dims_of(out, 0);
-    /* wp | windows of x | tmp | drows (Conv2dAux) */
+    /* wp | windows of x | tmp | dtab | drows (Conv2dAux) */
     out->aux = tape_alloc_uninit(T, wpack_size(O, C * k * k) + conv2d_win_size(&d, NP, Ho * Wo) + O * NP +
-                                        (x->grad ? LDNP : 0));
+                                        nchw_size(NP, O) + (x->grad ? LDNP : 0));
     fwd_conv2d(out);
     return out;
 }
@@ -702,9 +737,9 @@ Tensor *t_conv_transpose2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stri
     out->ip[1] = pad;
     const long NP = (long)N * x->shape[2] * x->shape[3];
     const ConvDims d = dims_of(out, 1);
-    /* wp | rows | xt | dxt */
-    out->aux = tape_alloc_uninit(T, wpack_size(C, O * k * k) + convt_rows_size(&d, Ho, Wo) + C * NP +
-                                        (x->grad ? C * NP : 0));
+    /* wp | rows | xtab | xt | dxt */
+    out->aux = tape_alloc_uninit(T, wpack_size(C, O * k * k) + convt_rows_size(&d, Ho, Wo) + nchw_size(NP, C) +
+                                        C * NP + (x->grad ? C * NP : 0));
     fwd_conv_transpose2d(out);
     return out;
 }

@@ -4,9 +4,8 @@
  * of the micro-tile and cache blocks, with padded rows (leading dimensions
  * wider than the matrix), with and without accumulate, and for K = 0, gemm
  * and gemm_batched agree with gemm_naive; gemm_packed_b (B packed once) gives
- * gemm's exact bits, and so do gemm_gather_a and gemm_packed_b_gather_a
- * (op(A) read through offset tables); the threaded result is bit-for-bit
- * the serial one,
+ * gemm's exact bits, and so does gemm_mat with gathered operands (read
+ * through offset tables); the threaded result is bit-for-bit the serial one,
  * and the wide (AVX-512) kernel's the narrow one's; gemm called inside a
  * parallel region is correct; bad arguments stop the program with a message.
  * Leaves out: speed (bench/bench_gemm.c measures it).
@@ -321,25 +320,36 @@ Test(gemm, wide_and_narrow_kernels_give_identical_bits) {
 
 /* ------------------------------------------------------ gathered op(A) */
 
-/* gemm_gather_a and gemm_packed_b_gather_a, which read entry (i, k) of
- * op(A) at S[rowoff[i] + coloff[k]] (a convolution's windows in its image),
- * give exactly the bits of gemm and gemm_packed_b on that op(A) copied out
- * into a matrix: the same products in the same order. Windows that overlap
- * (random offsets into a small S), both tb, accumulate off and on, both
- * kernels, 1 and 2 threads (157 x 523 x 301 is above gemm's threading
- * threshold), edge tiles, more than one KC slice and NC block. */
-Test(gemm_gather_a, gives_the_bits_of_gemm_on_the_gathered_matrix) {
+/* gemm_mat with a gathered operand (entry (r, c) at S[row[r] + col[c]]: a
+ * convolution's windows in its image) gives exactly the bits of gemm on that
+ * operand copied out into a matrix: the same products in the same order.
+ * A gathered, B gathered, both, and A gathered with B packed
+ * (gemm_mat_packed_b); windows that overlap (random offsets into a small
+ * S), both tb for a stored B, accumulate off and on, both kernels, 1 and 2
+ * threads (157 x 523 x 301 is above gemm's threading threshold), edge
+ * tiles, more than one KC slice and NC block. */
+
+/* rows x cols gathered from S at random offsets (overlapping), and copied out. */
+static real *gathered(const real *S, int SN, int rows, int cols, long **row, long **col) {
+    real *X = malloc((size_t)rows * cols * sizeof *X);
+    *row = malloc(rows * sizeof **row), *col = malloc(cols * sizeof **col);
+    cr_assert(X && *row && *col, "out of memory");
+    for (int r = 0; r < rows; r++) (*row)[r] = (long)((urand() + 1) * 0.5 * (SN / 2));
+    for (int c = 0; c < cols; c++) (*col)[c] = (long)((urand() + 1) * 0.5 * (SN / 2 - 1));
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) X[(size_t)r * cols + c] = S[(*row)[r] + (*col)[c]];
+    return X;
+}
+
+Test(gemm_mat, gathered_operands_give_the_bits_of_gemm_on_them_copied_out) {
     const int M = 157, N = 523, K = 301, SN = 4096;
     rng_state = 123;
-    real *S = new_matrix(1, SN, SN), *A = malloc((size_t)M * K * sizeof *A);
-    long *ro = malloc(M * sizeof *ro), *co = malloc(K * sizeof *co);
-    cr_assert(A && ro && co, "out of memory");
-    for (int i = 0; i < M; i++) ro[i] = (long)((urand() + 1) * 0.5 * (SN / 2));
-    for (int k = 0; k < K; k++) co[k] = (long)((urand() + 1) * 0.5 * (SN / 2 - 1));
-    for (int i = 0; i < M; i++)
-        for (int k = 0; k < K; k++) A[(size_t)i * K + k] = S[ro[i] + co[k]];
+    real *S = new_matrix(1, SN, SN);
+    long *ar, *ac, *br, *bc;
+    real *A = gathered(S, SN, M, K, &ar, &ac), *Bg = gathered(S, SN, K, N, &br, &bc);
     real *Bp = aligned_alloc(32, ((size_t)gemm_packed_b_size(N, K) * sizeof(real) + 31) / 32 * 32);
     cr_assert(Bp, "out of memory");
+    const GemmMat ga = gemm_gathered(S, ar, ac), gb = gemm_gathered(S, br, bc);
     for (int wide = 0; wide < 2; wide++) {
         if (wide && !gemm_wide(1)) continue; /* no AVX-512 here: the narrow kernel only */
         gemm_wide(wide);
@@ -347,34 +357,41 @@ Test(gemm_gather_a, gives_the_bits_of_gemm_on_the_gathered_matrix) {
             for (int acc = 0; acc < 2; acc++)
                 for (int nt = 1; nt <= 2; nt++) {
                     real *B = new_matrix(tb ? N : K, tb ? K : N, tb ? K : N), *C0 = new_matrix(M, N, N);
-                    real *R = malloc((size_t)M * N * sizeof *R), *C[2];
-                    for (int v = 0; v < 2; v++) C[v] = malloc((size_t)M * N * sizeof *C[v]);
-                    cr_assert(R && C[0] && C[1], "out of memory");
-                    memcpy(R, C0, (size_t)M * N * sizeof *R);
-                    for (int v = 0; v < 2; v++) memcpy(C[v], C0, (size_t)M * N * sizeof *R);
+                    real *R[2], *C[4];
+                    for (int v = 0; v < 2; v++) R[v] = malloc((size_t)M * N * sizeof *R[v]);
+                    for (int v = 0; v < 4; v++) C[v] = malloc((size_t)M * N * sizeof *C[v]);
+                    for (int v = 0; v < 2; v++) memcpy(R[v], C0, (size_t)M * N * sizeof *R[v]);
+                    for (int v = 0; v < 4; v++) memcpy(C[v], C0, (size_t)M * N * sizeof *C[v]);
                     omp_set_num_threads(nt);
-                    gemm(M, N, K, A, K, 0, B, tb ? K : N, tb, R, N, acc);
-                    gemm_gather_a(M, N, K, S, ro, co, B, tb ? K : N, tb, C[0], N, acc);
+                    const GemmMat sb = gemm_stored(B, tb ? K : N, tb);
+                    gemm(M, N, K, A, K, 0, B, tb ? K : N, tb, R[0], N, acc);  /* A copied out, B stored */
+                    gemm(M, N, K, A, K, 0, Bg, N, 0, R[1], N, acc);           /* both copied out */
+                    gemm_mat(M, N, K, ga, sb, C[0], N, acc);
                     gemm_pack_b(N, K, B, tb ? K : N, tb, Bp);
-                    gemm_packed_b_gather_a(M, N, K, S, ro, co, Bp, C[1], N, acc);
-                    for (int v = 0; v < 2; v++)
+                    gemm_mat_packed_b(M, N, K, ga, Bp, C[1], N, acc);
+                    gemm_mat(M, N, K, gemm_stored(A, K, 0), gb, C[2], N, acc);
+                    gemm_mat(M, N, K, ga, gb, C[3], N, acc);
+                    static const char *what[4] = {"A gathered", "A gathered, B packed", "B gathered", "both gathered"};
+                    for (int v = 0; v < 4; v++) {
+                        const real *want = v < 2 ? R[0] : R[1];
                         for (size_t i = 0; i < (size_t)M * N; i++)
-                            cr_assert(memcmp(&C[v][i], &R[i], sizeof(real)) == 0,
+                            cr_assert(memcmp(&C[v][i], &want[i], sizeof(real)) == 0,
                                       "%s, wide=%d tb=%d acc=%d threads=%d: C[%zu][%zu] = %.17g, gemm gives %.17g",
-                                      v ? "gemm_packed_b_gather_a" : "gemm_gather_a", wide, tb, acc, nt, i / N,
-                                      i % N, (double)C[v][i], (double)R[i]);
-                    free(B), free(C0), free(R), free(C[0]), free(C[1]);
+                                      what[v], wide, tb, acc, nt, i / N, i % N, (double)C[v][i], (double)want[i]);
+                    }
+                    free(B), free(C0), free(R[0]), free(R[1]);
+                    for (int v = 0; v < 4; v++) free(C[v]);
                 }
     }
     gemm_wide(1);
     omp_set_num_threads(omp_get_num_procs());
-    free(S), free(A), free(ro), free(co), free(Bp);
+    free(S), free(A), free(Bg), free(ar), free(ac), free(br), free(bc), free(Bp);
 }
 
-Test(gemm_gather_a, null_offset_table_exits_with_a_message, .exit_code = EXIT_SOFTWARE) {
+Test(gemm_mat, one_offset_table_without_the_other_exits_with_a_message, .exit_code = EXIT_SOFTWARE) {
     real x[16] = {0};
-    long co[2] = {0, 1};
-    gemm_gather_a(2, 2, 2, x, NULL, co, x, 2, 0, x, 2, 0);
+    long col[2] = {0, 1};
+    gemm_mat(2, 2, 2, (GemmMat){.p = x, .col = col}, gemm_stored(x, 2, 0), x, 2, 0);
 }
 
 Test(gemm_packed_b, unaligned_destination_exits_with_a_message, .exit_code = EXIT_SOFTWARE) {
