@@ -335,10 +335,11 @@ static void transpose(real *restrict dst, const real *restrict src, int rows, in
  *     rows[p][t] = xf[at[p] + tap[t]],
  * at[p] = n C Hp Wp + (oh s) Wp + ow s  where window p = (n, oh, ow) starts,
  * tap[t] = (c Hp + i) Wp + j            where tap t = (c, i, j) lies in it.
- * gemm_mat reads op(A) through such tables (gemm_gathered): the same numbers in the
- * same order as from the rows, so the same bits, without writing the rows
- * (G's ConvT 128->64 backward: 13 MB of them, read twice) or making
- * room for them (the framed batch is about k^2 / s^2 = 4 times smaller).
+ * gemm_mat reads op(A) through such tables (gemm_gathered): the same
+ * numbers in the same order as from the rows, so the same bits, without
+ * writing the rows (G's ConvT 128->64 backward: 13 MB of them, read twice)
+ * or making room for them (the framed batch is about k^2 / s^2 = 4 times
+ * smaller).
  * The products that take the rows as their second operand (channel_major)
  * still copy them out.
  * ------------------------------------------------------------------------- */
@@ -516,7 +517,7 @@ static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbi
 /* out    [N, O, Ho, Wo]
  * wp     [wpack_size]    scratch: W packed for the GEMM
  * rows   [NP, ld]        scratch: x^T @ W, one chunk's block per thread
- * xtab   [nchw_size(NP, C)] scratch: inp's tables (Nchw), kept for backward
+ * xtab   [nchw_size(NP, C)] scratch: inp's tables (Nchw)
  * inp    [N, C, H, W]
  * weight [C, O, k, k]    = [C, O*k*k] as a matrix
  * bias   [O] or NULL */
@@ -563,8 +564,8 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xtab
  * weight  [C, O, k, k] */
 static void conv_transpose2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbias, real *wp,
                                       Windows *win, real *dxt, const real *dout, real *xt, const real *inp,
-                                      const real *weight,
-                                      int N, int C, int H, int W, int O, int k, int stride, int pad) {
+                                      const real *weight, int N, int C, int H, int W, int O, int k, int stride,
+                                      int pad) {
     const int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
     const int KK = O * k * k, P = H * W, NP = N * P, ld = win->ld;
     if (dbias) bias_backward(dbias, dout, N, O, (long)Ho * Wo);
