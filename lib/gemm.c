@@ -465,7 +465,9 @@ static void gemm_empty_k(int M, int N, real *C, int ldc, int accumulate) {
 /* How many threads to use for an M x N x K product started here. */
 static int gemm_threads(int M, int N, int K) {
     if (omp_in_parallel()) return 1; /* already inside a team: stay on this thread */
-    if ((double)M * N * K < GEMM_PARALLEL_MIN_FMAS) return 1;
+    /* a long sum into a small C: split from an eighth of the threshold (gemm.h) */
+    const int long_sum = (double)M * N <= 4096 && (double)M * N * K >= GEMM_PARALLEL_MIN_FMAS / 8;
+    if ((double)M * N * K < GEMM_PARALLEL_MIN_FMAS && !long_sum) return 1;
     return omp_get_max_threads();
 }
 
