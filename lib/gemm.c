@@ -103,23 +103,40 @@ static void check_sizes(const char *who, int M, int N, int K, const real *C, int
     if (M > 0 && N > 0 && !C) gemm_fail(who, "NULL matrix pointer for a non-empty operand");
 }
 
+/* One operand as the kernels read it, op(X) [rows, cols]: stored, its row
+ * stride covers a stored row (checked even when it is empty), and its
+ * numbers are there unless it is empty; or gathered, its numbers and both
+ * tables are there. */
+static void check_mat(const char *who, const char *name, const GemmMat *m, int rows, int cols) {
+    char msg[200];
+    if (!m->row && !m->col && m->ld < (m->trans ? rows : cols)) {
+        snprintf(msg, sizeof msg,
+                 "leading dimension too small: %s's row stride is %d, needs >= %d; a row stride must be at "
+                 "least the stored row width",
+                 name, m->ld, m->trans ? rows : cols);
+        gemm_fail(who, msg);
+    }
+    if (rows == 0 || cols == 0) return;
+    if (!m->p || (m->row && !m->col) || (!m->row && m->col)) {
+        snprintf(msg, sizeof msg, "%s: NULL matrix pointer, or one offset table without the other", name);
+        gemm_fail(who, msg);
+    }
+}
+
+/* A product's arguments: its sizes, C, op(A) and op(B) (b NULL: packed,
+ * checked by the caller). */
+static void check_product(const char *who, int M, int N, int K, const GemmMat *a, const GemmMat *b, const real *C,
+                          int ldc) {
+    check_sizes(who, M, N, K, C, ldc);
+    check_mat(who, "A", a, M, K);
+    if (b) check_mat(who, "B", b, K, N);
+}
+
+/* The same for stored matrices (gemm, gemm_batched, gemm_pack_b, gemm_naive). */
 static void check_args(const char *who, int M, int N, int K, const real *A, int lda, int ta,
                        const real *B, int ldb, int tb, const real *C, int ldc) {
-    char msg[256];
-    if (M < 0 || N < 0 || K < 0) {
-        snprintf(msg, sizeof msg, "negative size M=%d N=%d K=%d; sizes must be >= 0", M, N, K);
-        gemm_fail(who, msg);
-    }
-    int a_width = ta ? M : K, b_width = tb ? K : N;
-    if (lda < a_width || ldb < b_width || ldc < N) {
-        snprintf(msg, sizeof msg,
-                 "leading dimension too small: lda=%d (needs >= %d), ldb=%d (needs >= %d), ldc=%d (needs >= %d); "
-                 "a row stride must be at least the stored row width",
-                 lda, a_width, ldb, b_width, ldc, N);
-        gemm_fail(who, msg);
-    }
-    if ((M > 0 && N > 0 && !C) || (M > 0 && K > 0 && !A) || (N > 0 && K > 0 && !B))
-        gemm_fail(who, "NULL matrix pointer for a non-empty operand");
+    const GemmMat a = gemm_stored(A, lda, ta), b = gemm_stored(B, ldb, tb);
+    check_product(who, M, N, K, &a, &b, C, ldc);
 }
 
 /* ------------------------------------------------------------------ packing */
@@ -496,7 +513,7 @@ static void gemm_parallel(int nt, int M, int N, int K, const GemmMat *op, const 
 
 /* --------------------------------------------------------------- public API */
 
-/* C = (accumulate ? C : 0) + op(A) op(B) for checked, non-empty operands. */
+/* C = (accumulate ? C : 0) + op(A) op(B), its arguments already checked. */
 static void gemm_run(int M, int N, int K, const GemmMat *a, const GemmMat *b, real *C, int ldc, int accumulate) {
     if (M == 0 || N == 0) return;
     if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
@@ -509,8 +526,8 @@ static void gemm_run(int M, int N, int K, const GemmMat *a, const GemmMat *b, re
 
 void gemm(int M, int N, int K, const real *A, int lda, int ta,
           const real *B, int ldb, int tb, real *C, int ldc, int accumulate) {
-    check_args("gemm", M, N, K, A, lda, ta, B, ldb, tb, C, ldc);
     const GemmMat a = gemm_stored(A, lda, ta), b = gemm_stored(B, ldb, tb);
+    check_product("gemm", M, N, K, &a, &b, C, ldc);
     gemm_run(M, N, K, &a, &b, C, ldc, accumulate);
 }
 
@@ -563,45 +580,29 @@ void gemm_pack_b(int N, int K, const real *B, int ldb, int tb, real *dst) {
     }
 }
 
-void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const real *Bpacked, real *C, int ldc,
-                   int accumulate) {
-    check_args("gemm_packed_b", M, N, K, A, lda, ta, Bpacked, N, 0, C, ldc);
+/* C = (accumulate ? C : 0) + op(A) @ the packed op(B), checked, on this thread. */
+static void packed_b_checked(const char *who, int M, int N, int K, const GemmMat *a, const real *Bpacked, real *C,
+                             int ldc, int accumulate) {
+    check_product(who, M, N, K, a, NULL, C, ldc);
+    if (N > 0 && K > 0 && !Bpacked) gemm_fail(who, "NULL packed B for a non-empty product");
     if (M == 0 || N == 0) return;
     if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
-    const GemmMat a = gemm_stored(A, lda, ta);
-    gemm_serial(M, N, K, &a, 0, NULL, 0, Bpacked, C, ldc, accumulate);
+    gemm_serial(M, N, K, a, 0, NULL, 0, Bpacked, C, ldc, accumulate);
 }
 
-/* An operand as gemm_mat reads it, checked: stored (its row stride covers
- * its rows, rows x cols as op() sees it) or gathered (its numbers and both
- * tables are there). */
-static void check_mat(const char *who, const char *name, const GemmMat *m, int rows, int cols) {
-    char msg[160];
-    if (rows == 0 || cols == 0) return;
-    if (!m->p || (m->row && !m->col) || (!m->row && m->col)) {
-        snprintf(msg, sizeof msg, "%s: NULL numbers, or one offset table without the other", name);
-        gemm_fail(who, msg);
-    }
-    if (!m->row && m->ld < (m->trans ? rows : cols)) {
-        snprintf(msg, sizeof msg, "%s: row stride %d, needs >= %d", name, m->ld, m->trans ? rows : cols);
-        gemm_fail(who, msg);
-    }
+void gemm_packed_b(int M, int N, int K, const real *A, int lda, int ta, const real *Bpacked, real *C, int ldc,
+                   int accumulate) {
+    const GemmMat a = gemm_stored(A, lda, ta);
+    packed_b_checked("gemm_packed_b", M, N, K, &a, Bpacked, C, ldc, accumulate);
 }
 
 void gemm_mat(int M, int N, int K, GemmMat a, GemmMat b, real *C, int ldc, int accumulate) {
-    check_sizes("gemm_mat", M, N, K, C, ldc);
-    check_mat("gemm_mat", "A", &a, M, K);
-    check_mat("gemm_mat", "B", &b, K, N);
+    check_product("gemm_mat", M, N, K, &a, &b, C, ldc);
     gemm_run(M, N, K, &a, &b, C, ldc, accumulate);
 }
 
 void gemm_mat_packed_b(int M, int N, int K, GemmMat a, const real *Bpacked, real *C, int ldc, int accumulate) {
-    check_sizes("gemm_mat_packed_b", M, N, K, C, ldc);
-    check_mat("gemm_mat_packed_b", "A", &a, M, K);
-    if (N > 0 && K > 0 && !Bpacked) gemm_fail("gemm_mat_packed_b", "NULL packed B for a non-empty product");
-    if (M == 0 || N == 0) return;
-    if (K == 0) { gemm_empty_k(M, N, C, ldc, accumulate); return; }
-    gemm_serial(M, N, K, &a, 0, NULL, 0, Bpacked, C, ldc, accumulate);
+    packed_b_checked("gemm_mat_packed_b", M, N, K, &a, Bpacked, C, ldc, accumulate);
 }
 
 void gemm_naive(int M, int N, int K, const real *A, int lda, int ta, const real *B, int ldb, int tb, real *C, int ldc, int accumulate) {

@@ -237,7 +237,7 @@ static void to_channel_major(real *dst, const real *src, int N, int C, long P) {
 
 /* An NCHW tensor [N, C, P] read as a matrix without copying it: entry
  * (n P + p, c) is at pos[n P + p] + ch[c], with pos = n C P + p and ch = c P.
- * gemm_gathered(t, pos, ch) is the tensor position-major, [N P, C]: the
+ * nchw_rows gives its rows from n P + p on, position-major, [N P, C]: the
  * first operand of conv2d's dx and the transposed convolution's forward. */
 typedef struct {
     const real *t;
@@ -259,6 +259,9 @@ static Nchw nchw_at(real *s, const real *t, int N, int C, long P) {
     for (int c = 0; c < C; c++) m.ch[c] = c * P;
     return m;
 }
+
+/* Rows p0.. of the tensor, position-major, as a GEMM operand. */
+static GemmMat nchw_rows(const Nchw *m, long p0) { return gemm_gathered(m->t, m->pos + p0, m->ch); }
 
 /* dst [C, P]  (= or +=)  src [P, C]^T  (+ bias [C] if not NULL): one image's
  * position-major result into its NCHW block. */
@@ -350,13 +353,17 @@ typedef struct {
     long *at, *tap;    /* and where windows start, and taps lie in them */
 } Windows;
 
+/* Reals the framed batch takes (its tables follow it). */
+static long framed_size(int N, int C, int H, int W, int pad) {
+    return round16((long)N * C * (H + 2 * pad) * (W + 2 * pad));
+}
+
 /* Reals the windows of the batch img [N, C, H, W] (k x k, pad; NP windows)
  * take in scratch, copied out or gathered. */
 static long windows_size(int gathered, int N, int C, int H, int W, int k, int pad, long NP) {
     const long KK = (long)C * k * k;
     if (!gathered) return row_stride((int)KK) * NP;
-    return round16((long)N * C * (H + 2 * pad) * (W + 2 * pad)) + round16(reals_for_longs(NP)) +
-           round16(reals_for_longs(KK));
+    return framed_size(N, C, H, W, pad) + round16(reals_for_longs(NP)) + round16(reals_for_longs(KK));
 }
 
 /* Where the windows live in scratch s (windows_size reals). */
@@ -367,7 +374,7 @@ static Windows windows_at(real *s, int gathered, int N, int C, int H, int W, int
         return w;
     }
     w.xf = s;
-    w.at = (long *)(s + round16((long)N * C * (H + 2 * pad) * (W + 2 * pad)));
+    w.at = (long *)(s + framed_size(N, C, H, W, pad));
     w.tap = (long *)((real *)w.at + round16(reals_for_longs(NP)));
     return w;
 }
@@ -498,7 +505,7 @@ static void conv2d_backward(real *dinp, int dinp_fresh, real *dweight, real *dbi
         const int nb = N - n0 < CHUNK ? N - n0 : CHUNK;
         real *dr = drows + (long)n0 * P * ld;
         /* drows = dout^T @ W */
-        gemm_mat_packed_b(nb * P, KK, O, gemm_gathered(dout, d.pos + (long)n0 * P, d.ch), wp, dr, ld, 0);
+        gemm_mat_packed_b(nb * P, KK, O, nchw_rows(&d, (long)n0 * P), wp, dr, ld, 0);
         for (int n = 0; n < nb; n++)
             row2im(dinp + (long)(n0 + n) * C * H * W, dinp_fresh, dr + (long)n * P * ld, ld, C, H, W, k, stride, pad,
                    Ho, Wo);
@@ -541,7 +548,7 @@ static void conv_transpose2d_forward(real *out, real *wp, real *rows, real *xtab
          * On one thread, block 0 (whatever team the caller may be in). */
         real *r = rows + (long)(par ? omp_get_thread_num() : 0) * CHUNK * P * ld;
         /* rows = x^T @ W */
-        gemm_mat_packed_b(nb * P, KK, C, gemm_gathered(inp, x.pos + (long)n0 * P, x.ch), wp, r, ld, 0);
+        gemm_mat_packed_b(nb * P, KK, C, nchw_rows(&x, (long)n0 * P), wp, r, ld, 0);
         for (int n = 0; n < nb; n++) {
             real *o = out + (long)(n0 + n) * O * Q;
             for (int c = 0; c < O; c++) /* out = bias, then row2im adds the windows */
