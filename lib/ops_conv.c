@@ -43,7 +43,8 @@
  * GEMM's summed dimension is the same (KK, O, C, or N*P in image order for
  * the weight-gradients) and row2im adds the taps (i, j) of a pixel in order.
  *
- * Scratch (out->aux, from the tape's arena, sized in the constructors, not
+ * Scratch (out->aux, from the tape's arena, laid out by conv2d_layout and
+ * convt_layout, sized in the constructors by the same functions, not
  * zeroed: every part is written before it is read):
  *   conv2d:            wp | windows of x | tmp [NP, O] | dtab | drows [NP, ld] (if x has a grad)
  *   conv_transpose2d:  wp | rows         | xtab | xt [C, NP] | dxt [NP, C] (if x has a grad)
@@ -624,60 +625,71 @@ static ConvDims dims_of(const Tensor *out, int transposed) {
                       transposed ? w->shape[1] : w->shape[0], w->shape[2], out->ip[0], out->ip[1]};
 }
 
-/* A conv2d node's scratch (out->aux): wp | windows of x | tmp | dtab |
- * drows, at the offsets the constructor sized them for. */
+/* A node's scratch (out->aux): where each part starts, in reals, and the
+ * size of the whole. One function per op lays it out, for its constructor
+ * (the size) and its forward and backward (the parts). dx: the last part,
+ * needed only when x has a gradient, is counted. */
 typedef struct {
-    real *wp, *tmp, *dtab, *drows;
-    Windows win;
-} Conv2dAux;
+    long wp, rows, tab, xt, dx, size;
+} ConvLayout;
 
-static long conv2d_win_size(const ConvDims *d, long NP, int P) {
-    return windows_size(!channel_major(P, d->O), d->N, d->C, d->H, d->W, d->k, d->pad, NP);
+/* conv2d: wp | windows of x (rows) | tmp (xt) | dtab (tab) | drows (dx). */
+static ConvLayout conv2d_layout(const ConvDims *d, int P, int dx) {
+    const long NP = (long)d->N * P, KK = (long)d->C * d->k * d->k;
+    ConvLayout l = {.wp = 0, .rows = wpack_size(d->O, (int)KK)};
+    l.xt = l.rows + windows_size(!channel_major(P, d->O), d->N, d->C, d->H, d->W, d->k, d->pad, NP);
+    l.tab = l.xt + d->O * NP;
+    l.dx = l.tab + nchw_size(NP, d->O);
+    l.size = l.dx + (dx ? row_stride((int)KK) * NP : 0);
+    return l;
 }
 
-static Conv2dAux conv2d_aux(const Tensor *out, const ConvDims *d) {
+/* conv_transpose2d: wp | rows | xtab (tab) | xt | dxt (dx). rows holds
+ * forward's blocks of rows (one per thread, at most NP rows in all) and
+ * backward's windows of dout, whichever needs more. */
+static ConvLayout convt_layout(const ConvDims *d, int Ho, int Wo, int dx) {
+    const long P = (long)d->H * d->W, NP = d->N * P, KK = (long)d->O * d->k * d->k;
+    const long fwd = row_stride((int)KK) * NP,
+               bwd = windows_size(!channel_major(P, d->C), d->N, d->O, Ho, Wo, d->k, d->pad, NP);
+    ConvLayout l = {.wp = 0, .rows = wpack_size(d->C, (int)KK)};
+    l.tab = l.rows + (fwd > bwd ? fwd : bwd);
+    l.xt = l.tab + nchw_size(NP, d->C);
+    l.dx = l.xt + d->C * NP;
+    l.size = l.dx + (dx ? d->C * NP : 0);
+    return l;
+}
+
+/* conv2d's windows of x, in its scratch. */
+static Windows conv2d_windows(const Tensor *out, const ConvDims *d, const ConvLayout *l) {
     const int P = out->shape[2] * out->shape[3];
-    const long NP = (long)d->N * P;
-    Conv2dAux a = {.wp = out->aux};
-    real *w = a.wp + wpack_size(d->O, d->C * d->k * d->k);
-    a.win = windows_at(w, !channel_major(P, d->O), d->N, d->C, d->H, d->W, d->k, d->pad, NP);
-    a.tmp = w + conv2d_win_size(d, NP, P);
-    a.dtab = a.tmp + d->O * NP;
-    a.drows = a.dtab + nchw_size(NP, d->O);
-    return a;
+    return windows_at(out->aux + l->rows, !channel_major(P, d->O), d->N, d->C, d->H, d->W, d->k, d->pad,
+                      (long)d->N * P);
 }
 
 void fwd_conv2d(Tensor *out) {
     ConvDims d = dims_of(out, 0);
-    Conv2dAux a = conv2d_aux(out, &d);
-    conv2d_forward(out->data, a.wp, &a.win, a.tmp, out->in[0]->data, out->in[1]->data,
+    const ConvLayout l = conv2d_layout(&d, out->shape[2] * out->shape[3], 0);
+    Windows win = conv2d_windows(out, &d, &l);
+    conv2d_forward(out->data, out->aux + l.wp, &win, out->aux + l.xt, out->in[0]->data, out->in[1]->data,
                    out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 void bwd_conv2d(Tensor *out) {
     ConvDims d = dims_of(out, 0);
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
-    Conv2dAux a = conv2d_aux(out, &d);
+    const ConvLayout l = conv2d_layout(&d, out->shape[2] * out->shape[3], 0);
+    const Windows win = conv2d_windows(out, &d, &l);
+    real *a = out->aux;
     const int fresh = grad_take_fresh(x);
-    conv2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, a.wp, a.drows, a.tmp, a.dtab, out->grad, &a.win,
-                    w->data,
-                    d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
-}
-
-/* A conv_transpose2d node's scratch (out->aux): wp | rows | xtab | xt | dxt, where
- * rows holds forward's blocks of rows (one per thread, at most NP rows in
- * all) and backward's windows of dout, whichever needs more. */
-static long convt_rows_size(const ConvDims *d, int Ho, int Wo) {
-    const long NP = (long)d->N * d->H * d->W, fwd = row_stride(d->O * d->k * d->k) * NP;
-    const long bwd = windows_size(!channel_major((long)d->H * d->W, d->C), d->N, d->O, Ho, Wo, d->k, d->pad, NP);
-    return fwd > bwd ? fwd : bwd;
+    conv2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, a + l.wp, a + l.dx, a + l.xt, a + l.tab, out->grad,
+                    &win, w->data, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 void fwd_conv_transpose2d(Tensor *out) {
     ConvDims d = dims_of(out, 1);
-    real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
-    real *xtab = rows + convt_rows_size(&d, out->shape[2], out->shape[3]);
-    conv_transpose2d_forward(out->data, wp, rows, xtab, out->in[0]->data, out->in[1]->data,
+    const ConvLayout l = convt_layout(&d, out->shape[2], out->shape[3], 0);
+    real *a = out->aux;
+    conv_transpose2d_forward(out->data, a + l.wp, a + l.rows, a + l.tab, out->in[0]->data, out->in[1]->data,
                              out->in[2] ? out->in[2]->data : NULL, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
@@ -685,13 +697,13 @@ void bwd_conv_transpose2d(Tensor *out) {
     ConvDims d = dims_of(out, 1);
     Tensor *x = out->in[0], *w = out->in[1], *b = out->in[2];
     const int Ho = out->shape[2], Wo = out->shape[3];
-    const long NP = (long)d.N * d.H * d.W;
-    real *wp = out->aux, *rows = wp + wpack_size(d.C, d.O * d.k * d.k);
-    real *xt = rows + convt_rows_size(&d, Ho, Wo) + nchw_size(NP, d.C), *dxt = xt + d.C * NP;
-    Windows win = windows_at(rows, !channel_major((long)d.H * d.W, d.C), d.N, d.O, Ho, Wo, d.k, d.pad, NP);
+    const ConvLayout l = convt_layout(&d, Ho, Wo, 0);
+    real *a = out->aux;
+    Windows win = windows_at(a + l.rows, !channel_major((long)d.H * d.W, d.C), d.N, d.O, Ho, Wo, d.k, d.pad,
+                             (long)d.N * d.H * d.W);
     const int fresh = grad_take_fresh(x);
-    conv_transpose2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, wp, &win, dxt, out->grad, xt,
-                              x->data, w->data, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
+    conv_transpose2d_backward(x->grad, fresh, w->grad, b ? b->grad : NULL, a + l.wp, &win, a + l.dx, out->grad,
+                              a + l.xt, x->data, w->data, d.N, d.C, d.H, d.W, d.O, d.k, d.stride, d.pad);
 }
 
 /* Shape checks shared by both constructors (Ho, Wo: the output size it would have). */
@@ -722,15 +734,12 @@ Tensor *t_conv2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stride, int pa
     /* (H + 2pad - k) < 0 truncates toward 0 in C: catch it before the division hides it */
     const int neg = x->shape[2] + 2 * pad < k || x->shape[3] + 2 * pad < k;
     check_conv("conv2d", x, w, bias, 1, 0, stride, pad, neg ? 0 : Ho, neg ? 0 : Wo);
-    const int N = x->shape[0], C = x->shape[1], O = w->shape[0];
+    const int N = x->shape[0], O = w->shape[0];
     Tensor *out = tape_node(T, OP_CONV2D, 4, SHAPE(N, O, Ho, Wo), x, w, bias);
     out->ip[0] = stride;
     out->ip[1] = pad;
-    const long NP = (long)N * Ho * Wo, LDNP = row_stride(C * k * k) * NP;
     const ConvDims d = dims_of(out, 0);
-    /* wp | windows of x | tmp | dtab | drows (Conv2dAux) */
-    out->aux = tape_alloc_uninit(T, wpack_size(O, C * k * k) + conv2d_win_size(&d, NP, Ho * Wo) + O * NP +
-                                        nchw_size(NP, O) + (x->grad ? LDNP : 0));
+    out->aux = tape_alloc_uninit(T, conv2d_layout(&d, Ho * Wo, x->grad != NULL).size);
     fwd_conv2d(out);
     return out;
 }
@@ -739,15 +748,12 @@ Tensor *t_conv_transpose2d(Tape *T, Tensor *x, Tensor *w, Tensor *bias, int stri
     const int k = w->shape[2];
     const int Ho = (x->shape[2] - 1) * stride - 2 * pad + k, Wo = (x->shape[3] - 1) * stride - 2 * pad + k;
     check_conv("conv_transpose2d", x, w, bias, 0, 1, stride, pad, Ho, Wo);
-    const int N = x->shape[0], C = x->shape[1], O = w->shape[1];
+    const int N = x->shape[0], O = w->shape[1];
     Tensor *out = tape_node(T, OP_CONV_TRANSPOSE2D, 4, SHAPE(N, O, Ho, Wo), x, w, bias);
     out->ip[0] = stride;
     out->ip[1] = pad;
-    const long NP = (long)N * x->shape[2] * x->shape[3];
     const ConvDims d = dims_of(out, 1);
-    /* wp | rows | xtab | xt | dxt */
-    out->aux = tape_alloc_uninit(T, wpack_size(C, O * k * k) + convt_rows_size(&d, Ho, Wo) + nchw_size(NP, C) +
-                                        C * NP + (x->grad ? C * NP : 0));
+    out->aux = tape_alloc_uninit(T, convt_layout(&d, Ho, Wo, x->grad != NULL).size);
     fwd_conv_transpose2d(out);
     return out;
 }
