@@ -6,7 +6,9 @@
  * gradient clipping, an AdamW update, with the reference settings
  * (gpt_train_config_default: batch 32 x context 64, 2,048 tokens) and the
  * reference model (4 layers, 4 heads, width 128, vocabulary 96), on random
- * tokens. We warm up, then report the median of several steps at 1 thread
+ * tokens. The first step is timed alone (it grows the tape's arena, and the
+ * kernel maps the arena's pages as they are first touched). We warm up, then
+ * report the median of several steps at 1 thread
  * and at the default thread count, split into its phases, with its FLOPs,
  * GFLOP/s, share of the FMA peak and memory (print_step_report). Then a
  * breakdown at 1 thread in thread CPU time (meaningful on a busy machine):
@@ -95,6 +97,12 @@ int main(int argc, char **argv) {
     printf("GPT training step (gpt_trainer_step), float, batch %d x context %d, L 4, H 4, C 128, V %d"
            " (%ld parameters), median of %d\n",
            tc.batch, CTX, V, g->ps->size, reps);
+    /* the first step grows the trainer's arena (lib/tape.c): most of its time
+     * is the kernel mapping fresh pages; every step timed below reuses them */
+    double t0 = now_seconds();
+    step(&s);
+    printf("  first step %.0f ms at %d threads (it grows the %.1f MB arena: the kernel maps its pages)\n",
+           1e3 * (now_seconds() - t0), omp_get_max_threads(), tape_bytes(t->tape) / 1e6);
     StepTiming tm[2];
     int n = step_timings(step, &s, warm, reps, tm);
     double ph[3]; /* the phases' medians over the last timing's steps */

@@ -357,11 +357,13 @@ int notebook_main(int argc, char **argv, const Chapter *ch) {
     nb_timing("wall time of the run", wall, "s");
     nb_timing("peak memory (max RSS)", ru.ru_maxrss / 1024.0, "MB");
     /* CPU time over wall time: how many cores the run kept busy on average
-     * (below the thread count, the rest waited: serial code, barriers, I/O) */
+     * (below the thread count, the rest waited: serial code, barriers, I/O).
+     * This process's only: under mpirun, each rank is a process of its own. */
     const double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
                        1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-    nb_timing("CPU time of the run (all threads)", cpu, "s");
-    nb_timing("cores kept busy (CPU time / wall time)", wall > 0 ? cpu / wall : 0, "");
+    nb_timing("CPU time of this process (all its threads)", cpu, "s");
+    nb_timing("cores it kept busy (its CPU time / wall time)", wall > 0 ? cpu / wall : 0,
+              "");
     printf("# done in %.1f s\n", wall);
     return 0;
 }
