@@ -1230,8 +1230,9 @@ running averages, so a sample does not depend on the others in its batch.
 Same seed, same initial weights (the gains start at 1, the biases at 0),
 same data order, same noise.
 
-The chapter's time budget (ten minutes on the 2-core machine it was written
-for, most of them section 4's run) leaves room for
+The course's time budget (ten minutes for all seven chapters on a 2-core
+machine; section 4's run alone took {{training time:.0f}} s on the machine
+that built this book) leaves room for
 {{remedy iterations:'.0f}} iterations of the remedy,
 {{remedy share of the run:.0f}} % of section 4's run. So we set it beside
 the plain G *at the same iteration* (its numbers were kept in section 4 for

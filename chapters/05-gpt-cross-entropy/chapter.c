@@ -9,7 +9,8 @@
  * chapter 6. The model and its one trainer are in gpt.c, after this file.
  * Leaves out: sub-word tokenizers (bytes are the tokens), dropout, learning
  * rate decay, mixed precision, multi-GPU anything.
- * Run: make run-05 (about 10 minutes on 2 cores), or build/bin/05 --step.
+ * Run: make run-05 (minutes; its timing.tsv says how long on this machine), or
+ *   build/bin/05 --step.
  *
  * Dimension key: B = batch, T = context (positions), V = vocabulary (the
  * bytes present), C = width, H = heads, hd = C/H, L = layers.

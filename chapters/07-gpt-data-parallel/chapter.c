@@ -9,7 +9,7 @@
  * (gpt.c), unchanged but for the trainer's reduce hook.
  * Leaves out: overlapping communication with backward, GPUs (NCCL), model
  * and pipeline parallelism, sharded optimizer state.
- * Run: make run-07 (mpirun -np 2, one thread per rank, a few minutes), or
+ * Run: make run-07 (mpirun -np 2, one thread per rank; about a minute), or
  *   mpirun -np P -x OMP_NUM_THREADS=1 build/bin/07 [--quick] [--step] ...
  * Every notebook flag works on every rank; only rank 0 prints and records.
  */
