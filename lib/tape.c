@@ -187,10 +187,7 @@ void params_free(ParamSet *ps) {
  * tail a large request leaves in one chunk still takes the small requests
  * after it: the arena stays close to what a step really holds. Every step
  * makes the same requests in the same order, so each lands where it did
- * in the first step, and the arena never grows again. The chunks are
- * huge-page memory (xmalloc_huge): the first step touches every byte of
- * them fresh, and at 4 KiB a page fault that alone took 0.5 s for chapter
- * 5's 147 MB arena, several of its steps (bench/README: "The first step").
+ * in the first step, and the arena never grows again.
  * ------------------------------------------------------------------------- */
 #define ARENA_ALIGN 64
 #define CHUNK_MIN ((size_t)1 << 22) /* 4 MiB */
@@ -198,7 +195,7 @@ void params_free(ParamSet *ps) {
 typedef struct Chunk {
     struct Chunk *next;
     size_t cap, used;
-    unsigned char *mem;   /* [cap] the bytes handed out, from a 2 MiB boundary */
+    unsigned char *mem;   /* ARENA_ALIGN-aligned start of the usable bytes */
 } Chunk;
 
 struct Tape {
@@ -212,8 +209,9 @@ struct Tape {
 Tape *tape_new(void) { return xcalloc(1, sizeof(Tape)); }
 
 static Chunk *chunk_new(size_t cap) {
-    Chunk *c = xmalloc(sizeof(Chunk));
-    c->mem = xmalloc_huge(cap); /* the first step maps it: 2 MiB per page fault */
+    Chunk *c = xmalloc(sizeof(Chunk) + cap + ARENA_ALIGN);
+    uintptr_t p = (uintptr_t)(c + 1);
+    c->mem = (unsigned char *)((p + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN);
     c->next = NULL;
     c->cap = cap;
     c->used = 0;
@@ -251,7 +249,6 @@ void tape_free(Tape *T) {
     if (!T) return;
     for (Chunk *c = T->first, *next; c; c = next) {
         next = c->next;
-        xfree(c->mem);
         xfree(c);
     }
     xfree(T->nodes);

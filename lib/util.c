@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -74,17 +73,6 @@ void *xcalloc(size_t n, size_t size) {
 void *xrealloc(void *p, size_t n) {
     __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
     return checked(realloc(p, n ? n : 1), n);
-}
-
-#define HUGE_PAGE ((size_t)1 << 21) /* 2 MiB, x86-64's huge page */
-
-void *xmalloc_huge(size_t n) {
-    __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
-    void *p = NULL;
-    if (posix_memalign(&p, HUGE_PAGE, n ? n : 1)) p = NULL;
-    checked(p, n);
-    madvise(p, n, MADV_HUGEPAGE); /* advice: its failure leaves 4 KiB pages */
-    return p;
 }
 
 void xfree(void *p) { free(p); }

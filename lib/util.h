@@ -37,11 +37,6 @@ void set_fail_handler(FailHandler h);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
-/* n bytes on a 2 MiB boundary, offered to the kernel as huge pages
- * (madvise MADV_HUGEPAGE; a kernel that declines keeps 4 KiB pages): a big
- * block is then mapped 2 MiB at a time on first touch instead of 4 KiB at a
- * time, 512 times fewer page faults (a tape's arena). Freed with xfree. */
-void *xmalloc_huge(size_t n);
 void xfree(void *p);
 long alloc_count(void);
 

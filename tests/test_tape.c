@@ -9,7 +9,6 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,21 +157,6 @@ Test(arena, training_allocates_nothing_after_step_one) {
     mlp_train(1, 100, losses, &extra);
     cr_assert_eq(extra, 0, "steps 2..100 made %ld allocations; the arena should have made them all in step 1", extra);
     cr_assert(losses[99] < losses[0], "the MLP did not learn: loss %g -> %g", losses[0], losses[99]);
-}
-
-/* The arena's chunks are huge-page memory (lib/tape.c): each starts on a
- * 2 MiB boundary, or the kernel cannot map it 2 MiB at a time. A tape's
- * first request opens its first chunk, and one larger than a chunk (4 MiB)
- * opens a chunk of its own. */
-Test(arena, chunks_start_on_huge_page_boundaries) {
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    Tape *T = tape_new();
-    const real *first = tape_alloc(T, 10), *big = tape_alloc(T, (1L << 22) / (long)sizeof(real) + 1);
-    cr_assert_eq((uintptr_t)first % huge, 0, "the first chunk starts %lu bytes past a 2 MiB boundary",
-                 (unsigned long)((uintptr_t)first % huge));
-    cr_assert_eq((uintptr_t)big % huge, 0, "the large request's chunk starts %lu bytes past a 2 MiB boundary",
-                 (unsigned long)((uintptr_t)big % huge));
-    tape_free(T);
 }
 
 Test(determinism, same_seed_gives_identical_losses) {

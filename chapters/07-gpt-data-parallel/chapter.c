@@ -383,8 +383,9 @@ static void cell_train(void) {
 
 One machine cannot show what a network does, so here the figures are
 *modelled*, not measured. The model: each of $P$ nodes computes $B/P$
-windows, at a stated speed of `DP_NODE_GFLOPS` ($100$ GFLOP/s, a many-core
-CPU running a library like ours well); a window costs
+windows, at a stated speed of `DP_NODE_GFLOPS` ($100$ GFLOP/s; each rank
+of the run above, one core of the machine that built this book, computed
+{{GFLOP per second per rank, measured:.0f}} GFLOP/s); a window costs
 {{GFLOP per window:.3f}} GFLOP (`dp_window_flops`: $6$ per parameter and
 token, plus attention); then a ring all-reduce of the gradient block sends
 $2(P-1)/P$ of its bytes over a link of $10$ or $100$ Gbit/s (latency left
