@@ -304,9 +304,11 @@ time inside `dp_average`, which includes waiting for the slower rank). On
 {{ranks:.0f}} ranks a step took {{time per step P ranks:.0f}} ms, of which
 {{communication per step:.1f}} ms were communication; one rank doing the
 whole batch took {{time per step 1 rank:.0f}} ms, a speed-up of
-{{speed-up over 1 rank:.2f}}. (That rank's first step is not timed: a new
-trainer's first step grows its arena, and the kernel maps each fresh page
-of it on first touch, which can cost more than the step's arithmetic.)
+{{speed-up over 1 rank:.2f}}. (The one rank's steps are timed after an
+untimed first one: a new trainer's first step grows its arena, and the
+kernel maps each fresh page of it on first touch, which can cost more than
+the step's arithmetic. The ranks' run has such a step too, but among
+{{steps:.0f}} steps it weighs little.)
 Two ranks on the cores of one machine share its memory, its caches and
 whatever else runs on it, and each works on half the batch, so the speed-up
 need not be 2: communication, shared memory bandwidth and other work push
