@@ -372,8 +372,8 @@ global norm 1. Each step resets the tape and reuses its memory, so after the
 first step the loop allocates nothing. The step is `gpt_trainer_step`, the
 same one chapter 6 fine-tunes with and the bench times.
 
-We evaluate every few hundred steps on fixed windows spread evenly over each
-split. Watch the validation loss cross the bigram line early (the model has
+We evaluate at a fixed interval (the cell's first line says which) on fixed
+windows spread evenly over each split. Watch the validation loss cross the bigram line early (the model has
 learned byte pairs), then keep falling as attention learns to use longer
 contexts: words, spelling, the `%` between fortunes. The train and
 validation curves stay together: {{steps:'.0f}} steps of {{bytes per step:'.0f}}
