@@ -115,9 +115,13 @@ In $y = a + a$ the input $a$ feeds the same op twice, and $\partial y/\partial a
 The add's backward visits its two input slots one after the other; if it
 *assigned* `a->grad = dy` the second visit would overwrite the first and we
 would get 1. So every backward *adds*: `dinp += ...`, and `backward()` zeroes
-the gradients once, before the walk. (The big ops of later chapters skip that
-pass: the first op to reach a gradient writes $0 +$ its share into it, the same
-numbers, and the ones after it add; `WRITES_FRESH` in `tape.c`.) For the same
+each node's gradient just before the first add into it. (Many ops skip even
+that, this chapter's tanh among them: the first op to reach a gradient writes
+$0 +$ its share into it, the same numbers, and the ones after it add;
+`WRITES_FRESH` in `tape.c`.) Parameters are not nodes of the tape: their
+gradients accumulate from one `backward` to the next, which is what
+gradient accumulation over batches wants, so a training step calls
+`params_zero_grad` before its backward. For the same
 reason a node's backward may only run after *all* its consumers have run: the
 reverse of a topological order guarantees that, and the tape is one.
 */
@@ -537,7 +541,7 @@ Run: `build/bin/01 --set h=1e-4`
 It grows: {{exp h worst relative error:.1e}} at $h$ = {{exp h step:.0e}},
 about {{exp h growth:.0f}} times the error at $h = 10^{-2}$. The loss is a
 quadratic away from the ReLU's kinks, so there was no truncation error to
-shrink; all of it is round-off, $\epsilon|L|/h$, and that grows like $1/h$
+shrink; all of it is round-off, $\epsilon|L|/h$, and that grows roughly like $1/h$
 (the estimate for this step: {{exp h round-off estimate:.1e}}, against
 {{mlp round-off estimate:.1e}} before). A smaller step is not a more careful
 check.

@@ -185,7 +185,7 @@ and the first term does not depend on $G$, so $G$ minimises the JSD. The
 *non-saturating* loss, the one this chapter trains, is another function. From
 $-\log D^* = \log\frac{p_g}{p_\text{data}} - \log(1 - D^*)$,
 $$\mathbb E_{p_g}[-\log D^*(x)] = \mathrm{KL}(p_g \,\|\, p_\text{data}) - \mathbb E_{p_g}[\log(1 - D^*(x))],$$
-and the last term is the saturating loss, whose gradient is that of
+and the last term is minus the saturating loss, whose gradient is that of
 $2\,\mathrm{JSD}$. So, with $D = D^*$ held fixed, the non-saturating loss
 moves $G$ along the gradient of
 $$\mathrm{KL}(p_g \,\|\, p_\text{data}) - 2\,\mathrm{JSD}(p_\text{data} \,\|\, p_g)$$
@@ -466,8 +466,9 @@ $\log 4 \approx 1.386$; the mean of $D(x)$ is
 {{saturating, mean D(x) over the last tenth:.2f}}, that of $D(G(z))$
 {{non-saturating, mean D(G(z)) over the last tenth:.2f}} and
 {{saturating, mean D(G(z)) over the last tenth:.2f}}. The game can also
-leave its equilibrium again: in means over windows of 50 steps, the largest
-fall of $L_D$ from one window to the next is
+move away from that balance: in means over windows of 50 steps, the largest
+fall of $L_D$ from one window to the next (early in a run, a fall is the
+game still finding its balance) is
 {{non-saturating, largest drop of L_D:.2f}} nats, at step
 {{non-saturating, step of the largest drop of L_D:'.0f}} (non-saturating),
 and {{saturating, largest drop of L_D:.2f}} nats, at step
@@ -609,7 +610,7 @@ What this run shows. The non-saturating loss covers all 8 modes in
 {{saturating, mean high-quality over 5 seeds:.1f}} %
 ({{saturating, lowest high-quality:.1f}} to
 {{saturating, highest high-quality:.1f}} %). Runs short of modes at every
-check, modes dropped for good: non-saturating
+check (modes never found, or lost and not found again): non-saturating
 {{non-saturating, runs short of modes at every check}}; saturating
 {{saturating, runs short of modes at every check}}. Runs caught mid-swing,
 with all 8 modes at one check and fewer at the end: non-saturating
@@ -617,10 +618,11 @@ with all 8 modes at one check and fewer at the end: non-saturating
 saturating {{saturating, runs that end short of modes after a check with all 8}}.
 
 The second table is the thing to read. With a constant learning rate the
-samples never settle: the largest change of one run's high-quality % between
+samples keep moving: the largest change of one run's high-quality % between
 two checks in a row is {{largest high-quality jump between checks:.0f}}
-points ({{run with the largest high-quality jump}}), and a mode can empty
-and fill again (runs short of modes at one check and with all 8 at another:
+points ({{run with the largest high-quality jump}}), and a run's mode count
+changes between checks (runs short of modes at one check and with all 8 at
+another, in either order:
 non-saturating
 {{non-saturating, runs short of modes at one check and with all 8 at another}};
 saturating {{saturating, runs short of modes at one check and with all 8 at another}}).
@@ -633,13 +635,12 @@ modes at {{saturating, mean high-quality at the half-way check:.1f}} %
 spread before reading anything into it.
 
 The previous cells' warning about the saturating loss needs a confident $D$,
-one that sends $D(G(z))$ towards 0. On this ring $D$ never gets there: in
-run 0 the mean of $D(G(z))$, over windows of 50 steps, never falls below
+one that sends $D(G(z))$ towards 0. In run 0 of this seed $D$ never gets
+there: the mean of $D(G(z))$, over windows of 50 steps, never falls below
 {{saturating, lowest mean D(G(z)):.2f}}, so the saturating gradient, of size
 $D(G(z))$, is about as large as the non-saturating one, and whatever
 separates the two losses in these tables, it is not that effect. The
-argument is about what happens when $D$ wins; on this small 2-D problem it
-does not.
+argument is about what happens when $D$ wins; in that run it does not.
 */
 /* The largest change of high-quality % between two checks in a row, over
  * the plain runs, and the run it happened in. */
@@ -709,8 +710,9 @@ Only $D$'s first layer changes (2P inputs instead of 2). We use $P = 2$,
 the smallest packing (PacGAN uses 2 to 4 on this ring).
 
 The previous cell showed a second problem, which packing does not address:
-with a constant learning rate the samples never settle on the modes. Adam
-moves every weight by up to about $10^{-3}$ per step, for ever, and G's
+with a constant learning rate the samples keep moving on and off the modes.
+Adam moves every weight by about $10^{-3}$ per step (its learning rate sets
+the size of its steps), for ever, and G's
 outputs move with them, while a mode is only $\sigma = 0.02$ wide. So the
 remedy also *anneals* the learning rate: $10^{-3}$ for the first
 $60\,\%$ of the steps (`ANNEAL`), then falling linearly to 0 (the trainer's
@@ -727,13 +729,13 @@ What this run shows: 8 of 8 modes in
 average ({{PacGAN, annealed, lowest high-quality:.1f}} to
 {{PacGAN, annealed, highest high-quality:.1f}} %): the target is
 {{PacGAN target}}. The second table shows the two changes at work. Before
-the decay starts the packed runs jitter like the plain ones (high quality
+the decay starts the packed runs jitter too (high quality
 from {{PacGAN, annealed, lowest high-quality before the decay:.0f}} to
 {{PacGAN, annealed, highest high-quality before the decay:.0f}} %; runs
 short of modes at one check and with all 8 at another:
 {{PacGAN, annealed, runs short of modes at one check and with all 8 at another}});
 once the learning rate falls, every run is at
-{{PacGAN, annealed, lowest high-quality at the first check after the decay starts:.0f}} %
+{{PacGAN, annealed, lowest high-quality at the first check after the decay starts:.1f}} %
 or more by step
 {{PacGAN, annealed, step of the first check after the decay starts:'.0f}}.
 This cell changes two things at once, so it does not measure how much each
@@ -803,7 +805,8 @@ settings' default values for the book.
 The disjoint-supports cell put $G$'s samples at $\mathcal N(4, 0.3^2)$, off
 to the side of the data, and the non-saturating loss pushed them
 {{disjoint, gradient ratio:.0f}} times harder than the saturating one. Put
-them in the middle of the data instead, at $\mathcal N(0, 0.3^2)$, and train
+them among the data instead, at $\mathcal N(0, 0.3^2)$, between its two
+modes where both densities have mass, and train
 the same $D$ against them. *Predict*: is the non-saturating push still far
 larger, about equal, or smaller?
 
@@ -811,7 +814,7 @@ Run: `build/bin/02 --set g-mean=0`
 
 ::: outcome
 The ratio falls to {{exp g-mean gradient ratio:.1f}}: $D$ cannot separate
-samples that sit where data is, so $D(G(z))$ is
+samples well where the data has mass too, so $D(G(z))$ is
 {{exp g-mean mean D(G(z)):.2f}} on average, far from 0, and the two losses'
 gradients, of sizes $D(G(z))$ and $1 - D(G(z))$ per unit of $D$'s slope,
 are within a small factor of each other. The saturating loss is only useless
@@ -835,8 +838,8 @@ At $10^{-3}$: {{exp lr modes at the chapter's rate:.0f}} modes, with
 quality. At {{exp lr rate:.0e}}: {{exp lr modes at the changed rate:.0f}}
 modes, with {{exp lr high-quality at the changed rate:.1f}} % high quality.
 In this run the larger step {{exp lr verdict}} (the cell's table shows
-where the samples went). Adam moves every weight by up to the learning
-rate per step, so a larger rate plays the game faster, mode collapse
+where the samples went). Adam's steps are about the learning rate in size,
+so a larger rate plays the game faster, mode collapse
 included; one seed and one short run say little more. `--seed` and `lr`
 are yours to vary.
 :::

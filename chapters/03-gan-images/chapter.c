@@ -229,7 +229,9 @@ What is broken, each with its fix:
    as soon as $p$ rounds to 1 (for $\ell > 24 \ln 2 \approx 16.6$ in float).
    Keras guards the probability form by clipping $p$ to
    $[10^{-7}, 1 - 10^{-7}]$, which caps the loss at
-   $-\log 10^{-7} \approx 16.1$ nats and zeroes its gradient beyond the clip
+   $-\log 10^{-7} \approx 16.1$ nats (in float, where $1 - 10^{-7}$ rounds
+   to $1 - 2^{-23}$, at $23 \ln 2 \approx 15.9$: the table below shows it)
+   and zeroes its gradient beyond the clip
    (recent versions quietly recover the logit from the sigmoid instead).
    *Fix:* D outputs the logit $\ell$ and the loss is computed from it in the
    stable form $\max(\ell, 0) - y\ell + \log(1 + e^{-|\ell|})$, exact for
@@ -652,8 +654,9 @@ static void cell_train(void) {
 
 The figures below are drawn from the training log (each point a mean over a
 window of {{log window:.0f}} iterations, so the curves show trends, not
-single noisy batches). What they show is this seed's run; another seed
-draws other curves and other garments.
+single noisy batches; the table under the figures gives, for each snapshot,
+the window that ends at it or just before). What they show is this seed's
+run; another seed draws other curves and other garments.
 
 - **Samples over training**: the same 64 noise vectors at six points: step
   0, step {{snapshot 1 step:'.0f}} (1/64 of the run), step
@@ -668,9 +671,9 @@ draws other curves and other garments.
   dark background, nearly the same for every vector; at 1/16, blobs that
   differ from vector to vector; at a quarter, blurred silhouettes of tops,
   pullovers and trousers; from half-way on, most tiles keep their garment
-  and only sharpen, ending as tops, pullovers, shirts, dresses, trousers and
-  a few boots with mottled texture and rough edges, some tiles hybrids of
-  two garments. The panels below are this seed's run: judge them against
+  and only sharpen, ending as garments of several kinds (section 8 counts
+  which) with mottled texture and rough edges, some tiles hybrids of two
+  garments. The panels below are this seed's run: judge them against
   that description, and against the real images of the last figure.
   Section 8 replaces judging by eye with numbers.
 - **Losses**: $L_D$ and $L_G$ in nats. A GAN's losses do not fall to zero:
@@ -809,9 +812,9 @@ step decay that lets the weights settle). It is checkpointed in the run director
 (`judge.ckpt`, with a meta line naming its settings and seed) and reused by
 the next run if it is valid for this one. Its accuracy on the
 {{test images:'.0f}} test images, which neither it nor G has seen:
-{{judge test accuracy:.1f}} %. The per-class table shows where it errs:
-shirts against T-shirts, pullovers and coats, the classes that people
-confuse too.
+{{judge test accuracy:.1f}} %. The per-class table shows which classes it
+gets wrong most often: look for shirts, pullovers, coats and T-shirts,
+garments that people confuse too.
 */
 static void cell_judge(void) {
     ch3.test = fashion_load(nb_data(), "t10k");
@@ -1266,10 +1269,11 @@ target was all ten, none below half of the uniform $10\%$:
 {{remedy coverage target met}}), KL {{KL from uniform, remedy:.3f}} nats
 from uniform. Their mean distance to the nearest training image is
 {{nearest training distance, remedy:.2f}}: {{memorisation verdict, remedy}}.
-The curve shows where batch norm acts: on the way, not only at the end. At
-iteration {{remedy largest lead at iteration:'.0f}} the plain G's distance
-is {{remedy largest lead factor:.1f}} times the remedy's (on the curve's
-{{curve samples:'.0f}} samples per point). The DCGAN paper's claim is about
+The curve shows both models on the way, not only at the end; each point is
+one measurement, and the two curves may cross. Where the remedy leads most,
+at iteration {{remedy largest lead at iteration:'.0f}}, the plain G's
+distance is {{remedy largest lead factor:.1f}} times the remedy's (on the
+curve's {{curve samples:'.0f}} samples per point). The DCGAN paper's claim is about
 getting training started and keeping it stable; a small G on 28×28
 garments trains without it, and the measurements say how much it speeds
 that up, and how much is left of the difference after
@@ -1277,8 +1281,8 @@ that up, and how much is left of the difference after
 The figures: the Fréchet judge distance over training for both models; the
 class histograms beside the test set's; the samples nearest to a training
 image, each above its neighbour, for both models (pixel distance favours
-little ink, so these are the faintest samples beside the plainest dark
-garments: a copy would show one garment twice); and the fixed noise batch
+little ink, so faint samples and plain dark garments come first: a copy
+would show one garment twice); and the fixed noise batch
 drawn by both at the remedy's last iteration.
 */
 static void cell_remedy(void) {
@@ -1571,8 +1575,9 @@ its outcome.
 
 ### Experiment: the Fréchet distance from fewer samples
 
-Every Fréchet judge distance above was fitted to {{samples measured:'.0f}}
-images. Measure again with a tenth of that: real training images (the
+Every Fréchet judge distance in the tables above was fitted to
+{{samples measured:'.0f}} images (the curves' points to
+{{curve samples:'.0f}}). Measure again with a tenth of that: real training images (the
 floor), and samples of the trained G, each set fitted to $n = 1000$ images
 against the same test-image fit. *Predict*: do the two distances move, in
 which direction, and does the gap between G and the real images survive?

@@ -357,13 +357,14 @@ evaluation stream.
 In this seed's run the reconstruction term fell from
 {{train reconstruction, first epoch, Z = 20:.1f}} nats in the first epoch
 to {{train reconstruction, last epoch, Z = 20:.1f}} in the last, while the
-KL *rose*, from {{train KL, first epoch, Z = 20:.2f}} to
-{{train KL, last epoch, Z = 20:.2f}}: the encoder learns to use its code,
-paying in KL for every nat of reconstruction it buys. After the last epoch
+train column's KL *rose*, from {{train KL, first epoch, Z = 20:.2f}} to
+{{train KL, last epoch, Z = 20:.2f}} (the first epoch's mean includes the
+untrained start, whose codes say almost nothing): the encoder learns to use
+its code, paying in KL for the reconstruction it buys. After the last epoch
 the test $-$ELBO is {{test -ELBO, Z = 20:.1f}} nats per image, against
-{{train -ELBO, last epoch, Z = 20:.1f}} in that epoch's train column; a
-test value drifting up away from train, epoch after epoch, would be
-overfitting (the curves below show each epoch).
+{{train -ELBO, last epoch, Z = 20:.1f}} in that epoch's train column. Look
+in the curves below, epoch by epoch, for a test value that drifts up away
+from train: the sign of overfitting.
 */
 /* The figures the prose cites: data and schedule, first and last epoch. */
 static void record_training(const VaeEpoch *log, int epochs, int batch) {
@@ -431,11 +432,11 @@ $$\log p(x) \approx \log \frac1K \sum_{k=1}^K w_k, \qquad
 w_k = \frac{p(x|z_k)\,p(z_k)}{q(z_k|x)},\quad z_k \sim q(z|x).$$
 
 Its expectation is itself a lower bound that rises with $K$ towards
-$\log p(x)$ ($K = 1$ is the ELBO). $\log w_k$ is about minus the $-$ELBO,
+$\log p(x)$ (at $K = 1$ that expectation is the ELBO). $\log w_k$ is about minus the $-$ELBO,
 hundreds of nats, and $e^{-104}$ is already below the smallest float, so
 everything happens in logs: the mean of $K$ exponentials is computed as
 $m + \log\frac1K\sum_k e^{\log w_k - m}$ with $m = \max_k \log w_k$
-(log-mean-exp), which never underflows. For contrast the last column draws
+(log-mean-exp), which never underflows. For contrast the last row draws
 the same number of $z$ from the *prior* instead of $q$: the naive estimate
 of cell 1.
 
@@ -540,8 +541,9 @@ With $\beta = 1$: reconstruction {{exp beta recon at beta 1:.1f}}, KL
 nats per image. With $\beta$ = {{exp beta beta:.0f}}: reconstruction
 {{exp beta recon at the changed beta:.1f}}, KL
 {{exp beta KL at the changed beta:.1f}}, $-$ELBO
-{{exp beta -ELBO at the changed beta:.1f}}. The KL term is cut: the codes
-carry less information about each image, and the reconstructions get worse;
+{{exp beta -ELBO at the changed beta:.1f}}. With $\beta > 1$ the KL term is
+cut: the codes carry less information about each image, and the
+reconstructions get worse;
 {{exp beta verdict}}. $\beta \ne 1$ trains something other than the ELBO;
 it is chosen for what the codes look like, not for the likelihood.
 :::

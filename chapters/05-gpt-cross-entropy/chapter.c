@@ -34,9 +34,10 @@ A GPT (Radford et al., 2018, "Improving Language Understanding by Generative
 Pre-Training") is a stack of causal self-attention blocks trained to predict
 the next token of a text from the tokens before it. Ours reads *bytes*: the
 vocabulary is every byte value that occurs in the corpus, so there is no
-tokenizer to explain and every string can be encoded. The model is the
-reference GPT of this course: 4 layers, 4 heads, width 128, context 64,
-{{parameters:'.0f}} parameters, trained on {{corpus MB:.1f}} MB of
+tokenizer to explain, and any text made of those bytes can be encoded. The
+model is the reference GPT of this course: 4 layers, 4 heads, width 128,
+context 64, {{parameters:'.0f}} parameters, trained on the
+{{train MB:.1f}} MB training split of {{corpus MB:.1f}} MB of
 fortune-cookie text.
 */
 
@@ -68,9 +69,10 @@ back for fine-tuning in chapter 6), concatenated in file-name order. Each
 byte becomes an id: the vocabulary is the set of byte values present,
 sorted, so id $i$ is the $i$-th smallest byte. The first $90\%$ is the
 training split, the last $10\%$ the validation split; because the files are
-concatenated in order, the validation text comes from files the model never
-trains on (the end of `tao`, then `translate-me`, `wisdom`, `work` and
-`zippy`): a harder and more honest test than a random split.
+concatenated in order, the validation text is the end of `tao` (whose
+beginning is in the training split), then files the model never trains on
+(`translate-me`, `wisdom`, `work` and `zippy`): a more honest test than a
+random split, which would put windows of the same fortunes on both sides.
 */
 static void cell_corpus(void) {
     static const char *const exclude[] = {"songs-poems", NULL};
@@ -443,10 +445,13 @@ static void cell_train(void) {
 
 The trained model's attention weights on a prompt, one map per head of the
 first layer: row $i$ is the query at byte $i$, column $j$ the key at byte $j$;
-above the diagonal is empty (the mask). Heads specialise. Look for a head
-that puts its weight on the byte just before (the previous-character head a
-bigram would need), heads that look back to the start of the word or to the
-last space, and a head that spreads wide.
+above the diagonal is empty (the mask). A head that puts its weight on the
+byte just before hands each position that byte: context beyond the current
+byte, which a bigram model lacks. The cell prints, for every head of every
+layer, how far back its most attended key lies on average and how often it
+is the byte just before. Look at how close to the diagonal the first
+layer's heads stay, and whether the heads of deeper layers look further
+back.
 */
 static const char *ATT_PROMPT =
     "Whenever you find yourself on the side of the majority, pause.";

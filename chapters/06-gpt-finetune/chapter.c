@@ -182,8 +182,8 @@ With {{songs-poems train bytes:'.0f}} bytes of training text,
 {{fine-tune steps:'.0f}} steps of {{bytes per step:'.0f}} bytes are
 {{passes over songs-poems:.1f}} passes over the corpus. Look at where each
 curve starts (the pre-trained model already knows English spelling: it
-starts near its final loss), how fast the fine-tuned one reaches its floor,
-and how far above it the from-scratch one still is at the end. In this
+starts near its final loss), how fast the fine-tuned one falls, and how far
+above it the from-scratch one still is at the end. In this
 seed's run the `songs-poems` validation loss goes from
 {{songs-poems val, pre-trained only:.3f}} to
 {{songs-poems val, fine-tuned:.3f}} nats per byte with fine-tuning; from
@@ -292,7 +292,7 @@ static void cell_forgetting(void) {
 The same prompt and the same seed (so the same random draws) for the three
 models: the pre-trained one, the fine-tuned one, and the one trained on
 `songs-poems` only, at temperature $\tau = 0.8$. Look for line breaks every
-few words, capitalised line starts and rhyme-like endings after fine-tuning.
+few words and capitalised line starts after fine-tuning.
 */
 static void cell_samples(void) {
     const char *text = "%\nThe ";
@@ -330,9 +330,9 @@ book's run alone; try other values too), then open the outcome this course's
 run gives. The command repeats the chapter first. The experiments fine-tune
 the pre-trained model again in short runs of {{exp steps:.0f}} steps
 (warm-up {{exp warm-up:.0f}} steps, the same new windows in every run),
-against a reference run with the chapter's recipe, and measure both
-validation losses: `songs-poems` (learned) and chapter 5's corpus
-(forgotten).
+against a reference run at the chapter's rate, $3\times10^{-4}$, and
+measure both validation losses: `songs-poems` (learned) and chapter 5's
+corpus (which a long fine-tuning forgets; a short one may not yet).
 
 ### Experiment: fine-tune at the from-scratch rate
 
@@ -359,8 +359,8 @@ nats per byte, against {{exp reference old rise:.3f}} with the chapter's rate:
 
 One cure for forgetting is *rehearsal*: keep training on some of the old
 data. Make every second step a step on chapter 5's corpus (a share of
-$\tfrac12$), at the chapter's rate. *Predict*: how much of the forgetting
-goes away, and what does it cost on `songs-poems`?
+$\tfrac12$), at the chapter's rate. *Predict*: how does chapter 5's loss
+move, against the reference run's, and what does it cost on `songs-poems`?
 
 Run: `build/bin/06 --set old-share=0.5`
 

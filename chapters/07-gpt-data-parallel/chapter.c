@@ -35,7 +35,7 @@ gradients are averaged, and each applies the same update to its copy. It
 is what PyTorch's DistributedDataParallel, Horovod and DeepSpeed do, and
 llm.c with MPI and NCCL. We use a real MPI (Open MPI): the processes are
 *ranks* $0..P-1$ started by `mpirun -np P`, and the averaging is one call,
-`MPI_Allreduce`, on the gradient block. This run used
+`MPI_Allreduce`, on the gradient block (with the step's loss beside it). This run used
 {{ranks:.0f}} ranks.
 */
 
@@ -85,8 +85,8 @@ static GptTrainer *rank_trainer(Gpt *g, Dp *d) {
 ## Ranks, and what they must share
 
 Every rank runs this same program from the first line: it reads the corpus
-and builds the model itself. Nothing but gradients (and a few checks) is
-ever sent. So the ranks must start equal, and we check that they do: each
+and builds the model itself. Nothing but gradients and losses (and a few
+checks) is ever sent. So the ranks must start equal, and we check that they do: each
 rank hashes its corpus and its initial parameters (64-bit FNV-1a of the
 bytes), the hashes are gathered, and a rank whose hash differs from rank
 0's stops the run with an error that names it. The initial parameters come
@@ -167,15 +167,16 @@ shows a largest difference of {{largest difference one batch:.1e}}, relative
 to the largest parameter. That is round-off, not a bug. In one batch every
 sum over windows (a weight's gradient sums the contributions of all $B T$
 positions) runs in one order, with the mean's $1/(BT)$ applied inside
-backward; on $P$ ranks each rank sums its own windows, the ranks' sums are
-added, and the scale is applied after. Floating-point addition is not
-associative, so the two orders round differently, by about one unit in the
-last place of a float ($2^{-24}$ relative) per sum. AdamW's step,
+backward; on $P$ ranks each rank's backward sums its own windows with its
+own $P/(BT)$, the ranks' results are added, and $1/P$ is applied after.
+Floating-point addition is not associative, so the two orders round
+differently, by up to half a unit in the last place of a float ($2^{-24}$
+relative) per addition. AdamW's step,
 $\eta\, \hat m / (\sqrt{\hat v} + \epsilon)$, hardly depends on the scale
 of the gradient, so a gradient off in its last bits gives a step off in its
 last bits. Each step adds its own round-off, so the difference creeps up
-from step to step, but it does not blow up: after these steps it is still
-in the last bits of a float.
+from step to step; after these few steps it is still in the last bits of
+a float (over a long run the two can drift further apart).
 
 Against accumulation the difference is {{largest difference accumulated:.0f}}:
 the same numbers to the last bit. With two ranks each gradient entry is one
@@ -558,8 +559,8 @@ With {{exp shares shares:.0f}} shares the two sums differ by up to
 ({{exp shares entries that differ:'.0f}} of {{exp shares entries:'.0f}}
 entries differ); with two shares, by {{exp shares largest difference at 2:.0f}}.
 Float addition is commutative but not associative: three or more numbers
-added in another grouping round differently, by about one unit in the last
-place. Bit-exact data parallelism at any $P$ needs one fixed order of
+added in another grouping round differently, by up to half a unit in the
+last place per addition. Bit-exact data parallelism at any $P$ needs one fixed order of
 addition, at the price of gathering every gradient.
 :::
 
