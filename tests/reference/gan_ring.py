@@ -19,23 +19,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from fixio import header, here, write_fixture
+from ring_ref import MLP
 
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 
 ZDIM, HID, N = 4, 8, 6
 W_STD, B_STD = 0.5, 0.3  # large enough that activations are O(1), biases non-zero
-
-
-class MLP(nn.Module):
-    def __init__(self, din, dh, dout):
-        super().__init__()
-        self.fc1 = nn.Linear(din, dh)
-        self.fc2 = nn.Linear(dh, dh)
-        self.fc3 = nn.Linear(dh, dout)
-
-    def forward(self, x):
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
 class GAN(nn.Module):

@@ -33,10 +33,10 @@ import os
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from fixio import here
+from ring_ref import MLP
 
 torch.set_default_dtype(torch.float32)
 torch.set_num_threads(1)
@@ -50,17 +50,6 @@ VARIANTS = [("non-saturating", 0), ("saturating", 1)]
 
 ANG = torch.arange(MODES, dtype=torch.float64) * (math.pi / 4)
 CENTRES = torch.stack([RADIUS * torch.cos(ANG), RADIUS * torch.sin(ANG)], 1)  # [8, 2] float64
-
-
-class MLP(nn.Module):
-    def __init__(self, din, dh, dout):
-        super().__init__()
-        self.fc1 = nn.Linear(din, dh)
-        self.fc2 = nn.Linear(dh, dh)
-        self.fc3 = nn.Linear(dh, dout)
-
-    def forward(self, x):
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
 def ring_sample(n):
