@@ -467,8 +467,8 @@ $\log 4 \approx 1.386$; the mean of $D(x)$ is
 {{non-saturating, mean D(G(z)) over the last tenth:.2f}} and
 {{saturating, mean D(G(z)) over the last tenth:.2f}}. The game can also
 move away from that balance: in means over windows of 50 steps, the largest
-fall of $L_D$ from one window to the next (early in a run, a fall is the
-game still finding its balance) is
+fall of $L_D$ from one window to the next after the run's first tenth
+(before it, a fall is the game still finding its balance) is
 {{non-saturating, largest drop of L_D:.2f}} nats, at step
 {{non-saturating, step of the largest drop of L_D:'.0f}} (non-saturating),
 and {{saturating, largest drop of L_D:.2f}} nats, at step
@@ -476,13 +476,15 @@ and {{saturating, largest drop of L_D:.2f}} nats, at step
 sections measure how much such swings change the outcome.
 */
 /* Where the run's L_D, in means over windows of steps / 200, fell the most
- * from one window to the next, and the lowest windowed mean D(G(z)). */
+ * from one window to the next after the run's first tenth (a fall before it
+ * is the game still finding its balance), and the lowest windowed mean
+ * D(G(z)) over the whole run. */
 static void record_curve_facts(int v, const RingRun *r) {
     long S = r->cfg.steps, W = S >= 200 ? S / 200 : 1, at = 0;
     double drop = 0, low = 1, prev = ring_trace_mean(r, 0, W).loss_d;
     for (long s0 = W; s0 + W <= S; s0 += W) {
         RingStepStats m = ring_trace_mean(r, s0, s0 + W);
-        if (prev - m.loss_d > drop) drop = prev - m.loss_d, at = s0 + W;
+        if (s0 >= S / 10 && prev - m.loss_d > drop) drop = prev - m.loss_d, at = s0 + W;
         low = fmin(low, m.d_fake);
         prev = m.loss_d;
     }
