@@ -488,7 +488,7 @@ double gpt_trainer_run(GptTrainer *t, GptTokens train, int steps, int every,
         if (at && (s % every == 0 || s == steps)) at(arg, s);
         if (s == steps) break;
         GptStepStats st = gpt_trainer_step(t, train);
-        seconds += st.seconds[0] + st.seconds[1] + st.seconds[2];
+        seconds += gpt_step_seconds(st);
         if (label) progress_update(&p, s + 1, st.loss);
     }
     if (label) progress_end(&p);

@@ -208,6 +208,11 @@ typedef struct {
     double seconds[3];  /* wall time of forward + loss, backward, clip + update (benches) */
 } GptStepStats;
 
+/* The step's whole wall time: its three phases added. */
+static inline double gpt_step_seconds(GptStepStats st) {
+    return st.seconds[0] + st.seconds[1] + st.seconds[2];
+}
+
 typedef struct {
     double loss;        /* mean loss over the windows (nats/token) */
     long windows;

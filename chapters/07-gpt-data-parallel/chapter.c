@@ -368,7 +368,7 @@ static void cell_train(void) {
         gpt_trainer_step(t, ch.train);
         for (int s = 0; s < k; s++) {
             GptStepStats st = gpt_trainer_step(t, ch.train);
-            one_ms += 1e3 * (st.seconds[0] + st.seconds[1] + st.seconds[2]) / k;
+            one_ms += 1e3 * gpt_step_seconds(st) / k;
         }
         gpt_trainer_free(t);
         gpt_free(g);
@@ -671,7 +671,7 @@ static double exp_batch_run(int B, int steps, double *comm_share) {
     for (int s = 0; s < steps; s++) {
         GptStepStats st = gpt_trainer_step(t, ch.train);
         if (s == 0) d.comm_seconds = 0;
-        else total += st.seconds[0] + st.seconds[1] + st.seconds[2];
+        else total += gpt_step_seconds(st);
     }
     *comm_share = 100 * d.comm_seconds / total;
     double val = gpt_evaluate(g, ch.val, ch.batch, nb_quick() ? 1 : 8).loss;
