@@ -188,6 +188,7 @@ quick: all
 
 check: deps
 	$(MAKE) unit
+	sh tests/course-time.sh
 	$(MAKE) quick
 	$(MAKE) check-dp
 	$(MAKE) check-exercises
@@ -217,22 +218,40 @@ valgrind: deps
 
 # ---- the course ------------------------------------------------------------
 # The build runs on every core (JOBS); each chapter already keeps all of them busy.
+# Each stage's end is stamped into course-stages.tsv, and the FMA peak is
+# probed before and after the chapters (bench/peak.c, half a second each):
+# bench/course-time.sh then prints what the course took, stage by stage and
+# chapter by chapter, beside how fast this machine's cores were meanwhile.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+COURSE_STAGES := $(BUILD)/course-stages.tsv
+stamp = printf '%s\t%s\n' $(1) "$$(date +%s.%N)" >> $(COURSE_STAGES)
 course: deps deps-course
-	$(MAKE) --no-print-directory -j$(JOBS) all
+	@mkdir -p $(BUILD) && rm -f $(COURSE_STAGES) && $(call stamp,start)
+	$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/bench/peak
+	@$(call stamp,build)
+	$(BUILD)/bench/peak > $(BUILD)/course-peak-before.txt
+	@$(call stamp,probe)
 	@for n in $(NUMS); do $(MAKE) --no-print-directory run-$$n || exit 1; done
+	@$(call stamp,chapters)
+	$(BUILD)/bench/peak > $(BUILD)/course-peak-after.txt
+	@$(call stamp,probe)
 	$(MAKE) plots
+	@$(call stamp,figures)
 	$(MAKE) book
+	@$(call stamp,book)
+	@sh bench/course-time.sh $(BUILD) "$(MPI_NUMS)"
 
 # ---- benchmarks --------------------------------------------------------------
 # a bench links the model files of the chapters bench/deps names for it
-# (lines "bench_gpt 05-gpt-cross-entropy"), nothing else.
+# (lines "bench_gpt 05-gpt-cross-entropy"), nothing else; only bench_gemm
+# links OpenBLAS (its reference), so make course can build bench/peak without it.
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 bench_deps = $(call listed_deps,bench/deps,$(1))
 define BENCH_RULE
 $(BUILD)/bench/$(1): bench/$(1).c $(wildcard bench/*.h) bench/deps $(BUILD)/float/libgen.a $(call model_objs,$(call bench_deps,$(1)),float)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(BASEFLAGS) $(call deps_inc,$(call bench_deps,$(1))) $$(filter %.c %.o,$$^) $$(filter %.a,$$^) -lopenblas $$(LDLIBS) -o $$@
+	$$(CC) $$(BASEFLAGS) $(call deps_inc,$(call bench_deps,$(1))) $$(filter %.c %.o,$$^) $$(filter %.a,$$^) \
+	  $(if $(filter bench_gemm,$(1)),-lopenblas) $$(LDLIBS) -o $$@
 endef
 $(foreach b,$(BENCH_SRC:bench/%.c=%),$(eval $(call BENCH_RULE,$(b))))
 bench: deps-bench $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
